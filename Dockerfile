@@ -1,0 +1,25 @@
+# Build stage: compile TypeScript with the dev dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm ci --no-audit --no-fund
+
+# Runtime stage: production dependencies and the compiled code only, as a non-root user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 ODAS_CACHE_DIR=/var/cache/odas
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY collections ./collections
+COPY openapi ./openapi
+RUN ln -s /app/dist/cli.js /usr/local/bin/odas \
+ && mkdir -p /data /var/cache/odas && chown node:node /var/cache/odas
+USER node
+EXPOSE 8080
+VOLUME ["/data", "/var/cache/odas"]
+HEALTHCHECK --interval=30s --timeout=5s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/?f=json').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["odas"]
+CMD ["serve", "--data", "/data"]

@@ -1,0 +1,133 @@
+import type { FastifyInstance } from 'fastify';
+import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
+import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
+import { negotiate } from '../negotiate.js';
+import { collectionDoc, type CollectionDoc } from './collection-doc.js';
+
+export const COMMON_CONFORMANCE = [
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html',
+  'http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30',
+  'http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections',
+];
+
+const fOnly = {
+  type: 'object',
+  properties: { f: { type: 'string', description: 'Output format: json or html (beats the Accept header).' } },
+} as const;
+
+const jsonResponse = (description: string) => ({ 200: { description, type: 'object', additionalProperties: true } });
+const errorResponses = {
+  400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
+  404: { description: 'Not found (OGC exception JSON)', $ref: 'exception#' },
+};
+
+function collectionsHtml(docs: CollectionDoc[], base: string): string {
+  const rows = docs.map((d) => [
+    `<a href="${esc(`${base}/collections/${d.id}?f=html`)}">${esc(d.id)}</a>`,
+    esc(d.title),
+    esc(d.itemType),
+    esc(d.extent.spatial.bbox[0]!.map((v) => Number(v.toFixed(3))).join(', ')),
+    esc(d.extent.temporal.interval[0]!.map((t) => t ?? '..').join(' / ')),
+  ]);
+  return table(['id', 'title', 'type', 'bbox (CRS84)', 'time'], rows);
+}
+
+/** OGC API - Common: landing page, conformance, collections, one collection. */
+export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+  const { ctx } = opts;
+
+  app.get('/', {
+    schema: { summary: 'Landing page', tags: ['Common'], querystring: fOnly, response: { ...jsonResponse('Landing page with links to the API definition, conformance and collections'), ...errorResponses } },
+  }, async (request, reply) => {
+    const base = baseUrl(ctx, request);
+    const links: Link[] = [
+      { href: `${base}/`, rel: 'self', type: 'application/json', title: 'This document' },
+      { href: `${base}/?f=html`, rel: 'alternate', type: 'text/html', title: 'This document as HTML' },
+      { href: `${base}/api`, rel: 'service-desc', type: 'application/vnd.oai.openapi+json;version=3.0', title: 'The API definition (OpenAPI 3.0)' },
+      { href: `${base}/api.html`, rel: 'service-doc', type: 'text/html', title: 'The API documentation' },
+      { href: `${base}/conformance`, rel: 'conformance', type: 'application/json', title: 'Conformance classes' },
+      { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
+    ];
+    const format = negotiate(request, ['json', 'html']);
+    if (format === 'html') {
+      const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base));
+      return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
+        `<p>${esc(ctx.description)}</p>
+<ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
+<li><a href="${base}/conformance?f=html">Conformance</a></li>
+<li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
+<h2>Collections</h2>${collectionsHtml(docs, base)}`, [{ href: `${base}/?f=json`, label: 'JSON' }]));
+    }
+    return sendText(reply, 'json', JSON.stringify({ title: ctx.title, description: ctx.description, links }));
+  });
+
+  app.get('/conformance', {
+    schema: { summary: 'Conformance classes implemented by this server', tags: ['Common'], querystring: fOnly, response: { ...jsonResponse('Conformance declaration'), ...errorResponses } },
+  }, async (request, reply) => {
+    const base = baseUrl(ctx, request);
+    if (negotiate(request, ['json', 'html']) === 'html') {
+      return sendText(reply, 'html', page('Conformance', [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/conformance?f=html`, label: 'Conformance' }],
+        `<ul>${ctx.conformance.map((u) => `<li><code>${esc(u)}</code></li>`).join('')}</ul>`, [{ href: `${base}/conformance?f=json`, label: 'JSON' }]));
+    }
+    return sendText(reply, 'json', JSON.stringify({ conformsTo: ctx.conformance }));
+  });
+
+  app.get('/collections', {
+    schema: { summary: 'The collections', tags: ['Common'], querystring: fOnly, response: { ...jsonResponse('Collections with their extents and links'), ...errorResponses } },
+  }, async (request, reply) => {
+    const base = baseUrl(ctx, request);
+    const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base));
+    if (negotiate(request, ['json', 'html']) === 'html') {
+      return sendText(reply, 'html', page('Collections', [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }],
+        collectionsHtml(docs, base), [{ href: `${base}/collections?f=json`, label: 'JSON' }]));
+    }
+    const links: Link[] = [
+      { href: `${base}/collections`, rel: 'self', type: 'application/json', title: 'This document' },
+      { href: `${base}/collections?f=html`, rel: 'alternate', type: 'text/html', title: 'This document as HTML' },
+    ];
+    return sendText(reply, 'json', JSON.stringify({ collections: docs, links }));
+  });
+
+  app.get('/collections/:collectionId', {
+    schema: {
+      summary: 'One collection',
+      tags: ['Common'],
+      params: { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string', description: 'Collection id' } } },
+      querystring: fOnly,
+      response: { ...jsonResponse('Collection description with extent, parameters and links'), ...errorResponses },
+    },
+  }, async (request, reply) => {
+    const { collectionId } = request.params as { collectionId: string };
+    const c = getCollection(ctx, collectionId);
+    const base = baseUrl(ctx, request);
+    const doc = collectionDoc(c, base);
+    if (negotiate(request, ['json', 'html']) === 'html') {
+      const href = `${base}/collections/${c.id}`;
+      const shapes = c.features
+        ? c.features.records.slice(0, 2000).filter((r) => r.geometry).map((r) => ({
+            points: r.geometry!.type === 'Point' ? [r.geometry!.coordinates as [number, number]] : (r.geometry!.coordinates as Array<[number, number]>),
+            href: `${href}/items/${r.id}?f=html`,
+            title: `${r.id} ${r.properties['datetime'] ?? ''}`,
+          }))
+        : [];
+      const body = `<p>${esc(c.description)}</p>
+${definitionTable([
+  ['Kind', esc(c.kind)],
+  ['Extent (CRS84)', esc(doc.extent.spatial.bbox[0]!.join(', '))],
+  ['Time', esc(`${isoTime(c.timeSpan?.[0]) ?? '..'} / ${isoTime(c.timeSpan?.[1]) ?? '..'}`)],
+  ['Keywords', esc(c.keywords.join(', '))],
+  ['Licence', esc(c.license ?? 'not stated')],
+  ['Files', esc(c.files.length > 5 ? `${c.files.slice(0, 5).join(', ')} … (${c.files.length} files)` : c.files.join(', '))],
+  ...(c.features ? [['Features', `<a href="${esc(`${href}/items?f=html`)}">${c.features.size} features</a> — <a href="${esc(`${href}/queryables?f=html`)}">queryables</a>`] as [string, string]] : []),
+])}
+${svgMap(c.bbox, shapes)}
+<h2>Parameters</h2>${table(['name', 'units', 'standard_name', 'long_name'], c.parameters.map((p) => [esc(p.name), esc(p.units ?? ''), esc(p.standardName ?? ''), esc(p.longName ?? '')]))}`;
+      return sendText(reply, 'html', page(c.title, [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }, { href: `${href}?f=html`, label: c.id }],
+        body, [{ href: `${href}?f=json`, label: 'JSON' }]));
+    }
+    return sendText(reply, 'json', JSON.stringify(doc));
+  });
+}

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Collection } from '../catalog/collection.js';
+import { NotFound } from '../core/errors.js';
+import { FORMATS, type FormatName } from './negotiate.js';
+
+export interface Link {
+  href: string;
+  rel: string;
+  type?: string;
+  title?: string;
+  templated?: boolean;
+  hreflang?: string;
+}
+
+/** What every API plugin needs: the collections, how to build absolute links, and the conformance list. */
+export interface ApiContext {
+  collections: Map<string, Collection>;
+  title: string;
+  description: string;
+  /** Fixed public base URL (behind a proxy); otherwise taken from each request. */
+  baseUrl?: string;
+  conformance: string[];
+}
+
+export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {
+  if (ctx.baseUrl) return ctx.baseUrl.replace(/\/$/, '');
+  return `${request.protocol}://${request.host}`;
+}
+
+export function getCollection(ctx: ApiContext, id: string): Collection {
+  const c = ctx.collections.get(id);
+  if (!c) {
+    const known = [...ctx.collections.keys()];
+    throw new NotFound(`No collection '${id}'. Collections: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`);
+  }
+  return c;
+}
+
+/** Send pre-serialised JSON (or any text) with its media type: route serializers never touch it. */
+export function sendText(reply: FastifyReply, format: FormatName | string, body: string): FastifyReply {
+  const type = format in FORMATS ? FORMATS[format as FormatName].mediaType : format;
+  return reply.type(type).send(body);
+}
+
+export function isoTime(ms: number | undefined): string | null {
+  if (ms === undefined || !Number.isFinite(ms)) return null;
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}

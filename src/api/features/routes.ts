@@ -1,0 +1,203 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Collection } from '../../catalog/collection.js';
+import { readFeatureData } from '../../catalog/feature-data.js';
+import type { FeatureIndex } from '../../catalog/feature-index.js';
+import { NotFound } from '../../core/errors.js';
+import { esc, page, table, svgMap } from '../../html/page.js';
+import { baseUrl, getCollection, sendText, type ApiContext, type Link } from '../context.js';
+import { negotiate } from '../negotiate.js';
+import { featureDataCsv, featuresCsv } from './csv.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery } from './query.js';
+
+export const FEATURES_CONFORMANCE = [
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html',
+  'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters',
+];
+
+const collectionParams = {
+  type: 'object',
+  required: ['collectionId'],
+  properties: { collectionId: { type: 'string', description: 'Collection id' } },
+} as const;
+
+const itemsQuerystring = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    f: { type: 'string', description: 'Output format: json (GeoJSON), html or csv (beats the Accept header).' },
+    limit: { type: 'string', description: `Features per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values are served at ${MAX_LIMIT}).` },
+    offset: { type: 'string', description: 'Features to skip (the next links carry it).' },
+    bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.' },
+    'bbox-crs': { type: 'string', description: 'Only CRS84 is supported.' },
+    datetime: { type: 'string', description: 'RFC 3339 instant or interval (a/b, ../b, a/.., /b, a/).' },
+    crs: { type: 'string', description: 'Only CRS84 is supported.' },
+  },
+  description: 'Any queryable property (see /queryables) filters by equality, e.g. platform_number=1900857&data_mode=D.',
+} as const;
+
+const geojsonResponse = (description: string) => ({
+  200: { description, content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } }, 'text/html': { schema: { type: 'string' } }, 'text/csv': { schema: { type: 'string' } } } },
+  400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
+  404: { description: 'Unknown collection or feature (OGC exception JSON)', $ref: 'exception#' },
+  502: { description: 'A data file of the collection could not be read (OGC exception JSON)', $ref: 'exception#' },
+});
+
+function featuresOf(c: Collection): FeatureIndex {
+  if (!c.features) throw new NotFound(`Collection '${c.id}' is gridded data, not features: use its coverage or EDR endpoints`);
+  return c.features;
+}
+
+/** The request's query string with some parameters replaced, for next/prev/alternate links. */
+function withQuery(request: FastifyRequest, changes: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(request.query as Record<string, unknown>)) {
+    for (const one of [v].flat()) params.append(k, String(one));
+  }
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined) params.delete(k);
+    else params.set(k, v);
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/** OGC API - Features Part 1 items and items/{id}, Part 3 queryables, for profile, trajectory and time-series collections. */
+export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+  const { ctx } = opts;
+
+  app.get('/collections/:collectionId/items', {
+    schema: { summary: 'Features of a collection (one per profile, trajectory or station)', tags: ['Features'], params: collectionParams, querystring: itemsQuerystring, response: geojsonResponse('GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links') },
+  }, async (request, reply) => {
+    const { collectionId } = request.params as { collectionId: string };
+    const c = getCollection(ctx, collectionId);
+    const index = featuresOf(c);
+    const format = negotiate(request, ['geojson', 'html', 'csv']);
+    const q = parseItemsQuery(c, request.query as Record<string, unknown>);
+    const matched = index.query(q.filter);
+    const page_ = matched.slice(q.offset, q.offset + q.limit);
+    const base = baseUrl(ctx, request);
+    const itemsUrl = `${base}/collections/${encodeURIComponent(c.id)}/items`;
+    if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_));
+    const links: Link[] = [
+      { href: `${itemsUrl}${withQuery(request, {})}`, rel: 'self', type: 'application/geo+json', title: 'This page' },
+      { href: `${itemsUrl}${withQuery(request, { f: 'html' })}`, rel: 'alternate', type: 'text/html', title: 'This page as HTML' },
+      { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, rel: 'alternate', type: 'text/csv', title: 'This page as CSV' },
+      { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json', title: c.title },
+    ];
+    if (q.offset + q.limit < matched.length) {
+      links.push({ href: `${itemsUrl}${withQuery(request, { offset: String(q.offset + q.limit), limit: String(q.limit) })}`, rel: 'next', type: 'application/geo+json', title: 'Next page' });
+    }
+    if (q.offset > 0) {
+      const prev = Math.max(0, q.offset - q.limit);
+      links.push({ href: `${itemsUrl}${withQuery(request, { offset: prev === 0 ? undefined : String(prev), limit: String(q.limit) })}`, rel: 'prev', type: 'application/geo+json', title: 'Previous page' });
+    }
+    if (format === 'html') {
+      const names = [...index.propertyTypes().keys()].slice(0, 10);
+      const rows = page_.map((i) => {
+        const r = index.records[i]!;
+        return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
+      });
+      const shapes = page_.map((i) => index.records[i]!).filter((r) => r.geometry).map((r) => ({
+        points: r.geometry!.type === 'Point' ? [r.geometry!.coordinates as [number, number]] : (r.geometry!.coordinates as Array<[number, number]>),
+        href: `${itemsUrl}/${r.id}?f=html`,
+        title: r.id,
+      }));
+      const nav = links.filter((l) => l.rel === 'next' || l.rel === 'prev')
+        .map((l) => `<a href="${esc(l.href.replace(/([?&])f=[^&]*/, '$1').replace(/[?&]$/, '') + (l.href.includes('?') ? '&' : '?') + 'f=html')}">${l.rel === 'next' ? 'next page →' : '← previous page'}</a>`).join(' ');
+      const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched.length} matching features. ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
+      return sendText(reply, 'html', page(`${c.title}: features`, [
+        { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },
+        { href: `${base}/collections/${c.id}?f=html`, label: c.id }, { href: `${itemsUrl}?f=html`, label: 'items' },
+      ], body, [{ href: `${itemsUrl}${withQuery(request, { f: 'json' })}`, label: 'GeoJSON' }, { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, label: 'CSV' }]));
+    }
+    const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched.length, numberReturned: page_.length, timeStamp: new Date().toISOString(), links });
+    const body = `${head.slice(0, -1)},"features":[${page_.map((i) => index.geojson(i)).join(',')}]}`;
+    return sendText(reply, 'geojson', body);
+  });
+
+  app.get('/collections/:collectionId/items/:featureId', {
+    schema: {
+      summary: 'One feature, with its levels or observations',
+      tags: ['Features'],
+      params: { type: 'object', required: ['collectionId', 'featureId'], properties: { collectionId: { type: 'string' }, featureId: { type: 'string' } } },
+      querystring: { type: 'object', properties: { f: { type: 'string', description: 'json (GeoJSON), html or csv' } } },
+      response: geojsonResponse('GeoJSON Feature; its properties carry the data arrays (levels of a profile, observations of a trajectory or station)'),
+    },
+  }, async (request, reply) => {
+    const { collectionId, featureId } = request.params as { collectionId: string; featureId: string };
+    const c = getCollection(ctx, collectionId);
+    const index = featuresOf(c);
+    const r = index.get(featureId);
+    if (!r) throw new NotFound(`No feature '${featureId}' in collection '${c.id}'`);
+    const format = negotiate(request, ['geojson', 'html', 'csv']);
+    const data = await readFeatureData(c, r);
+    if (format === 'csv') return sendText(reply, 'csv', featureDataCsv(r, data));
+    const base = baseUrl(ctx, request);
+    const href = `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(r.id)}`;
+    if (format === 'html') {
+      const n = Math.max(0, ...data.columns.map((col) => col.values.length));
+      const shown = Math.min(n, 500);
+      const rows = Array.from({ length: shown }, (_, k) => data.columns.map((col) => esc(col.values[k] ?? '')));
+      const props = Object.entries(r.properties).map(([k, v]) => [esc(k), esc(v)]);
+      const body = `${svgMap(c.bbox, r.geometry ? [{ points: r.geometry.type === 'Point' ? [r.geometry.coordinates] : r.geometry.coordinates, title: r.id }] : [])}
+${table(['property', 'value'], props)}<h2>${data.rowKind === 'level' ? 'Levels' : 'Observations'} (${n}${shown < n ? `, first ${shown} shown — <a href="${esc(href)}?f=csv">all as CSV</a>` : ''})</h2>
+${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : col.name)), rows)}`;
+      return sendText(reply, 'html', page(r.id, [
+        { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },
+        { href: `${base}/collections/${c.id}?f=html`, label: c.id }, { href: `${base}/collections/${c.id}/items?f=html`, label: 'items' }, { href: `${href}?f=html`, label: r.id },
+      ], body, [{ href: `${href}?f=json`, label: 'GeoJSON' }, { href: `${href}?f=csv`, label: 'CSV' }]));
+    }
+    const links: Link[] = [
+      { href, rel: 'self', type: 'application/geo+json', title: 'This feature' },
+      { href: `${href}?f=html`, rel: 'alternate', type: 'text/html', title: 'This feature as HTML' },
+      { href: `${href}?f=csv`, rel: 'alternate', type: 'text/csv', title: `This feature's ${data.rowKind}s as CSV` },
+      { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json', title: c.title },
+    ];
+    const units: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const col of data.columns) {
+      values[col.name] = col.values;
+      if (col.units) units[col.name] = col.units;
+    }
+    const feature = { type: 'Feature', id: r.id, geometry: r.geometry, properties: { ...r.properties, [data.rowKind === 'level' ? 'levels' : 'observations']: values, units }, links };
+    return sendText(reply, 'geojson', JSON.stringify(feature));
+  });
+
+  app.get('/collections/:collectionId/queryables', {
+    schema: {
+      summary: 'Properties that filter items as query parameters',
+      tags: ['Features'],
+      params: collectionParams,
+      querystring: { type: 'object', properties: { f: { type: 'string' } } },
+      response: { 200: { description: 'JSON Schema of the queryable properties', type: 'object', additionalProperties: true }, 404: { description: 'Unknown collection', $ref: 'exception#' } },
+    },
+  }, async (request, reply) => {
+    const { collectionId } = request.params as { collectionId: string };
+    const c = getCollection(ctx, collectionId);
+    const index = featuresOf(c);
+    const base = baseUrl(ctx, request);
+    const href = `${base}/collections/${encodeURIComponent(c.id)}/queryables`;
+    const properties: Record<string, Record<string, unknown>> = {
+      geometry: { $ref: index.records.some((r) => r.geometry?.type === 'LineString') ? 'https://geojson.org/schema/LineString.json' : 'https://geojson.org/schema/Point.json' },
+    };
+    for (const [name, type] of index.propertyTypes()) {
+      properties[name] = name === 'datetime' ? { type: 'string', format: 'date-time', title: 'Observation time (UTC)' } : { type, title: name.replace(/_/g, ' ') };
+    }
+    if (negotiate(request, ['json', 'html']) === 'html') {
+      return sendText(reply, 'html', page(`${c.title}: queryables`, [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections/${c.id}?f=html`, label: c.id }],
+        table(['name', 'type'], Object.entries(properties).map(([k, v]) => [esc(k), esc(v['type'] ?? v['$ref'])])), [{ href: `${href}?f=json`, label: 'JSON' }]));
+    }
+    return sendText(reply, 'application/schema+json', JSON.stringify({
+      $schema: 'https://json-schema.org/draft/2019-09/schema',
+      $id: href,
+      type: 'object',
+      title: c.title,
+      properties,
+      additionalProperties: false,
+    }));
+  });
+}

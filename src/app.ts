@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import compress from '@fastify/compress';
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Collection } from './catalog/collection.js';
+import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
+import type { ApiContext } from './api/context.js';
+import { FEATURES_CONFORMANCE, featuresRoutes } from './api/features/routes.js';
+import { openapiRoutes } from './api/openapi.js';
+import { collectionConfigSchema } from './config/collection-schema.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { VERSION } from './version.js';
+
+export interface AppOptions {
+  collections: Map<string, Collection>;
+  title?: string;
+  description?: string;
+  baseUrl?: string;
+  /** CORS origin setting: true (any origin, the default), false, or a list of origins. */
+  cors?: boolean | string[];
+  logger?: FastifyServerOptions['logger'];
+}
+
+const exceptionSchema = {
+  $id: 'exception',
+  type: 'object',
+  description: 'OGC API exception',
+  required: ['code'],
+  properties: { code: { type: 'string' }, description: { type: 'string' } },
+} as const;
+
+/** The whole service as one Fastify instance: infrastructure, then one plugin per API, then errors. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+  });
+  const ctx: ApiContext = {
+    collections: opts.collections,
+    title: opts.title ?? 'odas — Ocean Data Access Server',
+    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features (and, as they land, Coverages, EDR and STAC).',
+    conformance: [...COMMON_CONFORMANCE, ...FEATURES_CONFORMANCE],
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+  };
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(errorsPlugin);
+  // Open data: any origin may read it unless the operator lists origins.
+  const origin = opts.cors === undefined || opts.cors === true ? '*' : opts.cors;
+  await app.register(cors, { origin, exposedHeaders: ['x-request-id', 'content-disposition'] });
+  await app.register(compress, { global: true, threshold: 2048, encodings: ['gzip', 'deflate'] });
+  app.addSchema(exceptionSchema);
+  app.addSchema({ ...collectionConfigSchema, $id: 'collectionConfig' });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'odas — Ocean Data Access Server', version: VERSION, description: ctx.description },
+      tags: [{ name: 'Common' }, { name: 'Features' }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
+  });
+  await app.register(commonRoutes, { ctx });
+  await app.register(featuresRoutes, { ctx });
+  await app.register(openapiRoutes, { ctx });
+  return app;
+}

@@ -1,0 +1,31 @@
+import type { CollectionKind, ParameterInfo } from './extract/types.js';
+import type { FeatureIndex } from './feature-index.js';
+
+/** One dataset served by every API: a file, a folder of homogeneous files, or a configured set. */
+export interface Collection {
+  id: string;
+  title: string;
+  description: string;
+  keywords: string[];
+  license?: string;
+  attribution?: string;
+  providers?: Array<{ name: string; url?: string; roles?: string[] }>;
+  kind: CollectionKind;
+  /** Absolute, real path of the data root the files belong to. */
+  root: string;
+  /** Files relative to `root`. */
+  files: string[];
+  /** Global attributes of the first file (ACDD subset). */
+  attrs: Record<string, string>;
+  parameters: ParameterInfo[];
+  /** CRS84 extent: [west, south, east, north]. */
+  bbox?: [number, number, number, number];
+  /** Epoch ms [start, end]. */
+  timeSpan?: [number, number];
+  /** For profile, trajectory and time-series collections. */
+  features?: FeatureIndex;
+}
+
+export function isFeatureCollection(c: Collection): c is Collection & { features: FeatureIndex } {
+  return c.kind !== 'grid' && c.features !== undefined;
+}

@@ -1,0 +1,29 @@
+import type { DecodedReader } from '../../cf/read.js';
+import type { DatasetInfo } from '../../readers/types.js';
+import type { FeatureRecord } from '../feature.js';
+
+/** What a file holds, decided once at discovery (DESIGN.md §2). */
+export type CollectionKind = 'profile' | 'trajectory' | 'timeSeries' | 'grid';
+
+export interface ParameterInfo {
+  name: string;
+  units?: string;
+  standardName?: string;
+  longName?: string;
+}
+
+export interface ExtractContext {
+  /** Path relative to the data root, used in feature sources and ids. */
+  relPath: string;
+  info: DatasetInfo;
+  data: DecodedReader;
+}
+
+export interface Extraction {
+  kind: CollectionKind;
+  features: FeatureRecord[];
+  parameters: ParameterInfo[];
+  /** For grids (no features): the CRS84 box and time span found from coordinates. */
+  bbox?: [number, number, number, number];
+  timeSpan?: [number, number];
+}

@@ -1,0 +1,236 @@
+/**
+ * CF decoding of raw stored values, shared by every reader: missing values, packing, valid ranges,
+ * `_Unsigned`, and char arrays to strings. Readers return stored values; this is the only place
+ * that turns them into physical ones.
+ */
+import type { AttrValue, Attrs, DType, NumericArray, RawArray } from '../readers/types.js';
+
+export interface DecodeOptions {
+  /**
+   * Units of valid_min / valid_max / valid_range. CF says they are packed (stored) units when the
+   * attributes have the variable's stored type, physical units otherwise. Attribute types are not
+   * kept in `Attrs`, so without this option they count as packed when the variable is packed into
+   * an integer type and every limit is an integer, and physical otherwise.
+   */
+  validRangeUnits?: 'packed' | 'physical';
+}
+
+const INTEGER_LIMITS: Partial<Record<DType, [min: number, max: number]>> = {
+  i1: [-128, 127],
+  u1: [0, 255],
+  i2: [-32768, 32767],
+  u2: [0, 65535],
+  i4: [-2147483648, 2147483647],
+  u4: [0, 4294967295],
+};
+
+const UNSIGNED_OF: Partial<Record<DType, DType>> = { i1: 'u1', i2: 'u2', i4: 'u4', i8: 'u8' };
+
+function isTrue(value: AttrValue | undefined): boolean {
+  return typeof value === 'string' && value.trim().toLowerCase() === 'true';
+}
+
+/** Every value of a numeric attribute (a scalar or an array), ignoring text; bigints kept exact. */
+function attrValues(value: AttrValue | undefined): (number | bigint)[] {
+  if (value === undefined || typeof value === 'string') return [];
+  return Array.isArray(value) ? [...value] : [value];
+}
+
+function attrNumbers(value: AttrValue | undefined): number[] {
+  return attrValues(value).map((x) => Number(x));
+}
+
+function firstNumber(value: AttrValue | undefined): number | undefined {
+  const [first] = attrNumbers(value);
+  return first !== undefined && Number.isFinite(first) ? first : undefined;
+}
+
+/** Reinterprets signed integer storage as unsigned (`_Unsigned = "true"`), without copying. */
+function asUnsigned(dtype: DType, data: NumericArray): { dtype: DType; data: NumericArray } {
+  const unsigned = UNSIGNED_OF[dtype];
+  if (!unsigned) return { dtype, data };
+  const { buffer, byteOffset, length } = data;
+  switch (unsigned) {
+    case 'u1':
+      return { dtype: unsigned, data: new Uint8Array(buffer, byteOffset, length) };
+    case 'u2':
+      return { dtype: unsigned, data: new Uint16Array(buffer, byteOffset, length) };
+    case 'u4':
+      return { dtype: unsigned, data: new Uint32Array(buffer, byteOffset, length) };
+    default:
+      return { dtype: unsigned, data: new BigUint64Array(buffer, byteOffset, length) };
+  }
+}
+
+/**
+ * A value as the stored type would hold it, so comparisons with stored values are exact:
+ * float32 storage rounds to float32 (a 99999.0 or -1e34 fill given as double still matches), and
+ * integer storage wraps to its width (a fill of -1 matches 255 in `_Unsigned` bytes).
+ * Undefined when the stored type cannot hold the value at all.
+ */
+function asStored(dtype: DType, value: number | bigint): number | bigint | undefined {
+  if (dtype === 'i8' || dtype === 'u8') {
+    if (typeof value === 'number' && !Number.isInteger(value)) return undefined;
+    const big = BigInt(value);
+    return dtype === 'i8' ? BigInt.asIntN(64, big) : BigInt.asUintN(64, big);
+  }
+  const n = Number(value);
+  if (dtype === 'f4') return Math.fround(n);
+  if (dtype === 'f8') return n;
+  const limits = INTEGER_LIMITS[dtype];
+  if (!limits || !Number.isInteger(n)) return undefined;
+  const span = limits[1] - limits[0] + 1;
+  // Either the signed or the unsigned reading of the same bits is accepted, then wrapped.
+  if (n < -span / 2 || n > span - 1) return undefined;
+  if (n < limits[0]) return n + span;
+  if (n > limits[1]) return n - span;
+  return n;
+}
+
+/** Whether the valid_* limits are to be compared with stored values rather than physical ones. */
+function limitsArePacked(dtype: DType, attrs: Attrs, limits: number[], options: DecodeOptions): boolean {
+  if (options.validRangeUnits) return options.validRangeUnits === 'packed';
+  const packed = attrs['scale_factor'] !== undefined || attrs['add_offset'] !== undefined;
+  if (!packed) return true;
+  const integerStorage = dtype !== 'f4' && dtype !== 'f8';
+  return integerStorage && limits.every((x) => Number.isInteger(x));
+}
+
+/** [min, max] from valid_range or valid_min/valid_max; a reversed range (min > max) is ignored as a file error. */
+function validLimits(attrs: Attrs): [number, number] | undefined {
+  const range = attrNumbers(attrs['valid_range']);
+  let min = range.length === 2 ? range[0]! : firstNumber(attrs['valid_min']);
+  let max = range.length === 2 ? range[1]! : firstNumber(attrs['valid_max']);
+  if (min !== undefined && Number.isNaN(min)) min = undefined;
+  if (max !== undefined && Number.isNaN(max)) max = undefined;
+  if (min === undefined && max === undefined) return undefined;
+  if (min !== undefined && max !== undefined && min > max) return undefined;
+  return [min ?? -Infinity, max ?? Infinity];
+}
+
+/**
+ * Physical values of a numeric variable as float64, NaN where missing.
+ * Order, as CF prescribes: `_Unsigned` reinterpretation; `_FillValue` / `missing_value` (any number of
+ * values) compared with the stored value; valid range (see DecodeOptions); then
+ * `value * scale_factor + add_offset`. NaN stored floats stay NaN; no netCDF default fill value is
+ * assumed when a file declares none. 64-bit integers lose precision beyond 2^53, as any float64 does.
+ */
+export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOptions = {}): Float64Array {
+  if (raw.dtype === 'char' || raw.dtype === 'string' || Array.isArray(raw.data)) {
+    throw new TypeError(`decodeNumeric: ${raw.dtype} data is text, use decodeStrings`);
+  }
+  const { dtype, data } = isTrue(attrs['_Unsigned']) ? asUnsigned(raw.dtype, raw.data as NumericArray) : { dtype: raw.dtype, data: raw.data as NumericArray };
+
+  const missing = [...attrValues(attrs['_FillValue']), ...attrValues(attrs['missing_value'])]
+    .filter((x) => !(typeof x === 'number' && Number.isNaN(x)))
+    .map((x) => asStored(dtype, x))
+    .filter((x): x is number | bigint => x !== undefined);
+
+  const scale = firstNumber(attrs['scale_factor']) ?? 1;
+  const offset = firstNumber(attrs['add_offset']) ?? 0;
+
+  let [storedMin, storedMax] = [-Infinity, Infinity];
+  let [physicalMin, physicalMax] = [-Infinity, Infinity];
+  const limits = validLimits(attrs);
+  if (limits && limitsArePacked(dtype, attrs, limits.filter(Number.isFinite), options)) {
+    [storedMin, storedMax] = dtype === 'f4' ? [Math.fround(limits[0]), Math.fround(limits[1])] : limits;
+  } else if (limits) {
+    [physicalMin, physicalMax] = limits;
+  }
+
+  const out = new Float64Array(data.length);
+  const isBig = data instanceof BigInt64Array || data instanceof BigUint64Array;
+  for (let i = 0; i < data.length; i++) {
+    const stored = data[i]!;
+    if (missing.length > 0 && matchesAny(stored, missing, isBig)) {
+      out[i] = NaN;
+      continue;
+    }
+    const value = Number(stored);
+    if (value < storedMin || value > storedMax) {
+      out[i] = NaN;
+      continue;
+    }
+    const physical = value * scale + offset;
+    out[i] = physical < physicalMin || physical > physicalMax ? NaN : physical;
+  }
+  return out;
+}
+
+function matchesAny(stored: number | bigint, missing: (number | bigint)[], isBig: boolean): boolean {
+  for (const m of missing) {
+    if (isBig ? typeof m === 'bigint' && stored === m : stored === m) return true;
+  }
+  return false;
+}
+
+export interface DecodeStringsOptions {
+  /**
+   * true (default): each string ends at its first NUL and loses trailing whitespace, and is decoded as
+   * UTF-8 when valid. false: every byte is kept as one character (Latin-1), NULs included, so string
+   * positions match indices of the last dimension (per-level QC flags).
+   */
+  trim?: boolean;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function bytesToText(bytes: Uint8Array, trim: boolean): string {
+  const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  if (!trim) return latin1(bytes);
+  const nul = bytes.indexOf(0);
+  const content = nul >= 0 ? bytes.subarray(0, nul) : bytes;
+  let text: string;
+  try {
+    text = utf8.decode(content);
+  } catch {
+    text = latin1(content);
+  }
+  return text.trimEnd();
+}
+
+function charBytes(raw: RawArray, caller: string): Uint8Array {
+  if (raw.dtype !== 'char' || !(raw.data instanceof Uint8Array)) {
+    throw new TypeError(`${caller}: expected char data, got ${raw.dtype}`);
+  }
+  return raw.data;
+}
+
+/**
+ * Strings of a char array, whose last dimension is the string length: shape [...outer, L] gives
+ * product(outer) strings (a scalar or 1-D char variable gives one string). `string` data (HDF5
+ * variable-length strings) passes through, trimmed the same way unless `trim` is false.
+ */
+export function decodeStrings(raw: RawArray, opts: DecodeStringsOptions = {}): string[] {
+  const trim = opts.trim ?? true;
+  if (raw.dtype === 'string' && Array.isArray(raw.data)) {
+    return trim ? raw.data.map((s) => s.replace(/\0[\s\S]*$/, '').trimEnd()) : [...raw.data];
+  }
+  const bytes = charBytes(raw, 'decodeStrings');
+  const length = raw.shape.length === 0 ? 1 : raw.shape[raw.shape.length - 1]!;
+  const count = raw.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) out.push(bytesToText(bytes.subarray(i * length, (i + 1) * length), trim));
+  return out;
+}
+
+/** One character per element of a char array without a string dimension (Argo DATA_MODE, DIRECTION, JULD_QC). */
+export function decodeChars(raw: RawArray): string[] {
+  const bytes = charBytes(raw, 'decodeChars');
+  return Array.from(bytes, (b) => String.fromCharCode(b));
+}
+
+/** The character at one index of a char array, e.g. charAt(presQc, profile, level) for a per-level QC flag. */
+export function charAt(raw: RawArray, ...index: number[]): string {
+  const bytes = charBytes(raw, 'charAt');
+  if (index.length !== raw.shape.length) {
+    throw new RangeError(`charAt: ${index.length} indices for a ${raw.shape.length}-D array`);
+  }
+  let flat = 0;
+  index.forEach((k, d) => {
+    const n = raw.shape[d]!;
+    if (!Number.isInteger(k) || k < 0 || k >= n) throw new RangeError(`charAt: index ${k} outside 0..${n - 1} of dimension ${d}`);
+    flat = flat * n + k;
+  });
+  return String.fromCharCode(bytes[flat]!);
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { access, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultCacheDir } from './catalog/cache.js';
+import { ConfigError, loadCollectionConfigs } from './config/load.js';
+import { serve } from './server.js';
+import { VERSION } from './version.js';
+
+const USAGE = `odas ${VERSION} — Ocean Data Access Server
+
+usage:
+  odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
+             [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
+             [--log-level info]
+  odas validate [CONFIG_DIR]      check collections/*.yaml against the schema
+  odas demo [DIR]                 write the demo data files
+  odas --version
+
+Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL.
+  --data DIR       a data root; each file is a collection, a folder of homogeneous files is one
+  --demo           also serve the demo data the project generates (what 'npm start' does)
+`;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`odas: ${message}\n`);
+  process.exit(2);
+}
+
+async function demoDir(cacheDir: string): Promise<string> {
+  const dir = join(cacheDir, 'demo-data');
+  await mkdir(dir, { recursive: true });
+  const { generateDemoData } = await import('./demo/generate.js');
+  await generateDemoData(dir);
+  return dir;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  if (command === 'validate') {
+    const dir = resolve(rest[0] ?? 'collections');
+    try {
+      const configs = await loadCollectionConfigs(dir);
+      process.stdout.write(`${dir}: ${configs.length} collection config(s) valid: ${configs.map((c) => c.id).join(', ')}\n`);
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      throw err;
+    }
+    return;
+  }
+  if (command === 'demo') {
+    const dir = resolve(rest[0] ?? join(defaultCacheDir(), 'demo-data'));
+    await mkdir(dir, { recursive: true });
+    const { generateDemoData } = await import('./demo/generate.js');
+    const files = await generateDemoData(dir);
+    process.stdout.write(`${files.length} demo file(s) in ${dir}\n`);
+    return;
+  }
+  if (command !== 'serve') fail(`unknown command '${command}'\n\n${USAGE}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      data: { type: 'string', multiple: true },
+      collections: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      demo: { type: 'boolean' },
+      'cache-dir': { type: 'string' },
+      'no-cache': { type: 'boolean' },
+      'base-url': { type: 'string' },
+      cors: { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+    strict: true,
+  });
+  const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
+  const dataRoots: string[] = [];
+  for (const d of values.data ?? []) {
+    const abs = resolve(d);
+    if (!(await exists(abs))) fail(`--data ${d}: no such folder`);
+    dataRoots.push(abs);
+  }
+  if (values.demo) dataRoots.push(await demoDir(cacheDir));
+  if (dataRoots.length === 0) fail('nothing to serve: give --data DIR (or --demo)');
+  let configs: Awaited<ReturnType<typeof loadCollectionConfigs>> = [];
+  if (values.collections) {
+    try {
+      configs = await loadCollectionConfigs(resolve(values.collections));
+    } catch (err) {
+      if (err instanceof ConfigError) fail(err.message);
+      throw err;
+    }
+  }
+  const port = Number(values.port ?? process.env['PORT'] ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: not a port number`);
+  const corsText = values.cors ?? process.env['ODAS_CORS'];
+  const cors = corsText === undefined || corsText === 'true' ? true : corsText === 'false' ? false : corsText.split(',').map((s) => s.trim());
+  await serve({
+    dataRoots,
+    configs,
+    host: values.host ?? process.env['HOST'] ?? '0.0.0.0',
+    port,
+    ...(values['no-cache'] ? {} : { cacheDir }),
+    ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+    cors,
+    logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info',
+  });
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`odas: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+/**
+ * One error map for every API: each error carries its HTTP status and its OGC exception code,
+ * and is rendered as `{"code","description"}` by the error plugin.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    description: string,
+  ) {
+    super(description);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: a query parameter has a value the API cannot use; the message names the parameter. */
+export class InvalidParameterValue extends ApiError {
+  constructor(readonly parameter: string, detail: string) {
+    super(400, 'InvalidParameterValue', `Invalid value for parameter '${parameter}': ${detail}`);
+  }
+}
+
+/** 400: a query parameter the API does not define. */
+export class UnknownParameter extends ApiError {
+  constructor(parameter: string, known: string[]) {
+    super(400, 'InvalidParameterValue', `Unknown query parameter '${parameter}'. Parameters accepted here: ${known.join(', ')}`);
+  }
+}
+
+export class NotFound extends ApiError {
+  constructor(description: string) {
+    super(404, 'NotFound', description);
+  }
+}
+
+export class NotAcceptable extends ApiError {
+  constructor(description: string) {
+    super(406, 'NotAcceptable', description);
+  }
+}
+
+/** 500-class fault in one collection's files: the message names the collection, the server keeps serving others. */
+export class DataSourceError extends ApiError {
+  constructor(collectionId: string, detail: string) {
+    super(502, 'DataSourceError', `Collection '${collectionId}' could not be read: ${detail}`);
+  }
+}

@@ -1,0 +1,59 @@
+import { InvalidParameterValue } from '../errors.js';
+
+/** A closed time interval in epoch milliseconds; an open end is ±Infinity. */
+export interface TimeInterval {
+  start: number;
+  end: number;
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * Parse one RFC 3339 instant. A date alone, or a date-time without zone, is taken as UTC;
+ * for an interval's end a date alone means the end of that day (what a user means by `2010-12-31`).
+ */
+export function parseInstant(text: string, parameter: string, endOfDay = false): number {
+  const m = RFC3339.exec(text.trim());
+  if (!m) throw new InvalidParameterValue(parameter, `'${text}' is not an RFC 3339 date-time (e.g. 2010-01-31T12:00:00Z)`);
+  const [, y, mo, d, h, mi, s, frac, zone] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 60) {
+    throw new InvalidParameterValue(parameter, `'${text}' is not a valid date-time`);
+  }
+  let ms = Date.UTC(Number(y), month - 1, day, Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), frac ? Math.round(Number(frac) * 1000) : 0);
+  if (new Date(ms).getUTCDate() !== day) throw new InvalidParameterValue(parameter, `'${text}' is not a valid date`);
+  if (zone && zone !== 'Z' && zone !== 'z') {
+    const sign = zone[0] === '-' ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
+  }
+  if (endOfDay && h === undefined) ms += 86_400_000 - 1;
+  return ms;
+}
+
+/** `datetime`: an instant, `a/b`, `../b`, `a/..`, `/b`, `a/` (OGC API and STAC). */
+export function parseDatetime(value: string, parameter = 'datetime'): TimeInterval {
+  const text = value.trim();
+  if (!text.includes('/')) {
+    const t = parseInstant(text, parameter);
+    const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
+    return { start: t, end: dateOnly ? t + 86_400_000 - 1 : t };
+  }
+  const parts = text.split('/');
+  if (parts.length !== 2) throw new InvalidParameterValue(parameter, `'${value}' has more than one '/'`);
+  const [a, b] = parts.map((p) => p.trim());
+  const open = (p: string) => p === '' || p === '..';
+  if (open(a!) && open(b!)) throw new InvalidParameterValue(parameter, 'both ends of the interval are open');
+  const start = open(a!) ? -Infinity : parseInstant(a!, parameter);
+  const end = open(b!) ? Infinity : parseInstant(b!, parameter, true);
+  if (start > end) throw new InvalidParameterValue(parameter, `the start ${a} is after the end ${b}`);
+  return { start, end };
+}
+
+export function overlaps(q: TimeInterval, start: number, end: number): boolean {
+  if (Number.isNaN(start) && Number.isNaN(end)) return false;
+  const s = Number.isNaN(start) ? end : start;
+  const e = Number.isNaN(end) ? start : end;
+  return s <= q.end && e >= q.start;
+}

@@ -1,0 +1,325 @@
+/**
+ * NetCDF-4 / HDF5 reader. h5wasm reads synchronously, so every call runs in a worker thread
+ * (src/workers/hdf5-worker.ts) behind a small pool; this module validates windows, plans streamed
+ * reads along the file's chunk grid and maps worker errors back to the reader error classes.
+ * Values are the raw stored values: CF decoding happens in src/cf/.
+ */
+import path from 'node:path';
+import type {
+  Hdf5ErrorCode,
+  Hdf5InfoResult,
+  Hdf5ReadResult,
+  Hdf5Request,
+  Hdf5Response,
+  Hdf5VariableMeta,
+  Hdf5WorkerOptions,
+} from '../../workers/hdf5-worker.js';
+import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../../workers/pool.js';
+import type { Chunk, DatasetInfo, DType, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import { CorruptFileError, ReaderRequestError } from '../types.js';
+
+/** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
+export class UnsupportedFilterError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    readonly dataset: string,
+    readonly filterId: number,
+  ) {
+    super(message);
+    this.name = 'UnsupportedFilterError';
+  }
+}
+
+// ---- pool ----------------------------------------------------------------------------------
+
+export interface Hdf5PoolOptions extends Hdf5WorkerOptions {
+  /** Worker threads; default min(2, os.availableParallelism()). */
+  size?: number;
+}
+
+/** The worker pool that runs h5wasm, with typed calls. Share one per process (see getHdf5Pool). */
+export class Hdf5Pool {
+  private readonly pool: WorkerPool<Hdf5Request, Hdf5Response>;
+
+  constructor(options: Hdf5PoolOptions = {}) {
+    const { url, execArgv } = workerScript('../../workers/hdf5-worker.js', import.meta.url);
+    const workerData: Hdf5WorkerOptions = {
+      maxOpenFiles: options.maxOpenFiles,
+      retireHeapBytes: options.retireHeapBytes,
+    };
+    this.pool = new WorkerPool(url, { size: options.size, name: 'hdf5', execArgv, workerData });
+  }
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  get stats(): PoolStats {
+    return this.pool.stats;
+  }
+
+  async info(filePath: string, signal?: AbortSignal): Promise<Hdf5InfoResult> {
+    const res = await this.call({ op: 'info', path: filePath }, signal);
+    if (res.kind !== 'info') throw new Error(`hdf5 worker answered ${res.kind} to info`);
+    return res;
+  }
+
+  /** One hyperslab (`start`, `count` per dimension, inside the dataset's shape) of one dataset. */
+  async read(filePath: string, dataset: string, start: number[], count: number[], signal?: AbortSignal): Promise<Hdf5ReadResult> {
+    const res = await this.call({ op: 'read', path: filePath, dataset, start, count }, signal);
+    if (res.kind !== 'read') throw new Error(`hdf5 worker answered ${res.kind} to read`);
+    return res;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private async call(request: Hdf5Request, signal: AbortSignal | undefined): Promise<Hdf5Response> {
+    try {
+      return await this.pool.run(request, { signal });
+    } catch (err) {
+      throw mapWorkerError(err, request.path);
+    }
+  }
+}
+
+function mapWorkerError(err: unknown, filePath: string): unknown {
+  if (!(err instanceof WorkerTaskError)) return err;
+  const code = err.code as Hdf5ErrorCode | undefined;
+  const data = (err.data ?? {}) as { dataset?: string; filterId?: number };
+  // Worker messages already start with the path; CorruptFileError adds it again, so strip it.
+  const detail = err.message.startsWith(`${filePath}: `) ? err.message.slice(filePath.length + 2) : err.message;
+  switch (code) {
+    case 'corrupt':
+      return new CorruptFileError(filePath, detail);
+    case 'request':
+      return new ReaderRequestError(err.message);
+    case 'filter':
+      return new UnsupportedFilterError(err.message, filePath, data.dataset ?? '', data.filterId ?? -1);
+    case 'notfound':
+      return Object.assign(new Error(err.message), { code: 'ENOENT', path: filePath });
+    default:
+      return new Error(`${filePath}: ${err.message}`);
+  }
+}
+
+let sharedPool: Hdf5Pool | undefined;
+
+/** The process-wide pool, created on first use. Its idle workers never keep the process alive. */
+export function getHdf5Pool(): Hdf5Pool {
+  sharedPool ??= new Hdf5Pool();
+  return sharedPool;
+}
+
+/** Terminates the shared pool (server shutdown, end of tests); the next use creates a new one. */
+export async function closeHdf5Pool(): Promise<void> {
+  const pool = sharedPool;
+  sharedPool = undefined;
+  await pool?.close();
+}
+
+// ---- reader --------------------------------------------------------------------------------
+
+export interface Hdf5ReaderOptions {
+  /** Upper bound of one streamed chunk's values, in bytes (default 8 MiB). */
+  maxChunkBytes?: number;
+}
+
+const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Start and count per dimension of one variable, in the variable's dimension order. */
+export interface Selection {
+  start: number[];
+  count: number[];
+}
+
+const ITEM_BYTES: Record<DType, number> = {
+  i1: 1, u1: 1, char: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, i8: 8, u8: 8, f8: 8,
+  string: 16, // a guess: JS strings have no fixed size, this only sizes streamed chunks
+};
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function product(values: number[]): number {
+  return values.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Splits a selection into pieces of at most `maxBytes`: whole selection if it fits, else along the
+ * outermost dimension whose single index fits, with piece boundaries on the dataset's chunk grid
+ * along that dimension whenever a piece can hold at least one chunk row (so no chunk is decompressed
+ * twice). Dimensions outside the split one advance one index at a time.
+ */
+export function* planChunks(sel: Selection, chunks: number[] | undefined, itemBytes: number, maxBytes: number): Generator<Selection> {
+  const { start, count } = sel;
+  const rank = count.length;
+  if (count.some((c) => c === 0)) return;
+  if (rank === 0 || product(count) * itemBytes <= maxBytes) {
+    yield { start: [...start], count: [...count] };
+    return;
+  }
+  let splitDim = 0;
+  let sliceBytes = product(count.slice(1)) * itemBytes;
+  while (sliceBytes > maxBytes && splitDim < rank - 1) {
+    splitDim++;
+    sliceBytes /= count[splitDim] as number;
+  }
+  const fit = Math.max(1, Math.floor(maxBytes / sliceBytes));
+  const chunk = chunks?.[splitDim];
+  const step = chunk !== undefined && fit >= chunk ? Math.floor(fit / chunk) * chunk : fit;
+  const aligned = chunk !== undefined && fit >= chunk;
+  const first = start[splitDim] as number;
+  const end = first + (count[splitDim] as number);
+  const outer = new Array<number>(splitDim).fill(0);
+  for (;;) {
+    let pos = first;
+    while (pos < end) {
+      // Aligned: the next boundary is `step` past the start of the chunk holding `pos`.
+      const next = Math.min(end, aligned ? Math.floor(pos / (chunk as number)) * (chunk as number) + step : pos + step);
+      const partStart = [...start];
+      const partCount = [...count];
+      for (let i = 0; i < splitDim; i++) {
+        partStart[i] = (start[i] as number) + (outer[i] as number);
+        partCount[i] = 1;
+      }
+      partStart[splitDim] = pos;
+      partCount[splitDim] = next - pos;
+      yield { start: partStart, count: partCount };
+      pos = next;
+    }
+    let d = splitDim - 1;
+    while (d >= 0 && ++outer[d]! === count[d]) outer[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+export class Hdf5Reader implements Reader {
+  private readonly byName: Map<string, Hdf5VariableMeta>;
+  private readonly dimLengths: Map<string, number>;
+  private readonly publicInfo: DatasetInfo;
+  private readonly maxChunkBytes: number;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly pool: Hdf5Pool,
+    meta: Hdf5InfoResult,
+    options: Hdf5ReaderOptions = {},
+  ) {
+    this.byName = new Map(meta.variables.map((v) => [v.name, v]));
+    this.dimLengths = new Map(Object.entries(meta.dims));
+    this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, ...v }) => v);
+    this.publicInfo = { format: 'hdf5', dims: meta.dims, variables, attrs: meta.attrs };
+    if (meta.unlimited !== undefined) this.publicInfo.unlimited = meta.unlimited;
+  }
+
+  async info(): Promise<DatasetInfo> {
+    this.assertOpen();
+    return this.publicInfo;
+  }
+
+  /**
+   * Raw values inside `window`, clamped to the variable's own shape: along an unlimited dimension a
+   * variable may hold fewer records than the dimension, and the result is then shorter than asked.
+   */
+  async readRaw(variable: string, window?: Window, signal?: AbortSignal): Promise<RawArray> {
+    this.assertOpen();
+    const v = this.variable(variable);
+    return this.readSelection(v, this.select(v, window), signal);
+  }
+
+  /**
+   * Streams each variable in pieces of at most `maxChunkBytes` aligned to its chunk grid (see
+   * planChunks). Everything is validated before the first read; a window selecting nothing yields
+   * no chunk; the signal is checked between chunks and aborts the one in flight.
+   */
+  async *read(req: ReadRequest): AsyncGenerator<Chunk> {
+    this.assertOpen();
+    const planned = req.variables.map((name) => {
+      const v = this.variable(name);
+      return { v, selection: this.select(v, req.window) };
+    });
+    for (const { v, selection } of planned) {
+      for (const part of planChunks(selection, v.chunks, ITEM_BYTES[v.dtype], this.maxChunkBytes)) {
+        throwIfAborted(req.signal);
+        this.assertOpen();
+        const raw = await this.readSelection(v, part, req.signal);
+        const window: Window = {};
+        v.dims.forEach((dim, i) => {
+          window[dim] = [part.start[i] as number, (part.start[i] as number) + (part.count[i] as number)];
+        });
+        yield { variable: v.name, window, ...raw };
+      }
+    }
+  }
+
+  /** Worker-side file handles live in the pool's LRU and are shared with other readers of the file. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`${this.path}: reader is closed`);
+  }
+
+  private variable(name: string): Hdf5VariableMeta {
+    const v = this.byName.get(name);
+    if (!v) throw new ReaderRequestError(`unknown variable "${name}" in ${this.path}`);
+    return v;
+  }
+
+  /** Validates a window against the file's dimensions, then clamps it to the variable's shape. */
+  private select(v: Hdf5VariableMeta, window: Window | undefined): Selection {
+    for (const [dim, range] of Object.entries(window ?? {})) {
+      const length = this.dimLengths.get(dim);
+      if (length === undefined) {
+        throw new ReaderRequestError(
+          `unknown dimension "${dim}" in ${this.path} (dimensions: ${[...this.dimLengths.keys()].join(', ')})`,
+        );
+      }
+      if (!Array.isArray(range) || range.length !== 2) {
+        throw new ReaderRequestError(`window for dimension "${dim}" must be [start, stop]`);
+      }
+      const [start, stop] = range;
+      if (!Number.isInteger(start) || !Number.isInteger(stop)) {
+        throw new ReaderRequestError(`window for dimension "${dim}" must be integers, got [${start}, ${stop})`);
+      }
+      if (start > stop) throw new ReaderRequestError(`window for dimension "${dim}" has start ${start} after stop ${stop}`);
+      if (start < 0 || stop > length) {
+        throw new ReaderRequestError(`window for dimension "${dim}" is [${start}, ${stop}), outside its extent 0..${length}`);
+      }
+    }
+    const start: number[] = [];
+    const count: number[] = [];
+    v.dims.forEach((dim, i) => {
+      const own = v.shape[i] as number;
+      const range = window?.[dim];
+      const stop = Math.min(range ? range[1] : own, own);
+      const first = Math.min(range ? range[0] : 0, stop);
+      start.push(first);
+      count.push(stop - first);
+    });
+    return { start, count };
+  }
+
+  private async readSelection(v: Hdf5VariableMeta, sel: Selection, signal: AbortSignal | undefined): Promise<RawArray> {
+    const res = await this.pool.read(this.path, v.h5path, sel.start, sel.count, signal);
+    return { dtype: res.dtype, shape: res.shape, data: res.data };
+  }
+}
+
+/**
+ * Opens a NetCDF-4 / HDF5 file: reads its metadata in a worker (so a corrupt or non-HDF5 file
+ * rejects here with a CorruptFileError). Uses the shared pool unless one is given.
+ */
+export async function openHdf5(filePath: string, pool?: Hdf5Pool, options?: Hdf5ReaderOptions): Promise<Hdf5Reader> {
+  const absolute = path.resolve(filePath);
+  const p = pool ?? getHdf5Pool();
+  const meta = await p.info(absolute);
+  return new Hdf5Reader(absolute, p, meta, options);
+}

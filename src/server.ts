@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { buildApp } from './app.js';
+import { discover } from './catalog/discover.js';
+import type { CollectionConfig } from './config/collection-schema.js';
+
+export interface ServeOptions {
+  dataRoots: string[];
+  configs: CollectionConfig[];
+  host: string;
+  port: number;
+  cacheDir?: string;
+  baseUrl?: string;
+  cors: boolean | string[];
+  logLevel: string;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/** Index the data roots, build the app, listen, and close cleanly on SIGINT/SIGTERM. */
+export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
+  const log = createLogger(opts.logLevel);
+  const collections = await discover({
+    dataRoots: opts.dataRoots,
+    configs: opts.configs,
+    log,
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+  });
+  const app = await buildApp({ collections, logger: log, cors: opts.cors, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  let closing = false;
+  const close = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
+    await closeHdf5Pool();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close('SIGINT'));
+  process.once('SIGTERM', () => void close('SIGTERM'));
+  await app.listen({ host: opts.host, port: opts.port });
+  return app;
+}
