@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { Collection } from './catalog/collection.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
 import type { ApiContext } from './api/context.js';
@@ -19,7 +20,8 @@ export interface AppOptions {
   baseUrl?: string;
   /** CORS origin setting: true (any origin, the default), false, or a list of origins. */
   cors?: boolean | string[];
-  logger?: FastifyServerOptions['logger'];
+  /** A pino logger shared with discovery; none = silent (tests). */
+  logger?: Logger;
 }
 
 const exceptionSchema = {
@@ -30,12 +32,24 @@ const exceptionSchema = {
   properties: { code: { type: 'string' }, description: { type: 'string' } },
 } as const;
 
+/** One access line per request instead of Fastify's two: half the logging cost at thousands of req/s. */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(err: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (err) request.log.error({ ...entry, err }, 'request failed');
+    else request.log.info(entry, 'request');
+  }
+}
+
 /** The whole service as one Fastify instance: infrastructure, then one plugin per API, then errors. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
     genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
     trustProxy: true,
+    logController: new AccessLog(),
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
   });
@@ -46,7 +60,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     conformance: [...COMMON_CONFORMANCE, ...FEATURES_CONFORMANCE],
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
   };
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   await app.register(errorsPlugin);

@@ -16,7 +16,10 @@ export interface ServeOptions {
 }
 
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime });
+  // Buffered asynchronous writes: a synchronous write per access line costs a third of the throughput.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => destination.flush(), 1000).unref();
+  return pino({ level, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
 /** Index the data roots, build the app, listen, and close cleanly on SIGINT/SIGTERM. */
@@ -35,6 +38,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     closing = true;
     log.info({ signal }, 'shutting down');
     await app.close();
+    log.flush();
     const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
     await closeHdf5Pool();
     process.exit(0);

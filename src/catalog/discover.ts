@@ -77,6 +77,19 @@ function unionSpan(spans: Array<[number, number] | undefined>): [number, number]
   return [Math.min(...ss.map((s) => s[0])), Math.max(...ss.map((s) => s[1]))];
 }
 
+/**
+ * A single station or profile has a zero-area extent, which QGIS treats as "empty" and refuses to
+ * zoom to: widen such a box by a few metres (it still contains every feature).
+ */
+const DEGENERATE_PAD = 0.0005;
+function padDegenerate(b: [number, number, number, number]): [number, number, number, number] {
+  const [w, s, e, n] = b;
+  const dx = e - w < DEGENERATE_PAD ? DEGENERATE_PAD : 0;
+  const dy = n - s < DEGENERATE_PAD ? DEGENERATE_PAD : 0;
+  const r = (v: number) => Math.round(v * 1e6) / 1e6;
+  return [r(Math.max(-180, w - dx)), r(Math.max(-90, s - dy)), r(Math.min(180, e + dx)), r(Math.min(90, n + dy))];
+}
+
 /** Feature ids unique within a collection: a repeated id gets a numeric suffix. */
 function uniqueIds(records: FeatureRecord[]): FeatureRecord[] {
   const seen = new Set<string>();
@@ -117,7 +130,7 @@ function buildCollection(id: string, root: string, entries: FileIndex[], config?
   if (config?.providers) collection.providers = config.providers;
   if (features) collection.features = features;
   const bbox = config?.extent?.bbox ?? (features ? features.extent() : unionBBox(entries.map((e) => e.bbox)));
-  if (bbox) collection.bbox = bbox;
+  if (bbox) collection.bbox = padDegenerate(bbox);
   const span = features ? features.timeSpan() : unionSpan(entries.map((e) => e.timeSpan));
   const temporal = config?.extent?.temporal;
   if (temporal) {

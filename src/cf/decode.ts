@@ -31,9 +31,9 @@ function isTrue(value: AttrValue | undefined): boolean {
 }
 
 /** Every value of a numeric attribute (a scalar or an array), ignoring text; bigints kept exact. */
-function attrValues(value: AttrValue | undefined): (number | bigint)[] {
+function attrValues(value: AttrValue | undefined): readonly (number | bigint)[] {
   if (value === undefined || typeof value === 'string') return [];
-  return Array.isArray(value) ? [...value] : [value];
+  return Array.isArray(value) ? value : [value];
 }
 
 function attrNumbers(value: AttrValue | undefined): number[] {
@@ -175,18 +175,27 @@ export interface DecodeStringsOptions {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function bytesToText(bytes: Uint8Array, trim: boolean): string {
-  const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-  if (!trim) return latin1(bytes);
-  const nul = bytes.indexOf(0);
-  const content = nul >= 0 ? bytes.subarray(0, nul) : bytes;
-  let text: string;
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Cuts at the first NUL and drops trailing whitespace. */
+function trimmed(text: string): string {
+  const nul = text.indexOf('\0');
+  return (nul >= 0 ? text.slice(0, nul) : text).trimEnd();
+}
+
+function utf8OrLatin1(bytes: Uint8Array): string {
   try {
-    text = utf8.decode(content);
+    return utf8.decode(bytes);
   } catch {
-    text = latin1(content);
+    return latin1(bytes);
   }
-  return text.trimEnd();
 }
 
 function charBytes(raw: RawArray, caller: string): Uint8Array {
@@ -204,13 +213,26 @@ function charBytes(raw: RawArray, caller: string): Uint8Array {
 export function decodeStrings(raw: RawArray, opts: DecodeStringsOptions = {}): string[] {
   const trim = opts.trim ?? true;
   if (raw.dtype === 'string' && Array.isArray(raw.data)) {
-    return trim ? raw.data.map((s) => s.replace(/\0[\s\S]*$/, '').trimEnd()) : [...raw.data];
+    return trim ? raw.data.map(trimmed) : [...raw.data];
   }
   const bytes = charBytes(raw, 'decodeStrings');
   const length = raw.shape.length === 0 ? 1 : raw.shape[raw.shape.length - 1]!;
   const count = raw.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) out.push(bytesToText(bytes.subarray(i * length, (i + 1) * length), trim));
+  const out = new Array<string>(count);
+  // Decoding the whole array once and slicing it is much cheaper than decoding many short strings.
+  if (!trim || isAscii(bytes)) {
+    const all = latin1(bytes);
+    for (let i = 0; i < count; i++) {
+      const text = all.substring(i * length, (i + 1) * length);
+      out[i] = trim ? trimmed(text) : text;
+    }
+    return out;
+  }
+  for (let i = 0; i < count; i++) {
+    const one = bytes.subarray(i * length, (i + 1) * length);
+    const nul = one.indexOf(0);
+    out[i] = utf8OrLatin1(nul >= 0 ? one.subarray(0, nul) : one).trimEnd();
+  }
   return out;
 }
 

@@ -6,6 +6,8 @@
  * - `info`: NetCDF-4 conventions (dimension scales, hidden attributes, char variables) mapped to
  *   the shapes of src/readers/types.ts; raw attribute values, no CF decoding.
  * - `read`: one hyperslab of one dataset, returned as a transferable typed array.
+ *
+ * The main thread may only `import type` from here: importing the module instantiates h5wasm.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -67,7 +69,7 @@ class Hdf5Fault extends Error {
 }
 
 /** The deepest frame of an HDF5-DIAG stack says what actually went wrong; the rest is call chain. */
-export function summarizeHdf5Error(err: unknown): string {
+function summarizeHdf5Error(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
   if (!text.includes('HDF5-DIAG')) return text;
   const frames = [...text.matchAll(/#\d+: [^\n]*? in [^\n(]*\(\): ([^\n]*)\n\s*major: ([^\n]*)\n\s*minor: ([^\n]*)/g)];
@@ -172,6 +174,7 @@ class FileCache {
     try {
       stat = fs.statSync(filePath);
     } catch (err) {
+      this.evict(filePath); // a deleted file must not pin its old handle
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new Hdf5Fault('notfound', `${filePath}: no such file`, { path: filePath });
       throw err;
@@ -304,7 +307,9 @@ function readAttrs(entity: Dataset | Group, names: string[], isScale: boolean): 
     if (HIDDEN_ATTRS.has(name) || (isScale && HIDDEN_SCALE_ATTRS.has(name))) continue;
     const meta = M.get_attribute_metadata(entity.file_id, entity.path, name);
     if (dtypeOf(meta) === undefined) continue; // compound/reference attributes have no AttrValue
-    const value = toAttrValue(entity.get_attribute(name, false));
+    const raw = entity.get_attribute(name, false);
+    // An array of 1-byte strings (plain HDF5 |S1) is one text, not one line per character.
+    const value = dtypeOf(meta) === 'char' && Array.isArray(raw) ? raw.join('') : toAttrValue(raw);
     if (value !== undefined) attrs[name] = value;
   }
   return attrs;

@@ -108,7 +108,12 @@ export function serveTasks<Req, Res>(
       } catch (err) {
         reply = { type: 'error', id: msg.id, error: serialize(err), retire: options.shouldRetire?.(err) ?? false };
       }
-      port.postMessage(reply, transfer);
+      try {
+        port.postMessage(reply, transfer);
+      } catch (err) {
+        // e.g. a value that cannot be cloned: answer anyway, or the pool would wait forever.
+        port.postMessage({ type: 'error', id: msg.id, error: serialize(err), retire: false } satisfies ReplyMessage<Res>);
+      }
     });
   });
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -376,6 +376,23 @@ t.test('wrong element counts and bad values fail with a clear error', async (t) 
   await t.resolves(run({ b: [[1, 2], [], [3, 4, 5, 6, 7, 8], []] }), 'empty chunks are fine');
 });
 
+t.test('null in plain arrays is a missing value, not 0', async (t) => {
+  const def: NcFileDef = {
+    dims: [{ name: 'n', size: 3 }],
+    variables: [
+      { name: 'f', type: 'f4', dims: ['n'], attrs: { _FillValue: -9 } },
+      { name: 'd', type: 'f8', dims: ['n'] },
+      { name: 'i', type: 'i2', dims: ['n'], attrs: { _FillValue: -1 } },
+    ],
+  };
+  const withNull = [1, null, 3] as unknown as number[];
+  const bytes = await collect(writeNetcdf3(def, () => [withNull]));
+  const [f, d, i] = ncLayout(def).variables.map((v) => v.begin) as [number, number, number];
+  t.equal(bytes.readFloatBE(f + 4), -9, 'f4: fill');
+  t.ok(Number.isNaN(bytes.readDoubleBE(d + 8)), 'f8 without _FillValue: NaN');
+  t.equal(bytes.readInt16BE(i + 2), -1, 'i2: fill');
+});
+
 t.test('a consumer that stops early closes the value iterators', async (t) => {
   let closed = 0;
   async function* values(n: number): AsyncGenerator<NcChunk> {
@@ -441,4 +458,41 @@ t.test('CDF-1 offset limit and CDF-2 64-bit offsets', async (t) => {
   t.equal(tooBig.variables[0]!.bytes, 4_800_000_000, 'the last variable may exceed 4 GiB');
   const h = Buffer.from(encodeNetcdf3Header({ format: 'cdf2', dims: [{ name: 'x', size: 1_200_000_000 }], variables: [{ name: 'a', type: 'f4', dims: ['x'] }] }));
   t.equal(h.readUInt32BE(h.length - 12), 0xffffffff, 'its vsize field saturates at 2^32-1');
+});
+
+t.test('netCDF-C writes the very same bytes for the same definition', { skip: hasNetCDF4 ? false : 'python3-netcdf4 not installed' }, async (t) => {
+  // A layout choice of a future netCDF-C (e.g. header alignment) could break this without either file being wrong;
+  // the round-trip tests above are the contract, this one pins the details (fill-value padding, record layout).
+  const dir = await mkdtemp(join(tmpdir(), 'odas-nc3w-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const format of ['cdf1', 'cdf2'] as const) {
+    const def: NcFileDef = {
+      format,
+      dims: [{ name: 'time', size: 3, unlimited: true }, { name: 'n', size: 3 }, { name: 's', size: 5 }],
+      attrs: { title: 'x', v: { type: 'i2', value: [1, 2, 3] } },
+      variables: [
+        { name: 'a', type: 'i2', dims: ['n'], attrs: { _FillValue: -5 } },
+        { name: 'c', type: 'char', dims: ['s'], attrs: { _FillValue: ' ' } },
+        { name: 'b', type: 'f8', dims: ['n'] },
+        { name: 'r', type: 'i1', dims: ['time', 'n'] },
+        { name: 'q', type: 'f4', dims: ['time'], attrs: { _FillValue: 1e20 } },
+      ],
+    };
+    const data: Record<string, NcChunk> = { a: [1, 2, 3], c: ['ab'], b: [1.5, 2.5, 3.5], r: [1, 2, 3, 4, 5, 6, 7, 8, 9], q: [1, NAN, 3] };
+    const { bytes } = await writeTo(dir, `ours-${format}.nc`, def, (name) => [data[name]!]);
+    const ref = join(dir, `ref-${format}.nc`);
+    execFileSync(PYTHON, ['-c', String.raw`
+import sys, netCDF4, numpy as np
+d = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2])
+d.createDimension('time', None); d.createDimension('n', 3); d.createDimension('s', 5)
+d.title = 'x'; d.setncattr('v', np.array([1, 2, 3], 'i2'))
+a = d.createVariable('a', 'i2', ('n',), fill_value=-5); c = d.createVariable('c', 'S1', ('s',), fill_value=b' ')
+b = d.createVariable('b', 'f8', ('n',)); r = d.createVariable('r', 'i1', ('time', 'n'))
+q = d.createVariable('q', 'f4', ('time',), fill_value=1e20)
+a[:] = [1, 2, 3]; c[:] = np.array([b'a', b'b', b'', b'', b'']); b[:] = [1.5, 2.5, 3.5]
+r[:] = np.arange(1, 10).reshape(3, 3); q[:] = np.array([1, 1e20, 3], 'f4')
+d.close()
+`, ref, format === 'cdf1' ? 'NETCDF3_CLASSIC' : 'NETCDF3_64BIT_OFFSET']);
+    t.ok(bytes.equals(await readFile(ref)), `${format}: identical to netCDF-C's file`);
+  }
 });

@@ -59,7 +59,9 @@ export interface NcFileDef {
  * One chunk of a variable's values, in row-major order, continuing where the previous chunk
  * stopped (chunks may be any size and need not align with rows or records).
  * - numeric variables: any `ArrayLike<number>` (typed array or number[]). NaN becomes the
- *   variable's `_FillValue` when one is declared (an error for integer types without one).
+ *   variable's `_FillValue` when one is declared (an error for integer types without one);
+ *   so do `null`/`undefined` in plain arrays (JSON-style missing values), which typed-array
+ *   conversion would otherwise turn into 0.
  *   Integer types truncate toward zero and reject values outside the type's range.
  *   For `i1`, a `Uint8Array` is taken as raw bytes (200 is stored as -56).
  * - `char` variables: `string[]` gives one string per row of the last dimension, UTF-8 encoded
@@ -667,7 +669,7 @@ function convertIntegers(v: PlannedVar, p: Piece, dst: Int8Array | Int16Array | 
   const { min, max } = v.info;
   const fill = v.nanFill;
   for (let i = 0; i < count; i++) {
-    let x = src[start + i]!;
+    let x = missingAsNaN(src[start + i]);
     if (x !== x) {
       if (fill === undefined) fail(`variable "${v.name}" (${v.type}) value ${p.index + i} is NaN and no _FillValue is declared`);
       x = fill;
@@ -676,6 +678,21 @@ function convertIntegers(v: PlannedVar, p: Piece, dst: Int8Array | Int16Array | 
     }
     dst[i] = x;
   }
+}
+
+/** Plain arrays may carry null/undefined for missing values (typed arrays cannot). */
+function missingAsNaN(x: number | null | undefined): number {
+  return x ?? Number.NaN;
+}
+
+/** Converts to the float scratch view: typed arrays natively, plain arrays value by value so null is not 0. */
+function convertFloats(p: Piece, dst: Float32Array | Float64Array): void {
+  const { src, start, count } = p;
+  if (ArrayBuffer.isView(src)) {
+    dst.set(sub(src, start, count));
+    return;
+  }
+  for (let i = 0; i < count; i++) dst[i] = missingAsNaN(src[start + i]);
 }
 
 function replaceNaN(dst: Float32Array | Float64Array, count: number, fill: number | undefined): void {
@@ -714,11 +731,11 @@ function encodePiece(v: PlannedVar, p: Piece, s: Scratch): Uint8Array {
       convertIntegers(v, p, s.i32);
       return bigEndian(s, count, 4);
     case 'f4':
-      s.f32.set(sub(src, start, count));
+      convertFloats(p, s.f32);
       replaceNaN(s.f32, count, v.nanFill);
       return bigEndian(s, count, 4);
     case 'f8':
-      s.f64.set(sub(src, start, count));
+      convertFloats(p, s.f64);
       replaceNaN(s.f64, count, v.nanFill);
       return bigEndian(s, count, 8);
   }

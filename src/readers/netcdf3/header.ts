@@ -104,7 +104,7 @@ class NeedMoreBytes extends Error {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 
-/** Text of names and char attributes: UTF-8 when valid, else Latin-1 (old files carry degree signs etc. as 0xB0). */
+/** Non-ASCII text of names and char attributes: UTF-8 when valid, else Latin-1 (old files carry degree signs as 0xB0). */
 function decodeText(bytes: Uint8Array): string {
   try {
     return utf8.decode(bytes);
@@ -119,7 +119,11 @@ function pad4(n: number): number {
 
 class HeaderCursor {
   private readonly view: DataView;
+  private readonly latin1: string;
   offset = 0;
+  /** What is being parsed, for error messages only (kept out of the hot path as plain fields). */
+  owner = 'header';
+  attribute = '';
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -128,10 +132,21 @@ class HeaderCursor {
     readonly version: Nc3Version,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Headers hold hundreds of short ASCII strings: slicing one decoded string is far cheaper than decoding each.
+    this.latin1 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  }
+
+  /** Text of bytes [start, end) of the prefix. */
+  text(start: number, end: number): string {
+    for (let i = start; i < end; i++) {
+      if (this.bytes[i]! > 0x7f) return decodeText(this.bytes.subarray(start, end));
+    }
+    return this.latin1.substring(start, end);
   }
 
   corrupt(detail: string): CorruptFileError {
-    return new CorruptFileError(this.path, detail);
+    const where = this.attribute ? `${this.owner} attribute ${this.attribute}` : this.owner;
+    return new CorruptFileError(this.path, `${where}: ${detail}`);
   }
 
   /** Makes sure `n` more bytes are available, or asks for a longer prefix, or declares the header truncated. */
@@ -153,10 +168,11 @@ class HeaderCursor {
 
   u64(what: string): number {
     this.need(8, what);
-    const v = this.view.getBigUint64(this.offset, false);
+    const high = this.view.getUint32(this.offset, false);
+    const low = this.view.getUint32(this.offset + 4, false);
     this.offset += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw this.corrupt(`${what} ${v} is beyond 2^53`);
-    return Number(v);
+    if (high >= 2 ** 21) throw this.corrupt(`${what} is beyond 2^53`);
+    return high * 2 ** 32 + low;
   }
 
   /** NON_NEG: 32-bit in CDF-1/2, 64-bit in CDF-5. */
@@ -169,18 +185,19 @@ class HeaderCursor {
     return this.version === 1 ? this.u32(what) : this.u64(what);
   }
 
-  bytesPadded(n: number, what: string): Uint8Array {
-    const padded = pad4(n);
-    this.need(padded, what);
-    const out = this.bytes.subarray(this.offset, this.offset + n);
-    this.offset += padded;
-    return out;
+  /** Skips `n` bytes and their padding to 4; returns where they start. */
+  skipPadded(n: number, what: string): number {
+    const start = this.offset;
+    this.need(pad4(n), what);
+    this.offset += pad4(n);
+    return start;
   }
 
-  name(what: string): string {
-    const length = this.checkedLength(this.count(`${what} name length`), 1, `${what} name`);
-    if (length === 0) throw this.corrupt(`empty ${what} name at byte ${this.offset}`);
-    return decodeText(this.bytesPadded(length, `${what} name`));
+  name(): string {
+    const length = this.checkedLength(this.count('name length'), 1, 'name');
+    if (length === 0) throw this.corrupt(`empty name at byte ${this.offset}`);
+    const start = this.skipPadded(length, 'name');
+    return this.text(start, start + length);
   }
 
   /** Rejects element counts that cannot fit in the file before anything is allocated for them. */
@@ -194,8 +211,8 @@ class HeaderCursor {
   /** A list header: ABSENT (two zeros) or the expected tag followed by the element count. */
   listCount(tag: number, what: string): number {
     const at = this.offset;
-    const found = this.u32(`${what} tag`);
-    const count = this.count(`${what} count`);
+    const found = this.u32(what);
+    const count = this.count(what);
     if (found === 0) {
       if (count !== 0) throw this.corrupt(`${what} at byte ${at}: absent list with non-zero count ${count}`);
       return 0;
@@ -204,62 +221,68 @@ class HeaderCursor {
     return count;
   }
 
-  ncType(what: string): NcType {
+  ncType(): NcType {
     const at = this.offset;
-    const code = this.u32(`${what} type`);
+    const code = this.u32('type');
     const maxCode = this.version === 5 ? 11 : 6;
-    if (code < 1 || code > maxCode) throw this.corrupt(`${what} at byte ${at}: unknown nc_type ${code} for CDF-${this.version}`);
+    if (code < 1 || code > maxCode) throw this.corrupt(`unknown nc_type ${code} at byte ${at} for CDF-${this.version}`);
     return code as NcType;
   }
 
-  attributes(what: string): Attrs {
-    const n = this.listCount(TAG_ATTRIBUTE, `${what} attribute list`);
+  attributes(): Attrs {
+    const n = this.listCount(TAG_ATTRIBUTE, 'attribute list');
     const attrs: Attrs = {};
     for (let i = 0; i < n; i++) {
-      const name = this.name(`${what} attribute`);
-      const type = this.ncType(`attribute ${name}`);
+      const name = this.name();
+      this.attribute = name;
+      const type = this.ncType();
       const { bytes } = NC_TYPES[type];
-      const nelems = this.checkedLength(this.count(`attribute ${name} length`), bytes, `attribute ${name}`);
-      const raw = this.bytesPadded(nelems * bytes, `attribute ${name} values`);
-      attrs[name] = decodeAttribute(type, raw, nelems);
+      const nelems = this.checkedLength(this.count('length'), bytes, 'values');
+      const start = this.skipPadded(nelems * bytes, 'values');
+      attrs[name] = type === NcType.CHAR ? this.charAttribute(start, start + nelems) : numericAttribute(this.view, start, type, nelems);
     }
+    this.attribute = '';
     return attrs;
+  }
+
+  /** Char attributes are often NUL-terminated or NUL-padded by their writers: the NULs are not text. */
+  private charAttribute(start: number, end: number): string {
+    while (end > start && this.bytes[end - 1] === 0) end--;
+    return this.text(start, end);
   }
 }
 
-function decodeAttribute(type: NcType, raw: Uint8Array, nelems: number): AttrValue {
-  if (type === NcType.CHAR) return decodeText(raw).replace(/\0+$/, '');
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+function numericAttribute(view: DataView, start: number, type: NcType, nelems: number): AttrValue {
   if (type === NcType.INT64 || type === NcType.UINT64) {
     const values: bigint[] = [];
     for (let i = 0; i < nelems; i++) {
-      values.push(type === NcType.INT64 ? view.getBigInt64(i * 8, false) : view.getBigUint64(i * 8, false));
+      values.push(type === NcType.INT64 ? view.getBigInt64(start + i * 8, false) : view.getBigUint64(start + i * 8, false));
     }
     return nelems === 1 ? values[0]! : values;
   }
   const values: number[] = [];
-  for (let i = 0; i < nelems; i++) values.push(readNumber(view, type, i));
+  for (let i = 0; i < nelems; i++) values.push(readNumber(view, type, start, i));
   return nelems === 1 ? values[0]! : values;
 }
 
-function readNumber(view: DataView, type: NcType, index: number): number {
+function readNumber(view: DataView, type: NcType, start: number, index: number): number {
   switch (type) {
     case NcType.BYTE:
-      return view.getInt8(index);
+      return view.getInt8(start + index);
     case NcType.UBYTE:
-      return view.getUint8(index);
+      return view.getUint8(start + index);
     case NcType.SHORT:
-      return view.getInt16(index * 2, false);
+      return view.getInt16(start + index * 2, false);
     case NcType.USHORT:
-      return view.getUint16(index * 2, false);
+      return view.getUint16(start + index * 2, false);
     case NcType.INT:
-      return view.getInt32(index * 4, false);
+      return view.getInt32(start + index * 4, false);
     case NcType.UINT:
-      return view.getUint32(index * 4, false);
+      return view.getUint32(start + index * 4, false);
     case NcType.FLOAT:
-      return view.getFloat32(index * 4, false);
+      return view.getFloat32(start + index * 4, false);
     case NcType.DOUBLE:
-      return view.getFloat64(index * 8, false);
+      return view.getFloat64(start + index * 8, false);
     default:
       throw new Error(`nc_type ${type} is not a plain number`);
   }
@@ -282,37 +305,46 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
   const storedNumrecs = version === 5 ? readNumrecs64(c) : c.u32('numrecs');
   const streaming = storedNumrecs === STREAMING_32 || storedNumrecs === -1;
 
+  c.owner = 'dimension list';
   const dimCount = c.checkedLength(c.listCount(TAG_DIMENSION, 'dimension list'), 8, 'dimension list');
   const rawDims: { name: string; length: number }[] = [];
   for (let i = 0; i < dimCount; i++) {
-    const name = c.name('dimension');
-    rawDims.push({ name, length: c.count(`dimension ${name} length`) });
+    c.owner = `dimension #${i}`;
+    const name = c.name();
+    c.owner = `dimension ${name}`;
+    rawDims.push({ name, length: c.count('length') });
   }
+  c.owner = 'dimension list';
   const recordDims = rawDims.filter((d) => d.length === 0);
   if (recordDims.length > 1) {
     throw c.corrupt(`more than one record dimension (${recordDims.map((d) => d.name).join(', ')})`);
   }
 
-  const attrs = c.attributes('global');
+  c.owner = 'global attributes';
+  const attrs = c.attributes();
 
+  c.owner = 'variable list';
   const varCount = c.checkedLength(c.listCount(TAG_VARIABLE, 'variable list'), 8, 'variable list');
   const parsedVars: { name: string; dimIds: number[]; attrs: Attrs; type: NcType; begin: number }[] = [];
   for (let i = 0; i < varCount; i++) {
-    const name = c.name('variable');
-    const rank = c.checkedLength(c.count(`variable ${name} rank`), 4, `variable ${name} dimensions`);
+    c.owner = `variable #${i}`;
+    const name = c.name();
+    c.owner = `variable ${name}`;
+    const rank = c.checkedLength(c.count('rank'), 4, 'dimension ids');
     const dimIds: number[] = [];
     for (let d = 0; d < rank; d++) {
-      const id = c.count(`variable ${name} dimension id`);
-      if (id >= rawDims.length) throw c.corrupt(`variable ${name} refers to dimension id ${id}, the file has ${rawDims.length}`);
+      const id = c.count('dimension id');
+      if (id >= rawDims.length) throw c.corrupt(`refers to dimension id ${id}, the file has ${rawDims.length}`);
       dimIds.push(id);
     }
-    const varAttrs = c.attributes(`variable ${name}`);
-    const type = c.ncType(`variable ${name}`);
+    const varAttrs = c.attributes();
+    const type = c.ncType();
     // The stored vsize is not trusted: it saturates at 2^32-1 in CDF-1/2 for big variables; it is recomputed below.
-    c.count(`variable ${name} vsize`);
-    const begin = c.fileOffset(`variable ${name} begin`);
+    c.count('vsize');
+    const begin = c.fileOffset('begin');
     parsedVars.push({ name, dimIds, attrs: varAttrs, type, begin });
   }
+  c.owner = 'header';
   const headerBytes = c.offset;
 
   const recordDimIndex = rawDims.findIndex((d) => d.length === 0);

@@ -99,7 +99,9 @@ export class FileSource implements ByteSource {
     const start = index * this.blockBytes;
     const loading = this.readDirect(start, Math.min(this.blockBytes, this.byteLength - start));
     this.blocks.set(index, loading);
-    loading.catch(() => this.blocks.delete(index));
+    loading.catch(() => {
+      if (this.blocks.get(index) === loading) this.blocks.delete(index);
+    });
     while (this.blocks.size > this.maxBlocks) {
       const oldest = this.blocks.keys().next().value as number;
       this.blocks.delete(oldest);
