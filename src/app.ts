@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { Collection } from './catalog/collection.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
 import type { ApiContext } from './api/context.js';
-import { FEATURES_CONFORMANCE, featuresRoutes } from './api/features/routes.js';
+import { featuresApi } from './api/features/routes.js';
+import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -23,6 +24,9 @@ export interface AppOptions {
   /** A pino logger shared with discovery; none = silent (tests). */
   logger?: Logger;
 }
+
+/** The APIs served, in the order their routes and conformance classes are listed. */
+export const API_MODULES: ApiModule[] = [featuresApi];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -57,7 +61,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     collections: opts.collections,
     title: opts.title ?? 'odas — Ocean Data Access Server',
     description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features (and, as they land, Coverages, EDR and STAC).',
-    conformance: [...COMMON_CONFORMANCE, ...FEATURES_CONFORMANCE],
+    conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
+    describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
   };
   app.addHook('onRequest', async (request, reply) => {
@@ -74,12 +79,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'odas — Ocean Data Access Server', version: VERSION, description: ctx.description },
-      tags: [{ name: 'Common' }, { name: 'Features' }],
+      tags: [{ name: 'Common' }, ...API_MODULES.map((m) => ({ name: m.name }))],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   await app.register(commonRoutes, { ctx });
-  await app.register(featuresRoutes, { ctx });
+  for (const m of API_MODULES) await app.register(m.routes, { ctx });
   await app.register(openapiRoutes, { ctx });
   return app;
 }

@@ -20,6 +20,8 @@ export interface ApiContext {
   /** Fixed public base URL (behind a proxy); otherwise taken from each request. */
   baseUrl?: string;
   conformance: string[];
+  /** Each registered API's additions to a collection description (links, members). */
+  describers: Array<(c: Collection, doc: import('./common/collection-doc.js').CollectionDoc, base: string) => void>;
 }
 
 export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {

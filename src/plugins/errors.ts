@@ -42,7 +42,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
       status = 400;
       code = 'InvalidParameterValue';
       description = err.message;
-    } else if (err instanceof CorruptFileError) {
+    } else if (err instanceof CorruptFileError || err.name === 'UnsupportedFilterError') {
       status = 502;
       code = 'DataSourceError';
       description = `A data file could not be read: ${err.message}`;

@@ -585,6 +585,38 @@ t.test('header is read incrementally through the source', async (t) => {
   t.ok(reads.every(([o]) => o === 0) && reads.at(-1)![1] < bytes.length / 10, 'never read far past the header');
 });
 
+t.test('reads touch only the bytes of the window', async (t) => {
+  const bytes = readFileSync(sharedData(COADS));
+  const requests: [number, number][] = [];
+  const counting: ByteSource = {
+    ...memorySource(bytes),
+    read: async (offset, length) => {
+      requests.push([offset, length]);
+      return bytes.slice(offset, offset + length);
+    },
+  };
+  const strict = await openNetcdf3(counting, COADS, { maxGapBytes: 0 });
+  requests.length = 0;
+  await strict.readRaw('SST', { TIME: [6, 7], COADSY: [27, 28], COADSX: [125, 126] });
+  const sst = strict.header.variables.find((v) => v.name === 'SST')!;
+  t.same(requests, [[sst.begin + 6 * strict.header.recordBytes + (27 * 180 + 125) * 4, 4]], 'one cell: one 4-byte request');
+
+  requests.length = 0;
+  await strict.readRaw('SST', { TIME: [0, 2], COADSY: [10, 13] });
+  t.equal(requests.length, 2, 'full rows are contiguous: one request per record');
+  t.ok(requests.every(([, length]) => length === 3 * 180 * 4));
+
+  requests.length = 0;
+  await strict.readRaw('SST', { TIME: [0, 1], COADSY: [0, 4], COADSX: [0, 2] });
+  t.equal(requests.length, 4, 'partial rows: one request per row when gaps may not be bridged');
+
+  const merging = await openNetcdf3(counting, COADS);
+  requests.length = 0;
+  await merging.readRaw('SST', { TIME: [0, 1], COADSY: [0, 4], COADSX: [0, 2] });
+  t.same(requests.length, 1, 'with the default gap bound, nearby rows are fetched together');
+  t.ok(requests[0]![1] < 4 * 180 * 4, 'and nothing beyond the last row');
+});
+
 t.test('FileSource', async (t) => {
   const file = sharedData(PROF);
   const bytes = readFileSync(file);

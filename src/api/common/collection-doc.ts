@@ -24,7 +24,7 @@ export interface CollectionDoc {
 }
 
 /** The collection description shared by /collections and /collections/{id}. */
-export function collectionDoc(c: Collection, base: string): CollectionDoc {
+export function collectionDoc(c: Collection, base: string, describers: ReadonlyArray<(c: Collection, doc: CollectionDoc, base: string) => void> = []): CollectionDoc {
   const href = `${base}/collections/${encodeURIComponent(c.id)}`;
   const links: Link[] = [
     { href, rel: 'self', type: 'application/json', title: 'This collection' },
@@ -59,5 +59,6 @@ export function collectionDoc(c: Collection, base: string): CollectionDoc {
     ...(p.standardName ? { standard_name: p.standardName } : {}),
     ...(p.longName ? { long_name: p.longName } : {}),
   }));
+  for (const describe of describers) describe(c, doc, base);
   return doc;
 }

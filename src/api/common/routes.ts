@@ -53,7 +53,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     ];
     const format = negotiate(request, ['json', 'html']);
     if (format === 'html') {
-      const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base));
+      const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base, ctx.describers));
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
@@ -79,7 +79,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     schema: { summary: 'The collections', tags: ['Common'], querystring: fOnly, response: { ...jsonResponse('Collections with their extents and links'), ...errorResponses } },
   }, async (request, reply) => {
     const base = baseUrl(ctx, request);
-    const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base));
+    const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base, ctx.describers));
     if (negotiate(request, ['json', 'html']) === 'html') {
       return sendText(reply, 'html', page('Collections', [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }],
         collectionsHtml(docs, base), [{ href: `${base}/collections?f=json`, label: 'JSON' }]));
@@ -103,7 +103,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     const { collectionId } = request.params as { collectionId: string };
     const c = getCollection(ctx, collectionId);
     const base = baseUrl(ctx, request);
-    const doc = collectionDoc(c, base);
+    const doc = collectionDoc(c, base, ctx.describers);
     if (negotiate(request, ['json', 'html']) === 'html') {
       const href = `${base}/collections/${c.id}`;
       const shapes = c.features

@@ -5,6 +5,7 @@ import type { FeatureIndex } from '../../catalog/feature-index.js';
 import { NotFound } from '../../core/errors.js';
 import { esc, page, table, svgMap } from '../../html/page.js';
 import { baseUrl, getCollection, sendText, type ApiContext, type Link } from '../context.js';
+import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
 import { featureDataCsv, featuresCsv } from './csv.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery } from './query.js';
@@ -64,6 +65,12 @@ function withQuery(request: FastifyRequest, changes: Record<string, string | und
   const s = params.toString();
   return s ? `?${s}` : '';
 }
+
+export const featuresApi: ApiModule = {
+  name: 'Features',
+  conformance: FEATURES_CONFORMANCE,
+  routes: (app, opts) => featuresRoutes(app, opts),
+};
 
 /** OGC API - Features Part 1 items and items/{id}, Part 3 queryables, for profile, trajectory and time-series collections. */
 export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
