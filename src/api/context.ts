@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../catalog/collection.js';
+import { isoString } from '../cf/time.js';
 import { NotFound } from '../core/errors.js';
 import { FORMATS, type FormatName } from './negotiate.js';
 
@@ -45,6 +46,5 @@ export function sendText(reply: FastifyReply, format: FormatName | string, body:
 }
 
 export function isoTime(ms: number | undefined): string | null {
-  if (ms === undefined || !Number.isFinite(ms)) return null;
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  return ms === undefined || !Number.isFinite(ms) ? null : isoString(ms);
 }

@@ -8,7 +8,7 @@ const LAT_UNITS = /^degrees?_?(north|n)$/i;
 const LON_NAMES = /^(lon|long|longitude|nav_lon|x_lon|coadsx)$/i;
 const LAT_NAMES = /^(lat|latitude|nav_lat|y_lat|coadsy)$/i;
 const TIME_NAMES = /^(time|t|juld|date_time|tdim)$/i;
-const Z_NAMES = /^(depth|pres|pressure|z|lev|level|height|altitude|deph)$/i;
+const Z_NAMES = /^(depth|z|lev|level|height|altitude|deph)$/i;
 
 function str(v: VariableInfo, name: string): string {
   const a = v.attrs[name];

@@ -44,7 +44,7 @@ export class DecodedReader {
     return this.has(name) ? this.strings(name, window, trim) : undefined;
   }
 
-  /** Times as epoch milliseconds (NaN where missing), from the variable's CF units. */
+  /** Times as epoch milliseconds (NaN where missing), from the variable's CF units; a TimeUnitsError when it has none usable. */
   async times(name: string, window?: Window): Promise<Float64Array> {
     const attrs = this.attrs(name);
     const values = await this.numbers(name, window);

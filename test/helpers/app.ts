@@ -7,8 +7,9 @@ import { buildApp } from '../../src/app.js';
 import { discover } from '../../src/catalog/discover.js';
 import type { Collection } from '../../src/catalog/collection.js';
 import type { CollectionConfig } from '../../src/config/collection-schema.js';
+import { sharedDataRoot } from './data.js';
 
-export const SHARED_DATA = process.env['ODAS_SHARED_DATA'] ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'data');
+export const SHARED_DATA = sharedDataRoot;
 
 export const silent = pino({ level: 'silent' });
 

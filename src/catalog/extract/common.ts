@@ -1,18 +1,16 @@
 import type { DecodedReader } from '../../cf/read.js';
 import { attrString } from '../../cf/read.js';
-import { decodeStrings } from '../../cf/decode.js';
+import { decodeChars, decodeStrings } from '../../cf/decode.js';
+import { isoString } from '../../cf/time.js';
 import type { DatasetInfo, VariableInfo } from '../../readers/types.js';
 import type { ParameterInfo } from './types.js';
 
-/** One character per element of a char variable without a string dimension (Argo DATA_MODE, DIRECTION). */
+/** One flag per element of a char variable without a string dimension (Argo DATA_MODE, DIRECTION); blank → ''. */
 export async function charsPerElement(data: DecodedReader, name: string): Promise<string[] | undefined> {
   const v = data.variable(name);
   if (!v) return undefined;
   const raw = await data.reader.readRaw(name);
-  if (v.dims.length <= 1) {
-    const [all] = decodeStrings({ ...raw, shape: [raw.shape.reduce((a, b) => a * b, 1)] }, { trim: false });
-    return Array.from(all ?? '', (c) => (c === '\0' ? ' ' : c)).map((c) => c.trim());
-  }
+  if (v.dims.length <= 1) return decodeChars(raw).map((c) => c.replace('\0', '').trim());
   return decodeStrings(raw, { trim: true });
 }
 
@@ -46,8 +44,7 @@ export function finiteRange(values: ArrayLike<number>): [number, number] | undef
 }
 
 export function isoOrNull(ms: number): string | null {
-  if (!Number.isFinite(ms)) return null;
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  return Number.isFinite(ms) ? isoString(ms) : null;
 }
 
 /** A longitude in [-180, 180], as GeoJSON clients expect. */
