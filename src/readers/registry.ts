@@ -43,8 +43,10 @@ export async function openReader(path: string, format?: FileFormat): Promise<Rea
       const { openHdf5 } = await import('./hdf5/reader.js');
       return openHdf5(path);
     }
-    case 'geotiff':
-      throw new CorruptFileError(path, 'GeoTIFF files are served by the Coverages API, not yet available');
+    case 'geotiff': {
+      const { openGeoTiff } = await import('./geotiff/reader.js');
+      return openGeoTiff(path);
+    }
     default:
       throw new CorruptFileError(path, 'not a NetCDF-3, NetCDF-4/HDF5 or GeoTIFF file');
   }

@@ -113,8 +113,12 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
         href: `${itemsUrl}/${r.id}?f=html`,
         title: r.id,
       }));
-      const nav = links.filter((l) => l.rel === 'next' || l.rel === 'prev')
-        .map((l) => `<a href="${esc(l.href.replace(/([?&])f=[^&]*/, '$1').replace(/[?&]$/, '') + (l.href.includes('?') ? '&' : '?') + 'f=html')}">${l.rel === 'next' ? 'next page →' : '← previous page'}</a>`).join(' ');
+      const pageLink = (offset: number, text: string) =>
+        `<a href="${esc(`${itemsUrl}${withQuery(request, { offset: offset === 0 ? undefined : String(offset), limit: String(q.limit), f: 'html' })}`)}">${text}</a>`;
+      const nav = [
+        q.offset > 0 ? pageLink(Math.max(0, q.offset - q.limit), '← previous page') : '',
+        q.offset + q.limit < matched.length ? pageLink(q.offset + q.limit, 'next page →') : '',
+      ].join(' ');
       const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched.length} matching features. ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
       return sendText(reply, 'html', page(`${c.title}: features`, [
         { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },

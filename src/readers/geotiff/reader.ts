@@ -1,0 +1,498 @@
+/**
+ * GeoTIFF / COG reader over geotiff.js. `fromFile` fetches only the tiles or strips a window
+ * touches; geotiff.js decodes on the calling thread, so streamed reads come in pieces of at most
+ * `maxChunkBytes` (each piece is a handful of tiles, each decoded in its own I/O callback) and the
+ * signal is checked between pieces.
+ *
+ * Variables: one per band (`band1..bandN`, or the GDAL band descriptions when the file has unique
+ * ones), dims ['y', 'x']; plus 1-D coordinate variables `x` and `y` (cell centres, float64) computed
+ * from the geotransform. Values are the stored ones: scale/offset/nodata are attributes for src/cf/.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fromFile, type GeoTIFF, type GeoTIFFImage, type TypedArray } from 'geotiff';
+import type { AttrValue, Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import { CorruptFileError, ReaderRequestError } from '../types.js';
+import { itemNumber, parseGdalMetadata, parseGdalNodata, type GdalMetadataItem } from './gdal-metadata.js';
+import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
+import { nearestIndices, planPieces, type BlockGrid, type PixelBox } from './plan.js';
+
+export type { GeoTransform } from './georef.js';
+
+export interface GeoTiffOverview {
+  width: number;
+  height: number;
+  /** Image (IFD) index in the file, as geotiff.js `getImage(index)` takes it. */
+  index: number;
+}
+
+export interface GeoTiffGeoref {
+  epsg?: number;
+  /** Only when the file carries one; GeoTIFF keys rarely do, and no WKT is synthesised. */
+  crsWkt?: string;
+  geographic: boolean;
+  /** False when the file has no affine georeferencing: the transform is then GDAL's default (pixel grid). */
+  georeferenced: boolean;
+  transform: GeoTransform;
+  width: number;
+  height: number;
+  /** Reduced-resolution images, largest first (internal masks excluded). */
+  overviews: GeoTiffOverview[];
+}
+
+export interface GeoTiffReaderOptions {
+  /** Upper bound of one streamed chunk's values, in bytes (default 8 MiB). */
+  maxChunkBytes?: number;
+}
+
+const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
+
+// TIFF tag numbers (geotiff.js also knows names; numbers avoid its name typing).
+const TAG = {
+  NewSubfileType: 254,
+  SubfileType: 255,
+  Photometric: 262,
+  RowsPerStrip: 278,
+  StripOffsets: 273,
+  StripByteCounts: 279,
+  TileOffsets: 324,
+  TileByteCounts: 325,
+  ModelPixelScale: 33550,
+  ModelTiepoint: 33922,
+  ModelTransformation: 34264,
+  GdalMetadata: 42112,
+  GdalNodata: 42113,
+} as const;
+
+const PHOTOMETRIC_YCBCR = 6;
+const SUBFILE_REDUCED = 1;
+const SUBFILE_MASK = 4;
+
+/** CF attributes the reader derives from GDAL's own fields; text copies of them are dropped. */
+const DERIVED_ATTRS = new Set(['_FillValue', 'missing_value', 'scale_factor', 'add_offset', '_Unsigned', 'valid_range']);
+
+interface BandMeta {
+  name: string;
+  sample: number;
+  dtype: DType;
+  itemBytes: number;
+  attrs: Attrs;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+/** Node system errors (ENOENT, EACCES…) say what is wrong better than a "corrupt file" would. */
+function isSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sampleDType(format: number, bits: number): DType | undefined {
+  const key = `${format}:${bits}`;
+  const map: Record<string, DType> = {
+    '1:8': 'u1', '2:8': 'i1', '1:16': 'u2', '2:16': 'i2', '1:32': 'u4', '2:32': 'i4', '3:32': 'f4', '3:64': 'f8',
+  };
+  return map[key];
+}
+
+function numberList(value: unknown): number[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' || typeof value === 'bigint') return [Number(value)];
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) return Array.from(value as ArrayLike<number | bigint>, Number);
+  return undefined;
+}
+
+function tagString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value.replace(/\0+$/, '') : undefined;
+}
+
+export class GeoTiffReader implements Reader {
+  private readonly bands: BandMeta[];
+  private readonly byName: Map<string, BandMeta>;
+  private readonly publicInfo: DatasetInfo;
+  private readonly maxChunkBytes: number;
+  private readonly grid: BlockGrid;
+  private readonly ycbcr: boolean;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly tiff: GeoTIFF,
+    private readonly image: GeoTIFFImage,
+    private readonly geo: GeoTiffGeoref,
+    items: GdalMetadataItem[],
+    options: GeoTiffReaderOptions,
+  ) {
+    this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+    this.grid = { blockWidth: image.getTileWidth(), blockHeight: image.getTileHeight(), tiled: image.isTiled };
+    this.ycbcr = image.fileDirectory.getValue(TAG.Photometric) === PHOTOMETRIC_YCBCR;
+    this.bands = this.describeBands(items);
+    this.byName = new Map(this.bands.map((b) => [b.name, b]));
+    // `bandN` stays valid when bands are named from descriptions: configs written against either work.
+    for (const b of this.bands) if (!this.byName.has(`band${b.sample + 1}`)) this.byName.set(`band${b.sample + 1}`, b);
+    this.publicInfo = this.describeDataset(items);
+  }
+
+  /** Opens and validates a file (tag sanity, tile/strip extents within the file size). */
+  static async open(filePath: string, options: GeoTiffReaderOptions = {}): Promise<GeoTiffReader> {
+    const absolute = path.resolve(filePath);
+    const { size } = await stat(absolute);
+    let tiff: GeoTIFF | undefined;
+    try {
+      tiff = await fromFile(absolute);
+      const image = await tiff.getImage(0);
+      const fd = image.fileDirectory;
+      const geoKeys = image.getGeoKeys();
+      const transform = geoTransform({
+        tiepoints: numberList(await fd.loadValue(TAG.ModelTiepoint)),
+        pixelScale: numberList(await fd.loadValue(TAG.ModelPixelScale)),
+        transformation: numberList(await fd.loadValue(TAG.ModelTransformation)),
+        geoKeys,
+      });
+      const overviews = await findOverviews(tiff, image);
+      for (const index of [0, ...overviews.map((o) => o.index)]) {
+        await checkBlockExtents(await tiff.getImage(index), size, index);
+      }
+      const xml = tagString(await fd.loadValue(TAG.GdalMetadata));
+      const geo: GeoTiffGeoref = {
+        ...geoCrs(geoKeys),
+        georeferenced: transform !== undefined,
+        transform: transform ?? [0, 1, 0, 0, 0, 1],
+        width: image.getWidth(),
+        height: image.getHeight(),
+        overviews,
+      };
+      return new GeoTiffReader(absolute, tiff, image, geo, xml ? parseGdalMetadata(xml) : [], options);
+    } catch (err) {
+      await tiff?.close();
+      if (err instanceof CorruptFileError || isSystemError(err)) throw err;
+      throw new CorruptFileError(absolute, `not a readable GeoTIFF: ${message(err)}`);
+    }
+  }
+
+  async info(): Promise<DatasetInfo> {
+    this.assertOpen();
+    return this.publicInfo;
+  }
+
+  georef(): GeoTiffGeoref {
+    return this.geo;
+  }
+
+  async readRaw(variable: string, window?: Window, signal?: AbortSignal): Promise<RawArray> {
+    this.assertOpen();
+    throwIfAborted(signal);
+    if (variable === 'x' || variable === 'y') {
+      const [start, stop] = this.axisRange(variable, window);
+      return { dtype: 'f8', shape: [stop - start], data: this.coordinates(variable, start, stop) };
+    }
+    const band = this.band(variable);
+    const box = this.box(window);
+    const data = await this.readBox(this.image, band, box, signal);
+    return { dtype: band.dtype, shape: [box[3] - box[1], box[2] - box[0]], data };
+  }
+
+  /**
+   * Streams each variable in pieces of at most `maxChunkBytes`, aligned to the tile/strip grid
+   * (see planPieces). Everything is validated before the first read; a window selecting nothing
+   * yields no chunk; the signal is checked between chunks.
+   */
+  async *read(req: ReadRequest): AsyncGenerator<Chunk> {
+    this.assertOpen();
+    const planned = req.variables.map((name) => {
+      if (name === 'x' || name === 'y') return { name, axis: this.axisRange(name, req.window) } as const;
+      return { name, band: this.band(name), box: this.box(req.window) } as const;
+    });
+    for (const p of planned) {
+      throwIfAborted(req.signal);
+      if (p.axis) {
+        const [start, stop] = p.axis;
+        if (stop === start) continue;
+        const data = this.coordinates(p.name, start, stop);
+        yield { variable: p.name, window: { [p.name]: [start, stop] }, dtype: 'f8', shape: [stop - start], data };
+        continue;
+      }
+      const { band, box } = p;
+      for (const piece of planPieces(box, this.grid, band.itemBytes, this.maxChunkBytes)) {
+        throwIfAborted(req.signal);
+        this.assertOpen();
+        const data = await this.readBox(this.image, band, piece, req.signal);
+        const [x0, y0, x1, y1] = piece;
+        yield { variable: p.name, window: { y: [y0, y1], x: [x0, x1] }, dtype: band.dtype, shape: [y1 - y0, x1 - x0], data };
+      }
+    }
+  }
+
+  /**
+   * `window` of a band resampled to outHeight × outWidth by nearest neighbour (no averaging, so
+   * nodata and categorical values survive), read from the coarsest overview whose pixels are
+   * still at least as fine as the requested ones. Only the block rows holding sampled rows are
+   * decoded, in bounded pieces.
+   */
+  async readResampled(variable: string, window: Window | undefined, outWidth: number, outHeight: number, signal?: AbortSignal): Promise<RawArray> {
+    this.assertOpen();
+    const band = this.band(variable);
+    const box = this.box(window);
+    for (const [what, n] of [['outWidth', outWidth], ['outHeight', outHeight]] as const) {
+      if (!Number.isInteger(n) || n <= 0) throw new ReaderRequestError(`${what} must be a positive integer, got ${n}`);
+    }
+    const [x0, y0, x1, y1] = box;
+    if (x1 <= x0 || y1 <= y0) throw new ReaderRequestError(`cannot resample an empty window of ${variable} in ${this.path}`);
+    const { image, width, height } = await this.pickImage((x1 - x0) / outWidth, (y1 - y0) / outHeight);
+    const cols = nearestIndices(x0, x1, outWidth, this.geo.width / width, width);
+    const rows = nearestIndices(y0, y1, outHeight, this.geo.height / height, height);
+    const colMin = cols[0]!;
+    const colMax = cols[outWidth - 1]!;
+    const out = newArray(band.dtype, outWidth * outHeight);
+    const blockHeight = image.getTileHeight();
+    const grid: BlockGrid = { blockWidth: image.getTileWidth(), blockHeight, tiled: image.isTiled };
+    // Output rows sampling the same block row are served by one read of that block row's span.
+    for (let first = 0; first < outHeight; ) {
+      const block = Math.floor(rows[first]! / blockHeight);
+      let last = first;
+      while (last + 1 < outHeight && Math.floor(rows[last + 1]! / blockHeight) === block) last++;
+      const span: PixelBox = [colMin, rows[first]!, colMax + 1, rows[last]! + 1];
+      for (const piece of planPieces(span, grid, band.itemBytes, this.maxChunkBytes)) {
+        throwIfAborted(signal);
+        const data = await this.readBox(image, band, piece, signal);
+        const pieceWidth = piece[2] - piece[0];
+        for (let r = first; r <= last; r++) {
+          const row = rows[r]!;
+          if (row < piece[1] || row >= piece[3]) continue;
+          const base = (row - piece[1]) * pieceWidth - piece[0];
+          for (let c = 0; c < outWidth; c++) {
+            const col = cols[c]!;
+            if (col >= piece[0] && col < piece[2]) out[r * outWidth + c] = data[base + col]!;
+          }
+        }
+      }
+      first = last + 1;
+    }
+    return { dtype: band.dtype, shape: [outHeight, outWidth], data: out };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tiff.close();
+  }
+
+  // ---- metadata --------------------------------------------------------------------------
+
+  private describeBands(items: GdalMetadataItem[]): BandMeta[] {
+    const count = this.image.getSamplesPerPixel();
+    const nodata = parseGdalNodata(tagString(this.image.fileDirectory.getValue(TAG.GdalNodata)));
+    const bandItems = (sample: number) => items.filter((i) => i.sample === sample && i.domain === undefined);
+    const descriptions = Array.from({ length: count }, (_, s) => bandItems(s).find((i) => i.role === 'description')?.value.trim() ?? '');
+    // Descriptions become names only if every band has one, unique and not clashing with x / y.
+    const useDescriptions = descriptions.every((d) => d !== '' && d !== 'x' && d !== 'y') && new Set(descriptions).size === count;
+    return Array.from({ length: count }, (_, sample) => {
+      const format = this.image.getSampleFormat(sample);
+      const bits = this.image.getBitsPerSample(sample);
+      const dtype = sampleDType(format, bits);
+      if (!dtype) throw new CorruptFileError(this.path, `band ${sample + 1}: unsupported sample type (SampleFormat ${format}, ${bits} bits)`);
+      const attrs = bandAttrs(bandItems(sample), nodata);
+      const name = useDescriptions ? descriptions[sample]! : `band${sample + 1}`;
+      if (useDescriptions && attrs['long_name'] === undefined) attrs['long_name'] = descriptions[sample]!;
+      return { name, sample, dtype, itemBytes: bits / 8, attrs };
+    });
+  }
+
+  private describeDataset(items: GdalMetadataItem[]): DatasetInfo {
+    const { width, height, geographic, georeferenced } = this.geo;
+    const chunks = [this.grid.blockHeight, this.grid.blockWidth];
+    const axisAttrs = (axis: 'x' | 'y'): Attrs => {
+      if (!georeferenced) return { long_name: axis === 'x' ? 'column' : 'row', units: '1' };
+      if (geographic) {
+        return axis === 'x'
+          ? { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' }
+          : { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' };
+      }
+      return axis === 'x'
+        ? { standard_name: 'projection_x_coordinate', long_name: 'x coordinate of projection', units: 'm', axis: 'X' }
+        : { standard_name: 'projection_y_coordinate', long_name: 'y coordinate of projection', units: 'm', axis: 'Y' };
+    };
+    const variables: VariableInfo[] = [
+      ...this.bands.map((b) => ({ name: b.name, dtype: b.dtype, dims: ['y', 'x'], shape: [height, width], chunks, attrs: b.attrs })),
+      { name: 'x', dtype: 'f8', dims: ['x'], shape: [width], attrs: axisAttrs('x') },
+      { name: 'y', dtype: 'f8', dims: ['y'], shape: [height], attrs: axisAttrs('y') },
+    ];
+    const attrs: Attrs = {};
+    for (const item of items) {
+      if (item.sample !== undefined || item.domain !== undefined) continue;
+      // GDAL stores a NetCDF file's global attributes as NC_GLOBAL#name.
+      attrs[item.name.startsWith('NC_GLOBAL#') ? item.name.slice('NC_GLOBAL#'.length) : item.name] = item.value;
+    }
+    return { format: 'geotiff', dims: { y: height, x: width }, variables, attrs };
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`${this.path}: reader is closed`);
+  }
+
+  private band(name: string): BandMeta {
+    const band = this.byName.get(name);
+    if (!band) {
+      const known = [...this.bands.map((b) => b.name), 'x', 'y'].join(', ');
+      throw new ReaderRequestError(`unknown variable "${name}" in ${this.path} (variables: ${known})`);
+    }
+    return band;
+  }
+
+  private checkWindow(window: Window | undefined): void {
+    for (const [dim, range] of Object.entries(window ?? {})) {
+      const length = dim === 'x' ? this.geo.width : dim === 'y' ? this.geo.height : undefined;
+      if (length === undefined) throw new ReaderRequestError(`unknown dimension "${dim}" in ${this.path} (dimensions: y, x)`);
+      if (!Array.isArray(range) || range.length !== 2) throw new ReaderRequestError(`window for dimension "${dim}" must be [start, stop]`);
+      const [start, stop] = range;
+      if (!Number.isInteger(start) || !Number.isInteger(stop)) {
+        throw new ReaderRequestError(`window for dimension "${dim}" must be integers, got [${start}, ${stop})`);
+      }
+      if (start > stop) throw new ReaderRequestError(`window for dimension "${dim}" has start ${start} after stop ${stop}`);
+      if (start < 0 || stop > length) {
+        throw new ReaderRequestError(`window for dimension "${dim}" is [${start}, ${stop}), outside its extent 0..${length}`);
+      }
+    }
+  }
+
+  private box(window: Window | undefined): PixelBox {
+    this.checkWindow(window);
+    const [x0, x1] = window?.['x'] ?? [0, this.geo.width];
+    const [y0, y1] = window?.['y'] ?? [0, this.geo.height];
+    return [x0, y0, x1, y1];
+  }
+
+  private axisRange(axis: 'x' | 'y', window: Window | undefined): [number, number] {
+    this.checkWindow(window);
+    return window?.[axis] ?? [0, axis === 'x' ? this.geo.width : this.geo.height];
+  }
+
+  private coordinates(axis: 'x' | 'y', start: number, stop: number): Float64Array {
+    const t = this.geo.transform;
+    // Rotated grids have no separable axes; the values are those along row 0 / column 0.
+    return axis === 'x' ? cellCentres(t[0], t[1], start, stop - start) : cellCentres(t[3], t[5], start, stop - start);
+  }
+
+  /** The coarsest image whose pixels are no larger than the requested ones (full resolution if none). */
+  private async pickImage(pixelsPerOutX: number, pixelsPerOutY: number): Promise<{ image: GeoTIFFImage; width: number; height: number }> {
+    const tolerance = 1e-9;
+    let chosen = { image: this.image, width: this.geo.width, height: this.geo.height };
+    for (const o of this.geo.overviews) {
+      const fits = this.geo.width / o.width <= pixelsPerOutX * (1 + tolerance) && this.geo.height / o.height <= pixelsPerOutY * (1 + tolerance);
+      if (!fits) break; // overviews are sorted from finest to coarsest
+      chosen = { image: await this.tiff.getImage(o.index), width: o.width, height: o.height };
+    }
+    return chosen;
+  }
+
+  private async readBox(image: GeoTIFFImage, band: BandMeta, box: PixelBox, signal: AbortSignal | undefined): Promise<NumericArray> {
+    if (box[2] <= box[0] || box[3] <= box[1]) return newArray(band.dtype, 0);
+    try {
+      let arrays: TypedArray[];
+      if (this.ycbcr) {
+        // JPEG-in-TIFF stored as YCbCr: geotiff.js decodes to YCbCr planes; readRGB converts, as GDAL does.
+        arrays = await image.readRGB({ window: box, interleave: false, signal });
+      } else {
+        arrays = await image.readRasters({ window: box, samples: [band.sample], interleave: false, signal });
+      }
+      const data = arrays[this.ycbcr ? band.sample : 0];
+      if (!data) throw new Error(`no data for sample ${band.sample}`);
+      return data;
+    } catch (err) {
+      if (isAbort(err) || signal?.aborted) throw signal?.reason ?? err;
+      throw new CorruptFileError(this.path, `cannot decode ${band.name} [${box.join(', ')}]: ${message(err)}`);
+    }
+  }
+}
+
+function newArray(dtype: DType, length: number): NumericArray {
+  switch (dtype) {
+    case 'u1': return new Uint8Array(length);
+    case 'i1': return new Int8Array(length);
+    case 'u2': return new Uint16Array(length);
+    case 'i2': return new Int16Array(length);
+    case 'u4': return new Uint32Array(length);
+    case 'i4': return new Int32Array(length);
+    case 'f4': return new Float32Array(length);
+    default: return new Float64Array(length);
+  }
+}
+
+/** Per-band attributes from the band's GDAL metadata items and the file's nodata value. */
+function bandAttrs(items: GdalMetadataItem[], nodata: number | undefined): Attrs {
+  const attrs: Attrs = {};
+  for (const item of items) {
+    if (item.role !== undefined || DERIVED_ATTRS.has(item.name)) continue;
+    let value: AttrValue = item.value;
+    // Kept numeric so CF decoding applies them, as the NetCDF reader would for the source file.
+    if (item.name === 'valid_min' || item.name === 'valid_max') {
+      const n = itemNumber(item.value);
+      if (n === undefined) continue;
+      value = n;
+    }
+    attrs[item.name] = value;
+  }
+  const role = (name: string) => items.find((i) => i.role === name)?.value;
+  const scale = itemNumber(role('scale'));
+  const offset = itemNumber(role('offset'));
+  if (scale !== undefined) attrs['scale_factor'] = scale;
+  if (offset !== undefined) attrs['add_offset'] = offset;
+  const units = role('unittype');
+  if (units !== undefined && units !== '') attrs['units'] = units;
+  if (nodata !== undefined) attrs['_FillValue'] = nodata;
+  return attrs;
+}
+
+/** Reduced-resolution images of the same bands, finest first; GDAL's internal masks are skipped. */
+async function findOverviews(tiff: GeoTIFF, main: GeoTIFFImage): Promise<GeoTiffOverview[]> {
+  const count = await tiff.getImageCount();
+  const overviews: GeoTiffOverview[] = [];
+  for (let index = 1; index < count; index++) {
+    const image = await tiff.getImage(index);
+    const fd = image.fileDirectory;
+    const flags = Number(fd.getValue(TAG.NewSubfileType) ?? 0);
+    const reduced = (flags & SUBFILE_REDUCED) !== 0 || fd.getValue(TAG.SubfileType) === 2;
+    if (!reduced || (flags & SUBFILE_MASK) !== 0) continue;
+    if (image.getSamplesPerPixel() !== main.getSamplesPerPixel()) continue;
+    if (image.getWidth() >= main.getWidth() && image.getHeight() >= main.getHeight()) continue;
+    overviews.push({ width: image.getWidth(), height: image.getHeight(), index });
+  }
+  return overviews.sort((a, b) => b.width - a.width);
+}
+
+/**
+ * Every tile/strip must lie inside the file: a truncated file would otherwise read as zeros
+ * (geotiff.js pads short reads) instead of failing.
+ */
+async function checkBlockExtents(image: GeoTIFFImage, fileSize: number, index: number): Promise<void> {
+  const fd = image.fileDirectory;
+  const offsets = numberList(await fd.loadValue(image.isTiled ? TAG.TileOffsets : TAG.StripOffsets));
+  const counts = numberList(await fd.loadValue(image.isTiled ? TAG.TileByteCounts : TAG.StripByteCounts));
+  if (!offsets || !counts || offsets.length !== counts.length) {
+    throw new Error(`image ${index}: missing or inconsistent ${image.isTiled ? 'tile' : 'strip'} offsets`);
+  }
+  const perPlane = Math.ceil(image.getWidth() / image.getTileWidth()) * Math.ceil(image.getHeight() / image.getTileHeight());
+  const planes = image.planarConfiguration === 2 ? image.getSamplesPerPixel() : 1;
+  if (offsets.length < perPlane * planes) throw new Error(`image ${index}: ${offsets.length} blocks listed, ${perPlane * planes} expected`);
+  for (let i = 0; i < offsets.length; i++) {
+    if (counts[i]! > 0 && offsets[i]! + counts[i]! > fileSize) {
+      throw new Error(`image ${index}: block ${i} ends at byte ${offsets[i]! + counts[i]!}, past the end of the file (${fileSize} bytes): truncated?`);
+    }
+  }
+}
+
+/** Opens a GeoTIFF / COG; the caller owns the reader and must close it. */
+export function openGeoTiff(filePath: string, options?: GeoTiffReaderOptions): Promise<GeoTiffReader> {
+  return GeoTiffReader.open(filePath, options);
+}
