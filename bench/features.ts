@@ -75,8 +75,9 @@ function wrkAvailable(): boolean {
   return spawnSync('wrk', ['--version']).error === undefined;
 }
 
-async function loadWrk(label: string, url: string, seconds: number, connections: number): Promise<LoadResult> {
-  const r = spawnSync('wrk', ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8' });
+async function loadWrk(label: string, url: string, seconds: number, connections: number, script?: string): Promise<LoadResult> {
+  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...(script ? ['-s', script] : []), url];
+  const r = spawnSync('wrk', args, { encoding: 'utf8' });
   const out = r.stdout;
   const pct = (p: string) => wrkMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -123,7 +124,10 @@ export async function benchFeatures(): Promise<string> {
     return x! < 0 || x! > 60 || y! < -50 || y! > -30 || f.properties.datetime < '2009' || f.properties.datetime > '2011-12-31T23:59:59Z';
   }).length;
   const items = await load('odas items?limit=100', `${base}?limit=100`);
-  const bbox = await load('odas bbox+datetime, limit=100', `${base}?${bboxQuery}`);
+  const bbox = await load('odas bbox+datetime, limit=100 (same query: paging clients)', `${base}?${bboxQuery}`);
+  const randomBox = wrkAvailable()
+    ? await loadWrk('odas bbox+datetime, limit=100, a new box every request', base, SECONDS, CONNECTIONS, join(import.meta.dirname, 'random-bbox.lua'))
+    : undefined;
   const rss = await peakRssMb(warm.proc.pid!);
   // Reference: the same first page as a static file, from Node's bare http module (an upper bound
   // for any server that must build the page per request).
@@ -148,6 +152,7 @@ export async function benchFeatures(): Promise<string> {
     '|---|---|---|---|---|---|---|',
     row(items),
     row(bbox),
+    ...(randomBox ? [row(randomBox)] : []),
     row(staticRef),
     '',
   ].join('\n');

@@ -8,12 +8,19 @@ export const FORMATS = {
   html: { mediaType: 'text/html; charset=utf-8', accepts: ['text/html', 'application/xhtml+xml'] },
   csv: { mediaType: 'text/csv; charset=utf-8', accepts: ['text/csv'] },
   openapi: { mediaType: 'application/vnd.oai.openapi+json;version=3.0', accepts: ['application/vnd.oai.openapi+json', 'application/openapi+json'] },
+  covjson: { mediaType: 'application/prs.coverage+json', accepts: ['application/prs.coverage+json', 'application/vnd.cov+json'] },
+  netcdf: { mediaType: 'application/x-netcdf', accepts: ['application/x-netcdf', 'application/netcdf'] },
+  arrow: { mediaType: 'application/vnd.apache.arrow.stream', accepts: ['application/vnd.apache.arrow.stream'] },
 } as const;
 
 export type FormatName = keyof typeof FORMATS;
 
 /** Aliases users type in `f`. */
-const ALIASES: Record<string, FormatName> = { 'geo+json': 'geojson', 'application/geo+json': 'geojson', 'application/json': 'json', 'text/html': 'html', 'text/csv': 'csv' };
+const ALIASES: Record<string, FormatName> = {
+  'geo+json': 'geojson', 'application/geo+json': 'geojson', 'application/json': 'json', 'text/html': 'html', 'text/csv': 'csv',
+  coveragejson: 'covjson', 'application/prs.coverage+json': 'covjson', nc: 'netcdf', netcdf3: 'netcdf', 'application/x-netcdf': 'netcdf',
+  arrows: 'arrow', ipc: 'arrow', 'application/vnd.apache.arrow.stream': 'arrow',
+};
 
 /**
  * `f` beats `Accept`; `Accept` is read with its q-values; with neither, the first offered format.

@@ -1,4 +1,4 @@
-import { containsPoint, intersectsBox, lineIntersectsBBox, type BBox } from '../core/query/bbox.js';
+import { intersectsBox, lineIntersectsBBox, type BBox } from '../core/query/bbox.js';
 import { overlaps, type TimeInterval } from '../core/query/datetime.js';
 import type { FeatureRecord, PropertyValue } from './feature.js';
 import { geometryBBox } from './feature.js';
@@ -9,6 +9,9 @@ export interface FeatureQuery {
   /** Property equality filters; values already checked against the queryable's type. */
   properties?: Record<string, PropertyValue>;
 }
+
+/** Filters whose matches are kept per collection (least recently used dropped first). */
+const RECENT_QUERIES = 64;
 
 /**
  * The features of one collection, held in memory with their bounding boxes and times in typed
@@ -26,6 +29,7 @@ export class FeatureIndex {
   private readonly end: Float64Array;
   private readonly json: Array<string | undefined>;
   private types: Map<string, 'string' | 'number' | 'integer' | 'boolean'> | undefined;
+  private readonly recent = new Map<string, readonly number[]>();
 
   constructor(records: FeatureRecord[]) {
     this.records = records;
@@ -55,16 +59,34 @@ export class FeatureIndex {
     return i === undefined ? undefined : this.records[i];
   }
 
-  /** Indices of matching features, in index order. */
-  query(q: FeatureQuery): number[] {
+  /**
+   * Indices of matching features, in index order. Results of recent filters are kept: a client paging
+   * through a result asks the same filter once per page.
+   */
+  query(q: FeatureQuery): readonly number[] {
+    const key = JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties]);
+    const hit = this.recent.get(key);
+    if (hit) {
+      this.recent.delete(key);
+      this.recent.set(key, hit);
+      return hit;
+    }
+    const result = this.scan(q);
+    this.recent.set(key, result);
+    if (this.recent.size > RECENT_QUERIES) this.recent.delete(this.recent.keys().next().value!);
+    return result;
+  }
+
+  private scan(q: FeatureQuery): number[] {
     const out: number[] = [];
     const props = q.properties ? Object.entries(q.properties) : [];
     for (let i = 0; i < this.records.length; i++) {
       if (q.bbox) {
         if (Number.isNaN(this.west[i]!)) continue;
         if (!intersectsBox(q.bbox, this.west[i]!, this.south[i]!, this.east[i]!, this.north[i]!)) continue;
+        // A point's box is the point: the box test decided. Lines need their segments tested.
         const g = this.records[i]!.geometry!;
-        if (g.type === 'Point' ? !containsPoint(q.bbox, g.coordinates[0], g.coordinates[1]) : !lineIntersectsBBox(q.bbox, g.coordinates)) continue;
+        if (g.type === 'LineString' && !lineIntersectsBBox(q.bbox, g.coordinates)) continue;
       }
       if (q.datetime && !overlaps(q.datetime, this.start[i]!, this.end[i]!)) continue;
       if (props.length > 0) {

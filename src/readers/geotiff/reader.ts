@@ -255,11 +255,12 @@ export class GeoTiffReader implements Reader {
     const out = newArray(band.dtype, outWidth * outHeight);
     const blockHeight = image.getTileHeight();
     const grid: BlockGrid = { blockWidth: image.getTileWidth(), blockHeight, tiled: image.isTiled };
-    // Output rows sampling the same block row are served by one read of that block row's span.
+    // Output rows whose source rows lie in the same or adjacent block rows share one read (split in
+    // bounded pieces): one geotiff.js call per thin strip costs more than decoding a skipped strip.
+    // Block rows two or more apart are not read at all, so a strong decimation decodes little.
     for (let first = 0; first < outHeight; ) {
-      const block = Math.floor(rows[first]! / blockHeight);
       let last = first;
-      while (last + 1 < outHeight && Math.floor(rows[last + 1]! / blockHeight) === block) last++;
+      while (last + 1 < outHeight && Math.floor(rows[last + 1]! / blockHeight) - Math.floor(rows[last]! / blockHeight) <= 1) last++;
       const span: PixelBox = [colMin, rows[first]!, colMax + 1, rows[last]! + 1];
       for (const piece of planPieces(span, grid, band.itemBytes, this.maxChunkBytes)) {
         throwIfAborted(signal);

@@ -1,0 +1,359 @@
+/**
+ * Coverage planning: a request (bbox, subset, datetime, fields, scaling) against a grid → per-axis
+ * source indices in output order, output coordinates, and size estimates, all before any data is
+ * read. Errors are 400s naming the parameter and what the grid offers instead.
+ */
+import { isoString } from '../../cf/time.js';
+import { InvalidParameterValue } from '../errors.js';
+import { parseInstant, type TimeInterval } from '../query/datetime.js';
+import type { SubsetBound, SubsetSpec } from '../query/subset.js';
+import type { RequestCrs } from './crs.js';
+import { axisBounds, intersectRuns, nearestCell, nearestLongitude, runCells, trimAxis, trimLongitude, type IndexRun } from './select.js';
+import type { GridAxis, GridField, GridModel, NativeBox } from './types.js';
+
+export interface AxisValueRequest {
+  axis: string;
+  value: number;
+}
+
+export interface ScalingRequest {
+  /** scale-factor: every axis keeps n / factor cells. */
+  factor?: number;
+  /** scale-axes: per-axis factors. */
+  factors?: AxisValueRequest[];
+  /** scale-size, width, height: per-axis cell counts, with the parameter each came from. */
+  sizes?: Array<AxisValueRequest & { parameter: string }>;
+  /** resolution: per-axis target spacing in axis units. */
+  resolutions?: AxisValueRequest[];
+}
+
+export interface CoverageRequest {
+  /** [minX, minY, maxX, maxY] in `crs` (longitude first for geographic CRSs; west > east crosses the antimeridian). */
+  bbox?: { box: [number, number, number, number]; crs: RequestCrs };
+  subsets?: SubsetSpec[];
+  /** CRS of x/y subset values; the grid's own by default. */
+  subsetCrs?: RequestCrs;
+  datetime?: TimeInterval;
+  properties?: string[];
+  excludeProperties?: string[];
+  scaling?: ScalingRequest;
+}
+
+export interface AxisSelection {
+  axis: GridAxis;
+  /** Source indices in output order (global along an aggregated time axis). */
+  picks: Int32Array;
+  /** Output coordinates: source values (longitudes shifted into the request's frame). */
+  values: Float64Array;
+}
+
+export interface CoveragePlan {
+  model: GridModel;
+  /** In the grid's dimension order. */
+  axes: AxisSelection[];
+  fields: GridField[];
+  /** Output cells per axis. */
+  shape: number[];
+  /** Output cells per field. */
+  cells: number;
+  /** Upper bound of the bytes the readers decode for all fields (spans of the picks). */
+  sourceBytes: number;
+}
+
+export const ITEM_BYTES: Record<string, number> = { i1: 1, u1: 1, char: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, i8: 8, u8: 8, f8: 8, string: 8 };
+
+/** How an axis is named to users, with its alternatives. */
+function axisNames(model: GridModel): string {
+  return model.axes.map((a) => (a.names.length > 1 ? `${a.label} (or ${a.names.slice(1).join(', ')})` : a.label)).join('; ');
+}
+
+export function findAxis(model: GridModel, name: string): GridAxis | undefined {
+  const lower = name.toLowerCase();
+  return model.axes.find((a) => a.names.some((n) => n.toLowerCase() === lower));
+}
+
+const LON_NAMES = new Set(['lon', 'long', 'longitude']);
+const LAT_NAMES = new Set(['lat', 'latitude']);
+
+function formatCoordinate(axis: GridAxis, v: number): string {
+  if (axis.role === 't') return Number.isFinite(v) ? isoString(v) : String(v);
+  return String(Math.round(v * 1e6) / 1e6);
+}
+
+function extentText(axis: GridAxis): string {
+  const [lo, hi] = axis.role === 't' ? [Math.min(axis.values[0]!, axis.values[axis.values.length - 1]!), Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!)] : axisBounds(axis);
+  const what = axis.role === 't' ? 'time steps run from' : 'cells span';
+  return `${axis.label} ${what} ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
+}
+
+/** The value of a subset bound on an axis: a date-time on the time axis, a number elsewhere. */
+function boundValue(axis: GridAxis, b: SubsetBound, spec: SubsetSpec, end: 'low' | 'high'): number {
+  if (b.kind === 'open') return end === 'low' ? -Infinity : Infinity;
+  if (axis.role === 't') {
+    if (b.kind !== 'text') throw new InvalidParameterValue('subset', `'${spec.text}': ${axis.label} takes RFC 3339 date-times in quotes, e.g. ${axis.label}("2000-01-01T00:00:00Z")`);
+    return parseInstant(b.value, 'subset', end === 'high' && spec.kind === 'trim');
+  }
+  if (b.kind !== 'number') throw new InvalidParameterValue('subset', `'${spec.text}': ${axis.label} takes numbers, got '${b.value}'`);
+  return b.value;
+}
+
+function sliceRuns(axis: GridAxis, value: number): IndexRun[] {
+  if (axis.longitude) {
+    const hit = nearestLongitude(axis, value);
+    return hit ? [{ start: hit.index, stop: hit.index + 1, shift: hit.shift }] : [];
+  }
+  const i = nearestCell(axis, value);
+  return i === undefined ? [] : [{ start: i, stop: i + 1, shift: 0 }];
+}
+
+function trimRuns(axis: GridAxis, lo: number, hi: number): IndexRun[] {
+  return axis.longitude ? trimLongitude(axis, lo, hi) : trimAxis(axis, lo, hi);
+}
+
+/** Longitude intervals of a CRS84 box, split at the antimeridian when west > east. */
+function lonIntervals(west: number, east: number): Array<[number, number]> {
+  return west <= east ? [[west, east]] : [[west, 180], [-180, east]];
+}
+
+/** The native-CRS envelope of a CRS84 box on a projected grid: its outline densely projected, plus any pole inside. */
+function projectBox(model: GridModel, box: [number, number, number, number], parameter: string): NativeBox {
+  const projection = model.crs.projection;
+  if (!projection) {
+    throw new InvalidParameterValue(parameter, `this collection's grid is in ${model.crs.label}, which this server cannot transform longitude/latitude into: give the box in ${model.crs.uri ?? 'its native x/y coordinates'}${model.crs.uri ? ` (${parameter === 'bbox' ? 'bbox-crs' : 'subset-crs'}=${model.crs.uri})` : ''}`);
+  }
+  const [west, south, east, north] = box;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const add = (lon: number, lat: number) => {
+    const [x, y] = projection.forward(lon, lat);
+    if (Number.isFinite(x) && Number.isFinite(y)) {
+      xs.push(x);
+      ys.push(y);
+    }
+  };
+  const n = 64;
+  for (const [w, e] of lonIntervals(west, east)) {
+    for (let i = 0; i <= n; i++) {
+      const lon = w + ((e - w) * i) / n;
+      const lat = south + ((north - south) * i) / n;
+      add(lon, south);
+      add(lon, north);
+      add(w, lat);
+      add(e, lat);
+    }
+    for (const [plon, plat] of projection.singularities ?? []) {
+      if (plat >= south && plat <= north && plon >= w && plon <= e) add(plon, plat);
+    }
+  }
+  if (xs.length === 0) throw new InvalidParameterValue(parameter, `the box ${box.join(',')} cannot be projected into ${model.crs.label}`);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+interface Selections {
+  runs: IndexRun[][];
+  /** What constrained each axis, for the error when nothing is left. */
+  by: string[][];
+}
+
+function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: IndexRun[], parameter: string, what: string): void {
+  const i = model.axes.indexOf(axis);
+  const next = intersectRuns(sel.runs[i]!, runs);
+  sel.by[i]!.push(what);
+  if (next.length === 0) {
+    const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
+    throw new InvalidParameterValue(parameter, detail);
+  }
+  sel.runs[i] = next;
+}
+
+function applyGeographicBox(model: GridModel, sel: Selections, box: [number, number, number, number], parameter: string, what: string): void {
+  const x = model.axes.find((a) => a.role === 'x')!;
+  const y = model.axes.find((a) => a.role === 'y')!;
+  const [west, south, east, north] = box;
+  if (model.crs.kind === 'geographic') {
+    constrain(model, sel, x, lonIntervals(west, east).flatMap(([w, e]) => trimRuns(x, w, e)), parameter, what);
+    constrain(model, sel, y, trimRuns(y, south, north), parameter, what);
+    return;
+  }
+  const [x0, y0, x1, y1] = projectBox(model, box, parameter);
+  constrain(model, sel, x, trimRuns(x, x0, x1), parameter, `${what} (${model.crs.label} x ${Math.round(x0)}..${Math.round(x1)})`);
+  constrain(model, sel, y, trimRuns(y, y0, y1), parameter, `${what} (${model.crs.label} y ${Math.round(y0)}..${Math.round(y1)})`);
+}
+
+function applyBbox(model: GridModel, sel: Selections, bbox: NonNullable<CoverageRequest['bbox']>): void {
+  const what = `bbox ${bbox.box.join(',')}`;
+  if (bbox.crs.geographic) {
+    applyGeographicBox(model, sel, bbox.box, 'bbox', what);
+    return;
+  }
+  const x = model.axes.find((a) => a.role === 'x')!;
+  const y = model.axes.find((a) => a.role === 'y')!;
+  constrain(model, sel, x, trimRuns(x, bbox.box[0], bbox.box[2]), 'bbox', what);
+  constrain(model, sel, y, trimRuns(y, bbox.box[1], bbox.box[3]), 'bbox', what);
+}
+
+function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], subsetCrs: RequestCrs | undefined): void {
+  const projected = model.crs.kind === 'projected';
+  const geographicValues = projected && subsetCrs?.geographic === true;
+  const geoBox: [number, number, number, number] = [-180, -90, 180, 90];
+  let geo = false;
+  for (const spec of subsets) {
+    const lower = spec.axis.toLowerCase();
+    let axis = findAxis(model, spec.axis);
+    // On a projected grid, Lon/Lat (or x/y with subset-crs=CRS84) are degrees: they make a box to project.
+    const asLon = projected && (LON_NAMES.has(lower) || (geographicValues && axis?.role === 'x'));
+    const asLat = projected && (LAT_NAMES.has(lower) || (geographicValues && axis?.role === 'y'));
+    if (asLon || asLat) {
+      if (spec.low.kind === 'text' || spec.high.kind === 'text') throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
+      const lo = spec.low.kind === 'number' ? spec.low.value : asLon ? -180 : -90;
+      const hi = spec.high.kind === 'number' ? spec.high.value : asLon ? 180 : 90;
+      if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
+      if (asLon) [geoBox[0], geoBox[2]] = [lo, hi];
+      else [geoBox[1], geoBox[3]] = [lo, hi];
+      geo = true;
+      continue;
+    }
+    if (!axis) {
+      throw new InvalidParameterValue('subset', `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`);
+    }
+    if (spec.kind === 'slice') {
+      const v = boundValue(axis, spec.low, spec, 'low');
+      constrain(model, sel, axis, sliceRuns(axis, v), 'subset', `'${spec.text}'`);
+      continue;
+    }
+    const lo = boundValue(axis, spec.low, spec, 'low');
+    const hi = boundValue(axis, spec.high, spec, 'high');
+    if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`);
+    constrain(model, sel, axis, trimRuns(axis, lo, hi), 'subset', `'${spec.text}'`);
+  }
+  if (geo) applyGeographicBox(model, sel, geoBox, 'subset', `subset Lon/Lat box ${geoBox.join(',')}`);
+}
+
+function applyDatetime(model: GridModel, sel: Selections, interval: TimeInterval): void {
+  const t = model.axes.find((a) => a.role === 't');
+  if (!t) throw new InvalidParameterValue('datetime', 'this coverage has no time axis');
+  const what = `datetime ${Number.isFinite(interval.start) ? isoString(interval.start) : '..'}/${Number.isFinite(interval.end) ? isoString(interval.end) : '..'}`;
+  // An instant picks the step nearest to it (within the steps' extent); an interval trims.
+  const runs = interval.start === interval.end ? sliceRuns(t, interval.start) : trimRuns(t, interval.start, interval.end);
+  constrain(model, sel, t, runs, 'datetime', what);
+}
+
+/** Cells to keep along each axis after scaling (nearest-neighbour decimation only). */
+function targetSizes(model: GridModel, sel: Selections, scaling: ScalingRequest | undefined): number[] {
+  const sizes = sel.runs.map(runCells);
+  if (!scaling) return sizes;
+  const target = [...sizes];
+  const axisOf = (name: string, parameter: string): number => {
+    const axis = findAxis(model, name);
+    if (!axis) throw new InvalidParameterValue(parameter, `unknown axis '${name}'; this coverage's axes are: ${axisNames(model)}`);
+    return model.axes.indexOf(axis);
+  };
+  const check = (i: number, m: number, parameter: string) => {
+    if (m > sizes[i]!) {
+      throw new InvalidParameterValue(parameter, `asks for ${m} cells along ${model.axes[i]!.label}, which has ${sizes[i]} in this subset: only downsampling (nearest neighbour) is supported`);
+    }
+    target[i] = m;
+  };
+  if (scaling.factor !== undefined) {
+    if (scaling.factor < 1) throw new InvalidParameterValue('scale-factor', `${scaling.factor} would upsample: only factors ≥ 1 (downsampling) are supported`);
+    sizes.forEach((n, i) => check(i, Math.max(1, Math.round(n / scaling.factor!)), 'scale-factor'));
+  }
+  for (const { axis, value } of scaling.factors ?? []) {
+    const i = axisOf(axis, 'scale-axes');
+    if (value < 1) throw new InvalidParameterValue('scale-axes', `${axis}(${value}) would upsample: only factors ≥ 1 are supported`);
+    check(i, Math.max(1, Math.round(sizes[i]! / value)), 'scale-axes');
+  }
+  for (const { axis, value } of scaling.resolutions ?? []) {
+    const i = axisOf(axis, 'resolution');
+    const a = model.axes[i]!;
+    const n = a.values.length;
+    const spacing = Math.abs(a.step ?? (n > 1 ? (a.values[n - 1]! - a.values[0]!) / (n - 1) : 0));
+    const factor = spacing > 0 ? value / spacing : 1;
+    check(i, Math.min(sizes[i]!, Math.max(1, Math.round(sizes[i]! / Math.max(1, factor)))), 'resolution');
+  }
+  for (const { axis, value, parameter } of scaling.sizes ?? []) {
+    const i = axisOf(axis, parameter);
+    if (!Number.isInteger(value)) throw new InvalidParameterValue(parameter, `${value} is not a whole number of cells`);
+    check(i, value, parameter);
+  }
+  return target;
+}
+
+/** Source indices (output order) and output coordinates of one axis: its runs, decimated to m cells. */
+function select(axis: GridAxis, runs: IndexRun[], m: number): AxisSelection {
+  const n = runCells(runs);
+  const indices = new Int32Array(n);
+  const shifts = new Float64Array(n);
+  let k = 0;
+  for (const r of runs) {
+    for (let i = r.start; i < r.stop; i++) {
+      indices[k] = i;
+      shifts[k++] = r.shift;
+    }
+  }
+  const picks = new Int32Array(m);
+  const values = new Float64Array(m);
+  for (let j = 0; j < m; j++) {
+    // Nearest neighbour: the source cell under the centre of output cell j.
+    const at = m === n ? j : Math.min(n - 1, Math.floor(((j + 0.5) * n) / m));
+    picks[j] = indices[at]!;
+    values[j] = axis.values[indices[at]!]! + shifts[at]!;
+  }
+  return { axis, picks, values };
+}
+
+/** Bytes spanned by the picks of one axis (runs of increasing indices), an upper bound of what a read touches. */
+export function pickSpan(picks: Int32Array): number {
+  if (picks.length === 0) return 0;
+  let total = 0;
+  let lo = picks[0]!;
+  let hi = picks[0]!;
+  for (let i = 1; i < picks.length; i++) {
+    const p = picks[i]!;
+    if (p > hi) hi = p;
+    else {
+      total += hi - lo + 1;
+      lo = hi = p;
+    }
+  }
+  return total + hi - lo + 1;
+}
+
+function chooseFields(model: GridModel, req: CoverageRequest): GridField[] {
+  const names = model.fields.map((f) => f.name);
+  const check = (list: string[], parameter: string) => {
+    if (list.length === 0 || list.some((p) => p === '')) throw new InvalidParameterValue(parameter, `expected a comma-separated list of fields; available: ${names.join(', ')}`);
+    const unknown = list.filter((p) => !names.includes(p));
+    if (unknown.length > 0) throw new InvalidParameterValue(parameter, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; available: ${names.join(', ')}`);
+  };
+  let fields = model.fields;
+  if (req.properties) {
+    check(req.properties, 'properties');
+    fields = req.properties.filter((p, i, all) => all.indexOf(p) === i).map((p) => model.fields.find((f) => f.name === p)!);
+  }
+  if (req.excludeProperties) {
+    check(req.excludeProperties, 'exclude-properties');
+    fields = fields.filter((f) => !req.excludeProperties!.includes(f.name));
+    if (fields.length === 0) throw new InvalidParameterValue('exclude-properties', 'excludes every field of the coverage');
+  }
+  return fields;
+}
+
+/** Plan a coverage request: validate it against the grid and compute what to read and return. */
+export function planCoverage(model: GridModel, req: CoverageRequest): CoveragePlan {
+  const fields = chooseFields(model, req);
+  const sel: Selections = {
+    runs: model.axes.map((a) => [{ start: 0, stop: a.values.length, shift: 0 }]),
+    by: model.axes.map(() => []),
+  };
+  if (req.bbox) applyBbox(model, sel, req.bbox);
+  if (req.subsets && req.subsets.length > 0) applySubsets(model, sel, req.subsets, req.subsetCrs);
+  if (req.datetime) applyDatetime(model, sel, req.datetime);
+  const sizes = targetSizes(model, sel, req.scaling);
+  const axes = model.axes.map((a, i) => select(a, sel.runs[i]!, sizes[i]!));
+  const shape = axes.map((a) => a.picks.length);
+  const cells = shape.reduce((p, n) => p * n, 1);
+  const span = axes.reduce((p, a) => p * pickSpan(a.picks), 1);
+  const sourceBytes = fields.reduce((total, f) => total + span * (ITEM_BYTES[f.dtype] ?? 8), 0);
+  return { model, axes, fields, shape, cells, sourceBytes };
+}

@@ -1,0 +1,303 @@
+/**
+ * Streaming a field of a planned coverage: stored (raw) values in output row-major order, in
+ * blocks of bounded size, whatever the subset's size. Each block is one or a few reader windows
+ * (several when a longitude selection wraps around, or when picks skip cells), gathered into
+ * output order. Memory is O(block), independent of the response size.
+ */
+import type { DType, NumericArray, Reader, Window } from '../../readers/types.js';
+import { ITEM_BYTES, type CoveragePlan } from './plan.js';
+import type { GridField, GridFileSlot } from './types.js';
+
+export type OpenReader = (path: string) => Promise<Reader>;
+
+export interface FieldBlock {
+  dtype: DType;
+  /** Stored values of the next output cells, in output order. */
+  data: NumericArray;
+}
+
+export interface ReadFieldOptions {
+  signal?: AbortSignal;
+  /** Upper bound of the source bytes one block reads (default 4 MiB). */
+  blockBytes?: number;
+  /** Readers kept open at once while walking an aggregated time axis (default 4). */
+  maxOpenReaders?: number;
+}
+
+const DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/** A maximal stretch of output positions whose picks increase and live in one file. */
+interface Segment {
+  from: number;
+  to: number;
+  lo: number;
+  hi: number;
+  slot: number;
+}
+
+type TypedArrayConstructor = new (length: number) => NumericArray;
+
+function constructorOf(data: NumericArray): TypedArrayConstructor {
+  return data.constructor as TypedArrayConstructor;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
+}
+
+function segmentsOf(picks: Int32Array, slotOf: ((i: number) => number) | undefined): Segment[] {
+  const out: Segment[] = [];
+  let seg: Segment | undefined;
+  for (let j = 0; j < picks.length; j++) {
+    const p = picks[j]!;
+    const slot = slotOf ? slotOf(p) : 0;
+    if (seg && p > seg.hi && slot === seg.slot) {
+      seg.hi = p;
+      seg.to = j + 1;
+    } else {
+      seg = { from: j, to: j + 1, lo: p, hi: p, slot };
+      out.push(seg);
+    }
+  }
+  return out;
+}
+
+/** Copies a chunk (its own absolute window) into `target` (holding `window`), both row-major over `dims`. */
+function place(target: NumericArray, window: Array<[number, number]>, chunkData: NumericArray, chunkWindow: Array<[number, number]>): void {
+  const rank = window.length;
+  const tShape = window.map(([a, b]) => b - a);
+  const cShape = chunkWindow.map(([a, b]) => b - a);
+  const tStrides = new Array<number>(rank);
+  const cStrides = new Array<number>(rank);
+  let ts = 1;
+  let cs = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    tStrides[d] = ts;
+    cStrides[d] = cs;
+    ts *= tShape[d]!;
+    cs *= cShape[d]!;
+  }
+  const rowLength = cShape[rank - 1]!;
+  const index = new Array<number>(Math.max(0, rank - 1)).fill(0);
+  for (;;) {
+    let t = chunkWindow[rank - 1]![0] - window[rank - 1]![0];
+    let c = 0;
+    for (let d = 0; d < rank - 1; d++) {
+      t += (index[d]! + chunkWindow[d]![0] - window[d]![0]) * tStrides[d]!;
+      c += index[d]! * cStrides[d]!;
+    }
+    (target as Float64Array).set((chunkData as Float64Array).subarray(c, c + rowLength), t);
+    let d = rank - 2;
+    while (d >= 0 && ++index[d]! === cShape[d]) index[d--] = 0;
+    if (d < 0) return;
+  }
+}
+
+/** Keeps a few readers open, closing the least recently used; all are closed by `close()`. */
+class ReaderCache {
+  private readonly open = new Map<number, Reader>();
+
+  constructor(private readonly files: GridFileSlot[], private readonly opener: OpenReader, private readonly max: number) {}
+
+  async get(slot: number): Promise<Reader> {
+    let r = this.open.get(slot);
+    if (r) {
+      this.open.delete(slot);
+      this.open.set(slot, r);
+      return r;
+    }
+    if (this.open.size >= this.max) {
+      const [oldest, reader] = this.open.entries().next().value as [number, Reader];
+      this.open.delete(oldest);
+      await reader.close().catch(() => undefined);
+    }
+    r = await this.opener(this.files[slot]!.path);
+    this.open.set(slot, r);
+    return r;
+  }
+
+  async close(): Promise<void> {
+    const readers = [...this.open.values()];
+    this.open.clear();
+    await Promise.allSettled(readers.map((r) => r.close()));
+  }
+}
+
+/** Stored values of `window` of a field, as one array (the reader may answer in several chunks). */
+async function readWindow(reader: Reader, field: GridField, window: Array<[number, number]>, signal: AbortSignal | undefined): Promise<NumericArray> {
+  const w: Window = {};
+  field.dims.forEach((d, i) => {
+    w[d] = window[i]!;
+  });
+  let target: NumericArray | undefined;
+  const total = window.reduce((p, [a, b]) => p * (b - a), 1);
+  for await (const chunk of reader.read({ variables: [field.name], window: w, signal })) {
+    if (Array.isArray(chunk.data)) throw new Error(`${field.name}: text values cannot be served as a coverage`);
+    const data = chunk.data as NumericArray;
+    const cw = field.dims.map((d) => chunk.window[d] ?? [0, 1]) as Array<[number, number]>;
+    if (data.length === total && cw.every(([a, b], i) => a === window[i]![0] && b === window[i]![1])) return data;
+    target ??= new (constructorOf(data))(total);
+    place(target, window, data, cw);
+  }
+  if (!target) throw new Error(`${field.name}: the reader returned no values for window ${JSON.stringify(w)}`);
+  return target;
+}
+
+/**
+ * The stored values of one field over the plan, in output row-major order, block by block.
+ * Readers are opened through `open` and closed when the generator ends, however it ends.
+ */
+export async function* readField(plan: CoveragePlan, field: GridField, open: OpenReader, options: ReadFieldOptions = {}): AsyncGenerator<FieldBlock> {
+  const { signal } = options;
+  const budget = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  const item = ITEM_BYTES[field.dtype] ?? 8;
+  const rank = plan.axes.length;
+  const files = plan.model.files;
+  const ti = plan.axes.findIndex((a) => a.axis.role === 't');
+  const slotOf = (i: number): number => {
+    // Files are in time order; a binary search over their first steps.
+    let lo = 0;
+    let hi = files.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (files[mid]!.timeStart <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const segments = plan.axes.map((a, d) => segmentsOf(a.picks, d === ti && files.length > 1 ? slotOf : undefined));
+  const spans = segments.map((segs) => segs.reduce((n, s) => n + s.hi - s.lo + 1, 0));
+  // inner[d]: bytes of one index of dimension d with every inner dimension's full span.
+  const inner = new Array<number>(rank);
+  let acc = item;
+  for (let d = rank - 1; d >= 0; d--) {
+    inner[d] = acc;
+    acc *= spans[d]!;
+  }
+  let s = 0;
+  while (s < rank - 1 && inner[s]! > budget) s++;
+  const outShape = plan.shape;
+  const readers = new ReaderCache(files, open, options.maxOpenReaders ?? 4);
+  try {
+    // Odometer over the output positions of the dimensions outside s.
+    const outer = new Array<number>(s).fill(0);
+    if (outShape.some((n) => n === 0)) return;
+    for (;;) {
+      for (const seg of segments[s]!) {
+        // Groups of consecutive positions of dimension s whose span fits the budget.
+        for (let g0 = seg.from; g0 < seg.to;) {
+          let g1 = g0 + 1;
+          const picks = plan.axes[s]!.picks;
+          while (g1 < seg.to && (picks[g1]! - picks[g0]! + 1) * inner[s]! <= budget) g1++;
+          throwIfAborted(signal);
+          yield await readBlock(plan, field, readers, segments, s, outer, { ...seg, from: g0, to: g1, lo: picks[g0]!, hi: picks[g1 - 1]! }, ti, signal);
+          g0 = g1;
+        }
+      }
+      let d = s - 1;
+      while (d >= 0 && ++outer[d]! === outShape[d]) outer[d--] = 0;
+      if (d < 0) return;
+    }
+  } finally {
+    await readers.close();
+  }
+}
+
+/** One block: output positions `outer` for dims < s, `group` along s, everything along dims > s. */
+async function readBlock(
+  plan: CoveragePlan,
+  field: GridField,
+  readers: ReaderCache,
+  segments: Segment[][],
+  s: number,
+  outer: number[],
+  group: Segment,
+  ti: number,
+  signal: AbortSignal | undefined,
+): Promise<FieldBlock> {
+  const rank = plan.axes.length;
+  const files = plan.model.files;
+  const blockShape = plan.shape.map((n, d) => (d < s ? 1 : d === s ? group.to - group.from : n));
+  const blockStrides = new Array<number>(rank);
+  let acc = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    blockStrides[d] = acc;
+    acc *= blockShape[d]!;
+  }
+  const total = acc;
+  // Segment choices per dimension: fixed below s, the group at s, every segment above s.
+  const choices: Segment[][] = plan.axes.map((a, d) => {
+    if (d < s) {
+      const p = a.picks[outer[d]!]!;
+      const seg = segments[d]!.find((x) => outer[d]! >= x.from && outer[d]! < x.to)!;
+      return [{ from: outer[d]!, to: outer[d]! + 1, lo: p, hi: p, slot: seg.slot }];
+    }
+    return d === s ? [group] : segments[d]!;
+  });
+  const combos = choices.reduce((n, c) => n * c.length, 1);
+  const contiguous = (seg: Segment) => seg.hi - seg.lo + 1 === seg.to - seg.from;
+  let out: NumericArray | undefined;
+  const pick = new Array<number>(rank).fill(0);
+  for (let c = 0; c < combos; c++) {
+    let rest = c;
+    for (let d = rank - 1; d >= 0; d--) {
+      pick[d] = rest % choices[d]!.length;
+      rest = Math.floor(rest / choices[d]!.length);
+    }
+    const segs = choices.map((ch, d) => ch[pick[d]!]!);
+    const slot = ti >= 0 ? segs[ti]!.slot : 0;
+    const offset = ti >= 0 ? files[slot]!.timeStart : 0;
+    const window = segs.map((seg, d) => (d === ti ? [seg.lo - offset, seg.hi + 1 - offset] : [seg.lo, seg.hi + 1]) as [number, number]);
+    const reader = await readers.get(slot);
+    const data = await readWindow(reader, field, window, signal);
+    if (combos === 1 && segs.every((seg, d) => contiguous(seg) && seg.to - seg.from === blockShape[d])) {
+      return { dtype: field.dtype, data };
+    }
+    out ??= new (constructorOf(data))(total);
+    gather(out, blockStrides, data, window, segs, plan, s);
+  }
+  return { dtype: field.dtype, data: out! };
+}
+
+/** Copies the picked cells of one window into their places in the block. */
+function gather(out: NumericArray, blockStrides: number[], data: NumericArray, window: Array<[number, number]>, segs: Segment[], plan: CoveragePlan, s: number): void {
+  const rank = window.length;
+  const wStrides = new Array<number>(rank);
+  let acc = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    wStrides[d] = acc;
+    acc *= window[d]![1] - window[d]![0];
+  }
+  // Per dimension: (offset in block, offset in window) of each picked position of this segment.
+  const maps = segs.map((seg, d) => {
+    const picks = plan.axes[d]!.picks;
+    const base = d < s ? seg.from : d === s ? segs[s]!.from : 0;
+    const n = seg.to - seg.from;
+    const blockOff = new Int32Array(n);
+    const winOff = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      const j = seg.from + k;
+      blockOff[k] = (j - base) * blockStrides[d]!;
+      winOff[k] = (picks[j]! - seg.lo) * wStrides[d]!;
+    }
+    return { blockOff, winOff };
+  });
+  const index = new Array<number>(rank).fill(0);
+  const last = rank - 1;
+  const lastMap = maps[last]!;
+  // Typed as float64 for indexing only: the copy is element for element, bigint arrays included.
+  const dst = out as Float64Array;
+  const src = data as Float64Array;
+  for (;;) {
+    let b = 0;
+    let w = 0;
+    for (let d = 0; d < last; d++) {
+      b += maps[d]!.blockOff[index[d]!]!;
+      w += maps[d]!.winOff[index[d]!]!;
+    }
+    for (let k = 0; k < lastMap.blockOff.length; k++) dst[b + lastMap.blockOff[k]!] = src[w + lastMap.winOff[k]!]!;
+    let d = last - 1;
+    while (d >= 0 && ++index[d]! === maps[d]!.blockOff.length) index[d--] = 0;
+    if (d < 0) return;
+  }
+}

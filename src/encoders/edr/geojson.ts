@@ -1,0 +1,38 @@
+/**
+ * GeoJSON FeatureCollection: one Point feature per sample or grid cell, its time, level and
+ * parameter values as properties (what GIS clients can style and filter without parsing arrays).
+ */
+import type { EdrPayload } from './payload.js';
+import { isoOrNull, jsonNumber } from './payload.js';
+import { hasZ, rowBatches } from './rows.js';
+import { TextBatcher } from './text.js';
+
+export async function* geojsonFeatures(p: EdrPayload): AsyncGenerator<string> {
+  const names = p.parameters.map((q) => q.name);
+  const keys = names.map((n) => JSON.stringify(n));
+  const zKey = JSON.stringify(p.vertical?.name ?? 'z');
+  const withZ = hasZ(p);
+  const units = Object.fromEntries(p.parameters.filter((q) => q.units).map((q) => [q.name, q.units]));
+  yield `{"type":"FeatureCollection","parameters":${JSON.stringify(units)},"timeStamp":"${new Date().toISOString()}","features":[`;
+  const out = new TextBatcher();
+  let first = true;
+  let n = 0;
+  for await (const b of rowBatches(p)) {
+    const id = b.id !== undefined ? `"feature_id":${JSON.stringify(b.id)},` : '';
+    for (let i = 0; i < b.n; i++) {
+      const x = b.x[i]!;
+      const y = b.y[i]!;
+      const geometry = Number.isFinite(x) && Number.isFinite(y) ? `{"type":"Point","coordinates":[${jsonNumber(x)},${jsonNumber(y)}]}` : 'null';
+      let props = `${id}"datetime":${JSON.stringify(isoOrNull(b.t[i]!))}`;
+      if (withZ) props += `,${zKey}:${b.z ? jsonNumber(b.z[i]!) : 'null'}`;
+      for (let k = 0; k < names.length; k++) props += `,${keys[k]}:${jsonNumber(b.values[names[k]!]?.[i] ?? NaN)}`;
+      const piece = out.push(`${first ? '' : ','}{"type":"Feature","geometry":${geometry},"properties":{${props}}}`);
+      first = false;
+      n++;
+      if (piece) yield piece;
+    }
+  }
+  const rest = out.take();
+  if (rest) yield rest;
+  yield `],"numberMatched":${n},"numberReturned":${n}}`;
+}
