@@ -1,3 +1,5 @@
+import type { MapShape } from './shapes.js';
+
 /** Small HTML helpers: every page is a plain document with a header, breadcrumbs and a JSON link. */
 
 export function esc(value: unknown): string {
@@ -46,7 +48,7 @@ export function definitionTable(entries: Array<[string, string]>): string {
  */
 export function svgMap(
   bbox: [number, number, number, number] | undefined,
-  shapes: Array<{ points: Array<[number, number]>; href?: string; title?: string }>,
+  shapes: MapShape[],
 ): string {
   if (!bbox || shapes.length === 0) return '';
   const pad = Math.max(1, (bbox[2] - bbox[0]) * 0.05, (bbox[3] - bbox[1]) * 0.05);
@@ -57,9 +59,10 @@ export function svgMap(
   const py = (y: number) => (((n - y) / (n - s)) * height).toFixed(1);
   const body = shapes
     .map((sh) => {
+      const colour = sh.muted ? '#9fb6c7' : '#d9480f';
       const el = sh.points.length === 1
-        ? `<circle cx="${px(sh.points[0]![0])}" cy="${py(sh.points[0]![1])}" r="3.5" fill="#d9480f" stroke="#fff" stroke-width="1"><title>${esc(sh.title)}</title></circle>`
-        : `<polyline fill="none" stroke="#d9480f" stroke-width="1.5" points="${sh.points.map(([x, y]) => `${px(x)},${py(y)}`).join(' ')}"><title>${esc(sh.title)}</title></polyline>`;
+        ? `<circle cx="${px(sh.points[0]![0])}" cy="${py(sh.points[0]![1])}" r="${sh.muted ? 2 : 4.5}" fill="${colour}" stroke="#fff" stroke-width="${sh.muted ? 0 : 1}"><title>${esc(sh.title)}</title></circle>`
+        : `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${sh.points.map(([x, y]) => `${px(x)},${py(y)}`).join(' ')}"><title>${esc(sh.title)}</title></polyline>`;
       return sh.href ? `<a href="${esc(sh.href)}">${el}</a>` : el;
     })
     .join('');

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
+import { shapesOf } from '../../html/shapes.js';
 import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
 import { negotiate } from '../negotiate.js';
 import { collectionDoc, type CollectionDoc } from './collection-doc.js';
@@ -106,13 +107,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     const doc = collectionDoc(c, base, ctx.describers);
     if (negotiate(request, ['json', 'html']) === 'html') {
       const href = `${base}/collections/${c.id}`;
-      const shapes = c.features
-        ? c.features.records.slice(0, 2000).filter((r) => r.geometry).map((r) => ({
-            points: r.geometry!.type === 'Point' ? [r.geometry!.coordinates as [number, number]] : (r.geometry!.coordinates as Array<[number, number]>),
-            href: `${href}/items/${r.id}?f=html`,
-            title: `${r.id} ${r.properties['datetime'] ?? ''}`,
-          }))
-        : [];
+      const shapes = c.features ? shapesOf(c.features.records.slice(0, 2000), (r) => `${href}/items/${encodeURIComponent(r.id)}?f=html`) : [];
       const body = `<p>${esc(c.description)}</p>
 ${definitionTable([
   ['Kind', esc(c.kind)],

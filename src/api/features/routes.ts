@@ -4,6 +4,7 @@ import { readFeatureData } from '../../catalog/feature-data.js';
 import type { FeatureIndex } from '../../catalog/feature-index.js';
 import { NotFound } from '../../core/errors.js';
 import { esc, page, table, svgMap } from '../../html/page.js';
+import { shapeOf, shapesOf } from '../../html/shapes.js';
 import { baseUrl, getCollection, sendText, type ApiContext, type Link } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
@@ -108,11 +109,7 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
         const r = index.records[i]!;
         return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
       });
-      const shapes = page_.map((i) => index.records[i]!).filter((r) => r.geometry).map((r) => ({
-        points: r.geometry!.type === 'Point' ? [r.geometry!.coordinates as [number, number]] : (r.geometry!.coordinates as Array<[number, number]>),
-        href: `${itemsUrl}/${r.id}?f=html`,
-        title: r.id,
-      }));
+      const shapes = shapesOf(page_.map((i) => index.records[i]!), (r) => `${itemsUrl}/${encodeURIComponent(r.id)}?f=html`);
       const pageLink = (offset: number, text: string) =>
         `<a href="${esc(`${itemsUrl}${withQuery(request, { offset: offset === 0 ? undefined : String(offset), limit: String(q.limit), f: 'html' })}`)}">${text}</a>`;
       const nav = [
@@ -154,7 +151,9 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
       const shown = Math.min(n, 500);
       const rows = Array.from({ length: shown }, (_, k) => data.columns.map((col) => esc(col.values[k] ?? '')));
       const props = Object.entries(r.properties).map(([k, v]) => [esc(k), esc(v)]);
-      const body = `${svgMap(c.bbox, r.geometry ? [{ points: r.geometry.type === 'Point' ? [r.geometry.coordinates] : r.geometry.coordinates, title: r.id }] : [])}
+      // The feature in red over its collection's other features in grey: where it is, and among what.
+      const others = shapesOf(index.records.slice(0, 2000).filter((o) => o.id !== r.id), (o) => `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(o.id)}?f=html`, true);
+      const body = `${svgMap(c.bbox, [...others, ...(shapeOf(r) ? [shapeOf(r)!] : [])])}
 ${table(['property', 'value'], props)}<h2>${data.rowKind === 'level' ? 'Levels' : 'Observations'} (${n}${shown < n ? `, first ${shown} shown — <a href="${esc(href)}?f=csv">all as CSV</a>` : ''})</h2>
 ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : col.name)), rows)}`;
       return sendText(reply, 'html', page(r.id, [
