@@ -5,11 +5,15 @@ import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Collection } from './catalog/collection.js';
+import type { StacService } from './stac/service.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
 import type { ApiContext } from './api/context.js';
+import { coveragesApi } from './api/coverages/routes.js';
+import { edrApi } from './api/edr/routes.js';
 import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
+import { stacApi } from './api/stac/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { VERSION } from './version.js';
@@ -23,10 +27,12 @@ export interface AppOptions {
   cors?: boolean | string[];
   /** A pino logger shared with discovery; none = silent (tests). */
   logger?: Logger;
+  /** The STAC index built at start; without it the STAC API builds a temporary one on first use. */
+  stac?: StacService;
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -64,6 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+    ...(opts.stac ? { stac: opts.stac } : {}),
   };
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

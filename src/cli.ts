@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { defaultCacheDir } from './catalog/cache.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
 import { serve } from './server.js';
+import { runStacCommand, STAC_USAGE } from './api/stac/export-cli.js';
 import { VERSION } from './version.js';
 
 const USAGE = `odas ${VERSION} — Ocean Data Access Server
@@ -12,10 +13,10 @@ const USAGE = `odas ${VERSION} — Ocean Data Access Server
 usage:
   odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
              [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
-             [--log-level info]
+             [--log-level info] [--stac-extensions file,datacube]
   odas validate [CONFIG_DIR]      check collections/*.yaml against the schema
   odas demo [DIR]                 write the demo data files
-  odas --version
+${STAC_USAGE}  odas --version
 
 Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL.
   --data DIR       a data root; each file is a collection, a folder of homogeneous files is one
@@ -68,6 +69,10 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${files.length} demo file(s) in ${dir}\n`);
     return;
   }
+  if (command === 'stac') {
+    await runStacCommand(rest, fail);
+    return;
+  }
   if (command !== 'serve') fail(`unknown command '${command}'\n\n${USAGE}`);
   const { values } = parseArgs({
     args: rest,
@@ -82,9 +87,12 @@ async function main(argv: string[]): Promise<void> {
       'base-url': { type: 'string' },
       cors: { type: 'string' },
       'log-level': { type: 'string' },
+      'stac-extensions': { type: 'string' },
     },
     strict: true,
   });
+  const stacExtensions = (values['stac-extensions'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (stacExtensions.some((e) => e !== 'file' && e !== 'datacube')) fail(`--stac-extensions ${values['stac-extensions']}: known extensions are file and datacube`);
   const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
   const dataRoots: string[] = [];
   for (const d of values.data ?? []) {
@@ -116,6 +124,7 @@ async function main(argv: string[]): Promise<void> {
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     cors,
     logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info',
+    stacExtensions: stacExtensions as Array<'file' | 'datacube'>,
   });
 }
 

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { discover } from './catalog/discover.js';
 import type { CollectionConfig } from './config/collection-schema.js';
+import { StacService, type StacExtensionName } from './stac/service.js';
 
 export interface ServeOptions {
   dataRoots: string[];
@@ -13,6 +14,8 @@ export interface ServeOptions {
   baseUrl?: string;
   cors: boolean | string[];
   logLevel: string;
+  /** STAC extensions to declare (their schemas must be reachable by validators). */
+  stacExtensions?: StacExtensionName[];
 }
 
 export function createLogger(level: string): Logger {
@@ -31,7 +34,9 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
   });
-  const app = await buildApp({ collections, logger: log, cors: opts.cors, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const stac = await StacService.open({ collections, dataRoots: opts.dataRoots, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
+  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  app.addHook('onClose', async () => stac.close());
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../catalog/collection.js';
+import type { StacService } from '../stac/service.js';
 import { isoString } from '../cf/time.js';
 import { NotFound } from '../core/errors.js';
 import { FORMATS, type FormatName } from './negotiate.js';
@@ -23,6 +24,8 @@ export interface ApiContext {
   conformance: string[];
   /** Each registered API's additions to a collection description (links, members). */
   describers: Array<(c: Collection, doc: import('./common/collection-doc.js').CollectionDoc, base: string) => void>;
+  /** The STAC item index and static catalogs (built at start by the server; on first use otherwise). */
+  stac?: StacService;
 }
 
 export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {

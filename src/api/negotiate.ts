@@ -11,6 +11,7 @@ export const FORMATS = {
   covjson: { mediaType: 'application/prs.coverage+json', accepts: ['application/prs.coverage+json', 'application/vnd.cov+json'] },
   netcdf: { mediaType: 'application/x-netcdf', accepts: ['application/x-netcdf', 'application/netcdf'] },
   arrow: { mediaType: 'application/vnd.apache.arrow.stream', accepts: ['application/vnd.apache.arrow.stream'] },
+  geotiff: { mediaType: 'image/tiff; application=geotiff', accepts: ['image/tiff', 'image/geotiff', 'application/geotiff'] },
 } as const;
 
 export type FormatName = keyof typeof FORMATS;
@@ -20,7 +21,11 @@ const ALIASES: Record<string, FormatName> = {
   'geo+json': 'geojson', 'application/geo+json': 'geojson', 'application/json': 'json', 'text/html': 'html', 'text/csv': 'csv',
   coveragejson: 'covjson', 'application/prs.coverage+json': 'covjson', nc: 'netcdf', netcdf3: 'netcdf', 'application/x-netcdf': 'netcdf',
   arrows: 'arrow', ipc: 'arrow', 'application/vnd.apache.arrow.stream': 'arrow',
+  tif: 'geotiff', tiff: 'geotiff', cog: 'geotiff', 'image/tiff': 'geotiff',
 };
+
+/** JSON-based formats a plain `json` (f=json, Accept: application/json) stands for where plain JSON is not offered. */
+const JSON_FAMILY: readonly FormatName[] = ['geojson', 'covjson'];
 
 /**
  * `f` beats `Accept`; `Accept` is read with its q-values; with neither, the first offered format.
@@ -32,7 +37,8 @@ export function negotiate(request: FastifyRequest, offered: readonly FormatName[
   if (f) {
     const name = (ALIASES[f] ?? f) as FormatName;
     if (offered.includes(name)) return name;
-    if (name === 'json' && offered.includes('geojson')) return 'geojson';
+    const jsonLike = name === 'json' ? JSON_FAMILY.find((j) => offered.includes(j)) : undefined;
+    if (jsonLike) return jsonLike;
     if (name === 'geojson' && offered.includes('json')) return 'json';
     throw new InvalidParameterValue('f', `format '${f}' is not offered here; use one of: ${offered.join(', ')}`);
   }
@@ -51,7 +57,8 @@ export function negotiate(request: FastifyRequest, offered: readonly FormatName[
     if (r.type === '*/*' || r.type === 'application/*') return offered[0]!;
     const hit = offered.find((name) => (FORMATS[name].accepts as readonly string[]).includes(r.type));
     if (hit) return hit;
-    if (r.type === 'application/json' && offered.includes('geojson')) return 'geojson';
+    const jsonLike = r.type === 'application/json' ? JSON_FAMILY.find((j) => offered.includes(j)) : undefined;
+    if (jsonLike) return jsonLike;
   }
   return offered[0]!;
 }

@@ -4,7 +4,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FileIndex } from './file-index.js';
 
-const CACHE_VERSION = 1;
+// 2: grid files carry a GridSummary.
+const CACHE_VERSION = 2;
 
 interface CacheDoc {
   version: number;

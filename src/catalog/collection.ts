@@ -1,3 +1,4 @@
+import type { GridSummary } from '../core/grid/summary.js';
 import type { CollectionKind, ParameterInfo } from './extract/types.js';
 import type { FeatureIndex } from './feature-index.js';
 
@@ -24,6 +25,8 @@ export interface Collection {
   timeSpan?: [number, number];
   /** For profile, trajectory and time-series collections. */
   features?: FeatureIndex;
+  /** For grid collections: each file's grid summary, in the order of `files`. */
+  grid?: Array<{ file: string; summary: GridSummary }>;
 }
 
 export function isFeatureCollection(c: Collection): c is Collection & { features: FeatureIndex } {

@@ -129,6 +129,7 @@ function buildCollection(id: string, root: string, entries: FileIndex[], config?
   if (config?.attribution) collection.attribution = config.attribution;
   if (config?.providers) collection.providers = config.providers;
   if (features) collection.features = features;
+  if (kind === 'grid') collection.grid = entries.flatMap((e) => (e.grid ? [{ file: e.rel, summary: e.grid }] : []));
   const bbox = config?.extent?.bbox ?? (features ? features.extent() : unionBBox(entries.map((e) => e.bbox)));
   if (bbox) collection.bbox = padDegenerate(bbox);
   const span = features ? features.timeSpan() : unionSpan(entries.map((e) => e.timeSpan));

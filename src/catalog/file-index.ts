@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DecodedReader } from '../cf/read.js';
 import { openReader, type FileFormat } from '../readers/registry.js';
 import { sniffFormat } from '../readers/registry.js';
+import type { GridSummary } from '../core/grid/summary.js';
 import type { Attrs } from '../readers/types.js';
 import { extract } from './extract/index.js';
 import type { CollectionKind, ParameterInfo } from './extract/types.js';
@@ -25,6 +26,8 @@ export interface FileIndex {
   parameters?: ParameterInfo[];
   bbox?: [number, number, number, number];
   timeSpan?: [number, number];
+  /** Grid files: axes, CRS, time steps (what the Coverages API describes and aggregates with). */
+  grid?: GridSummary;
   /** Why the file is not served (unreadable, metadata only, unrecognised). */
   skip?: string;
 }
@@ -48,7 +51,6 @@ export async function indexFile(found: FoundFile): Promise<FileIndex> {
     return { ...base, skip: `cannot read: ${(err as Error).message}` };
   }
   if (!format) return { ...base, skip: 'not a NetCDF, HDF5 or GeoTIFF file' };
-  if (format === 'geotiff') return { ...base, format, skip: 'GeoTIFF is served by the Coverages API (not available yet)' };
   let reader;
   try {
     reader = await openReader(found.abs, format);
@@ -74,6 +76,7 @@ export async function indexFile(found: FoundFile): Promise<FileIndex> {
       parameters: result.parameters,
       ...(result.bbox ? { bbox: result.bbox } : {}),
       ...(result.timeSpan ? { timeSpan: result.timeSpan } : {}),
+      ...(result.grid ? { grid: result.grid } : {}),
     };
   } catch (err) {
     return { ...base, format, skip: `cannot index: ${(err as Error).message}` };

@@ -45,3 +45,10 @@ export class DataSourceError extends ApiError {
     super(502, 'DataSourceError', `Collection '${collectionId}' could not be read: ${detail}`);
   }
 }
+
+/** 413: the answer would exceed the server's size limit; the message gives the estimate and how to split the request. */
+export class ResponseTooLarge extends ApiError {
+  constructor(description: string) {
+    super(413, 'ResponseTooLarge', description);
+  }
+}

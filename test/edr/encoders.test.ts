@@ -24,7 +24,7 @@ function profiles(n: number): SamplesPayload {
 
 function grid(): GridPayload {
   return {
-    kind: 'grid', collectionId: 'g', title: 'g', request: 'r',
+    kind: 'grid', collectionId: 'g', title: 'g', request: 'r', order: ['t', 'y', 'x'],
     parameters: [{ name: 'SST', label: 'SST', units: 'Deg C' }],
     x: new Float64Array([1, 3, 5]), y: new Float64Array([-1, 1]), t: new Float64Array([T0, T0 + 86_400_000]),
     mask: new Uint8Array([1, 1, 0, 1, 1, 1]),
@@ -32,7 +32,7 @@ function grid(): GridPayload {
       for (let it = 0; it < 2; it++) {
         const v = new Float64Array(6).map((_, i) => it * 10 + i);
         v[4] = NaN;
-        yield { tStart: it, tCount: 1, values: Object.fromEntries((names ?? ['SST']).map((n) => [n, v])) };
+        yield { start: it * 6, length: 6, values: Object.fromEntries((names ?? ['SST']).map((n) => [n, v])) };
       }
     },
   };

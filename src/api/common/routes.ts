@@ -51,6 +51,8 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/api.html`, rel: 'service-doc', type: 'text/html', title: 'The API documentation' },
       { href: `${base}/conformance`, rel: 'conformance', type: 'application/json', title: 'Conformance classes' },
       { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
+      // The STAC API is a different resource (its own catalog and search), hence 'related', not 'alternate'.
+      { href: `${base}/stac`, rel: 'related', type: 'application/json', title: 'STAC API (SpatioTemporal Asset Catalog): catalog and item search' },
     ];
     const format = negotiate(request, ['json', 'html']);
     if (format === 'html') {

@@ -1,5 +1,6 @@
 import { extractArgoProfiles, extractArgoTrajectory, isArgoMeta, isArgoProfile, isArgoTrajectory } from './argo.js';
-import { extractGrid, extractTimeSeries, extractTrajectory, featureType } from './dsg.js';
+import { extractTimeSeries, extractTrajectory, featureType } from './dsg.js';
+import { extractGrid } from './grid.js';
 import type { ExtractContext, Extraction } from './types.js';
 
 export type ClassifyResult = Extraction | { skip: string };
@@ -22,6 +23,6 @@ export async function extract(ctx: ExtractContext): Promise<ClassifyResult> {
     if (r) return r;
   }
   const grid = await extractGrid(ctx);
-  if (grid) return grid;
-  return { skip: `no Argo, CF discrete-sampling or gridded structure recognised (featureType '${ft || 'none'}')` };
+  if (!('reason' in grid)) return grid;
+  return { skip: `no Argo, CF discrete-sampling or gridded structure recognised (featureType '${ft || 'none'}'; grid: ${grid.reason})` };
 }

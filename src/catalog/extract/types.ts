@@ -1,4 +1,5 @@
 import type { DecodedReader } from '../../cf/read.js';
+import type { GridSummary } from '../../core/grid/summary.js';
 import type { DatasetInfo } from '../../readers/types.js';
 import type { FeatureRecord } from '../feature.js';
 
@@ -26,4 +27,6 @@ export interface Extraction {
   /** For grids (no features): the CRS84 box and time span found from coordinates. */
   bbox?: [number, number, number, number];
   timeSpan?: [number, number];
+  /** For grids: axes, CRS and time steps (see src/core/grid/summary.ts). */
+  grid?: GridSummary;
 }

@@ -18,8 +18,12 @@ export interface BuiltGrid {
   warnings: string[];
 }
 
-/** Direction and regular step of a coordinate, or undefined when it is not strictly monotonic. */
-export function monotony(values: Float64Array): { direction: 1 | -1 | 0; step?: number } | undefined {
+/**
+ * Direction and regular step of a coordinate, or undefined when it is not strictly monotonic.
+ * `float32`: the values were stored as float32, whose rounding (a few 1e-6 at 40°) exceeds the
+ * relative tolerance on small spacings, so it is allowed for too.
+ */
+export function monotony(values: Float64Array, float32 = false): { direction: 1 | -1 | 0; step?: number } | undefined {
   const n = values.length;
   if (n === 0) return undefined;
   for (let i = 0; i < n; i++) if (!Number.isFinite(values[i])) return undefined;
@@ -30,9 +34,11 @@ export function monotony(values: Float64Array): { direction: 1 | -1 | 0; step?: 
     if (d === 0 || Math.sign(d) !== direction) return undefined;
   }
   const mean = (values[n - 1]! - values[0]!) / (n - 1);
+  const largest = Math.max(Math.abs(values[0]!), Math.abs(values[n - 1]!));
+  const allowed = Math.abs(mean) * REGULAR_TOLERANCE + (float32 ? 4 * 2 ** -23 * largest : 0);
   let regular = true;
   for (let i = 1; i < n && regular; i++) {
-    if (Math.abs(values[i]! - values[i - 1]! - mean) > Math.abs(mean) * REGULAR_TOLERANCE) regular = false;
+    if (Math.abs(values[i]! - values[i - 1]! - mean) > allowed) regular = false;
   }
   return regular ? { direction, step: mean } : { direction };
 }
@@ -68,7 +74,7 @@ async function axisOf(layout: GridLayoutAxis, data: DecodedReader, warnings: str
   } else {
     values = await data.numbers(v.name);
   }
-  const m = monotony(values);
+  const m = monotony(values, v.dtype === 'f4');
   if (!m) {
     warnings.push(`coordinate '${v.name}' is not strictly monotonic (or has missing values): its dimension '${layout.dim}' is indexed by position`);
     return { axis: { ...base, values: indexValues(layout.size), attrs: v.attrs, dtype: v.dtype, direction: layout.size > 1 ? 1 : 0, ...(layout.size > 1 ? { step: 1 } : {}) } };

@@ -82,8 +82,11 @@ function formatCoordinate(axis: GridAxis, v: number): string {
 
 function extentText(axis: GridAxis): string {
   const [lo, hi] = axis.role === 't' ? [Math.min(axis.values[0]!, axis.values[axis.values.length - 1]!), Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!)] : axisBounds(axis);
-  const what = axis.role === 't' ? 'time steps run from' : 'cells span';
-  return `${axis.label} ${what} ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
+  if (axis.role === 't') {
+    const n = axis.values.length;
+    return n === 1 ? `its one time step is ${formatCoordinate(axis, lo)}` : `its ${n} time steps run from ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
+  }
+  return `its ${axis.label} cells span ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
 }
 
 /** The value of a subset bound on an axis: a date-time on the time axis, a number elsewhere. */
@@ -150,14 +153,16 @@ function projectBox(model: GridModel, box: [number, number, number, number], par
 }
 
 interface Selections {
-  runs: IndexRun[][];
+  /** Cells kept per axis; undefined while nothing constrains the axis (every cell, unshifted). */
+  runs: Array<IndexRun[] | undefined>;
   /** What constrained each axis, for the error when nothing is left. */
   by: string[][];
 }
 
 function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: IndexRun[], parameter: string, what: string): void {
   const i = model.axes.indexOf(axis);
-  const next = intersectRuns(sel.runs[i]!, runs);
+  const current = sel.runs[i];
+  const next = current ? intersectRuns(current, runs) : runs;
   sel.by[i]!.push(what);
   if (next.length === 0) {
     const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
@@ -238,50 +243,63 @@ function applyDatetime(model: GridModel, sel: Selections, interval: TimeInterval
   constrain(model, sel, t, runs, 'datetime', what);
 }
 
-/** Cells to keep along each axis after scaling (nearest-neighbour decimation only). */
-function targetSizes(model: GridModel, sel: Selections, scaling: ScalingRequest | undefined): number[] {
-  const sizes = sel.runs.map(runCells);
-  if (!scaling) return sizes;
-  const target = [...sizes];
+/**
+ * Cells to keep along an axis after scaling (nearest-neighbour decimation only): a count, and a
+ * stride when a whole factor asks for every k-th cell (which keeps the spacing regular).
+ */
+interface Target {
+  size: number;
+  stride?: number;
+}
+
+function targetSizes(sizes: number[], model: GridModel, scaling: ScalingRequest | undefined): Target[] {
+  const target: Target[] = sizes.map((size) => ({ size }));
+  if (!scaling) return target;
   const axisOf = (name: string, parameter: string): number => {
     const axis = findAxis(model, name);
     if (!axis) throw new InvalidParameterValue(parameter, `unknown axis '${name}'; this coverage's axes are: ${axisNames(model)}`);
     return model.axes.indexOf(axis);
   };
-  const check = (i: number, m: number, parameter: string) => {
+  const setSize = (i: number, m: number, parameter: string) => {
     if (m > sizes[i]!) {
       throw new InvalidParameterValue(parameter, `asks for ${m} cells along ${model.axes[i]!.label}, which has ${sizes[i]} in this subset: only downsampling (nearest neighbour) is supported`);
     }
-    target[i] = m;
+    target[i] = { size: m };
   };
-  if (scaling.factor !== undefined) {
-    if (scaling.factor < 1) throw new InvalidParameterValue('scale-factor', `${scaling.factor} would upsample: only factors ≥ 1 (downsampling) are supported`);
-    sizes.forEach((n, i) => check(i, Math.max(1, Math.round(n / scaling.factor!)), 'scale-factor'));
-  }
-  for (const { axis, value } of scaling.factors ?? []) {
-    const i = axisOf(axis, 'scale-axes');
-    if (value < 1) throw new InvalidParameterValue('scale-axes', `${axis}(${value}) would upsample: only factors ≥ 1 are supported`);
-    check(i, Math.max(1, Math.round(sizes[i]! / value)), 'scale-axes');
-  }
+  const setFactor = (i: number, f: number, parameter: string) => {
+    if (f < 1) throw new InvalidParameterValue(parameter, `factor ${f} would upsample: only factors ≥ 1 (downsampling) are supported`);
+    const n = sizes[i]!;
+    if (Number.isInteger(f)) target[i] = { size: Math.max(1, Math.floor(n / f)), stride: f };
+    else setSize(i, Math.max(1, Math.round(n / f)), parameter);
+  };
+  if (scaling.factor !== undefined) sizes.forEach((_, i) => setFactor(i, scaling.factor!, 'scale-factor'));
+  for (const { axis, value } of scaling.factors ?? []) setFactor(axisOf(axis, 'scale-axes'), value, 'scale-axes');
   for (const { axis, value } of scaling.resolutions ?? []) {
     const i = axisOf(axis, 'resolution');
     const a = model.axes[i]!;
     const n = a.values.length;
     const spacing = Math.abs(a.step ?? (n > 1 ? (a.values[n - 1]! - a.values[0]!) / (n - 1) : 0));
     const factor = spacing > 0 ? value / spacing : 1;
-    check(i, Math.min(sizes[i]!, Math.max(1, Math.round(sizes[i]! / Math.max(1, factor)))), 'resolution');
+    // A spacing finer than the grid's keeps every cell (no upsampling); within 0.1 % of a whole factor counts as whole.
+    const whole = Math.round(factor);
+    setFactor(i, factor <= 1 ? 1 : Math.abs(factor - whole) < 1e-3 * whole ? whole : factor, 'resolution');
   }
   for (const { axis, value, parameter } of scaling.sizes ?? []) {
     const i = axisOf(axis, parameter);
     if (!Number.isInteger(value)) throw new InvalidParameterValue(parameter, `${value} is not a whole number of cells`);
-    check(i, value, parameter);
+    setSize(i, value, parameter);
   }
   return target;
 }
 
-/** Source indices (output order) and output coordinates of one axis: its runs, decimated to m cells. */
-function select(axis: GridAxis, runs: IndexRun[], m: number): AxisSelection {
+/**
+ * Source indices (output order) and output coordinates of one axis: its runs, decimated to the
+ * target. With a stride, every stride-th cell, the sampled span centred in the selection; with a
+ * size only, the cell under the centre of each output cell.
+ */
+function select(axis: GridAxis, runs: IndexRun[], target: Target): AxisSelection {
   const n = runCells(runs);
+  const m = target.size;
   const indices = new Int32Array(n);
   const shifts = new Float64Array(n);
   let k = 0;
@@ -293,9 +311,9 @@ function select(axis: GridAxis, runs: IndexRun[], m: number): AxisSelection {
   }
   const picks = new Int32Array(m);
   const values = new Float64Array(m);
+  const offset = target.stride ? Math.floor((n - ((m - 1) * target.stride + 1)) / 2) : 0;
   for (let j = 0; j < m; j++) {
-    // Nearest neighbour: the source cell under the centre of output cell j.
-    const at = m === n ? j : Math.min(n - 1, Math.floor(((j + 0.5) * n) / m));
+    const at = m === n ? j : target.stride ? offset + j * target.stride : Math.min(n - 1, Math.floor(((j + 0.5) * n) / m));
     picks[j] = indices[at]!;
     values[j] = axis.values[indices[at]!]! + shifts[at]!;
   }
@@ -343,14 +361,15 @@ function chooseFields(model: GridModel, req: CoverageRequest): GridField[] {
 export function planCoverage(model: GridModel, req: CoverageRequest): CoveragePlan {
   const fields = chooseFields(model, req);
   const sel: Selections = {
-    runs: model.axes.map((a) => [{ start: 0, stop: a.values.length, shift: 0 }]),
+    runs: model.axes.map(() => undefined),
     by: model.axes.map(() => []),
   };
   if (req.bbox) applyBbox(model, sel, req.bbox);
   if (req.subsets && req.subsets.length > 0) applySubsets(model, sel, req.subsets, req.subsetCrs);
   if (req.datetime) applyDatetime(model, sel, req.datetime);
-  const sizes = targetSizes(model, sel, req.scaling);
-  const axes = model.axes.map((a, i) => select(a, sel.runs[i]!, sizes[i]!));
+  const runs = model.axes.map((a, i) => sel.runs[i] ?? [{ start: 0, stop: a.values.length, shift: 0 }]);
+  const sizes = targetSizes(runs.map(runCells), model, req.scaling);
+  const axes = model.axes.map((a, i) => select(a, runs[i]!, sizes[i]!));
   const shape = axes.map((a) => a.picks.length);
   const cells = shape.reduce((p, n) => p * n, 1);
   const span = axes.reduce((p, a) => p * pickSpan(a.picks), 1);

@@ -26,7 +26,10 @@ export interface ReadFieldOptions {
 
 const DEFAULT_BLOCK_BYTES = 4 * 1024 * 1024;
 
-/** A maximal stretch of output positions whose picks increase and live in one file. */
+/**
+ * A maximal stretch of output positions whose picks run monotonically (up, or down for a flipped
+ * axis) within one file; lo/hi are the smallest and largest pick.
+ */
 interface Segment {
   from: number;
   to: number;
@@ -48,14 +51,20 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 function segmentsOf(picks: Int32Array, slotOf: ((i: number) => number) | undefined): Segment[] {
   const out: Segment[] = [];
   let seg: Segment | undefined;
+  let direction = 0;
   for (let j = 0; j < picks.length; j++) {
     const p = picks[j]!;
     const slot = slotOf ? slotOf(p) : 0;
-    if (seg && p > seg.hi && slot === seg.slot) {
-      seg.hi = p;
+    const prev = j > 0 ? picks[j - 1]! : p;
+    const step = Math.sign(p - prev);
+    if (seg && slot === seg.slot && step !== 0 && (direction === 0 || step === direction)) {
+      direction = step;
+      seg.lo = Math.min(seg.lo, p);
+      seg.hi = Math.max(seg.hi, p);
       seg.to = j + 1;
     } else {
       seg = { from: j, to: j + 1, lo: p, hi: p, slot };
+      direction = 0;
       out.push(seg);
     }
   }
@@ -188,9 +197,11 @@ export async function* readField(plan: CoveragePlan, field: GridField, open: Ope
         for (let g0 = seg.from; g0 < seg.to;) {
           let g1 = g0 + 1;
           const picks = plan.axes[s]!.picks;
-          while (g1 < seg.to && (picks[g1]! - picks[g0]! + 1) * inner[s]! <= budget) g1++;
+          while (g1 < seg.to && (Math.abs(picks[g1]! - picks[g0]!) + 1) * inner[s]! <= budget) g1++;
           throwIfAborted(signal);
-          yield await readBlock(plan, field, readers, segments, s, outer, { ...seg, from: g0, to: g1, lo: picks[g0]!, hi: picks[g1 - 1]! }, ti, signal);
+          const lo = Math.min(picks[g0]!, picks[g1 - 1]!);
+          const hi = Math.max(picks[g0]!, picks[g1 - 1]!);
+          yield await readBlock(plan, field, readers, segments, s, outer, { ...seg, from: g0, to: g1, lo, hi }, ti, signal);
           g0 = g1;
         }
       }
@@ -235,7 +246,9 @@ async function readBlock(
     return d === s ? [group] : segments[d]!;
   });
   const combos = choices.reduce((n, c) => n * c.length, 1);
-  const contiguous = (seg: Segment) => seg.hi - seg.lo + 1 === seg.to - seg.from;
+  const plans = plan.axes;
+  // Ascending and without gaps: the window's values are the block's, in order.
+  const contiguous = (seg: Segment, d: number) => seg.hi - seg.lo + 1 === seg.to - seg.from && plans[d]!.picks[seg.from] === seg.lo;
   let out: NumericArray | undefined;
   const pick = new Array<number>(rank).fill(0);
   for (let c = 0; c < combos; c++) {
@@ -250,7 +263,7 @@ async function readBlock(
     const window = segs.map((seg, d) => (d === ti ? [seg.lo - offset, seg.hi + 1 - offset] : [seg.lo, seg.hi + 1]) as [number, number]);
     const reader = await readers.get(slot);
     const data = await readWindow(reader, field, window, signal);
-    if (combos === 1 && segs.every((seg, d) => contiguous(seg) && seg.to - seg.from === blockShape[d])) {
+    if (combos === 1 && segs.every((seg, d) => contiguous(seg, d) && seg.to - seg.from === blockShape[d])) {
       return { dtype: field.dtype, data };
     }
     out ??= new (constructorOf(data))(total);

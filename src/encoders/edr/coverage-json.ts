@@ -6,7 +6,7 @@
  */
 import { CRS84 } from '../../api/common/collection-doc.js';
 import type { EdrParameter, GridPayload, SampleSet, SamplesPayload, VerticalAxis } from './payload.js';
-import { gridSizes, isoOrNull, jsonNumber } from './payload.js';
+import { dimSize, gridIndexer, isoOrNull, jsonNumber } from './payload.js';
 import { TextBatcher } from './text.js';
 
 export const COVJSON_MEDIA_TYPE = 'application/prs.coverage+json';
@@ -166,39 +166,35 @@ export async function* samplesCoverageJson(p: SamplesPayload): AsyncGenerator<st
 }
 
 /**
- * A Grid coverage: axes x, y (and t, z when the grid has them), ranges over [t, z, y, x];
- * cells outside the mask are null. Values stream one block of time steps at a time, per parameter.
+ * A Grid coverage: axes x, y (and t, z when the grid has them), ranges over the source's own axis
+ * order (axisNames says which); cells outside the mask are null. Values stream block by block.
  */
 export async function* gridCoverageJson(p: GridPayload): AsyncGenerator<string> {
-  const { nz, ny, nx } = gridSizes(p);
   const axes: string[] = [`"x":{"values":[${Array.from(p.x, jsonNumber).join(',')}]}`, `"y":{"values":[${Array.from(p.y, jsonNumber).join(',')}]}`];
-  const axisNames: string[] = [];
-  const shape: number[] = [];
-  if (p.t) {
-    axes.push(`"t":{"values":${JSON.stringify(Array.from(p.t, isoOrNull))}}`);
-    axisNames.push('t');
-    shape.push(p.t.length);
-  }
-  if (p.z) {
-    axes.push(`"z":{"values":[${Array.from(p.z, jsonNumber).join(',')}]}`);
-    axisNames.push('z');
-    shape.push(p.z.length);
-  }
-  axisNames.push('y', 'x');
-  shape.push(ny, nx);
+  if (p.t) axes.push(`"t":{"values":${JSON.stringify(Array.from(p.t, isoOrNull))}}`);
+  if (p.z) axes.push(`"z":{"values":[${Array.from(p.z, jsonNumber).join(',')}]}`);
+  const axisNames = p.order;
+  const shape = p.order.map((d) => dimSize(p, d));
   const domain = `{"type":"Domain","domainType":"Grid","axes":{${axes.join(',')}},"referencing":${JSON.stringify(referencing({ t: p.t !== undefined, z: p.z ? p.vertical : undefined }))}}`;
   yield `{"type":"Coverage","domain":${domain},"parameters":${JSON.stringify(parametersObject(p.parameters))},"ranges":{`;
-  const cells = ny * nx;
+  const nx = p.x.length;
   const mask = p.mask;
+  const at = gridIndexer(p);
   for (const [k, param] of p.parameters.entries()) {
     yield `${k > 0 ? ',' : ''}${JSON.stringify(param.name)}:{"type":"NdArray","dataType":"float","axisNames":${JSON.stringify(axisNames)},"shape":${JSON.stringify(shape)},"values":[`;
     const out = new TextBatcher();
     let first = true;
     for await (const block of p.blocks([param.name])) {
       const v = block.values[param.name]!;
-      const n = block.tCount * nz * cells;
-      const parts = new Array<string>(n);
-      for (let i = 0; i < n; i++) parts[i] = mask && mask[i % cells] === 0 ? 'null' : jsonNumber(v[i]!);
+      const parts = new Array<string>(block.length);
+      for (let i = 0; i < block.length; i++) {
+        let masked = false;
+        if (mask) {
+          const c = at(block.start + i);
+          masked = mask[c.y * nx + c.x] === 0;
+        }
+        parts[i] = masked ? 'null' : jsonNumber(v[i]!);
+      }
       const text = parts.join(',');
       if (text) {
         const piece = out.push(first ? text : `,${text}`);

@@ -5,8 +5,8 @@
  */
 import type { NcAttrs, NcDimDef, NcFileDef, NcVarDef } from '../netcdf3/writer.js';
 import { writeNetcdf3 } from '../netcdf3/writer.js';
-import type { EdrPayload, GridPayload, SampleDomain, SamplesPayload } from './payload.js';
-import { gridSizes, isoOrNull } from './payload.js';
+import type { EdrPayload, GridDim, GridPayload, SampleDomain, SamplesPayload } from './payload.js';
+import { gridIndexer, isoOrNull } from './payload.js';
 import { Spool } from './spool.js';
 
 export const NETCDF_MEDIA_TYPE = 'application/x-netcdf';
@@ -49,30 +49,28 @@ function zAttrs(p: EdrPayload): NcAttrs {
 }
 
 async function* gridNetcdf(p: GridPayload): AsyncGenerator<Uint8Array> {
-  const { nt, nz, ny, nx } = gridSizes(p);
   const dims: NcDimDef[] = [];
   const vars: NcVarDef[] = [];
   const data = new Map<string, () => AsyncIterable<ArrayLike<number>>>();
-  const fieldDims: string[] = [];
+  const NAMES: Record<GridDim, string> = { t: 'time', z: 'z', y: 'lat', x: 'lon' };
+  const fieldDims = p.order.map((d) => NAMES[d]);
   if (p.t) {
-    dims.push({ name: 'time', size: nt });
+    dims.push({ name: 'time', size: p.t.length });
     vars.push({ name: 'time', type: 'f8', dims: ['time'], attrs: { standard_name: 'time', units: TIME_UNITS, calendar: 'proleptic_gregorian', axis: 'T' } });
     data.set('time', async function* () { yield Array.from(p.t!, (ms) => ms / 1000); });
-    fieldDims.push('time');
   }
   if (p.z) {
-    dims.push({ name: 'z', size: nz });
+    dims.push({ name: 'z', size: p.z.length });
     vars.push({ name: 'z', type: 'f8', dims: ['z'], attrs: zAttrs(p) });
     data.set('z', async function* () { yield p.z!; });
-    fieldDims.push('z');
   }
-  dims.push({ name: 'lat', size: ny }, { name: 'lon', size: nx });
+  dims.push({ name: 'lat', size: p.y.length }, { name: 'lon', size: p.x.length });
   vars.push({ name: 'lat', type: 'f8', dims: ['lat'], attrs: { standard_name: 'latitude', units: 'degrees_north', axis: 'Y' } });
   vars.push({ name: 'lon', type: 'f8', dims: ['lon'], attrs: { standard_name: 'longitude', units: 'degrees_east', axis: 'X' } });
   data.set('lat', async function* () { yield p.y; });
   data.set('lon', async function* () { yield p.x; });
-  fieldDims.push('lat', 'lon');
-  const cells = ny * nx;
+  const nx = p.x.length;
+  const at = gridIndexer(p);
   for (const q of p.parameters) {
     vars.push(paramVar(p, q.name, fieldDims));
     data.set(q.name, async function* () {
@@ -82,8 +80,11 @@ async function* gridNetcdf(p: GridPayload): AsyncGenerator<Uint8Array> {
           yield v;
           continue;
         }
-        const out = new Float64Array(v.length);
-        for (let i = 0; i < v.length; i++) out[i] = p.mask[i % cells] === 1 ? v[i]! : NaN;
+        const out = new Float64Array(b.length);
+        for (let i = 0; i < b.length; i++) {
+          const c = at(b.start + i);
+          out[i] = p.mask[c.y * nx + c.x] === 1 ? v[i]! : NaN;
+        }
         yield out;
       }
     });

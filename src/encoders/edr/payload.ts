@@ -62,25 +62,29 @@ export interface SamplesPayload extends PayloadBase {
   sets: () => AsyncIterable<SampleSet>;
 }
 
-/** Values of consecutive time steps of a grid window: per parameter, [nt, nz, ny, nx] row-major. */
+/** Axes of a grid payload, in the order of its values (the source's dimension order). */
+export type GridDim = 't' | 'z' | 'y' | 'x';
+
+/** Consecutive values of a grid window, per parameter, starting at flat index `start` (row-major over `order`). */
 export interface GridBlock {
-  /** Index of the block's first time step within the payload's `t`. */
-  tStart: number;
-  tCount: number;
+  start: number;
+  length: number;
   values: Record<string, Float64Array>;
 }
 
 export interface GridPayload extends PayloadBase {
   kind: 'grid';
+  /** Layout of the values: the window's axes, slowest first (e.g. t, y, x). */
+  order: GridDim[];
   /** Cell centres of the window, in output order. */
   x: Float64Array;
   y: Float64Array;
   /** Epoch ms of each time step, when the grid has time. */
   t?: Float64Array;
   z?: Float64Array;
-  /** ny × nx flags, 1 = selected; absent = every cell (a box). */
+  /** ny × nx flags (row-major, y then x), 1 = selected; absent = every cell (a box). */
   mask?: Uint8Array;
-  /** Blocks in time order for the given parameters (every parameter by default). */
+  /** Values in layout order for the given parameters (every parameter by default), aligned across parameters. */
   blocks: (parameters?: string[]) => AsyncIterable<GridBlock>;
 }
 
@@ -93,20 +97,56 @@ export function gridSizes(p: GridPayload): { nt: number; nz: number; ny: number;
   return { nt: p.t?.length ?? 1, nz: p.z?.length ?? 1, ny: p.y.length, nx: p.x.length };
 }
 
+/** Size of one axis of a grid payload. */
+export function dimSize(p: GridPayload, d: GridDim): number {
+  return d === 't' ? p.t?.length ?? 1 : d === 'z' ? p.z?.length ?? 1 : d === 'y' ? p.y.length : p.x.length;
+}
+
+/**
+ * Per flat index of the layout: the index along each axis. Returned as a function of the flat
+ * index so encoders walk any layout (t,y,x; t,z,y,x; y,x; even x,y) the same way.
+ */
+export function gridIndexer(p: GridPayload): (k: number) => { t: number; z: number; y: number; x: number } {
+  const sizes = p.order.map((d) => dimSize(p, d));
+  const strides = new Array<number>(sizes.length);
+  let acc = 1;
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= sizes[i]!;
+  }
+  return (k) => {
+    const out = { t: 0, z: 0, y: 0, x: 0 };
+    for (let i = 0; i < sizes.length; i++) out[p.order[i]!] = Math.floor(k / strides[i]!) % sizes[i]!;
+    return out;
+  };
+}
+
 /** ISO 8601 with a Z, or null when unknown. */
 export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? isoString(ms) : null;
 }
 
 /**
- * A number as JSON text: NaN → null; 9 significant digits, which is every digit a float32 holds
- * (most stored data) and drops the binary noise of decoding (-1502 × 0.0001 = -0.15020000000000001).
+ * The shortest decimal text of a value: for float32 storage (most data) the fewest digits that
+ * give back the same float32 (16.141001, not 16.1410007); otherwise 9 significant digits, which
+ * drops the binary noise of decoding (-1502 × 0.0001 = -0.15020000000000001 → -0.1502).
  */
-export function jsonNumber(v: number): string {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(9))) : 'null';
+function shortest(v: number): string {
+  if (Math.fround(v) === v) {
+    for (let p = 6; p < 9; p++) {
+      const s = v.toPrecision(p);
+      if (Math.fround(Number(s)) === v) return String(Number(s));
+    }
+  }
+  return String(Number(v.toPrecision(9)));
 }
 
-/** The same rounding for CSV cells and Arrow-free text: empty when missing. */
+/** A number as JSON text: NaN → null. */
+export function jsonNumber(v: number): string {
+  return Number.isFinite(v) ? shortest(v) : 'null';
+}
+
+/** The same text for CSV cells: empty when missing. */
 export function textNumber(v: number): string {
-  return Number.isFinite(v) ? String(Number(v.toPrecision(9))) : '';
+  return Number.isFinite(v) ? shortest(v) : '';
 }

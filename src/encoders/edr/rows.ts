@@ -3,7 +3,7 @@
  * selected grid cell, with its time, position, level and the value of each parameter.
  */
 import type { EdrPayload } from './payload.js';
-import { gridSizes } from './payload.js';
+import { gridIndexer } from './payload.js';
 
 export interface RowBatch {
   n: number;
@@ -31,16 +31,23 @@ export async function* rowBatches(p: EdrPayload): AsyncGenerator<RowBatch> {
     }
     return;
   }
-  const { nz, ny, nx } = gridSizes(p);
-  const cells = ny * nx;
-  const selected: number[] = [];
-  for (let c = 0; c < cells; c++) if (!p.mask || p.mask[c] === 1) selected.push(c);
+  const nx = p.x.length;
+  const at = gridIndexer(p);
   const names = p.parameters.map((q) => q.name);
   for await (const block of p.blocks(names)) {
-    // Row order: time, level, then the cells of the window row by row (the grid's own order).
-    const total = block.tCount * nz * selected.length;
-    for (let start = 0; start < total; start += MAX_GRID_ROWS) {
-      const n = Math.min(MAX_GRID_ROWS, total - start);
+    // Rows in the layout's order, skipping masked cells; cut into batches of bounded size.
+    let k = 0;
+    while (k < block.length) {
+      const rows: number[] = [];
+      for (; k < block.length && rows.length < MAX_GRID_ROWS; k++) {
+        if (p.mask) {
+          const c = at(block.start + k);
+          if (p.mask[c.y * nx + c.x] === 0) continue;
+        }
+        rows.push(k);
+      }
+      const n = rows.length;
+      if (n === 0) continue;
       const t = new Float64Array(n);
       const x = new Float64Array(n);
       const y = new Float64Array(n);
@@ -48,17 +55,12 @@ export async function* rowBatches(p: EdrPayload): AsyncGenerator<RowBatch> {
       const values: Record<string, Float64Array> = {};
       for (const name of names) values[name] = new Float64Array(n);
       for (let r = 0; r < n; r++) {
-        const k = start + r;
-        const c = selected[k % selected.length]!;
-        const slab = Math.floor(k / selected.length);
-        const it = Math.floor(slab / nz);
-        const iz = slab % nz;
-        t[r] = p.t ? p.t[block.tStart + it]! : NaN;
-        x[r] = p.x[c % nx]!;
-        y[r] = p.y[Math.floor(c / nx)]!;
-        if (z) z[r] = p.z![iz]!;
-        const src = slab * cells + c;
-        for (const name of names) values[name]![r] = block.values[name]![src]!;
+        const c = at(block.start + rows[r]!);
+        t[r] = p.t ? p.t[c.t]! : NaN;
+        x[r] = p.x[c.x]!;
+        y[r] = p.y[c.y]!;
+        if (z) z[r] = p.z![c.z]!;
+        for (const name of names) values[name]![r] = block.values[name]![rows[r]!]!;
       }
       yield { n, t, x, y, ...(z ? { z } : {}), values };
     }

@@ -89,7 +89,8 @@ function writeValues(view: DataView, at: number, entry: TagEntry): void {
   }
 }
 
-function checkValues(entry: TagEntry, bigTiff: boolean): void {
+/** Throws when a value cannot be stored in its field (NUL in text, integer out of range…). */
+export function checkValues(entry: TagEntry, bigTiff: boolean): void {
   if (typeof entry.values === 'string') {
     if (!/^[\x01-\xff]*$/.test(entry.values)) throw new RangeError(`tag ${entry.tag}: ASCII value holds NUL or non-Latin-1 characters`);
     return;

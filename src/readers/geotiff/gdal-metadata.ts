@@ -2,6 +2,7 @@
  * GDAL's private TIFF tags: GDAL_METADATA (42112, an XML list of items) and GDAL_NODATA (42113,
  * the nodata value as text). Both are plain strings in the file; this module turns them into values.
  */
+import { Buffer } from 'node:buffer';
 
 /** One `<Item>` of GDAL_METADATA. `sample` is the 0-based band; absent for dataset-level items. */
 export interface GdalMetadataItem {
@@ -66,6 +67,19 @@ export function parseGdalNodata(text: string | undefined): number | undefined {
   if (clean === '') return undefined;
   const value = Number(clean);
   return Number.isNaN(value) ? undefined : value;
+}
+
+/**
+ * TIFF ASCII fields are bytes; GDAL puts UTF-8 in them and geotiff.js hands them out one byte per
+ * character. Re-decode as UTF-8 when the bytes are valid UTF-8, else keep them as Latin-1.
+ */
+export function utf8FromTiffAscii(text: string): string {
+  if (!/[\x80-\xff]/.test(text) || /[^\x00-\xff]/.test(text)) return text;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(text, 'latin1'));
+  } catch {
+    return text;
+  }
 }
 
 /** A finite number from an item's text, or undefined. */

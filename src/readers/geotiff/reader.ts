@@ -11,20 +11,16 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromFile, type GeoTIFF, type GeoTIFFImage, type TypedArray } from 'geotiff';
-import type { AttrValue, Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import type { Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
-import { itemNumber, parseGdalMetadata, parseGdalNodata, type GdalMetadataItem } from './gdal-metadata.js';
+import { axisAttrs, bandAttrs, globalAttrs } from './attrs.js';
+import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadataItem } from './gdal-metadata.js';
 import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
 import { nearestIndices, planPieces, type BlockGrid, type PixelBox } from './plan.js';
+import { checkBlockExtents, findOverviews, numberList, PHOTOMETRIC_YCBCR, sampleDType, TAG, tagString, type GeoTiffOverview } from './structure.js';
 
 export type { GeoTransform } from './georef.js';
-
-export interface GeoTiffOverview {
-  width: number;
-  height: number;
-  /** Image (IFD) index in the file, as geotiff.js `getImage(index)` takes it. */
-  index: number;
-}
+export type { GeoTiffOverview } from './structure.js';
 
 export interface GeoTiffGeoref {
   epsg?: number;
@@ -46,30 +42,6 @@ export interface GeoTiffReaderOptions {
 }
 
 const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
-
-// TIFF tag numbers (geotiff.js also knows names; numbers avoid its name typing).
-const TAG = {
-  NewSubfileType: 254,
-  SubfileType: 255,
-  Photometric: 262,
-  RowsPerStrip: 278,
-  StripOffsets: 273,
-  StripByteCounts: 279,
-  TileOffsets: 324,
-  TileByteCounts: 325,
-  ModelPixelScale: 33550,
-  ModelTiepoint: 33922,
-  ModelTransformation: 34264,
-  GdalMetadata: 42112,
-  GdalNodata: 42113,
-} as const;
-
-const PHOTOMETRIC_YCBCR = 6;
-const SUBFILE_REDUCED = 1;
-const SUBFILE_MASK = 4;
-
-/** CF attributes the reader derives from GDAL's own fields; text copies of them are dropped. */
-const DERIVED_ATTRS = new Set(['_FillValue', 'missing_value', 'scale_factor', 'add_offset', '_Unsigned', 'valid_range']);
 
 interface BandMeta {
   name: string;
@@ -94,25 +66,6 @@ function isSystemError(err: unknown): boolean {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function sampleDType(format: number, bits: number): DType | undefined {
-  const key = `${format}:${bits}`;
-  const map: Record<string, DType> = {
-    '1:8': 'u1', '2:8': 'i1', '1:16': 'u2', '2:16': 'i2', '1:32': 'u4', '2:32': 'i4', '3:32': 'f4', '3:64': 'f8',
-  };
-  return map[key];
-}
-
-function numberList(value: unknown): number[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number' || typeof value === 'bigint') return [Number(value)];
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) return Array.from(value as ArrayLike<number | bigint>, Number);
-  return undefined;
-}
-
-function tagString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value.replace(/\0+$/, '') : undefined;
 }
 
 export class GeoTiffReader implements Reader {
@@ -162,7 +115,8 @@ export class GeoTiffReader implements Reader {
       for (const index of [0, ...overviews.map((o) => o.index)]) {
         await checkBlockExtents(await tiff.getImage(index), size, index);
       }
-      const xml = tagString(await fd.loadValue(TAG.GdalMetadata));
+      const text = tagString(await fd.loadValue(TAG.GdalMetadata));
+      const xml = text === undefined ? undefined : utf8FromTiffAscii(text);
       const geo: GeoTiffGeoref = {
         ...geoCrs(geoKeys),
         georeferenced: transform !== undefined,
@@ -311,29 +265,12 @@ export class GeoTiffReader implements Reader {
   private describeDataset(items: GdalMetadataItem[]): DatasetInfo {
     const { width, height, geographic, georeferenced } = this.geo;
     const chunks = [this.grid.blockHeight, this.grid.blockWidth];
-    const axisAttrs = (axis: 'x' | 'y'): Attrs => {
-      if (!georeferenced) return { long_name: axis === 'x' ? 'column' : 'row', units: '1' };
-      if (geographic) {
-        return axis === 'x'
-          ? { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' }
-          : { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' };
-      }
-      return axis === 'x'
-        ? { standard_name: 'projection_x_coordinate', long_name: 'x coordinate of projection', units: 'm', axis: 'X' }
-        : { standard_name: 'projection_y_coordinate', long_name: 'y coordinate of projection', units: 'm', axis: 'Y' };
-    };
     const variables: VariableInfo[] = [
       ...this.bands.map((b) => ({ name: b.name, dtype: b.dtype, dims: ['y', 'x'], shape: [height, width], chunks, attrs: b.attrs })),
-      { name: 'x', dtype: 'f8', dims: ['x'], shape: [width], attrs: axisAttrs('x') },
-      { name: 'y', dtype: 'f8', dims: ['y'], shape: [height], attrs: axisAttrs('y') },
+      { name: 'x', dtype: 'f8', dims: ['x'], shape: [width], attrs: axisAttrs('x', geographic, georeferenced) },
+      { name: 'y', dtype: 'f8', dims: ['y'], shape: [height], attrs: axisAttrs('y', geographic, georeferenced) },
     ];
-    const attrs: Attrs = {};
-    for (const item of items) {
-      if (item.sample !== undefined || item.domain !== undefined) continue;
-      // GDAL stores a NetCDF file's global attributes as NC_GLOBAL#name.
-      attrs[item.name.startsWith('NC_GLOBAL#') ? item.name.slice('NC_GLOBAL#'.length) : item.name] = item.value;
-    }
-    return { format: 'geotiff', dims: { y: height, x: width }, variables, attrs };
+    return { format: 'geotiff', dims: { y: height, x: width }, variables, attrs: globalAttrs(items) };
   }
 
   // ---- requests --------------------------------------------------------------------------
@@ -427,69 +364,6 @@ function newArray(dtype: DType, length: number): NumericArray {
     case 'i4': return new Int32Array(length);
     case 'f4': return new Float32Array(length);
     default: return new Float64Array(length);
-  }
-}
-
-/** Per-band attributes from the band's GDAL metadata items and the file's nodata value. */
-function bandAttrs(items: GdalMetadataItem[], nodata: number | undefined): Attrs {
-  const attrs: Attrs = {};
-  for (const item of items) {
-    if (item.role !== undefined || DERIVED_ATTRS.has(item.name)) continue;
-    let value: AttrValue = item.value;
-    // Kept numeric so CF decoding applies them, as the NetCDF reader would for the source file.
-    if (item.name === 'valid_min' || item.name === 'valid_max') {
-      const n = itemNumber(item.value);
-      if (n === undefined) continue;
-      value = n;
-    }
-    attrs[item.name] = value;
-  }
-  const role = (name: string) => items.find((i) => i.role === name)?.value;
-  const scale = itemNumber(role('scale'));
-  const offset = itemNumber(role('offset'));
-  if (scale !== undefined) attrs['scale_factor'] = scale;
-  if (offset !== undefined) attrs['add_offset'] = offset;
-  const units = role('unittype');
-  if (units !== undefined && units !== '') attrs['units'] = units;
-  if (nodata !== undefined) attrs['_FillValue'] = nodata;
-  return attrs;
-}
-
-/** Reduced-resolution images of the same bands, finest first; GDAL's internal masks are skipped. */
-async function findOverviews(tiff: GeoTIFF, main: GeoTIFFImage): Promise<GeoTiffOverview[]> {
-  const count = await tiff.getImageCount();
-  const overviews: GeoTiffOverview[] = [];
-  for (let index = 1; index < count; index++) {
-    const image = await tiff.getImage(index);
-    const fd = image.fileDirectory;
-    const flags = Number(fd.getValue(TAG.NewSubfileType) ?? 0);
-    const reduced = (flags & SUBFILE_REDUCED) !== 0 || fd.getValue(TAG.SubfileType) === 2;
-    if (!reduced || (flags & SUBFILE_MASK) !== 0) continue;
-    if (image.getSamplesPerPixel() !== main.getSamplesPerPixel()) continue;
-    if (image.getWidth() >= main.getWidth() && image.getHeight() >= main.getHeight()) continue;
-    overviews.push({ width: image.getWidth(), height: image.getHeight(), index });
-  }
-  return overviews.sort((a, b) => b.width - a.width);
-}
-
-/**
- * Every tile/strip must lie inside the file: a truncated file would otherwise read as zeros
- * (geotiff.js pads short reads) instead of failing.
- */
-async function checkBlockExtents(image: GeoTIFFImage, fileSize: number, index: number): Promise<void> {
-  const fd = image.fileDirectory;
-  const offsets = numberList(await fd.loadValue(image.isTiled ? TAG.TileOffsets : TAG.StripOffsets));
-  const counts = numberList(await fd.loadValue(image.isTiled ? TAG.TileByteCounts : TAG.StripByteCounts));
-  if (!offsets || !counts || offsets.length !== counts.length) {
-    throw new Error(`image ${index}: missing or inconsistent ${image.isTiled ? 'tile' : 'strip'} offsets`);
-  }
-  const perPlane = Math.ceil(image.getWidth() / image.getTileWidth()) * Math.ceil(image.getHeight() / image.getTileHeight());
-  const planes = image.planarConfiguration === 2 ? image.getSamplesPerPixel() : 1;
-  if (offsets.length < perPlane * planes) throw new Error(`image ${index}: ${offsets.length} blocks listed, ${perPlane * planes} expected`);
-  for (let i = 0; i < offsets.length; i++) {
-    if (counts[i]! > 0 && offsets[i]! + counts[i]! > fileSize) {
-      throw new Error(`image ${index}: block ${i} ends at byte ${offsets[i]! + counts[i]!}, past the end of the file (${fileSize} bytes): truncated?`);
-    }
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The size limit of one coverage answer, checked on the estimate before any data is read, with
+ * a 413 that says how big the answer would be and how to split it.
+ */
+import { isoString } from '../../cf/time.js';
+import { ResponseTooLarge } from '../../core/errors.js';
+import type { CoveragePlan } from '../../core/grid/plan.js';
+
+/** Default limit of one answer: 2 GB. ODAS_MAX_COVERAGE_BYTES overrides it (read per request, so tests and operators can change it). */
+export const DEFAULT_MAX_COVERAGE_BYTES = 2e9;
+
+export function coverageLimitBytes(): number {
+  const env = process.env['ODAS_MAX_COVERAGE_BYTES'];
+  const n = env === undefined ? NaN : Number(env);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_COVERAGE_BYTES;
+}
+
+export function humanBytes(n: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+/** A concrete way to cut the request into pieces under the limit. */
+export function suggestSplit(plan: CoveragePlan, parts: number): string {
+  const t = plan.axes.find((a) => a.axis.role === 't');
+  if (t && t.values.length >= parts) {
+    const per = Math.floor(t.values.length / parts);
+    const first = isoString(t.values[0]!);
+    const last = isoString(t.values[per - 1]!);
+    return `split it along time into ${Math.ceil(t.values.length / per)} requests of at most ${per} time step${per > 1 ? 's' : ''} each (the first: datetime=${first}/${last})`;
+  }
+  const y = plan.axes.find((a) => a.axis.role === 'y')!;
+  if (y.values.length >= parts) {
+    const per = Math.floor(y.values.length / parts);
+    const lo = Math.min(y.values[0]!, y.values[per - 1]!);
+    const hi = Math.max(y.values[0]!, y.values[per - 1]!);
+    return `split it into ${Math.ceil(y.values.length / per)} bands of at most ${per} rows along ${y.axis.label} (the first: subset=${y.axis.label}(${lo}:${hi}))`;
+  }
+  return `reduce it with scale-factor=${Math.ceil(Math.sqrt(parts))}`;
+}
+
+/** 413 when the estimated answer exceeds the limit. */
+export function checkLimit(plan: CoveragePlan, estimatedBytes: number, format: string): void {
+  const limit = coverageLimitBytes();
+  if (estimatedBytes <= limit) return;
+  const parts = Math.ceil(estimatedBytes / limit);
+  throw new ResponseTooLarge(
+    `This coverage would be about ${humanBytes(estimatedBytes)} as ${format} (${plan.cells.toLocaleString('en')} cells × ${plan.fields.length} field${plan.fields.length > 1 ? 's' : ''}), `
+      + `over this server's limit of ${humanBytes(limit)} per answer. ${suggestSplit(plan, parts)[0]!.toUpperCase()}${suggestSplit(plan, parts).slice(1)}; `
+      + 'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.',
+  );
+}

@@ -1,0 +1,202 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Collection } from '../../catalog/collection.js';
+import { collectionGrid } from '../../catalog/grid-model.js';
+import { NotFound } from '../../core/errors.js';
+import { planCoverage, type CoveragePlan } from '../../core/grid/plan.js';
+import { readField } from '../../core/grid/read.js';
+import type { GridModel } from '../../core/grid/types.js';
+import { checkCovJsonAxes, covJsonEstimate, encodeCovJson } from '../../encoders/grid/covjson.js';
+import { encodeGeoTiff } from '../../encoders/grid/geotiff.js';
+import { encodeNetcdf } from '../../encoders/grid/netcdf.js';
+import type { GridPayload } from '../../encoders/grid/payload.js';
+import { openReader } from '../../readers/registry.js';
+import { baseUrl, getCollection, sendText, type ApiContext } from '../context.js';
+import type { ApiModule } from '../module.js';
+import { negotiate, type FormatName } from '../negotiate.js';
+import { describeGridCollection, domainSet, fieldSchema, rangeType } from './describe.js';
+import { COVERAGE_FORMATS, OFFERED } from './formats.js';
+import { checkLimit, coverageLimitBytes } from './limits.js';
+import { COVERAGE_PARAMETERS, parseCoverageQuery } from './query.js';
+import { sendStream } from './stream.js';
+
+const ROOT = 'http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/';
+
+/** What works, under the current class names and the older ones clients still look for. */
+export const COVERAGES_CONFORMANCE = [
+  'core', 'subsetting-spatial', 'subsetting-temporal', 'subsetting-general', 'scaling-spatial', 'scaling-temporal', 'scaling-general',
+  'field-selection', 'coveragejson', 'netcdf', 'geotiff',
+  'geodata-coverage', 'coverage-subset', 'coverage-bbox', 'coverage-datetime', 'coverage-rangesubset',
+].map((c) => `${ROOT}${c}`);
+
+const params = {
+  type: 'object',
+  required: ['collectionId'],
+  properties: { collectionId: { type: 'string', description: 'Collection id' } },
+} as const;
+
+const PARAMETER_DOCS: Record<(typeof COVERAGE_PARAMETERS)[number], string> = {
+  f: 'Output format: covjson (CoverageJSON, also f=json), netcdf (NetCDF-3, CF-1.8) or tif (GeoTIFF); beats the Accept header.',
+  bbox: 'minLon,minLat,maxLon,maxLat in CRS84 (or in bbox-crs); west > east crosses the antimeridian. Cells whose centre lies inside are returned.',
+  'bbox-crs': 'CRS of bbox: CRS84 (default), EPSG:4326 (latitude first) or the coverage\'s native CRS.',
+  subset: 'Axis trims and slices, e.g. Lat(10:20),Lon(30:40),time("2000-03-01T00:00:00Z":"2000-06-30T00:00:00Z"); * for an open end; one value slices to the nearest cell. May repeat.',
+  'subset-crs': 'CRS of the x/y values of subset (native by default; CRS84 on a projected grid).',
+  datetime: 'RFC 3339 instant (the nearest time step) or interval a/b, ../b, a/.. (the steps inside).',
+  properties: 'Comma-separated fields to return (default: all; see /schema).',
+  'exclude-properties': 'Comma-separated fields to leave out.',
+  'scale-factor': 'Keep n/factor cells along every axis (nearest neighbour; factor ≥ 1).',
+  'scale-axes': 'Per-axis factors, e.g. Lat(2),Lon(2).',
+  'scale-size': 'Per-axis cell counts, e.g. Lat(100),Lon(200).',
+  width: 'Cells along x (nearest neighbour, at most the subset\'s).',
+  height: 'Cells along y (nearest neighbour, at most the subset\'s).',
+  resolution: 'Target spacing in axis units: one number for x and y, or Lon(0.5),Lat(0.5).',
+  crs: 'Output CRS: the native CRS only (no reprojection).',
+  'dry-run': 'true: answer with the size estimate (JSON) instead of the data.',
+};
+
+const coverageQuerystring = {
+  type: 'object',
+  additionalProperties: true,
+  properties: Object.fromEntries(COVERAGE_PARAMETERS.map((p) => [p, p === 'subset'
+    ? { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: PARAMETER_DOCS[p] }
+    : { type: 'string', description: PARAMETER_DOCS[p] }])),
+} as const;
+
+const errors = {
+  400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
+  404: { description: 'Unknown collection, or not a coverage (OGC exception JSON)', $ref: 'exception#' },
+  502: { description: 'A data file of the collection could not be read (OGC exception JSON)', $ref: 'exception#' },
+};
+
+const jsonDoc = (description: string) => ({ 200: { description, type: 'object', additionalProperties: true }, ...errors });
+
+function gridCollection(ctx: ApiContext, id: string): Collection {
+  const c = getCollection(ctx, id);
+  if (c.kind !== 'grid') throw new NotFound(`Collection '${c.id}' holds ${c.kind} features, not a coverage: use /collections/${c.id}/items`);
+  return c;
+}
+
+async function modelOf(ctx: ApiContext, request: FastifyRequest): Promise<{ c: Collection; model: GridModel }> {
+  const { collectionId } = request.params as { collectionId: string };
+  const c = gridCollection(ctx, collectionId);
+  return { c, model: await collectionGrid(c, request.log) };
+}
+
+function estimate(format: FormatName, payload: GridPayload): { bytes: number; exact: boolean } {
+  if (format === 'netcdf') return { bytes: encodeNetcdf(payload).size, exact: true };
+  if (format === 'geotiff') {
+    const out = encodeGeoTiff(payload);
+    void out.body.return(undefined);
+    return { bytes: out.size, exact: out.exact };
+  }
+  return { bytes: covJsonEstimate(payload.plan), exact: false };
+}
+
+function dryRunDoc(c: Collection, format: FormatName, plan: CoveragePlan, bytes: number, exact: boolean): object {
+  const mediaType = COVERAGE_FORMATS.find((f) => f.name === format)!.mediaType;
+  return {
+    collection: c.id,
+    format: mediaType,
+    fields: plan.fields.map((f) => f.name),
+    axes: Object.fromEntries(plan.axes.map((a) => [a.axis.label, a.picks.length])),
+    cells: plan.cells * plan.fields.length,
+    bytes,
+    exact,
+    sourceBytes: plan.sourceBytes,
+    limitBytes: coverageLimitBytes(),
+    withinLimit: bytes <= coverageLimitBytes(),
+  };
+}
+
+async function coverage(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { c, model } = await modelOf(ctx, request);
+  const format = negotiate(request, OFFERED);
+  const { request: req, dryRun } = parseCoverageQuery(request.query as Record<string, unknown>, model);
+  const plan = planCoverage(model, req);
+  if (format === 'covjson') checkCovJsonAxes(plan);
+  const controller = new AbortController();
+  const base = baseUrl(ctx, request);
+  const payload: GridPayload = {
+    plan,
+    read: (p, field) => readField(p, field, openReader, { signal: controller.signal }),
+    collectionId: c.id,
+    title: c.title,
+    description: c.description,
+    requestUrl: `${base}${request.url}`,
+  };
+  const { bytes, exact } = estimate(format, payload);
+  if (dryRun) return sendText(reply, 'json', JSON.stringify(dryRunDoc(c, format, plan, bytes, exact)));
+  checkLimit(plan, bytes, COVERAGE_FORMATS.find((f) => f.name === format)!.title);
+  if (model.crs.uri) reply.header('content-crs', `<${model.crs.uri}>`);
+  if (request.method === 'HEAD') {
+    reply.type(COVERAGE_FORMATS.find((f) => f.name === format)!.mediaType);
+    if (exact) reply.header('content-length', bytes);
+    // An (empty) stream: Fastify's HEAD handling then keeps the Content-Length of the GET answer.
+    return reply.send(Readable.from([]));
+  }
+  if (format === 'netcdf') {
+    const { size, body } = encodeNetcdf(payload);
+    return sendStream(request, reply, body, { type: 'application/x-netcdf', size, filename: `${c.id}.nc`, controller });
+  }
+  if (format === 'geotiff') {
+    const out = encodeGeoTiff(payload);
+    return sendStream(request, reply, out.body, { type: 'image/tiff; application=geotiff', ...(out.exact ? { size: out.size } : {}), filename: `${c.id}.tif`, controller });
+  }
+  // Header, range prefix, first block: a read failure still becomes an error answer.
+  return sendStream(request, reply, encodeCovJson(payload), { type: 'application/prs.coverage+json', prime: 3, controller });
+}
+
+/** OGC API - Coverages: the coverage of a grid collection (subset, scaled, streamed), its domain, range type and schema. */
+export async function coveragesRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+  const { ctx } = opts;
+
+  app.get('/collections/:collectionId/coverage', {
+    schema: {
+      summary: 'The coverage of a grid collection, optionally subset (bbox, subset, datetime), field-selected and scaled',
+      tags: ['Coverages'],
+      params,
+      querystring: coverageQuerystring,
+      response: {
+        200: {
+          description: 'The coverage (streamed); with dry-run=true, its size estimate as JSON',
+          content: {
+            'application/prs.coverage+json': { schema: { type: 'object', additionalProperties: true } },
+            'application/x-netcdf': { schema: { type: 'string', format: 'binary' } },
+            'image/tiff; application=geotiff': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
+        ...errors,
+        413: { description: 'The answer would exceed the server\'s size limit; the description gives the estimate and a split (OGC exception JSON)', $ref: 'exception#' },
+      },
+    },
+  }, (request, reply) => coverage(ctx, request, reply));
+
+  app.get('/collections/:collectionId/coverage/domainset', {
+    schema: { summary: 'Domain set of the coverage (CIS 1.1 JSON): axes, extents, resolutions, grid limits', tags: ['Coverages'], params, querystring: { type: 'object', properties: { f: { type: 'string' } } }, response: jsonDoc('DomainSet') },
+  }, async (request, reply) => {
+    const { model } = await modelOf(ctx, request);
+    return sendText(reply, 'json', JSON.stringify(domainSet(model)));
+  });
+
+  app.get('/collections/:collectionId/coverage/rangetype', {
+    schema: { summary: 'Range type of the coverage (SWE Common DataRecord): one field per variable', tags: ['Coverages'], params, querystring: { type: 'object', properties: { f: { type: 'string' } } }, response: jsonDoc('DataRecord') },
+  }, async (request, reply) => {
+    const { model } = await modelOf(ctx, request);
+    return sendText(reply, 'json', JSON.stringify(rangeType(model)));
+  });
+
+  app.get('/collections/:collectionId/schema', {
+    schema: { summary: 'Fields of the coverage as a JSON Schema (for properties=)', tags: ['Coverages'], params, querystring: { type: 'object', properties: { f: { type: 'string' } } }, response: jsonDoc('JSON Schema') },
+  }, async (request, reply) => {
+    const { c, model } = await modelOf(ctx, request);
+    const href = `${baseUrl(ctx, request)}/collections/${encodeURIComponent(c.id)}/schema`;
+    return sendText(reply, 'application/schema+json', JSON.stringify(fieldSchema(model, href, c.title)));
+  });
+}
+
+export const coveragesApi: ApiModule = {
+  name: 'Coverages',
+  conformance: COVERAGES_CONFORMANCE,
+  routes: (app, opts) => coveragesRoutes(app, opts),
+  describeCollection: describeGridCollection,
+};

@@ -1,0 +1,53 @@
+import { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export interface StreamOptions {
+  type: string;
+  /** Exact byte length when known up front (Content-Length). */
+  size?: number;
+  /** Suggested file name (Content-Disposition). */
+  filename?: string;
+  /** Pieces pulled before the status line is sent: a failure in them still becomes an error response. */
+  prime?: number;
+  /** Aborted when the client goes away before the end, to stop the reads in flight. */
+  controller: AbortController;
+}
+
+/**
+ * Sends a generated body with backpressure. The first pieces are produced before the headers,
+ * so an unreadable file or a bad window is a proper error answer rather than a truncated stream;
+ * after that an error cuts the connection (and is logged). A client that disconnects aborts the
+ * controller and ends the generator, whose `finally` closes the readers.
+ */
+export async function sendStream(request: FastifyRequest, reply: FastifyReply, body: AsyncGenerator<Uint8Array | string>, opts: StreamOptions): Promise<FastifyReply> {
+  const primed: Array<Uint8Array | string> = [];
+  let done = false;
+  try {
+    for (let i = 0; i < (opts.prime ?? 1) && !done; i++) {
+      const r = await body.next();
+      if (r.done) done = true;
+      else primed.push(r.value);
+    }
+  } catch (err) {
+    await body.return(undefined).catch(() => undefined);
+    throw err;
+  }
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) opts.controller.abort(new Error('client closed the connection'));
+  });
+  async function* all(): AsyncGenerator<Uint8Array | string> {
+    try {
+      yield* primed;
+      if (!done) yield* body;
+    } catch (err) {
+      if (!opts.controller.signal.aborted) request.log.error({ err }, 'coverage stream failed after its headers were sent');
+      throw err;
+    } finally {
+      await body.return(undefined).catch(() => undefined);
+    }
+  }
+  reply.type(opts.type);
+  if (opts.size !== undefined) reply.header('content-length', opts.size);
+  if (opts.filename) reply.header('content-disposition', `attachment; filename="${opts.filename}"`);
+  return reply.send(Readable.from(all(), { objectMode: false }));
+}

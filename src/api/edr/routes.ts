@@ -1,0 +1,203 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Collection } from '../../catalog/collection.js';
+import { isFeatureCollection } from '../../catalog/collection.js';
+import { InvalidParameterValue, NotFound, UnknownParameter } from '../../core/errors.js';
+import { parseBBox } from '../../core/query/bbox.js';
+import { parseDatetime } from '../../core/query/datetime.js';
+import { baseUrl, getCollection, isoTime, sendText, type ApiContext } from '../context.js';
+import type { ApiModule } from '../module.js';
+import { FORMATS, negotiate } from '../negotiate.js';
+import { EDR_FORMATS, encodeEdr, EXTENSIONS, type EdrFormat } from './encode.js';
+import { locationIdOf, TRAJECTORY_DEFAULT_WIDTH_M } from './insitu.js';
+import { describeEdr, GRID_QUERIES, INSITU_QUERIES, type VerticalExtent } from './metadata.js';
+import { parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
+import { runEdrQuery } from './run.js';
+
+const ROOTS = ['http://www.opengis.net/spec/ogcapi-edr-1/1.0/conf', 'http://www.opengis.net/spec/ogcapi-edr-1/1.1/conf'];
+/** Only what is implemented: no HTML pages and no instances (no collection has model runs yet). */
+export const EDR_CONFORMANCE = ROOTS.flatMap((r) => ['core', 'collections', 'json', 'geojson', 'covjson', 'oas30', 'queries'].map((c) => `${r}/${c}`));
+
+const PARAM_DOCS: Record<string, string> = {
+  f: 'Output format: covjson (CoverageJSON, also json), geojson, csv, netcdf or arrow (Apache Arrow IPC stream); beats the Accept header.',
+  coords: 'Well Known Text in CRS84: POINT, MULTIPOINT (position, radius), POLYGON, MULTIPOLYGON (area), LINESTRING with optional Z, M or ZM (trajectory, corridor; M is the time in epoch seconds).',
+  datetime: 'RFC 3339 instant or interval (a/b, ../b, a/..).',
+  'parameter-name': 'Comma-separated parameter names (see parameter_names in the collection description); all by default.',
+  z: 'Vertical selection in the collection\'s vertical units (m of depth, or decibar for Argo pressure): a level, min/max, a list, or Rn/min/step.',
+  crs: 'Only CRS84 (or EPSG:4326) is supported.',
+  bbox: 'minLon,minLat,maxLon,maxLat in CRS84.',
+  'cube-z': 'Same as z, for cube queries.',
+  within: 'Radius of the circle, in within-units.',
+  'within-units': 'km, m, mi or nmi (geodesic distance).',
+  'corridor-width': `Full width of the corridor, in width-units (a trajectory query on in-situ data uses ${TRAJECTORY_DEFAULT_WIDTH_M / 500} km).`,
+  'width-units': 'km, m, mi or nmi.',
+  'corridor-height': 'Full height of the corridor around the path\'s Z, in the vertical axis units.',
+  'height-units': 'Units of corridor-height (the vertical axis units, e.g. m or dbar).',
+  'resolution-x': 'Number of positions along x (grids; nearest-neighbour, at most the native count).',
+  'resolution-y': 'Number of positions along y (grids).',
+  'resolution-z': 'Number of levels (grids).',
+  limit: 'At most this many features (profiles, stations, trajectories).',
+};
+
+function querystring(type: QueryType): Record<string, unknown> {
+  const names = ['f', 'crs', 'datetime', 'parameter-name', 'z', 'limit', ...QUERY_PARAMETERS[type]];
+  return { type: 'object', additionalProperties: true, properties: Object.fromEntries(names.map((n) => [n, { type: 'string', description: PARAM_DOCS[n] ?? n }])) };
+}
+
+const dataResponse = {
+  200: {
+    description: 'The data: CoverageJSON (Coverage or CoverageCollection), GeoJSON, CSV, NetCDF-3 or an Arrow IPC stream',
+    content: Object.fromEntries(['application/prs.coverage+json', 'application/geo+json', 'text/csv', 'application/x-netcdf', 'application/vnd.apache.arrow.stream'].map((t) => [t, { schema: { type: 'string' } }])),
+  },
+  400: { description: 'Invalid parameter (OGC exception JSON naming it)', $ref: 'exception#' },
+  404: { description: 'Unknown collection or location', $ref: 'exception#' },
+  413: { description: 'The answer would be too large (OGC exception JSON)', $ref: 'exception#' },
+  502: { description: 'A data file of the collection could not be read', $ref: 'exception#' },
+};
+
+const collectionParams = { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string' } } } as const;
+
+/** `f=json` and `Accept: application/json` mean CoverageJSON here (EDR's default), not GeoJSON. */
+function edrFormat(request: FastifyRequest): EdrFormat {
+  const q = request.query as Record<string, unknown>;
+  const f = typeof q['f'] === 'string' ? q['f'].trim().toLowerCase() : undefined;
+  if (f === 'json' || f === 'covjson' || f === 'coveragejson') return 'covjson';
+  if (!f && /^\s*application\/json\b/i.test(request.headers.accept ?? '')) return 'covjson';
+  return negotiate(request, EDR_FORMATS) as EdrFormat;
+}
+
+/** Parses and plans before the first byte, so every mistake is an OGC exception, not a cut stream. */
+async function sendEdr(request: FastifyRequest, reply: FastifyReply, c: Collection, type: QueryType, locationId?: string): Promise<FastifyReply> {
+  const format = edrFormat(request);
+  const q = parseEdrQuery(type, c, request.query as Record<string, unknown>, locationId);
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  const payload = await runEdrQuery(c, q, `${request.method} ${request.url}`, controller.signal);
+  const it = encodeEdr(format, payload)[Symbol.asyncIterator]();
+  const first = await it.next();
+  async function* body(): AsyncGenerator<string | Uint8Array> {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      await it.return?.(undefined);
+    }
+  }
+  reply.type(FORMATS[format].mediaType);
+  if (format === 'netcdf' || format === 'arrow' || format === 'csv') {
+    reply.header('content-disposition', `${format === 'csv' ? 'inline' : 'attachment'}; filename="${c.id}-${locationId ?? type}.${EXTENSIONS[format]}"`);
+  }
+  return reply.send(Readable.from(body()));
+}
+
+/** GeoJSON of a collection's locations: one feature per platform (Argo float) or station, with its span. */
+function locationsDoc(c: Collection & { features: NonNullable<Collection['features']> }, base: string, query: Record<string, unknown>): string {
+  const allowed = ['f', 'bbox', 'datetime', 'limit'];
+  for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
+  const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
+  const datetime = typeof query['datetime'] === 'string' ? parseDatetime(query['datetime']) : undefined;
+  const groups = new Map<string, number[]>();
+  for (const i of c.features.query({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
+    const id = locationIdOf(c, c.features.records[i]!);
+    groups.set(id, [...(groups.get(id) ?? []), i]);
+  }
+  const href = `${base}/collections/${encodeURIComponent(c.id)}/locations`;
+  const features = [...groups].map(([id, idx]) => {
+    const recs = idx.map((i) => c.features.records[i]!);
+    const points = recs.flatMap((r) => (r.geometry?.type === 'Point' ? [r.geometry.coordinates] : r.geometry?.type === 'LineString' ? r.geometry.coordinates : []));
+    const start = Math.min(...recs.map((r) => r.start).filter(Number.isFinite));
+    const end = Math.max(...recs.map((r) => r.end).filter(Number.isFinite));
+    const geometry = points.length === 0 ? null : points.length === 1 || recs.length === 1 && recs[0]!.geometry?.type === 'Point' ? { type: 'Point', coordinates: points[0] } : { type: 'LineString', coordinates: points };
+    return {
+      type: 'Feature', id, geometry,
+      properties: {
+        name: id, features: recs.length,
+        datetime: Number.isFinite(start) && Number.isFinite(end) ? `${isoTime(start)}/${isoTime(end)}` : null,
+        'parameter-name': c.parameters.map((p) => p.name),
+        edrqueryendpoint: `${href}/${encodeURIComponent(id)}`,
+      },
+    };
+  });
+  const limit = typeof query['limit'] === 'string' ? Number(query['limit']) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(query['limit'])}'`);
+  const shown = limit ? features.slice(0, limit) : features;
+  return JSON.stringify({
+    type: 'FeatureCollection', numberMatched: features.length, numberReturned: shown.length, timeStamp: new Date().toISOString(),
+    links: [{ href, rel: 'self', type: 'application/geo+json' }, { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json' }],
+    features: shown,
+  });
+}
+
+function vertical(c: Collection): VerticalExtent | undefined {
+  if (c.kind === 'grid') {
+    const z = c.grid?.[0]?.summary.axes.find((a) => a.role === 'z');
+    if (!z) return undefined;
+    return { interval: [Math.min(z.first, z.last), Math.max(z.first, z.last)], vrs: z.units ? `vertical coordinate (${z.units})` : 'vertical coordinate', name: z.label };
+  }
+  if (c.kind === 'profile') {
+    const max = Math.max(...(c.features?.records ?? []).map((r) => (typeof r.properties['pres_max'] === 'number' ? r.properties['pres_max'] : -Infinity)));
+    if (Number.isFinite(max)) return { interval: [0, max], vrs: 'sea water pressure (decibar), positive down', name: 'PRES' };
+  }
+  return undefined;
+}
+
+export const edrApi: ApiModule = {
+  name: 'EDR',
+  conformance: EDR_CONFORMANCE,
+  routes: (app, opts) => edrRoutes(app, opts),
+  describeCollection: (c, doc, base) => describeEdr(c, doc, base, vertical(c)),
+};
+
+/** OGC API - EDR: position, radius, area, cube, trajectory, corridor and locations, on grids and in-situ data. */
+export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+  const { ctx } = opts;
+  const queries: QueryType[] = ['position', 'radius', 'area', 'cube', 'trajectory', 'corridor'];
+  for (const type of queries) {
+    app.get(`/collections/:collectionId/${type}`, {
+      schema: { summary: `EDR ${type} query`, tags: ['EDR'], params: collectionParams, querystring: querystring(type), response: dataResponse },
+    }, async (request, reply) => {
+      const { collectionId } = request.params as { collectionId: string };
+      const c = getCollection(ctx, collectionId);
+      const offered = c.kind === 'grid' ? GRID_QUERIES : INSITU_QUERIES;
+      if (!offered.includes(type)) throw new NotFound(`Collection '${c.id}' does not offer ${type} queries; it offers: ${offered.join(', ')}`);
+      return sendEdr(request, reply, c, type);
+    });
+  }
+
+  app.get('/collections/:collectionId/locations', {
+    schema: {
+      summary: 'EDR locations: the platforms (Argo floats) and stations of an in-situ collection',
+      tags: ['EDR'], params: collectionParams,
+      querystring: { type: 'object', additionalProperties: true, properties: { f: { type: 'string' }, bbox: { type: 'string', description: PARAM_DOCS['bbox'] }, datetime: { type: 'string', description: PARAM_DOCS['datetime'] }, limit: { type: 'string' } } },
+      response: { 200: { description: 'GeoJSON FeatureCollection, one feature per location', content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } } } }, 400: dataResponse[400], 404: dataResponse[404] },
+    },
+  }, async (request, reply) => {
+    const { collectionId } = request.params as { collectionId: string };
+    const c = getCollection(ctx, collectionId);
+    if (!isFeatureCollection(c)) throw new NotFound(`Collection '${c.id}' is a grid: it has no named locations; use position`);
+    negotiate(request, ['geojson']);
+    return sendText(reply, 'geojson', locationsDoc(c, baseUrl(ctx, request), request.query as Record<string, unknown>));
+  });
+
+  app.get('/collections/:collectionId/locations/:locationId', {
+    schema: {
+      summary: 'EDR data of one location (all profiles of an Argo float, a station\'s time series)',
+      tags: ['EDR'],
+      params: { type: 'object', required: ['collectionId', 'locationId'], properties: { collectionId: { type: 'string' }, locationId: { type: 'string' } } },
+      querystring: querystring('locations'),
+      response: dataResponse,
+    },
+  }, async (request, reply) => {
+    const { collectionId, locationId } = request.params as { collectionId: string; locationId: string };
+    const c = getCollection(ctx, collectionId);
+    if (!isFeatureCollection(c)) throw new NotFound(`Collection '${c.id}' is a grid: it has no named locations; use position`);
+    return sendEdr(request, reply, c, 'locations', locationId);
+  });
+}

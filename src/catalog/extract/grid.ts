@@ -1,0 +1,34 @@
+import { attrString } from '../../cf/read.js';
+import { gridFromReader } from '../../core/grid/model.js';
+import { summarizeGrid, summaryTimeSpan } from '../../core/grid/summary.js';
+import type { ExtractContext, Extraction, ParameterInfo } from './types.js';
+
+/**
+ * Gridded files (NetCDF, HDF5, GeoTIFF): no features; the grid's fields as parameters, its extent
+ * and time span, and the grid summary the Coverages API describes and aggregates folders with.
+ * The reason when the file holds no grid this server can serve.
+ */
+export async function extractGrid(ctx: ExtractContext): Promise<Extraction | { reason: string }> {
+  const built = await gridFromReader(ctx.data.reader, { path: ctx.relPath, rel: ctx.relPath });
+  if ('reason' in built) return built;
+  const summary = summarizeGrid(built.model);
+  const parameters: ParameterInfo[] = built.model.fields.map((f) => {
+    const p: ParameterInfo = { name: f.name };
+    const units = attrString(f.attrs, 'units');
+    const std = attrString(f.attrs, 'standard_name');
+    const long = attrString(f.attrs, 'long_name');
+    if (units) p.units = units;
+    if (std) p.standardName = std;
+    if (long) p.longName = long;
+    return p;
+  });
+  const timeSpan = summaryTimeSpan(summary);
+  return {
+    kind: 'grid',
+    features: [],
+    parameters,
+    ...(summary.bbox ? { bbox: summary.bbox } : {}),
+    ...(timeSpan ? { timeSpan } : {}),
+    grid: summary,
+  };
+}

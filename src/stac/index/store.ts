@@ -1,0 +1,464 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { InvalidParameterValue } from '../../core/errors.js';
+import { lonRanges } from '../../core/query/bbox.js';
+import { boxPolygon, intersects, type GeoJsonGeometry } from '../geometry.js';
+import { addItem, emptyStats, mergeStats } from './stats.js';
+import type { CollectionSource, CollectionStats, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
+import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
+
+/** Bump when what is stored per item changes: an index of another version is rebuilt. */
+const SCHEMA_VERSION = 1;
+/** Up to this many matches a search is planned from its spatial/temporal index and counted exactly. */
+export const COUNT_CAP = 10_000;
+const DAY = 86_400_000;
+/** R*-tree position of items without geometry or time: far outside any query box. */
+const NOWHERE = 1e7;
+const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
+/** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
+const GTYPE_BOX = 3;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS collections (cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (sid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, rel TEXT NOT NULL, stamp TEXT NOT NULL, size INTEGER, stats TEXT NOT NULL, UNIQUE (cid, rel));
+CREATE TABLE IF NOT EXISTS items (
+  rowid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, sid INTEGER NOT NULL, id TEXT NOT NULL,
+  sk REAL NOT NULL, s REAL, e REAL, minx REAL, miny REAL, maxx REAL, maxy REAL,
+  gtype INTEGER NOT NULL, geom TEXT, props TEXT NOT NULL, doc TEXT);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt);`;
+const INDEXES = `
+CREATE UNIQUE INDEX IF NOT EXISTS items_id ON items (id, cid);
+CREATE INDEX IF NOT EXISTS items_sk ON items (sk);
+CREATE INDEX IF NOT EXISTS items_cid_sk ON items (cid, sk);
+CREATE INDEX IF NOT EXISTS items_sid ON items (sid);`;
+
+interface RawRow {
+  rowid: number;
+  cid: number;
+  id: string;
+  sk: number;
+  gtype: number;
+  s: number | null;
+  e: number | null;
+  minx: number | null;
+  miny: number | null;
+  maxx: number | null;
+  maxy: number | null;
+  geom: string | null;
+  props: string;
+  doc: string | null;
+  rel: string;
+  size: number | null;
+}
+
+const ROW_COLUMNS = 'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, src.rel AS rel, src.size AS size';
+
+export interface StacIndexOptions {
+  /** SQLite page cache, MiB: the index's resident memory stays near this whatever its size. */
+  cacheMiB?: number;
+}
+
+/**
+ * Every STAC item of every collection in one embedded SQLite database: an R*-tree over
+ * (lon, lat, time) for search, B-trees on time and ids for ordering and look-ups, the items'
+ * properties as JSON for CQL2 filters. Synchronised per source file at discovery, so a restart
+ * re-indexes only what changed; memory is SQLite's page cache, not the number of items.
+ */
+export class StacIndex {
+  private readonly db: Database.Database;
+  private readonly geometries = new Map<number, GeoJsonGeometry>();
+  private nextHandle = 1;
+  private cids = new Map<string, { cid: number; kind: ItemKind }>();
+  private ids = new Map<number, string>();
+  private stats = new Map<string, CollectionStats>();
+
+  private constructor(private readonly file: string, private readonly temporary: boolean, opts: StacIndexOptions) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
+    this.db.pragma('temp_store = MEMORY');
+    this.db.pragma('busy_timeout = 30000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      this.db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections;');
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+    this.db.exec(SCHEMA);
+    this.db.exec(INDEXES);
+    // Exact spatial test for what a box comparison cannot decide (lines, polygons, query polygons).
+    this.db.function('odas_hit', { deterministic: true }, (handle, gtype, minx, miny, maxx, maxy, geom) => {
+      const q = this.geometries.get(Number(handle));
+      if (!q) return 0;
+      const t = Number(gtype);
+      if (t === 1) return intersects(q, { type: 'Point', coordinates: [Number(minx), Number(miny)] }) ? 1 : 0;
+      if (t === GTYPE_BOX) return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
+      if (typeof geom !== 'string') return 0;
+      return intersects(q, JSON.parse(geom) as GeoJsonGeometry) ? 1 : 0;
+    });
+    this.loadCatalog();
+  }
+
+  /** Open (or create) the index file; ':memory:' or no file makes a throw-away index in a temporary file. */
+  static open(file: string | undefined, opts: StacIndexOptions = {}): StacIndex {
+    if (file === ':memory:') return new StacIndex(':memory:', false, opts);
+    if (file) return new StacIndex(file, false, opts);
+    const tmp = `${process.env['TMPDIR'] ?? '/tmp'}/odas-stac-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.sqlite`;
+    return new StacIndex(tmp, true, opts);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close();
+    if (this.temporary) for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });
+  }
+
+  private loadCatalog(): void {
+    this.cids.clear();
+    this.ids.clear();
+    for (const r of this.db.prepare('SELECT cid, id, kind FROM collections').all() as Array<{ cid: number; id: string; kind: ItemKind }>) {
+      this.cids.set(r.id, { cid: r.cid, kind: r.kind });
+      this.ids.set(r.cid, r.id);
+    }
+    this.stats.clear();
+    for (const r of this.db.prepare('SELECT cid, stats FROM sources').iterate() as Iterable<{ cid: number; stats: string }>) {
+      const id = this.ids.get(r.cid);
+      if (!id) continue;
+      const s = JSON.parse(r.stats) as CollectionStats;
+      const cur = this.stats.get(id);
+      this.stats.set(id, cur ? mergeStats(cur, s) : s);
+    }
+  }
+
+  /** Collection ids in the index, in insertion order. */
+  collections(): string[] {
+    return [...this.cids.keys()];
+  }
+
+  kindOf(collection: string): ItemKind | undefined {
+    return this.cids.get(collection)?.kind;
+  }
+
+  statsOf(collection: string): CollectionStats {
+    return this.stats.get(collection) ?? emptyStats();
+  }
+
+  /** Queryable property names and types of some collections (all when none given). */
+  propertyTypes(collections?: string[]): Record<string, JsonType> {
+    const out: Record<string, JsonType> = {};
+    for (const id of collections ?? this.collections()) {
+      for (const [k, t] of Object.entries(this.statsOf(id).types)) {
+        const prev = out[k];
+        out[k] = prev === undefined || prev === t ? t : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+      }
+    }
+    return out;
+  }
+
+  get size(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n;
+  }
+
+  /**
+   * Make the index hold exactly these collections: a source file whose stamp is unchanged keeps its
+   * rows, a changed one is replaced, a missing one (or collection) is removed. One transaction.
+   */
+  sync(sources: Iterable<CollectionSource>): SyncReport {
+    const t0 = Date.now();
+    const report: SyncReport = { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 };
+    const empty = this.size === 0;
+    const db = this.db;
+    if (empty) db.exec('DROP INDEX IF EXISTS items_sk; DROP INDEX IF EXISTS items_cid_sk; DROP INDEX IF EXISTS items_sid;');
+    const existing = new Map<string, { sid: number; stamp: string }>();
+    for (const r of db.prepare('SELECT s.sid AS sid, s.stamp AS stamp, s.rel AS rel, c.id AS cid FROM sources s JOIN collections c ON c.cid = s.cid').iterate() as Iterable<{ sid: number; stamp: string; rel: string; cid: string }>) {
+      existing.set(`${r.cid}\u0000${r.rel}`, { sid: r.sid, stamp: r.stamp });
+    }
+    const keepCollections = new Set<string>();
+    const keepSources = new Set<number>();
+    const insCollection = db.prepare('INSERT INTO collections (id, kind) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid');
+    const insSource = db.prepare('INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?)');
+    const updSourceStats = db.prepare('UPDATE sources SET stats = ? WHERE sid = ?');
+    const delSourceItemsRtree = db.prepare('DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)');
+    const delSourceItems = db.prepare('DELETE FROM items WHERE sid = ?');
+    const delSource = db.prepare('DELETE FROM sources WHERE sid = ?');
+    const insItem = db.prepare('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insRtree = db.prepare('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
+
+    const run = db.transaction(() => {
+      for (const c of sources) {
+        report.collections++;
+        keepCollections.add(c.id);
+        const { cid } = insCollection.get(c.id, c.kind) as { cid: number };
+        for (const f of c.files) {
+          report.files++;
+          const key = `${c.id}\u0000${f.rel}`;
+          const prev = existing.get(key);
+          if (prev && prev.stamp === f.stamp) {
+            keepSources.add(prev.sid);
+            report.kept++;
+            continue;
+          }
+          if (prev) {
+            delSourceItemsRtree.run(prev.sid);
+            delSourceItems.run(prev.sid);
+            delSource.run(prev.sid);
+            existing.delete(key);
+            report.replaced++;
+          }
+          const sid = Number(insSource.run(cid, f.rel, f.stamp, f.size?.() ?? null, '{}').lastInsertRowid);
+          keepSources.add(sid);
+          const stats = emptyStats();
+          for (const item of f.items()) {
+            const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
+            const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
+            const e = Number.isFinite(item.end) ? item.end : s;
+            const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
+            // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
+            const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
+            let id = item.id;
+            let info = insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null);
+            // Ids are unique per collection: a repeated one (two static item files with one id) gets a suffix.
+            for (let k = 2; info.changes === 0 && k < 1000; k++) {
+              id = `${item.id}_${k}`;
+              info = insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null);
+            }
+            const rowid = Number(info.lastInsertRowid);
+            insRtree.run(rowid, b?.[0] ?? NOWHERE, b?.[2] ?? NOWHERE, b?.[1] ?? NOWHERE, b?.[3] ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
+            addItem(stats, item);
+            report.items++;
+          }
+          updSourceStats.run(JSON.stringify(stats), sid);
+        }
+      }
+      for (const { sid } of existing.values()) {
+        if (keepSources.has(sid)) continue;
+        delSourceItemsRtree.run(sid);
+        delSourceItems.run(sid);
+        delSource.run(sid);
+        report.removed++;
+      }
+      for (const [id, { cid }] of this.cids) {
+        if (!keepCollections.has(id)) db.prepare('DELETE FROM collections WHERE cid = ?').run(cid);
+      }
+    });
+    run();
+    if (empty) db.exec(INDEXES);
+    if (report.replaced + report.removed + report.items > 0) db.exec('ANALYZE');
+    this.loadCatalog();
+    report.seconds = (Date.now() - t0) / 1000;
+    return report;
+  }
+
+  private toRow(r: RawRow): ItemRow {
+    const collection = this.ids.get(r.cid) ?? '';
+    return {
+      rowid: r.rowid,
+      collection,
+      kind: this.cids.get(collection)?.kind ?? 'feature',
+      id: r.id,
+      sk: r.sk,
+      start: r.s,
+      end: r.e,
+      bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
+      geom: r.gtype === 1 ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}` : r.gtype === GTYPE_BOX ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!])) : r.geom,
+      props: r.props,
+      doc: r.doc,
+      file: r.rel,
+      size: r.size,
+    };
+  }
+
+  get(collection: string, id: string): ItemRow | undefined {
+    const c = this.cids.get(collection);
+    if (!c) return undefined;
+    const r = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`).get(id, c.cid) as RawRow | undefined;
+    return r ? this.toRow(r) : undefined;
+  }
+
+  /** Every item of a collection in index order, streamed (for export). */
+  *iterate(collection: string): Generator<ItemRow> {
+    const c = this.cids.get(collection);
+    if (!c) return;
+    for (const r of this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.cid = ? ORDER BY i.rowid`).iterate(c.cid) as Iterable<RawRow>) {
+      yield this.toRow(r);
+    }
+  }
+
+  /** The source file of a collection with its size, when it is indexed (download route membership). */
+  source(collection: string, rel: string): { size: number | null } | undefined {
+    const c = this.cids.get(collection);
+    if (!c) return undefined;
+    return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as { size: number | null } | undefined;
+  }
+
+  /**
+   * Search. Plans: up to COUNT_CAP matches (counted through the R*-tree or the id/collection
+   * indexes, which costs ~1 ms per 5 000) the matches are fetched that way and sorted, and the
+   * count is exact; beyond it, a time-ordered walk of the sk index stops after one page (cheap
+   * precisely because so many rows match), and the count is given only when it is a plain
+   * collection count. Time-ordered pages continue by keyset, so deep pages cost what the first does.
+   */
+  search(q: SearchSpec): SearchResult {
+    const handles: number[] = [];
+    const ctx: CompileContext = {
+      types: this.propertyTypes(q.collections),
+      cidOf: (id) => this.cids.get(id)?.cid,
+      registerGeometry: (g) => {
+        const h = this.nextHandle++;
+        this.geometries.set(h, g);
+        handles.push(h);
+        return h;
+      },
+    };
+    try {
+      return this.runSearch(q, ctx);
+    } finally {
+      for (const h of handles) this.geometries.delete(h);
+    }
+  }
+
+  private runSearch(q: SearchSpec, ctx: CompileContext): SearchResult {
+    const where: Sql[] = [];
+    const rtree: Sql[] = [];
+    let onlyCollections = true;
+    let cids: number[] | undefined;
+    if (q.collections && q.collections.length > 0) {
+      cids = q.collections.map((id) => {
+        const c = this.cids.get(id);
+        if (!c) throw new InvalidParameterValue('collections', `no collection '${id}' (see /stac/collections)`);
+        return c.cid;
+      });
+      where.push({ sql: `i.cid IN (${cids.map(() => '?').join(',')})`, params: cids });
+    }
+    if (q.ids && q.ids.length > 0) {
+      onlyCollections = false;
+      where.push({ sql: `i.id IN (${q.ids.map(() => '?').join(',')})`, params: q.ids });
+    }
+    const boxes: Array<[number, number, number, number]> = [];
+    let tmin = -Infinity;
+    let tmax = Infinity;
+    let crossesAntimeridian = false;
+    if (q.bbox) {
+      onlyCollections = false;
+      const ranges = lonRanges(q.bbox);
+      crossesAntimeridian = ranges.length > 1;
+      const parts = ranges.map(() => '(i.maxx >= ? AND i.minx <= ?)');
+      const lineTest = ctx.registerGeometry(ranges.length > 1
+        ? { type: 'MultiPolygon', coordinates: ranges.map(([lo, hi]) => (boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as { coordinates: Array<Array<[number, number]>> }).coordinates) }
+        : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north]));
+      // Points and boxes are decided by their stored box; lines and other shapes by odas_hit.
+      where.push({
+        sql: `((${parts.join(' OR ')}) AND i.maxy >= ? AND i.miny <= ? AND (i.gtype IN (1, ${GTYPE_BOX}) OR odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)))`,
+        params: [...ranges.flat(), q.bbox.south, q.bbox.north, lineTest],
+      });
+      if (!crossesAntimeridian) boxes.push([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north]);
+    }
+    if (q.intersects) {
+      onlyCollections = false;
+      where.push(spatialSql(q.intersects, ctx));
+      const hb = hoistBounds({ op: 's_intersects', property: { kind: 'property', name: 'geometry' }, geometry: q.intersects });
+      boxes.push(...hb.boxes);
+    }
+    if (q.datetime) {
+      onlyCollections = false;
+      where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
+      tmin = Math.max(tmin, q.datetime.start);
+      tmax = Math.min(tmax, q.datetime.end);
+    }
+    if (q.filter) {
+      onlyCollections = false;
+      where.push(compileFilter(q.filter, ctx));
+      const hb = hoistBounds(q.filter);
+      boxes.push(...hb.boxes);
+      tmin = Math.max(tmin, hb.tmin);
+      tmax = Math.min(tmax, hb.tmax);
+    }
+    if (boxes.length > 0) {
+      const b = boxes.reduce((a, c) => [Math.max(a[0], c[0]), Math.max(a[1], c[1]), Math.min(a[2], c[2]), Math.min(a[3], c[3])]);
+      rtree.push({ sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [b[2], b[0], b[3], b[1]] });
+    }
+    if (tmin > -Infinity || tmax < Infinity) {
+      rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [tmax === Infinity ? BIG : tmax / DAY, tmin === -Infinity ? -BIG : tmin / DAY] });
+    }
+
+    const sort = this.sortPlan(q.sortby);
+    const whereSql = (extra: Sql[] = []) => {
+      const all = [...where, ...extra];
+      return { sql: all.length ? `WHERE ${all.map((w) => w.sql).join(' AND ')}` : '', params: all.flatMap((w) => w.params) };
+    };
+    const from = rtree.length > 0 ? 'items_rtree r CROSS JOIN items i ON i.rowid = r.id' : 'items i';
+    const fromWhere = whereSql(rtree);
+    const capped = this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${fromWhere.sql} LIMIT ${COUNT_CAP + 1})`).get(...fromWhere.params) as { n: number };
+
+    const offset = q.token?.offset ?? 0;
+    const keyset: Sql[] = [];
+    if (sort.keyset && q.token?.after) {
+      const [sk, rowid] = q.token.after;
+      keyset.push({ sql: `(i.sk, i.rowid) ${sort.keyset === 'desc' ? '<' : '>'} (?, ?)`, params: [sk, rowid] });
+    }
+    const skip = sort.keyset && q.token?.after ? 0 : offset;
+    let rows: RawRow[];
+    let matched: number | undefined;
+    const select = `SELECT ${ROW_COLUMNS}`;
+    const join = 'JOIN sources src ON src.sid = i.sid';
+    if (capped.n <= COUNT_CAP) {
+      matched = capped.n;
+      const w = whereSql([...rtree, ...keyset]);
+      rows = this.db.prepare(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`).all(...w.params, q.limit + 1, skip) as RawRow[];
+    } else {
+      if (onlyCollections) {
+        const w = whereSql();
+        matched = (this.db.prepare(`SELECT count(*) AS n FROM items i ${w.sql}`).get(...w.params) as { n: number }).n;
+      }
+      // Many matches: walk the rows in time order and stop after one page.
+      const hint = !sort.keyset ? '' : cids && cids.length === 1 ? 'INDEXED BY items_cid_sk' : 'INDEXED BY items_sk';
+      const w = whereSql(keyset);
+      rows = this.db.prepare(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`).all(...w.params, q.limit + 1, skip) as RawRow[];
+    }
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    const result: SearchResult = { rows: rows.map((r) => this.toRow(r)) };
+    if (matched !== undefined) result.matched = matched;
+    if (more) {
+      const last = rows[rows.length - 1]!;
+      const next: PageToken = { offset: offset + q.limit };
+      if (sort.keyset) next.after = [last.sk, last.rowid];
+      result.next = next;
+    }
+    return result;
+  }
+
+  /** ORDER BY for the sort fields; time-only sorts page by keyset over (sk, rowid). */
+  private sortPlan(sortby: SortField[] | undefined): { order: string; keyset?: 'asc' | 'desc' } {
+    if (!sortby || sortby.length === 0) return { order: 'i.sk DESC, i.rowid DESC', keyset: 'desc' };
+    const first = sortby[0]!;
+    const name = (f: string) => f.replace(/^properties\./, '');
+    if (sortby.length === 1 && (name(first.field) === 'datetime' || name(first.field) === 'start_datetime')) {
+      const d = first.direction === 'asc' ? 'ASC' : 'DESC';
+      return { order: `i.sk ${d}, i.rowid ${d}`, keyset: first.direction };
+    }
+    const types = this.propertyTypes();
+    const parts = sortby.map((s) => {
+      const n = name(s.field);
+      const d = s.direction === 'asc' ? 'ASC' : 'DESC';
+      if (n === 'id') return `i.id ${d}`;
+      if (n === 'collection') return `(SELECT c.id FROM collections c WHERE c.cid = i.cid) ${d}`;
+      if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
+      if (n === 'end_datetime') return `i.e ${d}`;
+      if (!(n in types)) throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`);
+      return `json_extract(i.props, '$."${n.replace(/["'\\]/g, '')}"') ${d}`;
+    });
+    return { order: `${parts.join(', ')}, i.rowid ASC` };
+  }
+}
+
+function isBox(g: GeoJsonGeometry): boolean {
+  if (g.type !== 'Polygon' || g.coordinates.length !== 1) return false;
+  const r = g.coordinates[0]!;
+  if (r.length !== 5) return false;
+  const xs = new Set(r.map((p) => p[0]));
+  const ys = new Set(r.map((p) => p[1]));
+  return xs.size === 2 && ys.size === 2 && r.every((p, i) => i === 0 || p[0] === r[i - 1]![0] || p[1] === r[i - 1]![1]);
+}
