@@ -1,15 +1,15 @@
 // Features benchmark: indexing a folder of ≥10 000 single-profile Argo files (cold and warm) and
 // serving items?limit=100 and a bbox+datetime query, side by side with a static-file reference.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { makeProfiles } from './make-profiles.js';
+import { median, peakRssMb, percentile, startServer, stopServer as stop, timedGet } from './server.js';
 
-const ROOT = join(import.meta.dirname, '..');
-const OUT = join(ROOT, 'bench', 'out');
+const OUT = join(import.meta.dirname, 'out');
 const PROFILES = Number(process.env['BENCH_PROFILES'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
@@ -22,44 +22,6 @@ export interface LoadResult {
   p99: number;
   bytesPerReq: number;
   errors: number;
-}
-
-function peakRssMb(pid: number): Promise<number> {
-  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024, () => NaN);
-}
-
-async function startServer(data: string, cacheDir: string, port: number): Promise<{ proc: ChildProcess; indexSeconds: number; readySeconds: number }> {
-  const t0 = Date.now();
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--data', data, '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let indexSeconds = NaN;
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line) as { msg?: string; seconds?: number };
-          if (j.msg?.startsWith('indexed')) indexSeconds = j.seconds ?? NaN;
-          if (j.msg?.startsWith('Server listening')) resolve();
-        } catch {
-          // not JSON
-        }
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  proc.stdout!.resume();
-  return { proc, indexSeconds, readySeconds: (Date.now() - t0) / 1000 };
-}
-
-async function stop(proc: ChildProcess): Promise<void> {
-  await new Promise<void>((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
 }
 
 /** wrk's "1.23ms" / "4.5s" / "800us" as milliseconds. */
@@ -112,9 +74,9 @@ export async function benchFeatures(): Promise<string> {
   }
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-bench-cache-'));
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const cold = await startServer(data, cacheDir, port);
+  const cold = await startServer([data], cacheDir, port);
   await stop(cold.proc);
-  const warm = await startServer(data, cacheDir, port);
+  const warm = await startServer([data], cacheDir, port);
   const base = `http://127.0.0.1:${port}/collections/profiles/items`;
   const check = (await (await fetch(`${base}?limit=1`)).json()) as { numberMatched: number };
   const bboxQuery = 'bbox=0,-50,60,-30&datetime=2009-01-01T00:00:00Z/2011-12-31T23:59:59Z&limit=100';
@@ -128,6 +90,11 @@ export async function benchFeatures(): Promise<string> {
   const randomBox = wrkAvailable()
     ? await loadWrk('odas bbox+datetime, limit=100, a new box every request', base, SECONDS, CONNECTIONS, join(import.meta.dirname, 'random-bbox.lua'))
     : undefined;
+  // EDR area over every profile of the folder: a polygon in the South Atlantic, temperature only.
+  const areaUrl = `${base.replace(/\/items$/, '')}/area?coords=${encodeURIComponent('POLYGON((0 -50,40 -50,40 -35,0 -35,0 -50))')}&parameter-name=TEMP&f=CoverageJSON`;
+  const areaRuns = [];
+  for (let i = 0; i < 7; i++) areaRuns.push(await timedGet(areaUrl));
+  const areaMs = areaRuns.map((r) => r.totalMs);
   const rss = await peakRssMb(warm.proc.pid!);
   // Reference: the same first page as a static file, from Node's bare http module (an upper bound
   // for any server that must build the page per request).
@@ -154,6 +121,8 @@ export async function benchFeatures(): Promise<string> {
     row(bbox),
     ...(randomBox ? [row(randomBox)] : []),
     row(staticRef),
+    '',
+    `EDR area (40°×15° polygon, TEMP, CoverageJSON collection of profiles) over the ${check.numberMatched} profiles: p50 ${median(areaMs).toFixed(0)} ms, p95 ${percentile(areaMs, 95).toFixed(0)} ms over ${areaMs.length} requests, ${(areaRuns[0]!.bytes / 1e6).toFixed(1)} MB, status ${areaRuns[0]!.status}.`,
     '',
   ].join('\n');
 }

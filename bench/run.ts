@@ -1,13 +1,21 @@
-// `npm run bench`: builds nothing itself (run `npm run build` first, or `npm ci`), prints the
-// figures as Markdown and writes them to bench/out/latest.md for bench/RESULTS.md.
+// `npm run bench`: needs a build (`npm ci` or `npm run build`); prints the figures as Markdown and
+// writes them to bench/out/latest.md, from which bench/RESULTS.md is updated.
+// BENCH_ONLY=features|grid|stac runs one section.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { benchFeatures } from './features.js';
 
-const header = `## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`;
-const sections = [header, await benchFeatures()];
-const text = sections.join('\n');
-process.stdout.write(`${text}\n`);
+const only = process.env['BENCH_ONLY'];
+const sections: Array<[string, () => Promise<string>]> = [
+  ['features', async () => (await import('./features.js')).benchFeatures()],
+  ['grid', async () => (await import('./grid.js')).benchGrid()],
+];
+const out = [`## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`];
+for (const [name, run] of sections) {
+  if (only && only !== name) continue;
+  const text = await run();
+  process.stdout.write(`${text}\n`);
+  out.push(text);
+}
 await mkdir(join(import.meta.dirname, 'out'), { recursive: true });
-await writeFile(join(import.meta.dirname, 'out', 'latest.md'), text);
+await writeFile(join(import.meta.dirname, 'out', 'latest.md'), out.join('\n'));

@@ -21,18 +21,22 @@ export const SEARCH_PARAMETERS = ['f', 'bbox', 'intersects', 'datetime', 'ids', 
 export const ITEMS_PARAMETERS = ['f', 'bbox', 'datetime', 'limit', 'token', 'fields', 'sortby', 'filter', 'filter-lang', 'filter-crs'] as const;
 
 export function encodeToken(t: PageToken): string {
-  return Buffer.from(JSON.stringify(t.after ? { o: t.offset, a: t.after } : { o: t.offset })).toString('base64url');
+  return Buffer.from(JSON.stringify({ o: t.offset, ...(t.after ? { a: t.after } : {}), ...(t.matched !== undefined ? { m: t.matched } : {}) })).toString('base64url');
 }
 
 export function decodeToken(text: string): PageToken {
   try {
-    const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { o?: unknown; a?: unknown };
+    const v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { o?: unknown; a?: unknown; m?: unknown };
     const offset = v.o;
     if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new Error('offset');
     const t: PageToken = { offset };
     if (v.a !== undefined) {
       if (!Array.isArray(v.a) || v.a.length !== 2 || !v.a.every((n) => typeof n === 'number' && Number.isFinite(n))) throw new Error('key');
       t.after = [v.a[0] as number, v.a[1] as number];
+    }
+    if (v.m !== undefined) {
+      if (typeof v.m !== 'number' || !Number.isInteger(v.m) || v.m < -1) throw new Error('matched');
+      t.matched = v.m;
     }
     return t;
   } catch {

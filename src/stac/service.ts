@@ -57,14 +57,14 @@ export class StacService {
     }
   }
 
+  /** A service over an index synchronised elsewhere (benchmarks, tools); no static catalogs. */
+  static attach(index: StacIndex, collections: Map<string, Collection>, extensions: StacExtensionName[] = []): StacService {
+    return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 });
+  }
+
   /** Local COG assets of static catalogs: for Coverages to serve as grids once it reads COGs. */
   cogAssets(): Promise<StaticCogAsset[]> {
     return staticCogAssets([...this.statics.values()]);
-  }
-
-  /** Every served STAC collection id: generated ones first, then static ones. */
-  collectionIds(): string[] {
-    return [...this.collections.keys(), ...this.statics.keys()].filter((id) => this.index.kindOf(id) !== undefined || this.statics.has(id) || this.collections.has(id));
   }
 
   close(): void {

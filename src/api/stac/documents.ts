@@ -5,7 +5,7 @@ import { stacCollection, staticStacCollection } from '../../stac/collection-doc.
 import { applyFields, hasFields, type Fields } from '../../stac/fields.js';
 import type { ItemRow } from '../../stac/index/types.js';
 import { itemJson, type ItemContext } from '../../stac/item-doc.js';
-import type { StacLink } from '../../stac/links.js';
+import { BASE, withBase, type StacLink } from '../../stac/links.js';
 import type { StacService } from '../../stac/service.js';
 
 const OGC_REL = 'http://www.opengis.net/def/rel/ogc/1.0/';
@@ -16,7 +16,21 @@ const COVERAGE_REL = `${OGC_REL}coverage`;
  * STAC links: OGC link relations pass through, EDR's `data` query links become `related`.
  */
 export function ogcLinks(ctx: ApiContext, c: Collection, base: string): StacLink[] {
-  const doc = collectionDoc(c, base, ctx.describers);
+  let perContext = linkCache.get(ctx);
+  if (!perContext) linkCache.set(ctx, (perContext = new Map()));
+  let text = perContext.get(c.id);
+  if (text === undefined) {
+    text = JSON.stringify(describedLinks(ctx, c));
+    perContext.set(c.id, text);
+  }
+  return JSON.parse(withBase(text, base)) as StacLink[];
+}
+
+/** Collections do not change while serving: their OGC links are worked out once, with a placeholder base. */
+const linkCache = new WeakMap<ApiContext, Map<string, string>>();
+
+function describedLinks(ctx: ApiContext, c: Collection): StacLink[] {
+  const doc = collectionDoc(c, BASE, ctx.describers);
   const out: StacLink[] = [];
   for (const l of doc.links) {
     if (l.rel.startsWith(OGC_REL) && !l.rel.endsWith('/queryables') && !l.rel.endsWith('/items')) {

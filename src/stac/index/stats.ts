@@ -48,6 +48,7 @@ export function addItem(s: CollectionStats, item: ItemDraft): void {
     const a = Number.isFinite(item.start) ? item.start : item.end;
     const b = Number.isFinite(item.end) ? item.end : item.start;
     s.time = s.time ? [Math.min(s.time[0], a), Math.max(s.time[1], b)] : [a, b];
+    if (b - a > (s.maxSpan ?? 0)) s.maxSpan = b - a;
   }
   if (item.bbox) {
     const [w, so, e, n] = item.bbox;
@@ -77,6 +78,8 @@ export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionSt
   }
   const time = a.time && b.time ? [Math.min(a.time[0], b.time[0]), Math.max(a.time[1], b.time[1])] as [number, number] : (a.time ?? b.time);
   if (time) out.time = time;
+  const span = Math.max(a.maxSpan ?? 0, b.maxSpan ?? 0);
+  if (span > 0) out.maxSpan = span;
   const bbox = a.bbox && b.bbox
     ? [Math.min(a.bbox[0], b.bbox[0]), Math.min(a.bbox[1], b.bbox[1]), Math.max(a.bbox[2], b.bbox[2]), Math.max(a.bbox[3], b.bbox[3])] as CollectionStats['bbox']
     : (a.bbox ?? b.bbox);

@@ -65,6 +65,8 @@ export interface CollectionStats {
   ranges: Record<string, [number, number]>;
   /** Epoch ms of the earliest start and latest end. */
   time?: [number, number];
+  /** Longest item time span, ms (bounds a time-ordered scan from below). */
+  maxSpan?: number;
   bbox?: Box;
 }
 
@@ -77,6 +79,8 @@ export interface SortField {
 export interface PageToken {
   offset: number;
   after?: [number, number];
+  /** The first page's count (-1: more than counted), so later pages need not count again. */
+  matched?: number;
 }
 
 export interface SearchSpec {

@@ -1,0 +1,91 @@
+// Starting and stopping a built odas server for the benchmarks, and reading its peak memory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..');
+
+export interface RunningServer {
+  proc: ChildProcess;
+  base: string;
+  /** Seconds the index took, from the server's own 'indexed' log line. */
+  indexSeconds: number;
+  /** Seconds from spawn to listening. */
+  readySeconds: number;
+}
+
+export async function startServer(dataRoots: string[], cacheDir: string, port: number): Promise<RunningServer> {
+  const t0 = Date.now();
+  const args = [join(ROOT, 'dist', 'cli.js'), 'serve', ...dataRoots.flatMap((d) => ['--data', d]), '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info'];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let indexSeconds = 0;
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line) as { msg?: string; seconds?: number };
+          if (j.msg?.startsWith('indexed')) indexSeconds += j.seconds ?? 0;
+          if (j.msg?.startsWith('Server listening')) resolve();
+        } catch {
+          // not a JSON log line
+        }
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  proc.stdout!.resume();
+  return { proc, base: `http://127.0.0.1:${port}`, indexSeconds, readySeconds: (Date.now() - t0) / 1000 };
+}
+
+export async function stopServer(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.kill('SIGTERM');
+  });
+}
+
+/** Peak resident memory (VmHWM) of a process, in MB. */
+export async function peakRssMb(pid: number): Promise<number> {
+  const s = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? NaN) / 1024;
+}
+
+export interface Timed {
+  status: number;
+  /** Milliseconds to the first body byte. */
+  firstByteMs: number;
+  totalMs: number;
+  bytes: number;
+}
+
+/** One GET, timing the first body byte and the whole body, without keeping the body. */
+export async function timedGet(url: string): Promise<Timed> {
+  const t0 = performance.now();
+  const res = await fetch(url);
+  const reader = res.body!.getReader();
+  let firstByteMs = NaN;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (Number.isNaN(firstByteMs)) firstByteMs = performance.now() - t0;
+    bytes += value.length;
+  }
+  return { status: res.status, firstByteMs, totalMs: performance.now() - t0, bytes };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+}
