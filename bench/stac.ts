@@ -30,10 +30,6 @@ function rng(seed: number): () => number {
 }
 
 /** N profiles from FLOATS floats (one collection each), 100 profiles per file, drifting in the ocean. */
-export function sourcesForTest(n: number): CollectionSource[] {
-  return sources(n);
-}
-
 function sources(n: number): CollectionSource[] {
   const perFloat = Math.ceil(n / FLOATS);
   return Array.from({ length: FLOATS }, (_, f) => {
@@ -71,10 +67,6 @@ function sources(n: number): CollectionSource[] {
     };
     return { id, kind: 'feature' as const, files: files() };
   });
-}
-
-export function collectionsForTest(root: string): Map<string, Collection> {
-  return collections(root);
 }
 
 function collections(root: string): Map<string, Collection> {

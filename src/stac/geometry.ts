@@ -170,13 +170,42 @@ function parts(g: GeoJsonGeometry, out: Parts = { points: [], segments: [], poly
   return out;
 }
 
+/** A geometry with its box and parts worked out once, for testing it against many others. */
+export interface Prepared {
+  geometry: GeoJsonGeometry;
+  box: Box | undefined;
+  parts: Parts;
+  /** An axis-aligned rectangle: intersecting it is a box test. */
+  isBox: boolean;
+}
+
+export function prepare(g: GeoJsonGeometry): Prepared {
+  const box = geometryBox(g);
+  const isBox = g.type === 'Polygon' && g.coordinates.length === 1 && g.coordinates[0]!.length === 5 && box !== undefined
+    && g.coordinates[0]!.every(([x, y]) => (x === box[0] || x === box[2]) && (y === box[1] || y === box[3]));
+  return { geometry: g, box, parts: parts(g), isBox };
+}
+
+/** Whether a point lies in a prepared geometry (on its boundary counts). */
+export function pointHits(q: Prepared, x: number, y: number): boolean {
+  const b = q.box;
+  if (!b || x < b[0] || x > b[2] || y < b[1] || y > b[3]) return false;
+  if (q.isBox) return true;
+  const p: Position = [x, y];
+  return q.parts.points.some((o) => o[0] === x && o[1] === y)
+    || q.parts.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p))
+    || q.parts.polygons.some((poly) => pointInPolygon(p, poly));
+}
+
 /** Whether two geometries share at least one point (DE-9IM intersects), planar. */
-export function intersects(a: GeoJsonGeometry, b: GeoJsonGeometry): boolean {
-  const ba = geometryBox(a);
-  const bb = geometryBox(b);
+export function intersects(a: GeoJsonGeometry | Prepared, b: GeoJsonGeometry | Prepared): boolean {
+  const A = 'parts' in a ? a : prepare(a);
+  const B = 'parts' in b ? b : prepare(b);
+  const ba = A.box;
+  const bb = B.box;
   if (!ba || !bb || ba[2] < bb[0] || bb[2] < ba[0] || ba[3] < bb[1] || bb[3] < ba[1]) return false;
-  const pa = parts(a);
-  const pb = parts(b);
+  const pa = A.parts;
+  const pb = B.parts;
   const pointsEqualOrOn = (pts: Position[], other: Parts) =>
     pts.some((p) => other.points.some((q) => q[0] === p[0] && q[1] === p[1]) || other.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p)) || other.polygons.some((poly) => pointInPolygon(p, poly)));
   if (pointsEqualOrOn(pa.points, pb) || pointsEqualOrOn(pb.points, pa)) return true;

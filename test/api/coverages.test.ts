@@ -1,15 +1,20 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { fromArrayBuffer } from 'geotiff';
+import { pino } from 'pino';
 import t from 'tap';
+import { buildApp } from '../../src/app.js';
 import { decodeNumeric } from '../../src/cf/decode.js';
 import { decodeTimes } from '../../src/cf/time.js';
 import { writeNetcdf3, type NcFileDef } from '../../src/encoders/netcdf3/writer.js';
 import { openNetcdf3, type Netcdf3Reader } from '../../src/readers/netcdf3/reader.js';
 import { openFileSource } from '../../src/readers/source/file.js';
-import { buildTestApp } from '../helpers/app.js';
+import { buildTestApp, discoverRoots, SHARED_DATA } from '../helpers/app.js';
 import { referenceEntries, type ReferenceEntry } from '../helpers/data.js';
 
 type Json = Record<string, unknown>;
@@ -319,6 +324,32 @@ t.test('scaling: factors, sizes, GeoTIFF needs a regular grid', async (t) => {
   const irregular = await get(app, `/collections/${COADS}/coverage?width=37&properties=SST&f=tif`);
   t.equal(irregular.statusCode, 400);
   t.match(irregular.body, /irregular/);
+});
+
+t.test('a client that goes away stops the reads', async (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb(); } });
+  const server = await buildApp({ collections: await discoverRoots([SHARED_DATA]), logger: pino({ level: 'info' }, sink) });
+  t.teardown(() => server.close());
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = server.server.address() as AddressInfo;
+  // 91 days × 128 × 344 values, about 24 MB of CoverageJSON: far more than one socket buffer.
+  await new Promise<void>((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path: `/collections/${ADT}/coverage?f=covjson` }, (res) => {
+      t.equal(res.statusCode, 200);
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (err.message.includes('socket hang up') ? resolve() : reject(err)));
+  });
+  for (let i = 0; i < 50 && !lines.some((l) => l.includes('client went away')); i++) await new Promise((r) => setTimeout(r, 20));
+  const line = lines.find((l) => l.includes('client went away'));
+  t.ok(line, 'the stream ended early, its readers closed');
+  t.ok(Number((JSON.parse(line ?? '{}') as { sent?: number }).sent) < 24_000_000, 'well before the end');
+  const again = await server.inject({ url: `/collections/${ADT}/coverage?subset=Lat(38.0625),Lon(15.5625),time("2005-04-01T00:00:00Z")` });
+  t.equal(again.statusCode, 200, 'the server keeps serving');
 });
 
 t.test('the committed OpenAPI document lists the coverage routes', async (t) => {

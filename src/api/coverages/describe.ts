@@ -77,7 +77,6 @@ export function describeGridCollection(c: Collection, doc: CollectionDoc, base: 
     else if (times.length <= 1000) grid['coordinates'] = times.map((t) => isoString(t));
     temporal['grid'] = grid;
   }
-  doc['coverageAxes'] = summary.axes.map((a) => ({ name: a.label, dimension: a.dim, cells: a.role === 't' ? times.length || a.size : a.size }));
 }
 
 function axisUnits(a: GridAxis, model: GridModel): string {

@@ -109,7 +109,8 @@ export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuer
   const crsText = one(query, 'crs');
   if (crsText !== undefined) {
     const crs = parseRequestCrs(crsText, 'crs', model.crs);
-    if (!crs.native) {
+    // EPSG:4326 and CRS84 differ only in axis order, which a grid's named axes make moot.
+    if (!crs.native && !(crs.geographic && model.crs.kind === 'geographic')) {
       throw new InvalidParameterValue('crs', `coverages are served in their native CRS only (${model.crs.uri ?? model.crs.label}); reprojection is not supported`);
     }
   }

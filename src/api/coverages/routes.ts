@@ -3,21 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { NotFound } from '../../core/errors.js';
-import { planCoverage, type CoveragePlan } from '../../core/grid/plan.js';
-import { readField } from '../../core/grid/read.js';
 import type { GridModel } from '../../core/grid/types.js';
-import { checkCovJsonAxes, covJsonEstimate, encodeCovJson } from '../../encoders/grid/covjson.js';
-import { encodeGeoTiff } from '../../encoders/grid/geotiff.js';
-import { encodeNetcdf } from '../../encoders/grid/netcdf.js';
-import type { GridPayload } from '../../encoders/grid/payload.js';
-import { openReader } from '../../readers/registry.js';
 import { baseUrl, getCollection, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
-import { negotiate, type FormatName } from '../negotiate.js';
+import { negotiate } from '../negotiate.js';
 import { describeGridCollection, domainSet, fieldSchema, rangeType } from './describe.js';
-import { COVERAGE_FORMATS, OFFERED } from './formats.js';
+import { OFFERED } from './formats.js';
 import { checkLimit, coverageLimitBytes } from './limits.js';
-import { COVERAGE_PARAMETERS, parseCoverageQuery } from './query.js';
+import { COVERAGE_PARAMETERS } from './query.js';
+import { prepareCoverage, type CoverageFormatName, type PreparedCoverage } from './run.js';
 import { sendStream } from './stream.js';
 
 const ROOT = 'http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/';
@@ -82,21 +76,11 @@ async function modelOf(ctx: ApiContext, request: FastifyRequest): Promise<{ c: C
   return { c, model: await collectionGrid(c, request.log) };
 }
 
-function estimate(format: FormatName, payload: GridPayload): { bytes: number; exact: boolean } {
-  if (format === 'netcdf') return { bytes: encodeNetcdf(payload).size, exact: true };
-  if (format === 'geotiff') {
-    const out = encodeGeoTiff(payload);
-    void out.body.return(undefined);
-    return { bytes: out.size, exact: out.exact };
-  }
-  return { bytes: covJsonEstimate(payload.plan), exact: false };
-}
-
-function dryRunDoc(c: Collection, format: FormatName, plan: CoveragePlan, bytes: number, exact: boolean): object {
-  const mediaType = COVERAGE_FORMATS.find((f) => f.name === format)!.mediaType;
+function dryRunDoc(c: Collection, prepared: PreparedCoverage): object {
+  const { plan, bytes, exact } = prepared;
   return {
     collection: c.id,
-    format: mediaType,
+    format: prepared.format.mediaType,
     fields: plan.fields.map((f) => f.name),
     axes: Object.fromEntries(plan.axes.map((a) => [a.axis.label, a.picks.length])),
     cells: plan.cells * plan.fields.length,
@@ -109,41 +93,34 @@ function dryRunDoc(c: Collection, format: FormatName, plan: CoveragePlan, bytes:
 }
 
 async function coverage(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { c, model } = await modelOf(ctx, request);
-  const format = negotiate(request, OFFERED);
-  const { request: req, dryRun } = parseCoverageQuery(request.query as Record<string, unknown>, model);
-  const plan = planCoverage(model, req);
-  if (format === 'covjson') checkCovJsonAxes(plan);
+  const { collectionId } = request.params as { collectionId: string };
+  const c = gridCollection(ctx, collectionId);
+  const format = negotiate(request, OFFERED) as CoverageFormatName;
   const controller = new AbortController();
-  const base = baseUrl(ctx, request);
-  const payload: GridPayload = {
-    plan,
-    read: (p, field) => readField(p, field, openReader, { signal: controller.signal }),
-    collectionId: c.id,
-    title: c.title,
-    description: c.description,
-    requestUrl: `${base}${request.url}`,
-  };
-  const { bytes, exact } = estimate(format, payload);
-  if (dryRun) return sendText(reply, 'json', JSON.stringify(dryRunDoc(c, format, plan, bytes, exact)));
-  checkLimit(plan, bytes, COVERAGE_FORMATS.find((f) => f.name === format)!.title);
-  if (model.crs.uri) reply.header('content-crs', `<${model.crs.uri}>`);
+  const prepared = await prepareCoverage(c, request.query as Record<string, unknown>, format, {
+    signal: controller.signal,
+    requestUrl: `${baseUrl(ctx, request)}${request.url}`,
+    log: request.log,
+  });
+  if (prepared.dryRun) return sendText(reply, 'json', JSON.stringify(dryRunDoc(c, prepared)));
+  checkLimit(prepared.plan, prepared.bytes, prepared.format.title);
+  if (prepared.model.crs.uri) reply.header('content-crs', `<${prepared.model.crs.uri}>`);
+  const size = prepared.exact ? { size: prepared.bytes } : {};
   if (request.method === 'HEAD') {
-    reply.type(COVERAGE_FORMATS.find((f) => f.name === format)!.mediaType);
-    if (exact) reply.header('content-length', bytes);
+    reply.type(prepared.format.mediaType);
+    if (size.size !== undefined) reply.header('content-length', size.size);
     // An (empty) stream: Fastify's HEAD handling then keeps the Content-Length of the GET answer.
     return reply.send(Readable.from([]));
   }
-  if (format === 'netcdf') {
-    const { size, body } = encodeNetcdf(payload);
-    return sendStream(request, reply, body, { type: 'application/x-netcdf', size, filename: `${c.id}.nc`, controller });
-  }
-  if (format === 'geotiff') {
-    const out = encodeGeoTiff(payload);
-    return sendStream(request, reply, out.body, { type: 'image/tiff; application=geotiff', ...(out.exact ? { size: out.size } : {}), filename: `${c.id}.tif`, controller });
-  }
-  // Header, range prefix, first block: a read failure still becomes an error answer.
-  return sendStream(request, reply, encodeCovJson(payload), { type: 'application/prs.coverage+json', prime: 3, controller });
+  const extension = { netcdf: 'nc', geotiff: 'tif', covjson: undefined }[format];
+  return sendStream(request, reply, prepared.body(), {
+    type: prepared.format.mediaType,
+    ...size,
+    ...(extension ? { filename: `${c.id}.${extension}` } : {}),
+    // CoverageJSON: header, range prefix, first block, so a read failure still becomes an error answer.
+    prime: format === 'covjson' ? 3 : 1,
+    controller,
+  });
 }
 
 /** OGC API - Coverages: the coverage of a grid collection (subset, scaled, streamed), its domain, range type and schema. */

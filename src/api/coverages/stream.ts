@@ -35,15 +35,25 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
   reply.raw.on('close', () => {
     if (!reply.raw.writableFinished) opts.controller.abort(new Error('client closed the connection'));
   });
+  let sent = 0;
   async function* all(): AsyncGenerator<Uint8Array | string> {
     try {
-      yield* primed;
-      if (!done) yield* body;
+      for (const piece of primed) {
+        sent += piece.length;
+        yield piece;
+      }
+      if (!done) {
+        for await (const piece of body) {
+          sent += piece.length;
+          yield piece;
+        }
+      }
     } catch (err) {
       if (!opts.controller.signal.aborted) request.log.error({ err }, 'coverage stream failed after its headers were sent');
       throw err;
     } finally {
       await body.return(undefined).catch(() => undefined);
+      if (opts.controller.signal.aborted) request.log.info({ sent }, `client went away after ${sent} bytes: reads stopped`);
     }
   }
   reply.type(opts.type);

@@ -50,6 +50,10 @@ function collectionIds(stac: StacService): string[] {
   return [...stac.collections.keys(), ...stac.statics.keys()];
 }
 
+function hasCollection(stac: StacService, id: string): boolean {
+  return stac.collections.has(id) || stac.statics.has(id);
+}
+
 /** A page of items as a GeoJSON FeatureCollection, written as text from the rows. */
 function itemCollection(writer: ItemWriter, result: SearchResult, links: StacLink[]): string {
   const head: Record<string, unknown> = { type: 'FeatureCollection', stac_version: STAC_VERSION };
@@ -105,7 +109,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
   const queryables = async (request: FastifyRequest, reply: FastifyReply, collectionId?: string) => {
     jsonOnly(request);
     const stac = await stacOf(ctx);
-    if (collectionId !== undefined && !collectionIds(stac).includes(collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
+    if (collectionId !== undefined && !hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
     const base = baseUrl(ctx, request);
     const href = collectionId === undefined ? `${base}/stac/queryables` : `${base}/stac/collections/${enc(collectionId)}/queryables`;
     const properties: Record<string, Record<string, unknown>> = {
@@ -180,7 +184,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     jsonOnly(request);
     const { collectionId } = request.params as { collectionId: string };
     const stac = await stacOf(ctx);
-    if (!collectionIds(stac).includes(collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
+    if (!hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
     const req = parseSearchQuery(request.query as Record<string, unknown>, ITEMS_PARAMETERS);
     req.collections = [collectionId];
     const base = baseUrl(ctx, request);
@@ -197,7 +201,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     jsonOnly(request);
     const { collectionId, itemId } = request.params as { collectionId: string; itemId: string };
     const stac = await stacOf(ctx);
-    if (!collectionIds(stac).includes(collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
+    if (!hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
     const row = stac.index.get(collectionId, itemId);
     if (!row) throw new NotFound(`No item '${itemId}' in STAC collection '${collectionId}'`);
     return sendText(reply, 'geojson', new ItemWriter(ctx, stac, baseUrl(ctx, request)).json(row));

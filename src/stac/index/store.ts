@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { lonRanges } from '../../core/query/bbox.js';
-import { boxPolygon, intersects, type GeoJsonGeometry } from '../geometry.js';
+import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../geometry.js';
 import { addItem, emptyStats, mergeStats } from './stats.js';
 import type { CollectionSource, CollectionStats, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
@@ -72,7 +72,7 @@ export interface StacIndexOptions {
  */
 export class StacIndex {
   private readonly db: Database.Database;
-  private readonly geometries = new Map<number, GeoJsonGeometry>();
+  private readonly geometries = new Map<number, Prepared>();
   private nextHandle = 1;
   private cids = new Map<string, { cid: number; kind: ItemKind }>();
   private ids = new Map<number, string>();
@@ -98,7 +98,9 @@ export class StacIndex {
       const q = this.geometries.get(Number(handle));
       if (!q) return 0;
       const t = Number(gtype);
-      if (t === 1) return intersects(q, { type: 'Point', coordinates: [Number(minx), Number(miny)] }) ? 1 : 0;
+      if (t === 1) return pointHits(q, Number(minx), Number(miny)) ? 1 : 0;
+      // A box against a box query: the caller's column comparison already decided it.
+      if (t === GTYPE_BOX && q.isBox) return 1;
       if (t === GTYPE_BOX) return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
       if (typeof geom !== 'string') return 0;
       return intersects(q, JSON.parse(geom) as GeoJsonGeometry) ? 1 : 0;
@@ -319,7 +321,7 @@ export class StacIndex {
       cidOf: (id) => this.cids.get(id)?.cid,
       registerGeometry: (g) => {
         const h = this.nextHandle++;
-        this.geometries.set(h, g);
+        this.geometries.set(h, prepare(g));
         handles.push(h);
         return h;
       },
@@ -400,6 +402,9 @@ export class StacIndex {
       const all = [...where, ...extra];
       return { sql: all.length ? `WHERE ${all.map((w) => w.sql).join(' AND ')}` : '', params: all.flatMap((w) => w.params) };
     };
+    // The R*-tree drives unless ids or small collections narrow the search more (their B-trees then do).
+    const collectionItems = q.collections?.reduce((n, id) => n + this.statsOf(id).count, 0) ?? Infinity;
+    if ((q.ids && q.ids.length > 0) || collectionItems <= COUNT_CAP) rtree.length = 0;
     const from = rtree.length > 0 ? 'items_rtree r CROSS JOIN items i ON i.rowid = r.id' : 'items i';
     const offset = q.token?.offset ?? 0;
     const keyset: Sql[] = [];

@@ -3,7 +3,7 @@ import type { ComparisonOp, Cql2Literal, Cql2Node, Cql2Property, TemporalOp } fr
 import { FILTER } from '../cql2/ast.js';
 import { parseInstant } from '../../core/query/datetime.js';
 import type { GeoJsonGeometry } from '../geometry.js';
-import { geometryBox } from '../geometry.js';
+import { geometryBox, prepare } from '../geometry.js';
 import type { JsonType } from './types.js';
 
 /** A piece of WHERE clause with its bound values, in order. */
@@ -151,8 +151,10 @@ export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
   const b = geometryBox(g);
   if (!b) return { sql: '0', params: [] };
   const handle = ctx.registerGeometry(g);
+  // Against a box, points and boxes are decided by the box comparison alone.
+  const exact = prepare(g).isBox ? 'i.gtype IN (1, 3) OR ' : '';
   return {
-    sql: '(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom))',
+    sql: `(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND (${exact}odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)))`,
     params: [b[0], b[2], b[1], b[3], handle],
   };
 }
