@@ -9,6 +9,7 @@ const only = process.env['BENCH_ONLY'];
 const sections: Array<[string, () => Promise<string>]> = [
   ['features', async () => (await import('./features.js')).benchFeatures()],
   ['grid', async () => (await import('./grid.js')).benchGrid()],
+  ['stac', async () => (await import('./stac.js')).benchStac()],
 ];
 const out = [`## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`];
 for (const [name, run] of sections) {
