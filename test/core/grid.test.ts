@@ -103,7 +103,7 @@ t.test('subset parsing: quoted and unquoted times, open ends, slices, errors', a
 });
 
 /** A small (t, y, x) grid model over in-memory "files": value = 10000·t + 100·y + x (global indices). */
-function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: GridModel; open: (path: string) => Promise<Reader>; reads: Array<Record<string, [number, number]>> } {
+function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: GridModel; open: (path: string) => Promise<Reader>; reads: Array<Record<string, [number, number]> & { file: string; inside: boolean }> } {
   const totalT = nt.reduce((a, b) => a + b, 0);
   const tAxis: GridAxis = { role: 't', dim: 'time', variable: 'time', label: 'time', names: ['time', 't'], values: Float64Array.from(range(totalT, Date.UTC(2000, 0, 1), 86_400_000)), attrs: {}, dtype: 'f8', direction: 1, step: 86_400_000 };
   const yAxis: GridAxis = { role: 'y', dim: 'lat', variable: 'lat', label: 'Lat', names: ['Lat', 'lat', 'y'], values: Float64Array.from(range(ny, (ny - 1) / 2, -1)), attrs: {}, dtype: 'f8', direction: -1, step: -1 };
@@ -115,7 +115,7 @@ function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: 
     return slot;
   });
   const model: GridModel = { axes: [tAxis, yAxis, xAxis], fields: [{ name: 'v', dtype: 'i4', dims: ['time', 'lat', 'lon'], attrs: {} }], crs: { uri: 'http://www.opengis.net/def/crs/OGC/1.3/CRS84', label: 'CRS84', kind: 'geographic' }, files, attrs: {} };
-  const reads: Array<Record<string, [number, number]>> = [];
+  const reads: Array<Record<string, [number, number]> & { file: string; inside: boolean }> = [];
   const open = async (path: string): Promise<Reader> => {
     const slot = files.find((f) => f.path === path)!;
     return {
@@ -123,11 +123,10 @@ function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: 
       readRaw: async () => { throw new Error('unused'); },
       async *read(req: ReadRequest): AsyncGenerator<Chunk> {
         const w = req.window as Record<string, [number, number]>;
-        reads.push(w);
         const [t0, t1] = w['time']!;
         const [y0, y1] = w['lat']!;
         const [x0, x1] = w['lon']!;
-        t.ok(t0 >= 0 && t1 <= slot.timeCount, `window inside file ${slot.rel}`);
+        reads.push({ ...w, file: slot.rel, inside: t0 >= 0 && t1 <= slot.timeCount });
         const data = new Int32Array((t1 - t0) * (y1 - y0) * (x1 - x0));
         let k = 0;
         for (let ti = t0; ti < t1; ti++) for (let yi = y0; yi < y1; yi++) for (let xi = x0; xi < x1; xi++) data[k++] = 10000 * (ti + slot.timeStart) + 100 * yi + xi;
@@ -158,6 +157,8 @@ t.test('plan + read: values in output order across a longitude wrap, decimation 
   for (const ti of [1, 2, 3]) for (const yi of [2, 3]) for (const xi of [33, 34, 35, 0, 1, 2]) expected.push(10000 * ti + 100 * yi + xi);
   t.same(values, expected, 'every value from its source cell');
   t.ok(reads.every((w) => w['lon']![1] - w['lon']![0] <= 3), 'the two sides of the wrap are read separately');
+  t.ok(reads.every((w) => w.inside), 'every window lies inside its file\'s time steps');
+  t.same([...new Set(reads.map((w) => w.file))], ['f0.nc', 'f1.nc'], 'both files read');
   const scaled = planCoverage(model, { scaling: { factor: 3 } });
   t.same(Array.from(scaled.axes[2]!.picks), range(12, 1, 3), 'a whole factor keeps every 3rd cell, centred');
   const scaledValues = await collect(readField(scaled, model.fields[0]!, open));
@@ -166,6 +167,12 @@ t.test('plan + read: values in output order across a longitude wrap, decimation 
   const flipped = { ...plan, axes: plan.axes.map((a, i) => (i === 1 ? { ...a, picks: a.picks.slice().reverse(), values: a.values.slice().reverse() } : a)) };
   const flippedValues = await collect(readField(flipped, model.fields[0]!, open));
   t.same(flippedValues.slice(0, 6), expected.slice(6, 12), 'a reversed axis reads its rows in reverse');
+});
+
+t.test('a box split at the antimeridian takes a cell centred on 180° once', async (t) => {
+  const { model } = memoryGrid([1], 2, 360, 0);
+  const plan = planCoverage(model, { bbox: { box: [179, -1, -179, 1], crs: { uri: '', native: true, geographic: true, latitudeFirst: false } } });
+  t.same(Array.from(plan.axes[2]!.values), [179, 180, -179]);
 });
 
 t.test('plan errors name the parameter and what the grid offers', async (t) => {

@@ -50,9 +50,10 @@ export function checkLimit(plan: CoveragePlan, estimatedBytes: number, format: s
   const limit = coverageLimitBytes();
   if (estimatedBytes <= limit) return;
   const parts = Math.ceil(estimatedBytes / limit);
+  const split = suggestSplit(plan, parts);
   throw new ResponseTooLarge(
     `This coverage would be about ${humanBytes(estimatedBytes)} as ${format} (${plan.cells.toLocaleString('en')} cells × ${plan.fields.length} field${plan.fields.length > 1 ? 's' : ''}), `
-      + `over this server's limit of ${humanBytes(limit)} per answer. ${suggestSplit(plan, parts)[0]!.toUpperCase()}${suggestSplit(plan, parts).slice(1)}; `
+      + `over this server's limit of ${humanBytes(limit)} per answer. ${split[0]!.toUpperCase()}${split.slice(1)}; `
       + 'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.',
   );
 }

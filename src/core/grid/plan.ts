@@ -113,6 +113,20 @@ function trimRuns(axis: GridAxis, lo: number, hi: number): IndexRun[] {
   return axis.longitude ? trimLongitude(axis, lo, hi) : trimAxis(axis, lo, hi);
 }
 
+/** Runs with every cell once: the two halves of a box split at the antimeridian may both meet a cell centred on 180°. */
+function withoutRepeats(runs: IndexRun[]): IndexRun[] {
+  const seen = new Set<number>();
+  const out: IndexRun[] = [];
+  for (const r of runs) {
+    let start = r.start;
+    while (start < r.stop && seen.has(start)) start++;
+    let stop = start;
+    while (stop < r.stop && !seen.has(stop)) seen.add(stop++);
+    if (stop > start) out.push({ start, stop, shift: r.shift });
+  }
+  return out;
+}
+
 /** Longitude intervals of a CRS84 box, split at the antimeridian when west > east. */
 function lonIntervals(west: number, east: number): Array<[number, number]> {
   return west <= east ? [[west, east]] : [[west, 180], [-180, east]];
@@ -176,7 +190,7 @@ function applyGeographicBox(model: GridModel, sel: Selections, box: [number, num
   const y = model.axes.find((a) => a.role === 'y')!;
   const [west, south, east, north] = box;
   if (model.crs.kind === 'geographic') {
-    constrain(model, sel, x, lonIntervals(west, east).flatMap(([w, e]) => trimRuns(x, w, e)), parameter, what);
+    constrain(model, sel, x, withoutRepeats(lonIntervals(west, east).flatMap(([w, e]) => trimRuns(x, w, e))), parameter, what);
     constrain(model, sel, y, trimRuns(y, south, north), parameter, what);
     return;
   }
