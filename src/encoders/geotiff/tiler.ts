@@ -3,6 +3,7 @@
  * one tile row of one band (tileSize × width values), handed out as soon as it is complete.
  */
 import { endianness } from 'node:os';
+import { newTypedArray } from '../../core/typed-array.js';
 import type { GeoTiffDType, ResolvedDef } from './def.js';
 
 export type PixelArray =
@@ -23,20 +24,14 @@ export interface RowBand {
 
 type OutArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
+
+/** GeoTIFF sample types are never 64-bit integers, so the array is never a BigInt one. */
+function outArray(dtype: GeoTiffDType, length: number): OutArray {
+  return newTypedArray(dtype, length) as OutArray;
+}
+
 const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
 
-function newArray(dtype: GeoTiffDType, length: number): OutArray {
-  switch (dtype) {
-    case 'u1': return new Uint8Array(length);
-    case 'i1': return new Int8Array(length);
-    case 'u2': return new Uint16Array(length);
-    case 'i2': return new Int16Array(length);
-    case 'u4': return new Uint32Array(length);
-    case 'i4': return new Int32Array(length);
-    case 'f4': return new Float32Array(length);
-    case 'f8': return new Float64Array(length);
-  }
-}
 
 /** The array's bytes in little-endian order (a view on little-endian hosts, a swapped copy otherwise). */
 function littleEndianBytes(array: OutArray): Uint8Array {
@@ -72,7 +67,7 @@ export class InputOrderError extends Error {
  */
 export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> | Iterable<RowBand>): AsyncGenerator<TileRow> {
   const { width, height, tileSize: T, dtype, bands } = def;
-  const buffer = newArray(dtype, T * width);
+  const buffer = outArray(dtype, T * width);
   const pad = def.nodata ?? 0;
   let band = 0;
   let next = 0; // next row expected in `band`
@@ -84,7 +79,7 @@ export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> 
     return {
       ...current,
       tile(col: number): Uint8Array {
-        const tile = newArray(dtype, T * T);
+        const tile = outArray(dtype, T * T);
         const x0 = col * T;
         const cols = Math.min(T, width - x0);
         if (cols < T || rowsInTile < T) tile.fill(pad);

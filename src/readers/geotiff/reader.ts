@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fromFile, type GeoTIFF, type GeoTIFFImage, type TypedArray } from 'geotiff';
 import type { Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
+import { newTypedArray, type NumericDType } from '../../core/typed-array.js';
+import { checkWindow } from '../window.js';
 import { axisAttrs, bandAttrs, globalAttrs } from './attrs.js';
 import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadataItem } from './gdal-metadata.js';
 import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
@@ -206,7 +208,7 @@ export class GeoTiffReader implements Reader {
     const rows = nearestIndices(y0, y1, outHeight, this.geo.height / height, height);
     const colMin = cols[0]!;
     const colMax = cols[outWidth - 1]!;
-    const out = newArray(band.dtype, outWidth * outHeight);
+    const out = newTypedArray(band.dtype as NumericDType, outWidth * outHeight);
     const blockHeight = image.getTileHeight();
     const grid: BlockGrid = { blockWidth: image.getTileWidth(), blockHeight, tiled: image.isTiled };
     // Output rows whose source rows lie in the same or adjacent block rows share one read (split in
@@ -289,19 +291,7 @@ export class GeoTiffReader implements Reader {
   }
 
   private checkWindow(window: Window | undefined): void {
-    for (const [dim, range] of Object.entries(window ?? {})) {
-      const length = dim === 'x' ? this.geo.width : dim === 'y' ? this.geo.height : undefined;
-      if (length === undefined) throw new ReaderRequestError(`unknown dimension "${dim}" in ${this.path} (dimensions: y, x)`);
-      if (!Array.isArray(range) || range.length !== 2) throw new ReaderRequestError(`window for dimension "${dim}" must be [start, stop]`);
-      const [start, stop] = range;
-      if (!Number.isInteger(start) || !Number.isInteger(stop)) {
-        throw new ReaderRequestError(`window for dimension "${dim}" must be integers, got [${start}, ${stop})`);
-      }
-      if (start > stop) throw new ReaderRequestError(`window for dimension "${dim}" has start ${start} after stop ${stop}`);
-      if (start < 0 || stop > length) {
-        throw new ReaderRequestError(`window for dimension "${dim}" is [${start}, ${stop}), outside its extent 0..${length}`);
-      }
-    }
+    checkWindow(this.path, window, (d) => (d === 'x' ? this.geo.width : d === 'y' ? this.geo.height : undefined), () => ['y', 'x']);
   }
 
   private box(window: Window | undefined): PixelBox {
@@ -335,7 +325,7 @@ export class GeoTiffReader implements Reader {
   }
 
   private async readBox(image: GeoTIFFImage, band: BandMeta, box: PixelBox, signal: AbortSignal | undefined): Promise<NumericArray> {
-    if (box[2] <= box[0] || box[3] <= box[1]) return newArray(band.dtype, 0);
+    if (box[2] <= box[0] || box[3] <= box[1]) return newTypedArray(band.dtype as NumericDType, 0);
     try {
       let arrays: TypedArray[];
       if (this.ycbcr) {
@@ -354,18 +344,6 @@ export class GeoTiffReader implements Reader {
   }
 }
 
-function newArray(dtype: DType, length: number): NumericArray {
-  switch (dtype) {
-    case 'u1': return new Uint8Array(length);
-    case 'i1': return new Int8Array(length);
-    case 'u2': return new Uint16Array(length);
-    case 'i2': return new Int16Array(length);
-    case 'u4': return new Uint32Array(length);
-    case 'i4': return new Int32Array(length);
-    case 'f4': return new Float32Array(length);
-    default: return new Float64Array(length);
-  }
-}
 
 /** Opens a GeoTIFF / COG; the caller owns the reader and must close it. */
 export function openGeoTiff(filePath: string, options?: GeoTiffReaderOptions): Promise<GeoTiffReader> {

@@ -17,6 +17,7 @@ import type {
 import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../../workers/pool.js';
 import type { Chunk, DatasetInfo, DType, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
+import { checkWindow } from '../window.js';
 
 /** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
 export class UnsupportedFilterError extends Error {
@@ -127,6 +128,8 @@ export interface Hdf5ReaderOptions {
   maxChunkBytes?: number;
 }
 
+/** Below this, splitting a read across workers costs more in round trips than it saves. */
+const MIN_PARALLEL_PIECE_BYTES = 4 * 1024;
 const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** Start and count per dimension of one variable, in the variable's dimension order. */
@@ -244,16 +247,33 @@ export class Hdf5Reader implements Reader {
       const v = this.variable(name);
       return { v, selection: this.select(v, req.window) };
     });
+    // Pieces are read by up to `pool.size` workers at once, in order: decompression is the cost, and a
+    // window of a few chunks would otherwise keep one core busy while the other waits.
+    const parallel = Math.max(1, this.pool.size);
     for (const { v, selection } of planned) {
-      for (const part of planChunks(selection, v.chunks, ITEM_BYTES[v.dtype], this.maxChunkBytes)) {
+      const item = ITEM_BYTES[v.dtype];
+      const total = product(selection.count) * item;
+      const pieceBytes = Math.min(this.maxChunkBytes, Math.max(MIN_PARALLEL_PIECE_BYTES, Math.ceil(total / parallel)));
+      const parts = [...planChunks(selection, v.chunks, item, pieceBytes)];
+      const inflight: Array<Promise<{ ok: true; raw: RawArray } | { ok: false; error: unknown }>> = [];
+      let next = 0;
+      const launch = () => {
+        const part = parts[next++]!;
+        // Settled into a value at once, so a piece nobody awaits (the consumer stopped) never rejects unhandled.
+        inflight.push(this.readSelection(v, part, req.signal).then((raw) => ({ ok: true as const, raw }), (error: unknown) => ({ ok: false as const, error })));
+      };
+      for (let k = 0; k < parts.length; k++) {
         throwIfAborted(req.signal);
         this.assertOpen();
-        const raw = await this.readSelection(v, part, req.signal);
+        while (inflight.length < parallel && next < parts.length) launch();
+        const result = await inflight.shift()!;
+        if (!result.ok) throw result.error;
+        const part = parts[k]!;
         const window: Window = {};
         v.dims.forEach((dim, i) => {
           window[dim] = [part.start[i] as number, (part.start[i] as number) + (part.count[i] as number)];
         });
-        yield { variable: v.name, window, ...raw };
+        yield { variable: v.name, window, ...result.raw };
       }
     }
   }
@@ -275,25 +295,7 @@ export class Hdf5Reader implements Reader {
 
   /** Validates a window against the file's dimensions, then clamps it to the variable's shape. */
   private select(v: Hdf5VariableMeta, window: Window | undefined): Selection {
-    for (const [dim, range] of Object.entries(window ?? {})) {
-      const length = this.dimLengths.get(dim);
-      if (length === undefined) {
-        throw new ReaderRequestError(
-          `unknown dimension "${dim}" in ${this.path} (dimensions: ${[...this.dimLengths.keys()].join(', ')})`,
-        );
-      }
-      if (!Array.isArray(range) || range.length !== 2) {
-        throw new ReaderRequestError(`window for dimension "${dim}" must be [start, stop]`);
-      }
-      const [start, stop] = range;
-      if (!Number.isInteger(start) || !Number.isInteger(stop)) {
-        throw new ReaderRequestError(`window for dimension "${dim}" must be integers, got [${start}, ${stop})`);
-      }
-      if (start > stop) throw new ReaderRequestError(`window for dimension "${dim}" has start ${start} after stop ${stop}`);
-      if (start < 0 || stop > length) {
-        throw new ReaderRequestError(`window for dimension "${dim}" is [${start}, ${stop}), outside its extent 0..${length}`);
-      }
-    }
+    checkWindow(this.path, window, (d) => this.dimLengths.get(d), () => [...this.dimLengths.keys()]);
     const start: number[] = [];
     const count: number[] = [];
     v.dims.forEach((dim, i) => {

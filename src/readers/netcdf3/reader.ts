@@ -7,6 +7,7 @@
 import { endianness } from 'node:os';
 import type { ByteSource, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
+import { checkWindow } from '../window.js';
 import type { Nc3Header, Nc3Variable } from './header.js';
 import { readNetcdf3Header } from './header.js';
 
@@ -127,20 +128,7 @@ export class Netcdf3Reader implements Reader {
 
   /** Validates a window against the file's dimensions and resolves it for one variable. */
   private select(v: Nc3Variable, window: Window | undefined): Selection {
-    for (const [dim, range] of Object.entries(window ?? {})) {
-      const length = this.dimLengths.get(dim);
-      if (length === undefined) {
-        throw new ReaderRequestError(`unknown dimension "${dim}" in ${this.path} (dimensions: ${[...this.dimLengths.keys()].join(', ')})`);
-      }
-      const [start, stop] = range;
-      if (!Number.isInteger(start) || !Number.isInteger(stop)) {
-        throw new ReaderRequestError(`window for dimension "${dim}" must be integers, got [${start}, ${stop})`);
-      }
-      if (start > stop) throw new ReaderRequestError(`window for dimension "${dim}" has start ${start} after stop ${stop}`);
-      if (start < 0 || stop > length) {
-        throw new ReaderRequestError(`window for dimension "${dim}" is [${start}, ${stop}), outside its extent 0..${length}`);
-      }
-    }
+    checkWindow(this.path, window, (d) => this.dimLengths.get(d), () => [...this.dimLengths.keys()]);
     const start: number[] = [];
     const count: number[] = [];
     v.dims.forEach((dim, i) => {
