@@ -34,6 +34,10 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
   });
+  if ([...collections.values()].some((c) => c.formats.includes('hdf5'))) {
+    const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
+    getHdf5Pool().warm();
+  }
   const stac = await StacService.open({ collections, dataRoots: opts.dataRoots, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
   const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   app.addHook('onClose', async () => stac.close());

@@ -16,6 +16,8 @@ export interface Collection {
   root: string;
   /** Files relative to `root`. */
   files: string[];
+  /** Storage formats of the files (to start the HDF5 workers only when some collection needs them). */
+  formats: Array<'netcdf3' | 'hdf5' | 'geotiff'>;
   /** Global attributes of the first file (ACDD subset). */
   attrs: Record<string, string>;
   parameters: ParameterInfo[];

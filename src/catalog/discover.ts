@@ -121,6 +121,7 @@ function buildCollection(id: string, root: string, entries: FileIndex[], config?
     kind,
     root,
     files: entries.map((e) => e.rel),
+    formats: [...new Set(entries.flatMap((e) => (e.format ? [e.format] : [])))],
     attrs,
     parameters,
   };

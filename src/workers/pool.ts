@@ -219,6 +219,11 @@ export class WorkerPool<Req, Res> {
     });
   }
 
+  /** Starts every worker now, so the first requests do not pay for their start-up (wasm compilation). */
+  warm(): void {
+    while (!this.closed && this.liveSlots() < this.size) this.spawn();
+  }
+
   get stats(): PoolStats {
     let busy = 0;
     for (const slot of this.slots) if (slot.task) busy++;

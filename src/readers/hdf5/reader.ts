@@ -52,6 +52,10 @@ export class Hdf5Pool {
     this.pool = new WorkerPool(url, { size: options.size, name: 'hdf5', execArgv, workerData });
   }
 
+  warm(): void {
+    this.pool.warm();
+  }
+
   get size(): number {
     return this.pool.size;
   }
@@ -253,7 +257,13 @@ export class Hdf5Reader implements Reader {
     for (const { v, selection } of planned) {
       const item = ITEM_BYTES[v.dtype];
       const total = product(selection.count) * item;
-      const pieceBytes = Math.min(this.maxChunkBytes, Math.max(MIN_PARALLEL_PIECE_BYTES, Math.ceil(total / parallel)));
+      // The cost is the chunks decompressed, not the bytes returned: a point time series touches one
+      // chunk per step and is worth splitting however few bytes it returns.
+      const chunksTouched = v.chunks
+        ? selection.start.reduce((n, a, i) => n * (Math.floor((a + selection.count[i]! - 1) / v.chunks![i]!) - Math.floor(a / v.chunks![i]!) + 1), 1)
+        : 1;
+      const floor = chunksTouched >= 2 * parallel ? item : MIN_PARALLEL_PIECE_BYTES;
+      const pieceBytes = Math.min(this.maxChunkBytes, Math.max(floor, Math.ceil(total / parallel)));
       const parts = [...planChunks(selection, v.chunks, item, pieceBytes)];
       const inflight: Array<Promise<{ ok: true; raw: RawArray } | { ok: false; error: unknown }>> = [];
       let next = 0;
