@@ -14,7 +14,7 @@ export interface RunningServer {
   readySeconds: number;
 }
 
-export async function startServer(dataRoots: string[], cacheDir: string, port: number): Promise<RunningServer> {
+export async function startServer(dataRoots: string[], cacheDir: string, port: number, onLog?: (entry: Record<string, unknown>) => void): Promise<RunningServer> {
   const t0 = Date.now();
   const args = [join(ROOT, 'dist', 'cli.js'), 'serve', ...dataRoots.flatMap((d) => ['--data', d]), '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info'];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -29,6 +29,7 @@ export async function startServer(dataRoots: string[], cacheDir: string, port: n
         buf = buf.slice(nl + 1);
         try {
           const j = JSON.parse(line) as { msg?: string; seconds?: number };
+          onLog?.(j);
           if (j.msg?.startsWith('indexed')) indexSeconds += j.seconds ?? 0;
           if (j.msg?.startsWith('Server listening')) resolve();
         } catch {
@@ -38,7 +39,7 @@ export async function startServer(dataRoots: string[], cacheDir: string, port: n
     });
     proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  proc.stdout!.resume();
+  if (!onLog) proc.stdout!.resume();
   return { proc, base: `http://127.0.0.1:${port}`, indexSeconds, readySeconds: (Date.now() - t0) / 1000 };
 }
 
