@@ -78,8 +78,9 @@ function unionSpan(spans: Array<[number, number] | undefined>): [number, number]
 }
 
 /**
- * A single station or profile has a zero-area extent, which QGIS treats as "empty" and refuses to
- * zoom to: widen such a box by a few metres (it still contains every feature).
+ * A single station or profile has a zero-area extent, which clients such as QGIS treat as "empty"
+ * (no zoom to layer before features arrive): widen such a box by a few metres; it still contains
+ * every feature.
  */
 const DEGENERATE_PAD = 0.0005;
 function padDegenerate(b: [number, number, number, number]): [number, number, number, number] {
