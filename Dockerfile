@@ -1,17 +1,18 @@
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript and the native SQLite binding (better-sqlite3 builds from source).
 FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-# Runtime stage: production dependencies and the compiled code only, as a non-root user.
+# Runtime stage: production dependencies (already built) and the compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 ODAS_CACHE_DIR=/var/cache/odas
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY collections ./collections
 COPY openapi ./openapi
