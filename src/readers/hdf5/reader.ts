@@ -4,6 +4,7 @@
  * reads along the file's chunk grid and maps worker errors back to the reader error classes.
  * Values are the raw stored values: CF decoding happens in src/cf/.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   Hdf5ErrorCode,
@@ -42,6 +43,7 @@ export interface Hdf5PoolOptions extends Hdf5WorkerOptions {
 /** The worker pool that runs h5wasm, with typed calls. Share one per process (see getHdf5Pool). */
 export class Hdf5Pool {
   private readonly pool: WorkerPool<Hdf5Request, Hdf5Response>;
+  private readonly infoCache = new Map<string, Hdf5InfoResult>();
 
   constructor(options: Hdf5PoolOptions = {}) {
     const { url, execArgv } = workerScript('../../workers/hdf5-worker.js', import.meta.url);
@@ -64,9 +66,25 @@ export class Hdf5Pool {
     return this.pool.stats;
   }
 
+  /**
+   * Metadata of a file, kept per path, size and mtime: every request opens a reader, and walking a
+   * file's dimension scales in the worker costs more than many small reads.
+   */
   async info(filePath: string, signal?: AbortSignal): Promise<Hdf5InfoResult> {
+    const st = await stat(filePath).catch(() => undefined);
+    const key = st ? `${filePath}:${st.size}:${st.mtimeMs}` : undefined;
+    const hit = key ? this.infoCache.get(key) : undefined;
+    if (key && hit) {
+      this.infoCache.delete(key);
+      this.infoCache.set(key, hit);
+      return hit;
+    }
     const res = await this.call({ op: 'info', path: filePath }, signal);
     if (res.kind !== 'info') throw new Error(`hdf5 worker answered ${res.kind} to info`);
+    if (key) {
+      this.infoCache.set(key, res);
+      if (this.infoCache.size > INFO_CACHE_FILES) this.infoCache.delete(this.infoCache.keys().next().value!);
+    }
     return res;
   }
 
@@ -131,6 +149,9 @@ export interface Hdf5ReaderOptions {
   /** Upper bound of one streamed chunk's values, in bytes (default 8 MiB). */
   maxChunkBytes?: number;
 }
+
+/** Files whose metadata is kept on the main thread. */
+const INFO_CACHE_FILES = 256;
 
 /** Below this, splitting a read across workers costs more in round trips than it saves. */
 const MIN_PARALLEL_PIECE_BYTES = 4 * 1024;
