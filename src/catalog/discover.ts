@@ -60,6 +60,18 @@ async function indexAll(root: string, files: FoundFile[], cache: IndexCache, log
   return out;
 }
 
+/**
+ * Grids aggregate only along time: files that each cover their own time span (daily or monthly files
+ * of one product). Same-shaped grids without distinct times (the sst, anom, err and ice GeoTIFFs of
+ * one day) are different datasets and stay separate collections.
+ */
+function alongTime(files: FileIndex[]): boolean {
+  const spans = files.map((f) => f.timeSpan);
+  if (spans.some((s) => !s || s[0] === null || s[1] === null)) return false;
+  const sorted = (spans as Array<[number, number]>).slice().sort((a, b) => a[0] - b[0]);
+  return sorted.every((s, i) => i === 0 || s[0] > sorted[i - 1]![1]);
+}
+
 function folderOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i < 0 ? '' : rel.slice(0, i);
@@ -190,7 +202,8 @@ export async function discover(opts: DiscoverOptions): Promise<Map<string, Colle
       byFolder.set(folder, [...(byFolder.get(folder) ?? []), e]);
     }
     for (const [folder, files] of byFolder) {
-      const homogeneous = folder !== '' && files.length > 1 && files.every((f) => f.signature === files[0]!.signature && f.kind === files[0]!.kind);
+      const homogeneous = folder !== '' && files.length > 1 && files.every((f) => f.signature === files[0]!.signature && f.kind === files[0]!.kind)
+        && (files[0]!.kind !== 'grid' || alongTime(files));
       if (homogeneous) {
         add(buildCollection(collectionIdFor(folder, true), root, files));
       } else {

@@ -37,6 +37,15 @@ t.test('a folder of homogeneous files is one collection; loose files are one eac
   t.equal(new Set(folder.features!.records.map((r) => r.id)).size, 4);
 });
 
+t.test('same-shaped grids without their own times stay separate collections', async (t) => {
+  const src = join(SHARED_DATA, 'stac', 'noaa-cdr', 'noaa-cdr-sea-surface-temperature-optimum-interpolation', 'oisst-avhrr-v02r01.20220913');
+  const root = await mkdtemp(join(tmpdir(), 'odas-oisst-'));
+  await mkdir(join(root, 'oisst'));
+  for (const v of ['sst', 'anom']) await copyFile(join(src, `oisst-avhrr-v02r01.20220913-${v}.tif`), join(root, 'oisst', `oisst-avhrr-v02r01.20220913-${v}.tif`));
+  const cols = await discover({ dataRoots: [root], configs: [], log: silent });
+  t.same([...cols.keys()].sort(), ['oisst-avhrr-v02r01-20220913-anom', 'oisst-avhrr-v02r01-20220913-sst'], 'the sst and anom rasters are two datasets, not one along time');
+});
+
 t.test('nothing outside the data root is read: symlinks out are skipped', async (t) => {
   const outside = await mkdtemp(join(tmpdir(), 'odas-outside-'));
   const root = await mkdtemp(join(tmpdir(), 'odas-root-'));
