@@ -245,6 +245,27 @@ t.test('GeoJSON and NetCDF of a grid answer', async (t) => {
   }
 });
 
+t.test('a projected grid (EPSG:3411 sea ice): native axes labelled with their CRS, tables in longitude/latitude', async (t) => {
+  const ice = 'seaice_conc_monthly_nh_202112_f17_v04r00';
+  const param = 'cdr_seaice_conc_monthly';
+  // MANIFEST cell [0, 224, 152]: 1.0 at 143.97263 E, 87.78068 N (WGS84; EPSG:3411's ellipsoid is ~40 m off).
+  const area = `/collections/${ice}/radius?coords=${enc('POINT(143.97263 87.78068)')}&within=30&within-units=km&parameter-name=${param}`;
+  const cov = await covjson(`${area}&f=CoverageJSON`);
+  const horizontal = (cov['domain']['referencing'] as Json[]).find((r) => r['coordinates'].includes('x'))!;
+  t.equal(horizontal['system'].type, 'ProjectedCRS');
+  t.match(String(horizontal['system'].id), /EPSG\/0\/3411$/);
+  t.ok((cov['domain']['axes'].x.values as number[]).includes(-37500), 'x in metres, the reference cell\'s xgrid');
+  const rows = await csvRows(`${area}&f=CSV`);
+  t.ok(rows.length > 0);
+  for (const r of rows) {
+    const lon = Number(r[1]);
+    const lat = Number(r[2]);
+    t.ok(lat > 87 && lat <= 90 && lon >= -180 && lon <= 180, `row at ${lon}, ${lat} is a longitude/latitude near the pole`);
+  }
+  const nearest = rows.map((r) => ({ d: Math.hypot(Number(r[1]) - 143.97263, Number(r[2]) - 87.78068), v: Number(r[r.length - 1]) })).sort((a, b) => a.d - b.d)[0]!;
+  near(t, nearest.v, 1, 'value of the cell nearest the reference point');
+});
+
 t.test('bad inputs are 4xx OGC exceptions naming the parameter', async (t) => {
   const cases: Array<[string, number, RegExp]> = [
     ['/collections/coads_sst/position', 400, /'coords': required/],

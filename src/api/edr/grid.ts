@@ -229,6 +229,9 @@ function gridOf(ctx: Context, p: CoveragePlan, mask?: Uint8Array): GridPayload {
     ...(t ? { t: t.values } : {}),
     ...(z ? { z: z.values } : {}),
     ...(mask ? { mask } : {}),
+    ...(ctx.model.crs.kind === 'projected'
+      ? { projected: { label: ctx.model.crs.label, ...(ctx.model.crs.uri ? { uri: ctx.model.crs.uri } : {}), ...(ctx.model.crs.projection ? { toLonLat: ctx.model.crs.projection.inverse.bind(ctx.model.crs.projection) } : {}) } }
+      : {}),
     blocks: (names) => (async function* () {
       try {
         yield* aligned(p, names ? fields.filter((f) => names.includes(f.name)) : fields, readers.opener, signal);

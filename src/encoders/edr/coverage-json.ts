@@ -29,8 +29,11 @@ export function parametersObject(ps: EdrParameter[]): Record<string, unknown> {
   return Object.fromEntries(ps.map((p) => [p.name, parameterObject(p)]));
 }
 
-export function referencing(axes: { t: boolean; z?: VerticalAxis | undefined }): unknown[] {
-  const out: unknown[] = [{ coordinates: ['x', 'y'], system: { type: 'GeographicCRS', id: CRS84 } }];
+export function referencing(axes: { t: boolean; z?: VerticalAxis | undefined; projected?: GridPayload['projected'] }): unknown[] {
+  const horizontal = axes.projected
+    ? { type: 'ProjectedCRS', ...(axes.projected.uri ? { id: axes.projected.uri } : {}), description: { en: axes.projected.label } }
+    : { type: 'GeographicCRS', id: CRS84 };
+  const out: unknown[] = [{ coordinates: ['x', 'y'], system: horizontal }];
   if (axes.t) out.push({ coordinates: ['t'], system: { type: 'TemporalRS', calendar: 'Gregorian' } });
   if (axes.z) {
     out.push({
@@ -175,7 +178,7 @@ export async function* gridCoverageJson(p: GridPayload): AsyncGenerator<string> 
   if (p.z) axes.push(`"z":{"values":[${Array.from(p.z, jsonNumber).join(',')}]}`);
   const axisNames = p.order;
   const shape = p.order.map((d) => dimSize(p, d));
-  const domain = `{"type":"Domain","domainType":"Grid","axes":{${axes.join(',')}},"referencing":${JSON.stringify(referencing({ t: p.t !== undefined, z: p.z ? p.vertical : undefined }))}}`;
+  const domain = `{"type":"Domain","domainType":"Grid","axes":{${axes.join(',')}},"referencing":${JSON.stringify(referencing({ t: p.t !== undefined, z: p.z ? p.vertical : undefined, projected: p.projected }))}}`;
   yield `{"type":"Coverage","domain":${domain},"parameters":${JSON.stringify(parametersObject(p.parameters))},"ranges":{`;
   const nx = p.x.length;
   const mask = p.mask;

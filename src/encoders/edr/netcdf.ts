@@ -52,7 +52,8 @@ async function* gridNetcdf(p: GridPayload): AsyncGenerator<Uint8Array> {
   const dims: NcDimDef[] = [];
   const vars: NcVarDef[] = [];
   const data = new Map<string, () => AsyncIterable<ArrayLike<number>>>();
-  const NAMES: Record<GridDim, string> = { t: 'time', z: 'z', y: 'lat', x: 'lon' };
+  const projected = p.projected !== undefined;
+  const NAMES: Record<GridDim, string> = { t: 'time', z: 'z', y: projected ? 'y' : 'lat', x: projected ? 'x' : 'lon' };
   const fieldDims = p.order.map((d) => NAMES[d]);
   if (p.t) {
     dims.push({ name: 'time', size: p.t.length });
@@ -64,11 +65,19 @@ async function* gridNetcdf(p: GridPayload): AsyncGenerator<Uint8Array> {
     vars.push({ name: 'z', type: 'f8', dims: ['z'], attrs: zAttrs(p) });
     data.set('z', async function* () { yield p.z!; });
   }
-  dims.push({ name: 'lat', size: p.y.length }, { name: 'lon', size: p.x.length });
-  vars.push({ name: 'lat', type: 'f8', dims: ['lat'], attrs: { standard_name: 'latitude', units: 'degrees_north', axis: 'Y' } });
-  vars.push({ name: 'lon', type: 'f8', dims: ['lon'], attrs: { standard_name: 'longitude', units: 'degrees_east', axis: 'X' } });
-  data.set('lat', async function* () { yield p.y; });
-  data.set('lon', async function* () { yield p.x; });
+  const [yName, xName] = [NAMES.y, NAMES.x];
+  dims.push({ name: yName, size: p.y.length }, { name: xName, size: p.x.length });
+  if (projected) {
+    // Native projected coordinates, with the CRS named (a grid_mapping needs the full parameters we do not carry).
+    const crs = `${p.projected!.label}${p.projected!.uri ? ` (${p.projected!.uri})` : ''}`;
+    vars.push({ name: yName, type: 'f8', dims: [yName], attrs: { standard_name: 'projection_y_coordinate', units: 'm', axis: 'Y', crs } });
+    vars.push({ name: xName, type: 'f8', dims: [xName], attrs: { standard_name: 'projection_x_coordinate', units: 'm', axis: 'X', crs } });
+  } else {
+    vars.push({ name: yName, type: 'f8', dims: [yName], attrs: { standard_name: 'latitude', units: 'degrees_north', axis: 'Y' } });
+    vars.push({ name: xName, type: 'f8', dims: [xName], attrs: { standard_name: 'longitude', units: 'degrees_east', axis: 'X' } });
+  }
+  data.set(yName, async function* () { yield p.y; });
+  data.set(xName, async function* () { yield p.x; });
   const nx = p.x.length;
   const at = gridIndexer(p);
   for (const q of p.parameters) {

@@ -84,6 +84,11 @@ export interface GridPayload extends PayloadBase {
   z?: Float64Array;
   /** ny × nx flags (row-major, y then x), 1 = selected; absent = every cell (a box). */
   mask?: Uint8Array;
+  /**
+   * Set when x/y are a projected CRS's coordinates (metres), not longitude/latitude: CoverageJSON and
+   * NetCDF keep the native axes with this CRS; the tabular outputs give each cell's longitude/latitude.
+   */
+  projected?: { uri?: string; label: string; toLonLat?: (x: number, y: number) => [number, number] };
   /** Values in layout order for the given parameters (every parameter by default), aligned across parameters. */
   blocks: (parameters?: string[]) => AsyncIterable<GridBlock>;
 }

@@ -34,6 +34,9 @@ export async function* rowBatches(p: EdrPayload): AsyncGenerator<RowBatch> {
   const nx = p.x.length;
   const at = gridIndexer(p);
   const names = p.parameters.map((q) => q.name);
+  // Rows always carry longitude/latitude; a projected grid's cells are transformed one by one.
+  const toLonLat = p.projected?.toLonLat;
+  if (p.projected && !toLonLat) throw new Error(`no transformation from ${p.projected.label} to longitude/latitude: ask for CoverageJSON or NetCDF`);
   for await (const block of p.blocks(names)) {
     // Rows in the layout's order, skipping masked cells; cut into batches of bounded size.
     let k = 0;
@@ -57,8 +60,12 @@ export async function* rowBatches(p: EdrPayload): AsyncGenerator<RowBatch> {
       for (let r = 0; r < n; r++) {
         const c = at(block.start + rows[r]!);
         t[r] = p.t ? p.t[c.t]! : NaN;
-        x[r] = p.x[c.x]!;
-        y[r] = p.y[c.y]!;
+        if (toLonLat) {
+          [x[r], y[r]] = toLonLat(p.x[c.x]!, p.y[c.y]!);
+        } else {
+          x[r] = p.x[c.x]!;
+          y[r] = p.y[c.y]!;
+        }
         if (z) z[r] = p.z![c.z]!;
         for (const name of names) values[name]![r] = block.values[name]![rows[r]!]!;
       }
