@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -34,9 +35,15 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
   });
-  if ([...collections.values()].some((c) => c.formats.includes('hdf5'))) {
+  const hdf5Collections = [...collections.values()].filter((c) => c.formats.includes('hdf5'));
+  if (hdf5Collections.length > 0) {
     const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
-    getHdf5Pool().warm();
+    const pool = getHdf5Pool();
+    pool.warm();
+    // Metadata of the first grid files, in the background: the first coverage request then starts at once.
+    for (const c of hdf5Collections.filter((x) => x.kind === 'grid').slice(0, 16)) {
+      pool.info(join(c.root, c.files[0]!)).catch(() => undefined);
+    }
   }
   const stac = await StacService.open({ collections, dataRoots: opts.dataRoots, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
   const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
