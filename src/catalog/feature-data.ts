@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { DecodedReader } from '../cf/read.js';
 import { findAxis } from '../cf/axes.js';
 import { DataSourceError } from '../core/errors.js';
+import { faithfulNumber } from '../core/number-text.js';
 import { openReader } from '../readers/registry.js';
 import type { Collection } from './collection.js';
 import { isoOrNull } from './extract/common.js';
@@ -20,12 +21,11 @@ export interface FeatureData {
   columns: DataColumn[];
 }
 
-function toColumn(name: string, values: Float64Array, units?: string, decimals = 6): DataColumn {
-  const f = 10 ** decimals;
+function toColumn(name: string, values: Float64Array, units?: string): DataColumn {
   const out: Array<number | null> = new Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    out[i] = Number.isFinite(v) ? Math.round(v * f) / f : null;
+    out[i] = Number.isFinite(v) ? faithfulNumber(v) : null;
   }
   return { name, ...(units ? { units } : {}), values: out };
 }

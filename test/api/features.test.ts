@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { buildTestApp, getJson } from '../helpers/app.js';
 
@@ -14,6 +14,11 @@ interface FC {
   timeStamp: string;
   features: Feature[];
   links: Array<{ rel: string; href: string; type?: string }>;
+}
+
+/** The same float32 as the MANIFEST's 6-decimal reference (answers print the shortest faithful text: 34.33). */
+function sameFloat32(t: Test, got: unknown, want: number, msg: string): void {
+  t.equal(typeof got === 'number' ? Math.fround(got) : got, Math.fround(want), `${msg}: ${String(got)} is float32 ${want}`);
 }
 
 let app: FastifyInstance;
@@ -57,7 +62,7 @@ t.test('one item carries its levels: MANIFEST PRES/TEMP/PSAL at N_PROF 97, level
   const levels = body.properties['levels'] as Record<string, Array<number | string | null>>;
   t.equal(levels['PRES']![55], 663);
   t.equal(levels['TEMP']![55], 5.49);
-  t.equal(levels['PSAL']![55], 34.330002);
+  sameFloat32(t, levels['PSAL']![55], 34.330002, 'PSAL');
   t.equal(levels['PRES_QC']![55], '1');
   t.same((body.properties['units'] as Record<string, string>)['TEMP'], 'degree_Celsius');
   const csv = await app.inject({ url: '/collections/1900857_prof/items/1900857_096?f=csv' });
@@ -78,9 +83,9 @@ t.test('Argo BGC S-profile file through the HDF5 reader', async (t) => {
   t.same(f.geometry?.coordinates, [5.001455, -6.633677]);
   const item = await getJson<Feature>(app, `/collections/3902131_Sprof/items/${f.id}`);
   const levels = item.body.properties['levels'] as Record<string, Array<number | null>>;
-  t.equal(levels['PRES']![0], 13.1);
-  t.equal(levels['TEMP']![0], 28.419001);
-  t.equal(levels['DOXY']![0], 193.054749);
+  sameFloat32(t, levels['PRES']![0], 13.1, 'PRES');
+  sameFloat32(t, levels['TEMP']![0], 28.419001, 'TEMP');
+  sameFloat32(t, levels['DOXY']![0], 193.054749, 'DOXY');
 });
 
 t.test('single-profile file: two profiles of cycle 1 get distinct ids', async (t) => {

@@ -7,6 +7,7 @@
  */
 import type { PropertyValue } from '../../catalog/feature.js';
 import { isoString } from '../../cf/time.js';
+import { numberText } from '../../core/number-text.js';
 
 export interface EdrParameter {
   name: string;
@@ -131,27 +132,13 @@ export function isoOrNull(ms: number): string | null {
   return Number.isFinite(ms) ? isoString(ms) : null;
 }
 
-/**
- * The shortest decimal text of a value: for float32 storage (most data) the fewest digits that
- * give back the same float32 (16.141001, not 16.1410007); otherwise 9 significant digits, which
- * drops the binary noise of decoding (-1502 × 0.0001 = -0.15020000000000001 → -0.1502).
- */
-function shortest(v: number): string {
-  if (Math.fround(v) === v) {
-    for (let p = 6; p < 9; p++) {
-      const s = v.toPrecision(p);
-      if (Math.fround(Number(s)) === v) return String(Number(s));
-    }
-  }
-  return String(Number(v.toPrecision(9)));
-}
 
 /** A number as JSON text: NaN → null. */
 export function jsonNumber(v: number): string {
-  return Number.isFinite(v) ? shortest(v) : 'null';
+  return Number.isFinite(v) ? numberText(v) : 'null';
 }
 
 /** The same text for CSV cells: empty when missing. */
 export function textNumber(v: number): string {
-  return Number.isFinite(v) ? shortest(v) : '';
+  return Number.isFinite(v) ? numberText(v) : '';
 }

@@ -11,6 +11,7 @@
  */
 import { decodeNumeric } from '../../cf/decode.js';
 import { attrNumber, attrString } from '../../cf/read.js';
+import { numberText } from '../../core/number-text.js';
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../../core/errors.js';
 import type { AxisSelection, CoveragePlan } from '../../core/grid/plan.js';
@@ -23,30 +24,9 @@ export const COVJSON_MEDIA_TYPE = 'application/prs.coverage+json';
 const AXIS_KEY = { x: 'x', y: 'y', z: 'z', t: 't' } as const;
 const INTEGER_TYPES = new Set<DType>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8']);
 
-/** "26.61500" → "26.615", "1.200000e+21" → "1.2e+21" (toPrecision pads with zeros). */
-function trimZeros(text: string): string {
-  const e = text.indexOf('e');
-  const mantissa = e < 0 ? text : text.slice(0, e);
-  let end = mantissa.length;
-  if (mantissa.includes('.')) {
-    while (mantissa.charCodeAt(end - 1) === 48) end--;
-    if (mantissa.charCodeAt(end - 1) === 46) end--;
-  }
-  return e < 0 ? mantissa.slice(0, end) : mantissa.slice(0, end) + text.slice(e);
-}
 
-/**
- * A decimal that reads back as the same float32, with 7 significant digits when they suffice
- * (most values), else 8 or 9 (9 always do). About 0.5 µs a value.
- */
-export function float32Text(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
-  for (let p = 7; p < 9; p++) {
-    const text = v.toPrecision(p);
-    if (Math.fround(+text) === v) return trimZeros(text);
-  }
-  return trimZeros(v.toPrecision(9));
-}
+/** A float32 value as the fewest digits that read back as the same float32 (the project-wide rule). */
+export const float32Text = numberText;
 
 /** Values per text piece of a range: bounded strings whatever the block size. */
 const PIECE_VALUES = 65_536;
