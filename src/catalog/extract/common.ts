@@ -14,7 +14,8 @@ export async function charsPerElement(data: DecodedReader, name: string): Promis
   return decodeStrings(raw, { trim: true });
 }
 
-export function parameterInfo(v: VariableInfo): ParameterInfo {
+/** Name, units, standard_name and long_name of a variable or a grid field. */
+export function parameterInfo(v: Pick<VariableInfo, 'name' | 'attrs'>): ParameterInfo {
   const p: ParameterInfo = { name: v.name };
   const units = attrString(v.attrs, 'units');
   const std = attrString(v.attrs, 'standard_name');

@@ -1,4 +1,4 @@
-import { attrString } from '../../cf/read.js';
+import { parameterInfo } from './common.js';
 import { gridFromReader } from '../../core/grid/model.js';
 import { summarizeGrid, summaryTimeSpan } from '../../core/grid/summary.js';
 import type { ExtractContext, Extraction, ParameterInfo } from './types.js';
@@ -12,16 +12,7 @@ export async function extractGrid(ctx: ExtractContext): Promise<Extraction | { r
   const built = await gridFromReader(ctx.data.reader, { path: ctx.relPath, rel: ctx.relPath });
   if ('reason' in built) return built;
   const summary = summarizeGrid(built.model);
-  const parameters: ParameterInfo[] = built.model.fields.map((f) => {
-    const p: ParameterInfo = { name: f.name };
-    const units = attrString(f.attrs, 'units');
-    const std = attrString(f.attrs, 'standard_name');
-    const long = attrString(f.attrs, 'long_name');
-    if (units) p.units = units;
-    if (std) p.standardName = std;
-    if (long) p.longName = long;
-    return p;
-  });
+  const parameters: ParameterInfo[] = built.model.fields.map(parameterInfo);
   const timeSpan = summaryTimeSpan(summary);
   return {
     kind: 'grid',
