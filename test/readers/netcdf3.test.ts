@@ -569,16 +569,21 @@ t.test('CDF-1: one short record variable is not padded between records', async (
   await t.rejects(openNetcdf3(memorySource(wrongTag), 'tag.nc'), /expected tag 0xa, found 0xb/);
 });
 
-t.test('header is read incrementally through the source', async (t) => {
-  const reads: [number, number][] = [];
-  const bytes = readFileSync(sharedData(PROF));
-  const source: ByteSource = {
+/** An in-memory source that records every (offset, length) it is asked for. */
+function recordingSource(bytes: Uint8Array, log: Array<[number, number]>): ByteSource {
+  return {
     ...memorySource(bytes),
     read: async (offset, length) => {
-      reads.push([offset, length]);
+      log.push([offset, length]);
       return bytes.slice(offset, offset + length);
     },
   };
+}
+
+t.test('header is read incrementally through the source', async (t) => {
+  const reads: [number, number][] = [];
+  const bytes = readFileSync(sharedData(PROF));
+  const source = recordingSource(bytes, reads);
   const header = await readNetcdf3Header(source, PROF, { initialBytes: 256 });
   t.equal(header.variables.length, 64);
   t.ok(reads.length > 1, `grew the prefix ${reads.length} times`);
@@ -588,13 +593,7 @@ t.test('header is read incrementally through the source', async (t) => {
 t.test('reads touch only the bytes of the window', async (t) => {
   const bytes = readFileSync(sharedData(COADS));
   const requests: [number, number][] = [];
-  const counting: ByteSource = {
-    ...memorySource(bytes),
-    read: async (offset, length) => {
-      requests.push([offset, length]);
-      return bytes.slice(offset, offset + length);
-    },
-  };
+  const counting = recordingSource(bytes, requests);
   const strict = await openNetcdf3(counting, COADS, { maxGapBytes: 0 });
   requests.length = 0;
   await strict.readRaw('SST', { TIME: [6, 7], COADSY: [27, 28], COADSX: [125, 126] });
