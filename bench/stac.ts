@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.js';
 import type { Collection } from '../src/catalog/collection.js';
-import { StacIndex } from '../src/stac/index/store.js';
-import type { CollectionSource, ItemDraft } from '../src/stac/index/types.js';
+import { StacIndex } from '../src/catalog/store/store.js';
+import type { CollectionSource, ItemDraft } from '../src/catalog/store/types.js';
 import { StacService } from '../src/stac/service.js';
 
 const SIZES = (process.env['BENCH_STAC_SIZES'] ?? '10000,100000,1000000').split(',').map(Number).filter((n) => n > 0);

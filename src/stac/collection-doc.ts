@@ -1,6 +1,6 @@
 import type { Collection } from '../catalog/collection.js';
 import type { GridAxisSummary, GridSummary } from '../core/grid/summary.js';
-import type { CollectionStats } from './index/types.js';
+import type { CollectionStats } from '../catalog/store/types.js';
 import { stacLicense } from './license.js';
 import { MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 import type { StaticCollection } from './static-catalog.js';

@@ -1,5 +1,5 @@
 import type { Collection } from '../catalog/collection.js';
-import type { ItemRow } from './index/types.js';
+import type { ItemRow } from '../catalog/store/types.js';
 import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 
 export const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';

@@ -1,12 +1,12 @@
 import { InvalidParameterValue, UnknownParameter } from '../core/errors.js';
 import { parseBBox } from '../core/query/bbox.js';
 import { parseDatetime } from '../core/query/datetime.js';
-import type { Cql2Node } from './cql2/ast.js';
-import { parseCql2Json } from './cql2/json.js';
-import { parseCql2Text } from './cql2/text.js';
+import type { Cql2Node } from '../core/cql2/ast.js';
+import { parseCql2Json } from '../core/cql2/json.js';
+import { parseCql2Text } from '../core/cql2/text.js';
 import type { Fields } from './fields.js';
-import { parseGeometry } from './geometry.js';
-import type { PageToken, SearchSpec, SortField } from './index/types.js';
+import { parseGeometry } from '../core/geometry.js';
+import type { PageToken, SearchSpec, SortField } from '../catalog/store/types.js';
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 10_000;

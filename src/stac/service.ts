@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Collection } from '../catalog/collection.js';
-import { StacIndex } from './index/store.js';
-import type { SyncReport } from './index/types.js';
+import { StacIndex } from '../catalog/store/store.js';
+import type { SyncReport } from '../catalog/store/types.js';
 import { collectionSources } from './sources.js';
 import { findStaticCollections, staticCogAssets, staticSources, type StaticCogAsset, type StaticCollection } from './static-catalog.js';
 

@@ -6,8 +6,8 @@ import type { FeatureRecord } from '../catalog/feature.js';
 import { geometryBBox, safeId } from '../catalog/feature.js';
 import type { GridSummary } from '../core/grid/summary.js';
 import { isoOrNull as isoTime } from '../catalog/extract/common.js';
-import { boxPolygon, type Box, type GeoJsonGeometry } from './geometry.js';
-import type { CollectionSource, ItemDraft, SourceFile } from './index/types.js';
+import { boxPolygon, type Box, type GeoJsonGeometry } from '../core/geometry.js';
+import type { CollectionSource, ItemDraft, SourceFile } from '../catalog/store/types.js';
 
 /** Bump when the items built from the same files change shape: every stamp changes with it. */
 const ITEMS_VERSION = 'items-1';

@@ -3,8 +3,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import { isInside } from '../catalog/walk.js';
 import { safeId } from '../catalog/feature.js';
-import { geometryBox, parseGeometry, type Box, type GeoJsonGeometry } from './geometry.js';
-import type { CollectionSource, ItemDraft, SourceFile } from './index/types.js';
+import { geometryBox, parseGeometry, type Box, type GeoJsonGeometry } from '../core/geometry.js';
+import type { CollectionSource, ItemDraft, SourceFile } from '../catalog/store/types.js';
 import { BASE } from './links.js';
 
 /** A STAC Collection published as static files in a data root, served as one of ours. */

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { parseCql2Json } from '../../src/stac/cql2/json.js';
-import { parseCql2Text } from '../../src/stac/cql2/text.js';
-import { likeToGlob } from '../../src/stac/index/where.js';
+import { parseCql2Json } from '../../src/core/cql2/json.js';
+import { parseCql2Text } from '../../src/core/cql2/text.js';
+import { likeToGlob } from '../../src/catalog/store/where.js';
 
 t.test('CQL2 text: precedence, predicates and literals', async (t) => {
   t.same(parseCql2Text("a = 1 OR b = 'x' AND NOT c < 2"), {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { boxPolygon, intersects, parseGeometry, type GeoJsonGeometry } from '../../src/stac/geometry.js';
+import { boxPolygon, intersects, parseGeometry, type GeoJsonGeometry } from '../../src/core/geometry.js';
 
 const square: GeoJsonGeometry = boxPolygon([0, 0, 10, 10]);
 const pt = (x: number, y: number): GeoJsonGeometry => ({ type: 'Point', coordinates: [x, y] });

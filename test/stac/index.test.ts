@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseCql2Text } from '../../src/stac/cql2/text.js';
-import { COUNT_CAP, StacIndex } from '../../src/stac/index/store.js';
-import type { CollectionSource, ItemDraft, SearchSpec } from '../../src/stac/index/types.js';
-import { boxPolygon } from '../../src/stac/geometry.js';
+import { parseCql2Text } from '../../src/core/cql2/text.js';
+import { COUNT_CAP, StacIndex } from '../../src/catalog/store/store.js';
+import type { CollectionSource, ItemDraft, SearchSpec } from '../../src/catalog/store/types.js';
+import { boxPolygon } from '../../src/core/geometry.js';
 
 const T0 = Date.UTC(2010, 0, 1);
 const DAY = 86_400_000;

@@ -3,7 +3,7 @@ import { collectionDoc } from '../common/collection-doc.js';
 import type { ApiContext } from '../context.js';
 import { stacCollection, staticStacCollection } from '../../stac/collection-doc.js';
 import { applyFields, hasFields, type Fields } from '../../stac/fields.js';
-import type { ItemRow } from '../../stac/index/types.js';
+import type { ItemRow } from '../../catalog/store/types.js';
 import { itemJson, type ItemContext } from '../../stac/item-doc.js';
 import { BASE, withBase, type StacLink } from '../../stac/links.js';
 import type { StacService } from '../../stac/service.js';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { lonRanges } from '../../core/query/bbox.js';
-import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../geometry.js';
+import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../../core/geometry.js';
 import { addItem, emptyStats, mergeStats } from './stats.js';
 import type { CollectionSource, CollectionStats, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';

@@ -1,5 +1,5 @@
-import { InvalidParameterValue } from '../../core/errors.js';
-import { parseInstant } from '../../core/query/datetime.js';
+import { InvalidParameterValue } from '../errors.js';
+import { parseInstant } from '../query/datetime.js';
 import type { Cql2Literal } from './ast.js';
 import { FILTER } from './ast.js';
 

@@ -1,4 +1,4 @@
-import { InvalidParameterValue } from '../core/errors.js';
+import { InvalidParameterValue } from './errors.js';
 
 /** GeoJSON geometries (RFC 7946, CRS84 lon/lat) as search parameters and CQL2 literals carry them. */
 export type Position = [number, number];

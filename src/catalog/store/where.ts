@@ -1,9 +1,9 @@
 import { InvalidParameterValue } from '../../core/errors.js';
-import type { ComparisonOp, Cql2Literal, Cql2Node, Cql2Property, TemporalOp } from '../cql2/ast.js';
-import { FILTER } from '../cql2/ast.js';
+import type { ComparisonOp, Cql2Literal, Cql2Node, Cql2Property, TemporalOp } from '../../core/cql2/ast.js';
+import { FILTER } from '../../core/cql2/ast.js';
 import { parseInstant } from '../../core/query/datetime.js';
-import type { GeoJsonGeometry } from '../geometry.js';
-import { geometryBox, prepare } from '../geometry.js';
+import type { GeoJsonGeometry } from '../../core/geometry.js';
+import { geometryBox, prepare } from '../../core/geometry.js';
 import type { JsonType } from './types.js';
 
 /** A piece of WHERE clause with its bound values, in order. */

@@ -1,4 +1,4 @@
-import { InvalidParameterValue } from '../../core/errors.js';
+import { InvalidParameterValue } from '../errors.js';
 import { boxPolygon, parseGeometry, type GeoJsonGeometry } from '../geometry.js';
 import { FILTER, TEMPORAL_OPS, type ComparisonOp, type Cql2Literal, type Cql2Node, type Cql2Property, type TemporalOp } from './ast.js';
 import { dateLiteral, intervalLiteral, timestampLiteral } from './literals.js';

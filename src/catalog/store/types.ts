@@ -1,7 +1,7 @@
 import type { TimeInterval } from '../../core/query/datetime.js';
 import type { BBox } from '../../core/query/bbox.js';
-import type { Cql2Node } from '../cql2/ast.js';
-import type { Box, GeoJsonGeometry } from '../geometry.js';
+import type { Cql2Node } from '../../core/cql2/ast.js';
+import type { Box, GeoJsonGeometry } from '../../core/geometry.js';
 
 /** How an item's JSON is produced at response time. */
 export type ItemKind = 'feature' | 'grid' | 'static';
