@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.js';
 import type { Collection } from '../src/catalog/collection.js';
-import { StacIndex } from '../src/catalog/store/store.js';
+import { CatalogStore } from '../src/catalog/store/store.js';
 import type { CollectionSource, ItemDraft } from '../src/catalog/store/types.js';
 import { StacService } from '../src/stac/service.js';
 
@@ -128,7 +128,7 @@ async function timed(base: string, q: { method: 'GET' | 'POST'; path: string; bo
 async function benchSize(n: number): Promise<{ rows: string[]; all: number[]; build: number; warm: number; bytes: number; items: number; rss: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'odas-bench-stac-'));
   try {
-    const index = StacIndex.open(join(dir, 'stac.sqlite'));
+    const index = CatalogStore.open(join(dir, 'stac.sqlite'));
     const report = index.sync(sources(n));
     const bytes = await dirBytes(dir);
     const warm = index.sync(sources(n));
@@ -170,7 +170,7 @@ export async function benchStac(): Promise<string> {
   const lines = [
     '### STAC: /stac/search over an embedded SQLite R*-tree index',
     '',
-    `Synthetic Argo-like profiles (${FLOATS} floats, one collection each, 100 profiles per file), indexed by \`StacIndex.sync\`, then ${REQUESTS} sequential HTTP requests per query type on loopback (client in the same process, latency = request to last byte). Random boxes and intervals, fixed seed.`,
+    `Synthetic Argo-like profiles (${FLOATS} floats, one collection each, 100 profiles per file), indexed by \`CatalogStore.sync\`, then ${REQUESTS} sequential HTTP requests per query type on loopback (client in the same process, latency = request to last byte). Random boxes and intervals, fixed seed.`,
     '',
     '| items | index build s | index size MB | re-sync, nothing changed, s | RSS MB after |',
     '|---|---|---|---|---|',

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { Collection } from './catalog/collection.js';
 import type { StacService } from './stac/service.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
+import { statusRoutes } from './api/common/status.js';
+import type { CatalogStatus } from './catalog/catalog.js';
 import type { ApiContext } from './api/context.js';
 import { coveragesApi } from './api/coverages/routes.js';
 import { edrApi } from './api/edr/routes.js';
@@ -29,6 +31,8 @@ export interface AppOptions {
   logger?: Logger;
   /** The STAC index built at start; without it the STAC API builds a temporary one on first use. */
   stac?: StacService;
+  /** The indexer's status document (served at /status and linked from the landing page). */
+  status?: () => CatalogStatus;
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
@@ -71,6 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
+    ...(opts.status ? { hasStatus: true } : {}),
   };
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -91,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   await app.register(commonRoutes, { ctx });
+  if (opts.status) await app.register(statusRoutes, { ctx, status: opts.status });
   for (const m of API_MODULES) await app.register(m.routes, { ctx });
   await app.register(openapiRoutes, { ctx });
   return app;

@@ -2,7 +2,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultCacheDir } from './catalog/cache.js';
+import { defaultCacheDir } from './catalog/catalog.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
 import { serve } from './server.js';
 import { runStacCommand, STAC_USAGE } from './api/stac/export-cli.js';
@@ -13,13 +13,18 @@ const USAGE = `odas ${VERSION} — Ocean Data Access Server
 usage:
   odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
              [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
-             [--log-level info] [--stac-extensions file,datacube]
+             [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions file,datacube]
+  odas index --data DIR... [--collections CONFIG_DIR] [--cache-dir DIR] [--workers N]
+                                  build or refresh the catalog offline (cron, CI, a replica's init)
   odas validate [CONFIG_DIR]      check collections/*.yaml against the schema
   odas demo [DIR]                 write the demo data files
 ${STAC_USAGE}  odas --version
 
 Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL.
-  --data DIR       a data root; each file is a collection, a folder of homogeneous files is one
+  --data DIR       a data root; each file is a collection, a folder of homogeneous files is one,
+                   an Argo GDAC tree (dac/<centre>/<wmo>/...) one collection per file family
+  --rescan S       seconds between rescans of the data roots for new, changed and removed files
+                   (default 30; 0 = index once at start)
   --demo           also serve the demo data the project generates (what 'npm start' does)
 `;
 
@@ -73,7 +78,7 @@ async function main(argv: string[]): Promise<void> {
     await runStacCommand(rest, fail);
     return;
   }
-  if (command !== 'serve') fail(`unknown command '${command}'\n\n${USAGE}`);
+  if (command !== 'serve' && command !== 'index') fail(`unknown command '${command}'\n\n${USAGE}`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -88,6 +93,8 @@ async function main(argv: string[]): Promise<void> {
       cors: { type: 'string' },
       'log-level': { type: 'string' },
       'stac-extensions': { type: 'string' },
+      rescan: { type: 'string' },
+      workers: { type: 'string' },
     },
     strict: true,
   });
@@ -111,6 +118,16 @@ async function main(argv: string[]): Promise<void> {
       throw err;
     }
   }
+  const rescan = values.rescan === undefined ? undefined : Number(values.rescan);
+  if (rescan !== undefined && !(Number.isFinite(rescan) && rescan >= 0)) fail(`--rescan ${values.rescan}: expected seconds ≥ 0`);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) fail(`--workers ${values.workers}: expected a whole number ≥ 1`);
+  if (command === 'index') {
+    if (values['no-cache']) fail('odas index writes the catalog into the cache folder: --no-cache makes no sense here');
+    const { indexCommand } = await import('./index-cli.js');
+    await indexCommand({ dataRoots, configs, cacheDir, logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'warn', ...(workers !== undefined ? { workers } : {}) });
+    return;
+  }
   const port = Number(values.port ?? process.env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: not a port number`);
   const corsText = values.cors ?? process.env['ODAS_CORS'];
@@ -125,6 +142,8 @@ async function main(argv: string[]): Promise<void> {
     cors,
     logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info',
     stacExtensions: stacExtensions as Array<'file' | 'datacube'>,
+    ...(rescan !== undefined ? { rescanSeconds: rescan } : {}),
+    ...(workers !== undefined ? { workers } : {}),
   });
 }
 

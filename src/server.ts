@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
-import { discover } from './catalog/discover.js';
+import { Catalog } from './catalog/catalog.js';
 import type { CollectionConfig } from './config/collection-schema.js';
 import { StacService, type StacExtensionName } from './stac/service.js';
 
@@ -17,6 +17,10 @@ export interface ServeOptions {
   logLevel: string;
   /** STAC extensions to declare (their schemas must be reachable by validators). */
   stacExtensions?: StacExtensionName[];
+  /** Seconds between rescans of the data roots (0: index once at start). */
+  rescanSeconds?: number;
+  /** Indexing threads (default: every core). */
+  workers?: number;
 }
 
 export function createLogger(level: string): Logger {
@@ -26,34 +30,28 @@ export function createLogger(level: string): Logger {
   return pino({ level, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 
-/** Index the data roots, build the app, listen, and close cleanly on SIGINT/SIGTERM. */
+/** Open the catalog, listen at once, and index in the background; close cleanly on SIGINT/SIGTERM. */
 export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logLevel);
-  const collections = await discover({
+  const catalog = await Catalog.open({
     dataRoots: opts.dataRoots,
     configs: opts.configs,
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.rescanSeconds !== undefined ? { rescanSeconds: opts.rescanSeconds } : {}),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
-  const hdf5Collections = [...collections.values()].filter((c) => c.formats.includes('hdf5'));
-  if (hdf5Collections.length > 0) {
-    const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
-    const pool = getHdf5Pool();
-    pool.warm();
-    // Metadata of the first grid files, in the background: the first coverage request then starts at once.
-    for (const c of hdf5Collections.filter((x) => x.kind === 'grid').slice(0, 16)) {
-      pool.info(join(c.root, c.files[0]!)).catch(() => undefined);
-    }
-  }
-  const stac = await StacService.open({ collections, dataRoots: opts.dataRoots, log, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
-  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
-  app.addHook('onClose', async () => stac.close());
+  const collections = catalog.collections;
+  log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);
+  const stac = await StacService.open({ collections, store: catalog.store, dataRoots: opts.dataRoots, log, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
+  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, status: () => catalog.status(), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
     await app.close();
+    await catalog.close();
     log.flush();
     const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
     await closeHdf5Pool();
@@ -62,5 +60,26 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   process.once('SIGINT', () => void close('SIGINT'));
   process.once('SIGTERM', () => void close('SIGTERM'));
   await app.listen({ host: opts.host, port: opts.port });
+  catalog.start();
+  warmHdf5(catalog, log);
   return app;
+}
+
+/** Start the HDF5 workers and read the first grid files' metadata once collections need them. */
+function warmHdf5(catalog: Catalog, log: Logger): void {
+  let warmed = false;
+  const check = () => {
+    if (warmed) return;
+    const grids = [...catalog.collections.values()].filter((c) => c.formats.includes('hdf5'));
+    if (grids.length === 0) return;
+    warmed = true;
+    void import('./readers/hdf5/reader.js').then(({ getHdf5Pool }) => {
+      const pool = getHdf5Pool();
+      pool.warm();
+      // Metadata of the first grid files: the first coverage request then starts at once.
+      for (const c of grids.filter((x) => x.kind === 'grid').slice(0, 16)) pool.info(join(c.root, c.files[0]!)).catch(() => undefined);
+    }).catch((err: Error) => log.warn({ err: err.message }, 'could not start the HDF5 workers'));
+  };
+  check();
+  catalog.indexer.onChange(check);
 }

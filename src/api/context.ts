@@ -26,6 +26,8 @@ export interface ApiContext {
   describers: Array<(c: Collection, doc: import('./common/collection-doc.js').CollectionDoc, base: string) => void>;
   /** The STAC item index and static catalogs (built at start by the server; on first use otherwise). */
   stac?: StacService;
+  /** A status document is served at /status (the server's background indexer). */
+  hasStatus?: boolean;
 }
 
 export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {

@@ -1,6 +1,6 @@
 import type { GridSummary } from '../core/grid/summary.js';
 import type { CollectionKind, ParameterInfo } from './extract/types.js';
-import type { FeatureIndex } from './feature-index.js';
+import type { FeatureStore } from './feature-store.js';
 
 /** One dataset served by every API: a file, a folder of homogeneous files, or a configured set. */
 export interface Collection {
@@ -14,8 +14,14 @@ export interface Collection {
   kind: CollectionKind;
   /** Absolute, real path of the data root the files belong to. */
   root: string;
-  /** Files relative to `root`. */
+  /**
+   * Files relative to `root`: all of them for grids (a time aggregation reads them), the first few
+   * for feature collections (each feature names its own file; `fileCount` says how many there are).
+   */
   files: string[];
+  fileCount: number;
+  /** Files that will belong to this collection are still being read: what it lists may grow. */
+  indexing?: boolean;
   /** Storage formats of the files (to start the HDF5 workers only when some collection needs them). */
   formats: Array<'netcdf3' | 'hdf5' | 'geotiff'>;
   /** Global attributes of the first file (ACDD subset). */
@@ -26,11 +32,11 @@ export interface Collection {
   /** Epoch ms [start, end]. */
   timeSpan?: [number, number];
   /** For profile, trajectory and time-series collections. */
-  features?: FeatureIndex;
+  features?: FeatureStore;
   /** For grid collections: each file's grid summary, in the order of `files`. */
   grid?: Array<{ file: string; summary: GridSummary }>;
 }
 
-export function isFeatureCollection(c: Collection): c is Collection & { features: FeatureIndex } {
+export function isFeatureCollection(c: Collection): c is Collection & { features: FeatureStore } {
   return c.kind !== 'grid' && c.features !== undefined;
 }

@@ -58,3 +58,87 @@ export async function walkDataFiles(root: string, onSkip: (path: string, why: st
   await visit(realRoot);
   return out;
 }
+
+/** One folder's data files (relative folder path, '' for the root), or `unchanged` when a quick scan skipped it. */
+export interface FolderListing {
+  folder: string;
+  files: FoundFile[];
+  /** Quick scan: the folder's modification time is the one seen last time, so no file was added or removed. */
+  unchanged: boolean;
+}
+
+/** What a scan remembers of each folder for the next quick scan: its mtime and sub-folders. */
+export type FolderMemo = Map<string, { mtimeMs: number; subdirs: string[] }>;
+
+/**
+ * The data files under `root`, one folder at a time (memory holds one folder's listing, not the
+ * archive's). A quick scan lists only folders whose mtime changed since `memo` saw them: files
+ * added, removed or renamed into place change it; a file rewritten in place does not, which the
+ * periodic full scan catches.
+ */
+export async function* walkFolders(root: string, onSkip: (path: string, why: string) => void, memo: FolderMemo, quick: boolean): AsyncGenerator<FolderListing> {
+  const realRoot = await realpath(root);
+  const stack: string[] = [realRoot];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    const folder = relative(realRoot, dir).split(sep).join('/');
+    let dirStat;
+    try {
+      dirStat = await stat(dir);
+    } catch {
+      continue; // removed while walking: the next scan drops its files
+    }
+    const seen = memo.get(dir);
+    if (quick && seen && seen.mtimeMs === dirStat.mtimeMs) {
+      for (const s of [...seen.subdirs].reverse()) stack.push(s);
+      yield { folder, files: [], unchanged: true };
+      continue;
+    }
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      onSkip(dir, `cannot list: ${(err as Error).message}`);
+      continue;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const files: FoundFile[] = [];
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const abs = join(dir, e.name);
+      let target = abs;
+      if (e.isSymbolicLink()) {
+        try {
+          target = await realpath(abs);
+        } catch {
+          onSkip(abs, 'broken symbolic link');
+          continue;
+        }
+        if (!isInside(realRoot, target)) {
+          onSkip(abs, 'symbolic link points outside the data root');
+          continue;
+        }
+      }
+      if (e.isDirectory()) {
+        subdirs.push(abs);
+        continue;
+      }
+      if (!DATA_EXTENSIONS.test(e.name)) continue;
+      let st;
+      try {
+        st = e.isSymbolicLink() ? await stat(target) : await lstat(abs);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) {
+        onSkip(abs, 'symbolic link to a folder (not followed, to avoid cycles)');
+        continue;
+      }
+      if (st.isFile()) files.push({ rel: relative(realRoot, abs).split(sep).join('/'), abs: target, size: st.size, mtimeMs: st.mtimeMs });
+    }
+    memo.set(dir, { mtimeMs: dirStat.mtimeMs, subdirs });
+    for (const s of [...subdirs].reverse()) stack.push(s);
+    yield { folder, files, unchanged: false };
+  }
+}

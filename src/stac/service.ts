@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { catalogOf } from '../catalog/catalog.js';
 import type { Collection } from '../catalog/collection.js';
-import { StacIndex } from '../catalog/store/store.js';
+import { CatalogStore } from '../catalog/store/store.js';
 import type { SyncReport } from '../catalog/store/types.js';
-import { collectionSources } from './sources.js';
 import { findStaticCollections, staticCogAssets, staticSources, type StaticCogAsset, type StaticCollection } from './static-catalog.js';
 
 /** STAC extensions odas can emit; each is off unless asked for (validators must reach its schema). */
@@ -13,27 +11,29 @@ export type StacExtensionName = 'file' | 'datacube';
 
 export interface StacServiceOptions {
   collections: Map<string, Collection>;
+  /** The catalog holding the items (default: the one the collections come from). */
+  store?: CatalogStore;
   /** Data roots to look for static catalogs in (default: the collections' roots). */
   dataRoots?: string[];
-  /** Where the index file lives (next to the discovery cache); none = a temporary file. */
-  cacheDir?: string;
   log?: Logger;
   extensions?: StacExtensionName[];
-  /** SQLite page cache, MiB. */
-  cacheMiB?: number;
 }
 
-/** The STAC side of the server: the item index, the static catalogs, and which extensions to declare. */
+/**
+ * The STAC side of the server: items are the catalog's own rows (features and grid time steps,
+ * written by the indexer) plus the items of static catalogs found in the data roots.
+ */
 export class StacService {
   private constructor(
-    readonly index: StacIndex,
+    readonly index: CatalogStore,
     readonly collections: Map<string, Collection>,
     readonly statics: Map<string, StaticCollection>,
     readonly extensions: ReadonlySet<StacExtensionName>,
     readonly report: SyncReport,
+    private readonly ownsIndex: boolean,
   ) {}
 
-  /** Find static catalogs, bring the index up to date with every collection, and return the service. */
+  /** Find static catalogs, bring their items into the catalog, and return the service. */
   static async open(opts: StacServiceOptions): Promise<StacService> {
     const log = opts.log ?? pino({ level: 'silent' });
     const roots = [...new Set([...(opts.dataRoots ?? []), ...[...opts.collections.values()].map((c) => c.root)])].sort();
@@ -44,22 +44,16 @@ export class StacService {
       for (let k = 2; opts.collections.has(id) || statics.has(id); k++) id = `${s.id}-${k}`;
       statics.set(id, { ...s, id });
     }
-    const file = opts.cacheDir ? join(opts.cacheDir, `stac-${createHash('sha1').update(roots.join('\n')).digest('hex').slice(0, 16)}.sqlite`) : undefined;
-    const index = StacIndex.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
-    try {
-      const sources = [...collectionSources(opts.collections.values()), ...(await staticSources([...statics.values()]))];
-      const report = index.sync(sources);
-      log.info({ ...report, file: file ?? 'temporary' }, `STAC index: ${report.items} item(s) indexed, ${report.kept} file(s) unchanged, ${report.replaced} replaced, ${report.removed} removed in ${report.seconds.toFixed(2)} s`);
-      return new StacService(index, opts.collections, statics, new Set(opts.extensions ?? []), report);
-    } catch (err) {
-      index.close();
-      throw err;
-    }
+    const shared = opts.store ?? catalogOf(opts.collections)?.store;
+    const index = shared ?? CatalogStore.open(undefined);
+    const report = index.sync(await staticSources([...statics.values()]), ['static']);
+    if (report.items + report.removed > 0) log.info({ ...report }, `STAC: ${report.items} static catalog item(s) indexed, ${report.removed} removed in ${report.seconds.toFixed(2)} s`);
+    return new StacService(index, opts.collections, statics, new Set(opts.extensions ?? []), report, shared === undefined);
   }
 
-  /** A service over an index synchronised elsewhere (benchmarks, tools); no static catalogs. */
-  static attach(index: StacIndex, collections: Map<string, Collection>, extensions: StacExtensionName[] = []): StacService {
-    return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 });
+  /** A service over a store synchronised elsewhere (benchmarks, tools); no static catalogs. */
+  static attach(index: CatalogStore, collections: Map<string, Collection>, extensions: StacExtensionName[] = []): StacService {
+    return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, false);
   }
 
   /** Local COG assets of static catalogs: for Coverages to serve as grids once it reads COGs. */
@@ -68,6 +62,6 @@ export class StacService {
   }
 
   close(): void {
-    this.index.close();
+    if (this.ownsIndex) this.index.close();
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseCql2Text } from '../../src/core/cql2/text.js';
-import { COUNT_CAP, StacIndex } from '../../src/catalog/store/store.js';
+import { COUNT_CAP, CatalogStore } from '../../src/catalog/store/store.js';
 import type { CollectionSource, ItemDraft, SearchSpec } from '../../src/catalog/store/types.js';
 import { boxPolygon } from '../../src/core/geometry.js';
 
@@ -43,11 +43,11 @@ t.teardown(async () => {
 
 t.test('sync is incremental per source file and persists across opens', async (t) => {
   const file = join(dir, 'inc.sqlite');
-  let idx = StacIndex.open(file);
+  let idx = CatalogStore.open(file);
   let r = idx.sync([source('a', 3, 10)]);
   t.match(r, { files: 3, kept: 0, replaced: 0, removed: 0, items: 30 });
   idx.close();
-  idx = StacIndex.open(file);
+  idx = CatalogStore.open(file);
   t.equal(idx.size, 30, 'persisted');
   r = idx.sync([source('a', 3, 10)]);
   t.match(r, { kept: 3, items: 0 }, 'unchanged stamps: nothing re-indexed');
@@ -67,7 +67,7 @@ t.test('sync is incremental per source file and persists across opens', async (t
 });
 
 t.test('search: filters agree with a brute-force scan, pages have no duplicates', async (t) => {
-  const idx = StacIndex.open(':memory:');
+  const idx = CatalogStore.open(':memory:');
   idx.sync([source('a', 20, 100), source('b', 5, 100)]);
   const all = [...Array(20).keys()].flatMap((f) => Array.from({ length: 100 }, (_, i) => ({ c: 'a', ...draft(f, i) })))
     .concat([...Array(5).keys()].flatMap((f) => Array.from({ length: 100 }, (_, i) => ({ c: 'b', ...draft(f, i) }))));
@@ -110,7 +110,7 @@ t.test('search: filters agree with a brute-force scan, pages have no duplicates'
 });
 
 t.test('search: order, sortby and the many-matches plan', async (t) => {
-  const idx = StacIndex.open(':memory:');
+  const idx = CatalogStore.open(':memory:');
   idx.sync([source('a', 130, 100)]);
   t.ok(idx.size > COUNT_CAP, 'more items than the count cap');
   const first = idx.search({ limit: 5 });

@@ -50,6 +50,8 @@ export function collectionDoc(c: Collection, base: string, describers: ReadonlyA
     links,
   };
   doc.itemType = c.features ? 'feature' : 'coverage';
+  // Files of this collection are still being read: its extent and features may grow (see /status).
+  if (c.indexing) doc['indexing'] = true;
   if (c.license) doc.license = c.license;
   if (c.attribution) doc.attribution = c.attribution;
   if (c.providers) doc.providers = c.providers;

@@ -53,6 +53,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
       // The STAC API is a different resource (its own catalog and search), hence 'related', not 'alternate'.
       { href: `${base}/stac`, rel: 'related', type: 'application/json', title: 'STAC API (SpatioTemporal Asset Catalog): catalog and item search' },
+      ...(ctx.hasStatus ? [{ href: `${base}/status`, rel: 'monitor', type: 'application/json', title: 'Indexing status: files done/total, rate, errors' }] : []),
     ];
     const format = negotiate(request, ['json', 'html']);
     if (format === 'html') {
@@ -60,7 +61,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
-<li><a href="${base}/conformance?f=html">Conformance</a></li>
+<li><a href="${base}/conformance?f=html">Conformance</a></li>${ctx.hasStatus ? `<li><a href="${base}/status?f=html">Indexing status</a></li>` : ''}
 <li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
 <h2>Collections</h2>${collectionsHtml(docs, base)}`, [{ href: `${base}/?f=json`, label: 'JSON' }]));
     }
@@ -109,7 +110,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     const doc = collectionDoc(c, base, ctx.describers);
     if (negotiate(request, ['json', 'html']) === 'html') {
       const href = `${base}/collections/${c.id}`;
-      const shapes = c.features ? shapesOf(c.features.records.slice(0, 2000), (r) => `${href}/items/${encodeURIComponent(r.id)}?f=html`) : [];
+      const shapes = c.features ? shapesOf(c.features.sample(2000), (r) => `${href}/items/${encodeURIComponent(r.id)}?f=html`) : [];
       const body = `<p>${esc(c.description)}</p>
 ${definitionTable([
   ['Kind', esc(c.kind)],
@@ -117,7 +118,8 @@ ${definitionTable([
   ['Time', esc(`${isoTime(c.timeSpan?.[0]) ?? '..'} / ${isoTime(c.timeSpan?.[1]) ?? '..'}`)],
   ['Keywords', esc(c.keywords.join(', '))],
   ['Licence', esc(c.license ?? 'not stated')],
-  ['Files', esc(c.files.length > 5 ? `${c.files.slice(0, 5).join(', ')} … (${c.files.length} files)` : c.files.join(', '))],
+  ['Files', esc(c.fileCount > c.files.slice(0, 5).length ? `${c.files.slice(0, 5).join(', ')} … (${c.fileCount} files)` : c.files.join(', '))],
+  ...(c.indexing ? [['Status', 'still being indexed: more features may appear'] as [string, string]] : []),
   ...(c.features ? [['Features', `<a href="${esc(`${href}/items?f=html`)}">${c.features.size} features</a> — <a href="${esc(`${href}/queryables?f=html`)}">queryables</a>`] as [string, string]] : []),
 ])}
 ${svgMap(c.bbox, shapes)}

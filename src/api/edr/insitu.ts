@@ -4,7 +4,7 @@
  * the time interval and the z selection. One feature is in memory at a time.
  */
 import type { Collection } from '../../catalog/collection.js';
-import type { FeatureIndex } from '../../catalog/feature-index.js';
+import type { FeatureStore } from '../../catalog/feature-store.js';
 import type { FeatureRecord } from '../../catalog/feature.js';
 import { NotFound } from '../../core/errors.js';
 import type { BBox } from '../../core/query/bbox.js';
@@ -27,6 +27,13 @@ export function locationIdOf(c: Collection, r: FeatureRecord): string {
   return r.id;
 }
 
+/** Whether a location id names a platform (Argo float) or a feature of the collection. */
+export function locationExists(c: Collection & { features: FeatureStore }, id: string): boolean {
+  if (c.kind !== 'timeSeries' && c.features.page({ properties: { platform_number: id } }, 0, 1).matched > 0) return true;
+  const r = c.features.get(id);
+  return r !== undefined && locationIdOf(c, r) === id;
+}
+
 function widen(b: BBox, metres: number): BBox {
   const dLat = (metres / EARTH_RADIUS_M) * (180 / Math.PI);
   const lat = Math.min(89, Math.max(Math.abs(b.south), Math.abs(b.north)) + dLat);
@@ -39,8 +46,8 @@ function pointOf(r: FeatureRecord): [number, number] | undefined {
 }
 
 interface Plan {
-  /** Candidate feature indices, in index order. */
-  candidates: readonly number[];
+  /** Candidate features, in catalog order. */
+  candidates: readonly FeatureRecord[];
   /** Row test on position (x, y) and z, for rows of kept features. */
   keepXY?: (x: number, y: number) => boolean;
   keepZ?: (z: number, t: number, x: number, y: number) => boolean;
@@ -48,11 +55,11 @@ interface Plan {
   nearestRows?: Position[];
 }
 
-function plan(c: Collection & { features: FeatureIndex }, q: EdrQuery): Plan {
+function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
   const index = c.features;
   const datetime = q.datetime;
   const points = c.kind !== 'trajectory';
-  const all = (bbox?: BBox) => index.query({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) });
+  const all = (bbox?: BBox) => [...index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })];
   switch (q.type) {
     case 'position': {
       const targets = q.coords!.type === 'Point' ? [q.coords!.coordinates] : (q.coords!.type === 'MultiPoint' ? q.coords!.coordinates : []);
@@ -62,32 +69,34 @@ function plan(c: Collection & { features: FeatureIndex }, q: EdrQuery): Plan {
       for (const p of targets) {
         let best = -1;
         let bestD = Infinity;
-        for (const i of candidates) {
-          const xy = pointOf(index.records[i]!);
-          if (!xy) continue;
+        candidates.forEach((r, i) => {
+          const xy = pointOf(r);
+          if (!xy) return;
           const d = haversine(p.x, p.y, xy[0], xy[1]);
           if (d < bestD) {
             bestD = d;
             best = i;
           }
-        }
+        });
         if (best >= 0) chosen.add(best);
       }
-      return { candidates: [...chosen].sort((a, b) => a - b) };
+      return { candidates: [...chosen].sort((a, b) => a - b).map((i) => candidates[i]!) };
     }
     case 'radius': {
       const centres = vertices(q.coords!);
       const r = q.within!;
       const inside = (x: number, y: number) => centres.some((p) => haversine(p.x, p.y, x, y) <= r);
       const boxes = centres.map((p) => circleBBox(p.x, p.y, r));
-      const candidates = [...new Set(boxes.flatMap((b) => all(b)))].sort((a, b) => a - b);
-      return points ? { candidates: candidates.filter((i) => inside(...pointOf(index.records[i]!)!)) } : { candidates, keepXY: inside };
+      const byId = new Map<string, FeatureRecord>();
+      for (const b of boxes) for (const r of all(b)) byId.set(r.id, r);
+      const candidates = [...byId.values()];
+      return points ? { candidates: candidates.filter((r) => inside(...pointOf(r)!)) } : { candidates, keepXY: inside };
     }
     case 'area': {
       const polygons = polygonsOf(q.coords!);
       const inside = (x: number, y: number) => pointInPolygons(x, y, polygons);
       const candidates = all(bboxOf(vertices(q.coords!)));
-      return points ? { candidates: candidates.filter((i) => inside(...pointOf(index.records[i]!)!)) } : { candidates, keepXY: inside };
+      return points ? { candidates: candidates.filter((r) => inside(...pointOf(r)!)) } : { candidates, keepXY: inside };
     }
     case 'cube': {
       const box = q.bbox!;
@@ -100,7 +109,7 @@ function plan(c: Collection & { features: FeatureIndex }, q: EdrQuery): Plan {
       const half = (q.corridorWidth ?? 2 * TRAJECTORY_DEFAULT_WIDTH_M) / 2;
       const near = (x: number, y: number) => distanceToPath(x, y, path).distance <= half;
       const candidates = all(widen(bboxOf(path), half));
-      const p: Plan = points ? { candidates: candidates.filter((i) => near(...pointOf(index.records[i]!)!)) } : { candidates, keepXY: near };
+      const p: Plan = points ? { candidates: candidates.filter((r) => near(...pointOf(r)!)) } : { candidates, keepXY: near };
       const height = q.corridorHeight;
       if (height !== undefined && path.every((v) => v.z !== undefined)) {
         // The path's z at the nearest point of the path, within half the corridor height.
@@ -114,8 +123,8 @@ function plan(c: Collection & { features: FeatureIndex }, q: EdrQuery): Plan {
       return p;
     }
     case 'locations': {
-      const candidates = all(q.bbox).filter((i) => locationIdOf(c, index.records[i]!) === q.locationId);
-      if (candidates.length === 0 && !index.records.some((r) => locationIdOf(c, r) === q.locationId)) {
+      const candidates = all(q.bbox).filter((r) => locationIdOf(c, r) === q.locationId);
+      if (candidates.length === 0 && !locationExists(c, q.locationId!)) {
         throw new NotFound(`No location '${q.locationId}' in collection '${c.id}'; see /collections/${c.id}/locations`);
       }
       return { candidates };
@@ -159,7 +168,7 @@ function select(s: SampleSet, q: EdrQuery, p: Plan): SampleSet {
 }
 
 /** The samples payload of an EDR query on an in-situ collection; reads happen when `sets()` is iterated. */
-export async function insituPayload(c: Collection & { features: FeatureIndex }, q: EdrQuery, request: string, signal?: AbortSignal): Promise<SamplesPayload> {
+export async function insituPayload(c: Collection & { features: FeatureStore }, q: EdrQuery, request: string, signal?: AbortSignal): Promise<SamplesPayload> {
   const p = plan(c, q);
   const candidates = q.limit !== undefined ? p.candidates.slice(0, q.limit) : p.candidates;
   const probe = new InSituSource(c, signal);
@@ -183,8 +192,8 @@ export async function insituPayload(c: Collection & { features: FeatureIndex }, 
     sets: async function* () {
       const source = new InSituSource(c, signal);
       try {
-        for (const i of candidates) {
-          const rows = select(await source.read(c.features.records[i]!, q.parameters), q, p);
+        for (const r of candidates) {
+          const rows = select(await source.read(r, q.parameters), q, p);
           if (rows.t.length > 0) yield rows;
         }
       } finally {

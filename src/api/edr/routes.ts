@@ -103,22 +103,29 @@ function locationsDoc(c: Collection & { features: NonNullable<Collection['featur
   for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
   const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
   const datetime = typeof query['datetime'] === 'string' ? parseDatetime(query['datetime']) : undefined;
-  const groups = new Map<string, number[]>();
-  for (const i of c.features.query({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
-    const id = locationIdOf(c, c.features.records[i]!);
-    groups.set(id, [...(groups.get(id) ?? []), i]);
+  // One pass over the matching features, folding each into its platform's track and time span.
+  const groups = new Map<string, { n: number; onePoint: boolean; points: Array<[number, number]>; start: number; end: number }>();
+  for (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
+    const id = locationIdOf(c, r);
+    let g = groups.get(id);
+    if (!g) {
+      g = { n: 0, onePoint: r.geometry?.type === 'Point', points: [], start: Infinity, end: -Infinity };
+      groups.set(id, g);
+    }
+    g.n++;
+    if (r.geometry?.type === 'Point') g.points.push(r.geometry.coordinates);
+    else if (r.geometry?.type === 'LineString') g.points.push(...r.geometry.coordinates);
+    if (Number.isFinite(r.start)) g.start = Math.min(g.start, r.start);
+    if (Number.isFinite(r.end)) g.end = Math.max(g.end, r.end);
   }
   const href = `${base}/collections/${encodeURIComponent(c.id)}/locations`;
-  const features = [...groups].map(([id, idx]) => {
-    const recs = idx.map((i) => c.features.records[i]!);
-    const points = recs.flatMap((r) => (r.geometry?.type === 'Point' ? [r.geometry.coordinates] : r.geometry?.type === 'LineString' ? r.geometry.coordinates : []));
-    const start = Math.min(...recs.map((r) => r.start).filter(Number.isFinite));
-    const end = Math.max(...recs.map((r) => r.end).filter(Number.isFinite));
-    const geometry = points.length === 0 ? null : points.length === 1 || recs.length === 1 && recs[0]!.geometry?.type === 'Point' ? { type: 'Point', coordinates: points[0] } : { type: 'LineString', coordinates: points };
+  const features = [...groups].map(([id, g]) => {
+    const { points, start, end } = g;
+    const geometry = points.length === 0 ? null : points.length === 1 || (g.n === 1 && g.onePoint) ? { type: 'Point', coordinates: points[0] } : { type: 'LineString', coordinates: points };
     return {
       type: 'Feature', id, geometry,
       properties: {
-        name: id, features: recs.length,
+        name: id, features: g.n,
         datetime: Number.isFinite(start) && Number.isFinite(end) ? `${isoTime(start)}/${isoTime(end)}` : null,
         'parameter-name': c.parameters.map((p) => p.name),
         edrqueryendpoint: `${href}/${encodeURIComponent(id)}`,
@@ -142,8 +149,8 @@ function vertical(c: Collection): VerticalExtent | undefined {
     return { interval: [Math.min(z.first, z.last), Math.max(z.first, z.last)], vrs: z.units ? `vertical coordinate (${z.units})` : 'vertical coordinate', name: z.label };
   }
   if (c.kind === 'profile') {
-    const max = Math.max(...(c.features?.records ?? []).map((r) => (typeof r.properties['pres_max'] === 'number' ? r.properties['pres_max'] : -Infinity)));
-    if (Number.isFinite(max)) return { interval: [0, max], vrs: 'sea water pressure (decibar), positive down', name: 'PRES' };
+    const max = c.features?.range('pres_max')?.[1];
+    if (max !== undefined && Number.isFinite(max)) return { interval: [0, max], vrs: 'sea water pressure (decibar), positive down', name: 'PRES' };
   }
   return undefined;
 }

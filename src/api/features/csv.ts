@@ -1,4 +1,4 @@
-import type { FeatureIndex } from '../../catalog/feature-index.js';
+import type { FeatureStore } from '../../catalog/feature-store.js';
 import type { FeatureData } from '../../catalog/feature-data.js';
 import type { FeatureRecord } from '../../catalog/feature.js';
 
@@ -17,11 +17,10 @@ function lonLat(r: FeatureRecord): [number | null, number | null] {
 }
 
 /** One row per feature: id, position (first vertex for lines), then every property. */
-export function featuresCsv(index: FeatureIndex, rows: number[]): string {
+export function featuresCsv(index: FeatureStore, rows: FeatureRecord[]): string {
   const names = [...index.propertyTypes().keys()];
   const lines = [['id', 'longitude', 'latitude', ...names].map(csvField).join(',')];
-  for (const i of rows) {
-    const r = index.records[i]!;
+  for (const r of rows) {
     const [x, y] = lonLat(r);
     lines.push([r.id, x, y, ...names.map((n) => r.properties[n])].map(csvField).join(','));
   }

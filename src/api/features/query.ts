@@ -1,5 +1,5 @@
 import type { Collection } from '../../catalog/collection.js';
-import type { FeatureQuery } from '../../catalog/feature-index.js';
+import type { FeatureFilter } from '../../catalog/store/types.js';
 import type { PropertyValue } from '../../catalog/feature.js';
 import { InvalidParameterValue, UnknownParameter } from '../../core/errors.js';
 import { parseBBox } from '../../core/query/bbox.js';
@@ -17,7 +17,7 @@ const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG/0/4326
 export interface ItemsQuery {
   limit: number;
   offset: number;
-  filter: FeatureQuery;
+  filter: FeatureFilter;
 }
 
 function coerce(name: string, value: string, type: string): PropertyValue {
@@ -61,7 +61,7 @@ export function parseItemsQuery(c: Collection, query: Record<string, unknown>): 
     const v = str(k);
     if (v !== undefined && !ACCEPTED_CRS.has(v)) throw new InvalidParameterValue(k, `only ${CRS84} is supported, got '${v}'`);
   }
-  const filter: FeatureQuery = {};
+  const filter: FeatureFilter = {};
   const bbox = str('bbox');
   if (bbox !== undefined) filter.bbox = parseBBox(bbox);
   const datetime = str('datetime');

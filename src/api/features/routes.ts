@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { readFeatureData } from '../../catalog/feature-data.js';
-import type { FeatureIndex } from '../../catalog/feature-index.js';
+import type { FeatureStore } from '../../catalog/feature-store.js';
 import { NotFound } from '../../core/errors.js';
 import { esc, page, table, svgMap } from '../../html/page.js';
 import { shapeOf, shapesOf } from '../../html/shapes.js';
@@ -48,7 +48,7 @@ const geojsonResponse = (description: string) => ({
   502: { description: 'A data file of the collection could not be read (OGC exception JSON)', $ref: 'exception#' },
 });
 
-function featuresOf(c: Collection): FeatureIndex {
+function featuresOf(c: Collection): FeatureStore {
   if (!c.features) throw new NotFound(`Collection '${c.id}' is gridded data, not features: use its coverage or EDR endpoints`);
   return c.features;
 }
@@ -85,8 +85,7 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
     const index = featuresOf(c);
     const format = negotiate(request, ['geojson', 'html', 'csv']);
     const q = parseItemsQuery(c, request.query as Record<string, unknown>);
-    const matched = index.query(q.filter);
-    const page_ = matched.slice(q.offset, q.offset + q.limit);
+    const { matched, records: page_ } = index.page(q.filter, q.offset, q.limit);
     const base = baseUrl(ctx, request);
     const itemsUrl = `${base}/collections/${encodeURIComponent(c.id)}/items`;
     if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_));
@@ -96,7 +95,7 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
       { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, rel: 'alternate', type: 'text/csv', title: 'This page as CSV' },
       { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json', title: c.title },
     ];
-    if (q.offset + q.limit < matched.length) {
+    if (q.offset + q.limit < matched) {
       links.push({ href: `${itemsUrl}${withQuery(request, { offset: String(q.offset + q.limit), limit: String(q.limit) })}`, rel: 'next', type: 'application/geo+json', title: 'Next page' });
     }
     if (q.offset > 0) {
@@ -105,25 +104,24 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
     }
     if (format === 'html') {
       const names = [...index.propertyTypes().keys()].slice(0, 10);
-      const rows = page_.map((i) => {
-        const r = index.records[i]!;
+      const rows = page_.map((r) => {
         return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
       });
-      const shapes = shapesOf(page_.map((i) => index.records[i]!), (r) => `${itemsUrl}/${encodeURIComponent(r.id)}?f=html`);
+      const shapes = shapesOf(page_, (r) => `${itemsUrl}/${encodeURIComponent(r.id)}?f=html`);
       const pageLink = (offset: number, text: string) =>
         `<a href="${esc(`${itemsUrl}${withQuery(request, { offset: offset === 0 ? undefined : String(offset), limit: String(q.limit), f: 'html' })}`)}">${text}</a>`;
       const nav = [
         q.offset > 0 ? pageLink(Math.max(0, q.offset - q.limit), '← previous page') : '',
-        q.offset + q.limit < matched.length ? pageLink(q.offset + q.limit, 'next page →') : '',
+        q.offset + q.limit < matched ? pageLink(q.offset + q.limit, 'next page →') : '',
       ].join(' ');
-      const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched.length} matching features. ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
+      const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched} matching features.${c.indexing ? ' (The collection is still being indexed.)' : ''} ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
       return sendText(reply, 'html', page(`${c.title}: features`, [
         { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },
         { href: `${base}/collections/${c.id}?f=html`, label: c.id }, { href: `${itemsUrl}?f=html`, label: 'items' },
       ], body, [{ href: `${itemsUrl}${withQuery(request, { f: 'json' })}`, label: 'GeoJSON' }, { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, label: 'CSV' }]));
     }
-    const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched.length, numberReturned: page_.length, timeStamp: new Date().toISOString(), links });
-    const body = `${head.slice(0, -1)},"features":[${page_.map((i) => index.geojson(i)).join(',')}]}`;
+    const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: page_.length, timeStamp: new Date().toISOString(), links });
+    const body = `${head.slice(0, -1)},"features":[${page_.map((r) => index.geojson(r)).join(',')}]}`;
     return sendText(reply, 'geojson', body);
   });
 
@@ -152,7 +150,7 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
       const rows = Array.from({ length: shown }, (_, k) => data.columns.map((col) => esc(col.values[k] ?? '')));
       const props = Object.entries(r.properties).map(([k, v]) => [esc(k), esc(v)]);
       // The feature in red over its collection's other features in grey: where it is, and among what.
-      const others = shapesOf(index.records.slice(0, 2000).filter((o) => o.id !== r.id), (o) => `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(o.id)}?f=html`, true);
+      const others = shapesOf(index.sample(2000).filter((o) => o.id !== r.id), (o) => `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(o.id)}?f=html`, true);
       const body = `${svgMap(c.bbox, [...others, ...(shapeOf(r) ? [shapeOf(r)!] : [])])}
 ${table(['property', 'value'], props)}<h2>${data.rowKind === 'level' ? 'Levels' : 'Observations'} (${n}${shown < n ? `, first ${shown} shown — <a href="${esc(href)}?f=csv">all as CSV</a>` : ''})</h2>
 ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : col.name)), rows)}`;
@@ -192,7 +190,7 @@ ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : co
     const base = baseUrl(ctx, request);
     const href = `${base}/collections/${encodeURIComponent(c.id)}/queryables`;
     const properties: Record<string, Record<string, unknown>> = {
-      geometry: { $ref: index.records.some((r) => r.geometry?.type === 'LineString') ? 'https://geojson.org/schema/LineString.json' : 'https://geojson.org/schema/Point.json' },
+      geometry: { $ref: index.hasLines() ? 'https://geojson.org/schema/LineString.json' : 'https://geojson.org/schema/Point.json' },
     };
     for (const [name, type] of index.propertyTypes()) {
       properties[name] = name === 'datetime' ? { type: 'string', format: 'date-time', title: 'Observation time (UTC)' } : { type, title: name.replace(/_/g, ' ') };

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { API_MODULES } from '../../app.js';
-import { defaultCacheDir } from '../../catalog/cache.js';
+import { defaultCacheDir } from '../../catalog/catalog.js';
 import { discover } from '../../catalog/discover.js';
 import { loadCollectionConfigs } from '../../config/load.js';
 import { StacService, type StacExtensionName } from '../../stac/service.js';

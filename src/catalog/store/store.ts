@@ -1,15 +1,15 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { lonRanges } from '../../core/query/bbox.js';
 import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../../core/geometry.js';
 import { addItem, emptyStats, mergeStats } from './stats.js';
-import type { CollectionSource, CollectionStats, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
+import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
-/** Bump when what is stored per item changes: an index of another version is rebuilt. */
-const SCHEMA_VERSION = 1;
+/** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
+const SCHEMA_VERSION = 2;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -25,18 +25,27 @@ const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, Mul
 const GTYPE_BOX = 3;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS collections (cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS collections (cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, stats TEXT, root TEXT);
 CREATE TABLE IF NOT EXISTS sources (sid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, rel TEXT NOT NULL, stamp TEXT NOT NULL, size INTEGER, stats TEXT NOT NULL, UNIQUE (cid, rel));
 CREATE TABLE IF NOT EXISTS items (
   rowid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, sid INTEGER NOT NULL, id TEXT NOT NULL,
   sk REAL NOT NULL, s REAL, e REAL, minx REAL, miny REAL, maxx REAL, maxy REAL,
-  gtype INTEGER NOT NULL, geom TEXT, props TEXT NOT NULL, doc TEXT);
-CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt);`;
+  gtype INTEGER NOT NULL, geom TEXT, props TEXT NOT NULL, doc TEXT, fidx INTEGER);
+CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt);
+CREATE TABLE IF NOT EXISTS files (
+  fid INTEGER PRIMARY KEY, root TEXT NOT NULL, folder TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL,
+  mtime REAL NOT NULL, status TEXT NOT NULL, error TEXT, cid INTEGER, sid INTEGER, entry TEXT, indexed_at REAL NOT NULL,
+  UNIQUE (root, rel));
+CREATE INDEX IF NOT EXISTS files_folder ON files (root, folder);
+CREATE INDEX IF NOT EXISTS files_cid ON files (cid, rel);
+CREATE INDEX IF NOT EXISTS files_status ON files (status);`;
 const INDEXES = `
 CREATE UNIQUE INDEX IF NOT EXISTS items_id ON items (id, cid);
 CREATE INDEX IF NOT EXISTS items_sk ON items (sk);
 CREATE INDEX IF NOT EXISTS items_cid_sk ON items (cid, sk);
-CREATE INDEX IF NOT EXISTS items_sid ON items (sid);`;
+CREATE INDEX IF NOT EXISTS items_sid ON items (sid);
+CREATE INDEX IF NOT EXISTS items_cid ON items (cid);`;
 
 interface RawRow {
   rowid: number;
@@ -55,11 +64,12 @@ interface RawRow {
   doc: string | null;
   rel: string;
   size: number | null;
+  fidx: number | null;
 }
 
-const ROW_COLUMNS = 'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, src.rel AS rel, src.size AS size';
+const ROW_COLUMNS = 'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, i.fidx AS fidx, src.rel AS rel, src.size AS size';
 
-export interface StacIndexOptions {
+export interface CatalogStoreOptions {
   /** SQLite page cache, MiB: the index's resident memory stays near this whatever its size. */
   cacheMiB?: number;
 }
@@ -70,29 +80,23 @@ export interface StacIndexOptions {
  * properties as JSON for CQL2 filters. Synchronised per source file at discovery, so a restart
  * re-indexes only what changed; memory is SQLite's page cache, not the number of items.
  */
-export class StacIndex {
+export class CatalogStore {
   private readonly db: Database.Database;
   private readonly geometries = new Map<number, Prepared>();
   private nextHandle = 1;
   private cids = new Map<string, { cid: number; kind: ItemKind }>();
   private ids = new Map<number, string>();
   private stats = new Map<string, CollectionStats>();
+  /** Set when the file was unreadable at open and a new catalog replaced it (the server logs it). */
+  readonly recovered?: string;
+  private readonly counts = new Map<string, number>();
+  private countsVersion = -1;
 
-  private constructor(private readonly file: string, private readonly temporary: boolean, opts: StacIndexOptions) {
+  private constructor(private readonly file: string, private readonly temporary: boolean, opts: CatalogStoreOptions) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
-    this.db.pragma('temp_store = MEMORY');
-    this.db.pragma('busy_timeout = 30000');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version !== SCHEMA_VERSION) {
-      this.db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections;');
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    }
-    this.db.exec(SCHEMA);
-    this.db.exec(INDEXES);
+    const opened = openChecked(file, opts);
+    this.db = opened.db;
+    if (opened.recovered) this.recovered = opened.recovered;
     // Exact spatial test for what a box comparison cannot decide (lines, polygons, query polygons).
     this.db.function('odas_hit', { deterministic: true }, (handle, gtype, minx, miny, maxx, maxy, geom) => {
       const q = this.geometries.get(Number(handle));
@@ -108,12 +112,22 @@ export class StacIndex {
     this.loadCatalog();
   }
 
+  /** The database, for the catalog's own modules (ledger, feature queries); nothing above the catalog layer. */
+  get connection(): Database.Database {
+    return this.db;
+  }
+
+  /** Changes whenever any connection (this process or another) commits: cached answers are stale. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
   /** Open (or create) the index file; ':memory:' or no file makes a throw-away index in a temporary file. */
-  static open(file: string | undefined, opts: StacIndexOptions = {}): StacIndex {
-    if (file === ':memory:') return new StacIndex(':memory:', false, opts);
-    if (file) return new StacIndex(file, false, opts);
+  static open(file: string | undefined, opts: CatalogStoreOptions = {}): CatalogStore {
+    if (file === ':memory:') return new CatalogStore(':memory:', false, opts);
+    if (file) return new CatalogStore(file, false, opts);
     const tmp = `${process.env['TMPDIR'] ?? '/tmp'}/odas-stac-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.sqlite`;
-    return new StacIndex(tmp, true, opts);
+    return new CatalogStore(tmp, true, opts);
   }
 
   close(): void {
@@ -122,21 +136,43 @@ export class StacIndex {
     if (this.temporary) for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });
   }
 
-  private loadCatalog(): void {
+  /** Re-read the collection list and their stats (after a commit here or in another process). */
+  loadCatalog(): void {
     this.cids.clear();
     this.ids.clear();
-    for (const r of this.db.prepare('SELECT cid, id, kind FROM collections').all() as Array<{ cid: number; id: string; kind: ItemKind }>) {
+    this.stats.clear();
+    for (const r of this.db.prepare('SELECT cid, id, kind, stats FROM collections').all() as Array<{ cid: number; id: string; kind: ItemKind; stats: string | null }>) {
       this.cids.set(r.id, { cid: r.cid, kind: r.kind });
       this.ids.set(r.cid, r.id);
+      if (r.stats) this.stats.set(r.id, JSON.parse(r.stats) as CollectionStats);
     }
-    this.stats.clear();
-    for (const r of this.db.prepare('SELECT cid, stats FROM sources').iterate() as Iterable<{ cid: number; stats: string }>) {
-      const id = this.ids.get(r.cid);
-      if (!id) continue;
+  }
+
+  /** Recompute a collection's stats from its sources (after a file left it) and store them; false when it has none left. */
+  refreshStats(cid: number): boolean {
+    let stats: CollectionStats | undefined;
+    for (const r of this.db.prepare('SELECT stats FROM sources WHERE cid = ?').iterate(cid) as Iterable<{ stats: string }>) {
       const s = JSON.parse(r.stats) as CollectionStats;
-      const cur = this.stats.get(id);
-      this.stats.set(id, cur ? mergeStats(cur, s) : s);
+      stats = stats ? mergeStats(stats, s) : s;
     }
+    if (!stats) return false;
+    this.db.prepare('UPDATE collections SET stats = ? WHERE cid = ?').run(JSON.stringify(stats), cid);
+    return true;
+  }
+
+  /** Fold one source's stats into its collection's (a file added). */
+  addStats(cid: number, s: CollectionStats): void {
+    const row = this.db.prepare('SELECT stats FROM collections WHERE cid = ?').get(cid) as { stats: string | null } | undefined;
+    const merged = row?.stats ? mergeStats(JSON.parse(row.stats) as CollectionStats, s) : s;
+    this.db.prepare('UPDATE collections SET stats = ? WHERE cid = ?').run(JSON.stringify(merged), cid);
+  }
+
+  idOf(cid: number): string | undefined {
+    return this.ids.get(cid);
+  }
+
+  cidOf(collection: string): number | undefined {
+    return this.cids.get(collection)?.cid;
   }
 
   /** Collection ids in the index, in insertion order. */
@@ -179,14 +215,16 @@ export class StacIndex {
    * Make the index hold exactly these collections: a source file whose stamp is unchanged keeps its
    * rows, a changed one is replaced, a missing one (or collection) is removed. One transaction.
    */
-  sync(sources: Iterable<CollectionSource>): SyncReport {
+  sync(sources: Iterable<CollectionSource>, scope?: ItemKind[]): SyncReport {
     const t0 = Date.now();
     const report: SyncReport = { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 };
     const empty = this.size === 0;
     const db = this.db;
     if (empty) db.exec('DROP INDEX IF EXISTS items_sk; DROP INDEX IF EXISTS items_cid_sk; DROP INDEX IF EXISTS items_sid;');
     const existing = new Map<string, { sid: number; stamp: string }>();
-    for (const r of db.prepare('SELECT s.sid AS sid, s.stamp AS stamp, s.rel AS rel, c.id AS cid FROM sources s JOIN collections c ON c.cid = s.cid').iterate() as Iterable<{ sid: number; stamp: string; rel: string; cid: string }>) {
+    const inScope = (kind: ItemKind) => !scope || scope.includes(kind);
+    for (const r of db.prepare('SELECT s.sid AS sid, s.stamp AS stamp, s.rel AS rel, c.id AS cid, c.kind AS kind FROM sources s JOIN collections c ON c.cid = s.cid').iterate() as Iterable<{ sid: number; stamp: string; rel: string; cid: string; kind: ItemKind }>) {
+      if (!inScope(r.kind)) continue;
       existing.set(`${r.cid}\u0000${r.rel}`, { sid: r.sid, stamp: r.stamp });
     }
     const keepCollections = new Set<string>();
@@ -197,8 +235,6 @@ export class StacIndex {
     const delSourceItemsRtree = db.prepare('DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)');
     const delSourceItems = db.prepare('DELETE FROM items WHERE sid = ?');
     const delSource = db.prepare('DELETE FROM sources WHERE sid = ?');
-    const insItem = db.prepare('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    const insRtree = db.prepare('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
 
     const run = db.transaction(() => {
       for (const c of sources) {
@@ -223,26 +259,8 @@ export class StacIndex {
           }
           const sid = Number(insSource.run(cid, f.rel, f.stamp, f.size?.() ?? null, '{}').lastInsertRowid);
           keepSources.add(sid);
-          const stats = emptyStats();
-          for (const item of f.items()) {
-            const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
-            const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
-            const e = Number.isFinite(item.end) ? item.end : s;
-            const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
-            // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
-            const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
-            let id = item.id;
-            let info = insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null);
-            // Ids are unique per collection: a repeated one (two static item files with one id) gets a suffix.
-            for (let k = 2; info.changes === 0 && k < 1000; k++) {
-              id = `${item.id}_${k}`;
-              info = insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null);
-            }
-            const rowid = Number(info.lastInsertRowid);
-            insRtree.run(rowid, b?.[0] ?? NOWHERE, b?.[2] ?? NOWHERE, b?.[1] ?? NOWHERE, b?.[3] ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
-            addItem(stats, item);
-            report.items++;
-          }
+          const stats = this.insertItems(cid, sid, f.items());
+          report.items += stats.count;
           updSourceStats.run(JSON.stringify(stats), sid);
         }
       }
@@ -253,8 +271,12 @@ export class StacIndex {
         delSource.run(sid);
         report.removed++;
       }
-      for (const [id, { cid }] of this.cids) {
-        if (!keepCollections.has(id)) db.prepare('DELETE FROM collections WHERE cid = ?').run(cid);
+      for (const [id, { cid, kind }] of this.cids) {
+        if (!keepCollections.has(id) && inScope(kind)) db.prepare('DELETE FROM collections WHERE cid = ?').run(cid);
+      }
+      for (const id of keepCollections) {
+        const cid = (db.prepare('SELECT cid FROM collections WHERE id = ?').get(id) as { cid: number }).cid;
+        if (!this.refreshStats(cid)) db.prepare('UPDATE collections SET stats = NULL WHERE cid = ?').run(cid);
       }
     });
     run();
@@ -263,6 +285,49 @@ export class StacIndex {
     this.loadCatalog();
     report.seconds = (Date.now() - t0) / 1000;
     return report;
+  }
+
+  /**
+   * Insert one source's items (inside the caller's transaction) and return their stats. Ids are
+   * unique per collection: a repeated one (two files with one profile id) gets a numeric suffix.
+   */
+  insertItems(cid: number, sid: number, items: Iterable<ItemDraft>): CollectionStats {
+    const insItem = this.stmt('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insRtree = this.stmt('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const stats = emptyStats();
+    for (const item of items) {
+      const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
+      const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
+      const e = Number.isFinite(item.end) ? item.end : s;
+      const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
+      // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
+      const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
+      const props = JSON.stringify(item.properties);
+      const row = (id: string) => insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, props, item.doc ?? null, item.fidx ?? null);
+      let info = row(item.id);
+      for (let k = 2; info.changes === 0 && k < 1000; k++) info = row(`${item.id}_${k}`);
+      insRtree.run(Number(info.lastInsertRowid), b?.[0] ?? NOWHERE, b?.[2] ?? NOWHERE, b?.[1] ?? NOWHERE, b?.[3] ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
+      addItem(stats, item);
+    }
+    return stats;
+  }
+
+  /** Remove one source and its items (inside the caller's transaction). */
+  deleteSource(sid: number): void {
+    this.stmt('DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)').run(sid);
+    this.stmt('DELETE FROM items WHERE sid = ?').run(sid);
+    this.stmt('DELETE FROM sources WHERE sid = ?').run(sid);
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+  /** Prepared statements are reused: preparing costs more than running for one-row statements. */
+  stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   private toRow(r: RawRow): ItemRow {
@@ -281,6 +346,7 @@ export class StacIndex {
       doc: r.doc,
       file: r.rel,
       size: r.size,
+      fidx: r.fidx,
     };
   }
 
@@ -305,6 +371,85 @@ export class StacIndex {
     const c = this.cids.get(collection);
     if (!c) return undefined;
     return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as { size: number | null } | undefined;
+  }
+
+  /**
+   * Features of one data collection matching a box, an interval and property equalities, in file
+   * order, with the exact number matched (kept per filter until the catalog changes: a client
+   * paging through a result asks the same count once per page).
+   */
+  features(collection: string, q: FeatureFilter, offset: number, limit: number): { matched: number; rows: ItemRow[] } {
+    const c = this.cids.get(collection);
+    if (!c) return { matched: 0, rows: [] };
+    const handles: number[] = [];
+    try {
+      const { from, where } = this.featureWhere(c.cid, collection, q, handles);
+      const sql = where.map((w) => w.sql).join(' AND ');
+      const params = where.flatMap((w) => w.params);
+      const filtered = where.length > 1;
+      const key = `${collection}\u0000${JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties])}`;
+      const version = this.dataVersion();
+      if (version !== this.countsVersion) {
+        this.counts.clear();
+        this.countsVersion = version;
+      }
+      let matched = filtered ? this.counts.get(key) : this.statsOf(collection).count;
+      if (matched === undefined) {
+        matched = (this.db.prepare(`SELECT count(*) AS n FROM ${from} WHERE ${sql}`).get(...params) as { n: number }).n;
+        this.counts.set(key, matched);
+        if (this.counts.size > 256) this.counts.delete(this.counts.keys().next().value!);
+      }
+      const rows = limit <= 0 || offset >= matched ? [] : (this.db.prepare(`SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY i.rowid LIMIT ? OFFSET ?`).all(...params, limit, offset) as RawRow[]);
+      return { matched, rows: rows.map((r) => this.toRow(r)) };
+    } finally {
+      for (const h of handles) this.geometries.delete(h);
+    }
+  }
+
+  /** Every feature of a collection matching the filter, streamed in file order (EDR candidates, exports). */
+  *featureRows(collection: string, q: FeatureFilter): Generator<ItemRow> {
+    const c = this.cids.get(collection);
+    if (!c) return;
+    const handles: number[] = [];
+    try {
+      const { from, where } = this.featureWhere(c.cid, collection, q, handles);
+      const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`);
+      for (const r of stmt.iterate(...where.flatMap((w) => w.params)) as Iterable<RawRow>) yield this.toRow(r);
+    } finally {
+      for (const h of handles) this.geometries.delete(h);
+    }
+  }
+
+  private featureWhere(cid: number, collection: string, q: FeatureFilter, handles: number[]): { from: string; where: Sql[] } {
+    const where: Sql[] = [{ sql: 'i.cid = ?', params: [cid] }];
+    const rtree: Sql[] = [];
+    if (q.bbox) {
+      const ranges = lonRanges(q.bbox);
+      const h = this.nextHandle++;
+      this.geometries.set(h, prepare(ranges.length > 1
+        ? { type: 'MultiPolygon', coordinates: ranges.map(([lo, hi]) => (boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as { coordinates: Array<Array<[number, number]>> }).coordinates) }
+        : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north])));
+      handles.push(h);
+      // Points and boxes are decided by their stored box; lines by their segments (odas_hit).
+      where.push({
+        sql: `(${ranges.map(() => '(i.maxx >= ? AND i.minx <= ?)').join(' OR ')}) AND i.maxy >= ? AND i.miny <= ? AND (i.gtype IN (1, ${GTYPE_BOX}) OR odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom))`,
+        params: [...ranges.flat(), q.bbox.south, q.bbox.north, h],
+      });
+      rtree.push(ranges.length === 1
+        ? { sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [q.bbox.east, q.bbox.west, q.bbox.north, q.bbox.south] }
+        : { sql: 'r.miny <= ? AND r.maxy >= ?', params: [q.bbox.north, q.bbox.south] });
+    }
+    if (q.datetime) {
+      where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
+      rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [q.datetime.end === Infinity ? BIG : q.datetime.end / DAY, q.datetime.start === -Infinity ? -BIG : q.datetime.start / DAY] });
+    }
+    for (const [k, v] of Object.entries(q.properties ?? {})) {
+      if (v === null) continue;
+      where.push({ sql: `json_extract(i.props, '$."${k.replace(/["'\\]/g, '')}"') = ?`, params: [v === true ? 1 : v === false ? 0 : v] });
+    }
+    // A small collection is read through its own index; a big one through the R*-tree when a box or interval narrows it.
+    const useRtree = rtree.length > 0 && this.statsOf(collection).count > COUNT_CAP;
+    return { from: useRtree ? 'items_rtree r CROSS JOIN items i ON i.rowid = r.id' : 'items i', where: useRtree ? [...rtree, ...where] : where };
   }
 
   /**
@@ -334,7 +479,8 @@ export class StacIndex {
   }
 
   private runSearch(q: SearchSpec, ctx: CompileContext): SearchResult {
-    const where: Sql[] = [];
+    // STAC items need a time: features without one are served by the Features API only.
+    const where: Sql[] = [{ sql: 'i.s IS NOT NULL', params: [] }];
     const rtree: Sql[] = [];
     let onlyCollections = true;
     let cids: number[] | undefined;
@@ -473,6 +619,47 @@ export class StacIndex {
       return `json_extract(i.props, '$."${n.replace(/["'\\]/g, '')}"') ${d}`;
     });
     return { order: `${parts.join(', ')}, i.rowid ASC` };
+  }
+}
+
+function configure(db: Database.Database, opts: CatalogStoreOptions): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma(`cache_size = -${(opts.cacheMiB ?? 64) * 1024}`);
+  db.pragma('temp_store = MEMORY');
+  // Another odas process may hold the write lock for one batch: wait for it rather than fail.
+  db.pragma('busy_timeout = 30000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version !== SCHEMA_VERSION) {
+    // Another version's catalog is rebuilt from the files, never read.
+    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta;');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+  db.exec(SCHEMA);
+  db.exec(INDEXES);
+  // A torn or foreign file shows up here rather than in the middle of a request.
+  db.prepare('SELECT count(*) FROM collections').get();
+}
+
+/**
+ * Open the catalog file; one that SQLite finds corrupt (or that is not a database) is moved aside
+ * as `<file>.corrupt-<time>` and a new one is built from the files: never served wrong.
+ */
+function openChecked(file: string, opts: CatalogStoreOptions): { db: Database.Database; recovered?: string } {
+  let db = new Database(file);
+  try {
+    configure(db, opts);
+    return { db };
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (file === ':memory:' || !/SQLITE_(CORRUPT|NOTADB)/.test(code)) throw err;
+    db.close();
+    const aside = `${file}.corrupt-${Date.now()}`;
+    renameSync(file, aside);
+    for (const ext of ['-wal', '-shm']) rmSync(`${file}${ext}`, { force: true });
+    db = new Database(file);
+    configure(db, opts);
+    return { db, recovered: `catalog ${file} was unreadable (${(err as Error).message}): moved to ${aside} and rebuilt from the files` };
   }
 }
 

@@ -18,6 +18,8 @@ export interface ItemDraft {
   properties: Record<string, unknown>;
   /** The whole item as published (static catalogs), hrefs already rewritten to the base placeholder. */
   doc?: string;
+  /** Data features: the feature's index in its file (N_PROF row, station, trajectory). */
+  fidx?: number;
 }
 
 /** One file (or static item file) of a collection: its items are replaced only when its stamp changes. */
@@ -52,6 +54,8 @@ export interface ItemRow {
   doc: string | null;
   file: string;
   size: number | null;
+  /** Data features: index of the feature in its file. */
+  fidx: number | null;
 }
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean';
@@ -97,7 +101,7 @@ export interface SearchSpec {
 
 export interface SearchResult {
   rows: ItemRow[];
-  /** Exact count, when it is cheap enough to know (see StacIndex.search). */
+  /** Exact count, when it is cheap enough to know (see CatalogStore.search). */
   matched?: number;
   next?: PageToken;
 }
@@ -110,4 +114,12 @@ export interface SyncReport {
   removed: number;
   items: number;
   seconds: number;
+}
+
+/** What the Features API and EDR filter a data collection's features by. */
+export interface FeatureFilter {
+  bbox?: BBox;
+  datetime?: TimeInterval;
+  /** Property equalities; values already checked against the queryable's type. */
+  properties?: Record<string, string | number | boolean | null>;
 }

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { CollectionConfig } from '../config/collection-schema.js';
+import type { Collection } from './collection.js';
+import { Grouping } from './group.js';
+import { Indexer, type IndexStatus } from './indexer.js';
+import { CollectionRegistry } from './registry.js';
+import { FileLedger } from './store/ledger.js';
+import { CatalogStore } from './store/store.js';
+
+export function defaultCacheDir(): string {
+  if (process.env['ODAS_CACHE_DIR']) return process.env['ODAS_CACHE_DIR'];
+  const base = process.env['XDG_CACHE_HOME'] ?? (homedir() ? join(homedir(), '.cache') : tmpdir());
+  return join(base, 'odas');
+}
+
+export interface CatalogOptions {
+  dataRoots: string[];
+  configs: CollectionConfig[];
+  /** Folder of the catalog file; undefined = a temporary catalog removed at close. */
+  cacheDir?: string;
+  log: Logger;
+  /** Indexing threads (default: every core). */
+  workers?: number;
+  /** Seconds between rescans of the data roots (0: no rescans). */
+  rescanSeconds?: number;
+  /** A file modified less than this long ago waits for the next scan (ms). */
+  settleMs?: number;
+  /** SQLite page cache, MiB. */
+  cacheMiB?: number;
+}
+
+/** The status document's content: the indexer's progress, what the catalog holds, recent failures. */
+export interface CatalogStatus {
+  indexing: IndexStatus;
+  catalog: { file: string; collections: number; features: number; files: { ok: number; skipped: number; failed: number } };
+  errors: Array<{ root: string; file: string; error: string; at: string }>;
+}
+
+/** The catalog each served collection map comes from (for services opened from the map alone). */
+const owners = new WeakMap<Map<string, Collection>, Catalog>();
+
+export function catalogOf(collections: Map<string, Collection>): Catalog | undefined {
+  return owners.get(collections);
+}
+
+/**
+ * The archive's catalog: one SQLite file (files, collections, features, grid summaries, STAC
+ * items), the collections built from it, and the background indexer that keeps it up to date.
+ */
+export class Catalog {
+  private constructor(
+    readonly store: CatalogStore,
+    readonly registry: CollectionRegistry,
+    readonly indexer: Indexer,
+    readonly file: string,
+  ) {}
+
+  /** The catalog file for a set of data roots in a cache folder (one per set of roots). */
+  static async fileFor(cacheDir: string, dataRoots: string[]): Promise<string> {
+    const roots = (await Promise.all(dataRoots.map((r) => realpath(r)))).sort();
+    return join(cacheDir, `catalog-${createHash('sha1').update(roots.join('\n')).digest('hex').slice(0, 16)}.sqlite`);
+  }
+
+  static async open(opts: CatalogOptions): Promise<Catalog> {
+    const file = opts.cacheDir ? await Catalog.fileFor(opts.cacheDir, opts.dataRoots) : undefined;
+    const store = CatalogStore.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
+    if (store.recovered) opts.log.warn({ file }, store.recovered);
+    const grouping = new Grouping(opts.configs);
+    const indexer = new Indexer({
+      store,
+      roots: opts.dataRoots,
+      grouping,
+      log: opts.log,
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      ...(opts.rescanSeconds !== undefined ? { rescanSeconds: opts.rescanSeconds } : {}),
+      ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
+    });
+    const registry = new CollectionRegistry(store, grouping, (id) => indexer.isIndexing(id));
+    registry.refresh();
+    indexer.onChange((ids) => {
+      registry.refresh(ids);
+      registry.updateStates();
+    });
+    const catalog = new Catalog(store, registry, indexer, file ?? 'temporary');
+    owners.set(registry.collections, catalog);
+    return catalog;
+  }
+
+  /** Collections as they stand; the map is updated in place while indexing. */
+  get collections(): Map<string, Collection> {
+    return this.registry.collections;
+  }
+
+  /** Index in the background now and at every rescan. */
+  start(): void {
+    this.indexer.start();
+  }
+
+  /** One full pass, awaited (odas index, tests, stac export). */
+  async indexOnce(): Promise<void> {
+    await this.indexer.scan();
+    this.registry.updateStates();
+  }
+
+  status(): CatalogStatus {
+    const ledger = new FileLedger(this.store);
+    let features = 0;
+    for (const c of this.collections.values()) if (c.features) features += c.features.size;
+    return {
+      indexing: this.indexer.status(),
+      catalog: { file: this.file, collections: this.collections.size, features, files: ledger.counts() },
+      errors: ledger.failures(100),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.indexer.stop();
+    this.store.close();
+  }
+}

@@ -1,0 +1,71 @@
+import type { CatalogStore } from './store/store.js';
+import type { FeatureFilter, ItemRow } from './store/types.js';
+import type { FeatureRecord, Geometry, PropertyValue } from './feature.js';
+
+export type PropertyType = 'string' | 'number' | 'integer' | 'boolean';
+
+function recordOf(row: ItemRow): FeatureRecord {
+  return {
+    id: row.id,
+    geometry: row.geom ? (JSON.parse(row.geom) as Geometry) : null,
+    start: row.start ?? NaN,
+    end: row.end ?? NaN,
+    properties: JSON.parse(row.props) as Record<string, PropertyValue>,
+    source: { file: row.file, index: row.fidx ?? 0 },
+  };
+}
+
+/**
+ * The features of one profile, trajectory or time-series collection, read from the on-disk
+ * catalog: nothing is held in memory per feature, whatever the size of the archive.
+ */
+export class FeatureStore {
+  constructor(private readonly store: CatalogStore, readonly collectionId: string) {}
+
+  /** Number of features (from the collection's stats, no count query). */
+  get size(): number {
+    return this.store.statsOf(this.collectionId).count;
+  }
+
+  /** One page of matching features in file order, with the exact number matched. */
+  page(filter: FeatureFilter, offset: number, limit: number): { matched: number; records: FeatureRecord[] } {
+    const { matched, rows } = this.store.features(this.collectionId, filter, offset, limit);
+    return { matched, records: rows.map(recordOf) };
+  }
+
+  get(id: string): FeatureRecord | undefined {
+    const row = this.store.get(this.collectionId, id);
+    return row && row.fidx !== null ? recordOf(row) : undefined;
+  }
+
+  /** Every matching feature, streamed in file order. */
+  *iterate(filter: FeatureFilter = {}): Generator<FeatureRecord> {
+    for (const row of this.store.featureRows(this.collectionId, filter)) yield recordOf(row);
+  }
+
+  /** The first `n` features (maps of a collection on HTML pages). */
+  sample(n: number): FeatureRecord[] {
+    return this.page({}, 0, n).records;
+  }
+
+  /** Names and JSON types of the properties (queryables, CSV columns), in first-seen order. */
+  propertyTypes(): Map<string, PropertyType> {
+    const types = this.store.statsOf(this.collectionId).types;
+    return new Map(Object.entries(types) as Array<[string, PropertyType]>);
+  }
+
+  /** Smallest and largest value of a numeric property over the collection (from its stats). */
+  range(name: string): [number, number] | undefined {
+    return this.store.statsOf(this.collectionId).ranges[name];
+  }
+
+  /** Whether features are lines (trajectories) rather than points. */
+  hasLines(): boolean {
+    return this.sample(1).some((r) => r.geometry?.type === 'LineString');
+  }
+
+  /** The feature as GeoJSON text (no links: they depend on the request's host). */
+  geojson(r: FeatureRecord): string {
+    return JSON.stringify({ type: 'Feature', id: r.id, geometry: r.geometry, properties: r.properties });
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * The background indexer: walks the data roots, reads new and changed files on worker threads,
+ * writes each file's rows to the catalog in one transaction with its file record, and removes
+ * files that are gone. The server answers from the catalog meanwhile; a restart resumes from what
+ * was committed (files whose size and mtime match are not read again).
+ */
+import os from 'node:os';
+import { realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { WorkerPool, workerScript } from '../workers/pool.js';
+import type { FileIndex } from './file-index.js';
+import { collectionIdFor, Grouping, type PathRule } from './group.js';
+import { indexToRows, type IndexedFile, type IndexTask, type IndexTaskResult } from './index-worker.js';
+import { gridDrafts } from './items.js';
+import { FileLedger, type FileCommit, type FileRemoval } from './store/ledger.js';
+import type { CatalogStore } from './store/store.js';
+import { walkFolders, type FolderMemo, type FoundFile } from './walk.js';
+
+/** Files read per worker task: amortises the message round trip without starving the other worker. */
+const TASK_FILES = 16;
+/** Files of one folder decided and committed together; the first slice of a bigger folder decides its grouping. */
+const SLICE = 256;
+/** Folder slices in flight at once (keeps every worker busy across many small folders). */
+const IN_FLIGHT = 4;
+const PROGRESS_MS = 5000;
+
+export interface IndexerOptions {
+  store: CatalogStore;
+  roots: string[];
+  grouping: Grouping;
+  log: Logger;
+  /** Extraction threads (default: every core). */
+  workers?: number;
+  /** Seconds between rescans; 0 = index once. Default 30. */
+  rescanSeconds?: number;
+  /** Every n-th rescan stats every file (the others list only folders whose mtime changed). Default 10. */
+  fullScanEvery?: number;
+  /** A file modified less than this long ago is left for the next scan (it may be half-written). Default 2000 ms. */
+  settleMs?: number;
+}
+
+export interface IndexStatus {
+  state: 'idle' | 'indexing';
+  /** Files found by the current (or last) scan, and how many of them are up to date in the catalog. */
+  files: { total: number; indexed: number; failed: number; pending: number };
+  /** Files read per second during the current (or last) scan. */
+  rate: number;
+  scans: number;
+  lastScan?: { started: string; finished?: string; seconds?: number; read: number; removed: number; full: boolean };
+}
+
+interface Decision {
+  id: string;
+  signature?: string;
+  kind?: string;
+}
+
+type Listener = (changed: Set<string>) => void;
+
+export class Indexer {
+  private readonly ledger: FileLedger;
+  private pool?: WorkerPool<IndexTask, IndexTaskResult>;
+  private readonly memo: FolderMemo = new Map();
+  private readonly listeners: Listener[] = [];
+  private readonly pendingIds = new Map<string, number>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+  private scans = 0;
+  private status_: IndexStatus = { state: 'idle', files: { total: 0, indexed: 0, failed: 0, pending: 0 }, rate: 0, scans: 0 };
+  private roots: string[] = [];
+
+  constructor(private readonly opts: IndexerOptions) {
+    this.ledger = new FileLedger(opts.store);
+  }
+
+  /** Called with the ids of collections whose content changed, after each commit. */
+  onChange(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+
+  status(): IndexStatus {
+    return structuredClone(this.status_);
+  }
+
+  /** Whether files that will belong to this collection are still waiting to be read. */
+  isIndexing(collectionId: string): boolean {
+    return (this.pendingIds.get(collectionId) ?? 0) > 0;
+  }
+
+  /** Index now, then again every `rescanSeconds`, in the background. */
+  start(): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      this.running = this.scan().catch((err: Error) => this.opts.log.error({ err: err.message }, `indexing failed: ${err.message}`));
+      await this.running;
+      this.running = undefined;
+      const every = this.opts.rescanSeconds ?? 30;
+      if (!this.stopped && every > 0) this.timer = setTimeout(() => void loop(), every * 1000);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+
+  /** One pass over every root: read what changed, drop what is gone. */
+  async scan(): Promise<void> {
+    const full = this.scans % (this.opts.fullScanEvery ?? 10) === 0;
+    this.scans++;
+    if (this.roots.length === 0) this.roots = await Promise.all(this.opts.roots.map((r) => realpath(r)));
+    const t0 = Date.now();
+    const st = this.status_;
+    st.state = 'indexing';
+    st.scans = this.scans;
+    st.files = { total: 0, indexed: 0, failed: 0, pending: 0 };
+    st.rate = 0;
+    st.lastScan = { started: new Date(t0).toISOString(), read: 0, removed: 0, full };
+    let lastReport = t0;
+    const progress = (final: boolean) => {
+      const secs = (Date.now() - t0) / 1000;
+      st.rate = secs > 0 ? Math.round(st.lastScan!.read / secs) : 0;
+      const msg = `${final ? 'indexed' : 'indexing'}: ${st.files.indexed + st.files.failed}/${st.files.total} files up to date (${st.lastScan!.read} read, ${st.files.failed} failed, ${st.lastScan!.removed} removed), ${st.rate} files/s, ${secs.toFixed(1)} s`;
+      this.opts.log.info({ ...st.files, read: st.lastScan!.read, removed: st.lastScan!.removed, rate: st.rate, seconds: Number(secs.toFixed(1)) }, msg);
+    };
+    const tick = () => {
+      if (Date.now() - lastReport >= PROGRESS_MS) {
+        lastReport = Date.now();
+        progress(false);
+      }
+    };
+    const known = new Set(this.roots);
+    const goneRoots = this.ledger.roots().filter((r) => !known.has(r));
+    for (const root of goneRoots) await this.removeFolders(root, this.ledger.folders(root));
+    for (const root of this.roots) await this.scanRoot(root, full, tick);
+    st.state = 'idle';
+    st.lastScan!.finished = new Date().toISOString();
+    st.lastScan!.seconds = (Date.now() - t0) / 1000;
+    if (st.lastScan!.read > 0 || st.lastScan!.removed > 0 || this.scans === 1) progress(true);
+  }
+
+  private async scanRoot(root: string, full: boolean, tick: () => void): Promise<void> {
+    const seen = new Set<string>();
+    const inFlight = new Set<Promise<void>>();
+    const st = this.status_;
+    const onSkip = (path: string, why: string) => this.opts.log.warn({ path }, `skipped ${path}: ${why}`);
+    for await (const listing of walkFolders(root, onSkip, this.memo, !full)) {
+      seen.add(listing.folder);
+      if (listing.unchanged) {
+        const known = this.ledger.folder(root, listing.folder);
+        st.files.total += known.size;
+        for (const k of known.values()) if (k.status === 'failed') st.files.failed++; else st.files.indexed++;
+        continue;
+      }
+      const known = this.ledger.folder(root, listing.folder);
+      const now = Date.now();
+      const settle = this.opts.settleMs ?? 2000;
+      let changed = listing.files.filter((f) => {
+        const k = known.get(f.rel);
+        return !k || k.size !== f.size || k.mtimeMs !== f.mtimeMs;
+      });
+      const present = new Set(listing.files.map((f) => f.rel));
+      const removed = [...known.keys()].filter((rel) => !present.has(rel)).map((rel) => ({ root, rel }));
+      // A folder grouped by the folder rule is regrouped as a whole when files come or go (1 file → 2 makes a folder collection).
+      const byFolderRule = listing.files.filter((f) => this.opts.grouping.ruleFor(f.rel).rule === 'folder');
+      const composition = byFolderRule.some((f) => !known.has(f.rel)) || removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
+      if (composition && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
+      const fresh = changed.filter((f) => now - f.mtimeMs >= settle);
+      const young = changed.length - fresh.length;
+      if (young > 0) {
+        // Half-written files wait for the next scan, which must list this folder again.
+        st.files.pending += young;
+        this.memo.delete(listing.folder ? join(root, listing.folder) : root);
+      }
+      st.files.total += listing.files.length;
+      const changedSet = new Set(changed.map((f) => f.rel));
+      for (const f of listing.files) {
+        if (changedSet.has(f.rel)) continue;
+        if (known.get(f.rel)?.status === 'failed') st.files.failed++;
+        else st.files.indexed++;
+      }
+      if (fresh.length === 0 && removed.length === 0) continue;
+      for (const f of fresh) this.countPending(f.rel, listing.folder, 1);
+      const job = this.indexFolder(root, listing.folder, fresh, removed, listing.files.length).finally(() => {
+        inFlight.delete(job);
+        tick();
+      });
+      inFlight.add(job);
+      while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+      tick();
+    }
+    await Promise.all(inFlight);
+    const gone = this.ledger.folders(root).filter((f) => !seen.has(f));
+    await this.removeFolders(root, gone);
+  }
+
+  private async removeFolders(root: string, folders: string[]): Promise<void> {
+    for (const folder of folders) {
+      const removed = [...this.ledger.folder(root, folder).keys()].map((rel) => ({ root, rel }));
+      if (removed.length > 0) this.commit([], removed);
+    }
+  }
+
+  private predictedId(rel: string, folder: string): string {
+    const rule = this.opts.grouping.ruleFor(rel);
+    if (rule.rule === 'config' || rule.rule === 'family') return rule.id;
+    return folder === '' ? collectionIdFor(rel, false) : collectionIdFor(folder, true);
+  }
+
+  private countPending(rel: string, folder: string, delta: number): void {
+    const id = this.predictedId(rel, folder);
+    const n = (this.pendingIds.get(id) ?? 0) + delta;
+    if (n <= 0) this.pendingIds.delete(id);
+    else this.pendingIds.set(id, n);
+  }
+
+  private async indexFolder(root: string, folder: string, files: FoundFile[], removed: FileRemoval[], folderSize: number): Promise<void> {
+    let decision: Decision | 'per-file' | undefined;
+    if (files.length === 0) {
+      this.commit([], removed);
+      return;
+    }
+    for (let i = 0; i < files.length; i += SLICE) {
+      const slice = files.slice(i, i + SLICE);
+      const results = await this.read(slice);
+      decision ??= this.decideFolder(root, folder, results, folderSize);
+      const commits = results.map((r) => this.toCommit(root, folder, r, decision!));
+      for (const f of slice) this.countPending(f.rel, folder, -1);
+      this.commit(commits, i === 0 ? removed : []);
+      this.status_.lastScan!.read += slice.length;
+      for (const c of commits) {
+        if (c.status === 'failed') this.status_.files.failed++;
+        else this.status_.files.indexed++;
+      }
+    }
+  }
+
+  private commit(files: FileCommit[], removed: FileRemoval[]): void {
+    const changed = this.ledger.commit(files, removed);
+    this.status_.lastScan!.removed += removed.length;
+    if (changed.size > 0) for (const l of this.listeners) l(changed);
+  }
+
+  /** Read a slice of files on the worker threads (HDF5 files on this thread's h5wasm pool). */
+  private async read(files: FoundFile[]): Promise<IndexedFile[]> {
+    this.pool ??= (() => {
+      const { url, execArgv } = workerScript('./index-worker.js', import.meta.url);
+      return new WorkerPool<IndexTask, IndexTaskResult>(url, { size: this.opts.workers ?? os.availableParallelism(), name: 'indexer', ...(execArgv ? { execArgv } : {}) });
+    })();
+    const tasks: Array<Promise<IndexTaskResult>> = [];
+    for (let i = 0; i < files.length; i += TASK_FILES) tasks.push(this.pool.run({ files: files.slice(i, i + TASK_FILES) }));
+    const out: IndexedFile[] = [];
+    for (const r of (await Promise.all(tasks)).flat()) out.push('delegate' in r ? await indexToRows(r.delegate) : r);
+    return out;
+  }
+
+  /**
+   * The folder rule: a folder whose files share format, variables, dimensions and kind (grids: each
+   * file its own time span) is one collection named after it; otherwise each file is one. Decided
+   * on the first slice of the folder; a folder already grouped keeps its grouping for new files.
+   */
+  private decideFolder(root: string, folder: string, results: IndexedFile[], folderSize: number): Decision | 'per-file' {
+    if (folder === '' || folderSize < 2) return 'per-file';
+    const folderId = collectionIdFor(folder, true);
+    const mine = results.filter((r) => this.opts.grouping.ruleFor(r.entry.rel).rule === 'folder' && !r.entry.skip);
+    if (results.length < folderSize) {
+      // Only part of the folder changed: keep what the catalog already decided.
+      const existing = this.ledger.folderCollections(root, folder);
+      if (existing.some((e) => e.collection === folderId)) {
+        const first = this.ledger.collectionFiles(folderId, 1)[0]?.entry as Omit<FileIndex, 'features'> | undefined;
+        return { id: folderId, ...(first?.signature ? { signature: first.signature } : {}), ...(first?.kind ? { kind: first.kind } : {}) };
+      }
+      if (existing.length > 0) return 'per-file';
+    }
+    if (mine.length < 2) return 'per-file';
+    const sig = mine[0]!.entry.signature;
+    const kind = mine[0]!.entry.kind;
+    const same = mine.every((r) => r.entry.signature === sig && r.entry.kind === kind);
+    if (!same) return 'per-file';
+    if (kind === 'grid' && !alongTime(mine.map((r) => r.entry.timeSpan))) return 'per-file';
+    return { id: folderId, ...(sig ? { signature: sig } : {}), ...(kind ? { kind } : {}) };
+  }
+
+  private toCommit(root: string, folder: string, r: IndexedFile, decision: Decision | 'per-file'): FileCommit {
+    const e = r.entry;
+    const base = { root, rel: e.rel, size: e.size, mtimeMs: e.mtimeMs };
+    if (e.skip) {
+      const failed = /^cannot (read|open|index)/.test(e.skip);
+      if (failed) this.opts.log.warn({ file: e.rel, root }, `cannot index ${e.rel}: ${e.skip}`);
+      return { ...base, status: failed ? 'failed' : 'skipped', error: e.skip, entry: e };
+    }
+    const rule: PathRule = this.opts.grouping.ruleFor(e.rel);
+    let id: string;
+    if (rule.rule === 'metadata') return { ...base, status: 'skipped', error: 'Argo metadata file (not a collection)', entry: e };
+    if (rule.rule === 'config' || rule.rule === 'family') {
+      id = rule.id;
+    } else if (decision !== 'per-file' && e.signature === decision.signature && e.kind === decision.kind) {
+      id = decision.id;
+    } else {
+      if (decision !== 'per-file') this.opts.log.warn({ file: e.rel }, `${e.rel} differs from the other files of ${folder}: served as its own collection`);
+      id = collectionIdFor(e.rel, false);
+    }
+    id = this.uniqueId(id, root, rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined, e.rel);
+    const single = !(rule.rule !== 'folder' || (decision !== 'per-file' && id.startsWith(decision.id)));
+    const items = e.kind === 'grid'
+      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), mtimeMs: e.mtimeMs })
+      : r.drafts;
+    return { ...base, status: 'ok', entry: e, collection: { id, kind: e.kind === 'grid' ? 'grid' : 'feature' }, items };
+  }
+
+  /** An id already used by files elsewhere (another root, folder or file) gets a numeric suffix. */
+  private uniqueId(id: string, root: string, folder: string | undefined, rel: string): string {
+    const rule = this.opts.grouping.ruleFor(rel);
+    for (let k = 1; ; k++) {
+      const candidate = k === 1 ? id : `${id}-${k}`;
+      const owner = this.ledger.collectionRoot(candidate);
+      if (owner === undefined) return candidate;
+      if (owner !== root) continue;
+      if (rule.rule === 'config' || rule.rule === 'family') return candidate;
+      if (!this.ledger.collectionHasOtherFiles(candidate, root, folder, rel)) return candidate;
+    }
+  }
+}
+
+/** Grids aggregate only along time: files that each cover their own time span (daily or monthly files). */
+function alongTime(spans: Array<[number, number] | undefined>): boolean {
+  if (spans.some((s) => !s || !Number.isFinite(s[0]) || !Number.isFinite(s[1]))) return false;
+  const sorted = (spans as Array<[number, number]>).slice().sort((a, b) => a[0] - b[0]);
+  return sorted.every((s, i) => i === 0 || s[0] > sorted[i - 1]![1]);
+}
