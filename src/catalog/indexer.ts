@@ -292,7 +292,7 @@ export class Indexer {
     const base = { root, rel: e.rel, size: e.size, mtimeMs: e.mtimeMs };
     if (e.skip) {
       const failed = /^cannot (read|open|index)/.test(e.skip);
-      if (failed) this.opts.log.warn({ file: e.rel, root }, `cannot index ${e.rel}: ${e.skip}`);
+      this.opts.log[failed ? 'warn' : 'info']({ file: e.rel, root }, `skipped ${e.rel}: ${e.skip}`);
       return { ...base, status: failed ? 'failed' : 'skipped', error: e.skip, entry: e };
     }
     const rule: PathRule = this.opts.grouping.ruleFor(e.rel);
