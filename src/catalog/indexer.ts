@@ -171,7 +171,8 @@ export class Indexer {
       const byFolderRule = listing.files.filter((f) => this.opts.grouping.ruleFor(f.rel).rule === 'folder');
       const composition = byFolderRule.some((f) => !known.has(f.rel)) || removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
       if (composition && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
-      const fresh = changed.filter((f) => now - f.mtimeMs >= settle);
+      // A file modified in the future (clock skew on shared storage) would never settle: read it.
+      const fresh = changed.filter((f) => now - f.mtimeMs >= settle || f.mtimeMs > now);
       const young = changed.length - fresh.length;
       if (young > 0) {
         // Half-written files wait for the next scan, which must list this folder again.

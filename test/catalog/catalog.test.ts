@@ -1,0 +1,127 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import { Catalog } from '../../src/catalog/catalog.js';
+import { SHARED_DATA, silent } from '../helpers/app.js';
+
+const argo = (name: string) => join(SHARED_DATA, 'argo', name);
+
+async function until(what: string, test: () => boolean, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!test()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+t.test('an Argo GDAC tree gives one collection per file family across all floats, never one per float', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-gdac-'));
+  const float = join(root, 'dac', 'coriolis', '1900857');
+  await mkdir(join(float, 'profiles'), { recursive: true });
+  await copyFile(argo('D1900857_001.nc'), join(float, 'profiles', 'D1900857_001.nc'));
+  await copyFile(argo('D1900857_001.nc'), join(float, 'profiles', 'R1900857_002.nc'));
+  await copyFile(argo('1900857_prof.nc'), join(float, '1900857_prof.nc'));
+  await copyFile(argo('1900857_meta.nc'), join(float, '1900857_meta.nc'));
+  await copyFile(argo('1900857_Rtraj.nc'), join(float, '1900857_Rtraj.nc'));
+  await mkdir(join(root, 'dac', 'aoml', '3902131'), { recursive: true });
+  await copyFile(argo('3902131_Sprof.nc'), join(root, 'dac', 'aoml', '3902131', '3902131_Sprof.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 0, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  await catalog.indexOnce();
+  const cols = catalog.collections;
+  t.same([...cols.keys()].sort(), ['argo-prof', 'argo-profiles', 'argo-sprof', 'argo-traj']);
+  const profiles = cols.get('argo-profiles')!;
+  t.equal(profiles.fileCount, 2);
+  t.equal(profiles.features!.size, 4, 'two single-cycle files of two profiles each');
+  t.match(profiles.title, /Argo core profiles/);
+  const status = catalog.status();
+  t.equal(status.catalog.files.skipped, 1, 'the _meta file is metadata, not a collection');
+  // One float stays one query away.
+  const app = await buildApp({ collections: cols });
+  t.teardown(() => app.close());
+  const res = await app.inject({ url: '/collections/argo-prof/items?platform_number=1900857&limit=1' });
+  t.equal(res.statusCode, 200);
+  t.equal((JSON.parse(res.body) as { numberMatched: number }).numberMatched, 194);
+  const loc = await app.inject({ url: '/collections/argo-prof/locations/1900857?parameter-name=TEMP&f=CSV' });
+  t.equal(loc.statusCode, 200);
+});
+
+t.test('a live archive: new, changed and removed files are picked up by rescans, the status document says so', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-live-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-live-cache-'));
+  await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
+  t.teardown(() => catalog.close());
+  t.equal(catalog.collections.size, 0, 'a first start serves an empty catalog at once');
+  catalog.start();
+  await until('the first file', () => catalog.collections.has('a_prof'));
+  t.equal(catalog.collections.get('a_prof')!.features!.size, 194);
+
+  await copyFile(argo('3902131_Sprof.nc'), join(root, 'b_Sprof.nc'));
+  await until('the new file', () => catalog.collections.has('b_Sprof'));
+  t.pass('a new file is served without a restart');
+
+  await rm(join(root, 'a_prof.nc'));
+  await until('the removed file to go', () => !catalog.collections.has('a_prof'));
+  t.pass('a removed file disappears');
+
+  await writeFile(join(root, 'broken.nc'), 'CDF\u0001 this is no header');
+  await until('the broken file to be recorded', () => catalog.status().errors.some((e) => e.file === 'broken.nc'));
+  const status = catalog.status();
+  t.match(status.errors.find((e) => e.file === 'broken.nc')!.error, /cannot/, 'the error is kept with the file');
+  t.ok(catalog.collections.has('b_Sprof'), 'a bad file blocks nothing else');
+
+  const app = await buildApp({ collections: catalog.collections, status: () => catalog.status() });
+  t.teardown(() => app.close());
+  const landing = JSON.parse((await app.inject({ url: '/' })).body) as { links: Array<{ rel: string; href: string }> };
+  t.ok(landing.links.some((l) => l.rel === 'monitor' && l.href.endsWith('/status')), 'the landing page links the status document');
+  const doc = JSON.parse((await app.inject({ url: '/status' })).body) as { state: string; files: { total: number; indexed: number; failed: number }; errors: unknown[] };
+  t.equal(doc.files.total, doc.files.indexed + doc.files.failed + (doc.state === 'idle' ? 0 : doc.files.total - doc.files.indexed - doc.files.failed));
+  t.ok(doc.errors.length >= 1);
+  const html = await app.inject({ url: '/status?f=html' });
+  t.match(html.body, /broken\.nc/);
+});
+
+t.test('a file rewritten in place is re-read; a restart reuses the catalog and resumes', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-rewrite-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-rewrite-cache-'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'x.nc'));
+  let catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  await catalog.indexOnce();
+  t.equal(catalog.collections.get('x')!.features!.size, 2);
+  await catalog.close();
+  await copyFile(argo('1900857_prof.nc'), join(root, 'x.nc'));
+  const later = new Date(Date.now() + 5000);
+  await utimes(join(root, 'x.nc'), later, later);
+  catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  t.equal(catalog.collections.get('x')!.features!.size, 2, 'the catalog serves what it had at once');
+  await catalog.indexOnce();
+  t.equal(catalog.collections.get('x')!.features!.size, 194, 'then the rewritten file, whole');
+  t.equal(catalog.status().indexing.lastScan!.read, 1);
+});
+
+t.test('a corrupt catalog file is moved aside and rebuilt, never served', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-corrupt-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-corrupt-cache-'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'x.nc'));
+  const file = await Catalog.fileFor(cacheDir, [root]);
+  await writeFile(file, Buffer.alloc(64 * 1024, 0x5a));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  t.match(catalog.store.recovered, /moved to .*corrupt/);
+  await catalog.indexOnce();
+  t.equal(catalog.collections.get('x')!.features!.size, 2);
+});
+
+t.test('a half-written file waits for the next scan', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-young-'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'young.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 60_000, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  await catalog.indexOnce();
+  t.equal(catalog.collections.size, 0, 'a file modified a moment ago is not read yet');
+  t.equal(catalog.status().indexing.files.pending, 1);
+});
