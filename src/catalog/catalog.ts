@@ -11,6 +11,9 @@ import { CollectionRegistry } from './registry.js';
 import { FileLedger } from './store/ledger.js';
 import { CatalogStore } from './store/store.js';
 
+/** How often a process that does not index looks for another process's commits. */
+const FOLLOW_MS = 2000;
+
 export function defaultCacheDir(): string {
   if (process.env['ODAS_CACHE_DIR']) return process.env['ODAS_CACHE_DIR'];
   const base = process.env['XDG_CACHE_HOME'] ?? (homedir() ? join(homedir(), '.cache') : tmpdir());
@@ -95,10 +98,24 @@ export class Catalog {
     return this.registry.collections;
   }
 
-  /** Index in the background now and at every rescan. */
+  /**
+   * Index in the background now and at every rescan. While another process holds the indexing
+   * lease, follow its commits instead (the catalog's data version changes with each one).
+   */
   start(): void {
     this.indexer.start();
+    let seen = this.store.dataVersion();
+    this.follow = setInterval(() => {
+      if (this.indexer.leader) return;
+      const v = this.store.dataVersion();
+      if (v === seen) return;
+      seen = v;
+      this.registry.refresh();
+    }, FOLLOW_MS);
+    this.follow.unref();
   }
+
+  private follow?: NodeJS.Timeout;
 
   /** One full pass, awaited (odas index, tests, stac export). */
   async indexOnce(): Promise<void> {
@@ -118,6 +135,7 @@ export class Catalog {
   }
 
   async close(): Promise<void> {
+    if (this.follow) clearInterval(this.follow);
     await this.indexer.stop();
     this.store.close();
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DecodedReader } from '../cf/read.js';
 import { openReader, type FileFormat } from '../readers/registry.js';
 import { sniffFormat } from '../readers/registry.js';
+import { MemorySource } from '../readers/source/memory.js';
 import type { GridSummary } from '../core/grid/summary.js';
 import type { Attrs } from '../readers/types.js';
 import { extract } from './extract/index.js';
@@ -41,19 +42,26 @@ function keptAttrs(attrs: Attrs): Record<string, string> {
   return out;
 }
 
+/** How the caller already read the file: its format, and for small files the whole of it. */
+export interface Preread {
+  format: FileFormat | undefined;
+  bytes?: Uint8Array;
+}
+
 /** Open one file, classify it and extract its features; never throws (a bad file becomes a `skip`). */
-export async function indexFile(found: FoundFile): Promise<FileIndex> {
+export async function indexFile(found: FoundFile, preread?: Preread): Promise<FileIndex> {
   const base = { rel: found.rel, size: found.size, mtimeMs: found.mtimeMs };
   let format: FileFormat | undefined;
   try {
-    format = await sniffFormat(found.abs);
+    format = preread ? preread.format : await sniffFormat(found.abs);
   } catch (err) {
     return { ...base, skip: `cannot read: ${(err as Error).message}` };
   }
   if (!format) return { ...base, skip: 'not a NetCDF, HDF5 or GeoTIFF file' };
   let reader;
   try {
-    reader = await openReader(found.abs, format);
+    const source = preread?.bytes ? new MemorySource(`${found.abs}:${found.size}:${found.mtimeMs}`, preread.bytes) : undefined;
+    reader = await openReader(found.abs, format, source);
   } catch (err) {
     return { ...base, format, skip: `cannot open: ${(err as Error).message}` };
   }

@@ -24,6 +24,10 @@ const SLICE = 256;
 /** Folder slices in flight at once (keeps every worker busy across many small folders). */
 const IN_FLIGHT = 4;
 const PROGRESS_MS = 5000;
+/** A lease not renewed for this long belongs to a dead process. */
+const LEASE_MS = 30_000;
+/** Collections touched by commits are re-described at most this often. */
+const NOTIFY_MS = 250;
 
 export interface IndexerOptions {
   store: CatalogStore;
@@ -41,7 +45,8 @@ export interface IndexerOptions {
 }
 
 export interface IndexStatus {
-  state: 'idle' | 'indexing';
+  /** follower: another process holds the indexing lease; this one serves what it commits. */
+  state: 'idle' | 'indexing' | 'follower';
   /** Files found by the current (or last) scan, and how many of them are up to date in the catalog. */
   files: { total: number; indexed: number; failed: number; pending: number };
   /** Files read per second during the current (or last) scan. */
@@ -70,6 +75,13 @@ export class Indexer {
   private scans = 0;
   private status_: IndexStatus = { state: 'idle', files: { total: 0, indexed: 0, failed: 0, pending: 0 }, rate: 0, scans: 0 };
   private roots: string[] = [];
+  private readonly changed = new Set<string>();
+  private readonly owner = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  private leading = false;
+  private leaseAt = 0;
+  private notifyTimer?: NodeJS.Timeout;
+  /** Collection id → data root, for ids already looked up in this process (ids never move between roots). */
+  private readonly rootOfId = new Map<string, string>();
 
   constructor(private readonly opts: IndexerOptions) {
     this.ledger = new FileLedger(opts.store);
@@ -106,12 +118,29 @@ export class Indexer {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    if (this.leading) this.ledger.release(this.owner);
     await this.pool?.close();
     this.pool = undefined;
   }
 
+  /** Whether this process holds the indexing lease (renewed while it indexes). */
+  get leader(): boolean {
+    return this.leading;
+  }
+
+  private renewLease(): boolean {
+    this.leading = this.ledger.lease(this.owner, LEASE_MS);
+    this.leaseAt = Date.now();
+    return this.leading;
+  }
+
   /** One pass over every root: read what changed, drop what is gone. */
   async scan(): Promise<void> {
+    if (!this.renewLease()) {
+      this.status_.state = 'follower';
+      return;
+    }
     const full = this.scans % (this.opts.fullScanEvery ?? 10) === 0;
     this.scans++;
     if (this.roots.length === 0) this.roots = await Promise.all(this.opts.roots.map((r) => realpath(r)));
@@ -130,15 +159,18 @@ export class Indexer {
       this.opts.log.info({ ...st.files, read: st.lastScan!.read, removed: st.lastScan!.removed, rate: st.rate, seconds: Number(secs.toFixed(1)) }, msg);
     };
     const tick = () => {
+      if (Date.now() - this.leaseAt > LEASE_MS / 3) this.renewLease();
       if (Date.now() - lastReport >= PROGRESS_MS) {
         lastReport = Date.now();
         progress(false);
       }
     };
+    this.rootOfId.clear();
     const known = new Set(this.roots);
     const goneRoots = this.ledger.roots().filter((r) => !known.has(r));
     for (const root of goneRoots) await this.removeFolders(root, this.ledger.folders(root));
     for (const root of this.roots) await this.scanRoot(root, full, tick);
+    this.notify();
     st.state = 'idle';
     st.lastScan!.finished = new Date().toISOString();
     st.lastScan!.seconds = (Date.now() - t0) / 1000;
@@ -151,6 +183,8 @@ export class Indexer {
     const st = this.status_;
     const onSkip = (path: string, why: string) => this.opts.log.warn({ path }, `skipped ${path}: ${why}`);
     for await (const listing of walkFolders(root, onSkip, this.memo, !full)) {
+      // Stopping mid-scan loses nothing: every committed folder stays, the next start resumes.
+      if (this.stopped) break;
       seen.add(listing.folder);
       if (listing.unchanged) {
         const known = this.ledger.folder(root, listing.folder);
@@ -197,6 +231,7 @@ export class Indexer {
       tick();
     }
     await Promise.all(inFlight);
+    if (this.stopped) return;
     const gone = this.ledger.folders(root).filter((f) => !seen.has(f));
     await this.removeFolders(root, gone);
   }
@@ -227,7 +262,7 @@ export class Indexer {
       this.commit([], removed);
       return;
     }
-    for (let i = 0; i < files.length; i += SLICE) {
+    for (let i = 0; i < files.length && !this.stopped; i += SLICE) {
       const slice = files.slice(i, i + SLICE);
       const results = await this.read(slice);
       decision ??= this.decideFolder(root, folder, results, folderSize);
@@ -243,9 +278,22 @@ export class Indexer {
   }
 
   private commit(files: FileCommit[], removed: FileRemoval[]): void {
+    if (Date.now() - this.leaseAt > LEASE_MS / 3) this.renewLease();
     const changed = this.ledger.commit(files, removed);
     this.status_.lastScan!.removed += removed.length;
-    if (changed.size > 0) for (const l of this.listeners) l(changed);
+    for (const id of changed) this.changed.add(id);
+    // Listeners rebuild collection descriptions: once per interval, not once per commit.
+    if (this.changed.size > 0 && !this.notifyTimer) this.notifyTimer = setTimeout(() => this.notify(), NOTIFY_MS);
+  }
+
+  /** Tell listeners which collections changed since the last notice. */
+  notify(): void {
+    if (this.notifyTimer) clearTimeout(this.notifyTimer);
+    this.notifyTimer = undefined;
+    if (this.changed.size === 0) return;
+    const changed = new Set(this.changed);
+    this.changed.clear();
+    for (const l of this.listeners) l(changed);
   }
 
   /** Read a slice of files on the worker threads (HDF5 files on this thread's h5wasm pool). */
@@ -311,7 +359,7 @@ export class Indexer {
     const single = !(rule.rule !== 'folder' || (decision !== 'per-file' && id.startsWith(decision.id)));
     const items = e.kind === 'grid'
       ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), mtimeMs: e.mtimeMs })
-      : r.drafts;
+      : r.items;
     return { ...base, status: 'ok', entry: e, collection: { id, kind: e.kind === 'grid' ? 'grid' : 'feature' }, items };
   }
 
@@ -320,8 +368,10 @@ export class Indexer {
     const rule = this.opts.grouping.ruleFor(rel);
     for (let k = 1; ; k++) {
       const candidate = k === 1 ? id : `${id}-${k}`;
-      const owner = this.ledger.collectionRoot(candidate);
-      if (owner === undefined) return candidate;
+      let owner: string | null | undefined = this.rootOfId.get(candidate);
+      if (owner === undefined) owner = this.ledger.collectionRoot(candidate);
+      if (owner === undefined || owner === null) return candidate;
+      this.rootOfId.set(candidate, owner);
       if (owner !== root) continue;
       if (rule.rule === 'config' || rule.rule === 'family') return candidate;
       if (!this.ledger.collectionHasOtherFiles(candidate, root, folder, rel)) return candidate;

@@ -104,6 +104,7 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const files: FoundFile[] = [];
     const subdirs: string[] = [];
+    const candidates: Array<{ abs: string; target: string; link: boolean }> = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const abs = join(dir, e.name);
@@ -120,22 +121,19 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
           continue;
         }
       }
-      if (e.isDirectory()) {
-        subdirs.push(abs);
-        continue;
-      }
-      if (!DATA_EXTENSIONS.test(e.name)) continue;
-      let st;
-      try {
-        st = e.isSymbolicLink() ? await stat(target) : await lstat(abs);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) {
-        onSkip(abs, 'symbolic link to a folder (not followed, to avoid cycles)');
-        continue;
-      }
-      if (st.isFile()) files.push({ rel: relative(realRoot, abs).split(sep).join('/'), abs: target, size: st.size, mtimeMs: st.mtimeMs });
+      if (e.isDirectory()) subdirs.push(abs);
+      else if (DATA_EXTENSIONS.test(e.name)) candidates.push({ abs, target, link: e.isSymbolicLink() });
+    }
+    // Stat a folder's files a batch at a time: one at a time, a folder of 250 profiles waits 250 round trips.
+    for (let i = 0; i < candidates.length; i += 64) {
+      const batch = candidates.slice(i, i + 64);
+      const stats = await Promise.all(batch.map((c) => (c.link ? stat(c.target) : lstat(c.abs)).catch(() => undefined)));
+      batch.forEach((c, k) => {
+        const st = stats[k];
+        if (!st) return;
+        if (st.isDirectory()) onSkip(c.abs, 'symbolic link to a folder (not followed, to avoid cycles)');
+        else if (st.isFile()) files.push({ rel: relative(realRoot, c.abs).split(sep).join('/'), abs: c.target, size: st.size, mtimeMs: st.mtimeMs });
+      });
     }
     memo.set(dir, { mtimeMs: dirStat.mtimeMs, subdirs });
     for (const s of [...subdirs].reverse()) stack.push(s);

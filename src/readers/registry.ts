@@ -1,10 +1,21 @@
 import { open } from 'node:fs/promises';
-import type { Reader } from './types.js';
+import type { ByteSource, Reader } from './types.js';
 import { CorruptFileError } from './types.js';
 
 export type FileFormat = 'netcdf3' | 'hdf5' | 'geotiff';
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** The format of a file from its first bytes (at least 8 when the file has them). */
+export function sniffBytes(head: Uint8Array): FileFormat | undefined {
+  if (head.length < 4) return undefined;
+  if (head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46 && [1, 2, 5].includes(head[3]!)) return 'netcdf3';
+  if (head.length >= 8 && HDF5_MAGIC.every((b, i) => head[i] === b)) return 'hdf5';
+  const tiffLE = head[0] === 0x49 && head[1] === 0x49 && (head[2] === 42 || head[2] === 43) && head[3] === 0;
+  const tiffBE = head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && (head[3] === 42 || head[3] === 43);
+  if (tiffLE || tiffBE) return 'geotiff';
+  return undefined;
+}
 
 /** Identify a file by its first bytes, never by its name: data centres name files freely. */
 export async function sniffFormat(path: string): Promise<FileFormat | undefined> {
@@ -12,26 +23,23 @@ export async function sniffFormat(path: string): Promise<FileFormat | undefined>
   try {
     const head = Buffer.alloc(8);
     const { bytesRead } = await handle.read(head, 0, 8, 0);
-    if (bytesRead < 4) return undefined;
-    if (head[0] === 0x43 && head[1] === 0x44 && head[2] === 0x46 && [1, 2, 5].includes(head[3]!)) return 'netcdf3';
-    if (bytesRead === 8 && HDF5_MAGIC.every((b, i) => head[i] === b)) return 'hdf5';
-    const tiffLE = head[0] === 0x49 && head[1] === 0x49 && (head[2] === 42 || head[2] === 43) && head[3] === 0;
-    const tiffBE = head[0] === 0x4d && head[1] === 0x4d && head[2] === 0 && (head[3] === 42 || head[3] === 43);
-    if (tiffLE || tiffBE) return 'geotiff';
-    return undefined;
+    return sniffBytes(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
 }
 
-/** Open the right reader for a file; the caller owns the reader and must close it. */
-export async function openReader(path: string, format?: FileFormat): Promise<Reader> {
+/**
+ * Open the right reader for a file; the caller owns the reader and must close it. `source` gives
+ * the bytes another way (a file already read into memory) for formats read through a ByteSource.
+ */
+export async function openReader(path: string, format?: FileFormat, source?: ByteSource): Promise<Reader> {
   const fmt = format ?? (await sniffFormat(path));
   switch (fmt) {
     case 'netcdf3': {
       const { openFileSource } = await import('./source/file.js');
       const { openNetcdf3 } = await import('./netcdf3/reader.js');
-      const source = await openFileSource(path);
+      source ??= await openFileSource(path);
       try {
         return await openNetcdf3(source, path);
       } catch (err) {

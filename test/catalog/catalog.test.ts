@@ -125,3 +125,22 @@ t.test('a half-written file waits for the next scan', async (t) => {
   t.equal(catalog.collections.size, 0, 'a file modified a moment ago is not read yet');
   t.equal(catalog.status().indexing.files.pending, 1);
 });
+
+t.test('two processes on one catalog: one indexes, the other follows its commits; the lease passes on', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-two-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-two-cache-'));
+  await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
+  const a = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
+  const b = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
+  t.teardown(() => b.close());
+  a.start();
+  await until('the leader to index', () => a.collections.has('a_prof'));
+  b.start();
+  await until('the follower to see it', () => b.collections.has('a_prof'), 10_000);
+  t.notOk(b.indexer.leader, 'the second process does not index');
+  t.equal(b.indexer.status().state, 'follower');
+  await a.close();
+  await copyFile(argo('3902131_Sprof.nc'), join(root, 'b_Sprof.nc'));
+  await until('the second process to take over and index the new file', () => b.collections.has('b_Sprof'), 10_000);
+  t.ok(b.indexer.leader, 'a released lease is taken over');
+});

@@ -1,5 +1,6 @@
 import type { CatalogStore } from './store.js';
 import type { CollectionStats, ItemDraft, ItemKind } from './types.js';
+import type { PreparedItems } from './rows.js';
 import { mergeStats } from './stats.js';
 
 /** What the catalog remembers of one data file between runs. */
@@ -24,7 +25,7 @@ export interface FileCommit {
   /** What discovery learnt of the file (JSON-serialisable, features excluded). */
   entry?: unknown;
   collection?: { id: string; kind: ItemKind };
-  items?: ItemDraft[];
+  items?: ItemDraft[] | PreparedItems;
 }
 
 export interface FileRemoval {
@@ -96,6 +97,31 @@ export class FileLedger {
     const cid = this.store.cidOf(id);
     if (cid === undefined) return 0;
     return (this.store.stmt('SELECT count(*) AS n FROM files WHERE cid = ?').get(cid) as { n: number }).n;
+  }
+
+  /**
+   * Take or renew the indexing lease: one process indexes a catalog at a time, the others serve
+   * what it commits. A lease not renewed for `ttlMs` (its process died) can be taken over.
+   */
+  lease(owner: string, ttlMs: number): boolean {
+    const db = this.store.connection;
+    const take = db.transaction(() => {
+      const row = this.store.stmt("SELECT value FROM meta WHERE key = 'indexer'").get() as { value: string } | undefined;
+      const now = Date.now();
+      if (row) {
+        const held = JSON.parse(row.value) as { owner: string; until: number };
+        if (held.owner !== owner && held.until > now) return false;
+      }
+      this.store.stmt("INSERT INTO meta (key, value) VALUES ('indexer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ owner, until: now + ttlMs }));
+      return true;
+    });
+    return take.immediate();
+  }
+
+  /** Give the lease back (clean shutdown): another process may index at once. */
+  release(owner: string): void {
+    const row = this.store.stmt("SELECT value FROM meta WHERE key = 'indexer'").get() as { value: string } | undefined;
+    if (row && (JSON.parse(row.value) as { owner: string }).owner === owner) this.store.stmt("DELETE FROM meta WHERE key = 'indexer'").run();
   }
 
   /** Files that could not be read, most recent first, with their errors. */
@@ -176,7 +202,7 @@ export class FileLedger {
       if (id) ids.set(cid, id);
     }
     run();
-    this.store.loadCatalog();
+    this.store.reloadCollections(touched);
     return new Set([...touched].map((cid) => ids.get(cid)!).filter((id) => id !== undefined));
   }
 }

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { lonRanges } from '../../core/query/bbox.js';
 import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../../core/geometry.js';
-import { addItem, emptyStats, mergeStats } from './stats.js';
+import { GTYPE_BOX, prepareItems, type PreparedItems } from './rows.js';
+import { emptyStats, mergeStats } from './stats.js';
 import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
@@ -20,9 +21,6 @@ export const COUNT_CAP = 5_000;
 const DAY = 86_400_000;
 /** R*-tree position of items without geometry or time: far outside any query box. */
 const NOWHERE = 1e7;
-const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
-/** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
-const GTYPE_BOX = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -145,6 +143,24 @@ export class CatalogStore {
       this.cids.set(r.id, { cid: r.cid, kind: r.kind });
       this.ids.set(r.cid, r.id);
       if (r.stats) this.stats.set(r.id, JSON.parse(r.stats) as CollectionStats);
+    }
+  }
+
+  /** Re-read some collections after a commit here (cheaper than loadCatalog with many collections). */
+  reloadCollections(cids: Iterable<number>): void {
+    for (const cid of cids) {
+      const r = this.stmt('SELECT id, kind, stats FROM collections WHERE cid = ?').get(cid) as { id: string; kind: ItemKind; stats: string | null } | undefined;
+      const old = this.ids.get(cid);
+      if (old !== undefined && old !== r?.id) {
+        this.cids.delete(old);
+        this.stats.delete(old);
+        this.ids.delete(cid);
+      }
+      if (!r) continue;
+      this.cids.set(r.id, { cid, kind: r.kind });
+      this.ids.set(cid, r.id);
+      if (r.stats) this.stats.set(r.id, JSON.parse(r.stats) as CollectionStats);
+      else this.stats.delete(r.id);
     }
   }
 
@@ -291,25 +307,17 @@ export class CatalogStore {
    * Insert one source's items (inside the caller's transaction) and return their stats. Ids are
    * unique per collection: a repeated one (two files with one profile id) gets a numeric suffix.
    */
-  insertItems(cid: number, sid: number, items: Iterable<ItemDraft>): CollectionStats {
+  insertItems(cid: number, sid: number, items: Iterable<ItemDraft> | PreparedItems): CollectionStats {
+    const prepared = 'rows' in items ? items : prepareItems(items);
     const insItem = this.stmt('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const insRtree = this.stmt('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const stats = emptyStats();
-    for (const item of items) {
-      const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
-      const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
-      const e = Number.isFinite(item.end) ? item.end : s;
-      const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
-      // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
-      const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
-      const props = JSON.stringify(item.properties);
-      const row = (id: string) => insItem.run(cid, sid, id, s ?? -BIG, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, props, item.doc ?? null, item.fidx ?? null);
-      let info = row(item.id);
-      for (let k = 2; info.changes === 0 && k < 1000; k++) info = row(`${item.id}_${k}`);
-      insRtree.run(Number(info.lastInsertRowid), b?.[0] ?? NOWHERE, b?.[2] ?? NOWHERE, b?.[1] ?? NOWHERE, b?.[3] ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
-      addItem(stats, item);
+    for (const [id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx] of prepared.rows) {
+      const row = (rid: string) => insItem.run(cid, sid, rid, s ?? -BIG, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx);
+      let info = row(id);
+      for (let k = 2; info.changes === 0 && k < 1000; k++) info = row(`${id}_${k}`);
+      insRtree.run(Number(info.lastInsertRowid), minx ?? NOWHERE, maxx ?? NOWHERE, miny ?? NOWHERE, maxy ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
     }
-    return stats;
+    return prepared.stats;
   }
 
   /** Remove one source and its items (inside the caller's transaction). */
@@ -661,13 +669,4 @@ function openChecked(file: string, opts: CatalogStoreOptions): { db: Database.Da
     configure(db, opts);
     return { db, recovered: `catalog ${file} was unreadable (${(err as Error).message}): moved to ${aside} and rebuilt from the files` };
   }
-}
-
-function isBox(g: GeoJsonGeometry): boolean {
-  if (g.type !== 'Polygon' || g.coordinates.length !== 1) return false;
-  const r = g.coordinates[0]!;
-  if (r.length !== 5) return false;
-  const xs = new Set(r.map((p) => p[0]));
-  const ys = new Set(r.map((p) => p[1]));
-  return xs.size === 2 && ys.size === 2 && r.every((p, i) => i === 0 || p[0] === r[i - 1]![0] || p[1] === r[i - 1]![1]);
 }

@@ -1,0 +1,46 @@
+/**
+ * Items turned into the exact values the catalog stores, before the write: built on the indexing
+ * threads, so the thread that writes only runs statements (and never re-serialises properties).
+ */
+import type { GeoJsonGeometry } from '../../core/geometry.js';
+import { addItem, emptyStats } from './stats.js';
+import type { CollectionStats, ItemDraft } from './types.js';
+
+/** Geometry type codes stored per item. */
+export const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
+/** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
+export const GTYPE_BOX = 3;
+
+/** id, start, end (epoch ms), minx, miny, maxx, maxy, geometry type, GeoJSON (lines, polygons), properties JSON, item JSON (static), index in file. */
+export type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null];
+
+export interface PreparedItems {
+  rows: PreparedRow[];
+  stats: CollectionStats;
+}
+
+export function isBox(g: GeoJsonGeometry): boolean {
+  if (g.type !== 'Polygon' || g.coordinates.length !== 1) return false;
+  const r = g.coordinates[0]!;
+  if (r.length !== 5) return false;
+  const xs = new Set(r.map((p) => p[0]));
+  const ys = new Set(r.map((p) => p[1]));
+  return xs.size === 2 && ys.size === 2 && r.every((p, i) => i === 0 || p[0] === r[i - 1]![0] || p[1] === r[i - 1]![1]);
+}
+
+export function prepareItems(items: Iterable<ItemDraft>): PreparedItems {
+  const rows: PreparedRow[] = [];
+  const stats = emptyStats();
+  for (const item of items) {
+    // A box crossing the antimeridian is stored as the full longitude range (the exact test uses the geometry).
+    const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
+    const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
+    const e = Number.isFinite(item.end) ? item.end : s;
+    const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
+    // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
+    const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
+    rows.push([item.id, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null, item.fidx ?? null]);
+    addItem(stats, item);
+  }
+  return { rows, stats };
+}
