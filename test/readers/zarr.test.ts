@@ -17,6 +17,7 @@ import { CorruptFileError, ReaderRequestError } from '../../src/readers/types.js
 import { bloscDecompress, lz4DecompressBlock } from '../../src/readers/zarr/codecs.js';
 import { checkStoreKey, parsePythonJson } from '../../src/readers/zarr/metadata.js';
 import { openZarr, planPieces, UnsupportedFilterError, ZarrReader } from '../../src/readers/zarr/reader.js';
+import { zarrStoreStamp } from '../../src/readers/zarr/stamp.js';
 import { sharedData } from '../helpers/data.js';
 
 const COADS_ZARR = sharedData('zarr/coads_climatology.zarr');
@@ -201,6 +202,31 @@ t.test('registry: sniffFormat recognises stores and still files; openReader open
   t.equal((await r.info()).format, 'zarr');
   const err = await rejection(openReader(plain));
   t.type(err, CorruptFileError);
+  const missing = await rejection(openReader(path.join(tmp, 'no-such.zarr'), 'zarr'));
+  t.equal((missing as NodeJS.ErrnoException).code, 'ENOENT', 'a missing store is ENOENT, like a missing file');
+  t.type(await rejection(openReader(COADS_NC, 'zarr')), CorruptFileError, 'a file is no store');
+});
+
+t.test('zarrStoreStamp: metadata sizes and mtimes; a new chunk or a longer array changes it', async (t) => {
+  const real = await zarrStoreStamp(MED_ZARR);
+  const metaFiles = ['.zmetadata', '.zgroup', '.zattrs', ...['adt', 'latitude', 'longitude', 'time'].flatMap((a) => [`${a}/.zarray`, `${a}/.zattrs`])];
+  t.equal(real.size, metaFiles.reduce((n, f) => n + fs.statSync(path.join(MED_ZARR, f)).size, 0));
+  t.ok(real.mtimeMs >= fs.statSync(path.join(MED_ZARR, '.zmetadata')).mtimeMs);
+
+  const dir = writeStore('stamp', { v: { dtype: '<i2', shape: [4], chunks: [2], dims: ['x'], chunks_: { '0': bytesOf(new Int16Array([1, 2])) } } });
+  const past = new Date(Date.now() - 60_000);
+  for (const p of [dir, path.join(dir, 'v'), ...fs.readdirSync(dir).map((f) => path.join(dir, f)), ...fs.readdirSync(path.join(dir, 'v')).map((f) => path.join(dir, 'v', f))]) fs.utimesSync(p, past, past);
+  const before = await zarrStoreStamp(dir);
+  // zarr-python writes a chunk to a temporary file and renames it into place.
+  fs.writeFileSync(path.join(dir, 'v', '.tmp-1'), zlib.deflateSync(Buffer.from(new Int16Array([3, 4]).buffer)));
+  fs.renameSync(path.join(dir, 'v', '.tmp-1'), path.join(dir, 'v', '1'));
+  const after = await zarrStoreStamp(dir);
+  t.ok(after.mtimeMs > before.mtimeMs, 'a chunk written into place moves the mtime');
+  t.equal(after.size, before.size, 'chunk bytes are not counted');
+  const zarray = JSON.parse(fs.readFileSync(path.join(dir, 'v', '.zarray'), 'utf8')) as { shape: number[] };
+  zarray.shape = [400];
+  fs.writeFileSync(path.join(dir, 'v', '.zarray'), JSON.stringify(zarray));
+  t.not((await zarrStoreStamp(dir)).size, after.size, 'a longer shape changes the size');
 });
 
 t.test('coads_climatology.zarr: dims, variables, attributes, fill values', async (t) => {

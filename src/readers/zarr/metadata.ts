@@ -331,7 +331,8 @@ async function readJson(store: string, rel: string): Promise<unknown> {
   try {
     text = await readFile(path.join(store, rel), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
   try {

@@ -4,7 +4,7 @@
  * window needs, a few at a time: zlib/gzip inflate on the libuv pool, so chunks decompress in
  * parallel. Values are the raw stored values (CF decoding lives in src/cf/).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
 import type { Chunk, DatasetInfo, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
@@ -379,8 +379,12 @@ function toTyped(a: ZarrArrayMeta, bytes: Uint8Array): NumericArray {
   }
 }
 
-/** Opens a Zarr v2 directory store: reads and validates its metadata only. */
+/**
+ * Opens a Zarr v2 directory store: reads and validates its metadata only. A missing store rejects with
+ * the file system's ENOENT error, as a missing file does for the other readers.
+ */
 export async function openZarr(storePath: string, options?: ZarrReaderOptions): Promise<ZarrReader> {
   const absolute = path.resolve(storePath);
+  if (!(await stat(absolute)).isDirectory()) throw new CorruptFileError(absolute, 'not a directory (a Zarr v2 store is a folder)');
   return new ZarrReader(absolute, await readZarrMetadata(absolute), options);
 }
