@@ -432,6 +432,7 @@ t.test('fixed strings as char, dims without _ARRAY_DIMENSIONS, Python NaN in att
       weird: { dtype: '<U4', shape: [1], chunks: [1], dims: ['one'], chunks_: {} },
       fortran: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], order: 'F', dims: ['y', 'x'], chunks_: {} },
       zstd: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], compressor: { id: 'zstd', level: 1 }, dims: ['y', 'x'], chunks_: {} },
+      delta8: { dtype: '<i2', shape: [2], chunks: [2], filters: [{ id: 'delta', dtype: '<i2', astype: '<i1' }], dims: ['two'], chunks_: {} },
       bloscz: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], compressor: { id: 'blosc', cname: 'zstd', clevel: 5, shuffle: 1 }, dims: ['y', 'x'], chunks_: {} },
     },
     {
@@ -443,7 +444,7 @@ t.test('fixed strings as char, dims without _ARRAY_DIMENSIONS, Python NaN in att
   const r = await open(dir);
   const info = await r.info();
   t.same(info.attrs, { title: 'tiny', flags: [1, 2], ok: 1, nested: '{"a":1}', names: '["a","b"]' });
-  t.same(info.dims, { n: 3, string4: 4, dim_0: 2, dim_1: 2, one: 1, y: 2, x: 2 });
+  t.same(info.dims, { n: 3, string4: 4, dim_0: 2, dim_1: 2, one: 1, y: 2, x: 2, two: 2 });
   const platform = info.variables.find((v) => v.name === 'platform')!;
   t.equal(platform.dtype, 'char');
   t.same(platform.dims, ['n', 'string4']);
@@ -475,6 +476,8 @@ t.test('fixed strings as char, dims without _ARRAY_DIMENSIONS, Python NaN in att
   t.match(zstd.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   const bloscZstd = await rejection(collect(r.read({ variables: ['bloscz'], window: {} })));
   t.match(bloscZstd.message, /blosc with inner codec "zstd"/);
+
+  t.match((await rejection(r.readRaw('delta8'))).message, /delta filter with astype "<i1" different from dtype "<i2"/);
 
   t.type(await rejection(r.readRaw('nope')), ReaderRequestError);
   t.type(await rejection(r.readRaw('anon', { dim_0: [0, 3] })), ReaderRequestError);
@@ -544,6 +547,28 @@ t.test('abort: before the first chunk, between chunks, and a consumer that stops
   t.equal(e2.name, 'AbortError');
   t.equal(seen, 2, 'no chunk after the abort');
 
+  // Reads stop too: with one chunk per piece and 2 pieces read ahead, at most 4 of the 12 chunk files are loaded.
+  class Counting extends ZarrReader {
+    loads = 0;
+    protected override loadChunk(...args: Parameters<ZarrReader['loadChunk']>): ReturnType<ZarrReader['loadChunk']> {
+      this.loads++;
+      return super.loadChunk(...args);
+    }
+  }
+  const counting = new Counting(z.path, z.meta, { maxChunkBytes: 1, readAhead: 2 });
+  const ac3 = new AbortController();
+  let got = 0;
+  const e4 = await rejection(
+    (async () => {
+      for await (const _c of counting.read({ variables: ['SST'], window: {}, signal: ac3.signal })) {
+        if (++got === 2) ac3.abort();
+      }
+    })(),
+  );
+  t.equal(e4.name, 'AbortError');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.ok(counting.loads <= 4, `${counting.loads} chunk files loaded of 12`);
+
   const e3 = await rejection(z.readRaw('SST', {}, pre.signal));
   t.equal(e3.name, 'AbortError');
 
@@ -575,12 +600,9 @@ t.test('codecs: Python JSON, lz4 blocks, blosc frames', async (t) => {
   t.throws(() => bloscDecompress(new Uint8Array(8)), /shorter than its header/);
 });
 
-t.test('python3-zarr cross-check (optional)', async (t) => {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import zarr'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    t.skip('python3-zarr is not installed (apt install python3-zarr): default blosc stores are checked on the real data only');
-    return;
-  }
+const hasPythonZarr = spawnSync('/usr/bin/python3', ['-c', 'import zarr'], { encoding: 'utf8' }).status === 0;
+
+t.test('python3-zarr cross-check (optional)', { skip: hasPythonZarr ? false : 'python3-zarr is not installed (apt install python3-zarr)' }, async (t) => {
   const dir = path.join(tmp, 'py.zarr');
   const script = [
     'import sys, zarr, numpy as np',

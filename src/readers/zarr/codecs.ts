@@ -48,6 +48,12 @@ export function unsupportedCodec(compressor: CodecConfig | null, filters: CodecC
   }
   for (const f of filters) {
     if (!SUPPORTED_FILTERS.has(f.id)) return `filter "${f.id}" is not supported (supported: shuffle, delta)`;
+    if (f.id === 'delta') {
+      const dtype = String(f['dtype'] ?? '');
+      const astype = String(f['astype'] ?? dtype);
+      if (!/^[<>|]?[iuf][1248]$/.test(dtype)) return `delta filter on dtype "${dtype}" is not supported`;
+      if (astype !== dtype) return `delta filter with astype "${astype}" different from dtype "${dtype}" is not supported`;
+    }
   }
   return undefined;
 }

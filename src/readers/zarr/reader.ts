@@ -248,7 +248,7 @@ export class ZarrReader implements Reader {
   }
 
   /** One storage chunk's decoded bytes (stored byte order), or undefined when the chunk file does not exist. */
-  private async loadChunk(a: ZarrArrayMeta, index: number[], signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+  protected async loadChunk(a: ZarrArrayMeta, index: number[], signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
     const { file, key } = this.chunkFile(a, index);
     let bytes: Uint8Array;
     try {
