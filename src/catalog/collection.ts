@@ -23,7 +23,7 @@ export interface Collection {
   /** Files that will belong to this collection are still being read: what it lists may grow. */
   indexing?: boolean;
   /** Storage formats of the files (to start the HDF5 workers only when some collection needs them). */
-  formats: Array<'netcdf3' | 'hdf5' | 'geotiff'>;
+  formats: Array<'netcdf3' | 'hdf5' | 'geotiff' | 'zarr'>;
   /** Global attributes of the first file (ACDD subset). */
   attrs: Record<string, string>;
   parameters: ParameterInfo[];

@@ -57,7 +57,7 @@ export async function indexFile(found: FoundFile, preread?: Preread): Promise<Fi
   } catch (err) {
     return { ...base, skip: `cannot read: ${(err as Error).message}` };
   }
-  if (!format) return { ...base, skip: 'not a NetCDF, HDF5 or GeoTIFF file' };
+  if (!format) return { ...base, skip: 'not a NetCDF, HDF5 or GeoTIFF file, nor a Zarr store' };
   let reader;
   try {
     const source = preread?.bytes ? new MemorySource(`${found.abs}:${found.size}:${found.mtimeMs}`, preread.bytes) : undefined;

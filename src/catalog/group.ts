@@ -8,7 +8,7 @@ import { globToRegExp } from '../core/glob.js';
 
 /** Collection ids: the file or folder name with every character outside [A-Za-z0-9_-] replaced by '-'. */
 export function collectionIdFor(relPath: string, isFolder: boolean): string {
-  const name = isFolder ? relPath : relPath.replace(/^.*\//, '').replace(/\.(nc4?|nc3|cdf|netcdf|h5|hdf5?|he5|bag|tiff?)$/i, '');
+  const name = isFolder ? relPath : relPath.replace(/^.*\//, '').replace(/\.(nc4?|nc3|cdf|netcdf|h5|hdf5?|he5|bag|tiff?|zarr)$/i, '');
   return name.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 

@@ -59,6 +59,10 @@ if (!isMainThread) {
   serveTasks<IndexTask, IndexTaskResult>(async (task) => {
     const out: IndexTaskResult = [];
     for (const f of task.files) {
+      if (f.store) {
+        out.push(await indexToRows(f));
+        continue;
+      }
       const pre = preread(f);
       if ('error' in pre) {
         out.push({ entry: { rel: f.rel, size: f.size, mtimeMs: f.mtimeMs, skip: `cannot read: ${pre.error}` }, items: prepareItems([]) });

@@ -1,5 +1,6 @@
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { zarrStoreStamp } from '../readers/zarr/stamp.js';
 
 export const DATA_EXTENSIONS = /\.(nc|nc3|nc4|cdf|netcdf|h5|hdf5|hdf|he5|bag|tif|tiff)$/i;
 
@@ -7,9 +8,15 @@ export interface FoundFile {
   /** Path relative to the root, '/'-separated. */
   rel: string;
   abs: string;
+  /** Bytes (for a Zarr store: its metadata files' total, see zarrStoreStamp). */
   size: number;
   mtimeMs: number;
+  /** A Zarr store: a directory read as one dataset. */
+  store?: boolean;
 }
+
+/** Zarr stores are directories named *.zarr holding Zarr metadata; they are datasets, not folders to walk. */
+const ZARR_STORE = /\.zarr$/i;
 
 /** Whether `child` (a real path) lies inside `root` (a real path). */
 export function isInside(root: string, child: string): boolean {
@@ -121,7 +128,11 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
           continue;
         }
       }
-      if (e.isDirectory()) subdirs.push(abs);
+      if (e.isDirectory() && ZARR_STORE.test(e.name)) {
+        const stamp = await zarrStoreStamp(abs).catch(() => undefined);
+        if (stamp) files.push({ rel: relative(realRoot, abs).split(sep).join('/'), abs, size: stamp.size, mtimeMs: stamp.mtimeMs, store: true });
+        else subdirs.push(abs);
+      } else if (e.isDirectory()) subdirs.push(abs);
       else if (DATA_EXTENSIONS.test(e.name)) candidates.push({ abs, target, link: e.isSymbolicLink() });
     }
     // Stat a folder's files a batch at a time: one at a time, a folder of 250 profiles waits 250 round trips.

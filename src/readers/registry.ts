@@ -1,8 +1,19 @@
-import { open } from 'node:fs/promises';
+import { access, open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { ByteSource, Reader } from './types.js';
 import { CorruptFileError } from './types.js';
 
-export type FileFormat = 'netcdf3' | 'hdf5' | 'geotiff';
+export type FileFormat = 'netcdf3' | 'hdf5' | 'geotiff' | 'zarr';
+
+/** Files whose presence makes a directory a Zarr v2 store (consolidated metadata, a group or a single array). */
+export const ZARR_MARKERS = ['.zmetadata', '.zgroup', '.zarray'] as const;
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -17,9 +28,16 @@ export function sniffBytes(head: Uint8Array): FileFormat | undefined {
   return undefined;
 }
 
-/** Identify a file by its first bytes, never by its name: data centres name files freely. */
-export async function sniffFormat(path: string): Promise<FileFormat | undefined> {
-  const handle = await open(path, 'r');
+/**
+ * Identify a file by its first bytes, never by its name: data centres name files freely. A directory is
+ * a Zarr store when it holds `.zmetadata`, `.zgroup` or `.zarray`; any other directory is no dataset.
+ */
+export async function sniffFormat(filePath: string): Promise<FileFormat | undefined> {
+  if ((await stat(filePath)).isDirectory()) {
+    for (const marker of ZARR_MARKERS) if (await exists(path.join(filePath, marker))) return 'zarr';
+    return undefined;
+  }
+  const handle = await open(filePath, 'r');
   try {
     const head = Buffer.alloc(8);
     const { bytesRead } = await handle.read(head, 0, 8, 0);
@@ -30,8 +48,9 @@ export async function sniffFormat(path: string): Promise<FileFormat | undefined>
 }
 
 /**
- * Open the right reader for a file; the caller owns the reader and must close it. `source` gives
- * the bytes another way (a file already read into memory) for formats read through a ByteSource.
+ * Open the right reader for a file (or a Zarr store's directory); the caller owns the reader and
+ * must close it. `source` gives the bytes another way (a file already read into memory) for formats
+ * read through a ByteSource.
  */
 export async function openReader(path: string, format?: FileFormat, source?: ByteSource): Promise<Reader> {
   const fmt = format ?? (await sniffFormat(path));
@@ -55,7 +74,11 @@ export async function openReader(path: string, format?: FileFormat, source?: Byt
       const { openGeoTiff } = await import('./geotiff/reader.js');
       return openGeoTiff(path);
     }
+    case 'zarr': {
+      const { openZarr } = await import('./zarr/reader.js');
+      return openZarr(path);
+    }
     default:
-      throw new CorruptFileError(path, 'not a NetCDF-3, NetCDF-4/HDF5 or GeoTIFF file');
+      throw new CorruptFileError(path, 'not a NetCDF-3, NetCDF-4/HDF5 or GeoTIFF file, nor a Zarr v2 store');
   }
 }

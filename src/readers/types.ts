@@ -1,5 +1,5 @@
 /**
- * Reader contracts shared by every format (NetCDF-3, NetCDF-4/HDF5, GeoTIFF).
+ * Reader contracts shared by every format (NetCDF-3, NetCDF-4/HDF5, GeoTIFF, Zarr v2).
  * Readers return raw stored values; CF decoding (fill, scale/offset, time) lives in src/cf/.
  */
 
@@ -28,13 +28,13 @@ export interface VariableInfo {
   dtype: DType;
   dims: string[];
   shape: number[];
-  /** Native chunk shape (HDF5 chunks, GeoTIFF tiles); absent for contiguous storage. */
+  /** Native chunk shape (HDF5 and Zarr chunks, GeoTIFF tiles); absent for contiguous storage. */
   chunks?: number[];
   attrs: Attrs;
 }
 
 export interface DatasetInfo {
-  format: 'netcdf3' | 'hdf5' | 'geotiff';
+  format: 'netcdf3' | 'hdf5' | 'geotiff' | 'zarr';
   /** Dimension name → length. */
   dims: Record<string, number>;
   /** Name of the unlimited (record) dimension, if any. */
