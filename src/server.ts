@@ -43,7 +43,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   });
   const collections = catalog.collections;
   log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);
-  const stac = await StacService.open({ collections, store: catalog.store, dataRoots: opts.dataRoots, log, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
+  const stac = StacService.create({ collections, store: catalog.store, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
   const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, status: () => catalog.status(), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let closing = false;
   const close = async (signal: string) => {
@@ -61,6 +61,8 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   process.once('SIGTERM', () => void close('SIGTERM'));
   await app.listen({ host: opts.host, port: opts.port });
   catalog.start();
+  // Static STAC catalogs in the data roots: found after the port opens (a walk of the whole archive).
+  stac.loadStatics(opts.dataRoots, log).catch((err: Error) => log.error({ err: err.message }, `static STAC catalogs: ${err.message}`));
   warmHdf5(catalog, log);
   return app;
 }

@@ -117,9 +117,10 @@ export class Catalog {
 
   private follow?: NodeJS.Timeout;
 
-  /** One full pass, awaited (odas index, tests, stac export). */
+  /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {
     await this.indexer.scan();
+    if (!this.follow) this.indexer.releaseLease();
     this.registry.updateStates();
   }
 

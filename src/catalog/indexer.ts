@@ -129,6 +129,12 @@ export class Indexer {
     return this.leading;
   }
 
+  /** Give the indexing lease back (a one-off index is done; another process may index at once). */
+  releaseLease(): void {
+    if (this.leading) this.ledger.release(this.owner);
+    this.leading = false;
+  }
+
   private renewLease(): boolean {
     this.leading = this.ledger.lease(this.owner, LEASE_MS);
     this.leaseAt = Date.now();

@@ -29,26 +29,40 @@ export class StacService {
     readonly collections: Map<string, Collection>,
     readonly statics: Map<string, StaticCollection>,
     readonly extensions: ReadonlySet<StacExtensionName>,
-    readonly report: SyncReport,
+    public report: SyncReport,
     private readonly ownsIndex: boolean,
   ) {}
 
   /** Find static catalogs, bring their items into the catalog, and return the service. */
   static async open(opts: StacServiceOptions): Promise<StacService> {
-    const log = opts.log ?? pino({ level: 'silent' });
-    const roots = [...new Set([...(opts.dataRoots ?? []), ...[...opts.collections.values()].map((c) => c.root)])].sort();
+    const service = StacService.create(opts);
+    await service.loadStatics(opts.dataRoots ?? [], opts.log ?? pino({ level: 'silent' }));
+    return service;
+  }
+
+  /** The service at once, without static catalogs yet (the server loads them after it listens). */
+  static create(opts: StacServiceOptions): StacService {
+    const shared = opts.store ?? catalogOf(opts.collections)?.store;
+    const index = shared ?? CatalogStore.open(undefined);
+    return new StacService(index, opts.collections, new Map(), new Set(opts.extensions ?? []), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, shared === undefined);
+  }
+
+  /** Find the static catalogs under the data roots and bring their items into the catalog. */
+  async loadStatics(dataRoots: string[], log: Logger): Promise<SyncReport> {
+    const roots = [...new Set([...dataRoots, ...[...this.collections.values()].map((c) => c.root)])].sort();
     const found = await findStaticCollections(roots, log);
     const statics = new Map<string, StaticCollection>();
     for (const s of found) {
       let id = s.id;
-      for (let k = 2; opts.collections.has(id) || statics.has(id); k++) id = `${s.id}-${k}`;
+      for (let k = 2; this.collections.has(id) || statics.has(id); k++) id = `${s.id}-${k}`;
       statics.set(id, { ...s, id });
     }
-    const shared = opts.store ?? catalogOf(opts.collections)?.store;
-    const index = shared ?? CatalogStore.open(undefined);
-    const report = index.sync(await staticSources([...statics.values()]), ['static']);
+    const report = this.index.sync(await staticSources([...statics.values()]), ['static']);
+    this.statics.clear();
+    for (const [id, s] of statics) this.statics.set(id, s);
+    this.report = report;
     if (report.items + report.removed > 0) log.info({ ...report }, `STAC: ${report.items} static catalog item(s) indexed, ${report.removed} removed in ${report.seconds.toFixed(2)} s`);
-    return new StacService(index, opts.collections, statics, new Set(opts.extensions ?? []), report, shared === undefined);
+    return report;
   }
 
   /** A service over a store synchronised elsewhere (benchmarks, tools); no static catalogs. */

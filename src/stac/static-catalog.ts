@@ -63,6 +63,31 @@ async function localTarget(root: string, fromAbs: string, href: string): Promise
 }
 
 /**
+ * Every catalog.json / collection.json under a root, one folder listing at a time (an archive of
+ * millions of data files is never listed into memory at once); hidden folders and symbolic links to
+ * folders are not entered.
+ */
+async function catalogFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      if (e.isDirectory()) stack.push(join(dir, e.name));
+      else if (e.name === 'catalog.json' || e.name === 'collection.json') out.push(join(dir, e.name));
+    }
+  }
+  return out.sort();
+}
+
+/**
  * Static STAC catalogs under the data roots: every `catalog.json` and `collection.json`, following
  * `child` links from catalogs; each Collection with its `item` links becomes a served collection.
  * Links that leave the root or point at missing files are ignored (published catalogs often
@@ -73,13 +98,7 @@ export async function findStaticCollections(roots: string[], log: Logger): Promi
   const seen = new Set<string>();
   for (const rootArg of roots) {
     const root = await realpath(rootArg);
-    let names: string[];
-    try {
-      names = (await readdir(root, { recursive: true })).map(String);
-    } catch {
-      continue;
-    }
-    const todo = names.filter((n) => /(^|[/\\])(catalog|collection)\.json$/.test(n) && !n.split(/[/\\]/).some((p) => p.startsWith('.'))).map((n) => join(root, n));
+    const todo = await catalogFiles(root);
     while (todo.length > 0) {
       const abs = todo.shift()!;
       let real: string;
