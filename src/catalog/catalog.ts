@@ -73,6 +73,14 @@ export class Catalog {
     const store = CatalogStore.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
     if (store.recovered) opts.log.warn({ file }, store.recovered);
     const grouping = new Grouping(opts.configs);
+    // Which collection a file belongs to depends on the configs' ids and globs (titles and the like are read at each start).
+    const rules = createHash('sha1').update(JSON.stringify(opts.configs.map((c) => [c.id, c.source]))).digest('hex');
+    const before = store.meta('grouping');
+    if (before !== undefined && before !== rules) {
+      opts.log.warn({ file }, 'collection configs changed since the catalog was built: indexing every file again');
+      store.reset();
+    }
+    store.setMeta('grouping', rules);
     const indexer = new Indexer({
       store,
       roots: opts.dataRoots,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { Catalog } from '../../src/catalog/catalog.js';
+import { parseCollectionConfig } from '../../src/config/load.js';
 import { SHARED_DATA, silent } from '../helpers/app.js';
 
 const argo = (name: string) => join(SHARED_DATA, 'argo', name);
@@ -143,4 +144,19 @@ t.test('two processes on one catalog: one indexes, the other follows its commits
   await copyFile(argo('3902131_Sprof.nc'), join(root, 'b_Sprof.nc'));
   await until('the second process to take over and index the new file', () => b.collections.has('b_Sprof'), 10_000);
   t.ok(b.indexer.leader, 'a released lease is taken over');
+});
+
+t.test('changed collection configs regroup the files', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-regroup-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-regroup-cache-'));
+  await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
+  let catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  await catalog.indexOnce();
+  t.same([...catalog.collections.keys()], ['a_prof']);
+  await catalog.close();
+  const config = parseCollectionConfig('id: floats\nsource: "*.nc"\n', 'floats.yaml');
+  catalog = await Catalog.open({ dataRoots: [root], configs: [config], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  await catalog.indexOnce();
+  t.same([...catalog.collections.keys()], ['floats'], 'the file now belongs to the configured collection');
 });

@@ -70,6 +70,9 @@ interface OpenFile {
   vars: Map<string, VariableInfo>;
 }
 
+/** Files one query keeps open at once (features are read in catalog order, mostly file by file). */
+const MAX_OPEN_FILES = 32;
+
 export class InSituSource {
   private readonly files = new Map<string, Promise<OpenFile>>();
 
@@ -84,6 +87,11 @@ export class InSituSource {
 
   private open(file: string): Promise<OpenFile> {
     let f = this.files.get(file);
+    if (f) {
+      // Most recently used last: the least recently used file is closed first.
+      this.files.delete(file);
+      this.files.set(file, f);
+    }
     if (!f) {
       f = (async () => {
         let reader: Reader;
@@ -96,6 +104,12 @@ export class InSituSource {
         return { reader, info, layout: layoutOf(this.c, info), vars: new Map(info.variables.map((v) => [v.name, v])) };
       })();
       this.files.set(file, f);
+      // An area over a whole archive touches thousands of files: keep only a few open.
+      while (this.files.size > MAX_OPEN_FILES) {
+        const [oldest, opening] = this.files.entries().next().value as [string, Promise<OpenFile>];
+        this.files.delete(oldest);
+        void opening.then((o) => o.reader.close()).catch(() => undefined);
+      }
     }
     return f;
   }

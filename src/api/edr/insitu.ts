@@ -17,6 +17,9 @@ import { edrParameters } from './parameters.js';
 import type { EdrQuery } from './query.js';
 import { filterRows, InSituSource } from './insitu-source.js';
 
+/** Features whose rows are read ahead of the one being encoded. */
+const READ_AHEAD = 8;
+
 /** Half-width of the path a trajectory query follows through observations, when no corridor is given. */
 export const TRAJECTORY_DEFAULT_WIDTH_M = 10_000;
 
@@ -191,12 +194,26 @@ export async function insituPayload(c: Collection & { features: FeatureStore }, 
     hasIds: true,
     sets: async function* () {
       const source = new InSituSource(c, signal);
+      // Reads of the next few features run while one is encoded: each waits on file I/O, not CPU.
+      const ahead: Array<Promise<SampleSet>> = [];
+      let next = 0;
+      const fill = () => {
+        while (ahead.length < READ_AHEAD && next < candidates.length) {
+          const read = source.read(candidates[next++]!, q.parameters);
+          read.catch(() => undefined);
+          ahead.push(read);
+        }
+      };
       try {
-        for (const r of candidates) {
-          const rows = select(await source.read(r, q.parameters), q, p);
+        fill();
+        while (ahead.length > 0) {
+          const set = await ahead.shift()!;
+          fill();
+          const rows = select(set, q, p);
           if (rows.t.length > 0) yield rows;
         }
       } finally {
+        await Promise.allSettled(ahead);
         await source.close();
       }
     },

@@ -146,6 +146,23 @@ export class CatalogStore {
     }
   }
 
+  /** A value the catalog keeps between runs (schema facts, the grouping rules it was built with). */
+  meta(key: string): string | undefined {
+    return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  /** Forget every file, collection and item (the next scan reads everything again). */
+  reset(): void {
+    this.db.transaction(() => {
+      for (const t of ['items_rtree', 'items', 'sources', 'collections', 'files']) this.db.exec(`DELETE FROM ${t}`);
+    })();
+    this.loadCatalog();
+  }
+
   /** Re-read some collections after a commit here (cheaper than loadCatalog with many collections). */
   reloadCollections(cids: Iterable<number>): void {
     for (const cid of cids) {
