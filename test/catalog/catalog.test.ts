@@ -64,6 +64,7 @@ t.test('a live archive: new, changed and removed files are picked up by rescans,
   await until('the new file', () => catalog.collections.has('b_Sprof'));
   t.pass('a new file is served without a restart');
 
+
   await rm(join(root, 'a_prof.nc'));
   await until('the removed file to go', () => !catalog.collections.has('a_prof'));
   t.pass('a removed file disappears');
@@ -159,4 +160,26 @@ t.test('changed collection configs regroup the files', async (t) => {
   t.teardown(() => catalog.close());
   await catalog.indexOnce();
   t.same([...catalog.collections.keys()], ['floats'], 'the file now belongs to the configured collection');
+});
+
+t.test('counts and pages follow the catalog as files arrive', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-counts-'));
+  await mkdir(join(root, 'f'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'f', 'x1.nc'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'f', 'x2.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 0, rescanSeconds: 0.2 });
+  t.teardown(() => catalog.close());
+  catalog.start();
+  await until('the folder collection', () => catalog.collections.get('f')?.features?.size === 4);
+  const app = await buildApp({ collections: catalog.collections });
+  t.teardown(() => app.close());
+  const page = async (offset: number) => JSON.parse((await app.inject({ url: `/collections/f/items?limit=2&offset=${offset}&bbox=-180,-90,180,90` })).body) as { numberMatched: number; features: Array<{ id: string }> };
+  const first = await page(0);
+  const second = await page(2);
+  t.equal(first.numberMatched, 4);
+  t.equal(new Set([...first.features, ...second.features].map((f) => f.id)).size, 4, 'two pages, no duplicates');
+  await copyFile(argo('D1900857_001.nc'), join(root, 'f', 'x3.nc'));
+  await until('the third file', () => catalog.collections.get('f')?.features?.size === 6);
+  t.equal((await page(0)).numberMatched, 6, 'a cached count is dropped when the catalog changes');
+  t.equal((await page(4)).features.length, 2, 'and so is a cached page end');
 });

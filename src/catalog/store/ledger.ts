@@ -202,6 +202,7 @@ export class FileLedger {
       if (id) ids.set(cid, id);
     }
     run();
+    this.store.noteWrite();
     this.store.reloadCollections(touched);
     return new Set([...touched].map((cid) => ids.get(cid)!).filter((id) => id !== undefined));
   }

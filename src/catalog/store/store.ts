@@ -88,7 +88,9 @@ export class CatalogStore {
   /** Set when the file was unreadable at open and a new catalog replaced it (the server logs it). */
   readonly recovered?: string;
   private readonly counts = new Map<string, number>();
-  private countsVersion = -1;
+  /** Filter and offset → rowid of the last row before that offset (see features()). */
+  private readonly pageEnds = new Map<string, number>();
+  private countsVersion = '';
 
   private constructor(private readonly file: string, private readonly temporary: boolean, opts: CatalogStoreOptions) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -115,10 +117,20 @@ export class CatalogStore {
     return this.db;
   }
 
-  /** Changes whenever any connection (this process or another) commits: cached answers are stale. */
-  dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+  /**
+   * Changes whenever anything commits: SQLite's data_version counts other connections' commits,
+   * `writes` this one's. Cached answers (counts, page ends) are dropped when it changes.
+   */
+  dataVersion(): string {
+    return `${this.db.pragma('data_version', { simple: true }) as number}:${this.writes}`;
   }
+
+  /** Called after each commit made through this connection. */
+  noteWrite(): void {
+    this.writes++;
+  }
+
+  private writes = 0;
 
   /** Open (or create) the index file; ':memory:' or no file makes a throw-away index in a temporary file. */
   static open(file: string | undefined, opts: CatalogStoreOptions = {}): CatalogStore {
@@ -160,6 +172,7 @@ export class CatalogStore {
     this.db.transaction(() => {
       for (const t of ['items_rtree', 'items', 'sources', 'collections', 'files']) this.db.exec(`DELETE FROM ${t}`);
     })();
+    this.noteWrite();
     this.loadCatalog();
   }
 
@@ -313,6 +326,7 @@ export class CatalogStore {
       }
     });
     run();
+    this.noteWrite();
     if (empty) db.exec(INDEXES);
     if (report.replaced + report.removed + report.items > 0) db.exec('ANALYZE');
     this.loadCatalog();
@@ -416,6 +430,7 @@ export class CatalogStore {
       const version = this.dataVersion();
       if (version !== this.countsVersion) {
         this.counts.clear();
+        this.pageEnds.clear();
         this.countsVersion = version;
       }
       let matched = filtered ? this.counts.get(key) : this.statsOf(collection).count;
@@ -424,7 +439,20 @@ export class CatalogStore {
         this.counts.set(key, matched);
         if (this.counts.size > 256) this.counts.delete(this.counts.keys().next().value!);
       }
-      const rows = limit <= 0 || offset >= matched ? [] : (this.db.prepare(`SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY i.rowid LIMIT ? OFFSET ?`).all(...params, limit, offset) as RawRow[]);
+      // A client paging by offset asks for the page after the one it had: start after that page's
+      // last row (a keyset) instead of skipping `offset` rows, so page 1 000 costs what page 1 does.
+      const after = this.pageEnds.get(`${key}\u0000${offset}`);
+      let rows: RawRow[] = [];
+      if (limit > 0 && offset < matched) {
+        const select = `SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${sql}`;
+        rows = after !== undefined
+          ? (this.db.prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`).all(...params, after, limit) as RawRow[])
+          : (this.db.prepare(`${select} ORDER BY i.rowid LIMIT ? OFFSET ?`).all(...params, limit, offset) as RawRow[]);
+      }
+      if (rows.length > 0) {
+        this.pageEnds.set(`${key}\u0000${offset + rows.length}`, rows[rows.length - 1]!.rowid);
+        if (this.pageEnds.size > 1024) this.pageEnds.delete(this.pageEnds.keys().next().value!);
+      }
       return { matched, rows: rows.map((r) => this.toRow(r)) };
     } finally {
       for (const h of handles) this.geometries.delete(h);
