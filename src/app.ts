@@ -9,6 +9,7 @@ import type { StacService } from './stac/service.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
 import { statusRoutes } from './api/common/status.js';
 import type { CatalogStatus } from './catalog/catalog.js';
+import type { IndexStatus } from './catalog/indexer.js';
 import type { ApiContext } from './api/context.js';
 import { coveragesApi } from './api/coverages/routes.js';
 import { edrApi } from './api/edr/routes.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
   stac?: StacService;
   /** The indexer's status document (served at /status and linked from the landing page). */
   status?: () => CatalogStatus;
+  /** The indexer's progress (cheap: read by every /collections listing while it indexes). */
+  progress?: () => IndexStatus;
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
@@ -76,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
     ...(opts.status ? { hasStatus: true } : {}),
+    ...(opts.progress ? { progress: opts.progress } : {}),
   };
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

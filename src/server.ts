@@ -44,7 +44,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   const collections = catalog.collections;
   log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);
   const stac = StacService.create({ collections, store: catalog.store, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
-  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, status: () => catalog.status(), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, status: () => catalog.status(), progress: () => catalog.indexer.status(), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
   let closing = false;
   const close = async (signal: string) => {
     if (closing) return;

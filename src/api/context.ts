@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../catalog/collection.js';
+import type { IndexStatus } from '../catalog/indexer.js';
 import type { StacService } from '../stac/service.js';
 import { isoString } from '../cf/time.js';
 import { NotFound } from '../core/errors.js';
@@ -28,6 +29,8 @@ export interface ApiContext {
   stac?: StacService;
   /** A status document is served at /status (the server's background indexer). */
   hasStatus?: boolean;
+  /** The background indexer's progress, when there is one. */
+  progress?: () => IndexStatus;
 }
 
 export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {

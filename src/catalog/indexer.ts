@@ -149,6 +149,7 @@ export class Indexer {
     }
     const full = this.scans % (this.opts.fullScanEvery ?? 10) === 0;
     this.scans++;
+    this.status_.state = 'indexing';
     if (this.roots.length === 0) this.roots = await Promise.all(this.opts.roots.map((r) => realpath(r)));
     const t0 = Date.now();
     const st = this.status_;

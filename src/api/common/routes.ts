@@ -92,7 +92,12 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/collections`, rel: 'self', type: 'application/json', title: 'This document' },
       { href: `${base}/collections?f=html`, rel: 'alternate', type: 'text/html', title: 'This document as HTML' },
     ];
-    return sendText(reply, 'json', JSON.stringify({ collections: docs, links }));
+    // While files are being read the listing is not final: say so, with the progress as of now.
+    const progress = ctx.progress?.();
+    const indexing = progress && progress.state === 'indexing'
+      ? { indexing: { filesTotal: progress.files.total, filesDone: progress.files.indexed + progress.files.failed, asOf: new Date().toISOString(), status: `${base}/status` } }
+      : {};
+    return sendText(reply, 'json', JSON.stringify({ collections: docs, links, ...indexing }));
   });
 
   app.get('/collections/:collectionId', {
