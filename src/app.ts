@@ -60,6 +60,21 @@ class AccessLog extends LogController {
   }
 }
 
+/** The status of collections given whole (tools, tests): nothing is being indexed. */
+function staticStatus(collections: Map<string, Collection>): CatalogStatus {
+  let features = 0;
+  let files = 0;
+  for (const c of collections.values()) {
+    features += c.features?.size ?? 0;
+    files += c.fileCount;
+  }
+  return {
+    indexing: { state: 'idle', files: { total: files, indexed: files, failed: 0, pending: 0 }, rate: 0, scans: 0 },
+    catalog: { file: 'none', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
+    errors: [],
+  };
+}
+
 /** The whole service as one Fastify instance: infrastructure, then one plugin per API, then errors. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -78,7 +93,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
-    ...(opts.status ? { hasStatus: true } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
   };
   app.addHook('onRequest', async (request, reply) => {
@@ -100,7 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   await app.register(commonRoutes, { ctx });
-  if (opts.status) await app.register(statusRoutes, { ctx, status: opts.status });
+  await app.register(statusRoutes, { ctx, status: opts.status ?? (() => staticStatus(opts.collections)) });
   for (const m of API_MODULES) await app.register(m.routes, { ctx });
   await app.register(openapiRoutes, { ctx });
   return app;

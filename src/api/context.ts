@@ -27,8 +27,6 @@ export interface ApiContext {
   describers: Array<(c: Collection, doc: import('./common/collection-doc.js').CollectionDoc, base: string) => void>;
   /** The STAC item index and static catalogs (built at start by the server; on first use otherwise). */
   stac?: StacService;
-  /** A status document is served at /status (the server's background indexer). */
-  hasStatus?: boolean;
   /** The background indexer's progress, when there is one. */
   progress?: () => IndexStatus;
 }

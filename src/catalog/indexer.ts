@@ -178,6 +178,10 @@ export class Indexer {
     for (const root of goneRoots) await this.removeFolders(root, this.ledger.folders(root));
     for (const root of this.roots) await this.scanRoot(root, full, tick);
     this.notify();
+    // The reading threads hold tens of MB each: let them go until a rescan finds work again.
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
     st.state = 'idle';
     st.lastScan!.finished = new Date().toISOString();
     st.lastScan!.seconds = (Date.now() - t0) / 1000;

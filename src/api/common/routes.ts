@@ -53,7 +53,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
       // The STAC API is a different resource (its own catalog and search), hence 'related', not 'alternate'.
       { href: `${base}/stac`, rel: 'related', type: 'application/json', title: 'STAC API (SpatioTemporal Asset Catalog): catalog and item search' },
-      ...(ctx.hasStatus ? [{ href: `${base}/status`, rel: 'monitor', type: 'application/json', title: 'Indexing status: files done/total, rate, errors' }] : []),
+      { href: `${base}/status`, rel: 'monitor', type: 'application/json', title: 'Indexing status: files done/total, rate, errors' },
     ];
     const format = negotiate(request, ['json', 'html']);
     if (format === 'html') {
@@ -61,7 +61,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
-<li><a href="${base}/conformance?f=html">Conformance</a></li>${ctx.hasStatus ? `<li><a href="${base}/status?f=html">Indexing status</a></li>` : ''}
+<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/status?f=html">Indexing status</a></li>
 <li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
 <h2>Collections</h2>${collectionsHtml(docs, base)}`, [{ href: `${base}/?f=json`, label: 'JSON' }]));
     }
