@@ -12,7 +12,8 @@ import { decodeTimes } from '../../cf/time.js';
 import type { Collection } from '../../catalog/collection.js';
 import type { FeatureRecord } from '../../catalog/feature.js';
 import { DataSourceError } from '../../core/errors.js';
-import type { SampleDomain, SampleSet, VerticalAxis } from '../../encoders/edr/payload.js';
+import type { SampleDomain, SampleSet } from '../../encoders/edr/payload.js';
+import type { VerticalAxis } from '../../encoders/table/rows.js';
 import { openReader } from '../../readers/registry.js';
 import type { DatasetInfo, Reader, VariableInfo, Window } from '../../readers/types.js';
 
