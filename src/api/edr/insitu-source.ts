@@ -46,7 +46,7 @@ function zVariable(info: DatasetInfo, rowDims: string[]): VariableInfo | undefin
   return info.variables.find((v) => fits(v) && (v.attrs['standard_name'] === 'sea_water_pressure' || PRESSURE_NAME.test(v.name)) && !/_(QC|ADJUSTED)/.test(v.name));
 }
 
-export function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
+function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
   if (c.kind === 'profile') {
     const pres = info.variables.find((v) => v.name === 'PRES') ?? zVariable(info, ['N_PROF', 'N_LEVELS']);
     return { domainType: 'VerticalProfile', featureDim: 'N_PROF', ...(pres ? { z: pres, vertical: verticalOf(pres) } : {}) };

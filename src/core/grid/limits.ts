@@ -10,7 +10,7 @@ import type { GridPlan } from './plan.js';
 export type LimitApi = 'coverages' | 'edr';
 
 /** Default limit of one answer: 2 GB. ODAS_MAX_COVERAGE_BYTES overrides it (read per request, so tests and operators can change it). */
-export const DEFAULT_MAX_COVERAGE_BYTES = 2e9;
+const DEFAULT_MAX_COVERAGE_BYTES = 2e9;
 
 export function coverageLimitBytes(): number {
   const env = process.env['ODAS_MAX_COVERAGE_BYTES'];
@@ -18,7 +18,7 @@ export function coverageLimitBytes(): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_COVERAGE_BYTES;
 }
 
-export function humanBytes(n: number): string {
+function humanBytes(n: number): string {
   const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
   let v = n;
   let u = 0;
@@ -30,7 +30,7 @@ export function humanBytes(n: number): string {
 }
 
 /** A concrete way to cut the request into pieces under the limit. */
-export function suggestSplit(plan: GridPlan, parts: number, api: LimitApi = 'coverages'): string {
+function suggestSplit(plan: GridPlan, parts: number, api: LimitApi = 'coverages'): string {
   const t = plan.axes.find((a) => a.axis.role === 't');
   if (t && t.values.length >= parts) {
     const per = Math.floor(t.values.length / parts);

@@ -374,7 +374,7 @@ function select(axis: GridAxis, runs: IndexRun[], target: Target): AxisSelection
 }
 
 /** Bytes spanned by the picks of one axis (runs of increasing indices), an upper bound of what a read touches. */
-export function pickSpan(picks: Int32Array): number {
+function pickSpan(picks: Int32Array): number {
   if (picks.length === 0) return 0;
   let total = 0;
   let lo = picks[0]!;
