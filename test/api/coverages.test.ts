@@ -358,3 +358,49 @@ t.test('the committed OpenAPI document lists the coverage routes', async (t) => 
     t.ok(doc.paths[p], p);
   }
 });
+
+t.test('one pipeline: the same cells through Coverages and EDR cube give the same NetCDF', async (t) => {
+  /** Every variable (type, dims, attributes, stored bytes) and the global attributes but the request-specific ones. */
+  async function contents(reader: Netcdf3Reader): Promise<Json> {
+    const info = await reader.info();
+    const globals = Object.fromEntries(Object.entries(info.attrs).filter(([k]) => k !== 'history' && k !== 'date_created'));
+    const variables: Json = {};
+    for (const v of info.variables) {
+      const raw = await reader.readRaw(v.name);
+      variables[v.name] = { dtype: v.dtype, dims: v.dims, shape: v.shape, attrs: v.attrs, values: Array.from(raw.data as ArrayLike<number>) };
+    }
+    await reader.close();
+    return { dims: info.dims, globals, variables };
+  }
+  const cases: Array<[string, string, string, string, (c: Json) => void]> = [
+    [COADS, 'bbox=0,0,10,10&datetime=2000-01-01T00:00:00Z/2000-06-30T00:00:00Z', '', '', () => undefined],
+    [ADT, 'bbox=15,38,17,40&datetime=2005-04-01T00:00:00Z/2005-04-10T00:00:00Z', '&properties=adt', '&parameter-name=adt', (c) => {
+      t.equal(c['variables']['adt'].dtype, 'i2', 'adt stays int16');
+      t.equal(c['variables']['adt'].attrs['scale_factor'], 0.0001, 'with its scale_factor');
+    }],
+    [GHRSST, 'bbox=30,42,32,44', '&properties=analysed_sst', '&parameter-name=analysed_sst', (c) => {
+      t.equal(c['variables']['analysed_sst'].dtype, 'i2', 'analysed_sst stays int16');
+      t.equal(c['variables']['analysed_sst'].attrs['add_offset'], Math.fround(273.149994), 'with its add_offset (a float32)');
+    }],
+    [SEAICE, 'bbox=130,80,160,88', '&properties=cdr_seaice_conc_monthly', '&parameter-name=cdr_seaice_conc_monthly', (c) => {
+      const v = c['variables']['cdr_seaice_conc_monthly'];
+      t.ok(v.attrs['grid_mapping'] && c['variables'][v.attrs['grid_mapping']], 'the projected grid keeps its grid_mapping variable');
+    }],
+  ];
+  for (const [id, where, properties, parameters, check] of cases) {
+    const fromCoverages = await contents(await netcdf(app, `/collections/${id}/coverage?${where}${properties}&f=netcdf`));
+    const cube = await get(app, `/collections/${id}/cube?${where}${parameters}&f=NetCDF`);
+    t.equal(cube.statusCode, 200, `${id}: cube ${cube.statusCode === 200 ? '' : cube.body}`);
+    t.equal(cube.headers['content-type'], 'application/x-netcdf');
+    const fromEdr = await contents(await netcdf(app, `/collections/${id}/cube?${where}${parameters}&f=NetCDF`));
+    t.ok(Object.keys(fromEdr['variables']).length > 1, `${id}: ${Object.keys(fromEdr['variables']).join(', ')}`);
+    t.same(fromEdr, fromCoverages, `${id}: identical variables (dtype, values, attributes) and global attributes`);
+    check(fromEdr);
+  }
+  const area = await netcdf(app, `/collections/${ADT}/area?coords=${encodeURIComponent('POLYGON((15 38,17 38,15 40,15 38))')}&datetime=2005-04-01T00:00:00Z&parameter-name=adt&f=netcdf`);
+  const adt = (await area.info()).variables.find((v) => v.name === 'adt')!;
+  t.equal(adt.dtype, 'i2', 'an EDR area answer stays packed too');
+  const raw = Array.from((await area.readRaw('adt')).data as Int16Array);
+  t.ok(raw.includes(-32767) && raw.some((v) => v !== -32767), 'cells outside the triangle hold the _FillValue');
+  await area.close();
+});

@@ -2,7 +2,7 @@ import t from 'tap';
 import { crsFromGridMapping, epsgFromText, projectionForEpsg } from '../../src/core/grid/crs.js';
 import { detectGrid } from '../../src/core/grid/detect.js';
 import { aggregateAlongTime, monotony } from '../../src/core/grid/model.js';
-import { planCoverage, type CoverageRequest } from '../../src/core/grid/plan.js';
+import { planGrid, type GridRequest } from '../../src/core/grid/plan.js';
 import { readField } from '../../src/core/grid/read.js';
 import { nearestCell, trimAxis, trimLongitude } from '../../src/core/grid/select.js';
 import { summarizeGrid } from '../../src/core/grid/summary.js';
@@ -147,8 +147,8 @@ async function collect(gen: AsyncIterable<{ data: ArrayLike<number> }>): Promise
 t.test('plan + read: values in output order across a longitude wrap, decimation and files', async (t) => {
   const { model, open, reads } = memoryGrid([2, 3], 6, 36, 5);
   // 36 cells of 10°: centres 5..355. A box across 0° in the -180..180 frame.
-  const req: CoverageRequest = { bbox: { box: [-30, -1, 30, 1], crs: { uri: '', native: true, geographic: true, latitudeFirst: false } }, datetime: { start: Date.UTC(2000, 0, 2), end: Date.UTC(2000, 0, 4) } };
-  const plan = planCoverage(model, req);
+  const req: GridRequest = { bbox: { box: [-30, -1, 30, 1], crs: { uri: '', native: true, geographic: true, latitudeFirst: false } }, datetime: { start: Date.UTC(2000, 0, 2), end: Date.UTC(2000, 0, 4) } };
+  const plan = planGrid(model, req);
   t.same(Array.from(plan.axes[2]!.values), [-25, -15, -5, 5, 15, 25], 'x in the request frame, west to east');
   t.same(Array.from(plan.axes[1]!.values), [0.5, -0.5], 'latitude kept descending');
   t.same(Array.from(plan.axes[0]!.picks), [1, 2, 3], 'three days, across the two files');
@@ -159,7 +159,7 @@ t.test('plan + read: values in output order across a longitude wrap, decimation 
   t.ok(reads.every((w) => w['lon']![1] - w['lon']![0] <= 3), 'the two sides of the wrap are read separately');
   t.ok(reads.every((w) => w.inside), 'every window lies inside its file\'s time steps');
   t.same([...new Set(reads.map((w) => w.file))], ['f0.nc', 'f1.nc'], 'both files read');
-  const scaled = planCoverage(model, { scaling: { factor: 3 } });
+  const scaled = planGrid(model, { scaling: { factor: 3 } });
   t.same(Array.from(scaled.axes[2]!.picks), range(12, 1, 3), 'a whole factor keeps every 3rd cell, centred');
   const scaledValues = await collect(readField(scaled, model.fields[0]!, open));
   t.equal(scaledValues.length, scaled.cells);
@@ -171,15 +171,15 @@ t.test('plan + read: values in output order across a longitude wrap, decimation 
 
 t.test('a box split at the antimeridian takes a cell centred on 180° once', async (t) => {
   const { model } = memoryGrid([1], 2, 360, 0);
-  const plan = planCoverage(model, { bbox: { box: [179, -1, -179, 1], crs: { uri: '', native: true, geographic: true, latitudeFirst: false } } });
+  const plan = planGrid(model, { bbox: { box: [179, -1, -179, 1], crs: { uri: '', native: true, geographic: true, latitudeFirst: false } } });
   t.same(Array.from(plan.axes[2]!.values), [179, 180, -179]);
 });
 
 t.test('plan errors name the parameter and what the grid offers', async (t) => {
   const { model } = memoryGrid([3], 6, 36);
-  const err = (req: CoverageRequest, re: RegExp, what: string) => {
+  const err = (req: GridRequest, re: RegExp, what: string) => {
     try {
-      planCoverage(model, req);
+      planGrid(model, req);
       t.fail(`${what}: no error`);
     } catch (e) {
       t.ok(e instanceof ApiError && e.statusCode === 400, `${what}: 400`);

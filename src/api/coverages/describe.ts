@@ -21,7 +21,7 @@ export const REL_RANGETYPE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage-ra
 const DAY = 86_400_000;
 
 /** An ISO 8601 duration for a regular time step (P1D, PT6H, PT90S…). */
-export function isoDuration(ms: number): string {
+function isoDuration(ms: number): string {
   const abs = Math.abs(ms);
   if (abs % DAY === 0) return `P${abs / DAY}D`;
   if (abs % 3_600_000 === 0) return `PT${abs / 3_600_000}H`;
@@ -29,7 +29,7 @@ export function isoDuration(ms: number): string {
   return `PT${abs / 1000}S`;
 }
 
-export function summaryOf(c: Collection): GridSummary | undefined {
+function summaryOf(c: Collection): GridSummary | undefined {
   return c.grid?.[0]?.summary;
 }
 

@@ -1,18 +1,19 @@
+import { GRID_ENCODERS } from '../../encoders/grid/registry.js';
 import type { FormatName } from '../negotiate.js';
 
+export type CoverageFormatName = 'covjson' | 'netcdf' | 'geotiff';
+
 export interface CoverageFormat {
-  name: FormatName;
+  name: CoverageFormatName;
   /** The `f` value links carry. */
   f: string;
   mediaType: string;
   title: string;
 }
 
-/** Output formats of /coverage, the first being the default when neither f nor Accept decides. */
-export const COVERAGE_FORMATS: CoverageFormat[] = [
-  { name: 'covjson', f: 'covjson', mediaType: 'application/prs.coverage+json', title: 'CoverageJSON' },
-  { name: 'netcdf', f: 'netcdf', mediaType: 'application/x-netcdf', title: 'NetCDF (CF-1.8, NetCDF-3)' },
-  { name: 'geotiff', f: 'tif', mediaType: 'image/tiff; application=geotiff', title: 'GeoTIFF' },
-];
+/** Output formats of /coverage (encoders of the grid registry), the first being the default when neither f nor Accept decides. */
+export const COVERAGE_FORMATS: CoverageFormat[] = (
+  [['covjson', 'covjson'], ['netcdf', 'netcdf'], ['geotiff', 'tif']] as const
+).map(([name, f]) => ({ name, f, mediaType: GRID_ENCODERS[name].mediaType, title: GRID_ENCODERS[name].title }));
 
 export const OFFERED: FormatName[] = COVERAGE_FORMATS.map((f) => f.name);

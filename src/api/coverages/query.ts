@@ -1,6 +1,6 @@
 import { InvalidParameterValue, UnknownParameter } from '../../core/errors.js';
 import { parseRequestCrs, type RequestCrs } from '../../core/grid/crs.js';
-import type { CoverageRequest, ScalingRequest } from '../../core/grid/plan.js';
+import type { GridRequest, ScalingRequest } from '../../core/grid/plan.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { parseBBox } from '../../core/query/bbox.js';
 import { parseDatetime } from '../../core/query/datetime.js';
@@ -13,7 +13,7 @@ export const COVERAGE_PARAMETERS = [
 ] as const;
 
 export interface CoverageQuery {
-  request: CoverageRequest;
+  request: GridRequest;
   /** Answer with the size estimate instead of the data. */
   dryRun: boolean;
 }
@@ -105,7 +105,7 @@ export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuer
   for (const key of Object.keys(query)) {
     if (!(COVERAGE_PARAMETERS as readonly string[]).includes(key)) throw new UnknownParameter(key, [...COVERAGE_PARAMETERS]);
   }
-  const request: CoverageRequest = {};
+  const request: GridRequest = {};
   const crsText = one(query, 'crs');
   if (crsText !== undefined) {
     const crs = parseRequestCrs(crsText, 'crs', model.crs);

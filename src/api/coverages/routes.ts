@@ -1,18 +1,17 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { NotFound } from '../../core/errors.js';
+import { coverageLimitBytes } from '../../core/grid/limits.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { baseUrl, getCollection, sendText, type ApiContext } from '../context.js';
+import { sendGridAnswer } from '../grid-answer.js';
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
 import { describeGridCollection, domainSet, fieldSchema, rangeType } from './describe.js';
-import { OFFERED } from './formats.js';
-import { checkLimit, coverageLimitBytes } from './limits.js';
+import { OFFERED, type CoverageFormatName } from './formats.js';
 import { COVERAGE_PARAMETERS } from './query.js';
-import { prepareCoverage, type CoverageFormatName, type PreparedCoverage } from './run.js';
-import { sendStream } from './stream.js';
+import { prepareCoverage, type PreparedCoverage } from './run.js';
 
 const ROOT = 'http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/';
 
@@ -103,24 +102,8 @@ async function coverage(ctx: ApiContext, request: FastifyRequest, reply: Fastify
     log: request.log,
   });
   if (prepared.dryRun) return sendText(reply, 'json', JSON.stringify(dryRunDoc(c, prepared)));
-  checkLimit(prepared.plan, prepared.bytes, prepared.format.title);
-  if (prepared.model.crs.uri) reply.header('content-crs', `<${prepared.model.crs.uri}>`);
-  const size = prepared.exact ? { size: prepared.bytes } : {};
-  if (request.method === 'HEAD') {
-    reply.type(prepared.format.mediaType);
-    if (size.size !== undefined) reply.header('content-length', size.size);
-    // An (empty) stream: Fastify's HEAD handling then keeps the Content-Length of the GET answer.
-    return reply.send(Readable.from([]));
-  }
-  const extension = { netcdf: 'nc', geotiff: 'tif', covjson: undefined }[format];
-  return sendStream(request, reply, prepared.body(), {
-    type: prepared.format.mediaType,
-    ...size,
-    ...(extension ? { filename: `${c.id}.${extension}` } : {}),
-    // CoverageJSON: header, range prefix, first block, so a read failure still becomes an error answer.
-    prime: format === 'covjson' ? 3 : 1,
-    controller,
-  });
+  // Downloads (NetCDF, GeoTIFF) are named after the collection; CoverageJSON is shown.
+  return sendGridAnswer(request, reply, prepared, { controller, api: 'coverages', ...(format === 'covjson' ? {} : { filename: c.id }) });
 }
 
 /** OGC API - Coverages: the coverage of a grid collection (subset, scaled, streamed), its domain, range type and schema. */

@@ -1,35 +1,49 @@
 /**
- * EDR queries over gridded collections, on the coverages grid model (src/core/grid): planCoverage
- * turns a box and a time interval into source indices, readField streams stored values, src/cf
- * decodes them. Here: the nearest cell (position), cells inside a polygon, circle or corridor
- * (a box plan plus a mask), a cube, and the nearest cell at each vertex of a trajectory.
+ * EDR queries over gridded collections, through the one grid pipeline: the query becomes a
+ * GridRequest (a box, a time interval, z levels, resolution-x|y|z counts, and for area, radius and
+ * corridor the geometry whose cells are kept) → planGrid (src/core/grid/plan.ts) → an encoder of the
+ * grid registry, exactly as Coverages (src/api/grid-answer.ts). Positions and trajectories are the
+ * cells nearest given points: one plan per point, read whole and answered as sample sets.
  */
 import { decodeNumeric } from '../../cf/decode.js';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
-import { InvalidParameterValue, ResponseTooLarge } from '../../core/errors.js';
+import { InvalidParameterValue } from '../../core/errors.js';
 import { CRS84 } from '../../core/grid/crs.js';
-import { planCoverage, type CoveragePlan, type CoverageRequest } from '../../core/grid/plan.js';
+import { checkSize } from '../../core/grid/limits.js';
+import { outputStrides, planGrid, type GridPlan, type GridRequest } from '../../core/grid/plan.js';
 import { readField, type OpenReader } from '../../core/grid/read.js';
-import type { GridAxis, GridField, GridModel } from '../../core/grid/types.js';
+import type { GridAxis, GridModel } from '../../core/grid/types.js';
 import type { BBox } from '../../core/query/bbox.js';
 import type { TimeInterval } from '../../core/query/datetime.js';
 import { bboxOf, circleBBox, distanceToPath, EARTH_RADIUS_M, haversine, pointInPolygons } from '../../core/query/geodesic.js';
 import { polygonsOf, vertices, type Position } from '../../core/query/wkt.js';
-import { selectLevels, type ZSelection } from '../../core/query/z.js';
-import type { EdrPayload, GridBlock, GridDim, GridPayload, SampleDomain, SampleSet, SamplesPayload, VerticalAxis } from '../../encoders/edr/payload.js';
+import type { ZSelection } from '../../core/query/z.js';
+import type { SampleDomain, SampleSet, SamplesPayload } from '../../encoders/edr/payload.js';
+import { verticalAxis } from '../../encoders/grid/table.js';
+import type { VerticalAxis } from '../../encoders/table/rows.js';
 import { openReader } from '../../readers/registry.js';
 import type { Reader } from '../../readers/types.js';
 import { edrParameters } from './parameters.js';
 import type { EdrQuery } from './query.js';
 
-/** Values one answer may hold (cells × parameters): past this, 413 before reading anything. */
-export const MAX_VALUES = 50_000_000;
-
 /** Trajectory vertices read one by one: a path longer than this is a mistake or a corridor. */
 export const MAX_VERTICES = 10_000;
 
+/** Rough bytes per value of a sample answer (a number, its time and position), for the size limit. */
+const SAMPLE_VALUE_BYTES = 48;
+
 const GEOGRAPHIC = { uri: CRS84, native: false, geographic: true, latitudeFirst: false };
+
+/** A grid answer: a plan over the collection, written by an encoder of the grid registry when sent. */
+export interface EdrGridAnswer {
+  kind: 'grid';
+  collection: Collection;
+  plan: GridPlan;
+  /** The request line for outputs' history. */
+  request: string;
+  signal?: AbortSignal | undefined;
+}
 
 /** Readers shared by every read of one answer: opened once per file, closed when the answer ends. */
 class SharedReaders {
@@ -53,98 +67,27 @@ class SharedReaders {
   }
 }
 
-function verticalOf(model: GridModel): VerticalAxis | undefined {
-  const z = model.axes.find((a) => a.role === 'z');
-  if (!z) return undefined;
-  const units = typeof z.attrs['units'] === 'string' ? z.attrs['units'] : undefined;
-  const positive = typeof z.attrs['positive'] === 'string' && z.attrs['positive'].toLowerCase() === 'up' ? 'up' : 'down';
-  return { name: z.variable ?? z.dim, ...(units ? { units } : {}), positive };
-}
-
-/** The vertical extent of a grid collection for its EDR description, when its model is built. */
-export function gridVertical(model: GridModel): { interval: [number, number]; values: number[]; vrs: string; name: string } | undefined {
-  const z = model.axes.find((a) => a.role === 'z');
-  if (!z) return undefined;
-  const values = Array.from(z.values);
-  const v = verticalOf(model)!;
-  return { interval: [Math.min(...values), Math.max(...values)], values, vrs: `${v.positive === 'down' ? 'depth' : 'height'}${v.units ? ` (${v.units})` : ''}`, name: v.name };
-}
-
-/** A box plan, then the z selection and the first index of any extra axis, applied to its picks. */
-function plan(model: GridModel, fields: string[], box: [number, number, number, number], datetime: TimeInterval | undefined, z: ZSelection | undefined, sizes: Array<{ axis: string; value: number; parameter: string }>, what: string): CoveragePlan {
-  const req: CoverageRequest = { bbox: { box, crs: GEOGRAPHIC }, properties: fields };
+/** The grid's request for a box (CRS84 degrees) and the query's time, levels, counts and parameters. */
+function request(q: EdrQuery, box: [number, number, number, number], parameter: string, datetime: TimeInterval | undefined, z: ZSelection | undefined, sizes: boolean): GridRequest {
+  const req: GridRequest = { bbox: { box, crs: GEOGRAPHIC, parameter }, properties: q.parameters, firstOfOtherAxes: true };
   if (datetime) req.datetime = datetime;
-  let p: CoveragePlan;
-  try {
-    p = planCoverage(model, req);
-    if (sizes.length > 0) {
-      // resolution-x|y|z: a number of positions; never more than the window has (no upsampling).
-      const clamp = sizes.map((s) => {
-        const i = p.axes.findIndex((a) => a.axis.role === s.axis);
-        return { ...s, value: i < 0 ? s.value : Math.min(s.value, p.axes[i]!.picks.length) };
-      }).filter((s) => p.axes.some((a) => a.axis.role === s.axis));
-      if (clamp.length > 0) p = planCoverage(model, { ...req, scaling: { sizes: clamp } });
-    }
-  } catch (err) {
-    // The plan speaks of bbox; the user gave coords (or a circle, a corridor).
-    if (err instanceof InvalidParameterValue && err.parameter === 'bbox' && what !== 'bbox') {
-      throw new InvalidParameterValue(what, err.message.replace(/^Invalid value for parameter 'bbox': /, ''));
-    }
-    throw err;
-  }
-  const axes = p.axes.map((a) => {
-    if (a.axis.role === 'z' && z) {
-      const levels = selectLevels(z, Array.from(a.picks, (i) => a.axis.values[i]!));
-      if (levels.length === 0) throw new InvalidParameterValue('z', `no level of ${a.axis.label} in the selection; levels: ${Array.from(a.axis.values).slice(0, 50).join(', ')}`);
-      return { axis: a.axis, picks: Int32Array.from(levels, (k) => a.picks[k]!), values: Float64Array.from(levels, (k) => a.values[k]!) };
-    }
-    if (a.axis.role === 'other' && a.picks.length > 1) return { axis: a.axis, picks: a.picks.slice(0, 1), values: a.values.slice(0, 1) };
-    return a;
-  });
-  const shape = axes.map((a) => a.picks.length);
-  const cells = shape.reduce((n, s) => n * s, 1);
-  if (cells * p.fields.length > MAX_VALUES) {
-    throw new ResponseTooLarge(`the answer would hold ${cells * p.fields.length} values (limit ${MAX_VALUES}): narrow the area, the time interval or the parameters, or use resolution-x/resolution-y`);
-  }
-  return { ...p, axes, shape, cells };
+  if (z) req.z = z;
+  const r = q.resolution ?? {};
+  // resolution-x|y|z: a number of positions; never more than the window has (no upsampling).
+  const counts = (['x', 'y', 'z'] as const).flatMap((a) => (r[a] !== undefined ? [{ axis: a, value: r[a]!, parameter: `resolution-${a}`, atMost: true }] : []));
+  if (sizes && counts.length > 0) req.scaling = { sizes: counts };
+  return req;
 }
 
-/** Decoded values of one field over a plan, in output order, chunk by chunk. */
-async function* decoded(p: CoveragePlan, field: GridField, open: OpenReader, signal?: AbortSignal): AsyncGenerator<Float64Array> {
+/** Decoded values of one field over a plan, in output order, block by block. */
+async function* decoded(p: GridPlan, field: GridPlan['fields'][number], open: OpenReader, signal?: AbortSignal): AsyncGenerator<Float64Array> {
   for await (const b of readField(p, field, open, signal ? { signal } : {})) {
     yield decodeNumeric({ dtype: b.dtype, shape: [b.data.length], data: b.data }, field.attrs);
   }
 }
 
-/** Several fields' value streams cut into blocks of equal extent (they chunk differently by storage type). */
-async function* aligned(p: CoveragePlan, fields: GridField[], open: OpenReader, signal?: AbortSignal): AsyncGenerator<GridBlock> {
-  const its = fields.map((f) => decoded(p, f, open, signal)[Symbol.asyncIterator]());
-  const bufs: Float64Array[] = fields.map(() => new Float64Array(0));
-  let start = 0;
-  try {
-    while (start < p.cells) {
-      for (let i = 0; i < fields.length; i++) {
-        if (bufs[i]!.length > 0) continue;
-        const r = await its[i]!.next();
-        if (r.done) throw new Error(`${fields[i]!.name}: fewer values than planned (${start} of ${p.cells})`);
-        bufs[i] = r.value;
-      }
-      const n = Math.min(...bufs.map((b) => b.length));
-      const values: Record<string, Float64Array> = {};
-      fields.forEach((f, i) => {
-        values[f.name] = bufs[i]!.subarray(0, n);
-        bufs[i] = bufs[i]!.subarray(n);
-      });
-      yield { start, length: n, values };
-      start += n;
-    }
-  } finally {
-    await Promise.allSettled(its.map((it) => it.return?.(undefined)));
-  }
-}
-
 /** Everything of a small plan (a point, a vertex): each field fully in memory. */
-async function readAll(p: CoveragePlan, open: OpenReader, signal?: AbortSignal): Promise<Record<string, Float64Array>> {
+async function readAll(p: GridPlan, open: OpenReader, signal?: AbortSignal): Promise<Record<string, Float64Array>> {
   const out: Record<string, Float64Array> = {};
   for (const f of p.fields) {
     const all = new Float64Array(p.cells);
@@ -158,7 +101,7 @@ async function readAll(p: CoveragePlan, open: OpenReader, signal?: AbortSignal):
   return out;
 }
 
-function axisOf(p: CoveragePlan, role: GridAxis['role']): { values: Float64Array; index: number } | undefined {
+function axisOf(p: GridPlan, role: GridAxis['role']): { values: Float64Array; index: number } | undefined {
   const index = p.axes.findIndex((a) => a.axis.role === role);
   return index < 0 ? undefined : { values: p.axes[index]!.values, index };
 }
@@ -183,76 +126,34 @@ interface Context {
 }
 
 function base(ctx: Context): { collectionId: string; title: string; parameters: ReturnType<typeof edrParameters>; request: string; vertical?: VerticalAxis } {
-  const vertical = verticalOf(ctx.model);
+  const vertical = verticalAxis(ctx.model);
   return { collectionId: ctx.c.id, title: ctx.c.title, parameters: edrParameters(ctx.c, ctx.q.parameters), request: ctx.request, ...(vertical ? { vertical } : {}) };
 }
 
-function sizesOf(q: EdrQuery): Array<{ axis: string; value: number; parameter: string }> {
-  const r = q.resolution ?? {};
-  return (['x', 'y', 'z'] as const).flatMap((a) => (r[a] !== undefined ? [{ axis: a, value: r[a]!, parameter: `resolution-${a}` }] : []));
+function grid(ctx: Context, plan: GridPlan): EdrGridAnswer {
+  return { kind: 'grid', collection: ctx.c, plan, request: ctx.request, signal: ctx.signal };
 }
 
-/** A box plan with a mask over its (y, x) cells: area, radius and corridor answers. */
-function maskedGrid(ctx: Context, box: BBox, datetime: TimeInterval | undefined, z: ZSelection | undefined, inside: (lon: number, lat: number) => boolean, what: string): GridPayload {
-  const { model, q } = ctx;
-  const p = plan(model, q.parameters, boxOf(box), datetime, z, sizesOf(q), what);
-  const x = axisOf(p, 'x')!.values;
-  const y = axisOf(p, 'y')!.values;
-  const projection = model.crs.kind === 'projected' ? model.crs.projection : undefined;
-  const mask = new Uint8Array(x.length * y.length);
-  let any = false;
-  for (let iy = 0; iy < y.length; iy++) {
-    for (let ix = 0; ix < x.length; ix++) {
-      const [lon, lat] = projection ? projection.inverse(x[ix]!, y[iy]!) : [x[ix]!, y[iy]!];
-      const ok = inside(lon, lat);
-      mask[iy * x.length + ix] = ok ? 1 : 0;
-      any ||= ok;
-    }
-  }
-  if (!any) throw new InvalidParameterValue(what, 'no cell centre of the grid lies inside the requested geometry');
-  return gridOf(ctx, p, mask);
+/** A box plan keeping the (y, x) cells inside a geometry: area, radius and corridor answers. */
+function masked(ctx: Context, box: BBox, datetime: TimeInterval | undefined, z: ZSelection | undefined, inside: (lon: number, lat: number) => boolean): EdrGridAnswer {
+  const req = request(ctx.q, boxOf(box), 'coords', datetime, z, true);
+  req.within = { parameter: 'coords', inside };
+  return grid(ctx, planGrid(ctx.model, req));
 }
 
-function gridOf(ctx: Context, p: CoveragePlan, mask?: Uint8Array): GridPayload {
-  const order: GridDim[] = p.axes.flatMap((a) => (a.axis.role === 'other' ? [] : [a.axis.role as GridDim]));
-  const t = axisOf(p, 't');
-  const z = axisOf(p, 'z');
-  const fields = p.fields;
-  const readers = new SharedReaders();
-  const { signal } = ctx;
-  return {
-    kind: 'grid',
-    ...base(ctx),
-    order,
-    x: axisOf(p, 'x')!.values,
-    y: axisOf(p, 'y')!.values,
-    ...(t ? { t: t.values } : {}),
-    ...(z ? { z: z.values } : {}),
-    ...(mask ? { mask } : {}),
-    ...(ctx.model.crs.kind === 'projected'
-      ? { projected: { label: ctx.model.crs.label, ...(ctx.model.crs.uri ? { uri: ctx.model.crs.uri } : {}), ...(ctx.model.crs.projection ? { toLonLat: ctx.model.crs.projection.inverse.bind(ctx.model.crs.projection) } : {}) } }
-      : {}),
-    blocks: (names) => (async function* () {
-      try {
-        yield* aligned(p, names ? fields.filter((f) => names.includes(f.name)) : fields, readers.opener, signal);
-      } finally {
-        await readers.close();
-      }
-    })(),
-  };
+/** The same size policy as grid answers, on the cells of all the points' plans. */
+function checkSamples(ctx: Context, plans: GridPlan[]): void {
+  const cells = plans.reduce((n, p) => n + p.cells, 0);
+  const fields = ctx.q.parameters.length;
+  checkSize({ bytes: cells * fields * SAMPLE_VALUE_BYTES, cells, fields, format: 'point samples', api: 'edr' });
 }
 
 /** Rows of a small plan (t × z at one cell), as a sample set at the requested position. */
-function samplesOf(p: CoveragePlan, values: Record<string, Float64Array>, id: string, at: Position, domainType: SampleDomain, time?: number): SampleSet {
+function samplesOf(p: GridPlan, values: Record<string, Float64Array>, id: string, at: Position, domainType: SampleDomain, time?: number): SampleSet {
   const t = axisOf(p, 't');
   const z = axisOf(p, 'z');
   const n = p.cells;
-  const strides = new Array<number>(p.axes.length);
-  let acc = 1;
-  for (let d = p.axes.length - 1; d >= 0; d--) {
-    strides[d] = acc;
-    acc *= p.shape[d]!;
-  }
+  const strides = outputStrides(p);
   const idx = (k: number, a: { index: number } | undefined) => (a ? Math.floor(k / strides[a.index]!) % p.shape[a.index]! : 0);
   const set: SampleSet = {
     id,
@@ -270,17 +171,18 @@ function pointBox(v: Position): [number, number, number, number] {
   return [v.x, v.y, v.x, v.y];
 }
 
-async function position(ctx: Context): Promise<EdrPayload> {
+async function position(ctx: Context): Promise<EdrAnswer> {
   const { model, q, signal } = ctx;
   const points = vertices(q.coords!);
-  const plans = points.map((pt) => plan(model, q.parameters, pointBox(pt), q.datetime, q.z, [], 'coords'));
+  const plans = points.map((pt) => planGrid(model, request(q, pointBox(pt), 'coords', q.datetime, q.z, false)));
   const p0 = plans[0]!;
   const nt = axisOf(p0, 't')?.values.length ?? 0;
   const nz = axisOf(p0, 'z')?.values.length ?? 0;
   if (nt > 1 && nz > 1) {
     if (plans.length > 1) throw new InvalidParameterValue('z', 'a MULTIPOINT position over several times and several levels has no CoverageJSON domain: give one level (z) or one time (datetime)');
-    return gridOf(ctx, p0);
+    return grid(ctx, p0);
   }
+  checkSamples(ctx, plans);
   const domainType: SampleDomain = nz > 1 ? 'VerticalProfile' : nt >= 1 ? 'PointSeries' : 'Point';
   const readers = new SharedReaders();
   const payload: SamplesPayload = {
@@ -304,15 +206,14 @@ async function position(ctx: Context): Promise<EdrPayload> {
   return payload;
 }
 
-async function trajectory(ctx: Context): Promise<EdrPayload> {
+async function trajectory(ctx: Context): Promise<EdrAnswer> {
   const { model, q, signal } = ctx;
   const path = vertices(q.coords!);
   if (path.length > MAX_VERTICES) throw new InvalidParameterValue('coords', `${path.length} vertices; at most ${MAX_VERTICES} (use a corridor for long paths)`);
   // Each vertex: its own time (LINESTRINGM/ZM) or the datetime parameter, its own level (Z) or z.
-  const plans = path.map((v) => plan(model, q.parameters, pointBox(v), v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
-    v.z !== undefined ? { kind: 'values', values: [v.z] } : q.z, [], 'coords'));
-  const total = plans.reduce((n, p) => n + p.cells, 0);
-  if (total * q.parameters.length > MAX_VALUES) throw new ResponseTooLarge(`the trajectory would hold ${total * q.parameters.length} values (limit ${MAX_VALUES})`);
+  const plans = path.map((v) => planGrid(model, request(q, pointBox(v), 'coords', v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
+    v.z !== undefined ? { kind: 'values', values: [v.z] } : q.z, false)));
+  checkSamples(ctx, plans);
   const readers = new SharedReaders();
   return {
     kind: 'samples',
@@ -359,27 +260,30 @@ function concat(parts: SampleSet[], names: string[]): SampleSet {
   return set;
 }
 
-/** The payload of an EDR query on a grid collection; values are read when the payload is encoded. */
-export async function gridPayload(c: Collection, q: EdrQuery, request: string, signal?: AbortSignal): Promise<EdrPayload> {
+/** An EDR answer: sample sets (in-situ data, grid positions and trajectories) or a grid plan. */
+export type EdrAnswer = SamplesPayload | EdrGridAnswer;
+
+/** The answer of an EDR query on a grid collection; values are read when it is encoded. */
+export async function gridAnswer(c: Collection, q: EdrQuery, requestLine: string, signal?: AbortSignal): Promise<EdrAnswer> {
   const model = await collectionGrid(c);
-  const ctx: Context = { c, model, q, request, signal };
+  const ctx: Context = { c, model, q, request: requestLine, signal };
   switch (q.type) {
     case 'position':
       return position(ctx);
     case 'trajectory':
       return trajectory(ctx);
     case 'cube':
-      return gridOf(ctx, plan(model, q.parameters, boxOf(q.bbox!), q.datetime, q.z, sizesOf(q), 'bbox'));
+      return grid(ctx, planGrid(model, request(q, boxOf(q.bbox!), 'bbox', q.datetime, q.z, true)));
     case 'area': {
       const polygons = polygonsOf(q.coords!);
-      return maskedGrid(ctx, bboxOf(vertices(q.coords!)), q.datetime, q.z, (x, y) => pointInPolygons(x, y, polygons), 'coords');
+      return masked(ctx, bboxOf(vertices(q.coords!)), q.datetime, q.z, (x, y) => pointInPolygons(x, y, polygons));
     }
     case 'radius': {
       const centres = vertices(q.coords!);
       const r = q.within!;
       const boxes = centres.map((p) => circleBBox(p.x, p.y, r));
       const box = boxes.length === 1 ? boxes[0]! : boxes.some((b) => b.west > b.east) ? { west: -180, south: -90, east: 180, north: 90 } : bboxOf(boxes.flatMap((b) => [{ x: b.west, y: b.south }, { x: b.east, y: b.north }]));
-      return maskedGrid(ctx, box, q.datetime, q.z, (x, y) => centres.some((p) => haversine(p.x, p.y, x, y) <= r), 'coords');
+      return masked(ctx, box, q.datetime, q.z, (x, y) => centres.some((p) => haversine(p.x, p.y, x, y) <= r));
     }
     case 'corridor': {
       const path = vertices(q.coords!);
@@ -389,7 +293,7 @@ export async function gridPayload(c: Collection, q: EdrQuery, request: string, s
       const zs = path.flatMap((v) => (v.z !== undefined ? [v.z] : []));
       const h = q.corridorHeight;
       const z: ZSelection | undefined = zs.length > 0 && h !== undefined ? { kind: 'range', min: Math.min(...zs) - h / 2, max: Math.max(...zs) + h / 2 } : q.z;
-      return maskedGrid(ctx, widen(bboxOf(path), half), datetime, z, (x, y) => distanceToPath(x, y, path).distance <= half, 'coords');
+      return masked(ctx, widen(bboxOf(path), half), datetime, z, (x, y) => distanceToPath(x, y, path).distance <= half);
     }
     case 'locations':
       throw new InvalidParameterValue('locations', `collection '${c.id}' is a grid: it has no named locations; use position`);

@@ -12,7 +12,8 @@ import { decodeTimes } from '../../cf/time.js';
 import type { Collection } from '../../catalog/collection.js';
 import type { FeatureRecord } from '../../catalog/feature.js';
 import { DataSourceError } from '../../core/errors.js';
-import type { SampleDomain, SampleSet, VerticalAxis } from '../../encoders/edr/payload.js';
+import type { SampleDomain, SampleSet } from '../../encoders/edr/payload.js';
+import type { VerticalAxis } from '../../encoders/table/rows.js';
 import { openReader } from '../../readers/registry.js';
 import type { DatasetInfo, Reader, VariableInfo, Window } from '../../readers/types.js';
 
@@ -45,7 +46,7 @@ function zVariable(info: DatasetInfo, rowDims: string[]): VariableInfo | undefin
   return info.variables.find((v) => fits(v) && (v.attrs['standard_name'] === 'sea_water_pressure' || PRESSURE_NAME.test(v.name)) && !/_(QC|ADJUSTED)/.test(v.name));
 }
 
-export function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
+function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
   if (c.kind === 'profile') {
     const pres = info.variables.find((v) => v.name === 'PRES') ?? zVariable(info, ['N_PROF', 'N_LEVELS']);
     return { domainType: 'VerticalProfile', featureDim: 'N_PROF', ...(pres ? { z: pres, vertical: verticalOf(pres) } : {}) };

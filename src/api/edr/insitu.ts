@@ -31,7 +31,7 @@ export function locationIdOf(c: Collection, r: FeatureRecord): string {
 }
 
 /** Whether a location id names a platform (Argo float) or a feature of the collection. */
-export function locationExists(c: Collection & { features: FeatureStore }, id: string): boolean {
+function locationExists(c: Collection & { features: FeatureStore }, id: string): boolean {
   if (c.kind !== 'timeSeries' && c.features.page({ properties: { platform_number: id } }, 0, 1).matched > 0) return true;
   const r = c.features.get(id);
   return r !== undefined && locationIdOf(c, r) === id;

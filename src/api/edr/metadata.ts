@@ -12,7 +12,7 @@ import { edrParameters } from './parameters.js';
 import type { QueryType } from './query.js';
 
 /** Output format names as EDR lists them, with their `f` values. */
-export const OUTPUT_FORMATS = [
+const OUTPUT_FORMATS = [
   { name: 'CoverageJSON', f: 'covjson', type: 'application/prs.coverage+json' },
   { name: 'GeoJSON', f: 'geojson', type: 'application/geo+json' },
   { name: 'CSV', f: 'csv', type: 'text/csv' },

@@ -1,8 +1,8 @@
 import type { Collection } from '../../catalog/collection.js';
-import type { EdrParameter } from '../../encoders/edr/payload.js';
+import type { ParameterInfo } from '../../encoders/table/rows.js';
 
 /** The selected parameters with their labels and units, from the files' CF attributes. */
-export function edrParameters(c: Collection, names: string[]): EdrParameter[] {
+export function edrParameters(c: Collection, names: string[]): ParameterInfo[] {
   return names.map((name) => {
     const p = c.parameters.find((q) => q.name === name);
     return {

@@ -11,7 +11,7 @@ import { parseWkt, type WktGeometry, type WktType } from '../../core/query/wkt.j
 import { parseZ, type ZSelection } from '../../core/query/z.js';
 import { CRS84 } from '../common/collection-doc.js';
 
-export const QUERY_TYPES = ['position', 'radius', 'area', 'cube', 'trajectory', 'corridor', 'locations'] as const;
+const QUERY_TYPES = ['position', 'radius', 'area', 'cube', 'trajectory', 'corridor', 'locations'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 export interface EdrQuery {

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { isFeatureCollection } from '../../catalog/collection.js';
@@ -8,7 +7,9 @@ import { parseDatetime } from '../../core/query/datetime.js';
 import { baseUrl, getCollection, isoTime, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { FORMATS, negotiate } from '../negotiate.js';
-import { EDR_FORMATS, encodeEdr, EXTENSIONS, type EdrFormat } from './encode.js';
+import { sendGridAnswer } from '../grid-answer.js';
+import { sendStream } from '../stream.js';
+import { EDR_FORMATS, edrGridAnswer, encodeSamples, extensionOf, type EdrFormat } from './encode.js';
 import { locationIdOf, TRAJECTORY_DEFAULT_WIDTH_M } from './insitu.js';
 import { describeEdr, GRID_QUERIES, INSITU_QUERIES, type VerticalExtent } from './metadata.js';
 import { parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
@@ -67,34 +68,21 @@ function edrFormat(request: FastifyRequest): EdrFormat {
 }
 
 /** Parses and plans before the first byte, so every mistake is an OGC exception, not a cut stream. */
-async function sendEdr(request: FastifyRequest, reply: FastifyReply, c: Collection, type: QueryType, locationId?: string): Promise<FastifyReply> {
+async function sendEdr(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, c: Collection, type: QueryType, locationId?: string): Promise<FastifyReply> {
   const format = edrFormat(request);
   const q = parseEdrQuery(type, c, request.query as Record<string, unknown>, locationId);
   const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+  const answer = await runEdrQuery(c, q, `${request.method} ${baseUrl(ctx, request)}${request.url}`, controller.signal);
+  // NetCDF, Arrow and CSV are saved rather than shown.
+  const download = format === 'netcdf' || format === 'arrow' || format === 'csv'
+    ? { filename: `${c.id}-${locationId ?? type}`, disposition: format === 'csv' ? 'inline' as const : 'attachment' as const }
+    : {};
+  if (answer.kind === 'grid') return sendGridAnswer(request, reply, edrGridAnswer(answer, format), { controller, api: 'edr', ...download });
+  return sendStream(request, reply, encodeSamples(format, answer), {
+    type: FORMATS[format].mediaType,
+    controller,
+    ...(download.filename ? { filename: `${download.filename}.${extensionOf(format)}`, disposition: download.disposition } : {}),
   });
-  const payload = await runEdrQuery(c, q, `${request.method} ${request.url}`, controller.signal);
-  const it = encodeEdr(format, payload)[Symbol.asyncIterator]();
-  const first = await it.next();
-  async function* body(): AsyncGenerator<string | Uint8Array> {
-    try {
-      if (first.done) return;
-      yield first.value;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield r.value;
-      }
-    } finally {
-      await it.return?.(undefined);
-    }
-  }
-  reply.type(FORMATS[format].mediaType);
-  if (format === 'netcdf' || format === 'arrow' || format === 'csv') {
-    reply.header('content-disposition', `${format === 'csv' ? 'inline' : 'attachment'}; filename="${c.id}-${locationId ?? type}.${EXTENSIONS[format]}"`);
-  }
-  return reply.send(Readable.from(body()));
 }
 
 /** GeoJSON of a collection's locations: one feature per platform (Argo float) or station, with its span. */
@@ -174,7 +162,7 @@ export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext })
       const c = getCollection(ctx, collectionId);
       const offered = c.kind === 'grid' ? GRID_QUERIES : INSITU_QUERIES;
       if (!offered.includes(type)) throw new NotFound(`Collection '${c.id}' does not offer ${type} queries; it offers: ${offered.join(', ')}`);
-      return sendEdr(request, reply, c, type);
+      return sendEdr(ctx, request, reply, c, type);
     });
   }
 
@@ -205,6 +193,6 @@ export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext })
     const { collectionId, locationId } = request.params as { collectionId: string; locationId: string };
     const c = getCollection(ctx, collectionId);
     if (!isFeatureCollection(c)) throw new NotFound(`Collection '${c.id}' is a grid: it has no named locations; use position`);
-    return sendEdr(request, reply, c, 'locations', locationId);
+    return sendEdr(ctx, request, reply, c, 'locations', locationId);
   });
 }

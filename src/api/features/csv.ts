@@ -1,13 +1,7 @@
 import type { FeatureStore } from '../../catalog/feature-store.js';
 import type { FeatureData } from '../../catalog/feature-data.js';
 import type { FeatureRecord } from '../../catalog/feature.js';
-
-/** RFC 4180 field: quoted only when it must be. */
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+import { csvField } from '../../encoders/table/text.js';
 
 function lonLat(r: FeatureRecord): [number | null, number | null] {
   if (!r.geometry) return [null, null];

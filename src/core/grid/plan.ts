@@ -1,11 +1,14 @@
 /**
- * Coverage planning: a request (bbox, subset, datetime, fields, scaling) against a grid → per-axis
- * source indices in output order, output coordinates, and size estimates, all before any data is
- * read. Errors are 400s naming the parameter and what the grid offers instead.
+ * Grid planning, for every API that answers with grid cells (Coverages, every EDR grid query): a
+ * request (bbox, subset, datetime, fields, scaling, z levels, a geometry the cells must fall in)
+ * against a grid → per-axis source indices in output order, output coordinates, an optional cell
+ * mask and size estimates, all before any data is read. Errors are 400s naming the parameter and
+ * what the grid offers instead.
  */
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../errors.js';
 import { parseInstant, type TimeInterval } from '../query/datetime.js';
+import { selectLevels, type ZSelection } from '../query/z.js';
 import type { SubsetBound, SubsetSpec } from '../query/subset.js';
 import type { RequestCrs } from './crs.js';
 import { axisBounds, intersectRuns, nearestCell, nearestLongitude, runCells, trimAxis, trimLongitude, type IndexRun } from './select.js';
@@ -21,15 +24,29 @@ export interface ScalingRequest {
   factor?: number;
   /** scale-axes: per-axis factors. */
   factors?: AxisValueRequest[];
-  /** scale-size, width, height: per-axis cell counts, with the parameter each came from. */
-  sizes?: Array<AxisValueRequest & { parameter: string }>;
+  /**
+   * scale-size, width, height, EDR resolution-x|y|z: per-axis cell counts, with the parameter each
+   * came from. `atMost`: a count above the selection's is clamped to it (EDR) instead of a 400.
+   */
+  sizes?: Array<AxisValueRequest & { parameter: string; atMost?: boolean }>;
   /** resolution: per-axis target spacing in axis units. */
   resolutions?: AxisValueRequest[];
 }
 
-export interface CoverageRequest {
-  /** [minX, minY, maxX, maxY] in `crs` (longitude first for geographic CRSs; west > east crosses the antimeridian). */
-  bbox?: { box: [number, number, number, number]; crs: RequestCrs };
+/** Cells kept by a geometry (EDR area, radius, corridor): the others are answered as missing. */
+export interface WithinRequest {
+  /** The parameter the geometry came from, named by errors (coords). */
+  parameter: string;
+  /** Whether a cell centre at this longitude/latitude (degrees) is selected. */
+  inside: (lon: number, lat: number) => boolean;
+}
+
+export interface GridRequest {
+  /**
+   * [minX, minY, maxX, maxY] in `crs` (longitude first for geographic CRSs; west > east crosses the
+   * antimeridian). `parameter` names it in errors (bbox by default; EDR's coords give their box).
+   */
+  bbox?: { box: [number, number, number, number]; crs: RequestCrs; parameter?: string };
   subsets?: SubsetSpec[];
   /** CRS of x/y subset values; the grid's own by default. */
   subsetCrs?: RequestCrs;
@@ -37,6 +54,22 @@ export interface CoverageRequest {
   properties?: string[];
   excludeProperties?: string[];
   scaling?: ScalingRequest;
+  /** EDR z: levels of the vertical axis, chosen after scaling (a 400 when none is left). */
+  z?: ZSelection;
+  /** EDR: axes other than x, y, z, t (a band, a member) keep their first cell. */
+  firstOfOtherAxes?: boolean;
+  /** EDR area, radius, corridor: a cell mask over the (y, x) cells of the box. */
+  within?: WithinRequest;
+}
+
+/** Selected (y, x) output cells of a masked plan. */
+export interface CellMask {
+  /** ny × nx flags, row-major with y first whatever the axis order: 1 = selected. */
+  flags: Uint8Array;
+  ny: number;
+  nx: number;
+  /** Selected (y, x) cells. */
+  selected: number;
 }
 
 export interface AxisSelection {
@@ -47,7 +80,7 @@ export interface AxisSelection {
   values: Float64Array;
 }
 
-export interface CoveragePlan {
+export interface GridPlan {
   model: GridModel;
   /** In the grid's dimension order. */
   axes: AxisSelection[];
@@ -58,6 +91,8 @@ export interface CoveragePlan {
   cells: number;
   /** Upper bound of the bytes the readers decode for all fields (spans of the picks). */
   sourceBytes: number;
+  /** Absent: every cell is answered (a box). Present: unselected cells are missing values or left out. */
+  mask?: CellMask;
 }
 
 export const ITEM_BYTES: Record<string, number> = { i1: 1, u1: 1, char: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, i8: 8, u8: 8, f8: 8, string: 8 };
@@ -199,16 +234,17 @@ function applyGeographicBox(model: GridModel, sel: Selections, box: [number, num
   constrain(model, sel, y, trimRuns(y, y0, y1), parameter, `${what} (${model.crs.label} y ${Math.round(y0)}..${Math.round(y1)})`);
 }
 
-function applyBbox(model: GridModel, sel: Selections, bbox: NonNullable<CoverageRequest['bbox']>): void {
-  const what = `bbox ${bbox.box.join(',')}`;
+function applyBbox(model: GridModel, sel: Selections, bbox: NonNullable<GridRequest['bbox']>): void {
+  const parameter = bbox.parameter ?? 'bbox';
+  const what = `${parameter === 'bbox' ? 'bbox' : `box of ${parameter}`} ${bbox.box.join(',')}`;
   if (bbox.crs.geographic) {
-    applyGeographicBox(model, sel, bbox.box, 'bbox', what);
+    applyGeographicBox(model, sel, bbox.box, parameter, what);
     return;
   }
   const x = model.axes.find((a) => a.role === 'x')!;
   const y = model.axes.find((a) => a.role === 'y')!;
-  constrain(model, sel, x, trimRuns(x, bbox.box[0], bbox.box[2]), 'bbox', what);
-  constrain(model, sel, y, trimRuns(y, bbox.box[1], bbox.box[3]), 'bbox', what);
+  constrain(model, sel, x, trimRuns(x, bbox.box[0], bbox.box[2]), parameter, what);
+  constrain(model, sel, y, trimRuns(y, bbox.box[1], bbox.box[3]), parameter, what);
 }
 
 function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], subsetCrs: RequestCrs | undefined): void {
@@ -274,7 +310,8 @@ function targetSizes(sizes: number[], model: GridModel, scaling: ScalingRequest 
     if (!axis) throw new InvalidParameterValue(parameter, `unknown axis '${name}'; this coverage's axes are: ${axisNames(model)}`);
     return model.axes.indexOf(axis);
   };
-  const setSize = (i: number, m: number, parameter: string) => {
+  const setSize = (i: number, m: number, parameter: string, atMost = false) => {
+    if (atMost) m = Math.min(m, sizes[i]!);
     if (m > sizes[i]!) {
       throw new InvalidParameterValue(parameter, `asks for ${m} cells along ${model.axes[i]!.label}, which has ${sizes[i]} in this subset: only downsampling (nearest neighbour) is supported`);
     }
@@ -298,10 +335,12 @@ function targetSizes(sizes: number[], model: GridModel, scaling: ScalingRequest 
     const whole = Math.round(factor);
     setFactor(i, factor <= 1 ? 1 : Math.abs(factor - whole) < 1e-3 * whole ? whole : factor, 'resolution');
   }
-  for (const { axis, value, parameter } of scaling.sizes ?? []) {
-    const i = axisOf(axis, parameter);
+  for (const { axis, value, parameter, atMost } of scaling.sizes ?? []) {
+    // EDR names axes by role (x, y, z); a grid without that axis is not scaled along it.
+    const i = atMost ? model.axes.findIndex((a) => a.role === axis) : axisOf(axis, parameter);
+    if (i < 0) continue;
     if (!Number.isInteger(value)) throw new InvalidParameterValue(parameter, `${value} is not a whole number of cells`);
-    setSize(i, value, parameter);
+    setSize(i, value, parameter, atMost);
   }
   return target;
 }
@@ -335,7 +374,7 @@ function select(axis: GridAxis, runs: IndexRun[], target: Target): AxisSelection
 }
 
 /** Bytes spanned by the picks of one axis (runs of increasing indices), an upper bound of what a read touches. */
-export function pickSpan(picks: Int32Array): number {
+function pickSpan(picks: Int32Array): number {
   if (picks.length === 0) return 0;
   let total = 0;
   let lo = picks[0]!;
@@ -351,7 +390,7 @@ export function pickSpan(picks: Int32Array): number {
   return total + hi - lo + 1;
 }
 
-function chooseFields(model: GridModel, req: CoverageRequest): GridField[] {
+function chooseFields(model: GridModel, req: GridRequest): GridField[] {
   const names = model.fields.map((f) => f.name);
   const check = (list: string[], parameter: string) => {
     if (list.length === 0 || list.some((p) => p === '')) throw new InvalidParameterValue(parameter, `expected a comma-separated list of fields; available: ${names.join(', ')}`);
@@ -372,7 +411,7 @@ function chooseFields(model: GridModel, req: CoverageRequest): GridField[] {
 }
 
 /** Plan a coverage request: validate it against the grid and compute what to read and return. */
-export function planCoverage(model: GridModel, req: CoverageRequest): CoveragePlan {
+export function planGrid(model: GridModel, req: GridRequest): GridPlan {
   const fields = chooseFields(model, req);
   const sel: Selections = {
     runs: model.axes.map(() => undefined),
@@ -383,10 +422,71 @@ export function planCoverage(model: GridModel, req: CoverageRequest): CoveragePl
   if (req.datetime) applyDatetime(model, sel, req.datetime);
   const runs = model.axes.map((a, i) => sel.runs[i] ?? [{ start: 0, stop: a.values.length, shift: 0 }]);
   const sizes = targetSizes(runs.map(runCells), model, req.scaling);
-  const axes = model.axes.map((a, i) => select(a, runs[i]!, sizes[i]!));
+  const axes = model.axes.map((a, i) => levels(select(a, runs[i]!, sizes[i]!), req));
   const shape = axes.map((a) => a.picks.length);
   const cells = shape.reduce((p, n) => p * n, 1);
   const span = axes.reduce((p, a) => p * pickSpan(a.picks), 1);
   const sourceBytes = fields.reduce((total, f) => total + span * (ITEM_BYTES[f.dtype] ?? 8), 0);
-  return { model, axes, fields, shape, cells, sourceBytes };
+  const plan: GridPlan = { model, axes, fields, shape, cells, sourceBytes };
+  if (req.within) plan.mask = cellMask(plan, req.within);
+  return plan;
+}
+
+/** EDR's z levels and first cell of other axes, applied to an axis's (scaled) selection. */
+function levels(sel: AxisSelection, req: GridRequest): AxisSelection {
+  const { axis } = sel;
+  if (axis.role === 'z' && req.z) {
+    const kept = selectLevels(req.z, sel.values);
+    if (kept.length === 0) throw new InvalidParameterValue('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
+    return { axis, picks: Int32Array.from(kept, (k) => sel.picks[k]!), values: Float64Array.from(kept, (k) => sel.values[k]!) };
+  }
+  if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1) return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
+  return sel;
+}
+
+/** The (y, x) cells of a plan whose centre lies inside the geometry; a 400 when there is none. */
+function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
+  const x = plan.axes.find((a) => a.axis.role === 'x')!.values;
+  const y = plan.axes.find((a) => a.axis.role === 'y')!.values;
+  const crs = plan.model.crs;
+  const projection = crs.kind === 'projected' ? crs.projection : undefined;
+  if (crs.kind === 'projected' && !projection) throw new InvalidParameterValue(within.parameter, `no transformation from ${crs.label} to longitude/latitude: use a bbox (cube) query`);
+  const flags = new Uint8Array(x.length * y.length);
+  let selected = 0;
+  for (let iy = 0; iy < y.length; iy++) {
+    for (let ix = 0; ix < x.length; ix++) {
+      const [lon, lat] = projection ? projection.inverse(x[ix]!, y[iy]!) : [x[ix]!, y[iy]!];
+      if (within.inside(lon, lat)) {
+        flags[iy * x.length + ix] = 1;
+        selected++;
+      }
+    }
+  }
+  if (selected === 0) throw new InvalidParameterValue(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
+  return { flags, ny: y.length, nx: x.length, selected };
+}
+
+/** Row-major strides of the plan's output (cells of one step along each axis). */
+export function outputStrides(plan: GridPlan): number[] {
+  const strides = new Array<number>(plan.shape.length);
+  let acc = 1;
+  for (let d = plan.shape.length - 1; d >= 0; d--) {
+    strides[d] = acc;
+    acc *= plan.shape[d]!;
+  }
+  return strides;
+}
+
+/**
+ * Whether the output cell at flat index k (row-major over the plan's axes) is selected; undefined
+ * for a plan without a mask (every cell is).
+ */
+export function maskTest(plan: GridPlan): ((k: number) => boolean) | undefined {
+  const mask = plan.mask;
+  if (!mask) return undefined;
+  const strides = outputStrides(plan);
+  const yi = plan.axes.findIndex((a) => a.axis.role === 'y');
+  const xi = plan.axes.findIndex((a) => a.axis.role === 'x');
+  const [sy, ny, sx, nx] = [strides[yi]!, plan.shape[yi]!, strides[xi]!, plan.shape[xi]!];
+  return (k) => mask.flags[(Math.floor(k / sy) % ny) * nx + (Math.floor(k / sx) % nx)] === 1;
 }

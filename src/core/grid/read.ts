@@ -5,7 +5,7 @@
  * output order. Memory is O(block), independent of the response size.
  */
 import type { DType, NumericArray, Reader, Window } from '../../readers/types.js';
-import { ITEM_BYTES, type CoveragePlan } from './plan.js';
+import { ITEM_BYTES, type GridPlan } from './plan.js';
 import type { GridField, GridFileSlot } from './types.js';
 
 export type OpenReader = (path: string) => Promise<Reader>;
@@ -156,7 +156,7 @@ async function readWindow(reader: Reader, field: GridField, window: Array<[numbe
  * The stored values of one field over the plan, in output row-major order, block by block.
  * Readers are opened through `open` and closed when the generator ends, however it ends.
  */
-export async function* readField(plan: CoveragePlan, field: GridField, open: OpenReader, options: ReadFieldOptions = {}): AsyncGenerator<FieldBlock> {
+export async function* readField(plan: GridPlan, field: GridField, open: OpenReader, options: ReadFieldOptions = {}): AsyncGenerator<FieldBlock> {
   const { signal } = options;
   const budget = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
   const item = ITEM_BYTES[field.dtype] ?? 8;
@@ -216,7 +216,7 @@ export async function* readField(plan: CoveragePlan, field: GridField, open: Ope
 
 /** One block: output positions `outer` for dims < s, `group` along s, everything along dims > s. */
 async function readBlock(
-  plan: CoveragePlan,
+  plan: GridPlan,
   field: GridField,
   readers: ReaderCache,
   segments: Segment[][],
@@ -273,7 +273,7 @@ async function readBlock(
 }
 
 /** Copies the picked cells of one window into their places in the block. */
-function gather(out: NumericArray, blockStrides: number[], data: NumericArray, window: Array<[number, number]>, segs: Segment[], plan: CoveragePlan, s: number): void {
+function gather(out: NumericArray, blockStrides: number[], data: NumericArray, window: Array<[number, number]>, segs: Segment[], plan: GridPlan, s: number): void {
   const rank = window.length;
   const wStrides = new Array<number>(rank);
   let acc = 1;

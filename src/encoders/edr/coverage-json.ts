@@ -1,22 +1,21 @@
 /**
- * CoverageJSON (application/prs.coverage+json) for EDR answers, streamed. Rules that clients and
+ * CoverageJSON (application/prs.coverage+json) for EDR sample answers (in-situ data, grid positions
+ * and trajectories), streamed; grid answers are written by src/encoders/grid/covjson.ts. Rules that clients and
  * the CoverageJSON schema enforce: the domain type fixes the axis names (x, y, z, t; `composite`
  * for Trajectory); time values are ISO strings; axis values are unique; `ranges[p].values` are laid
  * out row-major over `axisNames`; missing values are null; every domain has `referencing`.
  */
-import { CRS84 } from '../../api/common/collection-doc.js';
-import type { EdrParameter, GridPayload, SampleSet, SamplesPayload, VerticalAxis } from './payload.js';
-import { dimSize, gridIndexer, isoOrNull, jsonNumber } from './payload.js';
-import { TextBatcher } from './text.js';
-
-export const COVJSON_MEDIA_TYPE = 'application/prs.coverage+json';
+import { CRS84 } from '../../core/grid/crs.js';
+import type { ParameterInfo, VerticalAxis } from '../table/rows.js';
+import { isoOrNull, jsonNumber } from '../table/text.js';
+import type { SampleSet, SamplesPayload } from './payload.js';
 
 /** CF standard names resolve in the NERC vocabulary server: the id clients can look up. */
 export function observedPropertyId(standardName: string): string {
   return `http://vocab.nerc.ac.uk/standard_name/${encodeURIComponent(standardName)}/`;
 }
 
-export function parameterObject(p: EdrParameter): Record<string, unknown> {
+function parameterObject(p: ParameterInfo): Record<string, unknown> {
   return {
     type: 'Parameter',
     description: { en: p.label },
@@ -25,15 +24,12 @@ export function parameterObject(p: EdrParameter): Record<string, unknown> {
   };
 }
 
-export function parametersObject(ps: EdrParameter[]): Record<string, unknown> {
+function parametersObject(ps: ParameterInfo[]): Record<string, unknown> {
   return Object.fromEntries(ps.map((p) => [p.name, parameterObject(p)]));
 }
 
-export function referencing(axes: { t: boolean; z?: VerticalAxis | undefined; projected?: GridPayload['projected'] }): unknown[] {
-  const horizontal = axes.projected
-    ? { type: 'ProjectedCRS', ...(axes.projected.uri ? { id: axes.projected.uri } : {}), description: { en: axes.projected.label } }
-    : { type: 'GeographicCRS', id: CRS84 };
-  const out: unknown[] = [{ coordinates: ['x', 'y'], system: horizontal }];
+function referencing(axes: { t: boolean; z?: VerticalAxis | undefined }): unknown[] {
+  const out: unknown[] = [{ coordinates: ['x', 'y'], system: { type: 'GeographicCRS', id: CRS84 } }];
   if (axes.t) out.push({ coordinates: ['t'], system: { type: 'TemporalRS', calendar: 'Gregorian' } });
   if (axes.z) {
     out.push({
@@ -80,7 +76,7 @@ function usableRows(s: SampleSet): number[] {
 }
 
 /** One sample set as a Coverage object (without parameters), or undefined when it has no usable row. */
-export function sampleCoverage(s: SampleSet, vertical: VerticalAxis | undefined, parameters: EdrParameter[], withParameters: boolean): string | undefined {
+function sampleCoverage(s: SampleSet, vertical: VerticalAxis | undefined, parameters: ParameterInfo[], withParameters: boolean): string | undefined {
   const rows = usableRows(s);
   if (rows.length === 0) return undefined;
   const r0 = rows[0]!;
@@ -166,48 +162,4 @@ export async function* samplesCoverageJson(p: SamplesPayload): AsyncGenerator<st
     first = false;
   }
   yield ']}';
-}
-
-/**
- * A Grid coverage: axes x, y (and t, z when the grid has them), ranges over the source's own axis
- * order (axisNames says which); cells outside the mask are null. Values stream block by block.
- */
-export async function* gridCoverageJson(p: GridPayload): AsyncGenerator<string> {
-  const axes: string[] = [`"x":{"values":[${Array.from(p.x, jsonNumber).join(',')}]}`, `"y":{"values":[${Array.from(p.y, jsonNumber).join(',')}]}`];
-  if (p.t) axes.push(`"t":{"values":${JSON.stringify(Array.from(p.t, isoOrNull))}}`);
-  if (p.z) axes.push(`"z":{"values":[${Array.from(p.z, jsonNumber).join(',')}]}`);
-  const axisNames = p.order;
-  const shape = p.order.map((d) => dimSize(p, d));
-  const domain = `{"type":"Domain","domainType":"Grid","axes":{${axes.join(',')}},"referencing":${JSON.stringify(referencing({ t: p.t !== undefined, z: p.z ? p.vertical : undefined, projected: p.projected }))}}`;
-  yield `{"type":"Coverage","domain":${domain},"parameters":${JSON.stringify(parametersObject(p.parameters))},"ranges":{`;
-  const nx = p.x.length;
-  const mask = p.mask;
-  const at = gridIndexer(p);
-  for (const [k, param] of p.parameters.entries()) {
-    yield `${k > 0 ? ',' : ''}${JSON.stringify(param.name)}:{"type":"NdArray","dataType":"float","axisNames":${JSON.stringify(axisNames)},"shape":${JSON.stringify(shape)},"values":[`;
-    const out = new TextBatcher();
-    let first = true;
-    for await (const block of p.blocks([param.name])) {
-      const v = block.values[param.name]!;
-      const parts = new Array<string>(block.length);
-      for (let i = 0; i < block.length; i++) {
-        let masked = false;
-        if (mask) {
-          const c = at(block.start + i);
-          masked = mask[c.y * nx + c.x] === 0;
-        }
-        parts[i] = masked ? 'null' : jsonNumber(v[i]!);
-      }
-      const text = parts.join(',');
-      if (text) {
-        const piece = out.push(first ? text : `,${text}`);
-        first = false;
-        if (piece) yield piece;
-      }
-    }
-    const rest = out.take();
-    if (rest) yield rest;
-    yield ']}';
-  }
-  yield '}}';
 }

@@ -1,20 +1,18 @@
 /**
- * NetCDF-3 output of EDR answers through the streaming writer: a CF grid (time, z, lat, lon) for
- * grids, and CF discrete sampling geometries (contiguous ragged arrays: profile, timeSeries,
- * trajectory) for in-situ data, with ACDD attributes so harvesters and xarray find the metadata.
+ * NetCDF-3 output of EDR sample answers through the streaming writer: CF discrete sampling
+ * geometries (contiguous ragged arrays: profile, timeSeries, trajectory), with ACDD attributes so
+ * harvesters and xarray find the metadata. Grid answers are written by src/encoders/grid/netcdf.ts.
  */
 import type { NcAttrs, NcDimDef, NcFileDef, NcVarDef } from '../netcdf3/writer.js';
 import { writeNetcdf3 } from '../netcdf3/writer.js';
-import type { EdrPayload, GridDim, GridPayload, SampleDomain, SamplesPayload } from './payload.js';
-import { gridIndexer, isoOrNull } from './payload.js';
+import { isoOrNull } from '../table/text.js';
+import type { SampleDomain, SamplesPayload } from './payload.js';
 import { Spool } from './spool.js';
-
-export const NETCDF_MEDIA_TYPE = 'application/x-netcdf';
 
 const FILL_F4 = 9.969209968386869e36;
 const TIME_UNITS = 'seconds since 1970-01-01 00:00:00';
 
-function globalAttrs(p: EdrPayload, extra: NcAttrs): NcAttrs {
+function globalAttrs(p: SamplesPayload, extra: NcAttrs): NcAttrs {
   return {
     Conventions: 'CF-1.8, ACDD-1.3',
     title: p.title,
@@ -35,7 +33,7 @@ function rangeAttrs(xs: Float64Array, ys: Float64Array, ts?: Float64Array): NcAt
   return out;
 }
 
-function paramVar(p: EdrPayload, name: string, dims: string[], coordinates?: string): NcVarDef {
+function paramVar(p: SamplesPayload, name: string, dims: string[], coordinates?: string): NcVarDef {
   const q = p.parameters.find((x) => x.name === name)!;
   return {
     name, type: 'f4', dims,
@@ -43,70 +41,16 @@ function paramVar(p: EdrPayload, name: string, dims: string[], coordinates?: str
   };
 }
 
-function zAttrs(p: EdrPayload): NcAttrs {
+function zAttrs(p: SamplesPayload): NcAttrs {
   const v = p.vertical;
   return { long_name: v?.name ?? 'vertical coordinate', axis: 'Z', positive: v?.positive ?? 'down', ...(v?.units ? { units: v.units } : {}) };
-}
-
-async function* gridNetcdf(p: GridPayload): AsyncGenerator<Uint8Array> {
-  const dims: NcDimDef[] = [];
-  const vars: NcVarDef[] = [];
-  const data = new Map<string, () => AsyncIterable<ArrayLike<number>>>();
-  const projected = p.projected !== undefined;
-  const NAMES: Record<GridDim, string> = { t: 'time', z: 'z', y: projected ? 'y' : 'lat', x: projected ? 'x' : 'lon' };
-  const fieldDims = p.order.map((d) => NAMES[d]);
-  if (p.t) {
-    dims.push({ name: 'time', size: p.t.length });
-    vars.push({ name: 'time', type: 'f8', dims: ['time'], attrs: { standard_name: 'time', units: TIME_UNITS, calendar: 'proleptic_gregorian', axis: 'T' } });
-    data.set('time', async function* () { yield Array.from(p.t!, (ms) => ms / 1000); });
-  }
-  if (p.z) {
-    dims.push({ name: 'z', size: p.z.length });
-    vars.push({ name: 'z', type: 'f8', dims: ['z'], attrs: zAttrs(p) });
-    data.set('z', async function* () { yield p.z!; });
-  }
-  const [yName, xName] = [NAMES.y, NAMES.x];
-  dims.push({ name: yName, size: p.y.length }, { name: xName, size: p.x.length });
-  if (projected) {
-    // Native projected coordinates, with the CRS named (a grid_mapping needs the full parameters we do not carry).
-    const crs = `${p.projected!.label}${p.projected!.uri ? ` (${p.projected!.uri})` : ''}`;
-    vars.push({ name: yName, type: 'f8', dims: [yName], attrs: { standard_name: 'projection_y_coordinate', units: 'm', axis: 'Y', crs } });
-    vars.push({ name: xName, type: 'f8', dims: [xName], attrs: { standard_name: 'projection_x_coordinate', units: 'm', axis: 'X', crs } });
-  } else {
-    vars.push({ name: yName, type: 'f8', dims: [yName], attrs: { standard_name: 'latitude', units: 'degrees_north', axis: 'Y' } });
-    vars.push({ name: xName, type: 'f8', dims: [xName], attrs: { standard_name: 'longitude', units: 'degrees_east', axis: 'X' } });
-  }
-  data.set(yName, async function* () { yield p.y; });
-  data.set(xName, async function* () { yield p.x; });
-  const nx = p.x.length;
-  const at = gridIndexer(p);
-  for (const q of p.parameters) {
-    vars.push(paramVar(p, q.name, fieldDims));
-    data.set(q.name, async function* () {
-      for await (const b of p.blocks([q.name])) {
-        const v = b.values[q.name]!;
-        if (!p.mask) {
-          yield v;
-          continue;
-        }
-        const out = new Float64Array(b.length);
-        for (let i = 0; i < b.length; i++) {
-          const c = at(b.start + i);
-          out[i] = p.mask[c.y * nx + c.x] === 1 ? v[i]! : NaN;
-        }
-        yield out;
-      }
-    });
-  }
-  const def: NcFileDef = { dims, variables: vars, attrs: globalAttrs(p, rangeAttrs(p.x, p.y, p.t)) };
-  yield* writeNetcdf3(def, (name) => data.get(name)?.());
 }
 
 const FEATURE_TYPE: Record<SampleDomain, string> = { VerticalProfile: 'profile', PointSeries: 'timeSeries', Trajectory: 'trajectory', Point: 'point' };
 const FEATURE_DIM: Record<SampleDomain, string> = { VerticalProfile: 'profile', PointSeries: 'station', Trajectory: 'trajectory', Point: 'point' };
 const CF_ROLE: Record<SampleDomain, string> = { VerticalProfile: 'profile_id', PointSeries: 'timeseries_id', Trajectory: 'trajectory_id', Point: 'point_id' };
 
-async function* samplesNetcdf(p: SamplesPayload): AsyncGenerator<Uint8Array> {
+export async function* samplesNetcdf(p: SamplesPayload): AsyncGenerator<Uint8Array> {
   const spool = new Spool();
   try {
     // Pass 1: per-feature metadata in memory (small), per-observation columns spooled.
@@ -170,8 +114,4 @@ async function* samplesNetcdf(p: SamplesPayload): AsyncGenerator<Uint8Array> {
   } finally {
     await spool.close();
   }
-}
-
-export function netcdf(p: EdrPayload): AsyncGenerator<Uint8Array> {
-  return p.kind === 'grid' ? gridNetcdf(p) : samplesNetcdf(p);
 }

@@ -8,31 +8,25 @@
  * row-major in that order; missing values are null. Values are the source's, CF-decoded once
  * (src/cf/decode.ts) and printed without float noise: float32 values with the fewest digits that
  * read back to the same float32, packed values to the precision their scale_factor gives.
+ * Cells outside the plan's mask (EDR area, radius, corridor) are null.
  */
-import { decodeNumeric } from '../../cf/decode.js';
 import { attrNumber, attrString } from '../../cf/read.js';
 import { numberText } from '../../core/number-text.js';
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../../core/errors.js';
-import type { AxisSelection, CoveragePlan } from '../../core/grid/plan.js';
+import type { AxisSelection, GridPlan } from '../../core/grid/plan.js';
 import type { GridField } from '../../core/grid/types.js';
 import type { DType } from '../../readers/types.js';
-import type { GridPayload } from './payload.js';
-
-export const COVJSON_MEDIA_TYPE = 'application/prs.coverage+json';
+import { decodedField, type GridPayload } from './payload.js';
 
 const AXIS_KEY = { x: 'x', y: 'y', z: 'z', t: 't' } as const;
 const INTEGER_TYPES = new Set<DType>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8']);
-
-
-/** A float32 value as the fewest digits that read back as the same float32 (the project-wide rule). */
-export const float32Text = numberText;
 
 /** Values per text piece of a range: bounded strings whatever the block size. */
 const PIECE_VALUES = 65_536;
 
 /** How one field's decoded values are printed. */
-export function valueFormatter(dtype: DType, attrs: GridField['attrs']): { dataType: 'float' | 'integer'; format: (v: number) => string } {
+function valueFormatter(dtype: DType, attrs: GridField['attrs']): { dataType: 'float' | 'integer'; format: (v: number) => string } {
   const scale = attrNumber(attrs, 'scale_factor');
   const offset = attrNumber(attrs, 'add_offset');
   const packed = scale !== undefined || offset !== undefined;
@@ -43,18 +37,18 @@ export function valueFormatter(dtype: DType, attrs: GridField['attrs']): { dataT
     return { dataType: 'float', format: (v) => String(Math.round(v * f) / f) };
   }
   if (INTEGER_TYPES.has(dtype)) return { dataType: 'integer', format: (v) => String(v) };
-  if (dtype === 'f4') return { dataType: 'float', format: float32Text };
+  if (dtype === 'f4') return { dataType: 'float', format: numberText };
   return { dataType: 'float', format: (v) => String(v) };
 }
 
 function axisValues(sel: AxisSelection): string {
   if (sel.axis.role === 't') return sel.values.length ? `"${Array.from(sel.values, (ms) => isoString(ms)).join('","')}"` : '';
-  const format = sel.axis.dtype === 'f4' && sel.values.every((v, i) => v === sel.axis.values[sel.picks[i]!]) ? float32Text : (v: number) => String(v);
+  const format = sel.axis.dtype === 'f4' && sel.values.every((v, i) => v === sel.axis.values[sel.picks[i]!]) ? numberText : (v: number) => String(v);
   return Array.from(sel.values, format).join(',');
 }
 
 /** Axes a CoverageJSON Grid can carry; any other axis must be sliced to one cell (checked before streaming). */
-export function checkCovJsonAxes(plan: CoveragePlan): void {
+export function checkCovJsonAxes(plan: GridPlan): void {
   for (const sel of plan.axes) {
     if (sel.axis.role === 'other' && sel.picks.length > 1) {
       throw new InvalidParameterValue('f', `CoverageJSON grids have only x, y, z and t axes; slice axis '${sel.axis.label}' to one cell (subset=${sel.axis.label}(value)) or ask for f=netcdf`);
@@ -62,7 +56,7 @@ export function checkCovJsonAxes(plan: CoveragePlan): void {
   }
 }
 
-function referencing(plan: CoveragePlan): object[] {
+function referencing(plan: GridPlan): object[] {
   const crs = plan.model.crs;
   const refs: object[] = [{
     coordinates: ['x', 'y'],
@@ -112,8 +106,7 @@ export async function* encodeCovJson(payload: GridPayload): AsyncGenerator<strin
     const { dataType, format } = valueFormatter(f.dtype, f.attrs);
     yield `${i > 0 ? ',' : ''}${JSON.stringify(f.name)}:{"type":"NdArray","dataType":"${dataType}","axisNames":${axisNames},"shape":${shape},"values":[`;
     let first = true;
-    for await (const block of payload.read(payload.plan, f)) {
-      const decoded = decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs);
+    for await (const decoded of decodedField(payload, f)) {
       for (let start = 0; start < decoded.length; start += PIECE_VALUES) {
         const end = Math.min(decoded.length, start + PIECE_VALUES);
         let text = first ? '' : ',';
@@ -131,7 +124,7 @@ export async function* encodeCovJson(payload: GridPayload): AsyncGenerator<strin
 }
 
 /** A size estimate (bytes) before reading: about 9 characters per value plus the axes. */
-export function covJsonEstimate(plan: CoveragePlan): number {
+export function covJsonEstimate(plan: GridPlan): number {
   const axisChars = plan.axes.reduce((n, s) => n + s.picks.length * (s.axis.role === 't' ? 23 : 12), 0);
   return 2048 + axisChars + plan.cells * plan.fields.length * 9;
 }

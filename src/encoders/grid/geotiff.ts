@@ -11,13 +11,11 @@ import { attrNumber, attrString } from '../../cf/read.js';
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { epsgFromText } from '../../core/grid/crs.js';
-import type { AxisSelection, CoveragePlan } from '../../core/grid/plan.js';
+import type { AxisSelection, GridPlan } from '../../core/grid/plan.js';
 import type { GridField } from '../../core/grid/types.js';
 import type { NumericArray } from '../../readers/types.js';
 import { geoTiffSize, writeGeoTiff, type GeoTiffBandInfo, type GeoTiffDef, type GeoTiffDType, type RowBand } from '../geotiff/writer.js';
 import type { GridPayload } from './payload.js';
-
-export const GEOTIFF_MEDIA_TYPE = 'image/tiff; application=geotiff';
 
 const TIFF_TYPES = new Set(['u1', 'i1', 'u2', 'i2', 'u4', 'i4', 'f4', 'f8']);
 /** Outputs up to this size are DEFLATE-compressed (spooled in memory); larger ones stream uncompressed. */
@@ -39,14 +37,14 @@ function spacing(sel: AxisSelection): number {
   return step;
 }
 
-function epsgOf(plan: CoveragePlan): number {
+function epsgOf(plan: GridPlan): number {
   if (plan.model.crs.kind === 'geographic') return 4326;
   const code = epsgFromText(plan.model.crs.uri);
   if (code === undefined) fail(`its CRS (${plan.model.crs.label}) has no EPSG code`);
   return code;
 }
 
-function checkShape(plan: CoveragePlan): { y: AxisSelection; x: AxisSelection; extra: AxisSelection[] } {
+function checkShape(plan: GridPlan): { y: AxisSelection; x: AxisSelection; extra: AxisSelection[] } {
   const n = plan.axes.length;
   const y = plan.axes[n - 2];
   const x = plan.axes[n - 1];
@@ -59,7 +57,7 @@ function checkShape(plan: CoveragePlan): { y: AxisSelection; x: AxisSelection; e
 }
 
 /** North-up: a south-up (ascending y) selection is flipped, which the reader handles by reading rows in reverse. */
-export function northUp(plan: CoveragePlan): CoveragePlan {
+function northUp(plan: GridPlan): GridPlan {
   const n = plan.axes.length;
   const y = plan.axes[n - 2];
   if (!y || y.axis.role !== 'y' || y.values.length < 2 || y.values[0]! > y.values[y.values.length - 1]!) return plan;
@@ -97,7 +95,7 @@ function bandInfo(f: GridField, label: string): GeoTiffBandInfo {
   return info;
 }
 
-function definition(payload: GridPayload, plan: CoveragePlan): GeoTiffDef {
+function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
   const { y, x, extra } = checkShape(plan);
   const dx = spacing(x);
   const dy = spacing(y);
@@ -113,7 +111,7 @@ function definition(payload: GridPayload, plan: CoveragePlan): GeoTiffDef {
     transform: [x.values[0]! - dx / 2, dx, 0, y.values[0]! - dy / 2, 0, dy],
     epsg: epsgOf(plan),
     geographic: plan.model.crs.kind === 'geographic',
-    metadata: { title: payload.title, source: `odas collection ${payload.collectionId}`, history: `odas: GET ${payload.requestUrl}` },
+    metadata: { title: payload.title, source: `odas collection ${payload.collectionId}`, history: `odas: ${payload.request}` },
     bandInfo: plan.fields.flatMap((f) => Array.from({ length: perField }, (_, e) => bandInfo(f, extra.length > 0 ? extraLabel(extra, e) : ''))),
   };
   // GDAL has one nodata for all bands; stored fill values that fit the type only.
@@ -128,7 +126,7 @@ function definition(payload: GridPayload, plan: CoveragePlan): GeoTiffDef {
 }
 
 /** Blocks of output values (any length) cut into whole rows, band by band, as the writer takes them. */
-async function* rowBands(payload: GridPayload, plan: CoveragePlan, width: number, height: number, perField: number): AsyncGenerator<RowBand> {
+async function* rowBands(payload: GridPayload, plan: GridPlan, width: number, height: number, perField: number): AsyncGenerator<RowBand> {
   const bandCells = width * height;
   for (let k = 0; k < plan.fields.length; k++) {
     const f = plan.fields[k]!;
@@ -167,6 +165,7 @@ export interface GeoTiffOutput {
 
 /** Validate (400 before any read) and set up the GeoTIFF stream. */
 export function encodeGeoTiff(payload: GridPayload): GeoTiffOutput {
+  if (payload.plan.mask) fail('a selection by geometry (area, radius, corridor) is not a rectangle');
   const plan = northUp(payload.plan);
   const def = definition(payload, plan);
   const { extra } = checkShape(plan);

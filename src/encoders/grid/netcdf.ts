@@ -6,11 +6,12 @@
  *
  * NetCDF-3 has no unsigned or 64-bit integers: u1/u2/u4 are written as i1/i2/i4 with
  * `_Unsigned = "true"` (the bits unchanged, as netCDF-C and xarray read them); 64-bit integers
- * become doubles.
+ * become doubles. Cells outside the plan's mask (EDR area, radius, corridor) hold the field's
+ * _FillValue (the netCDF default fill, declared, when the source has none).
  */
 import { attrString } from '../../cf/read.js';
 import { isoString } from '../../cf/time.js';
-import type { AxisSelection } from '../../core/grid/plan.js';
+import { maskTest, type AxisSelection } from '../../core/grid/plan.js';
 import { projectedExtent } from '../../core/grid/summary.js';
 import type { GridAxis, GridField } from '../../core/grid/types.js';
 import type { AttrValue, Attrs, DType, NumericArray } from '../../readers/types.js';
@@ -22,6 +23,9 @@ const NC_TYPE: Record<DType, NcWriteType | undefined> = {
   i1: 'i1', u1: 'i1', i2: 'i2', u2: 'i2', i4: 'i4', u4: 'i4', f4: 'f4', f8: 'f8', i8: 'f8', u8: 'f8', char: undefined, string: undefined,
 };
 const UNSIGNED = new Set<DType>(['u1', 'u2', 'u4']);
+/** netCDF-C's default fill values, as written (unsigned types in their signed type's bits). */
+const DEFAULT_FILL: Record<NcWriteType, number> = { i1: -127, i2: -32767, i4: -2147483647, f4: 9.969209968386869e36, f8: 9.969209968386869e36, char: 0 };
+const DEFAULT_UNSIGNED_FILL: Partial<Record<NcWriteType, number>> = { i1: -1, i2: -1, i4: -1 };
 const INT_RANGE: Partial<Record<NcWriteType, [number, number]>> = { i1: [-128, 127], i2: [-32768, 32767], i4: [-2147483648, 2147483647] };
 const SPAN: Partial<Record<NcWriteType, number>> = { i1: 256, i2: 65536, i4: 4294967296 };
 /** Attributes CF wants in the variable's own type. */
@@ -33,7 +37,7 @@ const COORD_KEPT = ['units', 'standard_name', 'long_name', 'axis', 'calendar', '
 const NAME_OK = /^[A-Za-z0-9_\u0080-\u{10FFFF}][^\x00-\x1F\x7F/]*$/u;
 
 /** A name NetCDF-3 accepts: invalid characters become '_'. */
-export function ncName(name: string): string {
+function ncName(name: string): string {
   const cleaned = name.replace(/[\x00-\x1F\x7F/]/g, '_').replace(/\s+$/, '');
   return NAME_OK.test(cleaned) ? cleaned : `_${cleaned}`;
 }
@@ -156,7 +160,7 @@ function globalAttributes(payload: GridPayload): NcAttrs {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   out['date_created'] = now;
   const previous = attrString(plan.model.attrs, 'history');
-  const line = `${now} odas ${VERSION}: subset of collection '${payload.collectionId}' (${plan.model.files.length === 1 ? plan.model.files[0]!.rel : `${plan.model.files.length} files`}) for GET ${payload.requestUrl}`;
+  const line = `${now} odas ${VERSION}: subset of collection '${payload.collectionId}' (${plan.model.files.length === 1 ? plan.model.files[0]!.rel : `${plan.model.files.length} files`}) for ${payload.request}`;
   out['history'] = previous ? `${previous}\n${line}` : line;
   return out;
 }
@@ -176,7 +180,18 @@ function fieldVar(payload: GridPayload, f: GridField, written: Set<string>): NcV
   const gm = payload.plan.model.crs.gridMapping;
   delete attrs['grid_mapping'];
   if (gm && written.has(ncName(gm.variable))) attrs['grid_mapping'] = ncName(gm.variable);
+  if (payload.plan.mask && attrs['_FillValue'] === undefined) {
+    attrs['_FillValue'] = { type, value: [(unsigned ? DEFAULT_UNSIGNED_FILL[type] : undefined) ?? DEFAULT_FILL[type]] };
+  }
   return { name: ncName(f.name), type, dims: f.dims.map(ncName), attrs };
+}
+
+/** The stored value unselected cells are written with (the variable's _FillValue, as written). */
+function fillOf(v: NcVarDef): number {
+  const fill = v.attrs?.['_FillValue'];
+  if (typeof fill === 'number') return fill;
+  if (fill && typeof fill === 'object' && 'type' in fill) return Number((fill.value as ArrayLike<number>)[0]);
+  return DEFAULT_FILL[v.type];
 }
 
 /** Stored values as the writer takes them: unsigned bits reinterpreted as signed, 64-bit integers as doubles. */
@@ -196,14 +211,28 @@ function asWritable(dtype: DType, data: NumericArray): NcChunk {
   }
 }
 
-async function* fieldChunks(payload: GridPayload, f: GridField): AsyncGenerator<NcChunk> {
-  for await (const block of payload.read(payload.plan, f)) yield asWritable(f.dtype, block.data);
+async function* fieldChunks(payload: GridPayload, f: GridField, v: NcVarDef): AsyncGenerator<NcChunk> {
+  const selected = maskTest(payload.plan);
+  const fill = selected ? fillOf(v) : 0;
+  let k = 0;
+  for await (const block of payload.read(payload.plan, f)) {
+    const chunk = asWritable(f.dtype, block.data);
+    if (!selected) {
+      yield chunk;
+      continue;
+    }
+    // A copy: the block may be a reader's own buffer.
+    const out = (chunk as Float64Array).slice();
+    for (let i = 0; i < out.length; i++) if (!selected(k + i)) out[i] = fill;
+    k += out.length;
+    yield out as NcChunk;
+  }
 }
 
 interface NetcdfPlan {
   def: NcFileDef;
   coordinates: Map<string, Float64Array>;
-  fields: Map<string, GridField>;
+  fields: Map<string, { field: GridField; def: NcVarDef }>;
 }
 
 function planFile(payload: GridPayload): NetcdfPlan {
@@ -224,18 +253,13 @@ function planFile(payload: GridPayload): NetcdfPlan {
     variables.push({ name: ncName(gm.variable), type: 'i4', dims: [], attrs });
   }
   const written = new Set(variables.map((v) => v.name));
-  const fields = new Map<string, GridField>();
+  const fields = new Map<string, { field: GridField; def: NcVarDef }>();
   for (const f of plan.fields) {
     const v = fieldVar(payload, f, written);
     variables.push(v);
-    fields.set(v.name, f);
+    fields.set(v.name, { field: f, def: v });
   }
   return { def: { format: 'auto', dims, variables, attrs: globalAttributes(payload) }, coordinates, fields };
-}
-
-/** Exact size of the file `encodeNetcdf` writes, known before any data is read. */
-export function netcdfSize(payload: GridPayload): number {
-  return ncLayout(planFile(payload).def).totalSize;
 }
 
 /** The coverage as a NetCDF-3 byte stream; fields are read block by block as the writer reaches them. */
@@ -246,7 +270,7 @@ export function encodeNetcdf(payload: GridPayload): { size: number; body: AsyncG
     const c = coordinates.get(name);
     if (c) return [c];
     const f = fields.get(name);
-    return f ? fieldChunks(payload, f) : undefined;
+    return f ? fieldChunks(payload, f.field, f.def) : undefined;
   });
   return { size, body };
 }

@@ -9,10 +9,7 @@
  * metadata length, metadata, body), so the cut is exact.
  */
 import { Field, Float64, RecordBatch, RecordBatchStreamWriter, Schema, Struct, TimestampMillisecond, Utf8, makeData, type Data } from 'apache-arrow';
-import type { EdrPayload } from './payload.js';
-import { hasZ, rowBatches, type RowBatch } from './rows.js';
-
-export const ARROW_MEDIA_TYPE = 'application/vnd.apache.arrow.stream';
+import type { RowBatch, Table } from './rows.js';
 
 /** End of stream: continuation marker and a zero metadata length. */
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -59,9 +56,8 @@ function firstMessageLength(bytes: Uint8Array): number {
   return (continuation ? 8 : 4) + metaLength;
 }
 
-export async function* arrowStream(p: EdrPayload): AsyncGenerator<Uint8Array> {
-  const withId = p.kind === 'samples' && p.hasIds;
-  const withZ = hasZ(p);
+export async function* arrowStream(p: Table): AsyncGenerator<Uint8Array> {
+  const { withId, withZ } = p;
   const zName = p.vertical?.name ?? 'z';
   const meta = (units?: string) => (units ? new Map([['units', units]]) : null);
   const fields: Field[] = [
@@ -84,7 +80,7 @@ export async function* arrowStream(p: EdrPayload): AsyncGenerator<Uint8Array> {
     return RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true);
   };
   let schemaSent = false;
-  for await (const b of rowBatches(p)) {
+  for await (const b of p.batches()) {
     const bytes = encode(b);
     const cut = firstMessageLength(bytes);
     if (!schemaSent) {

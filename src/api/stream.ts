@@ -7,6 +7,8 @@ export interface StreamOptions {
   size?: number;
   /** Suggested file name (Content-Disposition). */
   filename?: string;
+  /** attachment (saved; the default) or inline (shown). */
+  disposition?: 'attachment' | 'inline';
   /** Pieces pulled before the status line is sent: a failure in them still becomes an error response. */
   prime?: number;
   /** Aborted when the client goes away before the end, to stop the reads in flight. */
@@ -14,7 +16,8 @@ export interface StreamOptions {
 }
 
 /**
- * Sends a generated body with backpressure. The first pieces are produced before the headers,
+ * The one streaming edge of data answers (every grid answer, EDR in-situ answers): sends a
+ * generated body with backpressure. The first pieces are produced before the headers,
  * so an unreadable file or a bad window is a proper error answer rather than a truncated stream;
  * after that an error cuts the connection (and is logged). A client that disconnects aborts the
  * controller and ends the generator, whose `finally` closes the readers.
@@ -49,7 +52,7 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
         }
       }
     } catch (err) {
-      if (!opts.controller.signal.aborted) request.log.error({ err }, 'coverage stream failed after its headers were sent');
+      if (!opts.controller.signal.aborted) request.log.error({ err }, 'data stream failed after its headers were sent');
       throw err;
     } finally {
       await body.return(undefined).catch(() => undefined);
@@ -58,6 +61,6 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
   }
   reply.type(opts.type);
   if (opts.size !== undefined) reply.header('content-length', opts.size);
-  if (opts.filename) reply.header('content-disposition', `attachment; filename="${opts.filename}"`);
+  if (opts.filename) reply.header('content-disposition', `${opts.disposition ?? 'attachment'}; filename="${opts.filename}"`);
   return reply.send(Readable.from(all(), { objectMode: false }));
 }

@@ -2,22 +2,20 @@
  * GeoJSON FeatureCollection: one Point feature per sample or grid cell, its time, level and
  * parameter values as properties (what GIS clients can style and filter without parsing arrays).
  */
-import type { EdrPayload } from './payload.js';
-import { isoOrNull, jsonNumber } from './payload.js';
-import { hasZ, rowBatches } from './rows.js';
-import { TextBatcher } from './text.js';
+import type { Table } from './rows.js';
+import { isoOrNull, jsonNumber, TextBatcher } from './text.js';
 
-export async function* geojsonFeatures(p: EdrPayload): AsyncGenerator<string> {
+export async function* geojsonFeatures(p: Table): AsyncGenerator<string> {
   const names = p.parameters.map((q) => q.name);
   const keys = names.map((n) => JSON.stringify(n));
   const zKey = JSON.stringify(p.vertical?.name ?? 'z');
-  const withZ = hasZ(p);
+  const withZ = p.withZ;
   const units = Object.fromEntries(p.parameters.filter((q) => q.units).map((q) => [q.name, q.units]));
   yield `{"type":"FeatureCollection","parameters":${JSON.stringify(units)},"timeStamp":"${new Date().toISOString()}","features":[`;
   const out = new TextBatcher();
   let first = true;
   let n = 0;
-  for await (const b of rowBatches(p)) {
+  for await (const b of p.batches()) {
     const id = b.id !== undefined ? `"feature_id":${JSON.stringify(b.id)},` : '';
     for (let i = 0; i < b.n; i++) {
       const x = b.x[i]!;
