@@ -3,7 +3,7 @@
 // latencies with the index complete, new/removed file pick-up, and an extrapolation to the GDAC.
 // BENCH_ONLY=archive ARCHIVE_FILES=100000 npm run bench   (ARCHIVE_FILES=2000 for a smoke run)
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freshness, type Freshness } from './archive-freshness.js';
 import { areaLatency, discoverCollection, queryLatencies, type AreaResult, type Found, type Latency, type QueryResults } from './archive-queries.js';
@@ -37,9 +37,43 @@ interface Start {
   statusFiles?: { total: number; indexed: number; failed: number };
 }
 
-/** Spawn, time the port, then the index (via /status, or "port answers" for the blocking server). */
+/** A start that did not get to a complete index: how far it got (the process may be gone, so memory is the last sample). */
+class StartFailed extends Error {
+  constructor(message: string, readonly seconds: number, readonly memory: Memory | undefined, readonly lastLog: string) {
+    super(message);
+  }
+}
+
+/** The server log's last line, shortened: why a server died. */
+async function lastLogLine(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
+  return (lines.at(-1) ?? '').slice(0, 400);
+}
+
+/**
+ * Spawn, time the port, then the index (via /status, or "port answers" for the blocking server).
+ * Memory is sampled every second so that a server killed by the OOM killer or a V8 heap limit still
+ * leaves its last peak RSS.
+ */
 async function start(data: string, cacheDir: string, port: number, logFile: string, label: string): Promise<Start> {
   const server = spawnServer(data, cacheDir, port, logFile);
+  let sampled: Memory | undefined;
+  const sampler = setInterval(() => void memory(server.proc.pid!).then((m) => {
+    if (Number.isFinite(m.peakMb)) sampled = m;
+  }), 1000);
+  try {
+    return await startWatched(server, label);
+  } catch (err) {
+    const seconds = (performance.now() - server.t0) / 1000;
+    await stopServer(server.proc);
+    throw new StartFailed((err as Error).message, seconds, sampled, await lastLogLine(logFile));
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function startWatched(server: Spawned, label: string): Promise<Start> {
   const portSeconds = await waitForPort(server, TIMEOUT);
   log(`${label}: port answers after ${portSeconds.toFixed(2)} s`);
   const first = await getStatus(server.base).catch(() => undefined);
@@ -127,7 +161,17 @@ function render(x: Figures): string {
     `New file (\`${fresh.file}\`, cycle 999 at 85°N, written after the index was complete): queryable after ${appear}${fresh.id ? ` (id \`${fresh.id}\`)` : ''}; removed: gone after ${gone}. Target ≤ 30 s each.`,
     '',
     `Extrapolated linearly to the GDAC's ~${int(GDAC_FILES)} profile files (×${f1(scale)}): cold index ${hms(cold.indexedSeconds * scale)} at ${int(rate)} files/s, catalog ${(x.catalogBytes * scale / 1e9).toFixed(1)} GB on disk` +
-      `${cold.hasStatus ? '' : `, and no answer at all until then (the port opens only after indexing)`}; the tree itself ≈ ${(tree.bytes * scale / 1e9).toFixed(0)} GB, generated in ≈ ${hms(tree.seconds * scale)}.`,
+      `${cold.hasStatus ? '' : `, and no answer at all until then (the port opens only after indexing)`}; peak RSS ${(cold.memory.peakMb * scale / 1024).toFixed(1)} GiB if it grew linearly too; the tree itself ≈ ${(tree.bytes * scale / 1e9).toFixed(0)} GB, generated in ≈ ${hms(tree.seconds * scale)}.`,
+    '',
+  ].join('\n');
+}
+
+function renderFailure(tree: TreeStats, phase: string, f: StartFailed): string {
+  return [
+    `### Archive: a GDAC-like tree of ${int(tree.files)} single-profile Argo files`,
+    '',
+    `Tree: ${int(tree.floats)} floats, ${(tree.bytes / 1e9).toFixed(2)} GB, generated in ${f1(tree.seconds)} s (${int(tree.files / tree.seconds)} files/s).`,
+    `The ${phase} start failed after ${f1(f.seconds)} s: ${f.message}. Last sampled peak RSS ${f.memory ? `${int(f.memory.peakMb)} MB` : 'n/a'}. Last server log line: \`${f.lastLog.replace(/`/g, "'")}\``,
     '',
   ].join('\n');
 }
@@ -142,6 +186,7 @@ export async function benchArchive(): Promise<string> {
   const port = 19000 + Math.floor(Math.random() * 1000);
   let cold: Start | undefined;
   let warm: Start | undefined;
+  let phase = 'cold';
   try {
     cold = await start(dir, cacheDir, port, logFile, 'cold');
     log(`cold: indexed after ${cold.indexedSeconds.toFixed(1)} s, peak RSS ${cold.memory.peakMb.toFixed(0)} MB`);
@@ -162,11 +207,16 @@ export async function benchArchive(): Promise<string> {
     log(`new file: ${fresh.appearSeconds ?? 'never'} s, removal: ${fresh.goneSeconds ?? 'n/a'} s`);
     await stopServer(cold.server.proc);
     const catalogBytes = diskBytes(cacheDir);
+    phase = 'warm';
     warm = await start(dir, cacheDir, port, logFile, 'warm');
     await new Promise((r) => setTimeout(r, 2000));
     const warmIdleMemory = await memory(warm.server.proc.pid!);
     await stopServer(warm.server.proc);
     return render({ tree: stats, generated, cold, warm, warmIdleMemory, catalogBytes, found, queries, area, areaNote: area ? areaNote : ' (failed: see the log)', fresh });
+  } catch (err) {
+    if (!(err instanceof StartFailed)) throw err;
+    log(`${phase} start failed: ${err.message}`);
+    return renderFailure(stats, phase, err);
   } finally {
     if (cold) await stopServer(cold.server.proc);
     if (warm) await stopServer(warm.server.proc);
