@@ -78,8 +78,9 @@ export async function getStatus(base: string): Promise<IndexStatus | undefined> 
   return isIndexStatus(body) ? body : undefined;
 }
 
+/** Complete: idle with every file seen. `total > 0` because a server may say idle before its walk has found anything. */
 export function indexDone(s: IndexStatus): boolean {
-  return s.state === 'idle' && s.files.indexed + s.files.failed >= s.files.total;
+  return s.state === 'idle' && s.files.total > 0 && s.files.indexed + s.files.failed >= s.files.total;
 }
 
 export interface IndexWait {
