@@ -44,11 +44,22 @@ class StartFailed extends Error {
   }
 }
 
-/** The server log's last line, shortened: why a server died. */
+/** Why a server died, from its log: the last pino message (progress) and any V8/Node fatal line. */
 async function lastLogLine(logFile: string): Promise<string> {
   const text = await readFile(logFile, 'utf8').catch(() => '');
-  const lines = text.trim().split('\n').filter((l) => l.trim() !== '');
-  return (lines.at(-1) ?? '').slice(0, 400);
+  const lines = text.split('\n');
+  let msg = '';
+  for (const l of lines) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(l) as { msg?: unknown };
+      if (typeof j.msg === 'string') msg = j.msg;
+    } catch {
+      // not a log record
+    }
+  }
+  const fatal = lines.find((l) => /FATAL ERROR|Error:/.test(l)) ?? '';
+  return [msg, fatal.trim()].filter(Boolean).join(' — ').slice(0, 400);
 }
 
 /**
@@ -171,7 +182,7 @@ function renderFailure(tree: TreeStats, phase: string, f: StartFailed): string {
     `### Archive: a GDAC-like tree of ${int(tree.files)} single-profile Argo files`,
     '',
     `Tree: ${int(tree.floats)} floats, ${(tree.bytes / 1e9).toFixed(2)} GB, generated in ${f1(tree.seconds)} s (${int(tree.files / tree.seconds)} files/s).`,
-    `The ${phase} start failed after ${f1(f.seconds)} s: ${f.message}. Last sampled peak RSS ${f.memory ? `${int(f.memory.peakMb)} MB` : 'n/a'}. Last server log line: \`${f.lastLog.replace(/`/g, "'")}\``,
+    `The ${phase} start failed after ${f1(f.seconds)} s: ${f.message}. Last sampled peak RSS ${f.memory ? `${int(f.memory.peakMb)} MB` : 'n/a'}. Server log (last message — fatal line): \`${f.lastLog.replace(/`/g, "'")}\``,
     '',
   ].join('\n');
 }
