@@ -3,7 +3,7 @@
 // generated floats stay south of 75°N), found by a tiny bbox in the collection or in /stac/search.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { planTree, profileFactory, writeProfileFile } from './gdac-tree.js';
+import { planTree, profileFactory, writeProfileFile, type PlannedProfile } from './gdac-tree.js';
 
 const BOX = '-0.5,84.5,0.5,85.5';
 
@@ -52,14 +52,23 @@ async function pollUntil(pred: () => Promise<boolean>, limitS: number): Promise<
   return undefined;
 }
 
-export async function freshness(base: string, treeDir: string, files: number, collection: string, limitS = 60): Promise<Freshness> {
+/** The extra profile: the first float's folder, cycle 999 (no generated float reaches it, so the file name and the feature id are new). */
+function extraProfile(files: number): PlannedProfile {
   const first = planTree(files).next().value;
   if (!first) throw new Error('empty tree');
+  return { ...first, cycle: 999, mode: 'D', lon: 0.123, lat: 85, juld: 27_500, rel: first.rel.replace(/_\d{3}\.nc$/, '_999.nc').replace(/\/R(\d+_)/, '/D$1') };
+}
+
+/** Removes the extra file an interrupted run may have left in the tree, before a server indexes it. */
+export async function removeLeftover(treeDir: string, files: number): Promise<void> {
+  await rm(join(treeDir, extraProfile(files).rel), { force: true });
+}
+
+export async function freshness(base: string, treeDir: string, files: number, collection: string, limitS = 60): Promise<Freshness> {
   const factory = await profileFactory();
-  // Cycle 999: no generated float reaches it, so the file name and the feature id are new.
-  const profile = { ...first, cycle: 999, mode: 'D' as const, lon: 0.123, lat: 85, juld: 27_500, rel: first.rel.replace(/_\d{3}\.nc$/, '_999.nc').replace(/\/R(\d+_)/, '/D$1') };
+  const profile = extraProfile(files);
   const file = join(treeDir, profile.rel);
-  if (await seen(base, collection)) throw new Error(`something is already at ${BOX}: remove ${file} from an earlier interrupted run`);
+  if (await seen(base, collection)) throw new Error(`something is already at ${BOX}: a stray profile at 85°N`);
   writeProfileFile(file, factory.bytes(profile));
   let id: string | undefined;
   const appearSeconds = await pollUntil(async () => (id = await seen(base, collection)) !== undefined, limitS);

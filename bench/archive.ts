@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freshness, type Freshness } from './archive-freshness.js';
+import { freshness, removeLeftover, type Freshness } from './archive-freshness.js';
 import { areaLatency, discoverCollection, queryLatencies, type AreaResult, type Found, type Latency, type QueryResults } from './archive-queries.js';
 import { getStatus, memory, spawnServer, stopServer, waitForPort, waitIndexed, type Memory, type Spawned } from './archive-server.js';
 import { boxWithProfiles, ensureGdacTree, type TreeStats } from './gdac-tree.js';
@@ -191,6 +191,7 @@ export async function benchArchive(): Promise<string> {
   await mkdir(OUT, { recursive: true });
   const { dir, stats, generated } = await ensureGdacTree(FILES, OUT, log);
   if (generated) log(`generated ${stats.files} files in ${stats.seconds.toFixed(1)} s (${Math.round(stats.files / stats.seconds)} files/s)`);
+  await removeLeftover(dir, FILES);
   const cacheDir = await mkdtemp(join(OUT, 'archive-cache-'));
   const logFile = join(OUT, `archive-${FILES}-server.log`);
   await rm(logFile, { force: true });
