@@ -93,10 +93,9 @@ export class FileLedger {
     return rows.map((r) => ({ rel: r.rel, entry: r.entry ? (JSON.parse(r.entry) as unknown) : undefined }));
   }
 
+  /** Files of a collection (kept in its stats as files are committed: no count over the archive). */
   fileCount(id: string): number {
-    const cid = this.store.cidOf(id);
-    if (cid === undefined) return 0;
-    return (this.store.stmt('SELECT count(*) AS n FROM files WHERE cid = ?').get(cid) as { n: number }).n;
+    return this.store.statsOf(id).files ?? 0;
   }
 
   /**
@@ -169,7 +168,7 @@ export class FileLedger {
           ids.set(cid, f.collection.id);
           touched.add(cid);
           sid = Number(insSource.run(cid, f.rel, `${f.size}:${f.mtimeMs}`, f.size, '{}').lastInsertRowid);
-          const stats = this.store.insertItems(cid, sid, f.items ?? []);
+          const stats = { ...this.store.insertItems(cid, sid, f.items ?? []), files: 1 };
           updSource.run(JSON.stringify(stats), sid);
           const g = grown.get(cid);
           grown.set(cid, g ? mergeStats(g, stats) : stats);

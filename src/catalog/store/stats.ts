@@ -84,5 +84,6 @@ export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionSt
     ? [Math.min(a.bbox[0], b.bbox[0]), Math.min(a.bbox[1], b.bbox[1]), Math.max(a.bbox[2], b.bbox[2]), Math.max(a.bbox[3], b.bbox[3])] as CollectionStats['bbox']
     : (a.bbox ?? b.bbox);
   if (bbox) out.bbox = bbox;
+  if (a.files !== undefined || b.files !== undefined) out.files = (a.files ?? 0) + (b.files ?? 0);
   return out;
 }

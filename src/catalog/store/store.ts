@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner

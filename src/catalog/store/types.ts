@@ -72,6 +72,8 @@ export interface CollectionStats {
   /** Longest item time span, ms (bounds a time-ordered scan from below). */
   maxSpan?: number;
   bbox?: Box;
+  /** Data files the items come from (a file's own stats say 1). */
+  files?: number;
 }
 
 export interface SortField {
