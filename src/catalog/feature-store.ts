@@ -1,6 +1,7 @@
 import type { CatalogStore } from './store/store.js';
 import type { FeatureFilter, ItemRow } from './store/types.js';
 import type { FeatureRecord, Geometry, PropertyValue } from './feature.js';
+import { decodeProfileData } from './profile-data.js';
 
 export type PropertyType = 'string' | 'number' | 'integer' | 'boolean';
 
@@ -12,6 +13,7 @@ function recordOf(row: ItemRow): FeatureRecord {
     end: row.end ?? NaN,
     properties: JSON.parse(row.props) as Record<string, PropertyValue>,
     source: { file: row.file, index: row.fidx ?? 0 },
+    rowid: row.rowid,
   };
 }
 
@@ -52,6 +54,12 @@ export class FeatureStore {
   propertyTypes(): Map<string, PropertyType> {
     const types = this.store.statsOf(this.collectionId).types;
     return new Map(Object.entries(types) as Array<[string, PropertyType]>);
+  }
+
+  /** A profile's levels by variable, from the catalog (no file is opened), when it has them. */
+  levels(r: FeatureRecord): Map<string, Float64Array> | undefined {
+    const blob = r.rowid === undefined ? undefined : this.store.levels(r.rowid);
+    return blob ? decodeProfileData(blob) : undefined;
   }
 
   /** Smallest and largest value of a numeric property over the collection (from its stats). */

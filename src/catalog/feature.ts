@@ -14,6 +14,10 @@ export interface FeatureRecord {
   properties: Record<string, PropertyValue>;
   /** Where the feature's data lives: file path relative to its data root, and the index along the feature dimension. */
   source: { file: string; index: number };
+  /** A profile's levels, packed (see profile-data.ts): written to the catalog at index time. */
+  levels?: Uint8Array;
+  /** The feature's row in the catalog (features read back from it). */
+  rowid?: number;
 }
 
 /** Feature ids must survive a URL path segment and GDAL/QGIS: keep them to [A-Za-z0-9_-]. */

@@ -6,6 +6,7 @@ import { MemorySource } from '../readers/source/memory.js';
 import type { GridSummary } from '../core/grid/summary.js';
 import type { Attrs } from '../readers/types.js';
 import { extract } from './extract/index.js';
+import { profileLevels } from './profile-data.js';
 import type { CollectionKind, ParameterInfo } from './extract/types.js';
 import type { FeatureRecord } from './feature.js';
 import type { FoundFile } from './walk.js';
@@ -77,6 +78,13 @@ export async function indexFile(found: FoundFile, preread?: Preread): Promise<Fi
     const result = await extract({ relPath: found.rel, info, data });
     const common = { ...base, format, signature, attrs: keptAttrs(info.attrs) };
     if ('skip' in result) return { ...common, skip: result.skip };
+    if (result.kind === 'profile' && info.dims['N_PROF'] && info.dims['N_LEVELS']) {
+      const levels = await profileLevels(info, data, [...new Set(['PRES', ...result.parameters.map((p) => p.name)])]);
+      for (const f of result.features) {
+        const blob = levels.get(f.source.index);
+        if (blob) f.levels = blob;
+      }
+    }
     return {
       ...common,
       kind: result.kind,

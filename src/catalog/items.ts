@@ -11,7 +11,7 @@ const MAX_STEPS_AS_ITEMS = 100_000;
 /** A feature (profile, trajectory, station) as a catalog row; its properties are the file's own. */
 export function featureDraft(r: FeatureRecord, fidx: number): ItemDraft {
   const geometry = r.geometry as GeoJsonGeometry | null;
-  return { id: r.id, geometry, bbox: geometryBBox(r.geometry) ?? null, start: r.start, end: r.end, properties: r.properties, fidx };
+  return { id: r.id, geometry, bbox: geometryBBox(r.geometry) ?? null, start: r.start, end: r.end, properties: r.properties, fidx, ...(r.levels ? { levels: r.levels } : {}) };
 }
 
 /** Item id of one time step: the file's id and the step's UTC time, compact. */

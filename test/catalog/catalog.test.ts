@@ -5,6 +5,8 @@ import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import { parseCollectionConfig } from '../../src/config/load.js';
+import { DecodedReader } from '../../src/cf/read.js';
+import { openReader } from '../../src/readers/registry.js';
 import { SHARED_DATA, silent } from '../helpers/app.js';
 
 const argo = (name: string) => join(SHARED_DATA, 'argo', name);
@@ -182,4 +184,28 @@ t.test('counts and pages follow the catalog as files arrive', async (t) => {
   await until('the third file', () => catalog.collections.get('f')?.features?.size === 6);
   t.equal((await page(0)).numberMatched, 6, 'a cached count is dropped when the catalog changes');
   t.equal((await page(4)).features.length, 2, 'and so is a cached page end');
+});
+
+t.test('profile levels kept in the catalog equal the file read', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-levels-'));
+  await copyFile(argo('3902131_Sprof.nc'), join(root, 's_Sprof.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 0, rescanSeconds: 0 });
+  t.teardown(() => catalog.close());
+  await catalog.indexOnce();
+  const c = catalog.collections.get('s_Sprof')!;
+  const reader = await openReader(argo('3902131_Sprof.nc'));
+  t.teardown(() => reader.close());
+  const data = await DecodedReader.of(reader);
+  let compared = 0;
+  for (const r of c.features!.sample(5)) {
+    const levels = c.features!.levels(r)!;
+    t.ok(levels, `${r.id} has levels in the catalog`);
+    for (const name of ['PRES', 'TEMP', 'PSAL', 'DOXY']) {
+      if (!data.has(name)) continue;
+      const direct = await data.numbers(name, { N_PROF: [r.source.index, r.source.index + 1] });
+      t.same(Array.from(levels.get(name)!), Array.from(direct), `${r.id} ${name}`);
+      compared++;
+    }
+  }
+  t.ok(compared >= 10);
 });

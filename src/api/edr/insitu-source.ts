@@ -81,10 +81,15 @@ export class InSituSource {
 
   /** The layout of the collection's first file: what every response header (columns, z) is built from. */
   async layout(): Promise<InSituLayout> {
-    const file = this.c.files[0];
-    if (!file) return { domainType: 'Point' };
-    return (await this.open(file)).layout;
+    this.firstLayout ??= (async () => {
+      const file = this.c.files[0];
+      if (!file) return { domainType: 'Point' } as InSituLayout;
+      return (await this.open(file)).layout;
+    })();
+    return this.firstLayout;
   }
+
+  private firstLayout?: Promise<InSituLayout>;
 
   private open(file: string): Promise<OpenFile> {
     let f = this.files.get(file);
@@ -128,6 +133,8 @@ export class InSituSource {
 
   /** Every row of one feature, with the given parameters (missing ones come back all NaN). */
   async read(r: FeatureRecord, parameters: string[]): Promise<SampleSet> {
+    const fromCatalog = await this.fromCatalog(r, parameters);
+    if (fromCatalog) return fromCatalog;
     const f = await this.open(r.source.file);
     const { layout } = f;
     const i = r.source.index;
@@ -162,6 +169,25 @@ export class InSituSource {
     }
     for (const name of parameters) if (!values[name]) values[name] = new Float64Array(n).fill(NaN);
     return { id: r.id, domainType: layout.domainType, t, x, y, ...(z ? { z } : {}), values, properties: r.properties };
+  }
+
+  /**
+   * A profile's rows from the levels the catalog keeps (no file opened): the same decoded values a
+   * file read gives. Undefined when the catalog lacks them or the collection's vertical coordinate.
+   */
+  private async fromCatalog(r: FeatureRecord, parameters: string[]): Promise<SampleSet | undefined> {
+    if (this.c.kind !== 'profile' || !this.c.features) return undefined;
+    const levels = this.c.features.levels(r);
+    if (!levels) return undefined;
+    const layout = await this.layout();
+    const z = layout.z ? levels.get(layout.z.name) : undefined;
+    if (layout.z && !z) return undefined;
+    let n = z?.length ?? 0;
+    for (const name of parameters) n = Math.max(n, levels.get(name)?.length ?? 0);
+    const values: Record<string, Float64Array> = {};
+    for (const name of parameters) values[name] = levels.get(name) ?? new Float64Array(n).fill(NaN);
+    const [lon, lat] = r.geometry?.type === 'Point' ? r.geometry.coordinates : [NaN, NaN];
+    return { id: r.id, domainType: layout.domainType, t: new Float64Array(n).fill(r.start), x: new Float64Array(n).fill(lon), y: new Float64Array(n).fill(lat), ...(z ? { z } : {}), values, properties: r.properties };
   }
 
   async close(): Promise<void> {

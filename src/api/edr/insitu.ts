@@ -207,6 +207,8 @@ export async function insituPayload(c: Collection & { features: FeatureStore }, 
       try {
         fill();
         while (ahead.length > 0) {
+          // Rows from the catalog need no file read that would notice the abort: check it here.
+          signal?.throwIfAborted();
           const set = await ahead.shift()!;
           fill();
           const rows = select(set, q, p);

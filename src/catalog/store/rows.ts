@@ -11,8 +11,8 @@ export const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon:
 /** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
 export const GTYPE_BOX = 3;
 
-/** id, start, end (epoch ms), minx, miny, maxx, maxy, geometry type, GeoJSON (lines, polygons), properties JSON, item JSON (static), index in file. */
-export type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null];
+/** id, start, end (epoch ms), minx, miny, maxx, maxy, geometry type, GeoJSON (lines, polygons), properties JSON, item JSON (static), index in file, packed levels. */
+export type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null, Uint8Array | null];
 
 export interface PreparedItems {
   rows: PreparedRow[];
@@ -39,7 +39,7 @@ export function prepareItems(items: Iterable<ItemDraft>): PreparedItems {
     const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
     // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
     const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
-    rows.push([item.id, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null, item.fidx ?? null]);
+    rows.push([item.id, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null, item.fidx ?? null, item.levels ?? null]);
     addItem(stats, item);
   }
   return { rows, stats };

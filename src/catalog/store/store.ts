@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS items (
   sk REAL NOT NULL, s REAL, e REAL, minx REAL, miny REAL, maxx REAL, maxy REAL,
   gtype INTEGER NOT NULL, geom TEXT, props TEXT NOT NULL, doc TEXT, fidx INTEGER);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt);
+CREATE TABLE IF NOT EXISTS feature_levels (rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
   fid INTEGER PRIMARY KEY, root TEXT NOT NULL, folder TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL,
   mtime REAL NOT NULL, status TEXT NOT NULL, error TEXT, cid INTEGER, sid INTEGER, entry TEXT, indexed_at REAL NOT NULL,
@@ -170,7 +171,7 @@ export class CatalogStore {
   /** Forget every file, collection and item (the next scan reads everything again). */
   reset(): void {
     this.db.transaction(() => {
-      for (const t of ['items_rtree', 'items', 'sources', 'collections', 'files']) this.db.exec(`DELETE FROM ${t}`);
+      for (const t of ['items_rtree', 'feature_levels', 'items', 'sources', 'collections', 'files']) this.db.exec(`DELETE FROM ${t}`);
     })();
     this.noteWrite();
     this.loadCatalog();
@@ -342,18 +343,26 @@ export class CatalogStore {
     const prepared = 'rows' in items ? items : prepareItems(items);
     const insItem = this.stmt('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const insRtree = this.stmt('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
-    for (const [id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx] of prepared.rows) {
+    const insLevels = this.stmt('INSERT INTO feature_levels (rowid, data) VALUES (?, ?)');
+    for (const [id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, levels] of prepared.rows) {
       const row = (rid: string) => insItem.run(cid, sid, rid, s ?? -BIG, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx);
       let info = row(id);
       for (let k = 2; info.changes === 0 && k < 1000; k++) info = row(`${id}_${k}`);
+      if (levels) insLevels.run(info.lastInsertRowid, levels);
       insRtree.run(Number(info.lastInsertRowid), minx ?? NOWHERE, maxx ?? NOWHERE, miny ?? NOWHERE, maxy ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
     }
     return prepared.stats;
   }
 
+  /** A profile's packed levels, when the catalog has them. */
+  levels(rowid: number): Uint8Array | undefined {
+    return (this.stmt('SELECT data FROM feature_levels WHERE rowid = ?').get(rowid) as { data: Uint8Array } | undefined)?.data;
+  }
+
   /** Remove one source and its items (inside the caller's transaction). */
   deleteSource(sid: number): void {
     this.stmt('DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)').run(sid);
+    this.stmt('DELETE FROM feature_levels WHERE rowid IN (SELECT rowid FROM items WHERE sid = ?)').run(sid);
     this.stmt('DELETE FROM items WHERE sid = ?').run(sid);
     this.stmt('DELETE FROM sources WHERE sid = ?').run(sid);
   }
@@ -685,7 +694,7 @@ function configure(db: Database.Database, opts: CatalogStoreOptions): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version !== SCHEMA_VERSION) {
     // Another version's catalog is rebuilt from the files, never read.
-    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta;');
+    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS feature_levels;');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   db.exec(SCHEMA);

@@ -20,6 +20,8 @@ export interface ItemDraft {
   doc?: string;
   /** Data features: the feature's index in its file (N_PROF row, station, trajectory). */
   fidx?: number;
+  /** Profiles: their levels, packed (catalog/profile-data.ts). */
+  levels?: Uint8Array;
 }
 
 /** One file (or static item file) of a collection: its items are replaced only when its stamp changes. */
