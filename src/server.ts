@@ -29,6 +29,11 @@ export function createLogger(level: string): Logger {
 /** Index the data roots, build the app, listen, and close cleanly on SIGINT/SIGTERM. */
 export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logLevel);
+  {
+    // Before discovery opens any file: which read path each HDF5 variable takes is logged once.
+    const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
+    getHdf5Pool().setLog(log.child({ component: 'hdf5' }));
+  }
   const collections = await discover({
     dataRoots: opts.dataRoots,
     configs: opts.configs,

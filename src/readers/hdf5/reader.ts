@@ -19,6 +19,12 @@ import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../..
 import type { Chunk, DatasetInfo, DType, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
+import { readDirect, selectionFits } from './direct.js';
+import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
+
+export type { ChunkManifest, ManifestMiss, ManifestOrMiss, ManifestStore } from './manifest.js';
+export { MemoryManifestStore } from './manifest.js';
+export type { DirectEngineOptions, Hdf5Log } from './engine.js';
 
 /** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
 export class UnsupportedFilterError extends Error {
@@ -38,14 +44,22 @@ export class UnsupportedFilterError extends Error {
 export interface Hdf5PoolOptions extends Hdf5WorkerOptions {
   /** Worker threads; default min(2, os.availableParallelism()). */
   size?: number;
+  /** Chunk-direct reading (native zlib) of the variables its manifests cover; h5wasm reads the rest. */
+  direct?: DirectEngineOptions;
 }
 
 /** The worker pool that runs h5wasm, with typed calls. Share one per process (see getHdf5Pool). */
 export class Hdf5Pool {
   private readonly pool: WorkerPool<Hdf5Request, Hdf5Response>;
   private readonly infoCache = new Map<string, Hdf5InfoResult>();
+  /** Chooses direct reads or h5wasm per file and variable; holds the manifests and file sources. */
+  readonly direct: DirectEngine;
 
   constructor(options: Hdf5PoolOptions = {}) {
+    this.direct = new DirectEngine(
+      async (filePath, h5path) => (await this.info(filePath)).variables.find((v) => v.h5path === h5path)?.objectAddress,
+      options.direct,
+    );
     const { url, execArgv } = workerScript('../../workers/hdf5-worker.js', import.meta.url);
     const workerData: Hdf5WorkerOptions = {
       maxOpenFiles: options.maxOpenFiles,
@@ -95,8 +109,13 @@ export class Hdf5Pool {
     return res;
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /** Where the choice of read path per variable is logged (once per file and variable). */
+  setLog(log: Hdf5Log | undefined): void {
+    this.direct.setLog(log);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.direct.close()]);
   }
 
   private async call(request: Hdf5Request, signal: AbortSignal | undefined): Promise<Hdf5Response> {
@@ -241,7 +260,7 @@ export class Hdf5Reader implements Reader {
     this.byName = new Map(meta.variables.map((v) => [v.name, v]));
     this.dimLengths = new Map(Object.entries(meta.dims));
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, ...v }) => v);
+    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v);
     this.publicInfo = { format: 'hdf5', dims: meta.dims, variables, attrs: meta.attrs };
     if (meta.unlimited !== undefined) this.publicInfo.unlimited = meta.unlimited;
   }
@@ -340,7 +359,18 @@ export class Hdf5Reader implements Reader {
     return { start, count };
   }
 
+  /**
+   * Direct when the variable's manifest (for the file as it is now on disk) covers it and the
+   * selection lies inside the dataset it describes; h5wasm otherwise.
+   */
   private async readSelection(v: Hdf5VariableMeta, sel: Selection, signal: AbortSignal | undefined): Promise<RawArray> {
+    throwIfAborted(signal);
+    if (v.dtype !== 'string') {
+      const target = await this.pool.direct.target(this.path, v);
+      if (target && selectionFits(target.manifest, sel)) {
+        return readDirect(target.manifest, sel, { source: target.source, path: this.path, variable: v.name, signal });
+      }
+    }
     const res = await this.pool.read(this.path, v.h5path, sel.start, sel.count, signal);
     return { dtype: res.dtype, shape: res.shape, data: res.data };
   }

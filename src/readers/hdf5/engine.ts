@@ -1,0 +1,144 @@
+/**
+ * Chooses, per file and variable, between chunk-direct reading and h5wasm: direct when the
+ * variable's manifest covers it (layout, index, filters, type), h5wasm otherwise. Manifests come
+ * from the ManifestStore or are taken on first use; every lookup is keyed by the file's current
+ * path, size and mtime, so a file rewritten since its manifest was taken gets a new one.
+ */
+import { stat } from 'node:fs/promises';
+import type { ByteSource, DType } from '../types.js';
+import { FileSource } from '../source/file.js';
+import { buildManifest, MemoryManifestStore, type ChunkManifest, type ManifestOrMiss, type ManifestStore } from './manifest.js';
+
+/** The subset of a pino logger this module uses. */
+export interface Hdf5Log {
+  debug(fields: Record<string, unknown>, msg: string): void;
+  info(fields: Record<string, unknown>, msg: string): void;
+}
+
+export interface DirectEngineOptions {
+  /** Default true, unless the environment sets ODAS_HDF5_DIRECT=0 (every read then goes through h5wasm). */
+  enabled?: boolean;
+  manifests?: ManifestStore;
+  log?: Hdf5Log;
+}
+
+export interface DirectTarget {
+  manifest: ChunkManifest;
+  source: ByteSource;
+}
+
+/** What the engine needs to know of a variable from h5wasm's metadata. */
+export interface DirectVariable {
+  h5path: string;
+  dtype: DType;
+}
+
+/** Looks up a dataset's object header address in the file's (current) metadata. */
+export type AddressLookup = (path: string, h5path: string) => Promise<number | undefined>;
+
+/** Open file sources kept (least recently used closed first, after a grace period for reads in flight). */
+const MAX_SOURCES = 64;
+const CLOSE_GRACE_MS = 60_000;
+/** Decisions remembered for the log-once rule before the memory is reset. */
+const MAX_LOGGED = 10_000;
+
+export class DirectEngine {
+  readonly enabled: boolean;
+  private readonly manifests: ManifestStore;
+  private log: Hdf5Log | undefined;
+  private readonly sources = new Map<string, FileSource>();
+  private readonly building = new Map<string, Promise<ManifestOrMiss | undefined>>();
+  private readonly logged = new Set<string>();
+
+  constructor(
+    private readonly addressOf: AddressLookup,
+    options: DirectEngineOptions = {},
+  ) {
+    this.enabled = options.enabled ?? process.env['ODAS_HDF5_DIRECT'] !== '0';
+    this.manifests = options.manifests ?? new MemoryManifestStore();
+    this.log = options.log;
+  }
+
+  setLog(log: Hdf5Log | undefined): void {
+    this.log = log;
+  }
+
+  /** The manifest and byte source to read `v` directly, or undefined: read it with h5wasm. */
+  async target(path: string, v: DirectVariable): Promise<DirectTarget | undefined> {
+    if (!this.enabled) return undefined;
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return undefined; // let h5wasm report the missing file as it always has
+    const key = `${path}:${st.size}:${st.mtimeMs}`;
+    let manifest = this.manifests.get(key, v.h5path);
+    if (!manifest) {
+      const flight = `${key}\n${v.h5path}`;
+      let pending = this.building.get(flight);
+      if (!pending) {
+        // Shared by concurrent reads of the variable, so no one request's signal may cancel it.
+        pending = this.take(path, key, st.size, st.mtimeMs, v.h5path).finally(() => this.building.delete(flight));
+        this.building.set(flight, pending);
+      }
+      manifest = await pending;
+      if (!manifest) return undefined;
+    }
+    this.note(path, v.h5path, manifest);
+    if (!manifest.covered || manifest.dtype !== v.dtype) return undefined;
+    return { manifest, source: this.source(key, path, st.size, st.mtimeMs) };
+  }
+
+  /** Closes the open file sources (server shutdown). */
+  async close(): Promise<void> {
+    const open = [...this.sources.values()];
+    this.sources.clear();
+    await Promise.all(open.map((s) => s.close()));
+  }
+
+  private async take(path: string, key: string, size: number, mtimeMs: number, h5path: string): Promise<ManifestOrMiss | undefined> {
+    const address = await this.addressOf(path, h5path);
+    let manifest: ManifestOrMiss;
+    if (address === undefined) {
+      manifest = { covered: false, reason: 'no object header address from h5wasm' };
+    } else {
+      const source = this.source(key, path, size, mtimeMs);
+      manifest = await buildManifest((at, length) => source.read(at, length), size, address);
+    }
+    // The file may have changed while its structures were parsed: never keep such a manifest.
+    const after = await stat(path).catch(() => undefined);
+    if (!after || `${path}:${after.size}:${after.mtimeMs}` !== key) return undefined;
+    this.manifests.put(key, h5path, manifest);
+    return manifest;
+  }
+
+  private note(path: string, h5path: string, m: ManifestOrMiss): void {
+    const id = `${path}\n${h5path}`;
+    if (!this.log || this.logged.has(id)) return;
+    if (this.logged.size >= MAX_LOGGED) this.logged.clear();
+    this.logged.add(id);
+    if (m.covered) {
+      this.log.debug(
+        { path, variable: h5path, storage: m.storage, chunks: m.offsets.length, filters: m.filters.map((f) => f.id) },
+        'hdf5 read path: direct (native zlib)',
+      );
+    } else {
+      this.log.info({ path, variable: h5path, reason: m.reason }, 'hdf5 read path: h5wasm');
+    }
+  }
+
+  private source(key: string, path: string, size: number, mtimeMs: number): FileSource {
+    let s = this.sources.get(key);
+    if (s) {
+      this.sources.delete(key);
+      this.sources.set(key, s);
+      return s;
+    }
+    s = new FileSource(path, size, mtimeMs);
+    this.sources.set(key, s);
+    while (this.sources.size > MAX_SOURCES) {
+      const oldestKey = this.sources.keys().next().value!;
+      const oldest = this.sources.get(oldestKey)!;
+      this.sources.delete(oldestKey);
+      setTimeout(() => void oldest.close(), CLOSE_GRACE_MS).unref();
+    }
+    return s;
+  }
+}
