@@ -5,6 +5,7 @@
  */
 import type { ByteSource, DType, NumericArray, RawArray } from '../types.js';
 import { CorruptFileError } from '../types.js';
+import type { ChunkCache } from './chunk-cache.js';
 import type { ChunkManifest } from './manifest.js';
 import { ChunkDecodeError, checkFletcher32, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE, inflateAsync, unshuffle } from './filters.js';
 
@@ -21,6 +22,8 @@ export interface DirectContext {
   signal?: AbortSignal | undefined;
   /** Chunks read and decoded at once (bounds memory: about this many chunks, compressed + raw). */
   concurrency?: number;
+  /** Decoded chunks shared across reads, keyed by the source's key and the chunk's file offset. */
+  cache?: ChunkCache | undefined;
 }
 
 /** Contiguous runs closer than this are read as one: a syscall costs more than the skipped bytes. */
@@ -112,16 +115,9 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
     while (next < touched.length) {
       const { origin, k } = touched[next++]!;
       throwIfAborted(ctx.signal);
-      const stored = await ctx.source.read(m.offsets[k]!, m.sizes[k]!, ctx.signal);
-      if (stored.length !== m.sizes[k]) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} is cut short by the end of the file`);
-      let raw: Uint8Array;
-      try {
-        raw = await decode(m, stored, m.masks[k]!, chunkBytes);
-      } catch (err) {
-        if (err instanceof ChunkDecodeError) throw corrupt(ctx, `chunk at byte ${m.offsets[k]}: ${err.message}`);
-        throw err;
-      }
-      if (raw.length < chunkBytes) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} holds ${raw.length} bytes, ${chunkBytes} expected`);
+      // A shared (cached) decode must not be cancelled by one request's signal.
+      const load = () => loadChunk(m, k, chunkBytes, ctx, ctx.cache ? undefined : ctx.signal);
+      const raw = await (ctx.cache ? ctx.cache.get(`${ctx.source.key}@${m.offsets[k]}`, load) : load());
       copyBlock(raw, m.chunkShape, origin, out, sel, m.itemSize);
     }
   };
@@ -132,6 +128,21 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
   const results = await Promise.allSettled(workers);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** Reads and decodes stored chunk k; the result is shared through the cache, so never modified. */
+async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: DirectContext, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const stored = await ctx.source.read(m.offsets[k]!, m.sizes[k]!, signal);
+  if (stored.length !== m.sizes[k]) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} is cut short by the end of the file`);
+  let raw: Uint8Array;
+  try {
+    raw = await decode(m, stored, m.masks[k]!, chunkBytes);
+  } catch (err) {
+    if (err instanceof ChunkDecodeError) throw corrupt(ctx, `chunk at byte ${m.offsets[k]}: ${err.message}`);
+    throw err;
+  }
+  if (raw.length < chunkBytes) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} holds ${raw.length} bytes, ${chunkBytes} expected`);
+  return raw;
 }
 
 /** Undoes the pipeline backwards, skipping the filters this chunk's mask says were not applied. */

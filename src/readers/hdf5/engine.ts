@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { ByteSource, DType } from '../types.js';
 import { FileSource } from '../source/file.js';
+import { ChunkCache } from './chunk-cache.js';
 import { buildManifest, MemoryManifestStore, type ChunkManifest, type ManifestOrMiss, type ManifestStore } from './manifest.js';
 
 /** The subset of a pino logger this module uses. */
@@ -20,6 +21,8 @@ export interface DirectEngineOptions {
   enabled?: boolean;
   manifests?: ManifestStore;
   log?: Hdf5Log;
+  /** Decoded chunks kept for reads that come back to them (default 32 MiB). */
+  chunkCacheBytes?: number;
 }
 
 export interface DirectTarget {
@@ -44,6 +47,8 @@ const MAX_LOGGED = 10_000;
 
 export class DirectEngine {
   readonly enabled: boolean;
+  /** Decoded chunks, shared by every reader of the process. */
+  readonly chunks: ChunkCache;
   private readonly manifests: ManifestStore;
   private log: Hdf5Log | undefined;
   private readonly sources = new Map<string, FileSource>();
@@ -56,6 +61,7 @@ export class DirectEngine {
   ) {
     this.enabled = options.enabled ?? process.env['ODAS_HDF5_DIRECT'] !== '0';
     this.manifests = options.manifests ?? new MemoryManifestStore();
+    this.chunks = new ChunkCache(options.chunkCacheBytes);
     this.log = options.log;
   }
 

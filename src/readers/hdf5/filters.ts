@@ -21,7 +21,8 @@ export class ChunkDecodeError extends Error {
 export function inflateAsync(data: Uint8Array, expectedBytes: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     // A chunk never inflates past its logical size; the bound stops a corrupt stream from ballooning.
-    inflate(data, { maxOutputLength: Math.max(expectedBytes, 1) }, (err, out) => {
+    // One output buffer of the chunk's size: the default 16 KiB pieces cost a thread-pool round trip each.
+    inflate(data, { maxOutputLength: Math.max(expectedBytes, 1), chunkSize: Math.max(expectedBytes, 64) }, (err, out) => {
       if (err) reject(new ChunkDecodeError(`deflate stream does not inflate (${err.message})`));
       else resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
     });

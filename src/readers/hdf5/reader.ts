@@ -368,7 +368,13 @@ export class Hdf5Reader implements Reader {
     if (v.dtype !== 'string') {
       const target = await this.pool.direct.target(this.path, v);
       if (target && selectionFits(target.manifest, sel)) {
-        return readDirect(target.manifest, sel, { source: target.source, path: this.path, variable: v.name, signal });
+        return readDirect(target.manifest, sel, {
+          source: target.source,
+          path: this.path,
+          variable: v.name,
+          signal,
+          cache: this.pool.direct.chunks,
+        });
       }
     }
     const res = await this.pool.read(this.path, v.h5path, sel.start, sel.count, signal);
