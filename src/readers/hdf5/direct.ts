@@ -151,7 +151,8 @@ async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkB
   for (let i = m.filters.length - 1; i >= 0; i--) {
     if (mask & (1 << i)) continue;
     const f = m.filters[i]!;
-    if (f.id === FILTER_DEFLATE) data = await inflateAsync(data, chunkBytes);
+    // Room for a fletcher32 checksum that was added before deflating (netCDF-C's filter order).
+    if (f.id === FILTER_DEFLATE) data = await inflateAsync(data, chunkBytes + 4);
     else if (f.id === FILTER_SHUFFLE) data = unshuffle(data, f.values[0] ?? m.itemSize);
     else if (f.id === FILTER_FLETCHER32) data = checkFletcher32(data);
     else throw new ChunkDecodeError(`filter ${f.id} is not decoded natively`);
