@@ -9,8 +9,8 @@ export class ChunkCache {
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
 
-  /** @param maxBytes decoded bytes kept (default 32 MiB). */
-  constructor(private readonly maxBytes = 32 * 1024 * 1024) {}
+  /** @param maxBytes decoded bytes kept (default 16 MiB: a row of chunks across a global grid). */
+  constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
   /** The decoded chunk under `key`, decoding it with `load` on a miss. A failed load is not kept. */
   get(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {

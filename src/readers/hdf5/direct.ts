@@ -28,7 +28,7 @@ export interface DirectContext {
 
 /** Contiguous runs closer than this are read as one: a syscall costs more than the skipped bytes. */
 const MAX_GAP_BYTES = 64 * 1024;
-const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_CONCURRENCY = 4;
 
 type Ctor = new (buffer: ArrayBuffer) => NumericArray;
 const CTOR: Record<Exclude<DType, 'string'>, Ctor> = {

@@ -21,7 +21,7 @@ export interface DirectEngineOptions {
   enabled?: boolean;
   manifests?: ManifestStore;
   log?: Hdf5Log;
-  /** Decoded chunks kept for reads that come back to them (default 32 MiB). */
+  /** Decoded chunks kept for reads that come back to them (default 16 MiB). */
   chunkCacheBytes?: number;
 }
 
