@@ -110,6 +110,25 @@ t.test('contiguous storage (moored CTD), 2-D chunked floats and chars (Argo S-pr
   await compare(t, SPROF, 'PLATFORM_NUMBER', [{}, { N_PROF: [10, 12], STRING8: [0, 7] }]);
 });
 
+t.test('sparse windows gather from still-shuffled chunks (no chunk cache)', async (t) => {
+  const uncached = new Hdf5Pool({ size: 1, direct: { enabled: true, chunkCacheBytes: 1 } });
+  t.teardown(() => uncached.close());
+  const a = await openHdf5(ADT, uncached);
+  const b = await openHdf5(ADT, wasm);
+  for (const w of [
+    { latitude: [63, 65], longitude: [100, 101] },
+    { time: [0, 91], latitude: [70, 71], longitude: [200, 201] },
+    { time: [10, 11], latitude: [0, 128], longitude: [343, 344] },
+  ] as Window[]) {
+    t.ok(identical(await a.readRaw('adt', w), await b.readRaw('adt', w)), `adt ${JSON.stringify(w)}`);
+  }
+  if (haveNetcdf4) {
+    const w: Window = { y: [3, 9], x: [17, 18] };
+    const x = await (await openHdf5(NC_FIXTURE, uncached)).readRaw('be', w);
+    t.ok(identical(x, await (await openHdf5(NC_FIXTURE, wasm)).readRaw('be', w)), 'big-endian doubles gathered then swapped');
+  }
+});
+
 t.test('read() streams the same chunk windows and values through both paths', async (t) => {
   const slab = 128 * 344 * 2;
   const collect = async (pool: Hdf5Pool): Promise<Chunk[]> => {

@@ -12,6 +12,10 @@ export class ChunkCache {
   /** @param maxBytes decoded bytes kept (default 16 MiB: a row of chunks across a global grid). */
   constructor(private readonly maxBytes = 16 * 1024 * 1024) {}
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** The decoded chunk under `key`, decoding it with `load` on a miss. A failed load is not kept. */
   get(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const hit = this.entries.get(key);

@@ -115,9 +115,17 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
     while (next < touched.length) {
       const { origin, k } = touched[next++]!;
       throwIfAborted(ctx.signal);
+      const key = `${ctx.source.key}@${m.offsets[k]}`;
+      if (shuffledLast(m, k) && sparse(m, origin, sel) && !ctx.cache?.has(key)) {
+        // A few values of the chunk (a point time series): gathering them from the shuffled bytes
+        // costs less than unshuffling the whole chunk, which nobody else is likely to want.
+        const shuffled = await loadChunk(m, k, chunkBytes, ctx, ctx.signal, 1);
+        copyBlockShuffled(shuffled, m.chunkShape, origin, out, sel, m.itemSize);
+        continue;
+      }
       // A shared (cached) decode must not be cancelled by one request's signal.
-      const load = () => loadChunk(m, k, chunkBytes, ctx, ctx.cache ? undefined : ctx.signal);
-      const raw = await (ctx.cache ? ctx.cache.get(`${ctx.source.key}@${m.offsets[k]}`, load) : load());
+      const load = () => loadChunk(m, k, chunkBytes, ctx, ctx.cache ? undefined : ctx.signal, 0);
+      const raw = await (ctx.cache ? ctx.cache.get(key, load) : load());
       copyBlock(raw, m.chunkShape, origin, out, sel, m.itemSize);
     }
   };
@@ -130,13 +138,33 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
   if (failed) throw failed.reason;
 }
 
-/** Reads and decodes stored chunk k; the result is shared through the cache, so never modified. */
-async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: DirectContext, signal: AbortSignal | undefined): Promise<Uint8Array> {
+/** The shuffle is the pipeline's first filter (so the last undone) and applies to chunk k. */
+function shuffledLast(m: ChunkManifest, k: number): boolean {
+  return m.itemSize > 1 && m.filters[0]?.id === FILTER_SHUFFLE && (m.masks[k]! & 1) === 0;
+}
+
+/** The selection uses under 1/16 of the chunk at `origin`. */
+function sparse(m: ChunkManifest, origin: number[], sel: DirectSelection): boolean {
+  let part = 1;
+  let whole = 1;
+  for (let d = 0; d < origin.length; d++) {
+    const c = m.chunkShape[d]!;
+    part *= Math.max(0, Math.min(sel.start[d]! + sel.count[d]!, origin[d]! + c) - Math.max(sel.start[d]!, origin[d]!));
+    whole *= c;
+  }
+  return part * 16 < whole;
+}
+
+/**
+ * Reads and decodes stored chunk k, leaving the first `keep` filters applied (1: return it still
+ * shuffled). A full decode is shared through the cache, so never modified.
+ */
+async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: DirectContext, signal: AbortSignal | undefined, keep: number): Promise<Uint8Array> {
   const stored = await ctx.source.read(m.offsets[k]!, m.sizes[k]!, signal);
   if (stored.length !== m.sizes[k]) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} is cut short by the end of the file`);
   let raw: Uint8Array;
   try {
-    raw = await decode(m, stored, m.masks[k]!, chunkBytes);
+    raw = await decode(m, stored, m.masks[k]!, chunkBytes, keep);
   } catch (err) {
     if (err instanceof ChunkDecodeError) throw corrupt(ctx, `chunk at byte ${m.offsets[k]}: ${err.message}`);
     throw err;
@@ -146,9 +174,9 @@ async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: D
 }
 
 /** Undoes the pipeline backwards, skipping the filters this chunk's mask says were not applied. */
-async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkBytes: number): Promise<Uint8Array> {
+async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkBytes: number, keep: number): Promise<Uint8Array> {
   let data = stored;
-  for (let i = m.filters.length - 1; i >= 0; i--) {
+  for (let i = m.filters.length - 1; i >= keep; i--) {
     if (mask & (1 << i)) continue;
     const f = m.filters[i]!;
     // Room for a fletcher32 checksum that was added before deflating (netCDF-C's filter order).
@@ -190,6 +218,44 @@ function copyBlock(src: Uint8Array, shape: number[], origin: number[], out: Uint
       o += (idx[d]! - sel.start[d]!) * dstStride[d]!;
     }
     out.set(src.subarray(s * item, s * item + run), o * item);
+    let d = last - 1;
+    while (d >= 0 && ++idx[d]! === to[d]) idx[d] = from[d--]!;
+    if (d < 0) return;
+  }
+}
+
+/** copyBlock from a still-shuffled chunk: byte b of element e sits at b·n + e (n elements). */
+function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+  const rank = shape.length;
+  const n = Math.floor(src.length / item);
+  const from: number[] = [];
+  const to: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    from.push(Math.max(sel.start[d]!, origin[d]!));
+    to.push(Math.min(sel.start[d]! + sel.count[d]!, origin[d]! + shape[d]!));
+    if (to[d]! <= from[d]!) return;
+  }
+  const srcStride = new Array<number>(rank);
+  const dstStride = new Array<number>(rank);
+  srcStride[rank - 1] = 1;
+  dstStride[rank - 1] = 1;
+  for (let d = rank - 2; d >= 0; d--) {
+    srcStride[d] = srcStride[d + 1]! * shape[d + 1]!;
+    dstStride[d] = dstStride[d + 1]! * sel.count[d + 1]!;
+  }
+  const last = rank - 1;
+  const run = to[last]! - from[last]!;
+  const idx = [...from];
+  for (;;) {
+    let s = 0;
+    let o = 0;
+    for (let d = 0; d < rank; d++) {
+      s += (idx[d]! - origin[d]!) * srcStride[d]!;
+      o += (idx[d]! - sel.start[d]!) * dstStride[d]!;
+    }
+    for (let e = 0; e < run; e++) {
+      for (let b = 0; b < item; b++) out[(o + e) * item + b] = src[b * n + s + e]!;
+    }
     let d = last - 1;
     while (d >= 0 && ++idx[d]! === to[d]) idx[d] = from[d--]!;
     if (d < 0) return;
