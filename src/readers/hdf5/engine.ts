@@ -21,7 +21,7 @@ export interface DirectEngineOptions {
   enabled?: boolean;
   manifests?: ManifestStore;
   log?: Hdf5Log;
-  /** Decoded chunks kept for reads that come back to them (default 16 MiB). */
+  /** Decoded chunks kept for reads that come back to them (default: $ODAS_HDF5_CHUNK_CACHE_MB MiB, else 16 MiB). */
   chunkCacheBytes?: number;
 }
 
@@ -61,7 +61,8 @@ export class DirectEngine {
   ) {
     this.enabled = options.enabled ?? process.env['ODAS_HDF5_DIRECT'] !== '0';
     this.manifests = options.manifests ?? new MemoryManifestStore();
-    this.chunks = new ChunkCache(options.chunkCacheBytes);
+    const cacheMb = Number(process.env['ODAS_HDF5_CHUNK_CACHE_MB']);
+    this.chunks = new ChunkCache(options.chunkCacheBytes ?? (Number.isFinite(cacheMb) && cacheMb >= 0 ? cacheMb * 1024 * 1024 : undefined));
     this.log = options.log;
   }
 
