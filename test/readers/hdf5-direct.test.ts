@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import h5wasm from 'h5wasm/node';
-import { Hdf5Pool, MemoryManifestStore, openHdf5, type Hdf5Log } from '../../src/readers/hdf5/reader.js';
+import { Hdf5Pool, MemoryManifestStore, openHdf5, type Hdf5Log, type ManifestOrMiss, type ManifestStore } from '../../src/readers/hdf5/reader.js';
 import type { Chunk, RawArray, Window } from '../../src/readers/types.js';
 import { CorruptFileError } from '../../src/readers/types.js';
 import { sharedData } from '../helpers/data.js';
@@ -149,6 +149,38 @@ t.test('abort stops a direct read', async (t) => {
   const reading = r.readRaw('adt', {}, ac.signal);
   ac.abort();
   await t.rejects(reading, { name: 'AbortError' });
+});
+
+t.test('manifests are plain JSON: a persistent store is filled once and reused after a restart', async (t) => {
+  /** Stands in for the SQLite catalog: JSON text per file key and dataset. */
+  class JsonStore implements ManifestStore {
+    readonly rows = new Map<string, string>();
+    puts = 0;
+    get(fileKey: string, variable: string): ManifestOrMiss | undefined {
+      const row = this.rows.get(`${fileKey}|${variable}`);
+      return row === undefined ? undefined : (JSON.parse(row) as ManifestOrMiss);
+    }
+    put(fileKey: string, variable: string, manifest: ManifestOrMiss): void {
+      this.puts++;
+      this.rows.set(`${fileKey}|${variable}`, JSON.stringify(manifest));
+    }
+  }
+  const store = new JsonStore();
+  const w: Window = { time: [10, 30], latitude: [50, 80] };
+  const first = new Hdf5Pool({ size: 1, direct: { enabled: true, manifests: store } });
+  const a = await (await openHdf5(ADT, first)).readRaw('adt', w);
+  await first.close();
+  t.equal(store.puts, 1, 'one manifest taken');
+  const [key] = [...store.rows.keys()];
+  const st = fs.statSync(ADT);
+  t.equal(key, `${path.resolve(ADT)}:${st.size}:${st.mtimeMs}|/adt`, 'keyed by path, size and mtime');
+
+  const restarted = new Hdf5Pool({ size: 1, direct: { enabled: true, manifests: store } });
+  t.teardown(() => restarted.close());
+  const b = await (await openHdf5(ADT, restarted)).readRaw('adt', w);
+  t.equal(store.puts, 1, 'no manifest taken again after the restart');
+  t.ok(identical(a, b), 'same values from the stored manifest');
+  t.ok(identical(b, await (await openHdf5(ADT, wasm)).readRaw('adt', w)), 'and equal to h5wasm');
 });
 
 // ---- fixtures: big-endian, fletcher32, unallocated chunks, layout v4 -----------------------

@@ -88,8 +88,11 @@ export class DirectEngine {
       manifest = await pending;
       if (!manifest) return undefined;
     }
+    if (manifest.covered && manifest.dtype !== v.dtype) {
+      manifest = { covered: false, reason: `element type ${manifest.dtype} differs from h5wasm's ${v.dtype}` };
+    }
     this.note(path, v.h5path, manifest);
-    if (!manifest.covered || manifest.dtype !== v.dtype) return undefined;
+    if (!manifest.covered) return undefined;
     return { manifest, source: this.source(key, path, st.size, st.mtimeMs) };
   }
 

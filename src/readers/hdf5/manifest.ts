@@ -16,7 +16,7 @@ import {
   decodeOldFillValue,
   type Datatype,
 } from './format/messages.js';
-import { MSG_DATASPACE, MSG_DATATYPE, MSG_FILL, MSG_FILL_OLD, MSG_FILTERS, MSG_LAYOUT, readObjectHeader } from './format/object-header.js';
+import { MSG_DATASPACE, MSG_DATATYPE, MSG_EXTERNAL_FILES, MSG_FILL, MSG_FILL_OLD, MSG_FILTERS, MSG_LAYOUT, readObjectHeader } from './format/object-header.js';
 import { readSuperblock } from './format/superblock.js';
 import { COVERED_FILTERS } from './filters.js';
 
@@ -138,6 +138,8 @@ async function build(readAt: ReadAt, fileSize: number, objectAddress: number): P
   const type = find(MSG_DATATYPE);
   const layoutMsg = find(MSG_LAYOUT);
   if (!space || !type || !layoutMsg) return miss('not a dataset object header');
+  // Raw data in other files: the layout's own address is then undefined, not "unallocated".
+  if (find(MSG_EXTERNAL_FILES)) return miss('external data files');
   for (const m of [space, type, layoutMsg, find(MSG_FILTERS), find(MSG_FILL)]) {
     if (m && m.flags & 0x02) return miss('shared header message (committed datatype or shared pipeline)');
   }

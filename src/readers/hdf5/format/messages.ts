@@ -48,11 +48,18 @@ export function decodeDatatype(body: Uint8Array, widths: Widths): Datatype | und
   const size = c.u32();
   if (cls === 0) {
     if (![1, 2, 4, 8].includes(size)) return undefined;
+    // Values packed in fewer bits than the element (bit offset / precision) need HDF5's conversion.
+    const offset = c.u16();
+    const precision = c.u16();
+    if (offset !== 0 || precision !== size * 8) return undefined;
     return { kind: bits0 & 0x08 ? 'int' : 'uint', size, littleEndian: (bits0 & 0x01) === 0 };
   }
   if (cls === 1) {
     // Bit 6 with bit 0 is VAX byte order: nobody writes it, and it is not a plain swap.
     if (bits0 & 0x40 || (size !== 4 && size !== 8)) return undefined;
+    const offset = c.u16();
+    const precision = c.u16();
+    if (offset !== 0 || precision !== size * 8) return undefined;
     return { kind: 'float', size, littleEndian: (bits0 & 0x01) === 0 };
   }
   if (cls === 3 && size === 1) return { kind: 'char', size, littleEndian: true };

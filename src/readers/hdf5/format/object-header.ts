@@ -15,6 +15,7 @@ export const MSG_DATASPACE = 0x0001;
 export const MSG_DATATYPE = 0x0003;
 export const MSG_FILL_OLD = 0x0004;
 export const MSG_FILL = 0x0005;
+export const MSG_EXTERNAL_FILES = 0x0007;
 export const MSG_LAYOUT = 0x0008;
 export const MSG_FILTERS = 0x000b;
 const MSG_CONTINUATION = 0x0010;
