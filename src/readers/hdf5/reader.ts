@@ -42,7 +42,7 @@ export class UnsupportedFilterError extends Error {
 // ---- pool ----------------------------------------------------------------------------------
 
 export interface Hdf5PoolOptions extends Hdf5WorkerOptions {
-  /** Worker threads; default min(2, os.availableParallelism()). */
+  /** h5wasm worker threads; default 1 with direct reads, else min(2, os.availableParallelism()). */
   size?: number;
   /** Chunk-direct reading (native zlib) of the variables its manifests cover; h5wasm reads the rest. */
   direct?: DirectEngineOptions;
@@ -65,7 +65,10 @@ export class Hdf5Pool {
       maxOpenFiles: options.maxOpenFiles,
       retireHeapBytes: options.retireHeapBytes,
     };
-    this.pool = new WorkerPool(url, { size: options.size, name: 'hdf5', execArgv, workerData });
+    // With direct reads, h5wasm serves metadata and the few uncovered variables: one worker (about
+    // 55 MB of wasm heap and runtime) is enough, and the memory goes to decoding chunks instead.
+    const size = options.size ?? (this.direct.enabled ? 1 : undefined);
+    this.pool = new WorkerPool(url, { size, name: 'hdf5', execArgv, workerData });
   }
 
   warm(): void {
@@ -291,9 +294,10 @@ export class Hdf5Reader implements Reader {
       const v = this.variable(name);
       return { v, selection: this.select(v, req.window) };
     });
-    // Pieces are read by up to `pool.size` workers at once, in order: decompression is the cost, and a
-    // window of a few chunks would otherwise keep one core busy while the other waits.
-    const parallel = Math.max(1, this.pool.size);
+    // Pieces are read two (or `pool.size` workers) at a time, in order: decompression is the cost,
+    // and a window of a few chunks would otherwise keep one core busy while the other waits. Direct
+    // reads decode on the libuv pool, whatever the number of h5wasm workers.
+    const parallel = Math.max(2, this.pool.size);
     for (const { v, selection } of planned) {
       const item = ITEM_BYTES[v.dtype];
       const total = product(selection.count) * item;
