@@ -132,10 +132,30 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
   const workers: Array<Promise<void>> = [];
   const n = Math.min(ctx.concurrency ?? DEFAULT_CONCURRENCY, touched.length);
   for (let i = 0; i < n; i++) workers.push(worker());
-  // Every worker is awaited so none is left reading after an error; the first error wins.
-  const results = await Promise.allSettled(workers);
+  // Every worker is awaited so none is left reading after an error; the first error wins. An abort
+  // answers at once: the workers start no new chunk, and the few decodes in flight finish unseen.
+  const results = await untilAborted(Promise.allSettled(workers), ctx.signal);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  throwIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new DOMException('The operation was aborted', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
 
 /** The shuffle is the pipeline's first filter (so the last undone) and applies to chunk k. */
