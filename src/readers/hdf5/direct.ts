@@ -120,12 +120,14 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
         // A few values of the chunk (a point time series): gathering them from the shuffled bytes
         // costs less than unshuffling the whole chunk, which nobody else is likely to want.
         const shuffled = await loadChunk(m, k, chunkBytes, ctx, ctx.signal, 1);
+        if (ctx.signal?.aborted) return;
         copyBlockShuffled(shuffled, m.chunkShape, origin, out, sel, m.itemSize);
         continue;
       }
       // A shared (cached) decode must not be cancelled by one request's signal.
       const load = () => loadChunk(m, k, chunkBytes, ctx, ctx.cache ? undefined : ctx.signal, 0);
       const raw = await (ctx.cache ? ctx.cache.get(key, load) : load());
+      if (ctx.signal?.aborted) return; // the caller has already been answered
       copyBlock(raw, m.chunkShape, origin, out, sel, m.itemSize);
     }
   };
