@@ -167,18 +167,24 @@ t.test('manifests are plain JSON: a persistent store is filled once and reused a
   }
   const store = new JsonStore();
   const w: Window = { time: [10, 30], latitude: [50, 80] };
+  // The indexer takes every variable's manifest ahead of serving, with direct reads on or off.
+  const indexer = new Hdf5Pool({ size: 1, direct: { enabled: false, manifests: store } });
+  const taken = await indexer.takeManifests(ADT);
+  await indexer.close();
+  t.same(Object.keys(taken).sort(), ['/adt', '/latitude', '/longitude', '/time']);
+  t.ok(Object.values(taken).every((m) => m.covered));
+  t.equal(store.puts, 4, 'one manifest per variable');
+  const st = fs.statSync(ADT);
+  t.ok(store.rows.has(`${path.resolve(ADT)}:${st.size}:${st.mtimeMs}|/adt`), 'keyed by path, size and mtime');
   const first = new Hdf5Pool({ size: 1, direct: { enabled: true, manifests: store } });
   const a = await (await openHdf5(ADT, first)).readRaw('adt', w);
   await first.close();
-  t.equal(store.puts, 1, 'one manifest taken');
-  const [key] = [...store.rows.keys()];
-  const st = fs.statSync(ADT);
-  t.equal(key, `${path.resolve(ADT)}:${st.size}:${st.mtimeMs}|/adt`, 'keyed by path, size and mtime');
+  t.equal(store.puts, 4, 'serving takes none');
 
   const restarted = new Hdf5Pool({ size: 1, direct: { enabled: true, manifests: store } });
   t.teardown(() => restarted.close());
   const b = await (await openHdf5(ADT, restarted)).readRaw('adt', w);
-  t.equal(store.puts, 1, 'no manifest taken again after the restart');
+  t.equal(store.puts, 4, 'no manifest taken again after the restart');
   t.ok(identical(a, b), 'same values from the stored manifest');
   t.ok(identical(b, await (await openHdf5(ADT, wasm)).readRaw('adt', w)), 'and equal to h5wasm');
 });

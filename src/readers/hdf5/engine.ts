@@ -73,27 +73,39 @@ export class DirectEngine {
   /** The manifest and byte source to read `v` directly, or undefined: read it with h5wasm. */
   async target(path: string, v: DirectVariable): Promise<DirectTarget | undefined> {
     if (!this.enabled) return undefined;
-    const st = await stat(path).catch(() => undefined);
-    if (!st) return undefined; // let h5wasm report the missing file as it always has
-    const key = `${path}:${st.size}:${st.mtimeMs}`;
-    let manifest = this.manifests.get(key, v.h5path);
-    if (!manifest) {
-      const flight = `${key}\n${v.h5path}`;
-      let pending = this.building.get(flight);
-      if (!pending) {
-        // Shared by concurrent reads of the variable, so no one request's signal may cancel it.
-        pending = this.take(path, key, st.size, st.mtimeMs, v.h5path).finally(() => this.building.delete(flight));
-        this.building.set(flight, pending);
-      }
-      manifest = await pending;
-      if (!manifest) return undefined;
-    }
+    const found = await this.manifest(path, v.h5path);
+    if (!found) return undefined; // file gone or changing: h5wasm reports or reads it as it always has
+    let { manifest } = found;
     if (manifest.covered && manifest.dtype !== v.dtype) {
       manifest = { covered: false, reason: `element type ${manifest.dtype} differs from h5wasm's ${v.dtype}` };
     }
     this.note(path, v.h5path, manifest);
     if (!manifest.covered) return undefined;
-    return { manifest, source: this.source(key, path, st.size, st.mtimeMs) };
+    return { manifest, source: this.source(found.key, path, found.size, found.mtimeMs) };
+  }
+
+  /**
+   * The manifest of dataset `h5path` for the file as it is on disk now: from the store, else taken
+   * and stored. Undefined when the file is gone or changed while it was being parsed. Works whether
+   * or not direct reads are enabled, so an indexer can take manifests ahead of serving.
+   */
+  async manifest(path: string, h5path: string): Promise<{ manifest: ManifestOrMiss; key: string; size: number; mtimeMs: number } | undefined> {
+    const st = await stat(path).catch(() => undefined);
+    if (!st) return undefined;
+    const key = `${path}:${st.size}:${st.mtimeMs}`;
+    let manifest = this.manifests.get(key, h5path);
+    if (!manifest) {
+      const flight = `${key}\n${h5path}`;
+      let pending = this.building.get(flight);
+      if (!pending) {
+        // Shared by concurrent reads of the variable, so no one request's signal may cancel it.
+        pending = this.take(path, key, st.size, st.mtimeMs, h5path).finally(() => this.building.delete(flight));
+        this.building.set(flight, pending);
+      }
+      manifest = await pending;
+      if (!manifest) return undefined;
+    }
+    return { manifest, key, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Closes the open file sources (server shutdown). */

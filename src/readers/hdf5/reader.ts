@@ -22,6 +22,8 @@ import { checkWindow } from '../window.js';
 import { readDirect, selectionFits } from './direct.js';
 import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
 
+import type { ManifestOrMiss } from './manifest.js';
+
 export type { ChunkManifest, ManifestMiss, ManifestOrMiss, ManifestStore } from './manifest.js';
 export { MemoryManifestStore } from './manifest.js';
 export type { DirectEngineOptions, Hdf5Log } from './engine.js';
@@ -110,6 +112,22 @@ export class Hdf5Pool {
     const res = await this.call({ op: 'read', path: filePath, dataset, start, count }, signal);
     if (res.kind !== 'read') throw new Error(`hdf5 worker answered ${res.kind} to read`);
     return res;
+  }
+
+  /**
+   * Index time: the chunk manifest (or the reason there is none) of every non-string variable of a
+   * file, keyed by HDF5 dataset path, taken now and put in the ManifestStore so serving never parses.
+   */
+  async takeManifests(filePath: string): Promise<Record<string, ManifestOrMiss>> {
+    const absolute = path.resolve(filePath);
+    const info = await this.info(absolute);
+    const out: Record<string, ManifestOrMiss> = {};
+    for (const v of info.variables) {
+      if (v.dtype === 'string') continue;
+      const found = await this.direct.manifest(absolute, v.h5path);
+      if (found) out[v.h5path] = found.manifest;
+    }
+    return out;
   }
 
   /** Where the choice of read path per variable is logged (once per file and variable). */
