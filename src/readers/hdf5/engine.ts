@@ -28,6 +28,8 @@ export interface DirectEngineOptions {
 export interface DirectTarget {
   manifest: ChunkManifest;
   source: ByteSource;
+  /** `${path}:${size}:${mtimeMs}` of the file the manifest describes. */
+  key: string;
 }
 
 /** What the engine needs to know of a variable from h5wasm's metadata. */
@@ -81,7 +83,13 @@ export class DirectEngine {
     }
     this.note(path, v.h5path, manifest);
     if (!manifest.covered) return undefined;
-    return { manifest, source: this.source(found.key, path, found.size, found.mtimeMs) };
+    return { manifest, source: this.source(found.key, path, found.size, found.mtimeMs), key: found.key };
+  }
+
+  /** Whether the file still has the size and mtime its target was taken for (checked after a read). */
+  async unchanged(path: string, target: DirectTarget): Promise<boolean> {
+    const st = await stat(path).catch(() => undefined);
+    return st !== undefined && `${path}:${st.size}:${st.mtimeMs}` === target.key;
   }
 
   /**

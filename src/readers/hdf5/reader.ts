@@ -387,16 +387,19 @@ export class Hdf5Reader implements Reader {
    */
   private async readSelection(v: Hdf5VariableMeta, sel: Selection, signal: AbortSignal | undefined): Promise<RawArray> {
     throwIfAborted(signal);
-    if (v.dtype !== 'string') {
+    // A file rewritten while a piece was read may have given bytes from other offsets: such a
+    // result (or the error it caused) is dropped and the piece read again from the file as it is.
+    for (let attempt = 0; v.dtype !== 'string' && attempt < 3; attempt++) {
       const target = await this.pool.direct.target(this.path, v);
-      if (target && selectionFits(target.manifest, sel)) {
-        return readDirect(target.manifest, sel, {
-          source: target.source,
-          path: this.path,
-          variable: v.name,
-          signal,
-          cache: this.pool.direct.chunks,
-        });
+      if (!target || !selectionFits(target.manifest, sel)) break;
+      const ctx = { source: target.source, path: this.path, variable: v.name, signal, cache: this.pool.direct.chunks };
+      const outcome = await readDirect(target.manifest, sel, ctx).then(
+        (raw) => ({ raw }),
+        (error: unknown) => ({ error }),
+      );
+      if (await this.pool.direct.unchanged(this.path, target)) {
+        if ('error' in outcome) throw outcome.error;
+        return outcome.raw;
       }
     }
     const res = await this.pool.read(this.path, v.h5path, sel.start, sel.count, signal);
