@@ -28,6 +28,7 @@ export interface DirectContext {
 
 /** Contiguous runs closer than this are read as one: a syscall costs more than the skipped bytes. */
 const MAX_GAP_BYTES = 64 * 1024;
+/** Per piece; the reader keeps two pieces in flight, so eight chunks for the four libuv threads. */
 const DEFAULT_CONCURRENCY = 4;
 
 type Ctor = new (buffer: ArrayBuffer) => NumericArray;
