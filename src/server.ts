@@ -33,6 +33,11 @@ export function createLogger(level: string): Logger {
 /** Open the catalog, listen at once, and index in the background; close cleanly on SIGINT/SIGTERM. */
 export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   const log = createLogger(opts.logLevel);
+  {
+    // Before the indexer opens any file: which read path each HDF5 variable takes is logged once.
+    const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
+    getHdf5Pool().setLog(log.child({ component: 'hdf5' }));
+  }
   const catalog = await Catalog.open({
     dataRoots: opts.dataRoots,
     configs: opts.configs,

@@ -29,6 +29,11 @@ export interface Hdf5VariableMeta extends VariableInfo {
   h5path: string;
   /** HDF5 filter ids of the dataset's pipeline, in order. */
   filters: number[];
+  /**
+   * File address of the dataset's object header (relative to the superblock base), from an HDF5
+   * object reference: where chunk-direct reading starts parsing. Absent if HDF5 would not give one.
+   */
+  objectAddress?: number;
 }
 
 export interface Hdf5InfoResult extends Omit<DatasetInfo, 'variables'> {
@@ -379,6 +384,22 @@ function collectDatasets(file: H5File): DatasetRecord[] {
   return records;
 }
 
+/**
+ * An HDF5 object reference (hobj_ref_t, 8 bytes) is the object's header address: h5wasm has no
+ * call that returns the address itself, but it creates references.
+ */
+function objectAddressOf(fileId: bigint, h5path: string): number | undefined {
+  try {
+    const ref = M.create_object_reference(fileId, h5path);
+    if (ref.length !== 8) return undefined;
+    let address = 0;
+    for (let i = 7; i >= 0; i--) address = address * 256 + ref[i]!;
+    return Number.isSafeInteger(address) ? address : undefined;
+  } catch {
+    return undefined; // no reference, no direct reads: h5wasm serves the variable
+  }
+}
+
 function buildInfo(file: H5File): Hdf5InfoResult {
   const records = collectDatasets(file);
   let order = 0;
@@ -451,6 +472,8 @@ function buildInfo(file: H5File): Hdf5InfoResult {
       filters,
     };
     if (r.meta.chunks) variable.chunks = [...r.meta.chunks];
+    const objectAddress = objectAddressOf(r.ds.file_id, r.h5path);
+    if (objectAddress !== undefined) variable.objectAddress = objectAddress;
     variables.push(variable);
   }
 

@@ -19,6 +19,14 @@ import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../..
 import type { Chunk, DatasetInfo, DType, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
+import { readDirect, selectionFits } from './direct.js';
+import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
+
+import type { ManifestOrMiss } from './manifest.js';
+
+export type { ChunkManifest, ManifestMiss, ManifestOrMiss, ManifestStore } from './manifest.js';
+export { MemoryManifestStore } from './manifest.js';
+export type { DirectEngineOptions, Hdf5Log } from './engine.js';
 
 /** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
 export class UnsupportedFilterError extends Error {
@@ -36,22 +44,33 @@ export class UnsupportedFilterError extends Error {
 // ---- pool ----------------------------------------------------------------------------------
 
 export interface Hdf5PoolOptions extends Hdf5WorkerOptions {
-  /** Worker threads; default min(2, os.availableParallelism()). */
+  /** h5wasm worker threads; default 1 with direct reads, else min(2, os.availableParallelism()). */
   size?: number;
+  /** Chunk-direct reading (native zlib) of the variables its manifests cover; h5wasm reads the rest. */
+  direct?: DirectEngineOptions;
 }
 
 /** The worker pool that runs h5wasm, with typed calls. Share one per process (see getHdf5Pool). */
 export class Hdf5Pool {
   private readonly pool: WorkerPool<Hdf5Request, Hdf5Response>;
   private readonly infoCache = new Map<string, Hdf5InfoResult>();
+  /** Chooses direct reads or h5wasm per file and variable; holds the manifests and file sources. */
+  readonly direct: DirectEngine;
 
   constructor(options: Hdf5PoolOptions = {}) {
+    this.direct = new DirectEngine(
+      async (filePath, h5path) => (await this.info(filePath)).variables.find((v) => v.h5path === h5path)?.objectAddress,
+      options.direct,
+    );
     const { url, execArgv } = workerScript('../../workers/hdf5-worker.js', import.meta.url);
     const workerData: Hdf5WorkerOptions = {
       maxOpenFiles: options.maxOpenFiles,
       retireHeapBytes: options.retireHeapBytes,
     };
-    this.pool = new WorkerPool(url, { size: options.size, name: 'hdf5', execArgv, workerData });
+    // With direct reads, h5wasm serves metadata and the few uncovered variables: one worker (about
+    // 55 MB of wasm heap and runtime) is enough, and the memory goes to decoding chunks instead.
+    const size = options.size ?? (this.direct.enabled ? 1 : undefined);
+    this.pool = new WorkerPool(url, { size, name: 'hdf5', execArgv, workerData });
   }
 
   warm(): void {
@@ -95,8 +114,29 @@ export class Hdf5Pool {
     return res;
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  /**
+   * Index time: the chunk manifest (or the reason there is none) of every non-string variable of a
+   * file, keyed by HDF5 dataset path, taken now and put in the ManifestStore so serving never parses.
+   */
+  async takeManifests(filePath: string): Promise<Record<string, ManifestOrMiss>> {
+    const absolute = path.resolve(filePath);
+    const info = await this.info(absolute);
+    const out: Record<string, ManifestOrMiss> = {};
+    for (const v of info.variables) {
+      if (v.dtype === 'string') continue;
+      const found = await this.direct.manifest(absolute, v.h5path);
+      if (found) out[v.h5path] = found.manifest;
+    }
+    return out;
+  }
+
+  /** Where the choice of read path per variable is logged (once per file and variable). */
+  setLog(log: Hdf5Log | undefined): void {
+    this.direct.setLog(log);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pool.close(), this.direct.close()]);
   }
 
   private async call(request: Hdf5Request, signal: AbortSignal | undefined): Promise<Hdf5Response> {
@@ -241,7 +281,7 @@ export class Hdf5Reader implements Reader {
     this.byName = new Map(meta.variables.map((v) => [v.name, v]));
     this.dimLengths = new Map(Object.entries(meta.dims));
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, ...v }) => v);
+    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v);
     this.publicInfo = { format: 'hdf5', dims: meta.dims, variables, attrs: meta.attrs };
     if (meta.unlimited !== undefined) this.publicInfo.unlimited = meta.unlimited;
   }
@@ -272,9 +312,10 @@ export class Hdf5Reader implements Reader {
       const v = this.variable(name);
       return { v, selection: this.select(v, req.window) };
     });
-    // Pieces are read by up to `pool.size` workers at once, in order: decompression is the cost, and a
-    // window of a few chunks would otherwise keep one core busy while the other waits.
-    const parallel = Math.max(1, this.pool.size);
+    // Pieces are read two (or `pool.size` workers) at a time, in order: decompression is the cost,
+    // and a window of a few chunks would otherwise keep one core busy while the other waits. Direct
+    // reads decode on the libuv pool, whatever the number of h5wasm workers.
+    const parallel = Math.max(2, this.pool.size);
     for (const { v, selection } of planned) {
       const item = ITEM_BYTES[v.dtype];
       const total = product(selection.count) * item;
@@ -340,7 +381,27 @@ export class Hdf5Reader implements Reader {
     return { start, count };
   }
 
+  /**
+   * Direct when the variable's manifest (for the file as it is now on disk) covers it and the
+   * selection lies inside the dataset it describes; h5wasm otherwise.
+   */
   private async readSelection(v: Hdf5VariableMeta, sel: Selection, signal: AbortSignal | undefined): Promise<RawArray> {
+    throwIfAborted(signal);
+    // A file rewritten while a piece was read may have given bytes from other offsets: such a
+    // result (or the error it caused) is dropped and the piece read again from the file as it is.
+    for (let attempt = 0; v.dtype !== 'string' && attempt < 3; attempt++) {
+      const target = await this.pool.direct.target(this.path, v);
+      if (!target || !selectionFits(target.manifest, sel)) break;
+      const ctx = { source: target.source, path: this.path, variable: v.name, signal, cache: this.pool.direct.chunks };
+      const outcome = await readDirect(target.manifest, sel, ctx).then(
+        (raw) => ({ raw }),
+        (error: unknown) => ({ error }),
+      );
+      if (await this.pool.direct.unchanged(this.path, target)) {
+        if ('error' in outcome) throw outcome.error;
+        return outcome.raw;
+      }
+    }
     const res = await this.pool.read(this.path, v.h5path, sel.start, sel.count, signal);
     return { dtype: res.dtype, shape: res.shape, data: res.data };
   }
