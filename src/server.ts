@@ -45,6 +45,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.rescanSeconds !== undefined ? { rescanSeconds: opts.rescanSeconds } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    hdf5Manifests: true,
   });
   const collections = catalog.collections;
   log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);

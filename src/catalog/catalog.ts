@@ -9,6 +9,7 @@ import { Grouping } from './group.js';
 import { Indexer, type IndexStatus } from './indexer.js';
 import { CollectionRegistry } from './registry.js';
 import { FileLedger } from './store/ledger.js';
+import { CatalogManifestStore } from './store/manifests.js';
 import { CatalogStore } from './store/store.js';
 
 /** How often a process that does not index looks for another process's commits. */
@@ -34,6 +35,11 @@ export interface CatalogOptions {
   settleMs?: number;
   /** SQLite page cache, MiB. */
   cacheMiB?: number;
+  /**
+   * Keep HDF5 chunk manifests in the catalog and give them to the process's HDF5 reader (the
+   * server: one catalog per process). Taken when a file is indexed, reused after restarts.
+   */
+  hdf5Manifests?: boolean;
 }
 
 /** The status document's content: the indexer's progress, what the catalog holds, recent failures. */
@@ -81,7 +87,18 @@ export class Catalog {
       store.reset();
     }
     store.setMeta('grouping', rules);
+    let onHdf5File: ((abs: string) => Promise<void>) | undefined;
+    if (opts.hdf5Manifests) {
+      const { getHdf5Pool } = await import('../readers/hdf5/reader.js');
+      const manifests = new CatalogManifestStore(store);
+      getHdf5Pool().setManifestStore(manifests);
+      onHdf5File = async (abs) => {
+        manifests.forget(abs);
+        await getHdf5Pool().takeManifests(abs);
+      };
+    }
     const indexer = new Indexer({
+      ...(onHdf5File ? { onHdf5File } : {}),
       store,
       roots: opts.dataRoots,
       grouping,

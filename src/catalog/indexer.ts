@@ -42,6 +42,8 @@ export interface IndexerOptions {
   fullScanEvery?: number;
   /** A file modified less than this long ago is left for the next scan (it may be half-written). Default 2000 ms. */
   settleMs?: number;
+  /** Called after an HDF5 file is indexed (the server takes its chunk manifests then). */
+  onHdf5File?: (abs: string) => Promise<void>;
 }
 
 export interface IndexStatus {
@@ -316,7 +318,17 @@ export class Indexer {
     const tasks: Array<Promise<IndexTaskResult>> = [];
     for (let i = 0; i < files.length; i += TASK_FILES) tasks.push(this.pool.run({ files: files.slice(i, i + TASK_FILES) }));
     const out: IndexedFile[] = [];
-    for (const r of (await Promise.all(tasks)).flat()) out.push('delegate' in r ? await indexToRows(r.delegate) : r);
+    for (const r of (await Promise.all(tasks)).flat()) {
+      if (!('delegate' in r)) {
+        out.push(r);
+        continue;
+      }
+      const indexed = await indexToRows(r.delegate);
+      if (indexed.entry.format === 'hdf5' && !indexed.entry.skip && this.opts.onHdf5File) {
+        await this.opts.onHdf5File(r.delegate.abs).catch((err: Error) => this.opts.log.warn({ file: r.delegate.rel }, `chunk manifests of ${r.delegate.rel}: ${err.message}`));
+      }
+      out.push(indexed);
+    }
     return out;
   }
 

@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS items (
   gtype INTEGER NOT NULL, geom TEXT, props TEXT NOT NULL, doc TEXT, fidx INTEGER);
 CREATE VIRTUAL TABLE IF NOT EXISTS items_rtree USING rtree(id, minx, maxx, miny, maxy, mint, maxt);
 CREATE TABLE IF NOT EXISTS feature_levels (rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS manifests (file_key TEXT NOT NULL, path TEXT NOT NULL, variable TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (file_key, variable));
+CREATE INDEX IF NOT EXISTS manifests_path ON manifests (path);
 CREATE TABLE IF NOT EXISTS files (
   fid INTEGER PRIMARY KEY, root TEXT NOT NULL, folder TEXT NOT NULL, rel TEXT NOT NULL, size INTEGER NOT NULL,
   mtime REAL NOT NULL, status TEXT NOT NULL, error TEXT, cid INTEGER, sid INTEGER, entry TEXT, indexed_at REAL NOT NULL,
@@ -171,7 +173,7 @@ export class CatalogStore {
   /** Forget every file, collection and item (the next scan reads everything again). */
   reset(): void {
     this.db.transaction(() => {
-      for (const t of ['items_rtree', 'feature_levels', 'items', 'sources', 'collections', 'files']) this.db.exec(`DELETE FROM ${t}`);
+      for (const t of ['items_rtree', 'feature_levels', 'items', 'sources', 'collections', 'files', 'manifests']) this.db.exec(`DELETE FROM ${t}`);
     })();
     this.noteWrite();
     this.loadCatalog();
@@ -694,7 +696,7 @@ function configure(db: Database.Database, opts: CatalogStoreOptions): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version !== SCHEMA_VERSION) {
     // Another version's catalog is rebuilt from the files, never read.
-    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS feature_levels;');
+    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS feature_levels; DROP TABLE IF EXISTS manifests;');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   db.exec(SCHEMA);

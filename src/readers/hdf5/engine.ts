@@ -51,7 +51,7 @@ export class DirectEngine {
   readonly enabled: boolean;
   /** Decoded chunks, shared by every reader of the process. */
   readonly chunks: ChunkCache;
-  private readonly manifests: ManifestStore;
+  private manifests: ManifestStore;
   private log: Hdf5Log | undefined;
   private readonly sources = new Map<string, FileSource>();
   private readonly building = new Map<string, Promise<ManifestOrMiss | undefined>>();
@@ -66,6 +66,11 @@ export class DirectEngine {
     const cacheMb = Number(process.env['ODAS_HDF5_CHUNK_CACHE_MB']);
     this.chunks = new ChunkCache(options.chunkCacheBytes ?? (Number.isFinite(cacheMb) && cacheMb >= 0 ? cacheMb * 1024 * 1024 : undefined));
     this.log = options.log;
+  }
+
+  /** Where manifests are kept (the server's catalog, so a restart parses no file again). */
+  setManifestStore(store: ManifestStore): void {
+    this.manifests = store;
   }
 
   setLog(log: Hdf5Log | undefined): void {

@@ -22,7 +22,7 @@ import { checkWindow } from '../window.js';
 import { readDirect, selectionFits } from './direct.js';
 import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
 
-import type { ManifestOrMiss } from './manifest.js';
+import type { ManifestOrMiss, ManifestStore } from './manifest.js';
 
 export type { ChunkManifest, ManifestMiss, ManifestOrMiss, ManifestStore } from './manifest.js';
 export { MemoryManifestStore } from './manifest.js';
@@ -128,6 +128,11 @@ export class Hdf5Pool {
       if (found) out[v.h5path] = found.manifest;
     }
     return out;
+  }
+
+  /** Where chunk manifests are kept (the catalog): taken once per file version, reused after a restart. */
+  setManifestStore(store: ManifestStore): void {
+    this.direct.setManifestStore(store);
   }
 
   /** Where the choice of read path per variable is logged (once per file and variable). */
