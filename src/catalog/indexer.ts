@@ -200,9 +200,10 @@ export class Indexer {
       if (this.stopped) break;
       seen.add(listing.folder);
       if (listing.unchanged) {
-        const known = this.ledger.folder(root, listing.folder);
-        st.files.total += known.size;
-        for (const k of known.values()) if (k.status === 'failed') st.files.failed++; else st.files.indexed++;
+        const { files, failed } = this.ledger.folderCounts(root, listing.folder);
+        st.files.total += files;
+        st.files.failed += failed;
+        st.files.indexed += files - failed;
         continue;
       }
       const known = this.ledger.folder(root, listing.folder);

@@ -54,6 +54,12 @@ export class FileLedger {
     return out;
   }
 
+  /** How many files of a folder the catalog knows, and how many of them failed (a quick scan's tally). */
+  folderCounts(root: string, folder: string): { files: number; failed: number } {
+    const r = this.store.stmt("SELECT count(*) AS files, coalesce(sum(status = 'failed'), 0) AS failed FROM files WHERE root = ? AND folder = ?").get(root, folder) as { files: number; failed: number };
+    return r;
+  }
+
   /** Every folder of a root that holds indexed files (to find folders that disappeared). */
   folders(root: string): string[] {
     return (this.store.stmt('SELECT DISTINCT folder FROM files WHERE root = ?').all(root) as Array<{ folder: string }>).map((r) => r.folder);
