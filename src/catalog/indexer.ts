@@ -24,6 +24,8 @@ const SLICE = 256;
 /** Folder slices in flight at once (keeps every worker busy across many small folders). */
 const IN_FLIGHT = 4;
 const PROGRESS_MS = 5000;
+/** A file modified less recently than this is complete (copies and downloads write without pauses longer). */
+const SETTLE_MS = 2000;
 /** A lease not renewed for this long belongs to a dead process. */
 const LEASE_MS = 30_000;
 /** Collections touched by commits are re-described at most this often. */
@@ -110,8 +112,11 @@ export class Indexer {
       this.running = this.scan().catch((err: Error) => this.opts.log.error({ err: err.message }, `indexing failed: ${err.message}`));
       await this.running;
       this.running = undefined;
-      const every = this.opts.rescanSeconds ?? 30;
-      if (!this.stopped && every > 0) this.timer = setTimeout(() => void loop(), every * 1000);
+      const every = (this.opts.rescanSeconds ?? 30) * 1000;
+      // Files still being written are read as soon as they settle, not a whole rescan interval later.
+      const settling = this.status_.files.pending > 0 ? (this.opts.settleMs ?? SETTLE_MS) + 100 : Infinity;
+      if (!this.stopped && every > 0) this.timer = setTimeout(() => void loop(), Math.min(every, settling));
+      else if (!this.stopped && settling < Infinity) this.timer = setTimeout(() => void loop(), settling);
     };
     void loop();
   }
@@ -184,7 +189,8 @@ export class Indexer {
     const pool = this.pool;
     this.pool = undefined;
     await pool?.close();
-    st.state = 'idle';
+    // Files waiting to settle are work still to do: the catalog is not complete yet.
+    st.state = st.files.pending > 0 ? 'indexing' : 'idle';
     st.lastScan!.finished = new Date().toISOString();
     st.lastScan!.seconds = (Date.now() - t0) / 1000;
     if (st.lastScan!.read > 0 || st.lastScan!.removed > 0 || this.scans === 1) progress(true);
@@ -208,7 +214,7 @@ export class Indexer {
       }
       const known = this.ledger.folder(root, listing.folder);
       const now = Date.now();
-      const settle = this.opts.settleMs ?? 2000;
+      const settle = this.opts.settleMs ?? SETTLE_MS;
       let changed = listing.files.filter((f) => {
         const k = known.get(f.rel);
         return !k || k.size !== f.size || k.mtimeMs !== f.mtimeMs;

@@ -209,3 +209,15 @@ t.test('profile levels kept in the catalog equal the file read', async (t) => {
   }
   t.ok(compared >= 10);
 });
+
+t.test('files copied just before the start are read as soon as they settle, not a rescan later', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-settle-'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'fresh.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 500, rescanSeconds: 600 });
+  t.teardown(() => catalog.close());
+  catalog.start();
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(catalog.indexer.status().state, 'indexing', 'a catalog with files waiting to settle is not complete');
+  await until('the settled file', () => catalog.collections.has('fresh'), 5000);
+  t.pass('read within seconds although the next rescan is ten minutes away');
+});
