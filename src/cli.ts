@@ -24,7 +24,7 @@ Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL.
   --data DIR       a data root; each file is a collection, a folder of homogeneous files is one,
                    an Argo GDAC tree (dac/<centre>/<wmo>/...) one collection per file family
   --rescan S       seconds between rescans of the data roots for new, changed and removed files
-                   (default 30; 0 = index once at start)
+                   (default 15; 0 = index once at start)
   --demo           also serve the demo data the project generates (what 'npm start' does)
 `;
 

@@ -24,6 +24,11 @@ const SLICE = 256;
 /** Folder slices in flight at once (keeps every worker busy across many small folders). */
 const IN_FLIGHT = 4;
 const PROGRESS_MS = 5000;
+/**
+ * Seconds between rescans: a new or removed file shows within this plus one quick scan (which lists
+ * only folders whose mtime changed: a second or two for a million files).
+ */
+const DEFAULT_RESCAN_S = 15;
 /** A file modified less recently than this is complete (copies and downloads write without pauses longer). */
 const SETTLE_MS = 2000;
 /** A lease not renewed for this long belongs to a dead process. */
@@ -38,9 +43,9 @@ export interface IndexerOptions {
   log: Logger;
   /** Extraction threads (default: every core). */
   workers?: number;
-  /** Seconds between rescans; 0 = index once. Default 30. */
+  /** Seconds between rescans; 0 = index once. Default 15. */
   rescanSeconds?: number;
-  /** Every n-th rescan stats every file (the others list only folders whose mtime changed). Default 10. */
+  /** Every n-th rescan stats every file (the others list only folders whose mtime changed). Default 20. */
   fullScanEvery?: number;
   /** A file modified less than this long ago is left for the next scan (it may be half-written). Default 2000 ms. */
   settleMs?: number;
@@ -112,7 +117,7 @@ export class Indexer {
       this.running = this.scan().catch((err: Error) => this.opts.log.error({ err: err.message }, `indexing failed: ${err.message}`));
       await this.running;
       this.running = undefined;
-      const every = (this.opts.rescanSeconds ?? 30) * 1000;
+      const every = (this.opts.rescanSeconds ?? DEFAULT_RESCAN_S) * 1000;
       // Files still being written are read as soon as they settle, not a whole rescan interval later.
       const settling = this.status_.files.pending > 0 ? (this.opts.settleMs ?? SETTLE_MS) + 100 : Infinity;
       if (!this.stopped && every > 0) this.timer = setTimeout(() => void loop(), Math.min(every, settling));
@@ -154,7 +159,7 @@ export class Indexer {
       this.status_.state = 'follower';
       return;
     }
-    const full = this.scans % (this.opts.fullScanEvery ?? 10) === 0;
+    const full = this.scans % (this.opts.fullScanEvery ?? 20) === 0;
     this.scans++;
     this.status_.state = 'indexing';
     if (this.roots.length === 0) this.roots = await Promise.all(this.opts.roots.map((r) => realpath(r)));
