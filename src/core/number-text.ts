@@ -8,14 +8,27 @@
 export function numberText(v: number): string {
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
   if (Math.fround(v) === v) {
+    // Measured data repeats (pressure levels, temperatures at 0.001 °C): a lookup costs a sixth of the search.
+    const known = float32Texts.get(v);
+    if (known !== undefined) return known;
+    let text = String(Number(v.toPrecision(9)));
     for (let p = 6; p < 9; p++) {
       const s = v.toPrecision(p);
-      if (Math.fround(Number(s)) === v) return String(Number(s));
+      if (Math.fround(Number(s)) === v) {
+        text = String(Number(s));
+        break;
+      }
     }
-    return String(Number(v.toPrecision(9)));
+    if (float32Texts.size >= FLOAT32_TEXTS) float32Texts.clear();
+    float32Texts.set(v, text);
+    return text;
   }
   return String(Number(v.toPrecision(15)));
 }
+
+/** Shortest texts of float32 values seen lately (bounded: cleared when full). */
+const float32Texts = new Map<number, string>();
+const FLOAT32_TEXTS = 1 << 17;
 
 /** The same rule as a JSON number value: the shortest faithful number. */
 export function faithfulNumber(v: number): number {

@@ -62,7 +62,8 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
   const index = c.features;
   const datetime = q.datetime;
   const points = c.kind !== 'trajectory';
-  const all = (bbox?: BBox) => [...index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })];
+  // Profiles come with their levels from the catalog: the rows are then read without opening files.
+  const all = (bbox?: BBox) => [...index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) }, c.kind === 'profile')];
   switch (q.type) {
     case 'position': {
       const targets = q.coords!.type === 'Point' ? [q.coords!.coordinates] : (q.coords!.type === 'MultiPoint' ? q.coords!.coordinates : []);

@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -471,14 +471,20 @@ export class CatalogStore {
   }
 
   /** Every feature of a collection matching the filter, streamed in file order (EDR candidates, exports). */
-  *featureRows(collection: string, q: FeatureFilter): Generator<ItemRow> {
+  *featureRows(collection: string, q: FeatureFilter, withLevels = false): Generator<ItemRow> {
     const c = this.cids.get(collection);
     if (!c) return;
     const handles: number[] = [];
     try {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
-      const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`);
-      for (const r of stmt.iterate(...where.flatMap((w) => w.params)) as Iterable<RawRow>) yield this.toRow(r);
+      const levels = withLevels ? ', fl.data AS levels' : '';
+      const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
+      const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS}${levels} FROM ${from} JOIN sources src ON src.sid = i.sid ${join} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`);
+      for (const r of stmt.iterate(...where.flatMap((w) => w.params)) as Iterable<RawRow & { levels?: Uint8Array | null }>) {
+        const row = this.toRow(r);
+        if (r.levels) row.levels = r.levels;
+        yield row;
+      }
     } finally {
       for (const h of handles) this.geometries.delete(h);
     }

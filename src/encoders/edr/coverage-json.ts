@@ -46,28 +46,25 @@ function values(arr: ArrayLike<number>, rows: number[]): string {
 
 /** Rows a domain can carry: known coordinates, and no repeated axis value (CoverageJSON axes are sets). */
 function usableRows(s: SampleSet): number[] {
-  const seen = new Set<string>();
   const rows: number[] = [];
   const n = s.t.length;
-  for (let i = 0; i < n; i++) {
-    let key: string;
-    switch (s.domainType) {
-      case 'VerticalProfile':
-        if (!s.z || !Number.isFinite(s.z[i]!)) continue;
-        key = String(s.z[i]);
-        break;
-      case 'PointSeries':
-        if (!Number.isFinite(s.t[i]!)) continue;
-        key = String(s.t[i]);
-        break;
-      case 'Trajectory':
-        if (!Number.isFinite(s.t[i]!) || !Number.isFinite(s.x[i]!) || !Number.isFinite(s.y[i]!)) continue;
-        key = `${s.t[i]},${s.x[i]},${s.y[i]},${s.z?.[i] ?? ''}`;
-        break;
-      case 'Point':
-        key = '';
-        break;
+  // Profiles and series are keyed by one number: a numeric set, no string per row.
+  const axis = s.domainType === 'VerticalProfile' ? s.z : s.domainType === 'PointSeries' ? s.t : undefined;
+  if (axis || s.domainType === 'VerticalProfile') {
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const v = axis?.[i];
+      if (v === undefined || !Number.isFinite(v) || seen.has(v)) continue;
+      seen.add(v);
+      rows.push(i);
     }
+    return rows;
+  }
+  if (s.domainType === 'Point') return n > 0 ? [0] : [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(s.t[i]!) || !Number.isFinite(s.x[i]!) || !Number.isFinite(s.y[i]!)) continue;
+    const key = `${s.t[i]},${s.x[i]},${s.y[i]},${s.z?.[i] ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     rows.push(i);
