@@ -229,7 +229,9 @@ export class Indexer {
       // A folder grouped by the folder rule is regrouped as a whole when files come or go (1 file → 2 makes a folder collection).
       const byFolderRule = listing.files.filter((f) => this.opts.grouping.ruleFor(f.rel).rule === 'folder');
       const composition = byFolderRule.some((f) => !known.has(f.rel)) || removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
-      if (composition && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
+      // A folder already served as one collection just takes the new file in (decideFolder keeps its grouping).
+      const grouped = composition && listing.folder !== '' && this.ledger.folderCollections(root, listing.folder).some((e) => e.collection === collectionIdFor(listing.folder, true));
+      if (composition && !grouped && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
       // A file modified in the future (clock skew on shared storage) would never settle: read it.
       const fresh = changed.filter((f) => now - f.mtimeMs >= settle || f.mtimeMs > now);
       const young = changed.length - fresh.length;
