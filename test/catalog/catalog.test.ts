@@ -221,3 +221,19 @@ t.test('files copied just before the start are read as soon as they settle, not 
   await until('the settled file', () => catalog.collections.has('fresh'), 5000);
   t.pass('read within seconds although the next rescan is ten minutes away');
 });
+
+t.test('a watched archive picks up a new file and a removal within seconds, long before the next rescan', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-watch-'));
+  await mkdir(join(root, 'sub'));
+  await copyFile(argo('D1900857_001.nc'), join(root, 'sub', 'one.nc'));
+  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 0, rescanSeconds: 600 });
+  t.teardown(() => catalog.close());
+  catalog.start();
+  await until('the first file', () => catalog.collections.has('one'));
+  await new Promise((r) => setTimeout(r, 300));
+  await copyFile(argo('3902131_Sprof.nc'), join(root, 'sub', 'two_Sprof.nc'));
+  await until('the new file, by the folder watch', () => catalog.collections.has('two_Sprof'), 8000);
+  await rm(join(root, 'sub', 'two_Sprof.nc'));
+  await until('the removal, by the folder watch', () => !catalog.collections.has('two_Sprof'), 8000);
+  t.pass('both within seconds with the next rescan ten minutes away');
+});
