@@ -76,7 +76,12 @@ export class Catalog {
 
   static async open(opts: CatalogOptions): Promise<Catalog> {
     const file = opts.cacheDir ? await Catalog.fileFor(opts.cacheDir, opts.dataRoots) : undefined;
-    const store = CatalogStore.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
+    let store: CatalogStore;
+    try {
+      store = CatalogStore.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
+    } catch (err) {
+      throw new Error(`cannot open the catalog ${file ?? '(temporary)'}: ${(err as Error).message} (choose another folder with --cache-dir or ODAS_CACHE_DIR)`, { cause: err });
+    }
     if (store.recovered) opts.log.warn({ file }, store.recovered);
     const grouping = new Grouping(opts.configs);
     // Which collection a file belongs to depends on the configs' ids and globs (titles and the like are read at each start).
