@@ -69,7 +69,7 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const files: FoundFile[] = [];
     const subdirs: string[] = [];
-    const candidates: Array<{ abs: string; target: string; link: boolean }> = [];
+    const candidates: Array<{ name: string; abs: string; target: string; link: boolean }> = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const abs = join(dir, e.name);
@@ -91,7 +91,7 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
         if (stamp) files.push({ rel: relative(realRoot, abs).split(sep).join('/'), abs, size: stamp.size, mtimeMs: stamp.mtimeMs, store: true });
         else subdirs.push(abs);
       } else if (e.isDirectory()) subdirs.push(abs);
-      else if (DATA_EXTENSIONS.test(e.name)) candidates.push({ abs, target, link: e.isSymbolicLink() });
+      else if (DATA_EXTENSIONS.test(e.name)) candidates.push({ name: e.name, abs, target, link: e.isSymbolicLink() });
     }
     // Stat a folder's files a batch at a time: one at a time, a folder of 250 profiles waits 250 round trips.
     for (let i = 0; i < candidates.length; i += 64) {
@@ -101,7 +101,7 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
         const st = stats[k];
         if (!st) return;
         if (st.isDirectory()) onSkip(c.abs, 'symbolic link to a folder (not followed, to avoid cycles)');
-        else if (st.isFile()) files.push({ rel: relative(realRoot, c.abs).split(sep).join('/'), abs: c.target, size: st.size, mtimeMs: st.mtimeMs });
+        else if (st.isFile()) files.push({ rel: folder ? `${folder}/${c.name}` : c.name, abs: c.target, size: st.size, mtimeMs: st.mtimeMs });
       });
     }
     memo.set(dir, { mtimeMs: dirStat.mtimeMs, subdirs });
