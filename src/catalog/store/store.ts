@@ -480,12 +480,20 @@ export class CatalogStore {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
       const levels = withLevels ? ', fl.data AS levels' : '';
       const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
-      const stmt = this.db.prepare(`SELECT ${ROW_COLUMNS}${levels} FROM ${from} JOIN sources src ON src.sid = i.sid ${join} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`);
-      for (const r of stmt.iterate(...where.flatMap((w) => w.params)) as Iterable<RawRow & { levels?: Uint8Array | null }>) {
-        const row = this.toRow(r);
-        if (r.levels) row.levels = r.levels;
-        yield row;
+      const sql = `SELECT ${ROW_COLUMNS}${levels} FROM ${from} JOIN sources src ON src.sid = i.sid ${join} WHERE ${where.map((w) => w.sql).join(' AND ')}`;
+      const params = where.flatMap((w) => w.params);
+      if (withLevels) {
+        // Rows carrying their levels (a kilobyte each) are sorted here: SQLite's sorter would copy every blob.
+        const rows = this.db.prepare(sql).all(...params) as Array<RawRow & { levels?: Uint8Array | null }>;
+        rows.sort((a, b) => a.rowid - b.rowid);
+        for (const r of rows) {
+          const row = this.toRow(r);
+          if (r.levels) row.levels = r.levels;
+          yield row;
+        }
+        return;
       }
+      for (const r of this.db.prepare(`${sql} ORDER BY i.rowid`).iterate(...params) as Iterable<RawRow>) yield this.toRow(r);
     } finally {
       for (const h of handles) this.geometries.delete(h);
     }
