@@ -139,11 +139,15 @@ export class CatalogStore {
   static open(file: string | undefined, opts: CatalogStoreOptions = {}): CatalogStore {
     if (file === ':memory:') return new CatalogStore(':memory:', false, opts);
     if (file) return new CatalogStore(file, false, opts);
-    const tmp = `${process.env['TMPDIR'] ?? '/tmp'}/odas-stac-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.sqlite`;
-    return new CatalogStore(tmp, true, opts);
+    const tmp = `${process.env['TMPDIR'] ?? '/tmp'}/odas-catalog-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}.sqlite`;
+    const store = new CatalogStore(tmp, true, opts);
+    // A temporary catalog left open (tools, tests) is removed when the process ends.
+    TEMPORARY.add(store);
+    return store;
   }
 
   close(): void {
+    TEMPORARY.delete(this);
     if (!this.db.open) return;
     this.db.close();
     if (this.temporary) for (const f of [this.file, `${this.file}-wal`, `${this.file}-shm`]) rmSync(f, { force: true });
@@ -700,6 +704,11 @@ export class CatalogStore {
     return { order: `${parts.join(', ')}, i.rowid ASC` };
   }
 }
+
+const TEMPORARY = new Set<CatalogStore>();
+process.once('exit', () => {
+  for (const store of TEMPORARY) store.close();
+});
 
 function configure(db: Database.Database, opts: CatalogStoreOptions): void {
   db.pragma('journal_mode = WAL');
