@@ -49,6 +49,10 @@ t.test('an Argo GDAC tree gives one collection per file family across all floats
   t.equal((JSON.parse(res.body) as { numberMatched: number }).numberMatched, 194);
   const loc = await app.inject({ url: '/collections/argo-prof/locations/1900857?parameter-name=TEMP&f=CSV' });
   t.equal(loc.statusCode, 200);
+  const file = await app.inject({ url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/profiles/R1900857_002.nc' });
+  t.equal(file.statusCode, 200, 'any file of a family collection downloads as its STAC source asset');
+  const outside = await app.inject({ url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/1900857_prof.nc' });
+  t.equal(outside.statusCode, 404, 'a file of another collection does not');
 });
 
 t.test('a live archive: new, changed and removed files are picked up by rescans, the status document says so', async (t) => {

@@ -211,7 +211,8 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const { collectionId, '*': rel } = request.params as { collectionId: string; '*': string };
     const stac = await stacOf(ctx);
     const c = stac.collections.get(collectionId);
-    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel));
+    // A feature collection lists only its first files: membership is the catalog's (any file it indexed for it).
+    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || stac.index.source(c.id, rel) !== undefined);
     const s = stac.statics.get(collectionId);
     if (s) return sendDataFile(request, reply, s.root, rel, s.assets.has(rel));
     throw new NotFound(`No STAC collection '${collectionId}'`);
