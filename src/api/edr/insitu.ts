@@ -127,7 +127,11 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       return p;
     }
     case 'locations': {
-      const candidates = all(q.bbox).filter((r) => locationIdOf(c, r) === q.locationId);
+      // A platform's features come from the catalog's platform index, not a walk over the archive.
+      const id = q.locationId!;
+      const byPlatform = c.kind === 'timeSeries' ? [] : [...index.iterate({ ...(q.bbox ? { bbox: q.bbox } : {}), ...(datetime ? { datetime } : {}), properties: { platform_number: id } }, c.kind === 'profile')];
+      const one = byPlatform.length > 0 ? undefined : index.get(id);
+      const candidates = byPlatform.length > 0 ? byPlatform : one && locationIdOf(c, one) === id ? all(q.bbox).filter((r) => r.id === id) : [];
       if (candidates.length === 0 && !locationExists(c, q.locationId!)) {
         throw new NotFound(`No location '${q.locationId}' in collection '${c.id}'; see /collections/${c.id}/locations`);
       }

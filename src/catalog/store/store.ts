@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -46,7 +46,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS items_id ON items (id, cid);
 CREATE INDEX IF NOT EXISTS items_sk ON items (sk);
 CREATE INDEX IF NOT EXISTS items_cid_sk ON items (cid, sk);
 CREATE INDEX IF NOT EXISTS items_sid ON items (sid);
-CREATE INDEX IF NOT EXISTS items_cid ON items (cid);`;
+CREATE INDEX IF NOT EXISTS items_cid ON items (cid);
+CREATE INDEX IF NOT EXISTS items_platform ON items (cid, json_extract(props, '$."platform_number"'));`;
 
 interface RawRow {
   rowid: number;
