@@ -13,7 +13,7 @@ export interface IndexCommandOptions {
 /** `odas index`: bring the catalog up to date once, with a progress line on a terminal, then exit. */
 export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
   const log = pino({ level: opts.logLevel, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, log, rescanSeconds: 0, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
+  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, log, rescanSeconds: 0, hdf5Manifests: true, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
   const tty = process.stderr.isTTY;
   const t0 = Date.now();
   const bar = setInterval(() => {
@@ -32,4 +32,6 @@ export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
   process.stdout.write(`${catalog.file}: ${s.catalog.collections} collection(s), ${s.catalog.features} feature(s); files: ${s.catalog.files.ok} served, ${s.catalog.files.skipped} skipped, ${s.catalog.files.failed} failed; ${s.indexing.lastScan?.read ?? 0} read in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   for (const e of s.errors.slice(0, 20)) process.stdout.write(`  failed: ${e.file}: ${e.error}\n`);
   await catalog.close();
+  const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
+  await closeHdf5Pool();
 }
