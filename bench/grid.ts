@@ -6,6 +6,9 @@
 // - W5: the 2 MB Mediterranean L4 file of /work/shared/data (copied under bench/out/med);
 // - a folder of 365 daily files in the NOAA OISST v2.1 layout (bench/make-daily-folder.py), served as
 //   one time-aggregated collection: a point over all days, and 20°×20°×30 days.
+// Fixtures are cached under bench/out (reused when present). Environment: BENCH_REPEAT (5),
+// BENCH_GLOBE_REPEAT (3), BENCH_DAILY_DAYS (365; another count gets its own cached folder),
+// BENCH_SKIP_GLOBE=1 (no W4: a quick run), BENCH_MED_FILE (the 2 MB file's source).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
