@@ -102,13 +102,16 @@ function place(target: NumericArray, window: Array<[number, number]>, chunkData:
   }
 }
 
-/** Keeps a few readers open, closing the least recently used; all are closed by `close()`. */
+/**
+ * Keeps a few readers open, closing the least recently used; all are closed by `close()`. Readers
+ * are kept as promises: two blocks of one file asked at once share one opening.
+ */
 class ReaderCache {
-  private readonly open = new Map<number, Reader>();
+  private readonly open = new Map<number, Promise<Reader>>();
 
   constructor(private readonly files: GridFileSlot[], private readonly opener: OpenReader, private readonly max: number) {}
 
-  async get(slot: number): Promise<Reader> {
+  get(slot: number): Promise<Reader> {
     let r = this.open.get(slot);
     if (r) {
       this.open.delete(slot);
@@ -116,11 +119,14 @@ class ReaderCache {
       return r;
     }
     if (this.open.size >= this.max) {
-      const [oldest, reader] = this.open.entries().next().value as [number, Reader];
+      const [oldest, reader] = this.open.entries().next().value as [number, Promise<Reader>];
       this.open.delete(oldest);
-      await reader.close().catch(() => undefined);
+      void reader.then((x) => x.close()).catch(() => undefined);
     }
-    r = await this.opener(this.files[slot]!.path);
+    r = this.opener(this.files[slot]!.path);
+    r.catch(() => {
+      if (this.open.get(slot) === r) this.open.delete(slot);
+    });
     this.open.set(slot, r);
     return r;
   }
@@ -128,7 +134,7 @@ class ReaderCache {
   async close(): Promise<void> {
     const readers = [...this.open.values()];
     this.open.clear();
-    await Promise.allSettled(readers.map((r) => r.close()));
+    await Promise.allSettled(readers.map(async (r) => (await r).close()));
   }
 }
 
@@ -151,6 +157,9 @@ async function readWindow(reader: Reader, field: GridField, window: Array<[numbe
   if (!target) throw new Error(`${field.name}: the reader returned no values for window ${JSON.stringify(w)}`);
   return target;
 }
+
+/** Blocks read at once when a field spans several files. */
+const MULTI_FILE_READ_AHEAD = 4;
 
 /**
  * The stored values of one field over the plan, in output row-major order, block by block.
@@ -186,8 +195,13 @@ export async function* readField(plan: GridPlan, field: GridField, open: OpenRea
   let s = 0;
   while (s < rank - 1 && inner[s]! > budget) s++;
   const outShape = plan.shape;
-  const readers = new ReaderCache(files, open, options.maxOpenReaders ?? 4);
-  try {
+  // A time series over many files (a year of daily files) is one small read per file: several files
+  // are read at once, so their chunks are inflated on every core; one file is read block after block
+  // (its reader already keeps several chunks in flight).
+  const ahead = files.length > 1 ? MULTI_FILE_READ_AHEAD : 1;
+  const readers = new ReaderCache(files, open, Math.max(options.maxOpenReaders ?? 4, ahead + 2));
+  /** The blocks in output order: outer positions (dims < s) by odometer, then groups along s. */
+  function* blocks(): Generator<{ outer: number[]; group: Segment }> {
     // Odometer over the output positions of the dimensions outside s.
     const outer = new Array<number>(s).fill(0);
     if (outShape.some((n) => n === 0)) return;
@@ -198,10 +212,9 @@ export async function* readField(plan: GridPlan, field: GridField, open: OpenRea
           let g1 = g0 + 1;
           const picks = plan.axes[s]!.picks;
           while (g1 < seg.to && (Math.abs(picks[g1]! - picks[g0]!) + 1) * inner[s]! <= budget) g1++;
-          throwIfAborted(signal);
           const lo = Math.min(picks[g0]!, picks[g1 - 1]!);
           const hi = Math.max(picks[g0]!, picks[g1 - 1]!);
-          yield await readBlock(plan, field, readers, segments, s, outer, { ...seg, from: g0, to: g1, lo, hi }, ti, signal);
+          yield { outer: [...outer], group: { ...seg, from: g0, to: g1, lo, hi } };
           g0 = g1;
         }
       }
@@ -209,7 +222,29 @@ export async function* readField(plan: GridPlan, field: GridField, open: OpenRea
       while (d >= 0 && ++outer[d]! === outShape[d]) outer[d--] = 0;
       if (d < 0) return;
     }
+  }
+  const pending: Array<Promise<FieldBlock>> = [];
+  const next = blocks();
+  const fill = () => {
+    while (pending.length < ahead) {
+      const b = next.next();
+      if (b.done) return;
+      const read = readBlock(plan, field, readers, segments, s, b.value.outer, b.value.group, ti, signal);
+      read.catch(() => undefined);
+      pending.push(read);
+    }
+  };
+  try {
+    throwIfAborted(signal);
+    fill();
+    while (pending.length > 0) {
+      throwIfAborted(signal);
+      const block = await pending.shift()!;
+      fill();
+      yield block;
+    }
   } finally {
+    await Promise.allSettled(pending);
     await readers.close();
   }
 }

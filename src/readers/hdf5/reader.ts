@@ -195,8 +195,12 @@ export interface Hdf5ReaderOptions {
   maxChunkBytes?: number;
 }
 
-/** Files whose metadata is kept on the main thread. */
-const INFO_CACHE_FILES = 256;
+/**
+ * Files whose metadata is kept on the main thread: enough for a few years of daily files served as one
+ * collection (below the number of files one request spans, every request re-reads every file's
+ * metadata through the h5wasm worker, one file after the other).
+ */
+const INFO_CACHE_FILES = 2048;
 
 /** Below this, splitting a read across workers costs more in round trips than it saves. */
 const MIN_PARALLEL_PIECE_BYTES = 4 * 1024;
