@@ -181,7 +181,11 @@ export class Indexer {
       if (this.stopped) return;
       if (this.dirWatchers.has(dir)) continue;
       try {
-        const w = watch(dir, { persistent: false }, () => this.schedule(WATCH_DELAY_MS));
+        const w = watch(dir, { persistent: false }, () => {
+          // The next quick scan lists this folder even when its mtime did not change (a file rewritten in place).
+          this.memo.delete(dir);
+          this.schedule(WATCH_DELAY_MS);
+        });
         w.on('error', () => {
           w.close();
           this.dirWatchers.delete(dir);

@@ -239,5 +239,8 @@ t.test('a watched archive picks up a new file and a removal within seconds, long
   await until('the new file, by the folder watch', () => catalog.collections.has('two_Sprof'), 8000);
   await rm(join(root, 'sub', 'two_Sprof.nc'));
   await until('the removal, by the folder watch', () => !catalog.collections.has('two_Sprof'), 8000);
+  // Rewritten in place: the folder's mtime does not change, the watch still names the folder.
+  await copyFile(argo('1900857_prof.nc'), join(root, 'sub', 'one.nc'));
+  await until('the rewritten file, by the folder watch', () => catalog.collections.get('one')?.features?.size === 194, 8000);
   t.pass('both within seconds with the next rescan ten minutes away');
 });
