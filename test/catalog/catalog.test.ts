@@ -88,6 +88,7 @@ t.test('a live archive: new, changed and removed files are picked up by rescans,
   const doc = JSON.parse((await app.inject({ url: '/status' })).body) as { state: string; files: { total: number; indexed: number; failed: number }; errors: unknown[] };
   t.equal(doc.files.total, doc.files.indexed + doc.files.failed + (doc.state === 'idle' ? 0 : doc.files.total - doc.files.indexed - doc.files.failed));
   t.ok(doc.errors.length >= 1);
+  t.notOk(JSON.stringify(doc).includes(root) || JSON.stringify(doc).includes(cacheDir), 'no server path in the public status document');
   const html = await app.inject({ url: '/status?f=html' });
   t.match(html.body, /broken\.nc/);
 });
