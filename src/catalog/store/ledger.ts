@@ -132,7 +132,8 @@ export class FileLedger {
   /** Files that could not be read, most recent first, with their errors. */
   failures(limit: number): Array<{ root: string; file: string; error: string; at: string }> {
     const rows = this.store.stmt('SELECT root, rel, error, indexed_at FROM files WHERE status = \'failed\' ORDER BY indexed_at DESC LIMIT ?').all(limit) as Array<{ root: string; rel: string; error: string | null; indexed_at: number }>;
-    return rows.map((r) => ({ root: r.root, file: r.rel, error: r.error ?? '', at: new Date(r.indexed_at).toISOString() }));
+    // Readers name the absolute path in their messages: the file's path relative to its root says the same.
+    return rows.map((r) => ({ root: r.root, file: r.rel, error: (r.error ?? '').split(`${r.root}/`).join(''), at: new Date(r.indexed_at).toISOString() }));
   }
 
   counts(): Record<FileStatus, number> {
