@@ -211,8 +211,12 @@ async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkB
   return data;
 }
 
-/** Copies the part of a block (a chunk, `shape` at `origin`) that the selection covers into `out`. */
-function copyBlock(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+/**
+ * The rows (runs along the last dimension) where a block (`shape` at `origin`) and the selection
+ * overlap: `visit(s, o, run)` gets the run's first element in the block and in the output, and its
+ * length, all in elements.
+ */
+function overlapRuns(shape: number[], origin: number[], sel: DirectSelection, visit: (s: number, o: number, run: number) => void): void {
   const rank = shape.length;
   const from: number[] = [];
   const to: number[] = [];
@@ -231,42 +235,6 @@ function copyBlock(src: Uint8Array, shape: number[], origin: number[], out: Uint
     dstStride[d] = dstStride[d + 1]! * sel.count[d + 1]!;
   }
   const last = rank - 1;
-  const run = (to[last]! - from[last]!) * item;
-  const idx = [...from];
-  for (;;) {
-    let s = 0;
-    let o = 0;
-    for (let d = 0; d < rank; d++) {
-      s += (idx[d]! - origin[d]!) * srcStride[d]!;
-      o += (idx[d]! - sel.start[d]!) * dstStride[d]!;
-    }
-    out.set(src.subarray(s * item, s * item + run), o * item);
-    let d = last - 1;
-    while (d >= 0 && ++idx[d]! === to[d]) idx[d] = from[d--]!;
-    if (d < 0) return;
-  }
-}
-
-/** copyBlock from a still-shuffled chunk: byte b of element e sits at b·n + e (n elements). */
-function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
-  const rank = shape.length;
-  const n = Math.floor(src.length / item);
-  const from: number[] = [];
-  const to: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    from.push(Math.max(sel.start[d]!, origin[d]!));
-    to.push(Math.min(sel.start[d]! + sel.count[d]!, origin[d]! + shape[d]!));
-    if (to[d]! <= from[d]!) return;
-  }
-  const srcStride = new Array<number>(rank);
-  const dstStride = new Array<number>(rank);
-  srcStride[rank - 1] = 1;
-  dstStride[rank - 1] = 1;
-  for (let d = rank - 2; d >= 0; d--) {
-    srcStride[d] = srcStride[d + 1]! * shape[d + 1]!;
-    dstStride[d] = dstStride[d + 1]! * sel.count[d + 1]!;
-  }
-  const last = rank - 1;
   const run = to[last]! - from[last]!;
   const idx = [...from];
   for (;;) {
@@ -276,13 +244,26 @@ function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], o
       s += (idx[d]! - origin[d]!) * srcStride[d]!;
       o += (idx[d]! - sel.start[d]!) * dstStride[d]!;
     }
-    for (let e = 0; e < run; e++) {
-      for (let b = 0; b < item; b++) out[(o + e) * item + b] = src[b * n + s + e]!;
-    }
+    visit(s, o, run);
     let d = last - 1;
     while (d >= 0 && ++idx[d]! === to[d]) idx[d] = from[d--]!;
     if (d < 0) return;
   }
+}
+
+/** Copies the part of a block (a chunk, `shape` at `origin`) that the selection covers into `out`. */
+function copyBlock(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+  overlapRuns(shape, origin, sel, (s, o, run) => out.set(src.subarray(s * item, (s + run) * item), o * item));
+}
+
+/** copyBlock from a still-shuffled chunk: byte b of element e sits at b·n + e (n elements). */
+function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+  const n = Math.floor(src.length / item);
+  overlapRuns(shape, origin, sel, (s, o, run) => {
+    for (let e = 0; e < run; e++) {
+      for (let b = 0; b < item; b++) out[(o + e) * item + b] = src[b * n + s + e]!;
+    }
+  });
 }
 
 // ---- contiguous ---------------------------------------------------------------------------
