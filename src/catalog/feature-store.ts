@@ -14,7 +14,6 @@ function recordOf(row: ItemRow): FeatureRecord {
     properties: JSON.parse(row.props) as Record<string, PropertyValue>,
     source: { file: row.file, index: row.fidx ?? 0 },
     rowid: row.rowid,
-    ...(row.levels ? { levels: row.levels } : {}),
   };
 }
 
@@ -41,9 +40,9 @@ export class FeatureStore {
     return row && row.fidx !== null ? recordOf(row) : undefined;
   }
 
-  /** Every matching feature, streamed in file order; `withLevels` brings profiles' levels along (EDR). */
-  *iterate(filter: FeatureFilter = {}, withLevels = false): Generator<FeatureRecord> {
-    for (const row of this.store.featureRows(this.collectionId, filter, withLevels)) yield recordOf(row);
+  /** Every matching feature, streamed in file order (a batch in memory at a time; safe to await between). */
+  *iterate(filter: FeatureFilter = {}): Generator<FeatureRecord> {
+    for (const row of this.store.featureRows(this.collectionId, filter)) yield recordOf(row);
   }
 
   /** The first `n` features (maps of a collection on HTML pages). */
@@ -59,7 +58,7 @@ export class FeatureStore {
 
   /** A profile's levels by variable, from the catalog (no file is opened), when it has them. */
   levels(r: FeatureRecord): Map<string, Float64Array> | undefined {
-    const blob = r.levels ?? (r.rowid === undefined ? undefined : this.store.levels(r.rowid));
+    const blob = r.rowid === undefined ? undefined : this.store.levels(r.rowid);
     return blob ? decodeProfileData(blob) : undefined;
   }
 

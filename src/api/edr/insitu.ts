@@ -30,13 +30,6 @@ export function locationIdOf(c: Collection, r: FeatureRecord): string {
   return r.id;
 }
 
-/** Whether a location id names a platform (Argo float) or a feature of the collection. */
-function locationExists(c: Collection & { features: FeatureStore }, id: string): boolean {
-  if (c.kind !== 'timeSeries' && c.features.page({ properties: { platform_number: id } }, 0, 1).matched > 0) return true;
-  const r = c.features.get(id);
-  return r !== undefined && locationIdOf(c, r) === id;
-}
-
 function widen(b: BBox, metres: number): BBox {
   const dLat = (metres / EARTH_RADIUS_M) * (180 / Math.PI);
   const lat = Math.min(89, Math.max(Math.abs(b.south), Math.abs(b.north)) + dLat);
@@ -49,8 +42,11 @@ function pointOf(r: FeatureRecord): [number, number] | undefined {
 }
 
 interface Plan {
-  /** Candidate features, in catalog order. */
-  candidates: readonly FeatureRecord[];
+  /**
+   * Candidate features in catalog order, produced when iterated: an area over an archive streams
+   * from the catalog a batch at a time instead of holding every feature it matches.
+   */
+  candidates: () => Iterable<FeatureRecord>;
   /** Row test on position (x, y) and z, for rows of kept features. */
   keepXY?: (x: number, y: number) => boolean;
   keepZ?: (z: number, t: number, x: number, y: number) => boolean;
@@ -58,62 +54,73 @@ interface Plan {
   nearestRows?: Position[];
 }
 
+function* where<T>(items: Iterable<T>, keep: (x: T) => boolean): Generator<T> {
+  for (const x of items) if (keep(x)) yield x;
+}
+
 function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
   const index = c.features;
   const datetime = q.datetime;
   const points = c.kind !== 'trajectory';
-  // Profiles come with their levels from the catalog: the rows are then read without opening files.
-  const all = (bbox?: BBox) => [...index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) }, c.kind === 'profile')];
+  const all = (bbox?: BBox) => index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) });
+  const at = (r: FeatureRecord, test: (x: number, y: number) => boolean) => {
+    const xy = pointOf(r);
+    return xy !== undefined && test(xy[0], xy[1]);
+  };
   switch (q.type) {
     case 'position': {
       const targets = q.coords!.type === 'Point' ? [q.coords!.coordinates] : (q.coords!.type === 'MultiPoint' ? q.coords!.coordinates : []);
-      const candidates = all();
-      if (!points) return { candidates, nearestRows: targets };
-      const chosen = new Set<number>();
-      for (const p of targets) {
-        let best = -1;
-        let bestD = Infinity;
-        candidates.forEach((r, i) => {
-          const xy = pointOf(r);
-          if (!xy) return;
+      if (!points) return { candidates: () => all(), nearestRows: targets };
+      // One pass keeps the nearest feature to each target.
+      const best = targets.map(() => ({ d: Infinity, r: undefined as FeatureRecord | undefined }));
+      for (const r of all()) {
+        const xy = pointOf(r);
+        if (!xy) continue;
+        targets.forEach((p, k) => {
           const d = haversine(p.x, p.y, xy[0], xy[1]);
-          if (d < bestD) {
-            bestD = d;
-            best = i;
-          }
+          if (d < best[k]!.d) best[k] = { d, r };
         });
-        if (best >= 0) chosen.add(best);
       }
-      return { candidates: [...chosen].sort((a, b) => a - b).map((i) => candidates[i]!) };
+      const chosen = new Map<number, FeatureRecord>();
+      for (const b of best) if (b.r) chosen.set(b.r.rowid ?? 0, b.r);
+      const sorted = [...chosen.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+      return { candidates: () => sorted };
     }
     case 'radius': {
       const centres = vertices(q.coords!);
       const r = q.within!;
       const inside = (x: number, y: number) => centres.some((p) => haversine(p.x, p.y, x, y) <= r);
       const boxes = centres.map((p) => circleBBox(p.x, p.y, r));
-      const byId = new Map<string, FeatureRecord>();
-      for (const b of boxes) for (const r of all(b)) byId.set(r.id, r);
-      const candidates = [...byId.values()];
-      return points ? { candidates: candidates.filter((r) => inside(...pointOf(r)!)) } : { candidates, keepXY: inside };
+      const candidates = function* (): Generator<FeatureRecord> {
+        // Circles may overlap: a feature in two of their boxes is given once.
+        const seen = new Set<string>();
+        for (const b of boxes) {
+          for (const f of all(b)) {
+            if (seen.has(f.id)) continue;
+            seen.add(f.id);
+            if (!points || at(f, inside)) yield f;
+          }
+        }
+      };
+      return points ? { candidates } : { candidates, keepXY: inside };
     }
     case 'area': {
       const polygons = polygonsOf(q.coords!);
       const inside = (x: number, y: number) => pointInPolygons(x, y, polygons);
-      const candidates = all(bboxOf(vertices(q.coords!)));
-      return points ? { candidates: candidates.filter((r) => inside(...pointOf(r)!)) } : { candidates, keepXY: inside };
+      const box = bboxOf(vertices(q.coords!));
+      return points ? { candidates: () => where(all(box), (f) => at(f, inside)) } : { candidates: () => all(box), keepXY: inside };
     }
     case 'cube': {
       const box = q.bbox!;
-      const candidates = all(box);
-      return points ? { candidates } : { candidates, keepXY: (x, y) => containsPoint(box, x, y) };
+      return points ? { candidates: () => all(box) } : { candidates: () => all(box), keepXY: (x, y) => containsPoint(box, x, y) };
     }
     case 'trajectory':
     case 'corridor': {
       const path = vertices(q.coords!);
       const half = (q.corridorWidth ?? 2 * TRAJECTORY_DEFAULT_WIDTH_M) / 2;
       const near = (x: number, y: number) => distanceToPath(x, y, path).distance <= half;
-      const candidates = all(widen(bboxOf(path), half));
-      const p: Plan = points ? { candidates: candidates.filter((r) => near(...pointOf(r)!)) } : { candidates, keepXY: near };
+      const box = widen(bboxOf(path), half);
+      const p: Plan = points ? { candidates: () => where(all(box), (f) => at(f, near)) } : { candidates: () => all(box), keepXY: near };
       const height = q.corridorHeight;
       if (height !== undefined && path.every((v) => v.z !== undefined)) {
         // The path's z at the nearest point of the path, within half the corridor height.
@@ -129,13 +136,13 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
     case 'locations': {
       // A platform's features come from the catalog's platform index, not a walk over the archive.
       const id = q.locationId!;
-      const byPlatform = c.kind === 'timeSeries' ? [] : [...index.iterate({ ...(q.bbox ? { bbox: q.bbox } : {}), ...(datetime ? { datetime } : {}), properties: { platform_number: id } }, c.kind === 'profile')];
-      const one = byPlatform.length > 0 ? undefined : index.get(id);
-      const candidates = byPlatform.length > 0 ? byPlatform : one && locationIdOf(c, one) === id ? all(q.bbox).filter((r) => r.id === id) : [];
-      if (candidates.length === 0 && !locationExists(c, q.locationId!)) {
-        throw new NotFound(`No location '${q.locationId}' in collection '${c.id}'; see /collections/${c.id}/locations`);
+      const filter = { ...(q.bbox ? { bbox: q.bbox } : {}), ...(datetime ? { datetime } : {}) };
+      if (c.kind !== 'timeSeries' && index.page({ properties: { platform_number: id } }, 0, 0).matched > 0) {
+        return { candidates: () => index.iterate({ ...filter, properties: { platform_number: id } }) };
       }
-      return { candidates };
+      const one = index.get(id);
+      if (!one || locationIdOf(c, one) !== id) throw new NotFound(`No location '${id}' in collection '${c.id}'; see /collections/${c.id}/locations`);
+      return { candidates: () => where(index.iterate(filter), (f) => f.id === id) };
     }
   }
 }
@@ -178,7 +185,7 @@ function select(s: SampleSet, q: EdrQuery, p: Plan): SampleSet {
 /** The samples payload of an EDR query on an in-situ collection; reads happen when `sets()` is iterated. */
 export async function insituPayload(c: Collection & { features: FeatureStore }, q: EdrQuery, request: string, signal?: AbortSignal): Promise<SamplesPayload> {
   const p = plan(c, q);
-  const candidates = q.limit !== undefined ? p.candidates.slice(0, q.limit) : p.candidates;
+  const limit = q.limit ?? Infinity;
   const probe = new InSituSource(c, signal);
   let layout;
   try {
@@ -201,10 +208,14 @@ export async function insituPayload(c: Collection & { features: FeatureStore }, 
       const source = new InSituSource(c, signal);
       // Reads of the next few features run while one is encoded: each waits on file I/O, not CPU.
       const ahead: Array<Promise<SampleSet>> = [];
-      let next = 0;
+      const candidates = p.candidates()[Symbol.iterator]();
+      let taken = 0;
       const fill = () => {
-        while (ahead.length < READ_AHEAD && next < candidates.length) {
-          const read = source.read(candidates[next++]!, q.parameters);
+        while (ahead.length < READ_AHEAD && taken < limit) {
+          const next = candidates.next();
+          if (next.done) return;
+          taken++;
+          const read = source.read(next.value, q.parameters);
           read.catch(() => undefined);
           ahead.push(read);
         }

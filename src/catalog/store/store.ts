@@ -18,6 +18,8 @@ const SCHEMA_VERSION = 7;
  * R*-tree and sorting them costs ~20 ms, finding 10 of them in time order well under 1 ms).
  */
 export const COUNT_CAP = 5_000;
+/** Features fetched per batch when a collection's matches are streamed (bounded memory, few statements). */
+const FEATURE_BATCH = 500;
 const DAY = 86_400_000;
 /** R*-tree position of items without geometry or time: far outside any query box. */
 const NOWHERE = 1e7;
@@ -476,31 +478,27 @@ export class CatalogStore {
     }
   }
 
-  /** Every feature of a collection matching the filter, streamed in file order (EDR candidates, exports). */
-  *featureRows(collection: string, q: FeatureFilter, withLevels = false): Generator<ItemRow> {
+  /**
+   * Every feature of a collection matching the filter, in file order, a batch at a time: the
+   * matching rowids are found first (8 bytes each), then rows are fetched in batches. No SQLite
+   * cursor stays open between batches, so the caller may await (read files, write a response)
+   * while other requests use the catalog.
+   */
+  *featureRows(collection: string, q: FeatureFilter): Generator<ItemRow> {
     const c = this.cids.get(collection);
     if (!c) return;
     const handles: number[] = [];
+    let ids: number[];
     try {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
-      const levels = withLevels ? ', fl.data AS levels' : '';
-      const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
-      const sql = `SELECT ${ROW_COLUMNS}${levels} FROM ${from} JOIN sources src ON src.sid = i.sid ${join} WHERE ${where.map((w) => w.sql).join(' AND ')}`;
-      const params = where.flatMap((w) => w.params);
-      if (withLevels) {
-        // Rows carrying their levels (a kilobyte each) are sorted here: SQLite's sorter would copy every blob.
-        const rows = this.db.prepare(sql).all(...params) as Array<RawRow & { levels?: Uint8Array | null }>;
-        rows.sort((a, b) => a.rowid - b.rowid);
-        for (const r of rows) {
-          const row = this.toRow(r);
-          if (r.levels) row.levels = r.levels;
-          yield row;
-        }
-        return;
-      }
-      for (const r of this.db.prepare(`${sql} ORDER BY i.rowid`).iterate(...params) as Iterable<RawRow>) yield this.toRow(r);
+      ids = this.db.prepare(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`).pluck().all(...where.flatMap((w) => w.params)) as number[];
     } finally {
       for (const h of handles) this.geometries.delete(h);
+    }
+    for (let k = 0; k < ids.length; k += FEATURE_BATCH) {
+      const batch = ids.slice(k, k + FEATURE_BATCH);
+      const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...batch) as RawRow[];
+      for (const r of rows) yield this.toRow(r);
     }
   }
 
