@@ -14,6 +14,7 @@ function recordOf(row: ItemRow): FeatureRecord {
     properties: JSON.parse(row.props) as Record<string, PropertyValue>,
     source: { file: row.file, index: row.fidx ?? 0 },
     rowid: row.rowid,
+    ...(row.levels ? { levels: row.levels } : {}),
   };
 }
 
@@ -40,9 +41,12 @@ export class FeatureStore {
     return row && row.fidx !== null ? recordOf(row) : undefined;
   }
 
-  /** Every matching feature, streamed in file order (a batch in memory at a time; safe to await between). */
-  *iterate(filter: FeatureFilter = {}): Generator<FeatureRecord> {
-    for (const row of this.store.featureRows(this.collectionId, filter)) yield recordOf(row);
+  /**
+   * Every matching feature, streamed in file order (a batch in memory at a time; safe to await
+   * between); `withLevels` brings profiles' levels along (EDR).
+   */
+  *iterate(filter: FeatureFilter = {}, withLevels = false): Generator<FeatureRecord> {
+    for (const row of this.store.featureRows(this.collectionId, filter, withLevels)) yield recordOf(row);
   }
 
   /** The first `n` features (maps of a collection on HTML pages). */
@@ -58,7 +62,7 @@ export class FeatureStore {
 
   /** A profile's levels by variable, from the catalog (no file is opened), when it has them. */
   levels(r: FeatureRecord): Map<string, Float64Array> | undefined {
-    const blob = r.rowid === undefined ? undefined : this.store.levels(r.rowid);
+    const blob = r.levels ?? (r.rowid === undefined ? undefined : this.store.levels(r.rowid));
     return blob ? decodeProfileData(blob) : undefined;
   }
 

@@ -62,7 +62,9 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
   const index = c.features;
   const datetime = q.datetime;
   const points = c.kind !== 'trajectory';
-  const all = (bbox?: BBox) => index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) });
+  // Profiles come with their levels from the catalog: their rows are then read without opening files.
+  const levels = c.kind === 'profile';
+  const all = (bbox?: BBox) => index.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) }, levels);
   const at = (r: FeatureRecord, test: (x: number, y: number) => boolean) => {
     const xy = pointOf(r);
     return xy !== undefined && test(xy[0], xy[1]);
@@ -73,7 +75,8 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       if (!points) return { candidates: () => all(), nearestRows: targets };
       // One pass keeps the nearest feature to each target.
       const best = targets.map(() => ({ d: Infinity, r: undefined as FeatureRecord | undefined }));
-      for (const r of all()) {
+      // Positions only: the chosen few fetch their levels when read.
+      for (const r of index.iterate(datetime ? { datetime } : {})) {
         const xy = pointOf(r);
         if (!xy) continue;
         targets.forEach((p, k) => {
@@ -138,11 +141,11 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       const id = q.locationId!;
       const filter = { ...(q.bbox ? { bbox: q.bbox } : {}), ...(datetime ? { datetime } : {}) };
       if (c.kind !== 'timeSeries' && index.page({ properties: { platform_number: id } }, 0, 0).matched > 0) {
-        return { candidates: () => index.iterate({ ...filter, properties: { platform_number: id } }) };
+        return { candidates: () => index.iterate({ ...filter, properties: { platform_number: id } }, levels) };
       }
       const one = index.get(id);
       if (!one || locationIdOf(c, one) !== id) throw new NotFound(`No location '${id}' in collection '${c.id}'; see /collections/${c.id}/locations`);
-      return { candidates: () => where(index.iterate(filter), (f) => f.id === id) };
+      return { candidates: () => where(index.iterate(filter, levels), (f) => f.id === id) };
     }
   }
 }

@@ -484,7 +484,7 @@ export class CatalogStore {
    * cursor stays open between batches, so the caller may await (read files, write a response)
    * while other requests use the catalog.
    */
-  *featureRows(collection: string, q: FeatureFilter): Generator<ItemRow> {
+  *featureRows(collection: string, q: FeatureFilter, withLevels = false): Generator<ItemRow> {
     const c = this.cids.get(collection);
     if (!c) return;
     const handles: number[] = [];
@@ -495,10 +495,17 @@ export class CatalogStore {
     } finally {
       for (const h of handles) this.geometries.delete(h);
     }
+    // Profiles' levels come with their batch (one statement for 500, not one each).
+    const levels = withLevels ? ', fl.data AS levels' : '';
+    const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
     for (let k = 0; k < ids.length; k += FEATURE_BATCH) {
       const batch = ids.slice(k, k + FEATURE_BATCH);
-      const rows = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...batch) as RawRow[];
-      for (const r of rows) yield this.toRow(r);
+      const rows = this.db.prepare(`SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
+      for (const r of rows) {
+        const row = this.toRow(r);
+        if (r.levels) row.levels = r.levels;
+        yield row;
+      }
     }
   }
 

@@ -58,6 +58,8 @@ export interface ItemRow {
   size: number | null;
   /** Data features: index of the feature in its file. */
   fidx: number | null;
+  /** Profiles' packed levels, when asked for with the rows. */
+  levels?: Uint8Array;
 }
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean';
