@@ -111,7 +111,7 @@ export async function benchFeatures(): Promise<string> {
   return [
     `### Features: ${check.numberMatched} profiles in one folder collection (${PROFILES} files)`,
     '',
-    `Indexing: cold ${cold.indexSeconds.toFixed(2)} s (ready to serve after ${cold.readySeconds.toFixed(2)} s), warm from cache ${warm.indexSeconds.toFixed(2)} s (ready after ${warm.readySeconds.toFixed(2)} s).`,
+    `Indexing (in the background, measured to \`/status\` idle): cold: port answers after ${cold.readySeconds.toFixed(2)} s, every file indexed ${cold.indexSeconds.toFixed(2)} s later; warm: port after ${warm.readySeconds.toFixed(2)} s, up to date ${warm.indexSeconds.toFixed(2)} s later.`,
     `bbox+datetime check: ${filtered.numberMatched} of ${check.numberMatched} matched, ${wrong} returned feature(s) outside the box or interval.`,
     `Load: ${wrkAvailable() ? 'wrk -t1' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS} s each, on the same 2-core machine as the server. Server peak RSS (VmHWM): ${rss.toFixed(0)} MB.`,
     '',

@@ -45,6 +45,7 @@ export function addItem(s: CollectionStats, item: ItemDraft): void {
     }
   }
   if (Number.isFinite(item.start) || Number.isFinite(item.end)) {
+    s.timed = (s.timed ?? 0) + 1;
     const a = Number.isFinite(item.start) ? item.start : item.end;
     const b = Number.isFinite(item.end) ? item.end : item.start;
     s.time = s.time ? [Math.min(s.time[0], a), Math.max(s.time[1], b)] : [a, b];
@@ -85,5 +86,6 @@ export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionSt
     : (a.bbox ?? b.bbox);
   if (bbox) out.bbox = bbox;
   if (a.files !== undefined || b.files !== undefined) out.files = (a.files ?? 0) + (b.files ?? 0);
+  if (a.timed !== undefined || b.timed !== undefined) out.timed = (a.timed ?? 0) + (b.timed ?? 0);
   return out;
 }

@@ -10,7 +10,7 @@ import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemK
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -663,8 +663,8 @@ export class CatalogStore {
       rows = this.db.prepare(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`).all(...w.params, q.limit + 1, skip) as RawRow[];
     } else {
       if (onlyCollections && !q.token) {
-        const w = whereSql();
-        matched = (this.db.prepare(`SELECT count(*) AS n FROM items i ${w.sql}`).get(...w.params) as { n: number }).n;
+        // Collections' own counts of timed items: counting a million rows for a page of ten costs 180 ms.
+        matched = (q.collections ?? this.collections()).reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
       }
       // Many matches: walk the rows in time order (bounded by the query's time, if any) and stop after one page.
       const range: Sql[] = [];

@@ -78,6 +78,8 @@ export interface CollectionStats {
   bbox?: Box;
   /** Data files the items come from (a file's own stats say 1). */
   files?: number;
+  /** Items with a time (the ones STAC serves); absent in stats written before it was counted. */
+  timed?: number;
 }
 
 export interface SortField {
