@@ -36,6 +36,15 @@ export class FeatureStore {
     return { matched, records: rows.map(recordOf) };
   }
 
+  /**
+   * One page as GeoJSON Feature texts, assembled from the stored JSON of geometry and properties
+   * (nothing parsed and serialised again: the items page is the API's most frequent answer).
+   */
+  pageGeojson(filter: FeatureFilter, offset: number, limit: number): { matched: number; features: string[] } {
+    const { matched, rows } = this.store.features(this.collectionId, filter, offset, limit);
+    return { matched, features: rows.map((r) => `{"type":"Feature","id":${JSON.stringify(r.id)},"geometry":${r.geom ?? 'null'},"properties":${r.props}}`) };
+  }
+
   get(id: string): FeatureRecord | undefined {
     const row = this.store.get(this.collectionId, id);
     return row && row.fidx !== null ? recordOf(row) : undefined;
@@ -74,10 +83,5 @@ export class FeatureStore {
   /** Whether features are lines (trajectories) rather than points. */
   hasLines(): boolean {
     return this.sample(1).some((r) => r.geometry?.type === 'LineString');
-  }
-
-  /** The feature as GeoJSON text (no links: they depend on the request's host). */
-  geojson(r: FeatureRecord): string {
-    return JSON.stringify({ type: 'Feature', id: r.id, geometry: r.geometry, properties: r.properties });
   }
 }

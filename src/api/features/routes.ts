@@ -9,7 +9,7 @@ import { baseUrl, getCollection, sendText, type ApiContext, type Link } from '..
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
 import { featureDataCsv, featuresCsv } from './csv.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery } from './query.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery, type ItemsQuery } from './query.js';
 
 export const FEATURES_CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -67,6 +67,24 @@ function withQuery(request: FastifyRequest, changes: Record<string, string | und
   return s ? `?${s}` : '';
 }
 
+/** self, alternates, collection, and next/prev links that keep every parameter of the request. */
+function itemsLinks(request: FastifyRequest, base: string, itemsUrl: string, c: Collection, q: ItemsQuery, matched: number): Link[] {
+  const links: Link[] = [
+    { href: `${itemsUrl}${withQuery(request, {})}`, rel: 'self', type: 'application/geo+json', title: 'This page' },
+    { href: `${itemsUrl}${withQuery(request, { f: 'html' })}`, rel: 'alternate', type: 'text/html', title: 'This page as HTML' },
+    { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, rel: 'alternate', type: 'text/csv', title: 'This page as CSV' },
+    { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json', title: c.title },
+  ];
+  if (q.offset + q.limit < matched) {
+    links.push({ href: `${itemsUrl}${withQuery(request, { offset: String(q.offset + q.limit), limit: String(q.limit) })}`, rel: 'next', type: 'application/geo+json', title: 'Next page' });
+  }
+  if (q.offset > 0) {
+    const prev = Math.max(0, q.offset - q.limit);
+    links.push({ href: `${itemsUrl}${withQuery(request, { offset: prev === 0 ? undefined : String(prev), limit: String(q.limit) })}`, rel: 'prev', type: 'application/geo+json', title: 'Previous page' });
+  }
+  return links;
+}
+
 export const featuresApi: ApiModule = {
   name: 'Features',
   conformance: FEATURES_CONFORMANCE,
@@ -85,44 +103,31 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
     const index = featuresOf(c);
     const format = negotiate(request, ['geojson', 'html', 'csv']);
     const q = parseItemsQuery(c, request.query as Record<string, unknown>);
-    const { matched, records: page_ } = index.page(q.filter, q.offset, q.limit);
     const base = baseUrl(ctx, request);
     const itemsUrl = `${base}/collections/${encodeURIComponent(c.id)}/items`;
+    if (format === 'geojson') {
+      const { matched, features } = index.pageGeojson(q.filter, q.offset, q.limit);
+      const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: features.length, timeStamp: new Date().toISOString(), links: itemsLinks(request, base, itemsUrl, c, q, matched) });
+      return sendText(reply, 'geojson', `${head.slice(0, -1)},"features":[${features.join(',')}]}`);
+    }
+    const { matched, records: page_ } = index.page(q.filter, q.offset, q.limit);
     if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_));
-    const links: Link[] = [
-      { href: `${itemsUrl}${withQuery(request, {})}`, rel: 'self', type: 'application/geo+json', title: 'This page' },
-      { href: `${itemsUrl}${withQuery(request, { f: 'html' })}`, rel: 'alternate', type: 'text/html', title: 'This page as HTML' },
-      { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, rel: 'alternate', type: 'text/csv', title: 'This page as CSV' },
-      { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json', title: c.title },
-    ];
-    if (q.offset + q.limit < matched) {
-      links.push({ href: `${itemsUrl}${withQuery(request, { offset: String(q.offset + q.limit), limit: String(q.limit) })}`, rel: 'next', type: 'application/geo+json', title: 'Next page' });
-    }
-    if (q.offset > 0) {
-      const prev = Math.max(0, q.offset - q.limit);
-      links.push({ href: `${itemsUrl}${withQuery(request, { offset: prev === 0 ? undefined : String(prev), limit: String(q.limit) })}`, rel: 'prev', type: 'application/geo+json', title: 'Previous page' });
-    }
-    if (format === 'html') {
-      const names = [...index.propertyTypes().keys()].slice(0, 10);
-      const rows = page_.map((r) => {
-        return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
-      });
-      const shapes = shapesOf(page_, (r) => `${itemsUrl}/${encodeURIComponent(r.id)}?f=html`);
-      const pageLink = (offset: number, text: string) =>
-        `<a href="${esc(`${itemsUrl}${withQuery(request, { offset: offset === 0 ? undefined : String(offset), limit: String(q.limit), f: 'html' })}`)}">${text}</a>`;
-      const nav = [
-        q.offset > 0 ? pageLink(Math.max(0, q.offset - q.limit), '← previous page') : '',
-        q.offset + q.limit < matched ? pageLink(q.offset + q.limit, 'next page →') : '',
-      ].join(' ');
-      const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched} matching features.${c.indexing ? ' (The collection is still being indexed.)' : ''} ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
-      return sendText(reply, 'html', page(`${c.title}: features`, [
-        { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },
-        { href: `${base}/collections/${c.id}?f=html`, label: c.id }, { href: `${itemsUrl}?f=html`, label: 'items' },
-      ], body, [{ href: `${itemsUrl}${withQuery(request, { f: 'json' })}`, label: 'GeoJSON' }, { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, label: 'CSV' }]));
-    }
-    const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: page_.length, timeStamp: new Date().toISOString(), links });
-    const body = `${head.slice(0, -1)},"features":[${page_.map((r) => index.geojson(r)).join(',')}]}`;
-    return sendText(reply, 'geojson', body);
+    const names = [...index.propertyTypes().keys()].slice(0, 10);
+    const rows = page_.map((r) => {
+      return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
+    });
+    const shapes = shapesOf(page_, (r) => `${itemsUrl}/${encodeURIComponent(r.id)}?f=html`);
+    const pageLink = (offset: number, text: string) =>
+      `<a href="${esc(`${itemsUrl}${withQuery(request, { offset: offset === 0 ? undefined : String(offset), limit: String(q.limit), f: 'html' })}`)}">${text}</a>`;
+    const nav = [
+      q.offset > 0 ? pageLink(Math.max(0, q.offset - q.limit), '← previous page') : '',
+      q.offset + q.limit < matched ? pageLink(q.offset + q.limit, 'next page →') : '',
+    ].join(' ');
+    const body = `<p>${q.offset + 1}–${q.offset + page_.length} of ${matched} matching features.${c.indexing ? ' (The collection is still being indexed.)' : ''} ${nav}</p>${svgMap(c.bbox, shapes)}${table(['id', ...names], rows)}<p>${nav}</p>`;
+    return sendText(reply, 'html', page(`${c.title}: features`, [
+      { href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' },
+      { href: `${base}/collections/${c.id}?f=html`, label: c.id }, { href: `${itemsUrl}?f=html`, label: 'items' },
+    ], body, [{ href: `${itemsUrl}${withQuery(request, { f: 'json' })}`, label: 'GeoJSON' }, { href: `${itemsUrl}${withQuery(request, { f: 'csv' })}`, label: 'CSV' }]));
   });
 
   app.get('/collections/:collectionId/items/:featureId', {
