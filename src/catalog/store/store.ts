@@ -463,10 +463,12 @@ export class CatalogStore {
       const after = this.pageEnds.get(`${key}\u0000${offset}`);
       let rows: RawRow[] = [];
       if (limit > 0 && offset < matched) {
-        const select = `SELECT ${ROW_COLUMNS} FROM ${from} JOIN sources src ON src.sid = i.sid WHERE ${sql}`;
-        rows = after !== undefined
-          ? (this.db.prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`).all(...params, after, limit) as RawRow[])
-          : (this.db.prepare(`${select} ORDER BY i.rowid LIMIT ? OFFSET ?`).all(...params, limit, offset) as RawRow[]);
+        // The page's rowids first (only integers go through the sort), then its rows.
+        const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
+        const ids = (after !== undefined
+          ? this.db.prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`).pluck().all(...params, after, limit)
+          : this.db.prepare(`${select} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...params, limit, offset)) as number[];
+        if (ids.length > 0) rows = this.rowsByIds(ids);
       }
       if (rows.length > 0) {
         this.pageEnds.set(`${key}\u0000${offset + rows.length}`, rows[rows.length - 1]!.rowid);
@@ -476,6 +478,11 @@ export class CatalogStore {
     } finally {
       for (const h of handles) this.geometries.delete(h);
     }
+  }
+
+  /** Rows by rowid, in rowid order. */
+  private rowsByIds(ids: number[]): RawRow[] {
+    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...ids) as RawRow[];
   }
 
   /**
