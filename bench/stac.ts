@@ -73,7 +73,7 @@ function collections(root: string): Map<string, Collection> {
   const m = new Map<string, Collection>();
   for (let f = 0; f < FLOATS; f++) {
     const id = `float_${1900000 + f}`;
-    m.set(id, { id, title: `Argo float ${1900000 + f} (synthetic)`, description: 'Synthetic profiles for the STAC benchmark', keywords: [], kind: 'profile', root, files: [], attrs: {}, parameters: [] });
+    m.set(id, { id, title: `Argo float ${1900000 + f} (synthetic)`, description: 'Synthetic profiles for the STAC benchmark', keywords: [], kind: 'profile', root, files: [], fileCount: 0, formats: ['netcdf3'], attrs: {}, parameters: [] });
   }
   return m;
 }
@@ -94,10 +94,11 @@ interface Query {
   make: (r: () => number, n: number) => { method: 'GET' | 'POST'; path: string; body?: unknown };
 }
 
-const box = (r: () => number, size: number) => {
+const box = (r: () => number, size: number): [number, number, number, number] => {
   const w = -180 + r() * (360 - size);
   const s = -80 + r() * (160 - Math.min(size, 150));
-  return [w, s, w + size, Math.min(90, s + size)].map((v) => Math.round(v * 100) / 100);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  return [round(w), round(s), round(w + size), round(Math.min(90, s + size))];
 };
 const year = (r: () => number, years: number) => {
   const a = T0 + r() * (T1 - T0 - years * 365 * DAY);

@@ -80,7 +80,8 @@ function summarizeHdf5Error(err: unknown): string {
   const frames = [...text.matchAll(/#\d+: [^\n]*? in [^\n(]*\(\): ([^\n]*)\n\s*major: ([^\n]*)\n\s*minor: ([^\n]*)/g)];
   const last = frames.at(-1);
   if (!last) return text.split('\n').slice(0, 2).join(' ').trim();
-  return `${last[1].trim()} (${last[3].trim()})`;
+  const [, message = '', , minor = ''] = last;
+  return `${message.trim()} (${minor.trim()})`;
 }
 
 /** A wasm trap or emscripten abort (WebAssembly.RuntimeError; the compile libs here do not type it). */

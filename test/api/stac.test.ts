@@ -11,7 +11,7 @@ import { buildTestApp, discoverRoots, getJson, SHARED_DATA } from '../helpers/ap
 import { validateStac } from '../helpers/stac-validate.js';
 
 interface Link { rel: string; href: string; type?: string; method?: string; body?: Record<string, unknown>; merge?: boolean }
-interface Item { id: string; collection: string; geometry: { type: string; coordinates: unknown } | null; bbox?: number[]; properties: Record<string, unknown>; assets: Record<string, { href: string; type: string }>; links: Link[]; stac_version: string }
+interface Item { id: string; collection: string; geometry: { type: string; coordinates: unknown } | null; bbox?: [number, number, number, number]; properties: Record<string, unknown>; assets: Record<string, { href: string; type: string }>; links: Link[]; stac_version: string }
 interface FC { type: string; features: Item[]; links: Link[]; numberMatched?: number; numberReturned: number }
 
 let app: FastifyInstance;

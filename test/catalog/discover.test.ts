@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp } from '../../src/app.js';
 import { discover } from '../../src/catalog/discover.js';
 import { parseCollectionConfig } from '../../src/config/load.js';
@@ -11,7 +11,7 @@ import { SHARED_DATA, silent } from '../helpers/app.js';
 
 const argo = (name: string) => join(SHARED_DATA, 'argo', name);
 
-function capturingLogger(): { log: ReturnType<typeof pino>; lines: Array<Record<string, unknown>> } {
+function capturingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {

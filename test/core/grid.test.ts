@@ -9,7 +9,7 @@ import { summarizeGrid } from '../../src/core/grid/summary.js';
 import type { GridAxis, GridModel } from '../../src/core/grid/types.js';
 import { parseSubset } from '../../src/core/query/subset.js';
 import { ApiError } from '../../src/core/errors.js';
-import type { Chunk, DatasetInfo, ReadRequest, Reader, VariableInfo } from '../../src/readers/types.js';
+import type { Chunk, DatasetInfo, NumericArray, ReadRequest, Reader, VariableInfo } from '../../src/readers/types.js';
 
 function axis(values: number[], extra: Partial<GridAxis> = {}): GridAxis {
   const v = Float64Array.from(values);
@@ -103,7 +103,10 @@ t.test('subset parsing: quoted and unquoted times, open ends, slices, errors', a
 });
 
 /** A small (t, y, x) grid model over in-memory "files": value = 10000·t + 100·y + x (global indices). */
-function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: GridModel; open: (path: string) => Promise<Reader>; reads: Array<Record<string, [number, number]> & { file: string; inside: boolean }> } {
+/** One window a test reader was asked for, with the file it came from and whether it fits the file's time steps. */
+interface ReadLog { window: Record<string, [number, number]>; file: string; inside: boolean }
+
+function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: GridModel; open: (path: string) => Promise<Reader>; reads: ReadLog[] } {
   const totalT = nt.reduce((a, b) => a + b, 0);
   const tAxis: GridAxis = { role: 't', dim: 'time', variable: 'time', label: 'time', names: ['time', 't'], values: Float64Array.from(range(totalT, Date.UTC(2000, 0, 1), 86_400_000)), attrs: {}, dtype: 'f8', direction: 1, step: 86_400_000 };
   const yAxis: GridAxis = { role: 'y', dim: 'lat', variable: 'lat', label: 'Lat', names: ['Lat', 'lat', 'y'], values: Float64Array.from(range(ny, (ny - 1) / 2, -1)), attrs: {}, dtype: 'f8', direction: -1, step: -1 };
@@ -115,7 +118,7 @@ function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: 
     return slot;
   });
   const model: GridModel = { axes: [tAxis, yAxis, xAxis], fields: [{ name: 'v', dtype: 'i4', dims: ['time', 'lat', 'lon'], attrs: {} }], crs: { uri: 'http://www.opengis.net/def/crs/OGC/1.3/CRS84', label: 'CRS84', kind: 'geographic' }, files, attrs: {} };
-  const reads: Array<Record<string, [number, number]> & { file: string; inside: boolean }> = [];
+  const reads: ReadLog[] = [];
   const open = async (path: string): Promise<Reader> => {
     const slot = files.find((f) => f.path === path)!;
     return {
@@ -126,7 +129,7 @@ function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: 
         const [t0, t1] = w['time']!;
         const [y0, y1] = w['lat']!;
         const [x0, x1] = w['lon']!;
-        reads.push({ ...w, file: slot.rel, inside: t0 >= 0 && t1 <= slot.timeCount });
+        reads.push({ window: w, file: slot.rel, inside: t0 >= 0 && t1 <= slot.timeCount });
         const data = new Int32Array((t1 - t0) * (y1 - y0) * (x1 - x0));
         let k = 0;
         for (let ti = t0; ti < t1; ti++) for (let yi = y0; yi < y1; yi++) for (let xi = x0; xi < x1; xi++) data[k++] = 10000 * (ti + slot.timeStart) + 100 * yi + xi;
@@ -138,9 +141,9 @@ function memoryGrid(nt: number[], ny: number, nx: number, lon0 = 0.5): { model: 
   return { model, open, reads };
 }
 
-async function collect(gen: AsyncIterable<{ data: ArrayLike<number> }>): Promise<number[]> {
+async function collect(gen: AsyncIterable<{ data: NumericArray }>): Promise<number[]> {
   const out: number[] = [];
-  for await (const b of gen) out.push(...Array.from(b.data));
+  for await (const b of gen) for (const v of b.data) out.push(Number(v));
   return out;
 }
 
@@ -156,7 +159,7 @@ t.test('plan + read: values in output order across a longitude wrap, decimation 
   const expected: number[] = [];
   for (const ti of [1, 2, 3]) for (const yi of [2, 3]) for (const xi of [33, 34, 35, 0, 1, 2]) expected.push(10000 * ti + 100 * yi + xi);
   t.same(values, expected, 'every value from its source cell');
-  t.ok(reads.every((w) => w['lon']![1] - w['lon']![0] <= 3), 'the two sides of the wrap are read separately');
+  t.ok(reads.every(({ window: w }) => w['lon']![1] - w['lon']![0] <= 3), 'the two sides of the wrap are read separately');
   t.ok(reads.every((w) => w.inside), 'every window lies inside its file\'s time steps');
   t.same([...new Set(reads.map((w) => w.file))], ['f0.nc', 'f1.nc'], 'both files read');
   const scaled = planGrid(model, { scaling: { factor: 3 } });

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { inflateSync } from 'node:zlib';
 import { fromFile } from 'geotiff';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   geoTiffSize,
   InputOrderError,
@@ -23,10 +23,7 @@ import type { NumericArray } from '../../src/readers/types.js';
 
 const GDAL_PYTHON = '/usr/bin/python3';
 
-interface Check {
-  ok(pass: boolean, message?: string): unknown;
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-}
+type Check = Pick<Test, 'ok' | 'equal'>;
 
 let dir = '';
 t.before(async () => {
@@ -102,7 +99,7 @@ function expectedBand(def: GeoTiffDef, pattern: Pattern, band: number): Float64A
   return out;
 }
 
-function sameValues(t: Check, found: ArrayLike<number>, wanted: ArrayLike<number>, message: string): void {
+function sameValues(t: Check, found: ArrayLike<number | bigint>, wanted: ArrayLike<number | bigint>, message: string): void {
   let at = found.length === wanted.length ? -1 : Math.min(found.length, wanted.length);
   for (let i = 0; at < 0 && i < found.length; i++) {
     if (!Object.is(Number(found[i]), Number(wanted[i]))) at = i;

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fromFile } from 'geotiff';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { decodeNumeric } from '../../src/cf/decode.js';
 import { GeoTiffReader, openGeoTiff, type GeoTiffReaderOptions } from '../../src/readers/geotiff/reader.js';
 import { openReader } from '../../src/readers/registry.js';
@@ -38,12 +38,8 @@ function gdalBand(file: string, band: number): Float64Array {
   return new Float64Array(out.buffer, out.byteOffset, out.byteLength / 8);
 }
 
-/** The assertions the helpers below use (tap's Test type is an overload maze). */
-interface Check {
-  ok(pass: boolean, message?: string): unknown;
-  same(found: unknown, wanted: unknown, message?: string): unknown;
-  equal(found: unknown, wanted: unknown, message?: string): unknown;
-}
+/** The assertions the helpers below use. */
+type Check = Pick<Test, 'ok' | 'same' | 'equal'>;
 
 function open(relPath: string, options?: GeoTiffReaderOptions): Promise<GeoTiffReader> {
   return openGeoTiff(sharedData(relPath), options);

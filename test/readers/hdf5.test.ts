@@ -108,7 +108,7 @@ t.test('coads_sst.nc: dimension scales, unlimited TIME, SST reference cells', as
     for (const h of [...HIDDEN, 'CLASS', 'NAME']) t.notOk(h in v.attrs, `${v.name} hides ${h}`);
   }
 
-  const cells: [number[], number, number][] = [
+  const cells: [[number, number, number], number, number][] = [
     [[0, 45, 90], 26.615416, 26.114231],
     [[6, 27, 125], 16.225, 15.9],
     [[11, 64, 48], 7.615, 4.256667],
