@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { defaultCacheDir } from './catalog/catalog.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
 import { serve } from './server.js';
-import { runStacCommand, STAC_USAGE } from './api/stac/export-cli.js';
+import { runStacCommand, STAC_USAGE } from './stac-export-cli.js';
 import { VERSION } from './version.js';
 
 const USAGE = `odas ${VERSION} — Ocean Data Access Server

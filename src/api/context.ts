@@ -2,18 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../catalog/collection.js';
 import type { IndexStatus } from '../catalog/indexer.js';
 import type { StacService } from '../stac/service.js';
-import { isoString } from '../cf/time.js';
 import { NotFound } from '../core/errors.js';
+import type { CollectionDescriber } from './common/collection-doc.js';
 import { FORMATS, type FormatName } from './negotiate.js';
-
-export interface Link {
-  href: string;
-  rel: string;
-  type?: string;
-  title?: string;
-  templated?: boolean;
-  hreflang?: string;
-}
 
 /** What every API plugin needs: the collections, how to build absolute links, and the conformance list. */
 export interface ApiContext {
@@ -24,7 +15,7 @@ export interface ApiContext {
   baseUrl?: string;
   conformance: string[];
   /** Each registered API's additions to a collection description (links, members). */
-  describers: Array<(c: Collection, doc: import('./common/collection-doc.js').CollectionDoc, base: string) => void>;
+  describers: CollectionDescriber[];
   /** The STAC item index and static catalogs (built at start by the server; on first use otherwise). */
   stac?: StacService;
   /** The background indexer's progress, when there is one. */
@@ -51,6 +42,3 @@ export function sendText(reply: FastifyReply, format: FormatName | string, body:
   return reply.type(type).send(body);
 }
 
-export function isoTime(ms: number | undefined): string | null {
-  return ms === undefined || !Number.isFinite(ms) ? null : isoString(ms);
-}

@@ -6,11 +6,13 @@ import { parseCql2Json } from '../core/cql2/json.js';
 import { parseCql2Text } from '../core/cql2/text.js';
 import type { Fields } from './fields.js';
 import { parseGeometry } from '../core/geometry.js';
+import { CRS84, EPSG_4326 } from '../core/grid/crs.js';
 import type { PageToken, SearchSpec, SortField } from '../catalog/store/types.js';
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 10_000;
-const CRS84 = ['http://www.opengis.net/def/crs/OGC/1.3/CRS84', 'http://www.opengis.net/def/crs/EPSG/0/4326', 'EPSG:4326', 'OGC:CRS84'];
+/** filter-crs values that name longitude/latitude in degrees (the only CRS the index holds). */
+const LON_LAT_CRS = [CRS84, EPSG_4326, 'EPSG:4326', 'OGC:CRS84'];
 
 export interface SearchRequest extends SearchSpec {
   fields?: Fields;
@@ -162,7 +164,7 @@ function parseCommon(get: (k: string) => unknown, fromGet: boolean): SearchReque
   const f = get('fields');
   if (f !== undefined) req.fields = fields(f);
   const crs = get('filter-crs');
-  if (crs !== undefined && !CRS84.includes(String(crs))) throw new InvalidParameterValue('filter-crs', `only ${CRS84[0]} is supported`);
+  if (crs !== undefined && !LON_LAT_CRS.includes(String(crs))) throw new InvalidParameterValue('filter-crs', `only ${CRS84} is supported`);
   const flt = get('filter');
   if (flt !== undefined) req.filter = filter(flt, get('filter-lang'), fromGet);
   else if (get('filter-lang') !== undefined && !['cql2-text', 'cql2-json'].includes(String(get('filter-lang')))) {

@@ -1,7 +1,6 @@
 import type { Collection } from '../../catalog/collection.js';
-import { isoTime, type Link } from '../context.js';
-
-export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
+import { CRS84 } from '../../core/grid/crs.js';
+import { isoTime, type Link } from '../link.js';
 
 export interface CollectionDoc {
   id: string;
@@ -23,8 +22,11 @@ export interface CollectionDoc {
   [extra: string]: unknown;
 }
 
+/** An API's additions to a collection description (its links, its members). */
+export type CollectionDescriber = (c: Collection, doc: CollectionDoc, base: string) => void;
+
 /** The collection description shared by /collections and /collections/{id}. */
-export function collectionDoc(c: Collection, base: string, describers: ReadonlyArray<(c: Collection, doc: CollectionDoc, base: string) => void> = []): CollectionDoc {
+export function collectionDoc(c: Collection, base: string, describers: readonly CollectionDescriber[] = []): CollectionDoc {
   const href = `${base}/collections/${encodeURIComponent(c.id)}`;
   const links: Link[] = [
     { href, rel: 'self', type: 'application/json', title: 'This collection' },

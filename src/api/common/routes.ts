@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
 import { shapesOf } from '../../html/shapes.js';
-import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
+import { baseUrl, getCollection, sendText, type ApiContext } from '../context.js';
+import { isoTime, type Link } from '../link.js';
 import { negotiate } from '../negotiate.js';
 import { collectionDoc, type CollectionDoc } from './collection-doc.js';
 

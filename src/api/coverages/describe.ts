@@ -10,7 +10,7 @@ import { CRS84 } from '../../core/grid/crs.js';
 import type { GridAxisSummary, GridSummary } from '../../core/grid/summary.js';
 import type { GridAxis, GridModel } from '../../core/grid/types.js';
 import type { CollectionDoc } from '../common/collection-doc.js';
-import type { Link } from '../context.js';
+import type { Link } from '../link.js';
 import { COVERAGE_FORMATS } from './formats.js';
 
 export const REL_COVERAGE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage';

@@ -7,7 +7,7 @@ import type { Collection } from '../../catalog/collection.js';
 import { LENGTH_UNIT_NAMES } from '../../core/query/geodesic.js';
 import { observedPropertyId } from '../../encoders/edr/coverage-json.js';
 import type { CollectionDoc } from '../common/collection-doc.js';
-import { CRS84 } from '../common/collection-doc.js';
+import { CRS84 } from '../../core/grid/crs.js';
 import { edrParameters } from './parameters.js';
 import type { QueryType } from './query.js';
 

@@ -9,10 +9,9 @@ import { parseDatetime, type TimeInterval } from '../../core/query/datetime.js';
 import { toMetres } from '../../core/query/geodesic.js';
 import { parseWkt, type WktGeometry, type WktType } from '../../core/query/wkt.js';
 import { parseZ, type ZSelection } from '../../core/query/z.js';
-import { CRS84 } from '../common/collection-doc.js';
+import { CRS84 } from '../../core/grid/crs.js';
 
-const QUERY_TYPES = ['position', 'radius', 'area', 'cube', 'trajectory', 'corridor', 'locations'] as const;
-export type QueryType = (typeof QUERY_TYPES)[number];
+export type QueryType = 'position' | 'radius' | 'area' | 'cube' | 'trajectory' | 'corridor' | 'locations';
 
 export interface EdrQuery {
   type: QueryType;

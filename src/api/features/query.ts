@@ -4,7 +4,7 @@ import type { PropertyValue } from '../../catalog/feature.js';
 import { InvalidParameterValue, UnknownParameter } from '../../core/errors.js';
 import { parseBBox } from '../../core/query/bbox.js';
 import { parseDatetime } from '../../core/query/datetime.js';
-import { CRS84 } from '../common/collection-doc.js';
+import { CRS84 } from '../../core/grid/crs.js';
 
 export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 10_000;

@@ -1,3 +1,4 @@
+import { CRS84 } from '../../core/grid/crs.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../stac/search-request.js';
 
 // Route schemas: they document the API in OpenAPI; values are checked by the parsers (errors name the parameter).
@@ -37,7 +38,7 @@ const DOCS: Record<string, string> = {
   sortby: 'Sort extension: comma-separated fields, + ascending (default) or - descending (e.g. -properties.datetime,id). Default: datetime descending.',
   filter: 'CQL2 filter (text by default): comparisons, LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT, S_INTERSECTS, T_INTERSECTS and the other temporal functions. Properties: see /stac/queryables.',
   'filter-lang': 'cql2-text (default for GET) or cql2-json.',
-  'filter-crs': `Only ${'http://www.opengis.net/def/crs/OGC/1.3/CRS84'}.`,
+  'filter-crs': `Only ${CRS84}.`,
   q: 'Free text: comma-separated terms, any of which may match the title, description, keywords or id.',
 };
 

@@ -6,6 +6,7 @@
  * what the grid offers instead.
  */
 import { isoString } from '../../cf/time.js';
+import { DTYPE_BYTES } from '../../readers/dtype.js';
 import { InvalidParameterValue } from '../errors.js';
 import { parseInstant, type TimeInterval } from '../query/datetime.js';
 import { selectLevels, type ZSelection } from '../query/z.js';
@@ -94,8 +95,6 @@ export interface GridPlan {
   /** Absent: every cell is answered (a box). Present: unselected cells are missing values or left out. */
   mask?: CellMask;
 }
-
-export const ITEM_BYTES: Record<string, number> = { i1: 1, u1: 1, char: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, i8: 8, u8: 8, f8: 8, string: 8 };
 
 /** How an axis is named to users, with its alternatives. */
 function axisNames(model: GridModel): string {
@@ -254,7 +253,7 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
   let geo = false;
   for (const spec of subsets) {
     const lower = spec.axis.toLowerCase();
-    let axis = findAxis(model, spec.axis);
+    const axis = findAxis(model, spec.axis);
     // On a projected grid, Lon/Lat (or x/y with subset-crs=CRS84) are degrees: they make a box to project.
     const asLon = projected && (LON_NAMES.has(lower) || (geographicValues && axis?.role === 'x'));
     const asLat = projected && (LAT_NAMES.has(lower) || (geographicValues && axis?.role === 'y'));
@@ -426,7 +425,7 @@ export function planGrid(model: GridModel, req: GridRequest): GridPlan {
   const shape = axes.map((a) => a.picks.length);
   const cells = shape.reduce((p, n) => p * n, 1);
   const span = axes.reduce((p, a) => p * pickSpan(a.picks), 1);
-  const sourceBytes = fields.reduce((total, f) => total + span * (ITEM_BYTES[f.dtype] ?? 8), 0);
+  const sourceBytes = fields.reduce((total, f) => total + span * DTYPE_BYTES[f.dtype], 0);
   const plan: GridPlan = { model, axes, fields, shape, cells, sourceBytes };
   if (req.within) plan.mask = cellMask(plan, req.within);
   return plan;

@@ -5,7 +5,8 @@
  * output order. Memory is O(block), independent of the response size.
  */
 import type { DType, NumericArray, Reader, Window } from '../../readers/types.js';
-import { ITEM_BYTES, type GridPlan } from './plan.js';
+import { DTYPE_BYTES } from '../../readers/dtype.js';
+import type { GridPlan } from './plan.js';
 import type { GridField, GridFileSlot } from './types.js';
 
 export type OpenReader = (path: string) => Promise<Reader>;
@@ -168,7 +169,7 @@ const MULTI_FILE_READ_AHEAD = 4;
 export async function* readField(plan: GridPlan, field: GridField, open: OpenReader, options: ReadFieldOptions = {}): AsyncGenerator<FieldBlock> {
   const { signal } = options;
   const budget = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
-  const item = ITEM_BYTES[field.dtype] ?? 8;
+  const item = DTYPE_BYTES[field.dtype];
   const rank = plan.axes.length;
   const files = plan.model.files;
   const ti = plan.axes.findIndex((a) => a.axis.role === 't');

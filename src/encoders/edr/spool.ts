@@ -73,7 +73,7 @@ export class Spool {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.columns.values()].map((c) => c.file?.close()));
+    await Promise.allSettled([...this.columns.values()].flatMap((c) => (c.file ? [c.file.close()] : [])));
     this.columns.clear();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
  * one tile row of one band (tileSize × width values), handed out as soon as it is complete.
  */
 import { endianness } from 'node:os';
-import { newTypedArray } from '../../core/typed-array.js';
+import { newTypedArray } from '../../readers/dtype.js';
 import type { GeoTiffDType, ResolvedDef } from './def.js';
 
 export type PixelArray =

@@ -15,6 +15,7 @@ import { numberText } from '../../core/number-text.js';
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../../core/errors.js';
 import type { AxisSelection, GridPlan } from '../../core/grid/plan.js';
+import { CRS84 } from '../../core/grid/crs.js';
 import type { GridField } from '../../core/grid/types.js';
 import type { DType } from '../../readers/types.js';
 import { decodedField, type GridPayload } from './payload.js';
@@ -61,7 +62,7 @@ function referencing(plan: GridPlan): object[] {
   const refs: object[] = [{
     coordinates: ['x', 'y'],
     system: crs.kind === 'geographic'
-      ? { type: 'GeographicCRS', id: 'http://www.opengis.net/def/crs/OGC/1.3/CRS84' }
+      ? { type: 'GeographicCRS', id: CRS84 }
       : { type: 'ProjectedCRS', ...(crs.uri ? { id: crs.uri } : {}), ...(crs.wkt ? { wkt: crs.wkt } : {}) },
   }];
   const z = plan.axes.find((s) => s.axis.role === 'z');

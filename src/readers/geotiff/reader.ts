@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fromFile, type GeoTIFF, type GeoTIFFImage, type TypedArray } from 'geotiff';
 import type { Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
-import { newTypedArray, type NumericDType } from '../../core/typed-array.js';
+import { newTypedArray, type NumericDType } from '../dtype.js';
 import { checkWindow } from '../window.js';
 import { axisAttrs, bandAttrs, globalAttrs } from './attrs.js';
 import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadataItem } from './gdal-metadata.js';

@@ -3,10 +3,11 @@
  * Node's zlib on the libuv pool (in parallel), unshuffled, checksummed, and their part copied into
  * the output; big-endian data is swapped once at the end. Values match h5wasm's byte for byte.
  */
-import type { ByteSource, DType, NumericArray, RawArray } from '../types.js';
+import type { ByteSource, RawArray } from '../types.js';
 import { CorruptFileError } from '../types.js';
 import type { ChunkCache } from './chunk-cache.js';
 import type { ChunkManifest } from './manifest.js';
+import { TYPED_ARRAY } from '../dtype.js';
 import { ChunkDecodeError, checkFletcher32, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE, inflateAsync, unshuffle } from './filters.js';
 
 export interface DirectSelection {
@@ -31,11 +32,6 @@ const MAX_GAP_BYTES = 64 * 1024;
 /** Per piece; the reader keeps two pieces in flight, so eight chunks for the four libuv threads. */
 const DEFAULT_CONCURRENCY = 4;
 
-type Ctor = new (buffer: ArrayBuffer) => NumericArray;
-const CTOR: Record<Exclude<DType, 'string'>, Ctor> = {
-  i1: Int8Array, u1: Uint8Array, char: Uint8Array, i2: Int16Array, u2: Uint16Array, i4: Int32Array,
-  u4: Uint32Array, i8: BigInt64Array, u8: BigUint64Array, f4: Float32Array, f8: Float64Array,
-};
 
 /** Whether `sel` lies inside the manifest's dataset (a file that grew after it was taken: no). */
 export function selectionFits(m: ChunkManifest, sel: DirectSelection): boolean {
@@ -55,7 +51,7 @@ export async function readDirect(m: ChunkManifest, sel: DirectSelection, ctx: Di
     if (!m.littleEndian && m.itemSize > 1) swapBytes(out, m.itemSize);
   }
   const dtype = m.dtype === 'string' ? 'u1' : m.dtype;
-  return { dtype: m.dtype, shape: [...sel.count], data: new CTOR[dtype](out.buffer) };
+  return { dtype: m.dtype, shape: [...sel.count], data: new TYPED_ARRAY[dtype](out.buffer) };
 }
 
 function corrupt(ctx: DirectContext, detail: string): CorruptFileError {

@@ -1,6 +1,6 @@
 /**
  * NetCDF-4 / HDF5 reader. h5wasm reads synchronously, so every call runs in a worker thread
- * (src/workers/hdf5-worker.ts) behind a small pool; this module validates windows, plans streamed
+ * (src/readers/hdf5/worker.ts) behind a small pool; this module validates windows, plans streamed
  * reads along the file's chunk grid and maps worker errors back to the reader error classes.
  * Values are the raw stored values: CF decoding happens in src/cf/.
  */
@@ -14,11 +14,12 @@ import type {
   Hdf5Response,
   Hdf5VariableMeta,
   Hdf5WorkerOptions,
-} from '../../workers/hdf5-worker.js';
+} from './worker.js';
 import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../../workers/pool.js';
-import type { Chunk, DatasetInfo, DType, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import type { Chunk, DatasetInfo, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
+import { DTYPE_BYTES } from '../dtype.js';
 import { readDirect, selectionFits } from './direct.js';
 import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
 
@@ -62,7 +63,7 @@ export class Hdf5Pool {
       async (filePath, h5path) => (await this.info(filePath)).variables.find((v) => v.h5path === h5path)?.objectAddress,
       options.direct,
     );
-    const { url, execArgv } = workerScript('../../workers/hdf5-worker.js', import.meta.url);
+    const { url, execArgv } = workerScript('./worker.js', import.meta.url);
     const workerData: Hdf5WorkerOptions = {
       maxOpenFiles: options.maxOpenFiles,
       retireHeapBytes: options.retireHeapBytes,
@@ -212,10 +213,6 @@ export interface Selection {
   count: number[];
 }
 
-const ITEM_BYTES: Record<DType, number> = {
-  i1: 1, u1: 1, char: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, i8: 8, u8: 8, f8: 8,
-  string: 16, // a guess: JS strings have no fixed size, this only sizes streamed chunks
-};
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
@@ -326,7 +323,7 @@ export class Hdf5Reader implements Reader {
     // reads decode on the libuv pool, whatever the number of h5wasm workers.
     const parallel = Math.max(2, this.pool.size);
     for (const { v, selection } of planned) {
-      const item = ITEM_BYTES[v.dtype];
+      const item = DTYPE_BYTES[v.dtype];
       const total = product(selection.count) * item;
       // The cost is the chunks decompressed, not the bytes returned: a point time series touches one
       // chunk per step and is worth splitting however few bytes it returns.

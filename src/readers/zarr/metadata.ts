@@ -193,14 +193,14 @@ function fillBytesOf(info: DtypeInfo, fill: unknown): Uint8Array | undefined {
   switch (info.dtype) {
     case 'i1': buf.writeInt8(value); break;
     case 'u1': buf.writeUInt8(value); break;
-    case 'i2': le ? buf.writeInt16LE(value) : buf.writeInt16BE(value); break;
-    case 'u2': le ? buf.writeUInt16LE(value) : buf.writeUInt16BE(value); break;
-    case 'i4': le ? buf.writeInt32LE(value) : buf.writeInt32BE(value); break;
-    case 'u4': le ? buf.writeUInt32LE(value) : buf.writeUInt32BE(value); break;
-    case 'i8': le ? buf.writeBigInt64LE(BigInt(value)) : buf.writeBigInt64BE(BigInt(value)); break;
-    case 'u8': le ? buf.writeBigUInt64LE(BigInt(value)) : buf.writeBigUInt64BE(BigInt(value)); break;
-    case 'f4': le ? buf.writeFloatLE(value) : buf.writeFloatBE(value); break;
-    case 'f8': le ? buf.writeDoubleLE(value) : buf.writeDoubleBE(value); break;
+    case 'i2': if (le) buf.writeInt16LE(value); else buf.writeInt16BE(value); break;
+    case 'u2': if (le) buf.writeUInt16LE(value); else buf.writeUInt16BE(value); break;
+    case 'i4': if (le) buf.writeInt32LE(value); else buf.writeInt32BE(value); break;
+    case 'u4': if (le) buf.writeUInt32LE(value); else buf.writeUInt32BE(value); break;
+    case 'i8': if (le) buf.writeBigInt64LE(BigInt(value)); else buf.writeBigInt64BE(BigInt(value)); break;
+    case 'u8': if (le) buf.writeBigUInt64LE(BigInt(value)); else buf.writeBigUInt64BE(BigInt(value)); break;
+    case 'f4': if (le) buf.writeFloatLE(value); else buf.writeFloatBE(value); break;
+    case 'f8': if (le) buf.writeDoubleLE(value); else buf.writeDoubleBE(value); break;
     default: return undefined;
   }
   return buf.every((b) => b === 0) ? undefined : new Uint8Array(buf);

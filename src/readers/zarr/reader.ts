@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Chunk, DatasetInfo, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
+import { typedArrayView } from '../dtype.js';
 import { CodecError, decompress, unfilter, unsupportedCodec, UnsupportedFilterError } from './codecs.js';
 import type { ZarrArrayMeta, ZarrStoreMeta } from './metadata.js';
 import { readZarrMetadata } from './metadata.js';
@@ -363,20 +364,8 @@ function toTyped(a: ZarrArrayMeta, bytes: Uint8Array): NumericArray {
     else if (a.itemBytes === 4) view.swap32();
     else view.swap64();
   }
-  switch (a.dtype) {
-    case 'i1': return new Int8Array(buffer, byteOffset, byteLength);
-    case 'u1':
-    case 'char': return bytes;
-    case 'i2': return new Int16Array(buffer, byteOffset, byteLength / 2);
-    case 'u2': return new Uint16Array(buffer, byteOffset, byteLength / 2);
-    case 'i4': return new Int32Array(buffer, byteOffset, byteLength / 4);
-    case 'u4': return new Uint32Array(buffer, byteOffset, byteLength / 4);
-    case 'f4': return new Float32Array(buffer, byteOffset, byteLength / 4);
-    case 'f8': return new Float64Array(buffer, byteOffset, byteLength / 8);
-    case 'i8': return new BigInt64Array(buffer, byteOffset, byteLength / 8);
-    case 'u8': return new BigUint64Array(buffer, byteOffset, byteLength / 8);
-    default: throw new Error(`${a.name}: no typed array for dtype ${String(a.dtype)}`);
-  }
+  if (a.dtype === undefined || a.dtype === 'string') throw new Error(`${a.name}: no typed array for dtype ${String(a.dtype)}`);
+  return typedArrayView(a.dtype, buffer, byteOffset, byteLength);
 }
 
 /**

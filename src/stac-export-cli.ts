@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { API_MODULES } from '../../app.js';
-import { defaultCacheDir } from '../../catalog/catalog.js';
-import { discover } from '../../catalog/discover.js';
-import { loadCollectionConfigs } from '../../config/load.js';
-import { StacService, type StacExtensionName } from '../../stac/service.js';
-import { exportStaticCatalog } from './export.js';
+import { API_MODULES } from './app.js';
+import { defaultCacheDir } from './catalog/catalog.js';
+import { discover } from './catalog/discover.js';
+import { loadCollectionConfigs } from './config/load.js';
+import { StacService, type StacExtensionName } from './stac/service.js';
+import { exportStaticCatalog } from './api/stac/export.js';
 
 export const STAC_USAGE = `  odas stac export OUTDIR [--data DIR]... [--collections CONFIG_DIR] [--base-url URL]
              [--cache-dir DIR | --no-cache] [--stac-extensions file,datacube]

@@ -14,8 +14,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { isMainThread, workerData } from 'node:worker_threads';
 import h5wasm, { type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm/node';
-import type { Attrs, AttrValue, DatasetInfo, DType, NumericArray, VariableInfo } from '../readers/types.js';
-import { serveTasks, type SerializedError, type TaskOutcome } from './pool.js';
+import type { Attrs, AttrValue, DatasetInfo, DType, NumericArray, VariableInfo } from '../types.js';
+import { TYPED_ARRAY } from '../dtype.js';
+import { serveTasks, type SerializedError, type TaskOutcome } from '../../workers/pool.js';
 
 // ---- protocol (shared with the reader through `import type`) -------------------------------
 
@@ -228,21 +229,6 @@ class FileCache {
 // ---- type mapping --------------------------------------------------------------------------
 
 const UNLIMITED_THRESHOLD = Number.MAX_SAFE_INTEGER; // h5wasm reports H5S_UNLIMITED as 2**64 - 1
-
-type TypedArrayCtor = new (buffer: ArrayBuffer) => NumericArray;
-const ARRAY_CTOR: Record<Exclude<DType, 'string'>, TypedArrayCtor> = {
-  i1: Int8Array,
-  u1: Uint8Array,
-  i2: Int16Array,
-  u2: Uint16Array,
-  i4: Int32Array,
-  u4: Uint32Array,
-  i8: BigInt64Array,
-  u8: BigUint64Array,
-  f4: Float32Array,
-  f8: Float64Array,
-  char: Uint8Array,
-};
 
 function dtypeOf(meta: Metadata): DType | undefined {
   const cls = M.H5T_class_t;
@@ -552,7 +538,7 @@ function readDataset(
 
   const total = count.reduce((a, b) => a * b, 1);
   if (total === 0) {
-    const data = dtype === 'string' ? [] : new ARRAY_CTOR[dtype](new ArrayBuffer(0));
+    const data = dtype === 'string' ? [] : new TYPED_ARRAY[dtype](new ArrayBuffer(0));
     return { value: { kind: 'read', dtype, shape: count, data } };
   }
   try {
@@ -586,7 +572,7 @@ function readDataset(
     } finally {
       M._free(ptr);
     }
-    const data = new ARRAY_CTOR[dtype](bytes.buffer as ArrayBuffer);
+    const data = new TYPED_ARRAY[dtype](bytes.buffer as ArrayBuffer);
     return { value: { kind: 'read', dtype, shape: count, data }, transfer: [bytes.buffer as ArrayBuffer] };
   } catch (err) {
     if (err instanceof Hdf5Fault) throw err;
