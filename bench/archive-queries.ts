@@ -173,7 +173,7 @@ export interface AreaResult {
 }
 
 /** Matched count of an items query over a box. */
-export async function countIn(base: string, collection: string, b: BBox): Promise<number> {
+async function countIn(base: string, collection: string, b: BBox): Promise<number> {
   const page = await json<ItemsDoc>(`${base}/collections/${encodeURIComponent(collection)}/items?bbox=${b.join(',')}&limit=1`);
   return page.numberMatched ?? 0;
 }

@@ -179,7 +179,7 @@ export interface TreeStats {
 }
 
 /** Writes a tree of `files` profiles into `dir` (which should not exist yet). */
-export async function makeGdacTree(files: number, dir: string, progress?: (done: number) => void): Promise<TreeStats> {
+async function makeGdacTree(files: number, dir: string, progress?: (done: number) => void): Promise<TreeStats> {
   const t0 = performance.now();
   const factory = await profileFactory();
   let bytes = 0;

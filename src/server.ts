@@ -23,7 +23,7 @@ export interface ServeOptions {
   workers?: number;
 }
 
-export function createLogger(level: string): Logger {
+function createLogger(level: string): Logger {
   // Buffered asynchronous writes: a synchronous write per access line costs a third of the throughput.
   const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   setInterval(() => destination.flush(), 1000).unref();

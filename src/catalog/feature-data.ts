@@ -8,7 +8,7 @@ import type { Collection } from './collection.js';
 import { isoOrNull } from './extract/common.js';
 import type { FeatureRecord } from './feature.js';
 
-export interface DataColumn {
+interface DataColumn {
   name: string;
   units?: string;
   values: Array<number | string | null>;

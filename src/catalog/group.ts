@@ -34,7 +34,7 @@ const FAMILIES: Record<string, ArgoFamily> = {
 const GDAC = /^(?:(.*)\/)?dac\/[^/]+\/(\d{5,7})\/(profiles\/)?([^/]+)$/;
 
 /** The Argo file family of a GDAC path, 'metadata' for _meta/_tech files, undefined outside the layout. */
-export function argoFamily(rel: string): { family: ArgoFamily | 'metadata'; prefix: string } | undefined {
+function argoFamily(rel: string): { family: ArgoFamily | 'metadata'; prefix: string } | undefined {
   const m = GDAC.exec(rel);
   if (!m) return undefined;
   const [, prefix = '', wmo, inProfiles, name = ''] = m;

@@ -14,7 +14,7 @@ const FORMAT = 2;
  * are not stored (a multi-profile file pads every profile to its longest): decoding gives them back
  * as NaN. Stored raw, not compressed: decoding 10 000 profiles costs a copy each, not an inflate.
  */
-export function encodeProfileData(columns: Array<{ name: string; values: Float64Array; f32: boolean }>): Uint8Array {
+function encodeProfileData(columns: Array<{ name: string; values: Float64Array; f32: boolean }>): Uint8Array {
   const n = columns[0]?.values.length ?? 0;
   let kept = 0;
   for (const c of columns) for (let i = n - 1; i >= kept; i--) if (!Number.isNaN(c.values[i]!)) { kept = i + 1; break; }

@@ -2,7 +2,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { zarrStoreStamp } from '../readers/zarr/stamp.js';
 
-export const DATA_EXTENSIONS = /\.(nc|nc3|nc4|cdf|netcdf|h5|hdf5|hdf|he5|bag|tif|tiff)$/i;
+const DATA_EXTENSIONS = /\.(nc|nc3|nc4|cdf|netcdf|h5|hdf5|hdf|he5|bag|tif|tiff)$/i;
 
 export interface FoundFile {
   /** Path relative to the root, '/'-separated. */

@@ -11,7 +11,7 @@ export class TimeUnitsError extends Error {
   }
 }
 
-export type TimeUnit = 'milliseconds' | 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks';
+type TimeUnit = 'milliseconds' | 'seconds' | 'minutes' | 'hours' | 'days' | 'weeks';
 
 /**
  * - standard: CF's default mixed Julian/Gregorian calendar (Julian before 1582-10-15); for later
@@ -23,7 +23,7 @@ export type TimeUnit = 'milliseconds' | 'seconds' | 'minutes' | 'hours' | 'days'
  *   (every noleap date exists in the Gregorian calendar; intervals across a Gregorian 29 February
  *   are therefore one day shorter than they look, as in every CF tool that prints such dates).
  */
-export type CalendarKind = 'standard' | 'proleptic_gregorian' | 'julian' | 'noleap';
+type CalendarKind = 'standard' | 'proleptic_gregorian' | 'julian' | 'noleap';
 
 export interface ParsedTimeUnits {
   unit: TimeUnit;

@@ -33,11 +33,6 @@ export class NotFound extends ApiError {
   }
 }
 
-export class NotAcceptable extends ApiError {
-  constructor(description: string) {
-    super(406, 'NotAcceptable', description);
-  }
-}
 
 /** 500-class fault in one collection's files: the message names the collection, the server keeps serving others. */
 export class DataSourceError extends ApiError {

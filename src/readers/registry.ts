@@ -6,7 +6,7 @@ import { CorruptFileError } from './types.js';
 export type FileFormat = 'netcdf3' | 'hdf5' | 'geotiff' | 'zarr';
 
 /** Files whose presence makes a directory a Zarr v2 store (consolidated metadata, a group or a single array). */
-export const ZARR_MARKERS = ['.zmetadata', '.zgroup', '.zarray'] as const;
+const ZARR_MARKERS = ['.zmetadata', '.zgroup', '.zarray'] as const;
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(

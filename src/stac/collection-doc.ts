@@ -5,7 +5,7 @@ import { stacLicense } from './license.js';
 import { MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 import type { StaticCollection } from './static-catalog.js';
 
-export const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';
+const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';
 
 const PROVIDER_ROLES = new Set(['licensor', 'producer', 'processor', 'host']);
 const iso = (ms: number | undefined): string | null => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));

@@ -2,7 +2,7 @@ import type { Collection } from '../catalog/collection.js';
 import type { ItemRow } from '../catalog/store/types.js';
 import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 
-export const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
+const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
 
 /** What building an item needs besides its row. */
 export interface ItemContext {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-export const SCHEMAS = process.env['ODAS_SHARED_SCHEMAS'] ?? join(ROOT, '..', 'shared', 'schemas');
+const SCHEMAS = process.env['ODAS_SHARED_SCHEMAS'] ?? join(ROOT, '..', 'shared', 'schemas');
 const VALIDATOR = join(ROOT, 'node_modules', '.bin', 'stac-node-validator');
 
 /**

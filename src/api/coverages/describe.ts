@@ -13,10 +13,10 @@ import type { CollectionDoc } from '../common/collection-doc.js';
 import type { Link } from '../link.js';
 import { COVERAGE_FORMATS } from './formats.js';
 
-export const REL_COVERAGE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage';
-export const REL_SCHEMA = 'http://www.opengis.net/def/rel/ogc/1.0/schema';
-export const REL_DOMAINSET = 'http://www.opengis.net/def/rel/ogc/1.0/coverage-domainset';
-export const REL_RANGETYPE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage-rangetype';
+const REL_COVERAGE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage';
+const REL_SCHEMA = 'http://www.opengis.net/def/rel/ogc/1.0/schema';
+const REL_DOMAINSET = 'http://www.opengis.net/def/rel/ogc/1.0/coverage-domainset';
+const REL_RANGETYPE = 'http://www.opengis.net/def/rel/ogc/1.0/coverage-rangetype';
 
 const DAY = 86_400_000;
 

@@ -16,7 +16,7 @@ import { prepareCoverage, type PreparedCoverage } from './run.js';
 const ROOT = 'http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/';
 
 /** What works, under the current class names and the older ones clients still look for. */
-export const COVERAGES_CONFORMANCE = [
+const COVERAGES_CONFORMANCE = [
   'core', 'subsetting-spatial', 'subsetting-temporal', 'subsetting-general', 'scaling-spatial', 'scaling-temporal', 'scaling-general',
   'field-selection', 'coveragejson', 'netcdf', 'geotiff',
   'geodata-coverage', 'coverage-subset', 'coverage-bbox', 'coverage-datetime', 'coverage-rangesubset',
@@ -107,7 +107,7 @@ async function coverage(ctx: ApiContext, request: FastifyRequest, reply: Fastify
 }
 
 /** OGC API - Coverages: the coverage of a grid collection (subset, scaled, streamed), its domain, range type and schema. */
-export async function coveragesRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function coveragesRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
 
   app.get('/collections/:collectionId/coverage', {

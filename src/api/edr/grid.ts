@@ -28,7 +28,7 @@ import { edrParameters } from './parameters.js';
 import type { EdrQuery } from './query.js';
 
 /** Trajectory vertices read one by one: a path longer than this is a mistake or a corridor. */
-export const MAX_VERTICES = 10_000;
+const MAX_VERTICES = 10_000;
 
 /** Rough bytes per value of a sample answer (a number, its time and position), for the size limit. */
 const SAMPLE_VALUE_BYTES = 48;

@@ -57,10 +57,10 @@ const COORDS_TYPES: Partial<Record<QueryType, WktType[]>> = {
   corridor: ['LineString'],
 };
 
-export const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG/0/4326', 'EPSG:4326', 'OGC:CRS84', 'CRS84', 'WGS84']);
+const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG/0/4326', 'EPSG:4326', 'OGC:CRS84', 'CRS84', 'WGS84']);
 
 /** Default number of features when `limit` is absent, and its ceiling. */
-export const MAX_LIMIT = 100_000;
+const MAX_LIMIT = 100_000;
 
 function positive(name: string, text: string, integer = false): number {
   const n = Number(text);

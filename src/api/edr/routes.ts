@@ -18,7 +18,7 @@ import { runEdrQuery } from './run.js';
 
 const ROOTS = ['http://www.opengis.net/spec/ogcapi-edr-1/1.0/conf', 'http://www.opengis.net/spec/ogcapi-edr-1/1.1/conf'];
 /** Only what is implemented: no HTML pages and no instances (no collection has model runs yet). */
-export const EDR_CONFORMANCE = ROOTS.flatMap((r) => ['core', 'collections', 'json', 'geojson', 'covjson', 'oas30', 'queries'].map((c) => `${r}/${c}`));
+const EDR_CONFORMANCE = ROOTS.flatMap((r) => ['core', 'collections', 'json', 'geojson', 'covjson', 'oas30', 'queries'].map((c) => `${r}/${c}`));
 
 const PARAM_DOCS: Record<string, string> = {
   f: 'Output format: covjson (CoverageJSON, also json), geojson, csv, netcdf or arrow (Apache Arrow IPC stream); beats the Accept header.',
@@ -152,7 +152,7 @@ export const edrApi: ApiModule = {
 };
 
 /** OGC API - EDR: position, radius, area, cube, trajectory, corridor and locations, on grids and in-situ data. */
-export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
   const queries: QueryType[] = ['position', 'radius', 'area', 'cube', 'trajectory', 'corridor'];
   for (const type of queries) {

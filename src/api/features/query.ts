@@ -10,7 +10,7 @@ export const DEFAULT_LIMIT = 10;
 export const MAX_LIMIT = 10_000;
 
 /** Query parameters of /items defined by OGC API - Features Part 1 (everything else must be a queryable). */
-export const ITEMS_PARAMETERS = ['f', 'limit', 'offset', 'bbox', 'bbox-crs', 'datetime', 'crs'] as const;
+const ITEMS_PARAMETERS = ['f', 'limit', 'offset', 'bbox', 'bbox-crs', 'datetime', 'crs'] as const;
 
 const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG/0/4326', 'EPSG:4326', 'OGC:CRS84']);
 

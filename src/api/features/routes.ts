@@ -12,7 +12,7 @@ import { negotiate } from '../negotiate.js';
 import { featureDataCsv, featuresCsv } from './csv.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery, type ItemsQuery } from './query.js';
 
-export const FEATURES_CONFORMANCE = [
+const FEATURES_CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html',
@@ -93,7 +93,7 @@ export const featuresApi: ApiModule = {
 };
 
 /** OGC API - Features Part 1 items and items/{id}, Part 3 queryables, for profile, trajectory and time-series collections. */
-export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
 
   app.get('/collections/:collectionId/items', {

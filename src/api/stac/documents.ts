@@ -15,7 +15,7 @@ const COVERAGE_REL = `${OGC_REL}coverage`;
  * What the other registered APIs say about a collection (coverage, domain set, EDR queries), as
  * STAC links: OGC link relations pass through, EDR's `data` query links become `related`.
  */
-export function ogcLinks(ctx: ApiContext, c: Collection, base: string): StacLink[] {
+function ogcLinks(ctx: ApiContext, c: Collection, base: string): StacLink[] {
   let perContext = linkCache.get(ctx);
   if (!perContext) linkCache.set(ctx, (perContext = new Map()));
   let text = perContext.get(c.id);

@@ -14,7 +14,7 @@ class RangeNotSatisfiable extends ApiError {
 }
 
 /** One byte range of a `Range: bytes=…` header, or undefined to send the whole file (absent, or several ranges). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
   if (!header) return undefined;
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m) return undefined;

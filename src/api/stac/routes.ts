@@ -73,7 +73,7 @@ export const stacApi: ApiModule = {
 };
 
 /** STAC API 1.0 at /stac: catalog, collections, items, item search (GET/POST), queryables, file downloads. */
-export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
   app.addHook('onClose', async () => {
     const p = lazy.get(ctx);

@@ -7,19 +7,19 @@ import { addItem, emptyStats } from './stats.js';
 import type { CollectionStats, ItemDraft } from './types.js';
 
 /** Geometry type codes stored per item. */
-export const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
+const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
 /** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
 export const GTYPE_BOX = 3;
 
 /** id, start, end (epoch ms), minx, miny, maxx, maxy, geometry type, GeoJSON (lines, polygons), properties JSON, item JSON (static), index in file, packed levels. */
-export type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null, Uint8Array | null];
+type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null, Uint8Array | null];
 
 export interface PreparedItems {
   rows: PreparedRow[];
   stats: CollectionStats;
 }
 
-export function isBox(g: GeoJsonGeometry): boolean {
+function isBox(g: GeoJsonGeometry): boolean {
   if (g.type !== 'Polygon' || g.coordinates.length !== 1) return false;
   const r = g.coordinates[0]!;
   if (r.length !== 5) return false;

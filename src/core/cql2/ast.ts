@@ -20,8 +20,6 @@ export interface Cql2Property {
   name: string;
 }
 
-export type Cql2Operand = Cql2Property | Cql2Literal;
-
 export type ComparisonOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
 export const TEMPORAL_OPS = [

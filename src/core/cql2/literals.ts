@@ -20,7 +20,7 @@ export function dateLiteral(text: string): Cql2Literal & { kind: 'instant' } {
 }
 
 /** One end of INTERVAL(a, b): '..' is open; a date alone covers its day. */
-export function intervalEnd(v: Cql2Literal | string, end: boolean): number {
+function intervalEnd(v: Cql2Literal | string, end: boolean): number {
   if (typeof v === 'string') {
     if (v === '..' || v === '') return end ? Infinity : -Infinity;
     const day = /^\d{4}-\d{2}-\d{2}$/.test(v.trim());

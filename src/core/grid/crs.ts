@@ -12,7 +12,7 @@ import type { GridCrs, Projection } from './types.js';
 export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
 export const EPSG_4326 = 'http://www.opengis.net/def/crs/EPSG/0/4326';
 
-export function epsgUri(code: number): string {
+function epsgUri(code: number): string {
   return `http://www.opengis.net/def/crs/EPSG/0/${code}`;
 }
 
@@ -83,7 +83,7 @@ function proj4Ellipsoid(p: Map<string, string>): Ellipsoid {
 }
 
 /** The projection a PROJ.4 string describes, for the projections this server computes. */
-export function projectionFromProj4(text: string): Projection | undefined {
+function projectionFromProj4(text: string): Projection | undefined {
   const p = proj4Params(text);
   const num = (k: string, fallback: number) => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : fallback);
   const e = proj4Ellipsoid(p);

@@ -48,7 +48,7 @@ function indexValues(n: number): Float64Array {
 }
 
 /** A georef() when the reader has one (GeoTIFF), typed structurally so any reader may offer it. */
-export function georefOf(reader: Reader): GeorefHint | undefined {
+function georefOf(reader: Reader): GeorefHint | undefined {
   const candidate = reader as Reader & { georef?: () => GeorefHint };
   return typeof candidate.georef === 'function' ? candidate.georef() : undefined;
 }

@@ -15,7 +15,7 @@ import type { RequestCrs } from './crs.js';
 import { axisBounds, intersectRuns, nearestCell, nearestLongitude, runCells, trimAxis, trimLongitude, type IndexRun } from './select.js';
 import type { GridAxis, GridField, GridModel, NativeBox } from './types.js';
 
-export interface AxisValueRequest {
+interface AxisValueRequest {
   axis: string;
   value: number;
 }
@@ -35,7 +35,7 @@ export interface ScalingRequest {
 }
 
 /** Cells kept by a geometry (EDR area, radius, corridor): the others are answered as missing. */
-export interface WithinRequest {
+interface WithinRequest {
   /** The parameter the geometry came from, named by errors (coords). */
   parameter: string;
   /** Whether a cell centre at this longitude/latitude (degrees) is selected. */
@@ -64,7 +64,7 @@ export interface GridRequest {
 }
 
 /** Selected (y, x) output cells of a masked plan. */
-export interface CellMask {
+interface CellMask {
   /** ny × nx flags, row-major with y first whatever the axis order: 1 = selected. */
   flags: Uint8Array;
   ny: number;
@@ -101,7 +101,7 @@ function axisNames(model: GridModel): string {
   return model.axes.map((a) => (a.names.length > 1 ? `${a.label} (or ${a.names.slice(1).join(', ')})` : a.label)).join('; ');
 }
 
-export function findAxis(model: GridModel, name: string): GridAxis | undefined {
+function findAxis(model: GridModel, name: string): GridAxis | undefined {
   const lower = name.toLowerCase();
   return model.axes.find((a) => a.names.some((n) => n.toLowerCase() === lower));
 }

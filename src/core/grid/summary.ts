@@ -34,7 +34,7 @@ export interface GridSummary {
 }
 
 /** Lower and upper edge of the cells of an axis (half a cell beyond the outer centres). */
-export function cellEdges(values: Float64Array, step?: number): [number, number] {
+function cellEdges(values: Float64Array, step?: number): [number, number] {
   const n = values.length;
   const lo = Math.min(values[0]!, values[n - 1]!);
   const hi = Math.max(values[0]!, values[n - 1]!);

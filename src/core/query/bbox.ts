@@ -48,7 +48,7 @@ export function intersectsBox(b: BBox, w: number, s: number, e: number, n: numbe
 }
 
 /** Whether a segment intersects a box (Liang–Barsky clipping); used for trajectory lines. */
-export function segmentIntersectsBox(x0: number, y0: number, x1: number, y1: number, w: number, s: number, e: number, n: number): boolean {
+function segmentIntersectsBox(x0: number, y0: number, x1: number, y1: number, w: number, s: number, e: number, n: number): boolean {
   let t0 = 0;
   let t1 = 1;
   const dx = x1 - x0;

@@ -40,12 +40,6 @@ export function parseZ(value: string, parameter = 'z'): ZSelection {
   return { kind: 'values', values: text.split(',').map((p) => num(p, parameter, 'level')) };
 }
 
-/** Whether a level value is selected; explicit values match within `tolerance` (half the level spacing on grids). */
-export function zMatches(z: ZSelection, level: number, tolerance = 0): boolean {
-  if (z.kind === 'range') return level >= z.min && level <= z.max;
-  return z.values.some((v) => Math.abs(v - level) <= tolerance);
-}
-
 /**
  * Indices of the levels a selection picks from an axis: every level inside a range, or the nearest
  * level to each explicit value (sorted, without repeats).

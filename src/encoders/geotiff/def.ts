@@ -7,7 +7,7 @@ import type { GeoTransform } from '../../readers/geotiff/georef.js';
 
 export type GeoTiffDType = 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'f4' | 'f8';
 
-export type { GeoTransform };
+;
 
 /** Per-band metadata, stored in GDAL_METADATA where GDAL (and rasterio, QGIS) find it. */
 export interface GeoTiffBandInfo {

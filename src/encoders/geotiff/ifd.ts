@@ -12,7 +12,7 @@
 import { Buffer } from 'node:buffer';
 
 export const FieldType = { ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12, LONG8: 16 } as const;
-export type FieldTypeCode = (typeof FieldType)[keyof typeof FieldType];
+type FieldTypeCode = (typeof FieldType)[keyof typeof FieldType];
 
 const TYPE_BYTES: Record<FieldTypeCode, number> = { 2: 1, 3: 2, 4: 4, 12: 8, 16: 8 };
 

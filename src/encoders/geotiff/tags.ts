@@ -56,7 +56,7 @@ function numberText(value: number): string {
  * GDAL_METADATA XML, or undefined when there is nothing to say. Item text is escaped twice: GDAL
  * escapes values itself before its XML serialiser escapes them again, and unescapes twice on read.
  */
-export function gdalMetadataXml(def: ResolvedDef): string | undefined {
+function gdalMetadataXml(def: ResolvedDef): string | undefined {
   const lines: string[] = [];
   const item = (name: string, value: string, sample?: number, role?: string) => {
     const attrs = [`name="${escapeXml(name)}"`];
@@ -80,7 +80,7 @@ export function gdalMetadataXml(def: ResolvedDef): string | undefined {
 }
 
 /** GDAL_NODATA text; float32 nodata is rounded to float32 first so it equals the stored pixels. */
-export function gdalNodataText(def: ResolvedDef): string | undefined {
+function gdalNodataText(def: ResolvedDef): string | undefined {
   if (def.nodata === undefined) return undefined;
   return numberText(def.dtype === 'f4' ? Math.fround(def.nodata) : def.nodata);
 }

@@ -32,7 +32,7 @@ import { TileSpool } from './spool.js';
 import { geoTiffTags } from './tags.js';
 import { tileRows, type RowBand } from './tiler.js';
 
-export type { GeoTiffBandInfo, GeoTiffDef, GeoTiffDType, GeoTransform } from './def.js';
+export type { GeoTiffBandInfo, GeoTiffDef, GeoTiffDType,  } from './def.js';
 export { InputOrderError, type PixelArray, type RowBand } from './tiler.js';
 
 const deflate = promisify(deflateCallback);

@@ -14,7 +14,7 @@ import { alignedFields, type GridPayload } from './payload.js';
 const MAX_ROWS = 65_536;
 
 /** A field as a column: its label and units from its CF attributes. */
-export function parameterInfo(f: GridField): ParameterInfo {
+function parameterInfo(f: GridField): ParameterInfo {
   const long = attrString(f.attrs, 'long_name');
   const std = attrString(f.attrs, 'standard_name');
   const units = attrString(f.attrs, 'units')?.trim();

@@ -13,10 +13,10 @@ import type { DType, NumericArray } from '../../readers/types.js';
 
 /** Storage types the classic formats can hold (CDF-5's unsigned and 64-bit types are excluded). */
 export type NcWriteType = Extract<DType, 'i1' | 'char' | 'i2' | 'i4' | 'f4' | 'f8'>;
-export type NcFormat = 'cdf1' | 'cdf2';
+type NcFormat = 'cdf1' | 'cdf2';
 
 /** An attribute whose NetCDF type is stated rather than inferred. */
-export interface NcTypedAttr {
+interface NcTypedAttr {
   type: NcWriteType;
   /** A string only for `char`; numbers are range-checked against `type`. */
   value: number | ArrayLike<number> | string;
@@ -80,7 +80,7 @@ export type NcValues = Iterable<NcChunk> | AsyncIterable<NcChunk>;
 /** Returns the values of the named variable, or `undefined` to write it entirely with its fill value. */
 export type NcDataSource = (variable: string) => NcValues | undefined;
 
-export interface NcVarLayout {
+interface NcVarLayout {
   name: string;
   type: NcWriteType;
   dims: string[];

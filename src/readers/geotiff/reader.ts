@@ -21,8 +21,8 @@ import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.j
 import { nearestIndices, planPieces, type BlockGrid, type PixelBox } from './plan.js';
 import { checkBlockExtents, findOverviews, numberList, PHOTOMETRIC_YCBCR, sampleDType, TAG, tagString, type GeoTiffOverview } from './structure.js';
 
-export type { GeoTransform } from './georef.js';
-export type { GeoTiffOverview } from './structure.js';
+;
+;
 
 export interface GeoTiffGeoref {
   epsg?: number;

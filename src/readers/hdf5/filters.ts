@@ -77,7 +77,7 @@ export function unshuffle(data: Uint8Array, itemSize: number): Uint8Array {
 }
 
 /** HDF5's Fletcher-32 (H5_checksum_fletcher32): 16-bit words read most significant byte first. */
-export function fletcher32(data: Uint8Array): number {
+function fletcher32(data: Uint8Array): number {
   let sum1 = 0;
   let sum2 = 0;
   let words = data.length >> 1;

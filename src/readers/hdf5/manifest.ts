@@ -20,7 +20,7 @@ import { MSG_DATASPACE, MSG_DATATYPE, MSG_EXTERNAL_FILES, MSG_FILL, MSG_FILL_OLD
 import { readSuperblock } from './format/superblock.js';
 import { COVERED_FILTERS } from './filters.js';
 
-export const MANIFEST_VERSION = 1 as const;
+const MANIFEST_VERSION = 1 as const;
 
 /** A dataset that chunk-direct reading covers. Every address is an absolute file offset. */
 export interface ChunkManifest {
@@ -48,7 +48,7 @@ export interface ChunkManifest {
 }
 
 /** A dataset chunk-direct reading does not cover, and why (layout, filter, type…): h5wasm reads it. */
-export interface ManifestMiss {
+interface ManifestMiss {
   covered: false;
   reason: string;
 }

@@ -25,9 +25,9 @@ import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.j
 
 import type { ManifestOrMiss, ManifestStore } from './manifest.js';
 
-export type { ChunkManifest, ManifestMiss, ManifestOrMiss, ManifestStore } from './manifest.js';
+export type {   ManifestOrMiss, ManifestStore } from './manifest.js';
 export { MemoryManifestStore } from './manifest.js';
-export type { DirectEngineOptions, Hdf5Log } from './engine.js';
+export type {  Hdf5Log } from './engine.js';
 
 /** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
 export class UnsupportedFilterError extends Error {

@@ -7,10 +7,10 @@
 import type { AttrValue, Attrs, ByteSource, DType } from '../types.js';
 import { CorruptFileError } from '../types.js';
 
-export type Nc3Version = 1 | 2 | 5;
+type Nc3Version = 1 | 2 | 5;
 
 /** External type codes (nc_type) of the classic formats; 7..11 exist only in CDF-5. */
-export const NcType = {
+const NcType = {
   BYTE: 1,
   CHAR: 2,
   SHORT: 3,
@@ -23,7 +23,7 @@ export const NcType = {
   INT64: 10,
   UINT64: 11,
 } as const;
-export type NcType = (typeof NcType)[keyof typeof NcType];
+type NcType = (typeof NcType)[keyof typeof NcType];
 
 interface NcTypeInfo {
   dtype: DType;
@@ -44,11 +44,7 @@ const NC_TYPES: Record<NcType, NcTypeInfo> = {
   11: { dtype: 'u8', bytes: 8 },
 };
 
-export function ncTypeInfo(type: NcType): NcTypeInfo {
-  return NC_TYPES[type];
-}
-
-export interface Nc3Dimension {
+interface Nc3Dimension {
   name: string;
   /** For the record dimension: the number of records. */
   length: number;

@@ -97,7 +97,7 @@ export function unfilter(filters: CodecConfig[], bytes: Uint8Array, itemBytes: n
 }
 
 /** Byte unshuffle (numcodecs Shuffle and blosc): byte j of every element was stored together. */
-export function unshuffle(src: Uint8Array, typeSize: number): Uint8Array {
+function unshuffle(src: Uint8Array, typeSize: number): Uint8Array {
   if (typeSize <= 1) return src;
   const n = Math.floor(src.length / typeSize);
   const out = new Uint8Array(src.length);

@@ -126,7 +126,7 @@ export function checkStoreKey(store: string, key: string): void {
 }
 
 /** JSON attribute values → Attrs: numbers, strings, numeric arrays; booleans as 0/1; anything else as JSON text. */
-export function toAttrs(raw: Record<string, unknown>): Attrs {
+function toAttrs(raw: Record<string, unknown>): Attrs {
   const attrs: Attrs = {};
   for (const [name, value] of Object.entries(raw)) {
     const v = toAttrValue(value);

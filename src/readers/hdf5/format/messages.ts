@@ -29,7 +29,7 @@ export function decodeDataspace(body: Uint8Array, widths: Widths): Dataspace {
   return { shape, maxShape };
 }
 
-export type NumericKind = 'int' | 'uint' | 'float' | 'char';
+type NumericKind = 'int' | 'uint' | 'float' | 'char';
 
 export interface Datatype {
   kind: NumericKind;
@@ -97,7 +97,7 @@ export function decodeOldFillValue(body: Uint8Array, widths: Widths): Uint8Array
   return size > 0 ? c.take(size) : undefined;
 }
 
-export type ChunkIndexKind = 'btree1' | 'single' | 'implicit' | 'fixed-array' | 'extensible-array' | 'btree2';
+type ChunkIndexKind = 'btree1' | 'single' | 'implicit' | 'fixed-array' | 'extensible-array' | 'btree2';
 
 export type Layout =
   | { kind: 'compact' }
