@@ -112,8 +112,9 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
   if (bbox !== undefined) q.bbox = parseBBox(bbox, 'bbox');
   else if (type === 'cube') throw new InvalidParameterValue('bbox', 'required for cube queries: minLon,minLat,maxLon,maxLat');
 
-  const datetime = str('datetime');
-  if (datetime !== undefined) q.datetime = parseDatetime(datetime, 'datetime');
+  // `null` ends are open ones: clients (the EDR test suite among them) echo a temporal extent of [[null, null]].
+  const datetime = str('datetime')?.split('/').map((p) => (p.trim() === 'null' ? '..' : p)).join('/');
+  if (datetime !== undefined && !/^(\.\.)?(\/(\.\.)?)?$/.test(datetime.trim())) q.datetime = parseDatetime(datetime, 'datetime');
 
   const z = str('z') ?? str('cube-z');
   if (z !== undefined) q.z = parseZ(z, str('z') !== undefined ? 'z' : 'cube-z');
