@@ -75,6 +75,7 @@ t.test('/locations serves what it advertises: GeoJSON and CSV; data formats are 
   const gj = await httpJson<Json>(base, '/collections/1900857_prof/locations');
   t.equal(gj.status, 200);
   t.equal(gj.body['features'][0].id, '1900857');
+  t.equal((await http(base, '/collections/1900857_prof/locations?datetime=null/null')).status, 200, 'an open extent echoed back');
   const csv = await http(base, '/collections/1900857_prof/locations?f=csv');
   t.equal(csv.status, 200);
   t.match(csv.headers.get('content-type'), /text\/csv/);

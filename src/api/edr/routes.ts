@@ -5,7 +5,6 @@ import { EmptySelection, InvalidParameterValue, NotFound, UnknownParameter } fro
 import type { SampleSet } from '../../encoders/edr/payload.js';
 import type { EdrAnswer } from './grid.js';
 import { parseBBox } from '../../core/query/bbox.js';
-import { parseDatetime } from '../../core/query/datetime.js';
 import { baseUrl, getCollection, isoTime, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { FORMATS, negotiate } from '../negotiate.js';
@@ -14,7 +13,7 @@ import { sendStream } from '../stream.js';
 import { EDR_FORMATS, edrGridAnswer, encodeSamples, extensionOf, type EdrFormat } from './encode.js';
 import { locationIdOf, TRAJECTORY_DEFAULT_WIDTH_M } from './insitu.js';
 import { describeEdr, GRID_QUERIES, INSITU_QUERIES, type VerticalExtent } from './metadata.js';
-import { parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
+import { parseEdrDatetime, parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
 import { runEdrQuery } from './run.js';
 
 const ROOTS = ['http://www.opengis.net/spec/ogcapi-edr-1/1.0/conf', 'http://www.opengis.net/spec/ogcapi-edr-1/1.1/conf'];
@@ -139,7 +138,7 @@ function locationsOf(c: Collection & { features: NonNullable<Collection['feature
   const allowed = ['f', 'bbox', 'datetime', 'limit'];
   for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
   const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
-  const datetime = typeof query['datetime'] === 'string' ? parseDatetime(query['datetime']) : undefined;
+  const datetime = typeof query['datetime'] === 'string' ? parseEdrDatetime(query['datetime']) : undefined;
   const limit = typeof query['limit'] === 'string' ? Number(query['limit']) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(query['limit'])}'`);
   // One pass over the matching features, folding each into its platform's track and time span.
