@@ -18,6 +18,8 @@ import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
 import { stacApi } from './api/stac/routes.js';
+import { wmsApi } from './api/wms/routes.js';
+import { mapsApi } from './api/maps/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { VERSION } from './version.js';
@@ -40,7 +42,7 @@ export interface AppOptions {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi];
 
 const exceptionSchema = {
   $id: 'exception',
