@@ -96,9 +96,9 @@ export function resolveStyleName(text: string | undefined, field: GridField, par
   return name;
 }
 
-async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal): Promise<Float32Array> {
+async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal): Promise<Float64Array> {
   const payload = gridPayload(layer.c, plan, { request: `map ${layer.c.id}/${layer.field.name}`, ...(signal ? { signal } : {}) });
-  const values = new Float32Array(plan.cells);
+  const values = new Float64Array(plan.cells);
   let k = 0;
   for await (const block of decodedField(payload, layer.field)) {
     values.set(block, k);
