@@ -91,7 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     collections: opts.collections,
     title: opts.title ?? 'odas — Ocean Data Access Server',
-    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features (and, as they land, Coverages, EDR and STAC).',
+    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),

@@ -53,6 +53,8 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
       // The STAC API is a different resource (its own catalog and search), hence 'related', not 'alternate'.
       { href: `${base}/stac`, rel: 'related', type: 'application/json', title: 'STAC API (SpatioTemporal Asset Catalog): catalog and item search' },
+      { href: `${base}/tileMatrixSets`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes', type: 'application/json', title: 'Tile matrix sets of the map tiles (WebMercatorQuad, WorldCRS84Quad)' },
+      { href: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`, rel: 'related', type: 'text/xml', title: 'WMS 1.3.0 capabilities (a layer per grid field, for QGIS and portals)' },
       { href: `${base}/status`, rel: 'monitor', type: 'application/json', title: 'Indexing status: files done/total, rate, errors' },
     ];
     const format = negotiate(request, ['json', 'html']);
@@ -61,7 +63,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
-<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/status?f=html">Indexing status</a></li>
+<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/wms?SERVICE=WMS&amp;REQUEST=GetCapabilities">WMS 1.3.0</a> (add it to QGIS as a WMS connection)</li><li><a href="${base}/status?f=html">Indexing status</a></li>
 <li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
 <h2>Collections</h2>${collectionsHtml(docs, base)}`, [{ href: `${base}/?f=json`, label: 'JSON' }]));
     }
