@@ -120,8 +120,9 @@ function stepOf(query: Query, layer: Layer): { step: Omit<ViewSelection, 'field'
   const datetime = one(query, 'datetime');
   if (datetime !== undefined) {
     const i = parseDatetime(datetime);
-    if (i.start !== i.end) throw new InvalidParameterValue('datetime', 'a map shows one time step: give an instant');
-    step.datetime = i;
+    // A date alone (a whole day) means its first instant: the step nearest to it.
+    if (i.start !== i.end && !/^\d{4}-\d{2}-\d{2}$/.test(datetime.trim())) throw new InvalidParameterValue('datetime', 'a map shows one time step: give an instant (or a date)');
+    step.datetime = { start: i.start, end: i.start };
   }
   const subsetText = query['subset'];
   if (subsetText === undefined) return { step };
