@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
 import { shapesOf } from '../../html/shapes.js';
+import { mapPanel } from '../../html/map-panel.js';
+import type { Collection } from '../../catalog/collection.js';
 import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
 import { negotiate } from '../negotiate.js';
 import { collectionDoc, type CollectionDoc } from './collection-doc.js';
@@ -129,11 +131,23 @@ ${definitionTable([
   ...(c.indexing ? [['Status', 'still being indexed: more features may appear'] as [string, string]] : []),
   ...(c.features ? [['Features', `<a href="${esc(`${href}/items?f=html`)}">${c.features.size} features</a> — <a href="${esc(`${href}/queryables?f=html`)}">queryables</a>`] as [string, string]] : []),
 ])}
-${svgMap(c.bbox, shapes)}
+${collectionMap(c, base, href) ?? ''}<noscript>${svgMap(c.bbox, shapes)}</noscript>
 <h2>Parameters</h2>${table(['name', 'units', 'standard_name', 'long_name'], c.parameters.map((p) => [esc(p.name), esc(p.units ?? ''), esc(p.standardName ?? ''), esc(p.longName ?? '')]))}`;
       return sendText(reply, 'html', page(c.title, [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }, { href: `${href}?f=html`, label: c.id }],
         body, [{ href: `${href}?f=json`, label: 'JSON' }]));
     }
     return sendText(reply, 'json', JSON.stringify(doc));
   });
+}
+
+/** The interactive map of a collection page: a grid's tiles with a time slider, or the features with popups. */
+function collectionMap(c: Collection, base: string, href: string): string | undefined {
+  if (c.kind === 'grid') {
+    const times = [...new Set((c.grid ?? []).flatMap((f) => f.summary.time?.values ?? []))].sort((a, b) => a - b).slice(-5000);
+    const fields = c.parameters.map((p) => ({ name: p.name, title: `${p.longName ?? p.name}${p.units ? ` (${p.units})` : ''}` }));
+    if (fields.length === 0) return undefined;
+    return mapPanel({ base, id: c.id, ...(c.bbox ? { bbox: c.bbox } : {}), grid: { fields, times: times.map((t) => isoTime(t)!) } });
+  }
+  if (!c.features) return undefined;
+  return mapPanel({ base, id: c.id, ...(c.bbox ? { bbox: c.bbox } : {}), items: `${href}/items?f=json&limit=1000` });
 }

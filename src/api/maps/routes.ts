@@ -17,6 +17,7 @@ import { parseSubset } from '../../core/query/subset.js';
 import type { CollectionDoc } from '../common/collection-doc.js';
 import { baseUrl, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
+import { assetRoutes } from './assets.js';
 import { checkSize, layerOf, parseRange, renderMap, resolveStyle, type Layer, type ParameterNames, type RenderedImage, type StyleRequest } from './render.js';
 import { TILE_MATRIX_SETS, tileMatrixSet, tileMatrixSetDoc, tileView } from './tms.js';
 
@@ -282,6 +283,7 @@ const DOCS: Record<string, string> = {
 
 export async function mapsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
+  await assetRoutes(app);
   const params = { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string' } } };
   app.get('/collections/:collectionId/map', {
     schema: { summary: 'A map of a grid collection (PNG)', tags: ['Maps'], params, querystring: strings(MAP_PARAMETERS, DOCS), response: png('The map') },
