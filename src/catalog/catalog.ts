@@ -147,6 +147,11 @@ export class Catalog {
 
   private follow?: NodeJS.Timeout;
 
+  /** Changes whenever the catalog commits (this process's commits or another's): answers derived from it are stale. */
+  dataVersion(): string {
+    return this.store.dataVersion();
+  }
+
   /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {
     await this.indexer.scan();

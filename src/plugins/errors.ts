@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError } from '../core/errors.js';
+import { ApiError, ApiErrorWithHeaders } from '../core/errors.js';
 import { CorruptFileError, ReaderRequestError } from '../readers/types.js';
 
 interface ValidationIssue {
@@ -25,7 +25,7 @@ function describeValidation(err: FastifyError): string {
  * One error map for every API: OGC exception JSON `{"code","description"}`. User mistakes are 4xx;
  * a broken file is a 502 naming its collection; nothing else leaks as a bare 500.
  */
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
+export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderError?: (kind: string) => void }) => {
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
     let status = 500;
     let code = 'ServerError';
@@ -46,7 +46,9 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
       status = 502;
       code = 'DataSourceError';
       description = `A data file could not be read: ${err.message}`;
-    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    }
+    if (code === 'DataSourceError') opts.onReaderError?.(err instanceof ApiError ? 'collection' : err.name);
+    if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value); else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
       code = status === 404 ? 'NotFound' : status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
       description = err.message;
