@@ -22,6 +22,8 @@ import { collectionConfigSchema } from './config/collection-schema.js';
 import { healthRoutes, type Readiness, type ReadinessCheck } from './api/common/health.js';
 import { catalogOf } from './catalog/catalog.js';
 import { opsConfigSchema, resolveOps, type OpsConfigInput } from './config/ops-schema.js';
+import { AccessPolicy } from './api/access.js';
+import { accessPlugin } from './plugins/access.js';
 import { Admission, admissionPlugin } from './plugins/admission.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { httpCachePlugin } from './plugins/http-cache.js';
@@ -47,6 +49,8 @@ export interface AppOptions {
   ops?: OpsConfigInput;
   /** The worker pools' state for /ready (default: nothing to check). */
   workers?: () => ReadinessCheck;
+  /** Restricted collections (default: the \`access\` blocks of the catalog's collection configs, else none). */
+  access?: AccessPolicy;
   /** The catalog's data version (default: the version of the catalog the collections come from). */
   dataVersion?: () => string;
 }
@@ -153,7 +157,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
+    access: opts.access ?? new AccessPolicy(),
   };
+  const access = ctx.access!;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -164,11 +170,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('ops', { admission, metrics });
   await app.register(errorsPlugin, { onReaderError: (kind: string) => metrics.readerErrors.inc({ kind }) });
   await app.register(metricsPlugin, { metrics });
+  await app.register(accessPlugin, { access });
   await app.register(admissionPlugin, { admission, metrics });
   const dataVersion = opts.dataVersion ?? catalogVersion(opts.collections);
   await app.register(httpCachePlugin, {
     collections: opts.collections,
     policy: opsConfig.cacheControl,
+    restricted: (id: string) => access.restricted(id),
     ...(dataVersion ? { dataVersion } : {}),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
   });
