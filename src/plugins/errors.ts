@@ -46,13 +46,13 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderErro
       status = 502;
       code = 'DataSourceError';
       description = `A data file could not be read: ${err.message}`;
-    }
-    if (code === 'DataSourceError') opts.onReaderError?.(err instanceof ApiError ? 'collection' : err.name);
-    if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value); else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
       code = status === 404 ? 'NotFound' : status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
       description = err.message;
     }
+    if (code === 'DataSourceError') opts.onReaderError?.(err instanceof ApiError ? 'collection' : err.name);
+    if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     if (status >= 500) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);
     void reply.status(status).type('application/json').send(JSON.stringify({ code, description }));
