@@ -133,11 +133,14 @@ export const httpCachePlugin = fp(async (app: FastifyInstance, opts: HttpCacheOp
     return { etag: `"${h.digest('base64url').slice(0, 27)}"`, lastModified: Math.floor(lastModified / 1000) * 1000 };
   }
 
+  function personal(request: FastifyRequest): boolean {
+    const id = (request.params as Record<string, string> | undefined)?.['collectionId'];
+    return request.headers.authorization !== undefined || (id !== undefined && opts.restricted?.(id) === true);
+  }
+
   function policyFor(request: FastifyRequest, kind: CacheKind): string {
     const policy = opts.policy[kind];
-    const id = (request.params as Record<string, string> | undefined)?.['collectionId'];
-    const personal = request.headers.authorization !== undefined || (id !== undefined && opts.restricted?.(id) === true);
-    return personal ? policy.replace(/\bpublic\b/, 'private') : policy;
+    return personal(request) ? policy.replace(/\bpublic\b/, 'private') : policy;
   }
 
   function notModified(request: FastifyRequest, v: Validators): boolean {
@@ -165,12 +168,15 @@ export const httpCachePlugin = fp(async (app: FastifyInstance, opts: HttpCacheOp
   });
 
   // A validator belongs to the answer it was computed for: an error answer has none and is not cached.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Answers that depend on credentials stay out of shared caches, whoever set their Cache-Control.
+  app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400 && reply.hasHeader('etag')) {
       reply.removeHeader('etag');
       reply.removeHeader('last-modified');
       reply.header('cache-control', 'no-store');
     }
+    const cc = reply.getHeader('cache-control');
+    if (typeof cc === 'string' && /\bpublic\b/.test(cc) && personal(request)) reply.header('cache-control', cc.replace(/\bpublic\b/, 'private'));
     return payload;
   });
 });

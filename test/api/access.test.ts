@@ -115,6 +115,22 @@ t.test('JWTs (RS256 and ES256 against the JWKS file)', async (t) => {
   }
 });
 
+t.test('WMS and map tiles follow the same rules', async (t) => {
+  const caps = await (await fetch(`${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`)).text();
+  t.notMatch(caps, /secret-grid/, 'GetCapabilities leaves the restricted grid out');
+  t.match(await (await fetch(`${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`, { headers: bearer('plain-token') })).text(), /secret-grid/);
+  const getMap = 'SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=secret-grid/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=64&HEIGHT=32&FORMAT=image/png';
+  const anon = await fetch(`${base}/wms?${getMap}`);
+  t.equal(anon.status, 401);
+  t.equal(anon.headers.get('www-authenticate'), 'Bearer realm="odas"');
+  t.match(await anon.text(), /ServiceExceptionReport/, 'in the WMS error form');
+  const map = await fetch(`${base}/wms?${getMap}`, { headers: bearer('plain-token') });
+  t.equal(map.status, 200);
+  t.equal(map.headers.get('content-type'), 'image/png');
+  t.match(map.headers.get('cache-control'), /^private/, 'a restricted image is private');
+  t.equal((await fetch(`${base}/collections/secret-grid/map/tiles/WebMercatorQuad/0/0/0`)).status, 401);
+});
+
 t.test('the config schema checks access blocks', async (t) => {
   t.throws(() => parseCollectionConfig('id: x\nsource: a.nc\naccess: { tokens: ["sha256:abc"] }\n', 'x.yaml'), ConfigError);
   t.throws(() => parseCollectionConfig('id: x\nsource: a.nc\naccess: { jwt: { issuer: me } }\n', 'x.yaml'), /jwks/);
