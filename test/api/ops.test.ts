@@ -152,6 +152,18 @@ t.test('saturation: 503 with Retry-After at once, other classes keep serving', a
   t.match(metrics, /odas_requests_rejected_total\{class="data",reason="waited too long"\} 1/);
 });
 
+t.test('WMS refusals come in the WMS error form', async (t) => {
+  const { app, base } = await listen({ limits: { data: { concurrency: 1, queue: 0, waitMs: 100 } } });
+  t.teardown(() => app.close());
+  const release = await app.ops.admission.limiters.data.acquire();
+  const res = await fetch(`${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${GRID}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=64&HEIGHT=32&FORMAT=image/png`);
+  t.equal(res.status, 503);
+  t.ok(res.headers.get('retry-after'));
+  t.match(res.headers.get('content-type'), /application\/vnd\.ogc\.se_xml/);
+  t.match(await res.text(), /<ServiceException code="ServiceUnavailable">/);
+  release();
+});
+
 t.test('heavy encodes take a heavy slot', async (t) => {
   const { app, base } = await listen({ limits: { heavy: { concurrency: 1, queue: 0, waitMs: 100 } } });
   t.teardown(() => app.close());

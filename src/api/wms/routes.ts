@@ -133,7 +133,15 @@ export async function wmsRoutes(app: FastifyInstance, opts: { ctx: ApiContext })
   const { ctx } = opts;
   app.get('/wms', {
     // GetMap renders from the grids: a data request; images carry their own validators.
-    config: { workClass: 'data', cacheKind: 'none' },
+    config: {
+      workClass: 'data',
+      cacheKind: 'none',
+      // Refusals before the handler (401, 429, 503 from access and admission control) in the WMS form too.
+      renderError: (err: Error) => {
+        const e = asWmsException(err);
+        return e ? { status: e.status, type: 'application/vnd.ogc.se_xml; charset=utf-8', body: exceptionReport(e) } : undefined;
+      },
+    },
     schema: {
       summary: 'WMS 1.3.0: GetCapabilities, GetMap (PNG), GetFeatureInfo (text, JSON, HTML), GetLegendGraphic; ncWMS COLORSCALERANGE, NUMCOLORBANDS, LOGSCALE',
       tags: ['WMS'],
