@@ -9,7 +9,7 @@ import { parseDatetime, type TimeInterval } from '../../core/query/datetime.js';
 import { toMetres } from '../../core/query/geodesic.js';
 import { parseWkt, type WktGeometry, type WktType } from '../../core/query/wkt.js';
 import { parseZ, type ZSelection } from '../../core/query/z.js';
-import { CRS84 } from '../../core/grid/crs.js';
+import { CRS84, EPSG_4326 } from '../../core/grid/crs.js';
 
 export type QueryType = 'position' | 'radius' | 'area' | 'cube' | 'trajectory' | 'corridor' | 'locations';
 
@@ -57,10 +57,19 @@ const COORDS_TYPES: Partial<Record<QueryType, WktType[]>> = {
   corridor: ['LineString'],
 };
 
-const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG/0/4326', 'EPSG:4326', 'OGC:CRS84', 'CRS84', 'WGS84']);
+const ACCEPTED_CRS = new Set([CRS84, EPSG_4326, 'EPSG:4326', 'OGC:CRS84', 'CRS84', 'WGS84']);
 
 /** Default number of features when `limit` is absent, and its ceiling. */
 const MAX_LIMIT = 100_000;
+
+/**
+ * EDR's datetime: `null` ends are open ones (clients, the EDR test suite among them, echo a temporal
+ * extent of [[null, null]]); a fully open interval selects no time at all (undefined).
+ */
+export function parseEdrDatetime(text: string): TimeInterval | undefined {
+  const t = text.split('/').map((p) => (p.trim() === 'null' ? '..' : p)).join('/');
+  return /^\s*(\.\.)?(\/(\.\.)?)?\s*$/.test(t) ? undefined : parseDatetime(t, 'datetime');
+}
 
 function positive(name: string, text: string, integer = false): number {
   const n = Number(text);
@@ -112,7 +121,10 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
   else if (type === 'cube') throw new InvalidParameterValue('bbox', 'required for cube queries: minLon,minLat,maxLon,maxLat');
 
   const datetime = str('datetime');
-  if (datetime !== undefined) q.datetime = parseDatetime(datetime, 'datetime');
+  if (datetime !== undefined) {
+    const interval = parseEdrDatetime(datetime);
+    if (interval) q.datetime = interval;
+  }
 
   const z = str('z') ?? str('cube-z');
   if (z !== undefined) q.z = parseZ(z, str('z') !== undefined ? 'z' : 'cube-z');

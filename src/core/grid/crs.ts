@@ -11,6 +11,7 @@ import type { GridCrs, Projection } from './types.js';
 
 export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
 export const EPSG_4326 = 'http://www.opengis.net/def/crs/EPSG/0/4326';
+export const EPSG_3857 = 'http://www.opengis.net/def/crs/EPSG/0/3857';
 
 function epsgUri(code: number): string {
   return `http://www.opengis.net/def/crs/EPSG/0/${code}`;
