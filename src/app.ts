@@ -17,6 +17,7 @@ import { edrApi } from './api/edr/routes.js';
 import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
+import { opendapApi } from './api/opendap/routes.js';
 import { stacApi } from './api/stac/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
 import { errorsPlugin } from './plugins/errors.js';
@@ -40,7 +41,7 @@ export interface AppOptions {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, opendapApi];
 
 const exceptionSchema = {
   $id: 'exception',
