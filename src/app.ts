@@ -17,6 +17,7 @@ import { edrApi } from './api/edr/routes.js';
 import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
+import { erddapApi } from './api/erddap/routes.js';
 import { opendapApi } from './api/opendap/routes.js';
 import { stacApi } from './api/stac/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
@@ -41,7 +42,7 @@ export interface AppOptions {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, opendapApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, opendapApi, erddapApi];
 
 const exceptionSchema = {
   $id: 'exception',

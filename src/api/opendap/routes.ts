@@ -108,6 +108,16 @@ ${table(['variable', 'DAP2 kind', 'type', 'dimensions', 'units'], rows)}
 async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const { target } = request.params as { target: string };
   const { id, suffix } = parseTarget(target);
+  return dapAnswer(ctx, request, reply, id, suffix);
+}
+
+/** Whether a suffix is a DAP2 response (ERDDAP's griddap serves them too). */
+export function isDapSuffix(s: string): s is Suffix {
+  return (SUFFIXES as readonly string[]).includes(s);
+}
+
+/** One DAP2 response of a grid collection (errors are thrown: each caller writes them in its protocol's form). */
+export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, id: string, suffix: Suffix): Promise<FastifyReply> {
   if (suffix === 'ver') return dapHeaders(reply, 'dods-version').type('text/plain').send(`Core version: dap/2.0\nServer version: odas/${VERSION}\n`);
   const dataset = await datasetOf(ctx, request, id);
   const controller = new AbortController();

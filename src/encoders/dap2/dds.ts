@@ -1,4 +1,8 @@
-/** DAP2 Dataset Descriptor Structure and Dataset Attribute Structure text, as libdap writes them. */
+/**
+ * DAP2 Dataset Descriptor Structure and Dataset Attribute Structure text, as libdap writes them; Grids
+ * are declared `GRID` as ERDDAP writes them (the keyword is case-insensitive for DAP2 parsers, and
+ * erddapy finds the variables of a griddap dataset by that word).
+ */
 import { dapName, dimsOf, type DapAttr, type DapDataset, type DapType } from './dataset.js';
 import { fieldParts, slabCount, wholeGrid, type DapSelection, type DapSlab } from './response.js';
 
@@ -28,7 +32,7 @@ export function ddsText(sel: DapSelection): string {
       return decl(m.type, m.name, [model.axes[d]!.dim], [item.mapSlabs[d]!]);
     };
     if (wholeGrid(item)) {
-      lines.push('    Grid {', '      ARRAY:', `        ${arrayDecl}`, '      MAPS:');
+      lines.push('    GRID {', '      ARRAY:', `        ${arrayDecl}`, '      MAPS:');
       item.variable.maps.forEach((_, d) => lines.push(`        ${mapDecl(d)}`));
       lines.push(`    } ${dapName(v.name)};`);
       continue;
