@@ -137,6 +137,10 @@ export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply:
       const data = xdrBytes(sel);
       checkDapSize(sel, data);
       dapHeaders(reply, 'dods-data');
+      // Sent as it is, as the NetCDF answers are: netCDF-C asks for gzip, and compressing the XDR stream costs
+      // about twice the read itself (W3 box: 0.26 s plain, 0.8 s gzipped on loopback). @fastify/compress skips
+      // any request carrying this header.
+      request.headers['x-no-compression'] = 'dap2-data';
       return sendStream(request, reply, dodsBody(sel), { type: 'application/octet-stream', size: header + data, controller });
     }
     case 'ascii': {
