@@ -12,6 +12,25 @@ export const COVERAGE_PARAMETERS = [
   'scale-factor', 'scale-axes', 'scale-size', 'width', 'height', 'resolution', 'crs', 'dry-run',
 ] as const;
 
+/**
+ * Earlier drafts' camelCase names, still sent by clients: GDAL's OGC API driver (QGIS) asks for
+ * every block with `scaleSize=`.
+ */
+export const LEGACY_PARAMETERS: Record<string, (typeof COVERAGE_PARAMETERS)[number]> = {
+  scaleSize: 'scale-size', scaleFactor: 'scale-factor', scaleAxes: 'scale-axes', subsetCrs: 'subset-crs', bboxCrs: 'bbox-crs',
+};
+
+/** The query with legacy names under their current ones; both at once is a 400. */
+function currentNames(query: Query): Query {
+  const out: Query = {};
+  for (const [key, value] of Object.entries(query)) {
+    const name = LEGACY_PARAMETERS[key] ?? key;
+    if (out[name] !== undefined) throw new InvalidParameterValue(name, `given twice (as ${name} and ${key}): use ${name}`);
+    out[name] = value;
+  }
+  return out;
+}
+
 export interface CoverageQuery {
   request: GridRequest;
   /** Answer with the size estimate instead of the data. */
@@ -101,7 +120,8 @@ function parseScaling(query: Query, model: GridModel): ScalingRequest | undefine
 }
 
 /** Parse and check every /coverage parameter against a grid; errors name the parameter. */
-export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuery {
+export function parseCoverageQuery(given: Query, model: GridModel): CoverageQuery {
+  const query = currentNames(given);
   for (const key of Object.keys(query)) {
     if (!(COVERAGE_PARAMETERS as readonly string[]).includes(key)) throw new UnknownParameter(key, [...COVERAGE_PARAMETERS]);
   }
