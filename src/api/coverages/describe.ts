@@ -76,6 +76,8 @@ export function describeGridCollection(c: Collection, doc: CollectionDoc, base: 
     if (steps.size === 1) grid['resolution'] = isoDuration([...steps][0]!);
     else if (times.length <= 1000) grid['coordinates'] = times.map((t) => isoString(t));
     temporal['grid'] = grid;
+    // The step a client that cannot choose time gets (GDAL and QGIS reading GeoTIFF): see defaultTime.
+    temporal['default'] = isoString(times[times.length - 1]!);
   }
 }
 

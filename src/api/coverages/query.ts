@@ -1,10 +1,10 @@
 import { InvalidParameterValue, UnknownParameter } from '../../core/errors.js';
 import { parseRequestCrs, type RequestCrs } from '../../core/grid/crs.js';
-import type { GridRequest, ScalingRequest } from '../../core/grid/plan.js';
+import { findAxis, type GridRequest, type ScalingRequest } from '../../core/grid/plan.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { parseBBox } from '../../core/query/bbox.js';
-import { parseDatetime } from '../../core/query/datetime.js';
-import { parseAxisNumbers, parseSubset } from '../../core/query/subset.js';
+import { parseDatetime, parseDuration } from '../../core/query/datetime.js';
+import { parseAxisNumbers, parseSubset, splitAxisList, type SubsetSpec } from '../../core/query/subset.js';
 
 /** Query parameters of /coverage: OGC API - Coverages (current and deprecated names) plus dry-run. */
 export const COVERAGE_PARAMETERS = [
@@ -90,6 +90,33 @@ function parseBox(text: string, crs: RequestCrs): [number, number, number, numbe
   return [x0, y0, x1, y1];
 }
 
+/**
+ * resolution (Coverages scaling): `resolution=0.5` (x and y), `Lon(0.5),Lat(0.25)`, `time(P1M)`
+ * (an ISO 8601 period on the time axis). An empty value — `resolution=` or `Lon()` — asks for
+ * the native resolution, which is what is served without scaling.
+ */
+function parseResolution(text: string, model: GridModel, label: (role: 'x' | 'y') => string): Array<{ axis: string; value: number }> {
+  if (text.trim() === '') return [];
+  if (!/\(/.test(text)) {
+    const values = list(text).map((v) => positiveNumber(v, 'resolution'));
+    if (values.length > 2) throw new InvalidParameterValue('resolution', `expected one or two numbers (x,y) or Axis(value) terms, got '${text}'`);
+    return [{ axis: label('x'), value: values[0]! }, { axis: label('y'), value: values[1] ?? values[0]! }];
+  }
+  const seen = new Set<string>();
+  const out: Array<{ axis: string; value: number }> = [];
+  for (const term of splitAxisList(text, 'resolution')) {
+    const axis = findAxis(model, term.name);
+    if (!axis) throw new InvalidParameterValue('resolution', `unknown axis '${term.name}' in '${term.text}'; this coverage's axes are: ${model.axes.map((a) => a.label).join(', ')}`);
+    if (seen.has(axis.label)) throw new InvalidParameterValue('resolution', `axis '${term.name}' is given more than once`);
+    seen.add(axis.label);
+    if (term.args === '') continue;
+    // Time axis values are epoch milliseconds: a period compares with their spacing.
+    const value = axis.role === 't' ? parseDuration(term.args, 'resolution') : positiveNumber(term.args, 'resolution');
+    out.push({ axis: axis.label, value });
+  }
+  return out;
+}
+
 function parseScaling(query: Query, model: GridModel): ScalingRequest | undefined {
   const scaling: ScalingRequest = {};
   const factor = one(query, 'scale-factor');
@@ -107,16 +134,33 @@ function parseScaling(query: Query, model: GridModel): ScalingRequest | undefine
   if (sizes.length > 0) scaling.sizes = sizes;
   const resolution = one(query, 'resolution');
   if (resolution !== undefined) {
-    // resolution=0.5 (both horizontal axes) or resolution=Lon(0.5),Lat(0.25)
-    scaling.resolutions = /\(/.test(resolution)
-      ? parseAxisNumbers(resolution, 'resolution')
-      : (() => {
-          const values = list(resolution).map((v) => positiveNumber(v, 'resolution'));
-          if (values.length > 2) throw new InvalidParameterValue('resolution', `expected one or two numbers (x,y) or Axis(value) terms, got '${resolution}'`);
-          return [{ axis: label('x'), value: values[0]! }, { axis: label('y'), value: values[1] ?? values[0]! }];
-        })();
+    const resolutions = parseResolution(resolution, model, label);
+    if (resolutions.length > 0) scaling.resolutions = resolutions;
   }
   return Object.keys(scaling).length > 0 ? scaling : undefined;
+}
+
+const SPATIAL_NAMES = new Set(['lon', 'long', 'longitude', 'lat', 'latitude', 'e', 'n', 'x', 'y', 'h', 'easting', 'northing']);
+
+/** bbox and a spatial subset, datetime and a time subset: two answers to one question (400, as the draft says). */
+function checkExclusive(subsets: SubsetSpec[], model: GridModel, bbox: boolean, datetime: boolean): void {
+  for (const s of subsets) {
+    const axis = findAxis(model, s.axis);
+    const spatial = axis ? axis.role === 'x' || axis.role === 'y' : SPATIAL_NAMES.has(s.axis.toLowerCase());
+    if (bbox && spatial) throw new InvalidParameterValue('subset', `'${s.text}' and bbox both select along a spatial axis: give one of them`);
+    if (datetime && axis?.role === 't') throw new InvalidParameterValue('subset', `'${s.text}' and datetime both select along time: give one of them`);
+  }
+}
+
+/** A slice keeps one cell of its axis: scaling that axis too is a contradiction (400). */
+function checkSliceNotScaled(subsets: SubsetSpec[], scaling: ScalingRequest | undefined, model: GridModel): void {
+  if (!scaling) return;
+  const scaled = [...(scaling.resolutions ?? []), ...(scaling.sizes ?? []), ...(scaling.factors ?? [])].map((r) => findAxis(model, r.axis));
+  for (const s of subsets) {
+    if (s.kind !== 'slice') continue;
+    const axis = findAxis(model, s.axis);
+    if (axis && scaled.includes(axis)) throw new InvalidParameterValue('subset', `'${s.text}' slices ${axis.label}, which is also scaled: slicing and scaling one axis exclude each other`);
+  }
 }
 
 /** Parse and check every /coverage parameter against a grid; errors name the parameter. */
@@ -144,6 +188,7 @@ export function parseCoverageQuery(given: Query, model: GridModel): CoverageQuer
   }
   const subsets = many(query, 'subset');
   if (subsets.length > 0) request.subsets = parseSubset(subsets);
+  checkExclusive(request.subsets ?? [], model, bbox !== undefined, one(query, 'datetime') !== undefined);
   const subsetCrs = one(query, 'subset-crs');
   if (subsetCrs !== undefined) request.subsetCrs = parseRequestCrs(subsetCrs, 'subset-crs', model.crs);
   const datetime = one(query, 'datetime');
@@ -154,6 +199,7 @@ export function parseCoverageQuery(given: Query, model: GridModel): CoverageQuer
   if (exclude !== undefined) request.excludeProperties = list(exclude);
   const scaling = parseScaling(query, model);
   if (scaling) request.scaling = scaling;
+  checkSliceNotScaled(request.subsets ?? [], scaling, model);
   const dry = one(query, 'dry-run');
   if (dry !== undefined && !['true', 'false', ''].includes(dry)) throw new InvalidParameterValue('dry-run', `expected true or false, got '${dry}'`);
   return { request, dryRun: dry === 'true' || dry === '' };

@@ -6,7 +6,7 @@
  * what the grid offers instead.
  */
 import { isoString } from '../../cf/time.js';
-import { InvalidParameterValue } from '../errors.js';
+import { EmptySelection, InvalidParameterValue } from '../errors.js';
 import { parseInstant, type TimeInterval } from '../query/datetime.js';
 import { selectLevels, type ZSelection } from '../query/z.js';
 import type { SubsetBound, SubsetSpec } from '../query/subset.js';
@@ -215,7 +215,7 @@ function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: Inde
   sel.by[i]!.push(what);
   if (next.length === 0) {
     const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
-    throw new InvalidParameterValue(parameter, detail);
+    throw new EmptySelection(parameter, detail);
   }
   sel.runs[i] = next;
 }
@@ -262,7 +262,8 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       if (spec.low.kind === 'text' || spec.high.kind === 'text') throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
       const lo = spec.low.kind === 'number' ? spec.low.value : asLon ? -180 : -90;
       const hi = spec.high.kind === 'number' ? spec.high.value : asLon ? 180 : 90;
-      if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
+      // Lon(170:-170) crosses the antimeridian, as a bbox with west > east does.
+      if (lo > hi && !asLon) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
       if (asLon) [geoBox[0], geoBox[2]] = [lo, hi];
       else [geoBox[1], geoBox[3]] = [lo, hi];
       geo = true;
@@ -272,12 +273,21 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       throw new InvalidParameterValue('subset', `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`);
     }
     if (spec.kind === 'slice') {
-      const v = boundValue(axis, spec.low, spec, 'low');
+      if (spec.low.kind === 'open' && axis.role !== 't') {
+        throw new InvalidParameterValue('subset', `'${spec.text}': a slice needs a value (* alone is the latest time step; use ${spec.axis}(*:*) for the whole axis)`);
+      }
+      // time(*): the latest step.
+      const v = spec.low.kind === 'open' ? Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!) : boundValue(axis, spec.low, spec, 'low');
       constrain(model, sel, axis, sliceRuns(axis, v), 'subset', `'${spec.text}'`);
       continue;
     }
     const lo = boundValue(axis, spec.low, spec, 'low');
     const hi = boundValue(axis, spec.high, spec, 'high');
+    if (lo > hi && axis.longitude) {
+      // Lon(170:-170): across the antimeridian, the two sides read as one selection, west to east.
+      constrain(model, sel, axis, withoutRepeats(lonIntervals(lo, hi).flatMap(([w, e]) => trimRuns(axis, w, e))), 'subset', `'${spec.text}'`);
+      continue;
+    }
     if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`);
     constrain(model, sel, axis, trimRuns(axis, lo, hi), 'subset', `'${spec.text}'`);
   }
@@ -437,7 +447,7 @@ function levels(sel: AxisSelection, req: GridRequest): AxisSelection {
   const { axis } = sel;
   if (axis.role === 'z' && req.z) {
     const kept = selectLevels(req.z, sel.values);
-    if (kept.length === 0) throw new InvalidParameterValue('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
+    if (kept.length === 0) throw new EmptySelection('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
     return { axis, picks: Int32Array.from(kept, (k) => sel.picks[k]!), values: Float64Array.from(kept, (k) => sel.values[k]!) };
   }
   if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1) return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
@@ -462,7 +472,7 @@ function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
       }
     }
   }
-  if (selected === 0) throw new InvalidParameterValue(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
+  if (selected === 0) throw new EmptySelection(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
   return { flags, ny: y.length, nx: x.length, selected };
 }
 
