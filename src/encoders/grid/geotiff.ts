@@ -4,11 +4,11 @@
  * north-up rows, the grid's EPSG code.
  *
  * Values are the field's physical values whenever the file stores anything else: packed fields
- * (scale_factor/add_offset) and floating-point fields are written CF-decoded, as float32 (float64
- * when the storage is wider), NaN where missing (nodata NaN). Clients that read raw samples —
- * GDAL's OGC API driver reads every block of a coverage without nodata or scale — then see the
- * same numbers as a reader of the source file. Unpacked integer fields (imagery, flags) keep
- * their storage type, with their fill value as nodata.
+ * (scale_factor/add_offset), fields with fill values or a valid range, and floating-point fields
+ * are written CF-decoded, as float32 (float64 when the storage is wider), NaN where missing
+ * (nodata NaN). Clients that read raw samples — GDAL's OGC API driver reads every block of a
+ * coverage without nodata or scale — then see the same numbers as a reader of the source file.
+ * Integer fields with no missing values and no packing (imagery) keep their storage type.
  *
  * A GeoTIFF is a regular, north-up, single-type raster, so the coverage must be one: regular x/y
  * spacing (integer decimation keeps it), y and x as the fields' last two dimensions, and fields
@@ -52,9 +52,12 @@ function epsgOf(plan: GridPlan): number {
   return code;
 }
 
-/** Whether a field's stored numbers differ from its values (packing, or fill values standing for missing floats). */
+/** Stored numbers that are not the field's values: packing, or numbers standing for "missing" (fill, valid range). */
+const NOT_PHYSICAL = ['scale_factor', 'add_offset', '_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range'];
+
+/** Whether a field's stored numbers differ from its values (floats are written decoded too: NaN for their fill). */
 function storedIsNotPhysical(f: GridField): boolean {
-  return f.attrs['scale_factor'] !== undefined || f.attrs['add_offset'] !== undefined || f.dtype === 'f4' || f.dtype === 'f8';
+  return f.dtype === 'f4' || f.dtype === 'f8' || NOT_PHYSICAL.some((k) => f.attrs[k] !== undefined);
 }
 
 /** The sample type of physical output: float32 unless a field's storage needs float64's precision. */
