@@ -18,8 +18,18 @@ import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
 import { stacApi } from './api/stac/routes.js';
+import { wmsApi } from './api/wms/routes.js';
+import { mapsApi } from './api/maps/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
+import { healthRoutes, type Readiness, type ReadinessCheck } from './api/common/health.js';
+import { catalogOf } from './catalog/catalog.js';
+import { opsConfigSchema, resolveOps, type OpsConfigInput } from './config/ops-schema.js';
+import { AccessPolicy } from './api/access.js';
+import { accessPlugin } from './plugins/access.js';
+import { Admission, admissionPlugin } from './plugins/admission.js';
 import { errorsPlugin } from './plugins/errors.js';
+import { httpCachePlugin } from './plugins/http-cache.js';
+import { bytesOut, metricsPlugin, OpsMetrics, routeLabel } from './plugins/metrics.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -37,10 +47,30 @@ export interface AppOptions {
   status?: () => CatalogStatus;
   /** The indexer's progress (cheap: read by every /collections listing while it indexes). */
   progress?: () => IndexStatus;
+  /** Cache-Control policy, admission limits, rate limit (defaults: DEFAULT_OPS). */
+  ops?: OpsConfigInput;
+  /** The worker pools' state for /ready (default: nothing to check). */
+  workers?: () => ReadinessCheck;
+  /** Restricted collections (default: the \`access\` blocks of the catalog's collection configs, else none). */
+  access?: AccessPolicy;
+  /** The catalog's data version (default: the version of the catalog the collections come from). */
+  dataVersion?: () => string;
+}
+
+/** What the server drives at run time: admission (drained on shutdown) and the metrics registry. */
+export interface AppOps {
+  admission: Admission;
+  metrics: OpsMetrics;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ops: AppOps;
+  }
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -55,7 +85,7 @@ class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(err: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const entry = { method: request.method, route: routeLabel(request), url: request.url, status: reply.statusCode, bytes: bytesOut(request), ms: Math.round(reply.elapsedTime * 10) / 10 };
     if (err) request.log.error({ ...entry, err }, 'request failed');
     else request.log.info(entry, 'request');
   }
@@ -76,6 +106,40 @@ function staticStatus(collections: Map<string, Collection>): CatalogStatus {
   };
 }
 
+/** The data version of the catalog a collection map comes from, if any. */
+function catalogVersion(collections: Map<string, Collection>): (() => string) | undefined {
+  const catalog = catalogOf(collections);
+  return catalog ? () => catalog.dataVersion() : undefined;
+}
+
+/** /ready's checks: the catalog answers, the workers are up, something is served (or indexing is done). */
+function readiness(status: () => CatalogStatus, collections: Map<string, Collection>, admission: Admission, workers?: () => ReadinessCheck): Readiness {
+  let s: CatalogStatus | undefined;
+  let catalog: ReadinessCheck;
+  try {
+    s = status();
+    catalog = { ok: true, detail: `${s.catalog.collections} collections, ${s.catalog.files.ok} files served` };
+  } catch (err) {
+    catalog = { ok: false, detail: `the catalog cannot be read: ${(err as Error).message}` };
+  }
+  const i = s?.indexing;
+  const done = i ? i.files.indexed + i.files.failed : 0;
+  // A first start has nothing to serve until files are indexed; a restart serves its catalog at once.
+  const indexingOk = i !== undefined && (i.state !== 'indexing' || collections.size > 0);
+  return {
+    catalog,
+    workers: workers?.() ?? { ok: true, detail: 'no worker pool to check' },
+    indexing: {
+      ok: indexingOk,
+      detail: i ? (i.state === 'indexing' ? `indexing: ${done} / ${i.files.total} files` : i.state) : 'unknown',
+      state: i?.state ?? 'unknown',
+      filesDone: done,
+      filesTotal: i?.files.total ?? 0,
+    },
+    draining: admission.draining,
+  };
+}
+
 /** The whole service as one Fastify instance: infrastructure, then one plugin per API, then errors. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -89,17 +153,35 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     collections: opts.collections,
     title: opts.title ?? 'odas — Ocean Data Access Server',
-    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features (and, as they land, Coverages, EDR and STAC).',
+    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
+    access: opts.access ?? new AccessPolicy(),
   };
+  const access = ctx.access!;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  await app.register(errorsPlugin);
+  const opsConfig = resolveOps(opts.ops);
+  const admission = new Admission(opsConfig);
+  const status = opts.status ?? (() => staticStatus(opts.collections));
+  const metrics = new OpsMetrics({ limiters: admission.limiters, status });
+  app.decorate('ops', { admission, metrics });
+  await app.register(errorsPlugin, { onReaderError: (kind: string) => metrics.readerErrors.inc({ kind }) });
+  await app.register(metricsPlugin, { metrics });
+  await app.register(accessPlugin, { access });
+  await app.register(admissionPlugin, { admission, metrics });
+  const dataVersion = opts.dataVersion ?? catalogVersion(opts.collections);
+  await app.register(httpCachePlugin, {
+    collections: opts.collections,
+    policy: opsConfig.cacheControl,
+    restricted: (id: string) => access.restricted(id),
+    ...(dataVersion ? { dataVersion } : {}),
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+  });
   // Open data: any origin may read it unless the operator lists origins.
   const origin = opts.cors === undefined || opts.cors === true ? '*' : opts.cors;
   // Headers scripts in a browser must be able to read: the CRS, extent and time of a coverage or
@@ -111,6 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(compress, { global: true, threshold: 2048, encodings: ['gzip', 'deflate'], zlibOptions: { level: zlibConstants.Z_BEST_SPEED } });
   app.addSchema(exceptionSchema);
   app.addSchema({ ...collectionConfigSchema, $id: 'collectionConfig' });
+  app.addSchema({ ...opsConfigSchema, $id: 'opsConfig' });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -120,7 +203,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   await app.register(commonRoutes, { ctx });
-  await app.register(statusRoutes, { ctx, status: opts.status ?? (() => staticStatus(opts.collections)) });
+  await app.register(statusRoutes, { ctx, status });
+  await app.register(healthRoutes, { readiness: () => readiness(status, opts.collections, admission, opts.workers) });
   for (const m of API_MODULES) await app.register(m.routes, { ctx });
   await app.register(openapiRoutes, { ctx });
   return app;

@@ -58,3 +58,31 @@ export class ResponseTooLarge extends ApiError {
     super(413, 'ResponseTooLarge', description);
   }
 }
+
+/** An error answer that carries response headers of its own (Retry-After, WWW-Authenticate). */
+export class ApiErrorWithHeaders extends ApiError {
+  constructor(statusCode: number, code: string, description: string, readonly headers: Record<string, string>) {
+    super(statusCode, code, description);
+  }
+}
+
+/** 503: the server is saturated or shutting down; Retry-After says when to come back. */
+export class ServiceUnavailable extends ApiErrorWithHeaders {
+  constructor(description: string, retryAfterSeconds: number) {
+    super(503, 'ServiceUnavailable', description, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 429: this client sent more requests than its rate allows. */
+export class TooManyRequests extends ApiErrorWithHeaders {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'TooManyRequests', `Too many requests from this client; retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 401: the resource is restricted and the request carries no (valid) credentials. */
+export class Unauthorized extends ApiErrorWithHeaders {
+  constructor(description: string, challenge: string) {
+    super(401, 'Unauthorized', description, { 'www-authenticate': challenge });
+  }
+}
