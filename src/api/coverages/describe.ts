@@ -92,7 +92,7 @@ function axisUnits(a: GridAxis, model: GridModel): string {
 const AXIS_ORDER: Record<GridAxis['role'], number> = { x: 0, y: 1, z: 2, t: 3, other: 4 };
 
 /** The grid's axes in the order of its CRS (x first): the order of the domain set's axisLabels. */
-export function crsOrderedAxes(model: GridModel): GridAxis[] {
+function crsOrderedAxes(model: GridModel): GridAxis[] {
   return [...model.axes].sort((a, b) => AXIS_ORDER[a.role] - AXIS_ORDER[b.role]);
 }
 

@@ -16,7 +16,7 @@ export const COVERAGE_PARAMETERS = [
  * Earlier drafts' camelCase names, still sent by clients: GDAL's OGC API driver (QGIS) asks for
  * every block with `scaleSize=`.
  */
-export const LEGACY_PARAMETERS: Record<string, (typeof COVERAGE_PARAMETERS)[number]> = {
+const LEGACY_PARAMETERS: Record<string, (typeof COVERAGE_PARAMETERS)[number]> = {
   scaleSize: 'scale-size', scaleFactor: 'scale-factor', scaleAxes: 'scale-axes', subsetCrs: 'subset-crs', bboxCrs: 'bbox-crs',
 };
 

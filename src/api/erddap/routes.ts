@@ -182,7 +182,7 @@ function landing(ctx: ApiContext, base: string): string {
 ${table(['datasetID', 'title', 'metadata'], rows)}`);
 }
 
-export async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
   const text = { content: { 'text/plain': { schema: { type: 'string' } } } };
   const errors = {

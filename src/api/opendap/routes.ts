@@ -163,7 +163,7 @@ function catalogPage(ctx: ApiContext, base: string): string {
   return page('OPeNDAP datasets', [{ label: 'odas', href: `${base}/` }, { label: 'OPeNDAP', href: `${base}/opendap` }], `<p>Every grid collection is a DAP2 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`);
 }
 
-export async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
+async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
   app.get('/opendap', {
     schema: { summary: 'The OPeNDAP datasets: one per grid collection (HTML)', tags: ['OPeNDAP'], response: { 200: { description: 'HTML list', content: { 'text/html': { schema: { type: 'string' } } } } } },

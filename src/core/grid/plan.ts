@@ -118,7 +118,7 @@ function axisNames(model: GridModel): string {
   return model.axes.map((a) => (a.names.length > 1 ? `${a.label} (or ${a.names.slice(1).join(', ')})` : a.label)).join('; ');
 }
 
-function findAxis(model: GridModel, name: string): GridAxis | undefined {
+export function findAxis(model: GridModel, name: string): GridAxis | undefined {
   const lower = name.toLowerCase();
   return model.axes.find((a) => a.names.some((n) => n.toLowerCase() === lower));
 }

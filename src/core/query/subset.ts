@@ -24,7 +24,7 @@ interface AxisTerm {
 }
 
 /** Split `A(x),B("y,z")` on the commas outside parentheses and quotes, and each term into name and arguments. */
-function splitAxisList(value: string, parameter: string): AxisTerm[] {
+export function splitAxisList(value: string, parameter: string): AxisTerm[] {
   const terms: string[] = [];
   let depth = 0;
   let quote: string | undefined;

@@ -11,7 +11,7 @@ import type { AttrValue, Attrs, DType } from '../../readers/types.js';
 export type DapType = 'Byte' | 'Int16' | 'UInt16' | 'Int32' | 'UInt32' | 'Float32' | 'Float64';
 
 /** The DAP2 type a stored type travels as: signed bytes as Byte (with _Unsigned = "false"), 64-bit integers as doubles. */
-export const DAP_TYPE: Record<DType, DapType | undefined> = {
+const DAP_TYPE: Record<DType, DapType | undefined> = {
   i1: 'Byte', u1: 'Byte', i2: 'Int16', u2: 'UInt16', i4: 'Int32', u4: 'UInt32', f4: 'Float32', f8: 'Float64', i8: 'Float64', u8: 'Float64', char: undefined, string: undefined,
 };
 

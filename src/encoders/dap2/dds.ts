@@ -58,7 +58,7 @@ export function numberText(type: DapType, v: number): string {
   return String(v);
 }
 
-export function quoted(s: string): string {
+function quoted(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

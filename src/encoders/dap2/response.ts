@@ -19,7 +19,7 @@ export function slabCount(s: DapSlab): number {
   return Math.floor((s.stop - s.start) / s.stride) + 1;
 }
 
-export interface SelectedCoordinate {
+interface SelectedCoordinate {
   kind: 'coordinate';
   variable: DapCoordinate;
   slab: DapSlab;
@@ -63,7 +63,7 @@ export function slabValues(values: Float64Array, slab: DapSlab): Float64Array {
 }
 
 /** Bytes of one array in XDR: the count twice, then the values (bytes padded to 4; 16-bit integers widened to 4). */
-export function xdrArrayBytes(type: DapType, n: number): number {
+function xdrArrayBytes(type: DapType, n: number): number {
   if (type === 'Byte') return 8 + Math.ceil(n / 4) * 4;
   return 8 + n * (type === 'Float64' ? 8 : 4);
 }

@@ -44,7 +44,7 @@ function swap64(data: Float64Array): Uint8Array {
 }
 
 /** Stored values as XDR words of their DAP type (without count or padding). */
-export function xdrValues(type: DapType, data: NumericArray): Uint8Array {
+function xdrValues(type: DapType, data: NumericArray): Uint8Array {
   switch (type) {
     case 'Byte':
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
@@ -62,7 +62,7 @@ export function xdrValues(type: DapType, data: NumericArray): Uint8Array {
 }
 
 /** One whole array in XDR (a coordinate or a map). */
-export function xdrArray(type: DapType, values: Float64Array): Uint8Array {
+function xdrArray(type: DapType, values: Float64Array): Uint8Array {
   const typed: NumericArray = type === 'Float32' ? Float32Array.from(values)
     : type === 'Byte' ? Uint8Array.from(values)
     : type === 'Int16' ? Int16Array.from(values)

@@ -49,7 +49,7 @@ function libjpeg(): Promise<LibJpegModule> {
 }
 
 /** An abbreviated TIFF tile joined to the file's JPEGTables: tables without their EOI, then the tile without its SOI. */
-export function withTables(tables: Uint8Array | undefined, tile: Uint8Array): Uint8Array {
+function withTables(tables: Uint8Array | undefined, tile: Uint8Array): Uint8Array {
   if (!tables || tables.length < 4) return tile;
   const out = new Uint8Array(tables.length - 2 + tile.length - 2);
   out.set(tables.subarray(0, tables.length - 2));
@@ -58,7 +58,7 @@ export function withTables(tables: Uint8Array | undefined, tile: Uint8Array): Ui
 }
 
 /** Decodes one JPEG stream to interleaved 8-bit samples (RGB for YCbCr data, grey as is). */
-export async function decodeJpeg(stream: Uint8Array): Promise<{ frame: FrameInfo; samples: Uint8Array }> {
+async function decodeJpeg(stream: Uint8Array): Promise<{ frame: FrameInfo; samples: Uint8Array }> {
   const { JPEGDecoder } = await libjpeg();
   const decoder = new JPEGDecoder();
   try {
