@@ -140,7 +140,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const stac = await stacOf(ctx);
     const base = baseUrl(ctx, request);
     const bbox = q['bbox'] !== undefined ? parseBBox(String(q['bbox'])) : undefined;
-    const dt = q['datetime'] !== undefined ? parseDatetime(String(q['datetime'])) : undefined;
+    const dt = q['datetime'] !== undefined ? parseDatetime(String(q['datetime']), 'datetime', { rfc3339: true }) : undefined;
     // Free text: comma-separated terms, any may match; the words of one term must all appear.
     const terms = q['q'] !== undefined ? String(q['q']).split(',').map((t) => t.trim().toLowerCase().split(/\s+/).filter(Boolean)).filter((t) => t.length > 0) : [];
     let limit = Infinity;
