@@ -2,7 +2,7 @@ import type { Collection } from '../catalog/collection.js';
 import type { GridAxisSummary, GridSummary } from '../core/grid/summary.js';
 import type { CollectionStats } from '../catalog/store/types.js';
 import { stacLicense } from './license.js';
-import { MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
+import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 import type { StaticCollection } from './static-catalog.js';
 
 export const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';
@@ -97,6 +97,22 @@ function commonLinks(id: string, base: string): StacLink[] {
   ];
 }
 
+/**
+ * A grid with no time in its data has no items (a STAC item needs a time, and a file's
+ * modification time is not the data's): its files are the collection's own assets.
+ */
+function timelessAssets(c: Collection, base: string, ogcLinks: StacLink[]): Record<string, unknown> {
+  const why = 'The file names no time (no time axis, ACDD time_coverage or TIFF DateTime), so it is not a STAC item: a STAC item needs a time.';
+  const assets: Record<string, unknown> = {};
+  for (const [i, rel] of c.files.entries()) {
+    assets[c.files.length === 1 ? 'data' : `data-${i + 1}`] = { href: `${base}${filePath(c.id, rel)}`, type: fileMediaType(rel), title: `Source file ${rel.replace(/^.*\//, '')}`, description: why, roles: ['data', 'source'] };
+  }
+  if (ogcLinks.some((l) => l.rel.endsWith('/coverage'))) {
+    assets['netcdf'] = { href: `${base}/collections/${enc(c.id)}/coverage?f=netcdf`, type: MEDIA.netcdf, title: 'The whole grid as NetCDF (OGC API - Coverages)', roles: ['data'] };
+  }
+  return assets;
+}
+
 /** The STAC Collection of an odas collection: metadata from its CF/ACDD attributes and indexed items. */
 export function stacCollection(c: Collection, ctx: CollectionContext): Record<string, unknown> {
   const { base, stats } = ctx;
@@ -128,6 +144,7 @@ export function stacCollection(c: Collection, ctx: CollectionContext): Record<st
     summaries: summaries(stats),
     links,
   };
+  if (c.kind === 'grid' && (stats.timed ?? stats.count) === 0 && !c.indexing) doc['assets'] = timelessAssets(c, base, ctx.ogcLinks);
   if (ctx.datacube && c.kind === 'grid') {
     const cube = datacube(c);
     if (cube) {

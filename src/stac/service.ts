@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { catalogOf } from '../catalog/catalog.js';
@@ -33,6 +34,46 @@ export class StacService {
     private readonly ownsIndex: boolean,
   ) {}
 
+  /** Absolute paths of the local files static catalogs publish as assets, and the static collection of each. */
+  private staticFiles = new Map<string, string>();
+  private shadowCache = new WeakMap<Collection, string | null>();
+
+  /**
+   * The static collection that already publishes every file of this generated one, if any. A COG
+   * described by a published catalog appears once in STAC: as the asset of its published item,
+   * which carries what the file does not (the product's dates, scale factors, titles, licence) and
+   * groups the files of one product (sst, anom, err, ice of one day); a generated item of the same
+   * file would have no time and say less. The OGC APIs still serve the file as a coverage.
+   */
+  shadowedBy(c: Collection): string | undefined {
+    if (this.staticFiles.size === 0 || c.kind !== 'grid' || c.files.length === 0) return undefined;
+    let owner = this.shadowCache.get(c);
+    if (owner === undefined) {
+      const owners = new Set(c.files.map((f) => this.staticFiles.get(join(c.root, f))));
+      owner = owners.size === 1 ? ([...owners][0] ?? null) : null;
+      this.shadowCache.set(c, owner);
+    }
+    return owner ?? undefined;
+  }
+
+  /** Generated collections STAC does not list (their files are a static catalog's assets). */
+  hiddenCollections(): string[] {
+    if (this.staticFiles.size === 0) return [];
+    return [...this.collections.values()].filter((c) => this.shadowedBy(c) !== undefined).map((c) => c.id);
+  }
+
+  /** Collection ids STAC serves: generated ones not published by a static catalog, then the static ones. */
+  collectionIds(): string[] {
+    const generated = this.staticFiles.size === 0 ? [...this.collections.keys()] : [...this.collections.values()].filter((c) => this.shadowedBy(c) === undefined).map((c) => c.id);
+    return [...generated, ...this.statics.keys()];
+  }
+
+  /** The generated collection of this id, unless STAC serves its files through a static catalog. */
+  generated(id: string): Collection | undefined {
+    const c = this.collections.get(id);
+    return c && this.shadowedBy(c) === undefined ? c : undefined;
+  }
+
   /** Find static catalogs, bring their items into the catalog, and return the service. */
   static async open(opts: StacServiceOptions): Promise<StacService> {
     const service = StacService.create(opts);
@@ -60,6 +101,8 @@ export class StacService {
     const report = this.index.sync(await staticSources([...statics.values()]), ['static']);
     this.statics.clear();
     for (const [id, s] of statics) this.statics.set(id, s);
+    this.staticFiles = new Map([...statics.values()].flatMap((s) => [...s.assets].map((rel): [string, string] => [join(s.root, rel), s.id])));
+    this.shadowCache = new WeakMap();
     this.report = report;
     if (report.items + report.removed > 0) log.info({ ...report }, `STAC: ${report.items} static catalog item(s) indexed, ${report.removed} removed in ${report.seconds.toFixed(2)} s`);
     return report;

@@ -1,7 +1,12 @@
 // What the STAC API specs and their validator require and odas once broke (issue 10), over real HTTP.
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { buildTestApp } from '../helpers/app.js';
+import { buildTestApp, SHARED_DATA } from '../helpers/app.js';
 
 interface Item { id: string; collection: string; properties: Record<string, unknown>; assets?: Record<string, unknown>; stac_extensions?: string[]; [k: string]: unknown }
 interface FC { features: Item[]; numberMatched?: number }
@@ -59,4 +64,57 @@ t.test('fields: null include/exclude accepted; a nested include wins over its pa
   const p = (child.body as FC).features[0]!.properties;
   t.notOk('cycle_number' in p);
   t.ok('platform_number' in p && 'datetime' in p);
+});
+
+t.test('GeoTIFFs: the item time is the data\'s own (metadata), never the file\'s modification time', async (t) => {
+  const cog = (await get('/stac/collections/ghrsst_blk_analysed_sst_20160707_cog/items')).body as FC;
+  t.equal(cog.features.length, 1);
+  // GDAL kept the NetCDF time coordinate (NETCDF_DIM_time_VALUES, seconds since 1981) and ACDD's coverage.
+  t.match(cog.features[0]!.properties, { datetime: '2016-07-07T00:00:00Z', start_datetime: '2016-07-06T19:00:00Z', end_datetime: '2016-07-07T07:00:00Z' });
+  const twin = (await get('/stac/collections/20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0/items')).body as FC;
+  t.equal(twin.features[0]!.properties['datetime'], cog.features[0]!.properties['datetime'], 'the same instant as the NetCDF it was cut from');
+  const exact = (await get('/stac/search?datetime=2016-07-07T00:00:00Z&collections=ghrsst_blk_analysed_sst_20160707_cog')).body as FC;
+  t.equal(exact.features.length, 1, 'an exact-instant search finds it');
+
+  // A copy with another modification time, and a TIFF whose only date is its DateTime tag (written by GDAL).
+  const dir = await mkdtemp(join(tmpdir(), 'odas-stac-time-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await copyFile(join(SHARED_DATA, 'geotiff', 'ghrsst_blk_analysed_sst_20160707_cog.tif'), join(dir, 'copy.tif'));
+  await utimes(join(dir, 'copy.tif'), new Date('2001-02-03T04:05:06Z'), new Date('2001-02-03T04:05:06Z'));
+  await promisify(execFile)('gdal_translate', ['-q', '-mo', 'TIFFTAG_DATETIME=2019:06:15 10:30:00', join(SHARED_DATA, 'geotiff', 'RGB.byte.tif'), join(dir, 'dated.tif')]);
+  const app2 = await buildTestApp([dir]);
+  t.teardown(() => app2.close());
+  const items = JSON.parse((await app2.inject({ url: '/stac/search?limit=10&sortby=id' })).body) as FC;
+  t.same(items.features.map((f) => [f.id, f.properties['datetime']]), [['copy', '2016-07-07T00:00:00Z'], ['dated', '2019-06-15T10:30:00Z']]);
+});
+
+t.test('a GeoTIFF with no time anywhere is no item; its collection offers the file as an asset', async (t) => {
+  const items = (await get('/stac/collections/cogeo/items')).body as FC;
+  t.equal(items.features.length, 0);
+  const c = (await get('/stac/collections/cogeo')).body as { assets: Record<string, { href: string; roles: string[] }> };
+  t.ok(c.assets['data']?.roles.includes('data'));
+  const file = await fetch(c.assets['data']!.href.replace(/^https?:\/\/[^/]+/, base), { headers: { range: 'bytes=0-1' } });
+  t.equal(file.status, 206);
+  t.same([...new Uint8Array(await file.arrayBuffer())], [0x49, 0x49], 'the TIFF itself');
+  t.match(c.assets['netcdf']?.href, /\/collections\/cogeo\/coverage\?f=netcdf$/);
+});
+
+t.test('COGs a static catalog publishes appear once in STAC: in the published catalog', async (t) => {
+  const hidden = ['oisst-avhrr-v02r01-20220913-sst', 'oisst-avhrr-v02r01-20220913-anom', 'oisst-avhrr-v02r01-20220913-err', 'oisst-avhrr-v02r01-20220913-ice', 'mean_temperature_anomaly_0-100_pentad_2017-2021', 'mean_salinity_anomaly_0-100_pentad_2017-2021'];
+  const root = (await get('/stac')).body as { links: Array<{ rel: string; href: string }> };
+  const children = root.links.filter((l) => l.rel === 'child').map((l) => l.href.replace(/^.*\//, ''));
+  t.ok(children.includes('noaa-cdr-sea-surface-temperature-optimum-interpolation') && children.includes('noaa-cdr-ocean-heat-content'));
+  for (const id of hidden) {
+    t.notOk(children.includes(id), `${id} not a STAC child`);
+    const r = await get(`/stac/collections/${id}`);
+    t.equal(r.status, 404);
+    t.match((r.body as { description: string }).description, /static catalog collection 'noaa-cdr-/);
+    t.equal((await fetch(`${base}/collections/${id}`)).status, 200, 'still an OGC API coverage');
+  }
+  const listed = (await get('/stac/collections')).body as { collections: Array<{ id: string }> };
+  t.notOk(listed.collections.some((c) => hidden.includes(c.id)));
+  const all = (await get('/stac/search?limit=10000')).body as FC;
+  t.notOk(all.features.some((f) => hidden.includes(f.collection)), 'no generated item of a published file');
+  t.equal(all.numberMatched, all.features.length);
+  t.equal(all.features.filter((f) => f.id === 'oisst-avhrr-v02r01.20220913').length, 1);
 });

@@ -17,6 +17,7 @@ export const TAG = {
   NewSubfileType: 254,
   SubfileType: 255,
   Photometric: 262,
+  DateTime: 306,
   StripOffsets: 273,
   StripByteCounts: 279,
   TileOffsets: 324,
