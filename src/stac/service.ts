@@ -7,8 +7,16 @@ import { CatalogStore } from '../catalog/store/store.js';
 import type { SyncReport } from '../catalog/store/types.js';
 import { findStaticCollections, staticCogAssets, staticSources, type StaticCogAsset, type StaticCollection } from './static-catalog.js';
 
-/** STAC extensions odas can emit; each is off unless asked for (validators must reach its schema). */
-export type StacExtensionName = 'file' | 'datacube';
+/** STAC extensions odas fills on grid items and collections (all by default; `--stac-extensions` narrows them). */
+export type StacExtensionName = 'proj' | 'datacube' | 'file';
+export const STAC_EXTENSION_NAMES: readonly StacExtensionName[] = ['proj', 'datacube', 'file'];
+
+/** `--stac-extensions proj,datacube` (or `none`): the names, or an error message. */
+export function parseStacExtensions(text: string): StacExtensionName[] | string {
+  const names = text.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const bad = names.filter((n) => !(STAC_EXTENSION_NAMES as readonly string[]).includes(n));
+  return bad.length ? `unknown STAC extension(s) ${bad.join(', ')} (known: ${STAC_EXTENSION_NAMES.join(', ')}, or none)` : (names as StacExtensionName[]);
+}
 
 export interface StacServiceOptions {
   collections: Map<string, Collection>;
@@ -85,7 +93,7 @@ export class StacService {
   static create(opts: StacServiceOptions): StacService {
     const shared = opts.store ?? catalogOf(opts.collections)?.store;
     const index = shared ?? CatalogStore.open(undefined);
-    return new StacService(index, opts.collections, new Map(), new Set(opts.extensions ?? []), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, shared === undefined);
+    return new StacService(index, opts.collections, new Map(), new Set(opts.extensions ?? STAC_EXTENSION_NAMES), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, shared === undefined);
   }
 
   /** Find the static catalogs under the data roots and bring their items into the catalog. */
@@ -109,7 +117,7 @@ export class StacService {
   }
 
   /** A service over a store synchronised elsewhere (benchmarks, tools); no static catalogs. */
-  static attach(index: CatalogStore, collections: Map<string, Collection>, extensions: StacExtensionName[] = []): StacService {
+  static attach(index: CatalogStore, collections: Map<string, Collection>, extensions: readonly StacExtensionName[] = STAC_EXTENSION_NAMES): StacService {
     return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, false);
   }
 

@@ -6,7 +6,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
+import { statSync } from 'node:fs';
 import { buildTestApp, SHARED_DATA } from '../helpers/app.js';
+import { validateStac } from '../helpers/stac-validate.js';
+import { DATACUBE_EXTENSION, PROJECTION_EXTENSION } from '../../src/stac/grid-extensions.js';
+import { FILE_EXTENSION } from '../../src/stac/item-doc.js';
 
 interface Item { id: string; collection: string; properties: Record<string, unknown>; assets?: Record<string, unknown>; stac_extensions?: string[]; [k: string]: unknown }
 interface FC { features: Item[]; numberMatched?: number }
@@ -117,4 +121,25 @@ t.test('COGs a static catalog publishes appear once in STAC: in the published ca
   t.notOk(all.features.some((f) => hidden.includes(f.collection)), 'no generated item of a published file');
   t.equal(all.numberMatched, all.features.length);
   t.equal(all.features.filter((f) => f.id === 'oisst-avhrr-v02r01.20220913').length, 1);
+});
+
+t.test('grid items declare proj, datacube and file with their fields, and validate', async (t) => {
+  const ice = ((await get('/stac/collections/seaice_conc_monthly_nh_202112_f17_v04r00/items')).body as FC).features[0]!;
+  t.same(ice.stac_extensions, [PROJECTION_EXTENSION, DATACUBE_EXTENSION, FILE_EXTENSION]);
+  // gdalinfo NETCDF:…:cdr_seaice_conc_monthly: 304 x 448, origin (-3850000, 5850000), pixel 25000 x -25000.
+  t.match(ice.properties, { 'proj:epsg': 3411, 'proj:shape': [448, 304], 'proj:transform': [25000, 0, -3850000, 0, -25000, 5850000], 'proj:bbox': [-3850000, -5350000, 3750000, 5850000] });
+  const dims = ice.properties['cube:dimensions'] as Record<string, { type: string; axis?: string; reference_system?: number; extent: unknown[] }>;
+  t.match(dims['x'], { type: 'spatial', axis: 'x', reference_system: 3411 });
+  t.same(dims['tdim']!.extent, ['2021-12-01T00:00:00Z', '2021-12-01T00:00:00Z']);
+  t.ok((ice.properties['cube:variables'] as Record<string, unknown>)['cdr_seaice_conc_monthly']);
+  t.equal((ice.assets!['source'] as { 'file:size': number })['file:size'], statSync(join(SHARED_DATA, 'satellite', 'seaice_conc_monthly_nh_202112_f17_v04r00.nc')).size);
+  const adt = ((await get('/stac/collections/dt_med_allsat_phy_l4_2005T2/items?limit=1&sortby=%2Bdatetime')).body as FC).features[0]!;
+  t.match(adt.properties, { 'proj:epsg': 4326, 'proj:shape': [128, 344] });
+  t.same((adt.properties['cube:dimensions'] as Record<string, { extent: unknown[] }>)['time']!.extent, ['2005-04-01T00:00:00Z', '2005-04-01T00:00:00Z'], 'the item\'s own step');
+  const cog = ((await get('/stac/collections/ghrsst_blk_analysed_sst_20160707_cog/items')).body as FC).features[0]!;
+  t.match(cog.properties, { 'proj:epsg': 4326, 'proj:shape': [240, 384] });
+  const profile = ((await get('/stac/collections/1900857_prof/items?limit=1')).body as FC).features[0]!;
+  t.same(profile.stac_extensions, [], 'a profile is a point in CRS84: no grid extension applies');
+  const v = await validateStac([ice, adt, cog, profile]);
+  t.ok(v.ok, v.output.slice(-600));
 });

@@ -63,7 +63,7 @@ export class ItemWriter {
     if (!ic) {
       const c = this.stac.collections.get(collection);
       const coverage = c ? ogcLinks(this.ctx, c, this.base).some((l) => l.rel === COVERAGE_REL) : false;
-      ic = { base: this.base, coverage, fileExtension: this.stac.extensions.has('file'), ...(c ? { collection: c } : {}) };
+      ic = { base: this.base, coverage, extensions: this.stac.extensions, ...(c ? { collection: c } : {}) };
       this.contexts.set(collection, ic);
     }
     return ic;
