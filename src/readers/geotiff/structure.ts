@@ -16,6 +16,7 @@ export interface GeoTiffOverview {
 export const TAG = {
   NewSubfileType: 254,
   SubfileType: 255,
+  Compression: 259,
   Photometric: 262,
   DateTime: 306,
   StripOffsets: 273,
