@@ -9,7 +9,7 @@ import type { Collection } from './catalog/collection.js';
 import type { StacService } from './stac/service.js';
 import { COMMON_CONFORMANCE, commonRoutes } from './api/common/routes.js';
 import { statusRoutes } from './api/common/status.js';
-import type { CatalogStatus } from './catalog/catalog.js';
+import { catalogOf, type CatalogStatus } from './catalog/catalog.js';
 import type { IndexStatus } from './catalog/indexer.js';
 import type { ApiContext } from './api/context.js';
 import { coveragesApi } from './api/coverages/routes.js';
@@ -34,7 +34,7 @@ export interface AppOptions {
   /** The STAC index built at start; without it the STAC API builds a temporary one on first use. */
   stac?: StacService;
   /** The indexer's status document (served at /status and linked from the landing page). */
-  status?: () => CatalogStatus;
+  status?: () => CatalogStatus | Promise<CatalogStatus>;
   /** The indexer's progress (cheap: read by every /collections listing while it indexes). */
   progress?: () => IndexStatus;
 }
@@ -71,7 +71,7 @@ function staticStatus(collections: Map<string, Collection>): CatalogStatus {
   }
   return {
     indexing: { state: 'idle', files: { total: files, indexed: files, failed: 0, pending: 0 }, rate: 0, scans: 0 },
-    catalog: { file: 'none', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
+    catalog: { file: 'none', backend: catalogOf(collections)?.store.kind ?? 'sqlite', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
     errors: [],
   };
 }

@@ -28,7 +28,7 @@ export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
     clearInterval(bar);
     if (tty) process.stderr.write('\n');
   }
-  const s = catalog.status();
+  const s = await catalog.status();
   process.stdout.write(`${catalog.file}: ${s.catalog.collections} collection(s), ${s.catalog.features} feature(s); files: ${s.catalog.files.ok} served, ${s.catalog.files.skipped} skipped, ${s.catalog.files.failed} failed; ${s.indexing.lastScan?.read ?? 0} read in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   for (const e of s.errors.slice(0, 20)) process.stdout.write(`  failed: ${e.file}: ${e.error}\n`);
   await catalog.close();

@@ -52,3 +52,10 @@ export class ResponseTooLarge extends ApiError {
     super(413, 'ResponseTooLarge', description);
   }
 }
+
+/** 503: a service the answer needs (the catalog's database) is away for now; clients retry after `retryAfter` seconds. */
+export class ServiceUnavailable extends ApiError {
+  constructor(description: string, readonly retryAfter = 5) {
+    super(503, 'ServiceUnavailable', description);
+  }
+}

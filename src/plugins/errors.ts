@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError } from '../core/errors.js';
+import { ApiError, ServiceUnavailable } from '../core/errors.js';
 import { CorruptFileError, ReaderRequestError } from '../readers/types.js';
 
 interface ValidationIssue {
@@ -53,6 +53,8 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     }
     if (status >= 500) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);
+    // A database away for a moment: clients (and load balancers) retry instead of giving up.
+    if (err instanceof ServiceUnavailable) void reply.header('retry-after', String(err.retryAfter));
     void reply.status(status).type('application/json').send(JSON.stringify({ code, description }));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -86,14 +86,14 @@ async function sendEdr(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
 }
 
 /** GeoJSON of a collection's locations: one feature per platform (Argo float) or station, with its span. */
-function locationsDoc(c: Collection & { features: NonNullable<Collection['features']> }, base: string, query: Record<string, unknown>): string {
+async function locationsDoc(c: Collection & { features: NonNullable<Collection['features']> }, base: string, query: Record<string, unknown>): Promise<string> {
   const allowed = ['f', 'bbox', 'datetime', 'limit'];
   for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
   const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
   const datetime = typeof query['datetime'] === 'string' ? parseDatetime(query['datetime']) : undefined;
   // One pass over the matching features, folding each into its platform's track and time span.
   const groups = new Map<string, { n: number; onePoint: boolean; points: Array<[number, number]>; start: number; end: number }>();
-  for (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
+  for await (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
     const id = locationIdOf(c, r);
     let g = groups.get(id);
     if (!g) {
@@ -178,7 +178,7 @@ export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext })
     const c = getCollection(ctx, collectionId);
     if (!isFeatureCollection(c)) throw new NotFound(`Collection '${c.id}' is a grid: it has no named locations; use position`);
     negotiate(request, ['geojson']);
-    return sendText(reply, 'geojson', locationsDoc(c, baseUrl(ctx, request), request.query as Record<string, unknown>));
+    return sendText(reply, 'geojson', await locationsDoc(c, baseUrl(ctx, request), request.query as Record<string, unknown>));
   });
 
   app.get('/collections/:collectionId/locations/:locationId', {

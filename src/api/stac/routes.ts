@@ -202,7 +202,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const { collectionId, itemId } = request.params as { collectionId: string; itemId: string };
     const stac = await stacOf(ctx);
     if (!hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
-    const row = stac.index.get(collectionId, itemId);
+    const row = await stac.index.get(collectionId, itemId);
     if (!row) throw new NotFound(`No item '${itemId}' in STAC collection '${collectionId}'`);
     return sendText(reply, 'geojson', new ItemWriter(ctx, stac, baseUrl(ctx, request)).json(row));
   });
@@ -212,7 +212,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const stac = await stacOf(ctx);
     const c = stac.collections.get(collectionId);
     // A feature collection lists only its first files: membership is the catalog's (any file it indexed for it).
-    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || stac.index.source(c.id, rel) !== undefined);
+    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || (await stac.index.source(c.id, rel)) !== undefined);
     const s = stac.statics.get(collectionId);
     if (s) return sendDataFile(request, reply, s.root, rel, s.assets.has(rel));
     throw new NotFound(`No STAC collection '${collectionId}'`);
@@ -244,8 +244,8 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     ]);
   });
 
-  function search(stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): FastifyReply {
-    const result = stac.index.search(req);
+  async function search(stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): Promise<FastifyReply> {
+    const result = await stac.index.search(req);
     const writer = new ItemWriter(ctx, stac, base, req.fields);
     return sendText(reply, 'geojson', itemCollection(writer, result, links(result.next ? encodeToken(result.next) : undefined)));
   }

@@ -18,7 +18,32 @@ export interface CompileContext {
   cidOf: (collectionId: string) => number | undefined;
   /** Makes a query geometry available to the odas_hit() SQL function; returns its handle. */
   registerGeometry: (g: GeoJsonGeometry) => number;
+  /** The database's own spelling of what SQL does not share (default: SQLite's). */
+  dialect?: Dialect;
 }
+
+/** What differs between the catalog's databases in a compiled filter; everything else is common SQL. */
+export interface Dialect {
+  /** A property of `items i` as a value comparable with bound parameters (booleans as 1/0). */
+  property: (name: string, type: JsonType) => string;
+  /** Constant conditions. */
+  true: string;
+  false: string;
+  /** CQL2 LIKE: a condition on `col` with its bound pattern. */
+  like: (col: string, pattern: string) => Sql;
+  /** An exact intersection test of the item's geometry with `g`. */
+  intersects: (g: GeoJsonGeometry, ctx: CompileContext) => Sql;
+}
+
+const SQLITE: Dialect = {
+  property: (name) => `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`,
+  true: '1',
+  false: '0',
+  like: (col, pattern) => ({ sql: `${col} GLOB ?`, params: [likeToGlob(pattern)] }),
+  intersects: (g, ctx) => sqliteSpatial(g, ctx),
+};
+
+const dialectOf = (ctx: CompileContext): Dialect => ctx.dialect ?? SQLITE;
 
 /** SQLite has no infinities in bound parameters worth trusting: open interval ends become huge values. */
 export const BIG = 1e300;
@@ -56,7 +81,7 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
     const known = [...CORE_QUERYABLES, ...Object.keys(ctx.types)].slice(0, 30).join(', ');
     throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see /stac/queryables): ${known}`);
   }
-  return { kind: 'json', sql: `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`, type };
+  return { kind: 'json', sql: dialectOf(ctx).property(name, type), type };
 }
 
 /** A literal as a value comparable with the target column; a type mismatch is the client's error. */
@@ -146,8 +171,13 @@ function temporal(op: TemporalOp, s: string, e: string, a: number, b: number): S
   return { sql, params };
 }
 
-/** Exact spatial test against the item's stored box and geometry (odas_hit does the non-box cases). */
+/** Exact spatial test of the item's geometry against `g`, in the context's dialect. */
 export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
+  return dialectOf(ctx).intersects(g, ctx);
+}
+
+/** Exact spatial test against the item's stored box and geometry (odas_hit does the non-box cases). */
+function sqliteSpatial(g: GeoJsonGeometry, ctx: CompileContext): Sql {
   const b = geometryBox(g);
   if (!b) return { sql: '0', params: [] };
   const handle = ctx.registerGeometry(g);
@@ -163,7 +193,7 @@ export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
 export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
   switch (n.op) {
     case 'literal':
-      return { sql: n.value ? '1' : '0', params: [] };
+      return { sql: n.value ? dialectOf(ctx).true : dialectOf(ctx).false, params: [] };
     case 'and':
     case 'or': {
       const parts = n.args.map((a) => compileFilter(a, ctx));
@@ -175,7 +205,7 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     }
     case 'isNull': {
       const t = resolve(n.property, ctx);
-      if (t.kind === 'collection') return { sql: '0', params: [] };
+      if (t.kind === 'collection') return { sql: dialectOf(ctx).false, params: [] };
       if (t.kind === 'geometry') return { sql: 'i.gtype = 0', params: [] };
       return { sql: `${t.kind === 'time' ? t.s : t.sql} IS NULL`, params: [] };
     }
@@ -203,13 +233,13 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     if (n.op === 'compare' && (n.cmp === '=' || n.cmp === '<>')) return { sql: `i.cid ${n.cmp === '=' ? '=' : '<>'} ?`, params: [cid(n.value)] };
     if (n.op === 'in') return { sql: `i.cid IN (${n.values.map(() => '?').join(',')})`, params: n.values.map(cid) };
     const sub: Target = { kind: 'text', sql: '(SELECT c.id FROM collections c WHERE c.cid = i.cid)' };
-    return compileOn(sub, n, name);
+    return compileOn(sub, n, name, ctx);
   }
   if (t.kind === 'time' && n.op === 'compare') return compareTime(t, n.cmp, n.value, name);
-  return compileOn(t, n, name);
+  return compileOn(t, n, name, ctx);
 }
 
-function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' }, name: string): Sql {
+function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' }, name: string, ctx: CompileContext): Sql {
   const col = t.kind === 'time' ? t.s : t.kind === 'text' || t.kind === 'json' ? t.sql : undefined;
   if (!col) throw new InvalidParameterValue(FILTER, `'${name}' cannot be used with ${n.op === 'compare' ? n.cmp : n.op.toUpperCase()}`);
   switch (n.op) {
@@ -221,7 +251,7 @@ function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' |
       return { sql: `${col} IN (${n.values.map(() => '?').join(',')})`, params: n.values.map((v) => value(t, v, name)) };
     case 'like':
       if (t.kind === 'time') throw new InvalidParameterValue(FILTER, `LIKE applies to strings, not to '${name}'`);
-      return { sql: `${col} GLOB ?`, params: [likeToGlob(n.pattern)] };
+      return dialectOf(ctx).like(col, n.pattern);
   }
 }
 
