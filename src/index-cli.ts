@@ -6,6 +6,8 @@ export interface IndexCommandOptions {
   dataRoots: string[];
   configs: CollectionConfig[];
   cacheDir: string;
+  /** A PostgreSQL catalog instead of the SQLite file in cacheDir. */
+  catalog?: string;
   logLevel: string;
   workers?: number;
 }
@@ -13,7 +15,7 @@ export interface IndexCommandOptions {
 /** `odas index`: bring the catalog up to date once, with a progress line on a terminal, then exit. */
 export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
   const log = pino({ level: opts.logLevel, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, log, rescanSeconds: 0, hdf5Manifests: true, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
+  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, ...(opts.catalog ? { catalog: opts.catalog } : {}), log, rescanSeconds: 0, hdf5Manifests: true, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
   const tty = process.stderr.isTTY;
   const t0 = Date.now();
   const bar = setInterval(() => {

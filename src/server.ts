@@ -12,6 +12,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   cacheDir?: string;
+  /** A PostgreSQL catalog (postgresql://…) shared with other replicas, instead of the SQLite file. */
+  catalog?: string;
   baseUrl?: string;
   cors: boolean | string[];
   logLevel: string;
@@ -43,6 +45,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     configs: opts.configs,
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.rescanSeconds !== undefined ? { rescanSeconds: opts.rescanSeconds } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     hdf5Manifests: true,

@@ -205,7 +205,8 @@ export class Catalog {
 
   async close(): Promise<void> {
     if (this.follow) clearInterval(this.follow);
-    await this.indexer.stop();
+    // A database away at shutdown must not keep the process (or its pool) alive.
+    await this.indexer.stop().catch((err: Error) => this.log?.warn({ err: err.message }, `indexer stopped with: ${err.message}`));
     await this.store.close();
   }
 }

@@ -26,6 +26,8 @@ function stacOf(ctx: ApiContext): Promise<StacService> {
   if (!p) {
     p = StacService.open({ collections: ctx.collections });
     lazy.set(ctx, p);
+    // A catalog away for a moment (503) is tried again by the next request, not remembered.
+    p.catch(() => lazy.delete(ctx));
   }
   return p;
 }

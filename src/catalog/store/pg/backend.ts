@@ -167,11 +167,21 @@ export class PgBackend implements CatalogBackend {
 
   /** Run one statement (`?` placeholders); a database away becomes a 503 with Retry-After. */
   async query<R extends QueryResultRow>(sql: string, params: unknown[] = [], on: Queryable = this.pool): Promise<R[]> {
+    const text = numbered(sql);
     try {
-      return (await on.query<R>(numbered(sql), params)).rows;
+      return (await on.query<R>(text, params)).rows;
     } catch (err) {
-      if (isUnavailable(err)) throw new ServiceUnavailable(`the catalog database is not available (${(err as Error).message}); try again shortly`, RETRY_AFTER_S);
-      throw err;
+      if (!isUnavailable(err)) throw err;
+      // A pooled connection the server dropped (restart, pg_terminate_backend) fails once: a new one may work at once.
+      if (on === this.pool && !this.closed) {
+        try {
+          return (await this.pool.query<R>(text, params)).rows;
+        } catch (again) {
+          if (!isUnavailable(again)) throw again;
+          err = again;
+        }
+      }
+      throw new ServiceUnavailable(`the catalog database is not available (${(err as Error).message}); try again shortly`, RETRY_AFTER_S);
     }
   }
 
