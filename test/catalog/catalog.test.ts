@@ -202,8 +202,8 @@ t.test('profile levels kept in the catalog equal the file read', async (t) => {
   t.teardown(() => reader.close());
   const data = await DecodedReader.of(reader);
   let compared = 0;
-  for (const r of c.features!.sample(5)) {
-    const levels = c.features!.levels(r)!;
+  for (const r of await c.features!.sample(5)) {
+    const levels = (await c.features!.levels(r))!;
     t.ok(levels, `${r.id} has levels in the catalog`);
     for (const name of ['PRES', 'TEMP', 'PSAL', 'DOXY']) {
       if (!data.has(name)) continue;
