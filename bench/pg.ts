@@ -8,7 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { discoverCollection, queryLatencies, type Latency } from './archive-queries.js';
-import { spawnServer, stopServer, waitForPort, waitIndexed, type Spawned } from './archive-server.js';
+import { getStatus, spawnServer, stopServer, waitForPort, waitIndexed, type Spawned } from './archive-server.js';
 import { ensureGdacTree } from './gdac-tree.js';
 
 const OUT = join(import.meta.dirname, 'out');
@@ -61,7 +61,7 @@ function wrk(url: string): Promise<Wrk> {
   });
 }
 
-async function serveOn(data: string, cacheDir: string, port: number, logFile: string, catalog?: string): Promise<Spawned> {
+async function serveOn(data: string, cacheDir: string, port: number, logFile: string, catalog?: string, follower = false): Promise<Spawned> {
   const prev = process.env['ODAS_CATALOG'];
   if (catalog) process.env['ODAS_CATALOG'] = catalog;
   else delete process.env['ODAS_CATALOG'];
@@ -69,8 +69,18 @@ async function serveOn(data: string, cacheDir: string, port: number, logFile: st
   if (prev === undefined) delete process.env['ODAS_CATALOG'];
   else process.env['ODAS_CATALOG'] = prev;
   await waitForPort(s, 600);
-  await waitIndexed(s, 3600);
+  // A second replica on the same catalog follows the first: it is ready once it knows it does not index.
+  if (follower) await until(async () => (await getStatus(s.base))?.state === 'follower', 120);
+  else await waitIndexed(s, 3600);
   return s;
+}
+
+async function until(test: () => Promise<boolean>, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await test().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`not ready after ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 const row = (l: Latency) => `${l.p50.toFixed(1)} | ${l.p95.toFixed(1)} | ${l.errors}`;
@@ -104,7 +114,7 @@ export async function benchPg(): Promise<string> {
     loads.push(`after query latencies: ${load()}`);
 
     // Throughput: items page and STAC search, one replica, then two replicas each loaded by its own wrk.
-    const p2 = await serveOn(dir, join(work, 'cache'), port + 2, join(work, 'pg2.log'), url);
+    const p2 = await serveOn(dir, join(work, 'cache'), port + 2, join(work, 'pg2.log'), url, true);
     const paths = {
       items: `/collections/${encodeURIComponent(found.id)}/items?limit=100`,
       stac: '/stac/search?bbox=-40,-40,0,0&datetime=2010-01-01T00:00:00Z/2014-12-31T23:59:59Z&limit=10',

@@ -585,31 +585,41 @@ export class PgBackend implements CatalogBackend {
 
   // --- the write side ---
 
-  /** Insert one source's items in one statement (inside the caller's transaction); repeated ids get a numeric suffix. */
+  /** Insert one source's items (inside the caller's transaction); repeated ids get a numeric suffix. */
   async insertItems(client: PoolClient, cid: number, sid: number, items: Iterable<ItemDraft> | PreparedItems): Promise<CollectionStats> {
     const prepared = 'rows' in items ? items : prepareItems(items);
-    const rows = prepared.rows;
-    if (rows.length === 0) return prepared.stats;
-    const col = <T>(k: number) => rows.map((r) => r[k] as T);
-    const inserted = await this.query<{ rowid: number; id: string }>(
+    await this.insertSources(client, [{ cid, sid, items: prepared }]);
+    return prepared.stats;
+  }
+
+  /**
+   * Insert the items of several sources in one statement (a commit of 256 files is one round trip,
+   * not 256); an id already taken in its collection gets the next free numeric suffix, as in SQLite.
+   */
+  async insertSources(client: PoolClient, sources: Array<{ cid: number; sid: number; items: PreparedItems }>): Promise<void> {
+    const rows = sources.flatMap((src) => src.items.rows.map((r) => ({ cid: src.cid, sid: src.sid, r })));
+    if (rows.length === 0) return;
+    const col = <T>(k: number) => rows.map((x) => x.r[k] as T);
+    const inserted = await this.query<{ rowid: number; id: string; sid: number }>(
       `INSERT INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, g)
-       SELECT ?, ?, t.id, coalesce(t.s, ${-BIG}), t.s, t.e, t.minx, t.miny, t.maxx, t.maxy, t.gtype, t.geom, t.props::json, t.doc, t.fidx,
+       SELECT t.cid, t.sid, t.id, coalesce(t.s, ${-BIG}), t.s, t.e, t.minx, t.miny, t.maxx, t.maxy, t.gtype, t.geom, t.props::json, t.doc, t.fidx,
               odas_geom(t.gtype, t.minx, t.miny, t.maxx, t.maxy, t.geom)
-       FROM unnest(?::text[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int[], ?::text[], ?::text[], ?::text[], ?::int[])
-            WITH ORDINALITY AS t(id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, n)
+       FROM unnest(?::int[], ?::bigint[], ?::text[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::int[], ?::text[], ?::text[], ?::text[], ?::int[])
+            WITH ORDINALITY AS t(cid, sid, id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, n)
        ORDER BY t.n
-       ON CONFLICT (id, cid) DO NOTHING RETURNING rowid, id`,
-      [cid, sid, col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9), col(10), col(11)],
+       ON CONFLICT (id, cid) DO NOTHING RETURNING rowid, id, sid`,
+      [rows.map((x) => x.cid), rows.map((x) => x.sid), col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9), col(10), col(11)],
       client,
     );
-    const byId = new Map(inserted.map((r) => [r.id, r.rowid]));
+    const byKey = new Map(inserted.map((r) => [`${r.sid}\u0000${r.id}`, r.rowid]));
     const levelIds: number[] = [];
     const levelData: Buffer[] = [];
-    for (const r of rows) {
-      let rowid = byId.get(r[0]);
-      if (rowid !== undefined) byId.delete(r[0]);
+    for (const { cid, sid, r } of rows) {
+      const key = `${sid}\u0000${r[0]}`;
+      let rowid = byKey.get(key);
+      if (rowid !== undefined) byKey.delete(key);
       else {
-        // An id taken by another file (or earlier in this one): the next free suffix, as SQLite's catalog does.
+        // An id taken by another file (or earlier in this one): the next free suffix.
         for (let k = 2; rowid === undefined && k < 1000; k++) {
           rowid = (await this.query<{ rowid: number }>(
             `INSERT INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, g)
@@ -627,13 +637,18 @@ export class PgBackend implements CatalogBackend {
       }
     }
     if (levelIds.length > 0) await this.query('INSERT INTO feature_levels (rowid, data) SELECT * FROM unnest(?::bigint[], ?::bytea[])', [levelIds, levelData], client);
-    return prepared.stats;
+  }
+
+  /** Remove sources and their items (inside the caller's transaction). */
+  async deleteSources(client: PoolClient, sids: number[]): Promise<void> {
+    if (sids.length === 0) return;
+    await this.query('DELETE FROM feature_levels WHERE rowid IN (SELECT rowid FROM items WHERE sid = ANY(?::bigint[]))', [sids], client);
+    await this.query('DELETE FROM items WHERE sid = ANY(?::bigint[])', [sids], client);
+    await this.query('DELETE FROM sources WHERE sid = ANY(?::bigint[])', [sids], client);
   }
 
   async deleteSource(client: PoolClient, sid: number): Promise<void> {
-    await this.query('DELETE FROM feature_levels WHERE rowid IN (SELECT rowid FROM items WHERE sid = ?)', [sid], client);
-    await this.query('DELETE FROM items WHERE sid = ?', [sid], client);
-    await this.query('DELETE FROM sources WHERE sid = ?', [sid], client);
+    await this.deleteSources(client, [sid]);
   }
 
   /** Recompute a collection's stats from its sources; false when it has none left. */
@@ -785,6 +800,7 @@ class PgLedger implements CatalogLedger {
     await this.db.unlock();
   }
 
+  /** Write file states with their items and remove files in one transaction, a few statements for the whole batch. */
   async commit(files: FileCommit[], removed: FileRemoval[] = []): Promise<Set<string>> {
     const touched = new Set<number>();
     const ids = new Map<number, string>();
@@ -793,41 +809,70 @@ class PgLedger implements CatalogLedger {
       const grown = new Map<number, CollectionStats>();
       const q = <R extends QueryResultRow>(sql: string, params: unknown[]) => this.db.query<R>(sql, params, client);
       const now = Date.now();
-      for (const f of files) {
-        const prev = (await q<{ fid: number; sid: number | null; cid: number | null }>('SELECT fid, sid, cid FROM files WHERE root = ? AND rel = ?', [f.root, f.rel]))[0];
-        if (prev?.sid) await this.db.deleteSource(client, prev.sid);
-        if (prev?.cid) {
-          dirty.add(prev.cid);
-          touched.add(prev.cid);
-        }
-        let cid: number | null = null;
-        let sid: number | null = null;
-        if (f.status === 'ok' && f.collection) {
-          cid = (await q<{ cid: number }>('INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid', [f.collection.id, f.collection.kind, f.root]))[0]!.cid;
-          ids.set(cid, f.collection.id);
-          touched.add(cid);
-          sid = (await q<{ sid: number }>('INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?) RETURNING sid', [cid, f.rel, `${f.size}:${f.mtimeMs}`, f.size, '{}']))[0]!.sid;
-          const stats = { ...(await this.db.insertItems(client, cid, sid, f.items ?? [])), files: 1 };
-          await q('UPDATE sources SET stats = ? WHERE sid = ?', [JSON.stringify(stats), sid]);
-          const g = grown.get(cid);
-          grown.set(cid, g ? mergeStats(g, stats) : stats);
-        }
+      const key = (root: string, rel: string) => `${root}\u0000${rel}`;
+      const asked = [...files, ...removed];
+      const prev = new Map<string, { fid: number; sid: number | null; cid: number | null }>();
+      if (asked.length > 0) {
+        const rows = await q<{ fid: number; sid: number | null; cid: number | null; root: string; rel: string }>(
+          'SELECT f.fid, f.sid, f.cid, f.root, f.rel FROM files f JOIN unnest(?::text[], ?::text[]) AS k(root, rel) ON f.root = k.root AND f.rel = k.rel',
+          [asked.map((f) => f.root), asked.map((f) => f.rel)],
+        );
+        for (const r of rows) prev.set(key(r.root, r.rel), r);
+      }
+      await this.db.deleteSources(client, [...prev.values()].flatMap((p) => (p.sid ? [p.sid] : [])));
+      for (const p of prev.values()) {
+        if (!p.cid) continue;
+        dirty.add(p.cid);
+        touched.add(p.cid);
+      }
+      // Collections first (a few per batch), then every source at once, then every item at once.
+      const cidOf = new Map<string, number>();
+      const served = files.filter((f) => f.status === 'ok' && f.collection);
+      for (const f of served) {
+        const c = f.collection!;
+        if (cidOf.has(c.id)) continue;
+        const cid = (await q<{ cid: number }>('INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid', [c.id, c.kind, f.root]))[0]!.cid;
+        cidOf.set(c.id, cid);
+        ids.set(cid, c.id);
+        touched.add(cid);
+      }
+      const sidOf = new Map<string, number>();
+      if (served.length > 0) {
+        const rows = await q<{ sid: number; cid: number; rel: string }>(
+          "INSERT INTO sources (cid, rel, stamp, size, stats) SELECT cid, rel, stamp, size, '{}' FROM unnest(?::int[], ?::text[], ?::text[], ?::bigint[]) AS t(cid, rel, stamp, size) RETURNING sid, cid, rel",
+          [served.map((f) => cidOf.get(f.collection!.id)!), served.map((f) => f.rel), served.map((f) => `${f.size}:${f.mtimeMs}`), served.map((f) => f.size)],
+        );
+        for (const r of rows) sidOf.set(`${r.cid}\u0000${r.rel}`, r.sid);
+      }
+      const batch = served.map((f) => {
+        const cid = cidOf.get(f.collection!.id)!;
+        const items = f.items ?? [];
+        return { cid, sid: sidOf.get(`${cid}\u0000${f.rel}`)!, items: 'rows' in items ? items : prepareItems(items) };
+      });
+      await this.db.insertSources(client, batch);
+      const statsOf = new Map<number, CollectionStats>();
+      for (const b of batch) {
+        const stats = { ...b.items.stats, files: 1 };
+        statsOf.set(b.sid, stats);
+        const g = grown.get(b.cid);
+        grown.set(b.cid, g ? mergeStats(g, stats) : stats);
+      }
+      if (batch.length > 0) {
+        await q('UPDATE sources s SET stats = u.stats FROM unnest(?::bigint[], ?::text[]) AS u(sid, stats) WHERE s.sid = u.sid', [batch.map((b) => b.sid), batch.map((b) => JSON.stringify(statsOf.get(b.sid)))]);
+      }
+      if (files.length > 0) {
+        const cidFor = (f: FileCommit) => (f.status === 'ok' && f.collection ? cidOf.get(f.collection.id)! : null);
+        const sidFor = (f: FileCommit) => { const c = cidFor(f); return c === null ? null : sidOf.get(`${c}\u0000${f.rel}`) ?? null; };
         await q(
-          `INSERT INTO files (root, folder, rel, size, mtime, status, error, cid, sid, entry, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO files (root, folder, rel, size, mtime, status, error, cid, sid, entry, indexed_at)
+           SELECT t.*, ? FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::float8[], ?::text[], ?::text[], ?::int[], ?::bigint[], ?::text[]) AS t
            ON CONFLICT (root, rel) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status, error = excluded.error, cid = excluded.cid, sid = excluded.sid, entry = excluded.entry, indexed_at = excluded.indexed_at`,
-          [f.root, folderOf(f.rel), f.rel, f.size, f.mtimeMs, f.status, f.error ?? null, cid, sid, f.entry === undefined ? null : JSON.stringify(f.entry), now],
+          [now, files.map((f) => f.root), files.map((f) => folderOf(f.rel)), files.map((f) => f.rel), files.map((f) => f.size), files.map((f) => f.mtimeMs), files.map((f) => f.status),
+            files.map((f) => f.error ?? null), files.map(cidFor), files.map(sidFor), files.map((f) => (f.entry === undefined ? null : JSON.stringify(f.entry)))],
         );
       }
-      for (const r of removed) {
-        const prev = (await q<{ fid: number; sid: number | null; cid: number | null }>('SELECT fid, sid, cid FROM files WHERE root = ? AND rel = ?', [r.root, r.rel]))[0];
-        if (!prev) continue;
-        if (prev.sid) await this.db.deleteSource(client, prev.sid);
-        if (prev.cid) {
-          dirty.add(prev.cid);
-          touched.add(prev.cid);
-        }
-        await q('DELETE FROM files WHERE fid = ?', [prev.fid]);
-      }
+      const gone = removed.flatMap((r) => { const p = prev.get(key(r.root, r.rel)); return p ? [p.fid] : []; });
+      if (gone.length > 0) await q('DELETE FROM files WHERE fid = ANY(?::bigint[])', [gone]);
       for (const cid of dirty) {
         if (!(await this.db.refreshStats(client, cid))) {
           const id = (await q<{ id: string }>('SELECT id FROM collections WHERE cid = ?', [cid]))[0]?.id;
