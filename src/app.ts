@@ -18,6 +18,8 @@ import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
 import { stacApi } from './api/stac/routes.js';
+import { wmsApi } from './api/wms/routes.js';
+import { mapsApi } from './api/maps/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { VERSION } from './version.js';
@@ -40,7 +42,7 @@ export interface AppOptions {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -89,7 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     collections: opts.collections,
     title: opts.title ?? 'odas — Ocean Data Access Server',
-    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features (and, as they land, Coverages, EDR and STAC).',
+    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),

@@ -31,7 +31,7 @@ export interface GridAnswerOptions {
 }
 
 /** The payload of a plan on a collection: fields are read block by block as the encoder pulls them. */
-function gridPayload(c: Collection, plan: GridPlan, opts: GridAnswerOptions): GridPayload {
+export function gridPayload(c: Collection, plan: GridPlan, opts: GridAnswerOptions): GridPayload {
   const open = opts.open ?? openReader;
   const { signal } = opts;
   return {

@@ -256,3 +256,17 @@ export function charAt(raw: RawArray, ...index: number[]): string {
   });
   return String.fromCharCode(bytes[flat]!);
 }
+
+/**
+ * The valid range of a variable in physical units (valid_range, valid_min/valid_max, unpacked as
+ * decodeNumeric reads them), when both ends are given: the value range maps are coloured over.
+ */
+export function physicalValidRange(dtype: DType, attrs: Attrs): [number, number] | undefined {
+  const limits = validLimits(attrs);
+  if (!limits || !Number.isFinite(limits[0]) || !Number.isFinite(limits[1]) || limits[0] >= limits[1]) return undefined;
+  if (!limitsArePacked(dtype, attrs, limits, {})) return limits;
+  const scale = firstNumber(attrs['scale_factor']) ?? 1;
+  const offset = firstNumber(attrs['add_offset']) ?? 0;
+  const ends = [limits[0] * scale + offset, limits[1] * scale + offset];
+  return [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)];
+}

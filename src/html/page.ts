@@ -26,7 +26,7 @@ export function page(title: string, crumbs: Crumb[], body: string, formats: Arra
   const nav = crumbs.map((c) => `<a href="${esc(c.href)}">${esc(c.label)}</a>`).join(' / ');
   const alt = formats.length ? `<p class="formats">Also as: ${formats.map((f) => `<a href="${esc(f.href)}">${esc(f.label)}</a>`).join('')}</p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)} — odas</title><style>${STYLE}</style></head><body>
+<title>${esc(title)} — odas</title><link rel="icon" href="data:,"><style>${STYLE}</style></head><body>
 <header><a href="${esc(crumbs[0]?.href ?? '/')}">odas — Ocean Data Access Server</a></header>
 <nav>${nav}</nav><main><h1>${esc(title)}</h1>${alt}${body}</main></body></html>`;
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
 import { shapesOf } from '../../html/shapes.js';
+import { mapPanel } from '../../html/map-panel.js';
+import type { Collection } from '../../catalog/collection.js';
 import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
 import { negotiate } from '../negotiate.js';
 import { collectionDoc, type CollectionDoc } from './collection-doc.js';
@@ -53,6 +55,8 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       { href: `${base}/collections`, rel: 'data', type: 'application/json', title: 'Collections' },
       // The STAC API is a different resource (its own catalog and search), hence 'related', not 'alternate'.
       { href: `${base}/stac`, rel: 'related', type: 'application/json', title: 'STAC API (SpatioTemporal Asset Catalog): catalog and item search' },
+      { href: `${base}/tileMatrixSets`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes', type: 'application/json', title: 'Tile matrix sets of the map tiles (WebMercatorQuad, WorldCRS84Quad)' },
+      { href: `${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`, rel: 'related', type: 'text/xml', title: 'WMS 1.3.0 capabilities (a layer per grid field, for QGIS and portals)' },
       { href: `${base}/status`, rel: 'monitor', type: 'application/json', title: 'Indexing status: files done/total, rate, errors' },
     ];
     const format = negotiate(request, ['json', 'html']);
@@ -61,7 +65,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
-<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/status?f=html">Indexing status</a></li>
+<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/wms?SERVICE=WMS&amp;REQUEST=GetCapabilities">WMS 1.3.0</a> (add it to QGIS as a WMS connection)</li><li><a href="${base}/status?f=html">Indexing status</a></li>
 <li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
 <h2>Collections</h2>${collectionsHtml(docs, base)}`, [{ href: `${base}/?f=json`, label: 'JSON' }]));
     }
@@ -127,11 +131,23 @@ ${definitionTable([
   ...(c.indexing ? [['Status', 'still being indexed: more features may appear'] as [string, string]] : []),
   ...(c.features ? [['Features', `<a href="${esc(`${href}/items?f=html`)}">${c.features.size} features</a> — <a href="${esc(`${href}/queryables?f=html`)}">queryables</a>`] as [string, string]] : []),
 ])}
-${svgMap(c.bbox, shapes)}
+${collectionMap(c, base, href) ?? ''}<noscript>${svgMap(c.bbox, shapes)}</noscript>
 <h2>Parameters</h2>${table(['name', 'units', 'standard_name', 'long_name'], c.parameters.map((p) => [esc(p.name), esc(p.units ?? ''), esc(p.standardName ?? ''), esc(p.longName ?? '')]))}`;
       return sendText(reply, 'html', page(c.title, [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }, { href: `${href}?f=html`, label: c.id }],
         body, [{ href: `${href}?f=json`, label: 'JSON' }]));
     }
     return sendText(reply, 'json', JSON.stringify(doc));
   });
+}
+
+/** The interactive map of a collection page: a grid's tiles with a time slider, or the features with popups. */
+function collectionMap(c: Collection, base: string, href: string): string | undefined {
+  if (c.kind === 'grid') {
+    const times = [...new Set((c.grid ?? []).flatMap((f) => f.summary.time?.values ?? []))].sort((a, b) => a - b).slice(-5000);
+    const fields = c.parameters.map((p) => ({ name: p.name, title: `${p.longName ?? p.name}${p.units ? ` (${p.units})` : ''}` }));
+    if (fields.length === 0) return undefined;
+    return mapPanel({ base, id: c.id, ...(c.bbox ? { bbox: c.bbox } : {}), grid: { fields, times: times.map((t) => isoTime(t)!) } });
+  }
+  if (!c.features) return undefined;
+  return mapPanel({ base, id: c.id, ...(c.bbox ? { bbox: c.bbox } : {}), items: `${href}/items?f=json&limit=1000` });
 }

@@ -1,0 +1,237 @@
+/**
+ * Drawing a grid field, shared by WMS, OGC API - Maps and Tiles: a layer (collection + field), a
+ * view, a step (time, level) and a style → a PNG, through the one grid pipeline (planView on the
+ * planner, readField through the reader registry, CF decoding) and the render encoders. Value
+ * ranges default to the field's valid range, else to the extremes of a coarse read of the field
+ * at its default step (kept per field, so every tile of a layer shares its colours).
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Collection } from '../../catalog/collection.js';
+import { collectionGrid } from '../../catalog/grid-model.js';
+import { physicalValidRange } from '../../cf/decode.js';
+import { attrString } from '../../cf/read.js';
+import { InvalidParameterValue, NotFound } from '../../core/errors.js';
+import type { GridPlan } from '../../core/grid/plan.js';
+import type { GridField, GridModel } from '../../core/grid/types.js';
+import { planView, type MapView, type ViewSelection } from '../../core/grid/view.js';
+import { decodedField } from '../../encoders/grid/payload.js';
+import { COLOUR_MAPS, COLOUR_MAP_NAMES, defaultColourMap } from '../../encoders/render/colormaps.js';
+import { legendPng } from '../../encoders/render/legend.js';
+import { encodeIndexedPng } from '../../encoders/render/png.js';
+import { colourPixels, emptyImage, MAX_BANDS, type RenderStyle } from '../../encoders/render/raster.js';
+import type { ApiContext } from '../context.js';
+import { gridPayload } from '../grid-answer.js';
+import { imageCache } from './cache.js';
+
+/** Largest image side and pixel count drawn (a 400 beyond). */
+export const MAX_SIDE = 4096;
+export const MAX_PIXELS = 4096 * 4096;
+
+export interface Layer {
+  c: Collection;
+  model: GridModel;
+  field: GridField;
+}
+
+/** What a request may say about the style; everything is optional. */
+export interface StyleRequest {
+  /** A colour map name (viridis, thermal, haline, diverging, greys), also as ncWMS `default-scalar/NAME`. */
+  name?: string;
+  range?: [number, number];
+  bands?: number;
+  log?: boolean;
+}
+
+/** The names of the parameters a protocol uses, for its error messages. */
+export interface ParameterNames {
+  layer: string;
+  style: string;
+  range: string;
+  bands: string;
+}
+
+const modelIds = new WeakMap<GridModel, number>();
+let nextModelId = 1;
+/** A number naming a grid model for as long as it is served (cache keys). */
+export function modelId(model: GridModel): number {
+  let id = modelIds.get(model);
+  if (id === undefined) modelIds.set(model, (id = nextModelId++));
+  return id;
+}
+
+/** Fields a map can be drawn of: numeric, over x and y. */
+export function drawableFields(model: GridModel): GridField[] {
+  const hasXY = model.axes.some((a) => a.role === 'x') && model.axes.some((a) => a.role === 'y');
+  return hasXY ? model.fields.filter((f) => f.dtype !== 'char' && f.dtype !== 'string') : [];
+}
+
+/** The collection and field of a layer; unknown ones are a 400 (WMS LayerNotDefined) or 404 naming what exists. */
+export async function layerOf(ctx: ApiContext, collectionId: string, fieldName: string | undefined, names: ParameterNames, log?: FastifyBaseLogger, notFound = false): Promise<Layer> {
+  const c = ctx.collections.get(collectionId);
+  if (!c || c.kind !== 'grid') {
+    const grids = [...ctx.collections.values()].filter((x) => x.kind === 'grid').map((x) => x.id);
+    const text = `no grid collection '${collectionId}'; grids: ${grids.slice(0, 20).join(', ')}`;
+    throw notFound ? new NotFound(text) : new InvalidParameterValue(names.layer, text);
+  }
+  const model = await collectionGrid(c, log);
+  const fields = drawableFields(model);
+  const field = fieldName === undefined ? fields[0] : fields.find((f) => f.name === fieldName);
+  if (!field) throw new InvalidParameterValue(names.layer, `collection '${c.id}' has no field '${fieldName ?? ''}' to draw; fields: ${fields.map((f) => f.name).join(', ')}`);
+  return { c, model, field };
+}
+
+export function styleNames(): string[] {
+  return COLOUR_MAP_NAMES;
+}
+
+export function defaultStyle(field: GridField): string {
+  return defaultColourMap(field.name, field.attrs);
+}
+
+/** A style name as requests give it: NAME, default-scalar/NAME, raster/NAME; empty = the field's default. */
+export function resolveStyleName(text: string | undefined, field: GridField, parameter: string): string {
+  const name = (text ?? '').trim().replace(/^(default-scalar|raster|default)\//i, '').toLowerCase();
+  if (name === '' || name === 'default' || name === 'default-scalar') return defaultStyle(field);
+  if (!COLOUR_MAPS.has(name)) throw new InvalidParameterValue(parameter, `unknown style '${text}'; styles: ${COLOUR_MAP_NAMES.join(', ')} (also as default-scalar/NAME)`);
+  return name;
+}
+
+async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal): Promise<Float64Array> {
+  const payload = gridPayload(layer.c, plan, { request: `map ${layer.c.id}/${layer.field.name}`, ...(signal ? { signal } : {}) });
+  const values = new Float64Array(plan.cells);
+  let k = 0;
+  for await (const block of decodedField(payload, layer.field)) {
+    values.set(block, k);
+    k += block.length;
+  }
+  return values;
+}
+
+const autoRanges = new WeakMap<GridModel, Map<string, Promise<[number, number]>>>();
+
+/** Extremes of the field at its default step on a coarse (≤ 720 × 360) read; [0, 1] for an empty field. */
+function autoRange(layer: Layer): Promise<[number, number]> {
+  let byField = autoRanges.get(layer.model);
+  if (!byField) autoRanges.set(layer.model, (byField = new Map()));
+  let p = byField.get(layer.field.name);
+  if (!p) {
+    p = (async () => {
+      const view: MapView = { crs: 'CRS84', bbox: [-180, -90, 180, 90], width: 720, height: 360 };
+      const vp = planView(layer.model, view, { field: layer.field.name });
+      // A projected grid may not be global: its own box, decimated.
+      const plan = vp.plan;
+      if (!plan) return [0, 1] as [number, number];
+      const values = await readValues(layer, plan);
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of values) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (!(lo <= hi)) return [0, 1] as [number, number];
+      return (lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi]) as [number, number];
+    })();
+    p.catch(() => byField.delete(layer.field.name));
+    byField.set(layer.field.name, p);
+  }
+  return p;
+}
+
+/** The style of a request on a layer: colour map, range (request, valid range, data), bands, scale. */
+export async function resolveStyle(layer: Layer, req: StyleRequest, names: ParameterNames): Promise<RenderStyle> {
+  const colourMap = COLOUR_MAPS.get(resolveStyleName(req.name, layer.field, names.style))!;
+  const bands = req.bands ?? MAX_BANDS;
+  if (!Number.isInteger(bands) || bands < 1 || bands > MAX_BANDS) throw new InvalidParameterValue(names.bands, `expected a whole number of colour bands from 1 to ${MAX_BANDS}, got '${req.bands}'`);
+  const range = req.range ?? physicalValidRange(layer.field.dtype, layer.field.attrs) ?? (await autoRange(layer));
+  const log = req.log ?? false;
+  if (log && !(range[0] > 0)) throw new InvalidParameterValue(names.range, `a logarithmic scale needs a range above 0, got ${range.join(',')}`);
+  return { colourMap, range, bands, log };
+}
+
+/** Parses "min,max" (ncWMS COLORSCALERANGE; "auto" / "default" = the default range). */
+export function parseRange(text: string | undefined, parameter: string): [number, number] | undefined {
+  if (text === undefined || text === '' || /^(auto|default)$/i.test(text.trim())) return undefined;
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v)) || parts[0]! >= parts[1]!) throw new InvalidParameterValue(parameter, `expected min,max with min < max, got '${text}'`);
+  return [parts[0]!, parts[1]!];
+}
+
+/** Checks the image size against the limits (400 beyond). */
+export function checkSize(width: number, height: number, names: { width: string; height: string }): void {
+  for (const [v, p] of [[width, names.width], [height, names.height]] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE) throw new InvalidParameterValue(p, `expected a whole number of pixels from 1 to ${MAX_SIDE}, got '${v}'`);
+  }
+  if (width * height > MAX_PIXELS) throw new InvalidParameterValue(names.width, `${width} × ${height} pixels is over the limit of ${MAX_PIXELS}`);
+}
+
+function styleKey(style: RenderStyle): string {
+  return `${style.colourMap.name}|${style.range.join(',')}|${style.bands}|${style.log ? 1 : 0}|${style.background?.join(',') ?? ''}`;
+}
+
+export interface RenderedImage {
+  png: Buffer;
+  /** Cache key (also the ETag's source). */
+  key: string;
+  cached: boolean;
+}
+
+/** A PNG of a layer over a view at a step, from the cache when it was drawn before. */
+export async function renderMap(layer: Layer, view: MapView, selection: Omit<ViewSelection, 'field'>, style: RenderStyle, signal?: AbortSignal): Promise<RenderedImage> {
+  const dt = selection.datetime ? `${selection.datetime.start}/${selection.datetime.end}` : '';
+  const key = `map|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${view.crs}|${view.bbox.join(',')}|${view.width}x${view.height}|${dt}|${selection.elevation ?? ''}|${styleKey(style)}`;
+  const hit = imageCache.get(key);
+  if (hit) return { png: hit, key, cached: true };
+  const vp = planView(layer.model, view, { ...selection, field: layer.field.name });
+  let png: Buffer;
+  if (!vp.plan) png = encodeIndexedPng(style.background ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style) : emptyImage(view.width, view.height));
+  else {
+    const values = await readValues(layer, vp.plan, signal);
+    png = encodeIndexedPng(colourPixels(values, vp.index, view.width, view.height, style));
+  }
+  imageCache.set(key, png);
+  return { png, key, cached: false };
+}
+
+export function renderLegend(layer: Layer, style: RenderStyle, width?: number, height?: number): RenderedImage {
+  const key = `legend|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${styleKey(style)}|${width ?? ''}x${height ?? ''}`;
+  const hit = imageCache.get(key);
+  if (hit) return { png: hit, key, cached: true };
+  const png = legendPng(style, width, height);
+  imageCache.set(key, png);
+  return { png, key, cached: false };
+}
+
+export interface PointValue {
+  value: number | null;
+  /** Longitude/latitude asked for. */
+  lon: number;
+  lat: number;
+  /** Coordinates of the cell answering (native x/y, time ISO, z) by axis label. */
+  cell: Record<string, number | string>;
+  units?: string;
+}
+
+/** The value of a layer at a longitude/latitude and step (the nearest cell; null off the grid or missing). */
+export async function pointValue(layer: Layer, lon: number, lat: number, selection: Omit<ViewSelection, 'field'>, signal?: AbortSignal): Promise<PointValue> {
+  const e = 1e-7;
+  const vp = planView(layer.model, { crs: 'CRS84', bbox: [lon - e, lat - e, lon + e, lat + e], width: 1, height: 1 }, { ...selection, field: layer.field.name });
+  const units = attrString(layer.field.attrs, 'units');
+  const base: PointValue = { value: null, lon, lat, cell: {}, ...(units ? { units } : {}) };
+  if (!vp.plan || vp.index[0]! < 0) return base;
+  const values = await readValues(layer, vp.plan, signal);
+  const v = values[vp.index[0]!]!;
+  const cell: Record<string, number | string> = {};
+  // Output index → per-axis position (every axis but x and y has one cell).
+  let rest = vp.index[0]!;
+  const shape = vp.plan.shape;
+  const pos = new Array<number>(shape.length).fill(0);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    pos[d] = rest % shape[d]!;
+    rest = Math.floor(rest / shape[d]!);
+  }
+  vp.plan.axes.forEach((a, d) => {
+    const value = a.values[pos[d]!]!;
+    cell[a.axis.label] = a.axis.role === 't' ? new Date(value).toISOString() : value;
+  });
+  return { ...base, value: Number.isNaN(v) ? null : v, cell };
+}
