@@ -53,9 +53,30 @@ export class ResponseTooLarge extends ApiError {
   }
 }
 
-/** 503: a service the answer needs (the catalog's database) is away for now; clients retry after `retryAfter` seconds. */
-export class ServiceUnavailable extends ApiError {
-  constructor(description: string, readonly retryAfter = 5) {
-    super(503, 'ServiceUnavailable', description);
+/** An error answer that carries response headers of its own (Retry-After, WWW-Authenticate). */
+export class ApiErrorWithHeaders extends ApiError {
+  constructor(statusCode: number, code: string, description: string, readonly headers: Record<string, string>) {
+    super(statusCode, code, description);
+  }
+}
+
+/** 503: the server is saturated or shutting down; Retry-After says when to come back. */
+export class ServiceUnavailable extends ApiErrorWithHeaders {
+  constructor(description: string, retryAfterSeconds: number) {
+    super(503, 'ServiceUnavailable', description, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 429: this client sent more requests than its rate allows. */
+export class TooManyRequests extends ApiErrorWithHeaders {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'TooManyRequests', `Too many requests from this client; retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 401: the resource is restricted and the request carries no (valid) credentials. */
+export class Unauthorized extends ApiErrorWithHeaders {
+  constructor(description: string, challenge: string) {
+    super(401, 'Unauthorized', description, { 'www-authenticate': challenge });
   }
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, ServiceUnavailable } from '../core/errors.js';
+import { ApiError, ApiErrorWithHeaders } from '../core/errors.js';
 import { CorruptFileError, ReaderRequestError } from '../readers/types.js';
 
 interface ValidationIssue {
@@ -21,11 +21,14 @@ function describeValidation(err: FastifyError): string {
   return parts.join('; ') || err.message;
 }
 
+/** A route's own rendering of an error, when its protocol has one; undefined leaves it to the OGC JSON form. */
+export type RenderError = (err: Error) => { status: number; type: string; body: string } | undefined;
+
 /**
  * One error map for every API: OGC exception JSON `{"code","description"}`. User mistakes are 4xx;
  * a broken file is a 502 naming its collection; nothing else leaks as a bare 500.
  */
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
+export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderError?: (kind: string) => void }) => {
   app.setErrorHandler((err: FastifyError | Error, request, reply) => {
     let status = 500;
     let code = 'ServerError';
@@ -51,10 +54,13 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
       code = status === 404 ? 'NotFound' : status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
       description = err.message;
     }
+    if (code === 'DataSourceError') opts.onReaderError?.(err instanceof ApiError ? 'collection' : err.name);
+    if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     if (status >= 500) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);
-    // A database away for a moment: clients (and load balancers) retry instead of giving up.
-    if (err instanceof ServiceUnavailable) void reply.header('retry-after', String(err.retryAfter));
+    // A protocol with an error form of its own (WMS XML) renders errors raised before its handler (401, 429, 503).
+    const own = (request.routeOptions.config as { renderError?: RenderError } | undefined)?.renderError?.(err);
+    if (own) return void reply.status(own.status).type(own.type).send(own.body);
     void reply.status(status).type('application/json').send(JSON.stringify({ code, description }));
   });
   app.setNotFoundHandler((request, reply) => {

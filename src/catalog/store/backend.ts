@@ -59,6 +59,11 @@ export interface CatalogBackend {
   /** Changes whenever anything commits, here or in another process. */
   dataVersion(): Promise<string>;
   /**
+   * The data version as this process has last seen it, without asking the database (HTTP cache
+   * validators on every request): this process's own commits at once, others' once noticed.
+   */
+  seenVersion(): string;
+  /**
    * Called when another process commits (PostgreSQL LISTEN/NOTIFY); false when the backend cannot
    * tell, and the caller polls dataVersion().
    */

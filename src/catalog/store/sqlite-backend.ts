@@ -101,6 +101,10 @@ export class SqliteBackend implements CatalogBackend {
   async dataVersion(): Promise<string> {
     return this.store.dataVersion();
   }
+  seenVersion(): string {
+    // SQLite's own counter is a cheap pragma: always current.
+    return this.store.dataVersion();
+  }
   onRemoteCommit(): boolean {
     return false;
   }

@@ -201,6 +201,7 @@ export class PgBackend implements CatalogBackend {
         await client.query("UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'data_version'");
         await client.query(`NOTIFY ${CHANNEL}`);
         await client.query('COMMIT');
+        this.noticed++;
         return out;
       } catch (err) {
         broken = isUnavailable(err);
@@ -302,8 +303,16 @@ export class PgBackend implements CatalogBackend {
     await this.loadCatalog();
   }
   async dataVersion(): Promise<string> {
-    return (await this.meta('data_version')) ?? '0';
+    const v = (await this.meta('data_version')) ?? '0';
+    this.lastSeen = v;
+    return v;
   }
+  seenVersion(): string {
+    return `${this.lastSeen}:${this.noticed}`;
+  }
+  /** The database's data version when last read, and commits noticed since (own, or notified). */
+  private lastSeen = '0';
+  private noticed = 0;
   onRemoteCommit(listener: () => void): boolean {
     this.listeners.push(listener);
     void this.ensureSession().catch(() => undefined);
@@ -325,6 +334,7 @@ export class PgBackend implements CatalogBackend {
       });
       client.on('end', () => this.dropSession(client));
       client.on('notification', () => {
+        this.noticed++;
         for (const l of this.listeners) l();
       });
       try {
