@@ -17,6 +17,8 @@ import { edrApi } from './api/edr/routes.js';
 import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
+import { erddapApi } from './api/erddap/routes.js';
+import { opendapApi } from './api/opendap/routes.js';
 import { stacApi } from './api/stac/routes.js';
 import { wmsApi } from './api/wms/routes.js';
 import { mapsApi } from './api/maps/routes.js';
@@ -70,7 +72,7 @@ declare module 'fastify' {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi, opendapApi, erddapApi];
 
 const exceptionSchema = {
   $id: 'exception',

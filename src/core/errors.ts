@@ -20,6 +20,12 @@ export class InvalidParameterValue extends ApiError {
   }
 }
 
+/**
+ * A well-formed selection that holds no data (a box or interval outside the extent, a polygon with
+ * no cell inside). 400 where the API has nothing better; EDR answers it with 204 No Content.
+ */
+export class EmptySelection extends InvalidParameterValue {}
+
 /** 400: a query parameter the API does not define. */
 export class UnknownParameter extends ApiError {
   constructor(parameter: string, known: string[]) {

@@ -15,6 +15,7 @@ function describeValidation(err: FastifyError): string {
   const issues = (err.validation ?? []) as ValidationIssue[];
   const parts = issues.map((v) => {
     const name = v.instancePath.replace(/^\//, '') || (v.params['missingProperty'] as string | undefined) || '';
+    if (v.keyword === 'required') return `Invalid value for parameter '${name}': required, and not given (see the API description at /api)`;
     const allowed = Array.isArray(v.params['allowedValues']) ? `: one of ${(v.params['allowedValues'] as unknown[]).join(', ')}` : '';
     return name ? `Invalid value for parameter '${name}': ${v.message ?? 'invalid'}${allowed}` : (v.message ?? 'invalid request');
   });

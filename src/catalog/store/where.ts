@@ -12,38 +12,42 @@ export interface Sql {
   params: Array<string | number>;
 }
 
+/**
+ * What differs between SQL engines, kept to these few pieces: the rest of the translation (names,
+ * types, comparisons, Allen's relations) is plain SQL over the items table's columns
+ * (i.s, i.e, i.sk, i.id, i.cid, i.minx…i.maxy, i.gtype, i.geom, i.props).
+ */
+export interface SqlDialect {
+  /** The value of one property of the item's JSON properties (typed where the engine needs it: booleans as 1/0). */
+  property: (name: string, type?: JsonType) => string;
+  /** Constant conditions (default 1 and 0). */
+  true?: string;
+  false?: string;
+  /** An exact intersection test of the item's geometry with `g` (default: the stored box and spatialHit). */
+  intersects?: (g: GeoJsonGeometry) => Sql;
+  /** CQL2 LIKE (% _ and \ escapes, case-sensitive) on a column: SQL with one placeholder, and its bound value. */
+  like: (column: string, pattern: string) => Sql;
+  /** Exact test of the item's geometry against a registered query geometry (one placeholder: the handle). */
+  spatialHit: string;
+}
+
+export const SQLITE: SqlDialect = {
+  property: (name) => `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`,
+  like: (column, pattern) => ({ sql: `${column} GLOB ?`, params: [likeToGlob(pattern)] }),
+  spatialHit: 'odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)',
+};
+
 export interface CompileContext {
   /** Queryable properties of the collections searched, with their JSON types. */
   types: Record<string, JsonType>;
+  /** Where clients find the queryables (named in the error for an unknown one). */
+  queryablesHref?: string;
+  /** SQL engine specifics (default: SQLite). */
+  dialect?: SqlDialect;
   cidOf: (collectionId: string) => number | undefined;
   /** Makes a query geometry available to the odas_hit() SQL function; returns its handle. */
   registerGeometry: (g: GeoJsonGeometry) => number;
-  /** The database's own spelling of what SQL does not share (default: SQLite's). */
-  dialect?: Dialect;
 }
-
-/** What differs between the catalog's databases in a compiled filter; everything else is common SQL. */
-export interface Dialect {
-  /** A property of `items i` as a value comparable with bound parameters (booleans as 1/0). */
-  property: (name: string, type: JsonType) => string;
-  /** Constant conditions. */
-  true: string;
-  false: string;
-  /** CQL2 LIKE: a condition on `col` with its bound pattern. */
-  like: (col: string, pattern: string) => Sql;
-  /** An exact intersection test of the item's geometry with `g`. */
-  intersects: (g: GeoJsonGeometry, ctx: CompileContext) => Sql;
-}
-
-const SQLITE: Dialect = {
-  property: (name) => `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`,
-  true: '1',
-  false: '0',
-  like: (col, pattern) => ({ sql: `${col} GLOB ?`, params: [likeToGlob(pattern)] }),
-  intersects: (g, ctx) => sqliteSpatial(g, ctx),
-};
-
-const dialectOf = (ctx: CompileContext): Dialect => ctx.dialect ?? SQLITE;
 
 /** SQLite has no infinities in bound parameters worth trusting: open interval ends become huge values. */
 export const BIG = 1e300;
@@ -78,10 +82,10 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
   }
   const type = ctx.types[name];
   if (!type) {
-    const known = [...CORE_QUERYABLES, ...Object.keys(ctx.types)].slice(0, 30).join(', ');
-    throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see /stac/queryables): ${known}`);
+    const known = [...new Set([...CORE_QUERYABLES, ...Object.keys(ctx.types)])].slice(0, 30).join(', ');
+    throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see ${ctx.queryablesHref ?? '/stac/queryables'}): ${known}`);
   }
-  return { kind: 'json', sql: dialectOf(ctx).property(name, type), type };
+  return { kind: 'json', sql: (ctx.dialect ?? SQLITE).property(name, type), type };
 }
 
 /** A literal as a value comparable with the target column; a type mismatch is the client's error. */
@@ -171,20 +175,16 @@ function temporal(op: TemporalOp, s: string, e: string, a: number, b: number): S
   return { sql, params };
 }
 
-/** Exact spatial test of the item's geometry against `g`, in the context's dialect. */
-export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
-  return dialectOf(ctx).intersects(g, ctx);
-}
-
 /** Exact spatial test against the item's stored box and geometry (odas_hit does the non-box cases). */
-function sqliteSpatial(g: GeoJsonGeometry, ctx: CompileContext): Sql {
+export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
+  if (ctx.dialect?.intersects) return ctx.dialect.intersects(g);
   const b = geometryBox(g);
   if (!b) return { sql: '0', params: [] };
   const handle = ctx.registerGeometry(g);
   // Against a box, points and boxes are decided by the box comparison alone.
   const exact = prepare(g).isBox ? 'i.gtype IN (1, 3) OR ' : '';
   return {
-    sql: `(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND (${exact}odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)))`,
+    sql: `(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND (${exact}${(ctx.dialect ?? SQLITE).spatialHit}))`,
     params: [b[0], b[2], b[1], b[3], handle],
   };
 }
@@ -193,7 +193,7 @@ function sqliteSpatial(g: GeoJsonGeometry, ctx: CompileContext): Sql {
 export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
   switch (n.op) {
     case 'literal':
-      return { sql: n.value ? dialectOf(ctx).true : dialectOf(ctx).false, params: [] };
+      return { sql: n.value ? (ctx.dialect?.true ?? '1') : (ctx.dialect?.false ?? '0'), params: [] };
     case 'and':
     case 'or': {
       const parts = n.args.map((a) => compileFilter(a, ctx));
@@ -205,7 +205,7 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     }
     case 'isNull': {
       const t = resolve(n.property, ctx);
-      if (t.kind === 'collection') return { sql: dialectOf(ctx).false, params: [] };
+      if (t.kind === 'collection') return { sql: ctx.dialect?.false ?? '0', params: [] };
       if (t.kind === 'geometry') return { sql: 'i.gtype = 0', params: [] };
       return { sql: `${t.kind === 'time' ? t.s : t.sql} IS NULL`, params: [] };
     }
@@ -251,7 +251,7 @@ function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' |
       return { sql: `${col} IN (${n.values.map(() => '?').join(',')})`, params: n.values.map((v) => value(t, v, name)) };
     case 'like':
       if (t.kind === 'time') throw new InvalidParameterValue(FILTER, `LIKE applies to strings, not to '${name}'`);
-      return dialectOf(ctx).like(col, n.pattern);
+      return (ctx.dialect ?? SQLITE).like(col, n.pattern);
   }
 }
 

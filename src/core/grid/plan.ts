@@ -6,7 +6,7 @@
  * what the grid offers instead.
  */
 import { isoString } from '../../cf/time.js';
-import { InvalidParameterValue } from '../errors.js';
+import { EmptySelection, InvalidParameterValue } from '../errors.js';
 import { parseInstant, type TimeInterval } from '../query/datetime.js';
 import { selectLevels, type ZSelection } from '../query/z.js';
 import type { SubsetBound, SubsetSpec } from '../query/subset.js';
@@ -60,6 +60,23 @@ export interface GridRequest {
   firstOfOtherAxes?: boolean;
   /** EDR area, radius, corridor: a cell mask over the (y, x) cells of the box. */
   within?: WithinRequest;
+  /**
+   * Index-space hyperslabs (OPeNDAP `[start:stride:stop]`, ERDDAP griddap once its coordinate
+   * values are resolved to indices): exactly cells start, start+stride, … up to stop (inclusive)
+   * of the named axis, no scaling on top.
+   */
+  slabs?: IndexSlab[];
+}
+
+export interface IndexSlab {
+  /** The axis' dimension name (or any of its names). */
+  axis: string;
+  start: number;
+  stride: number;
+  /** Inclusive, as in DAP and ERDDAP. */
+  stop: number;
+  /** What errors name: the projection or query the slab came from. */
+  parameter: string;
 }
 
 /** Selected (y, x) output cells of a masked plan. */
@@ -215,7 +232,7 @@ function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: Inde
   sel.by[i]!.push(what);
   if (next.length === 0) {
     const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
-    throw new InvalidParameterValue(parameter, detail);
+    throw new EmptySelection(parameter, detail);
   }
   sel.runs[i] = next;
 }
@@ -291,6 +308,27 @@ function applyDatetime(model: GridModel, sel: Selections, interval: TimeInterval
   // An instant picks the step nearest to it (within the steps' extent); an interval trims.
   const runs = interval.start === interval.end ? sliceRuns(t, interval.start) : trimRuns(t, interval.start, interval.end);
   constrain(model, sel, t, runs, 'datetime', what);
+}
+
+/** Index slabs as runs (each covering exactly the span its strided cells sample) and their targets, by axis position. */
+function applySlabs(model: GridModel, sel: Selections, slabs: IndexSlab[]): Map<number, Target> {
+  const targets = new Map<number, Target>();
+  for (const slab of slabs) {
+    const axis = model.axes.find((a) => a.dim === slab.axis) ?? findAxis(model, slab.axis);
+    if (!axis) throw new InvalidParameterValue(slab.parameter, `unknown dimension '${slab.axis}'; dimensions: ${model.axes.map((a) => a.dim).join(', ')}`);
+    const n = axis.values.length;
+    const { start, stride, stop } = slab;
+    if (![start, stride, stop].every(Number.isInteger) || start < 0 || stride < 1 || stop < start) {
+      throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim} is not a valid hyperslab: start ≤ stop, both ≥ 0, stride ≥ 1`);
+    }
+    if (stop >= n) throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim}: the index ${stop} is past its last index ${n - 1}`);
+    const i = model.axes.indexOf(axis);
+    if (targets.has(i)) throw new InvalidParameterValue(slab.parameter, `two hyperslabs on ${axis.dim}`);
+    const size = Math.floor((stop - start) / stride) + 1;
+    constrain(model, sel, axis, [{ start, stop: start + (size - 1) * stride + 1, shift: 0 }], slab.parameter, `[${start}:${stride}:${stop}]`);
+    targets.set(i, { size, stride });
+  }
+  return targets;
 }
 
 /**
@@ -420,8 +458,13 @@ export function planGrid(model: GridModel, req: GridRequest): GridPlan {
   if (req.bbox) applyBbox(model, sel, req.bbox);
   if (req.subsets && req.subsets.length > 0) applySubsets(model, sel, req.subsets, req.subsetCrs);
   if (req.datetime) applyDatetime(model, sel, req.datetime);
+  const strided = applySlabs(model, sel, req.slabs ?? []);
   const runs = model.axes.map((a, i) => sel.runs[i] ?? [{ start: 0, stop: a.values.length, shift: 0 }]);
   const sizes = targetSizes(runs.map(runCells), model, req.scaling);
+  // A slab's picks are exact: its stride, from its first cell (select() centres other strides).
+  strided.forEach((target, i) => {
+    sizes[i] = target;
+  });
   const axes = model.axes.map((a, i) => levels(select(a, runs[i]!, sizes[i]!), req));
   const shape = axes.map((a) => a.picks.length);
   const cells = shape.reduce((p, n) => p * n, 1);
@@ -437,7 +480,7 @@ function levels(sel: AxisSelection, req: GridRequest): AxisSelection {
   const { axis } = sel;
   if (axis.role === 'z' && req.z) {
     const kept = selectLevels(req.z, sel.values);
-    if (kept.length === 0) throw new InvalidParameterValue('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
+    if (kept.length === 0) throw new EmptySelection('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
     return { axis, picks: Int32Array.from(kept, (k) => sel.picks[k]!), values: Float64Array.from(kept, (k) => sel.values[k]!) };
   }
   if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1) return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
@@ -462,7 +505,7 @@ function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
       }
     }
   }
-  if (selected === 0) throw new InvalidParameterValue(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
+  if (selected === 0) throw new EmptySelection(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
   return { flags, ny: y.length, nx: x.length, selected };
 }
 

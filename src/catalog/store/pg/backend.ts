@@ -18,7 +18,8 @@ import { GTYPE_BOX, prepareItems, type PreparedItems } from '../rows.js';
 import { emptyStats, mergeStats } from '../stats.js';
 import { COUNT_CAP } from '../store.js';
 import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from '../types.js';
-import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Dialect, type Sql } from '../where.js';
+import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type SqlDialect, type Sql } from '../where.js';
+import { orderBy } from '../order.js';
 import { migrate } from './schema.js';
 
 /** Rows fetched per statement when a collection's matches are streamed. */
@@ -75,21 +76,30 @@ function numbered(sql: string): string {
 }
 
 /** A JSON property of `items i` as a typed value (booleans as 1/0, like SQLite's json_extract). */
-function property(name: string, type: JsonType): string {
+function property(name: string, type: JsonType = 'string'): string {
   const k = `'${name.replace(/["'\\?]/g, '')}'`;
   if (type === 'number' || type === 'integer') return `(CASE WHEN json_typeof(i.props->${k}) = 'number' THEN (i.props->>${k})::float8 END)`;
   if (type === 'boolean') return `(CASE WHEN json_typeof(i.props->${k}) = 'boolean' THEN (CASE WHEN (i.props->>${k}) = 'true' THEN 1 ELSE 0 END) END)`;
-  return `(i.props->>${k})`;
+  // Byte-wise, as SQLite compares and sorts text.
+  return `((i.props->>${k}) COLLATE "C")`;
 }
 
-const PG_DIALECT: Dialect = {
+const PG_DIALECT: SqlDialect = {
   property,
   true: 'true',
   false: 'false',
+  spatialHit: 'true',
   // CQL2 LIKE is SQL LIKE: % and _, backslash escapes, case-sensitive.
   like: (col, pattern) => ({ sql: `${col} LIKE ?`, params: [pattern] }),
   intersects: (g) => ({ sql: 'ST_Intersects(i.g, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326))', params: [JSON.stringify(g)] }),
 };
+
+/** An ORDER BY as SQLite sorts: NULLs first ascending, last descending; ids and strings byte-wise. */
+function pgOrder(order: string): string {
+  return order
+    .replace(/\bi\.id (ASC|DESC)/g, 'i.id COLLATE "C" $1')
+    .replace(/ (ASC|DESC)(?=,|$)/g, (_m, d: string) => (d === 'ASC' ? ' ASC NULLS FIRST' : ' DESC NULLS LAST'));
+}
 
 /** The item's geometry intersects a query box (two boxes across the antimeridian). */
 function boxSql(b: BBox): Sql {
@@ -407,8 +417,17 @@ export class PgBackend implements CatalogBackend {
     return row;
   }
 
-  private featureWhere(cid: number, q: FeatureFilter): Sql[] {
+  private featureWhere(cid: number, collection: string, q: FeatureFilter): Sql[] {
     const where: Sql[] = [{ sql: 'i.cid = ?', params: [cid] }];
+    if (q.cql) {
+      where.push(compileFilter(q.cql, {
+        types: this.statsOf(collection).types,
+        cidOf: (id) => this.cids.get(id)?.cid,
+        registerGeometry: () => 0,
+        dialect: PG_DIALECT,
+        ...(q.queryablesHref ? { queryablesHref: q.queryablesHref } : {}),
+      }));
+    }
     if (q.bbox) where.push(boxSql(q.bbox));
     if (q.datetime) where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
     for (const [k, v] of Object.entries(q.properties ?? {})) {
@@ -422,13 +441,14 @@ export class PgBackend implements CatalogBackend {
   async features(collection: string, q: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; rows: ItemRow[] }> {
     const c = this.cids.get(collection);
     if (!c) return { matched: 0, rows: [] };
-    const where = this.featureWhere(c.cid, q);
+    const where = this.featureWhere(c.cid, collection, q);
     const sql = where.map((w) => w.sql).join(' AND ');
+    const order = q.sortby && q.sortby.length > 0 ? pgOrder(orderBy(q.sortby, this.statsOf(collection).types, { dialect: PG_DIALECT, ...(q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}) })) : 'i.rowid';
     const params = where.flatMap((w) => w.params);
     const filtered = where.length > 1;
     const counting = filtered ? this.query<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${sql}`, params) : undefined;
     const fetching = limit > 0
-      ? this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY i.rowid LIMIT ? OFFSET ?`, [...params, limit, offset])
+      ? this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`, [...params, limit, offset])
       : Promise.resolve([]);
     const [counted, rows] = await Promise.all([counting, fetching]);
     const matched = counted ? counted[0]!.n : this.statsOf(collection).count;
@@ -438,7 +458,7 @@ export class PgBackend implements CatalogBackend {
   async *featureBatches(collection: string, q: FeatureFilter, withLevels = false): AsyncGenerator<ItemRow[]> {
     const c = this.cids.get(collection);
     if (!c) return;
-    const where = this.featureWhere(c.cid, q);
+    const where = this.featureWhere(c.cid, collection, q);
     const levels = withLevels ? ', fl.data AS levels' : '';
     const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
     // Keyset over rowid: each batch is one statement, no cursor held while the caller awaits.
