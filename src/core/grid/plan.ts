@@ -279,7 +279,8 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       if (spec.low.kind === 'text' || spec.high.kind === 'text') throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
       const lo = spec.low.kind === 'number' ? spec.low.value : asLon ? -180 : -90;
       const hi = spec.high.kind === 'number' ? spec.high.value : asLon ? 180 : 90;
-      if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
+      // Lon(170:-170) crosses the antimeridian, as a bbox with west > east does.
+      if (lo > hi && !asLon) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
       if (asLon) [geoBox[0], geoBox[2]] = [lo, hi];
       else [geoBox[1], geoBox[3]] = [lo, hi];
       geo = true;
@@ -289,12 +290,21 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       throw new InvalidParameterValue('subset', `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`);
     }
     if (spec.kind === 'slice') {
-      const v = boundValue(axis, spec.low, spec, 'low');
+      if (spec.low.kind === 'open' && axis.role !== 't') {
+        throw new InvalidParameterValue('subset', `'${spec.text}': a slice needs a value (* alone is the latest time step; use ${spec.axis}(*:*) for the whole axis)`);
+      }
+      // time(*): the latest step.
+      const v = spec.low.kind === 'open' ? Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!) : boundValue(axis, spec.low, spec, 'low');
       constrain(model, sel, axis, sliceRuns(axis, v), 'subset', `'${spec.text}'`);
       continue;
     }
     const lo = boundValue(axis, spec.low, spec, 'low');
     const hi = boundValue(axis, spec.high, spec, 'high');
+    if (lo > hi && axis.longitude) {
+      // Lon(170:-170): across the antimeridian, the two sides read as one selection, west to east.
+      constrain(model, sel, axis, withoutRepeats(lonIntervals(lo, hi).flatMap(([w, e]) => trimRuns(axis, w, e))), 'subset', `'${spec.text}'`);
+      continue;
+    }
     if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`);
     constrain(model, sel, axis, trimRuns(axis, lo, hi), 'subset', `'${spec.text}'`);
   }
