@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { catalogOf } from '../catalog/catalog.js';
 import type { Collection } from '../catalog/collection.js';
-import { CatalogStore } from '../catalog/store/store.js';
+import type { CatalogBackend } from '../catalog/store/backend.js';
+import { SqliteBackend } from '../catalog/store/sqlite-backend.js';
 import type { SyncReport } from '../catalog/store/types.js';
 import { findStaticCollections, staticCogAssets, staticSources, type StaticCogAsset, type StaticCollection } from './static-catalog.js';
 
@@ -21,7 +22,7 @@ export function parseStacExtensions(text: string): StacExtensionName[] | string 
 export interface StacServiceOptions {
   collections: Map<string, Collection>;
   /** The catalog holding the items (default: the one the collections come from). */
-  store?: CatalogStore;
+  store?: CatalogBackend;
   /** Data roots to look for static catalogs in (default: the collections' roots). */
   dataRoots?: string[];
   log?: Logger;
@@ -34,7 +35,7 @@ export interface StacServiceOptions {
  */
 export class StacService {
   private constructor(
-    readonly index: CatalogStore,
+    readonly index: CatalogBackend,
     readonly collections: Map<string, Collection>,
     readonly statics: Map<string, StaticCollection>,
     readonly extensions: ReadonlySet<StacExtensionName>,
@@ -92,7 +93,7 @@ export class StacService {
   /** The service at once, without static catalogs yet (the server loads them after it listens). */
   static create(opts: StacServiceOptions): StacService {
     const shared = opts.store ?? catalogOf(opts.collections)?.store;
-    const index = shared ?? CatalogStore.open(undefined);
+    const index = shared ?? SqliteBackend.open(undefined);
     return new StacService(index, opts.collections, new Map(), new Set(opts.extensions ?? STAC_EXTENSION_NAMES), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, shared === undefined);
   }
 
@@ -106,7 +107,7 @@ export class StacService {
       for (let k = 2; this.collections.has(id) || statics.has(id); k++) id = `${s.id}-${k}`;
       statics.set(id, { ...s, id });
     }
-    const report = this.index.sync(await staticSources([...statics.values()]), ['static']);
+    const report = await this.index.sync(await staticSources([...statics.values()]), ['static']);
     this.statics.clear();
     for (const [id, s] of statics) this.statics.set(id, s);
     this.staticFiles = new Map([...statics.values()].flatMap((s) => [...s.assets].map((rel): [string, string] => [join(s.root, rel), s.id])));
@@ -117,7 +118,7 @@ export class StacService {
   }
 
   /** A service over a store synchronised elsewhere (benchmarks, tools); no static catalogs. */
-  static attach(index: CatalogStore, collections: Map<string, Collection>, extensions: readonly StacExtensionName[] = STAC_EXTENSION_NAMES): StacService {
+  static attach(index: CatalogBackend, collections: Map<string, Collection>, extensions: readonly StacExtensionName[] = STAC_EXTENSION_NAMES): StacService {
     return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, false);
   }
 
@@ -126,7 +127,7 @@ export class StacService {
     return staticCogAssets([...this.statics.values()]);
   }
 
-  close(): void {
-    if (this.ownsIndex) this.index.close();
+  async close(): Promise<void> {
+    if (this.ownsIndex) await this.index.close();
   }
 }

@@ -53,6 +53,6 @@ export async function runStacCommand(argv: string[], fail: (message: string) => 
     });
     process.stdout.write(`${resolve(out)}/catalog.json: ${r.collections} collection(s), ${r.items} item(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   } finally {
-    stac.close();
+    await stac.close();
   }
 }

@@ -54,7 +54,7 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     await mkdir(join(dir, 'items'), { recursive: true });
     const itemLinks: StacLink[] = [];
     let n = 0;
-    for (const row of o.stac.index.iterate(id)) {
+    for await (const batch of o.stac.index.itemBatches(id)) for (const row of batch) {
       const item = JSON.parse(writer.json(row)) as { id: string; links: StacLink[] };
       const name = `${fileName(item.id)}.json`;
       item.links = relink(item.links, [

@@ -26,6 +26,8 @@ function stacOf(ctx: ApiContext): Promise<StacService> {
   if (!p) {
     p = StacService.open({ collections: ctx.collections });
     lazy.set(ctx, p);
+    // A catalog away for a moment (503) is tried again by the next request, not remembered.
+    p.catch(() => lazy.delete(ctx));
   }
   return p;
 }
@@ -212,7 +214,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const { collectionId, itemId } = request.params as { collectionId: string; itemId: string };
     const stac = await stacOf(ctx);
     requireCollection(stac, collectionId);
-    const row = stac.index.get(collectionId, itemId);
+    const row = await stac.index.get(collectionId, itemId);
     if (!row) throw new NotFound(`No item '${itemId}' in STAC collection '${collectionId}'`);
     return sendText(reply, 'geojson', new ItemWriter(ctx, stac, baseUrl(ctx, request)).json(row));
   });
@@ -222,7 +224,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const stac = await stacOf(ctx);
     const c = stac.generated(collectionId);
     // A feature collection lists only its first files: membership is the catalog's (any file it indexed for it).
-    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || stac.index.source(c.id, rel) !== undefined);
+    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || (await stac.index.source(c.id, rel)) !== undefined);
     const s = stac.statics.get(collectionId);
     if (s) return sendDataFile(request, reply, s.root, rel, s.assets.has(rel));
     throw new NotFound(`No STAC collection '${collectionId}'`);
@@ -254,7 +256,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     ]);
   });
 
-  function search(request: FastifyRequest, stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): FastifyReply {
+  async function search(request: FastifyRequest, stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): Promise<FastifyReply> {
     for (const id of req.collections ?? []) if (stac.collections.has(id) && !hasCollection(stac, id)) throw new InvalidParameterValue('collections', `'${id}' is served in STAC by the static catalog collection '${stac.shadowedBy(stac.collections.get(id)!)}'`);
     const hidden = stac.hiddenCollections();
     // Restricted collections: named ones need their credential (401/403); unnamed ones are left out of the search.
@@ -266,7 +268,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
         if (req.collections.length === 0) return sendText(reply, 'geojson', itemCollection(new ItemWriter(ctx, stac, base, req.fields), { rows: [], matched: 0 }, links(undefined)));
       }
     }
-    const result = stac.index.search(hidden.length > 0 && !req.collections?.length ? { ...req, excludeCollections: hidden } : req);
+    const result = await stac.index.search(hidden.length > 0 && !req.collections?.length ? { ...req, excludeCollections: hidden } : req);
     const writer = new ItemWriter(ctx, stac, base, req.fields);
     return sendText(reply, 'geojson', itemCollection(writer, result, links(result.next ? encodeToken(result.next) : undefined)));
   }
