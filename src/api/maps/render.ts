@@ -96,9 +96,13 @@ export function resolveStyleName(text: string | undefined, field: GridField, par
   return name;
 }
 
-async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal): Promise<Float64Array> {
+/**
+ * Decoded values of a plan, float32 for images (half the memory of a 4096² map's cells), float64
+ * where a value is reported (GetFeatureInfo).
+ */
+async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal, exact = false): Promise<Float32Array | Float64Array> {
   const payload = gridPayload(layer.c, plan, { request: `map ${layer.c.id}/${layer.field.name}`, ...(signal ? { signal } : {}) });
-  const values = new Float64Array(plan.cells);
+  const values = exact ? new Float64Array(plan.cells) : new Float32Array(plan.cells);
   let k = 0;
   for await (const block of decodedField(payload, layer.field)) {
     values.set(block, k);
@@ -218,7 +222,7 @@ export async function pointValue(layer: Layer, lon: number, lat: number, selecti
   const units = attrString(layer.field.attrs, 'units');
   const base: PointValue = { value: null, lon, lat, cell: {}, ...(units ? { units } : {}) };
   if (!vp.plan || vp.index[0]! < 0) return base;
-  const values = await readValues(layer, vp.plan, signal);
+  const values = await readValues(layer, vp.plan, signal, true);
   const v = values[vp.index[0]!]!;
   const cell: Record<string, number | string> = {};
   // Output index → per-axis position (every axis but x and y has one cell).
