@@ -14,10 +14,10 @@ export interface RunningServer {
   readySeconds: number;
 }
 
-export async function startServer(dataRoots: string[], cacheDir: string, port: number, onLog?: (entry: Record<string, unknown>) => void): Promise<RunningServer> {
+export async function startServer(dataRoots: string[], cacheDir: string, port: number, onLog?: (entry: Record<string, unknown>) => void, opts: { cli?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const t0 = Date.now();
-  const args = [join(ROOT, 'dist', 'cli.js'), 'serve', ...dataRoots.flatMap((d) => ['--data', d]), '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info'];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const args = [opts.cli ?? join(ROOT, 'dist', 'cli.js'), 'serve', ...dataRoots.flatMap((d) => ['--data', d]), '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info', ...(opts.args ?? [])];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
   await new Promise<void>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {

@@ -21,7 +21,15 @@ import { stacApi } from './api/stac/routes.js';
 import { wmsApi } from './api/wms/routes.js';
 import { mapsApi } from './api/maps/routes.js';
 import { collectionConfigSchema } from './config/collection-schema.js';
+import { healthRoutes, type Readiness, type ReadinessCheck } from './api/common/health.js';
+import { catalogOf } from './catalog/catalog.js';
+import { opsConfigSchema, resolveOps, type OpsConfigInput } from './config/ops-schema.js';
+import { AccessPolicy } from './api/access.js';
+import { accessPlugin } from './plugins/access.js';
+import { Admission, admissionPlugin } from './plugins/admission.js';
 import { errorsPlugin } from './plugins/errors.js';
+import { httpCachePlugin } from './plugins/http-cache.js';
+import { bytesOut, metricsPlugin, OpsMetrics, routeLabel } from './plugins/metrics.js';
 import { VERSION } from './version.js';
 
 export interface AppOptions {
@@ -39,6 +47,26 @@ export interface AppOptions {
   status?: () => CatalogStatus;
   /** The indexer's progress (cheap: read by every /collections listing while it indexes). */
   progress?: () => IndexStatus;
+  /** Cache-Control policy, admission limits, rate limit (defaults: DEFAULT_OPS). */
+  ops?: OpsConfigInput;
+  /** The worker pools' state for /ready (default: nothing to check). */
+  workers?: () => ReadinessCheck;
+  /** Restricted collections (default: the \`access\` blocks of the catalog's collection configs, else none). */
+  access?: AccessPolicy;
+  /** The catalog's data version (default: the version of the catalog the collections come from). */
+  dataVersion?: () => string;
+}
+
+/** What the server drives at run time: admission (drained on shutdown) and the metrics registry. */
+export interface AppOps {
+  admission: Admission;
+  metrics: OpsMetrics;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ops: AppOps;
+  }
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
@@ -57,7 +85,7 @@ class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(err: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const entry = { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const entry = { method: request.method, route: routeLabel(request), url: request.url, status: reply.statusCode, bytes: bytesOut(request), ms: Math.round(reply.elapsedTime * 10) / 10 };
     if (err) request.log.error({ ...entry, err }, 'request failed');
     else request.log.info(entry, 'request');
   }
@@ -75,6 +103,40 @@ function staticStatus(collections: Map<string, Collection>): CatalogStatus {
     indexing: { state: 'idle', files: { total: files, indexed: files, failed: 0, pending: 0 }, rate: 0, scans: 0 },
     catalog: { file: 'none', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
     errors: [],
+  };
+}
+
+/** The data version of the catalog a collection map comes from, if any. */
+function catalogVersion(collections: Map<string, Collection>): (() => string) | undefined {
+  const catalog = catalogOf(collections);
+  return catalog ? () => catalog.dataVersion() : undefined;
+}
+
+/** /ready's checks: the catalog answers, the workers are up, something is served (or indexing is done). */
+function readiness(status: () => CatalogStatus, collections: Map<string, Collection>, admission: Admission, workers?: () => ReadinessCheck): Readiness {
+  let s: CatalogStatus | undefined;
+  let catalog: ReadinessCheck;
+  try {
+    s = status();
+    catalog = { ok: true, detail: `${s.catalog.collections} collections, ${s.catalog.files.ok} files served` };
+  } catch (err) {
+    catalog = { ok: false, detail: `the catalog cannot be read: ${(err as Error).message}` };
+  }
+  const i = s?.indexing;
+  const done = i ? i.files.indexed + i.files.failed : 0;
+  // A first start has nothing to serve until files are indexed; a restart serves its catalog at once.
+  const indexingOk = i !== undefined && (i.state !== 'indexing' || collections.size > 0);
+  return {
+    catalog,
+    workers: workers?.() ?? { ok: true, detail: 'no worker pool to check' },
+    indexing: {
+      ok: indexingOk,
+      detail: i ? (i.state === 'indexing' ? `indexing: ${done} / ${i.files.total} files` : i.state) : 'unknown',
+      state: i?.state ?? 'unknown',
+      filesDone: done,
+      filesTotal: i?.files.total ?? 0,
+    },
+    draining: admission.draining,
   };
 }
 
@@ -97,11 +159,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     ...(opts.stac ? { stac: opts.stac } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
+    access: opts.access ?? new AccessPolicy(),
   };
+  const access = ctx.access!;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  await app.register(errorsPlugin);
+  const opsConfig = resolveOps(opts.ops);
+  const admission = new Admission(opsConfig);
+  const status = opts.status ?? (() => staticStatus(opts.collections));
+  const metrics = new OpsMetrics({ limiters: admission.limiters, status });
+  app.decorate('ops', { admission, metrics });
+  await app.register(errorsPlugin, { onReaderError: (kind: string) => metrics.readerErrors.inc({ kind }) });
+  await app.register(metricsPlugin, { metrics });
+  await app.register(accessPlugin, { access });
+  await app.register(admissionPlugin, { admission, metrics });
+  const dataVersion = opts.dataVersion ?? catalogVersion(opts.collections);
+  await app.register(httpCachePlugin, {
+    collections: opts.collections,
+    policy: opsConfig.cacheControl,
+    restricted: (id: string) => access.restricted(id),
+    ...(dataVersion ? { dataVersion } : {}),
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+  });
   // Open data: any origin may read it unless the operator lists origins.
   const origin = opts.cors === undefined || opts.cors === true ? '*' : opts.cors;
   await app.register(cors, { origin, exposedHeaders: ['x-request-id', 'content-disposition'] });
@@ -110,6 +190,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(compress, { global: true, threshold: 2048, encodings: ['gzip', 'deflate'], zlibOptions: { level: zlibConstants.Z_BEST_SPEED } });
   app.addSchema(exceptionSchema);
   app.addSchema({ ...collectionConfigSchema, $id: 'collectionConfig' });
+  app.addSchema({ ...opsConfigSchema, $id: 'opsConfig' });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -119,7 +200,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json['$id'] ?? `def-${i}`) },
   });
   await app.register(commonRoutes, { ctx });
-  await app.register(statusRoutes, { ctx, status: opts.status ?? (() => staticStatus(opts.collections)) });
+  await app.register(statusRoutes, { ctx, status });
+  await app.register(healthRoutes, { readiness: () => readiness(status, opts.collections, admission, opts.workers) });
   for (const m of API_MODULES) await app.register(m.routes, { ctx });
   await app.register(openapiRoutes, { ctx });
   return app;

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCacheDir } from './catalog/catalog.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
+import { loadOpsConfig } from './config/ops-load.js';
 import { serve } from './server.js';
 import { runStacCommand, STAC_USAGE } from './api/stac/export-cli.js';
 import { VERSION } from './version.js';
@@ -14,18 +15,28 @@ usage:
   odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
              [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
              [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions file,datacube]
+             [--ops-config FILE] [--cache-control KIND=VALUE]... [--limit CLASS=N[:QUEUE[:WAIT_MS]]]...
+             [--rate-limit PER_SECOND[:BURST]] [--shutdown-timeout SECONDS]
   odas index --data DIR... [--collections CONFIG_DIR] [--cache-dir DIR] [--workers N]
                                   build or refresh the catalog offline (cron, CI, a replica's init)
   odas validate [CONFIG_DIR]      check collections/*.yaml against the schema
   odas demo [DIR]                 write the demo data files
 ${STAC_USAGE}  odas --version
 
-Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL.
+Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL, ODAS_CACHE_CONTROL ('KIND=VALUE;…'),
+  ODAS_RATE_LIMIT, ODAS_SHUTDOWN_TIMEOUT.
   --data DIR       a data root; each file is a collection, a folder of homogeneous files is one,
                    an Argo GDAC tree (dac/<centre>/<wmo>/...) one collection per file family
   --rescan S       seconds between rescans of the data roots for new, changed and removed files
                    (default 15; 0 = index once at start)
   --demo           also serve the demo data the project generates (what 'npm start' does)
+  --cache-control  Cache-Control per kind of answer: metadata, features, data, stac
+                   (e.g. --cache-control 'data=public, max-age=3600')
+  --limit          admission per class of work (metadata, features, data, heavy): requests at
+                   once, queued, and how long one may wait (ms); beyond: 503 with Retry-After
+  --rate-limit     requests per second per client (bearer token, else address); over it: 429
+  --shutdown-timeout  seconds answers in flight get on SIGTERM before their connections are cut
+  SIGHUP reloads the --collections configs (access rules, titles…) without dropping connections.
 `;
 
 async function exists(path: string): Promise<boolean> {
@@ -95,6 +106,11 @@ async function main(argv: string[]): Promise<void> {
       'stac-extensions': { type: 'string' },
       rescan: { type: 'string' },
       workers: { type: 'string' },
+      'ops-config': { type: 'string' },
+      'cache-control': { type: 'string', multiple: true },
+      limit: { type: 'string', multiple: true },
+      'rate-limit': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
     },
     strict: true,
   });
@@ -130,6 +146,21 @@ async function main(argv: string[]): Promise<void> {
   }
   const port = Number(values.port ?? process.env['PORT'] ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: not a port number`);
+  let ops: Awaited<ReturnType<typeof loadOpsConfig>>;
+  try {
+    const envCache = process.env['ODAS_CACHE_CONTROL'];
+    const rate = values['rate-limit'] ?? process.env['ODAS_RATE_LIMIT'];
+    const shutdown = values['shutdown-timeout'] ?? process.env['ODAS_SHUTDOWN_TIMEOUT'];
+    ops = await loadOpsConfig(values['ops-config'], {
+      cacheControl: [...(envCache ? [envCache] : []), ...(values['cache-control'] ?? [])],
+      limits: values.limit ?? [],
+      ...(rate !== undefined ? { rateLimit: rate } : {}),
+      ...(shutdown !== undefined ? { shutdownSeconds: shutdown } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
   const corsText = values.cors ?? process.env['ODAS_CORS'];
   const cors = corsText === undefined || corsText === 'true' ? true : corsText === 'false' ? false : corsText.split(',').map((s) => s.trim());
   await serve({
@@ -144,6 +175,8 @@ async function main(argv: string[]): Promise<void> {
     stacExtensions: stacExtensions as Array<'file' | 'datacube'>,
     ...(rescan !== undefined ? { rescanSeconds: rescan } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(values.collections ? { configsDir: resolve(values.collections) } : {}),
+    ops,
   });
 }
 

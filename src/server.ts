@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { AccessPolicy } from './api/access.js';
 import { buildApp } from './app.js';
 import { Catalog } from './catalog/catalog.js';
 import type { CollectionConfig } from './config/collection-schema.js';
+import { loadCollectionConfigs } from './config/load.js';
+import { resolveOps, type OpsConfigInput } from './config/ops-schema.js';
 import { StacService, type StacExtensionName } from './stac/service.js';
 
 export interface ServeOptions {
@@ -21,6 +24,10 @@ export interface ServeOptions {
   rescanSeconds?: number;
   /** Indexing threads (default: every core). */
   workers?: number;
+  /** The folder the configs were read from: SIGHUP reads it again. */
+  configsDir?: string;
+  /** Cache-Control policy, admission limits, rate limit, shutdown deadline. */
+  ops?: OpsConfigInput;
 }
 
 export function createLogger(level: string): Logger {
@@ -50,27 +57,81 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   const collections = catalog.collections;
   log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);
   const stac = StacService.create({ collections, store: catalog.store, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
-  const app = await buildApp({ collections, logger: log, cors: opts.cors, stac, status: () => catalog.status(), progress: () => catalog.indexer.status(), ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}) });
+  const access = new AccessPolicy(opts.configs);
+  const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
+  const workers = () => {
+    const st = getHdf5Pool().stats;
+    const needed = [...collections.values()].some((c) => c.formats.includes('hdf5'));
+    // Workers start on demand and are restarted after a crash: stuck means tasks waiting with none alive.
+    const ok = !(needed && st.workers === 0 && st.queued > 0);
+    return { ok, detail: `${st.workers} HDF5 worker(s), ${st.busy} busy, ${st.queued} queued` };
+  };
+  const app = await buildApp({
+    collections,
+    logger: log,
+    cors: opts.cors,
+    stac,
+    status: () => catalog.status(),
+    progress: () => catalog.indexer.status(),
+    dataVersion: () => catalog.dataVersion(),
+    access,
+    workers,
+    ...(opts.ops ? { ops: opts.ops } : {}),
+    ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+  });
+  const { shutdownSeconds } = resolveOps(opts.ops);
   let closing = false;
+  // Stop accepting, let answers in flight finish (new requests on open connections get 503 +
+  // Connection: close), cut what is still running at the deadline, then exit 0.
   const close = async (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
+    const inFlight = app.ops.metrics.inFlight;
+    log.info({ signal, deadlineSeconds: shutdownSeconds }, `shutting down: no new requests; answers in flight have ${shutdownSeconds} s to finish`);
+    app.ops.admission.drain();
+    const deadline = setTimeout(() => {
+      void inFlight.get().then((g) => log.warn({ cut: g.values[0]?.value ?? 0 }, 'shutdown deadline reached: cutting the answers still in flight'));
+      app.server.closeAllConnections();
+    }, shutdownSeconds * 1000);
+    deadline.unref();
     await app.close();
+    clearTimeout(deadline);
     await catalog.close();
-    log.flush();
     const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
     await closeHdf5Pool();
+    log.info('stopped');
+    log.flush();
     process.exit(0);
   };
   process.once('SIGINT', () => void close('SIGINT'));
   process.once('SIGTERM', () => void close('SIGTERM'));
+  // SIGHUP: read the collection configs again; connections and answers in flight are not touched.
+  process.on('SIGHUP', () => {
+    if (!opts.configsDir) {
+      log.info('SIGHUP: no --collections folder to reload');
+      return;
+    }
+    void reloadConfigs(opts.configsDir, catalog, access, log);
+  });
   await app.listen({ host: opts.host, port: opts.port });
   catalog.start();
   // Static STAC catalogs in the data roots: found after the port opens (a walk of the whole archive).
   stac.loadStatics(opts.dataRoots, log).catch((err: Error) => log.error({ err: err.message }, `static STAC catalogs: ${err.message}`));
   warmHdf5(catalog, log);
   return app;
+}
+
+/** Reloads the configs of a folder: access rules and metadata at once; a broken file keeps the old ones. */
+async function reloadConfigs(dir: string, catalog: Catalog, access: AccessPolicy, log: Logger): Promise<void> {
+  try {
+    const configs = await loadCollectionConfigs(dir);
+    access.update(configs);
+    const r = catalog.reloadConfigs(configs);
+    if (r.applied) log.info({ configs: configs.length }, `SIGHUP: ${configs.length} collection config(s) reloaded from ${dir}`);
+    else log.warn({ configs: configs.length }, `SIGHUP: access rules reloaded; metadata not applied: ${r.reason}`);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, `SIGHUP: configs in ${dir} not reloaded, the current ones stay: ${(err as Error).message}`);
+  }
 }
 
 /** Start the HDF5 workers and read the first grid files' metadata once collections need them. */

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../catalog/collection.js';
 import type { IndexStatus } from '../catalog/indexer.js';
 import type { StacService } from '../stac/service.js';
+import type { AccessPolicy } from './access.js';
 import { isoString } from '../cf/time.js';
 import { NotFound } from '../core/errors.js';
 import { FORMATS, type FormatName } from './negotiate.js';
@@ -29,6 +30,20 @@ export interface ApiContext {
   stac?: StacService;
   /** The background indexer's progress, when there is one. */
   progress?: () => IndexStatus;
+  /** Restricted collections and who may read them (none: everything is public). */
+  access?: AccessPolicy;
+}
+
+/** The collections this request may see: restricted ones only with a credential that grants them. */
+export function visibleCollections(ctx: ApiContext, request: FastifyRequest): Collection[] {
+  const all = [...ctx.collections.values()];
+  const access = ctx.access;
+  return access?.anyRestricted ? all.filter((c) => access.visible(request, c.id)) : all;
+}
+
+/** May this request see collection `id` (listings, search)? */
+export function isVisible(ctx: ApiContext, request: FastifyRequest, id: string): boolean {
+  return ctx.access?.visible(request, id) ?? true;
 }
 
 export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {
@@ -39,7 +54,7 @@ export function baseUrl(ctx: ApiContext, request: FastifyRequest): string {
 export function getCollection(ctx: ApiContext, id: string): Collection {
   const c = ctx.collections.get(id);
   if (!c) {
-    const known = [...ctx.collections.keys()];
+    const known = [...ctx.collections.keys()].filter((k) => !ctx.access?.restricted(k));
     throw new NotFound(`No collection '${id}'. Collections: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`);
   }
   return c;

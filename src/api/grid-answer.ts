@@ -14,6 +14,7 @@ import type { GridPayload } from '../encoders/grid/payload.js';
 import { GRID_ENCODERS, type EncodedGrid, type GridEncoder, type GridFormat } from '../encoders/grid/registry.js';
 import { openReader } from '../readers/registry.js';
 import { sendStream } from './stream.js';
+import { admitEncode } from './work.js';
 
 export interface GridAnswer extends EncodedGrid {
   plan: GridPlan;
@@ -72,6 +73,7 @@ export async function sendGridAnswer(request: FastifyRequest, reply: FastifyRepl
     // An (empty) stream: Fastify's HEAD handling then keeps the Content-Length of the GET answer.
     return reply.send(Readable.from([]));
   }
+  await admitEncode(request, answer.encoder.mediaType, answer.bytes);
   return sendStream(request, reply, answer.body(), {
     type: answer.encoder.mediaType,
     ...size,

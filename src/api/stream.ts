@@ -3,6 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Smallest block handed to the socket (and to gzip). */
 const BLOCK_BYTES = 64 * 1024;
+/**
+ * Longest stretch of encoding before the stream lets other requests run: a 2 MB CoverageJSON is
+ * ~100 ms of CPU, and without a turn of the event loop cheap requests would wait behind all of it.
+ * ODAS_ENCODE_SLICE_MS=0 turns the turns off (the load bench's reference).
+ */
+const SLICE_MS = Number(process.env['ODAS_ENCODE_SLICE_MS'] ?? 8);
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface StreamOptions {
   type: string;
@@ -61,6 +69,7 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
     return block;
   };
   async function* all(): AsyncGenerator<Uint8Array> {
+    let sliceStart = performance.now();
     try {
       for (const piece of primed) {
         const block = take(piece);
@@ -70,6 +79,10 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
         for await (const piece of body) {
           const block = take(piece);
           if (block) yield block;
+          if (SLICE_MS > 0 && performance.now() - sliceStart > SLICE_MS) {
+            await turn();
+            sliceStart = performance.now();
+          }
         }
       }
       const last = flush();

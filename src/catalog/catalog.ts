@@ -49,6 +49,11 @@ export interface CatalogStatus {
   errors: Array<{ root: string; file: string; error: string; at: string }>;
 }
 
+/** Which collection a file belongs to depends on the configs' ids and globs only. */
+function groupingRules(configs: CollectionConfig[]): string {
+  return createHash('sha1').update(JSON.stringify(configs.map((c) => [c.id, c.source]))).digest('hex');
+}
+
 /** The catalog each served collection map comes from (for services opened from the map alone). */
 const owners = new WeakMap<Map<string, Collection>, Catalog>();
 
@@ -85,7 +90,7 @@ export class Catalog {
     if (store.recovered) opts.log.warn({ file }, store.recovered);
     const grouping = new Grouping(opts.configs);
     // Which collection a file belongs to depends on the configs' ids and globs (titles and the like are read at each start).
-    const rules = createHash('sha1').update(JSON.stringify(opts.configs.map((c) => [c.id, c.source]))).digest('hex');
+    const rules = groupingRules(opts.configs);
     const before = store.meta('grouping');
     if (before !== undefined && before !== rules) {
       opts.log.warn({ file }, 'collection configs changed since the catalog was built: indexing every file again');
@@ -119,6 +124,7 @@ export class Catalog {
       registry.updateStates();
     });
     const catalog = new Catalog(store, registry, indexer, file ?? 'temporary');
+    catalog.grouping = grouping;
     owners.set(registry.collections, catalog);
     return catalog;
   }
@@ -146,6 +152,25 @@ export class Catalog {
   }
 
   private follow?: NodeJS.Timeout;
+  private grouping?: Grouping;
+
+  /**
+   * Apply reloaded collection configs (SIGHUP) without a restart: titles, descriptions, keywords,
+   * licences and extents are served at once. Configs whose ids or sources changed regroup files:
+   * that needs a restart (and a new index), so they are refused here and the current ones kept.
+   */
+  reloadConfigs(configs: CollectionConfig[]): { applied: boolean; reason?: string } {
+    if (!this.grouping) return { applied: false, reason: 'no grouping' };
+    if (groupingRules(configs) !== this.store.meta('grouping')) return { applied: false, reason: 'collection ids or sources changed: restart the server to regroup the files' };
+    this.grouping.replace(configs);
+    this.registry.refresh();
+    return { applied: true };
+  }
+
+  /** Changes whenever the catalog commits (this process's commits or another's): answers derived from it are stale. */
+  dataVersion(): string {
+    return this.store.dataVersion();
+  }
 
   /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {

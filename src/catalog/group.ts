@@ -67,9 +67,15 @@ export type PathRule =
   | { rule: 'folder'; folder: string };
 
 export class Grouping {
-  private readonly patterns: Array<{ config: CollectionConfig; res: RegExp[] }>;
+  private patterns: Array<{ config: CollectionConfig; res: RegExp[] }>;
 
-  constructor(readonly configs: CollectionConfig[]) {
+  constructor(public configs: CollectionConfig[]) {
+    this.patterns = configs.map((config) => ({ config, res: [config.source].flat().map(globToRegExp) }));
+  }
+
+  /** New configs with the same ids and sources (titles, licences, access…): files keep their collections. */
+  replace(configs: CollectionConfig[]): void {
+    this.configs = configs;
     this.patterns = configs.map((config) => ({ config, res: [config.source].flat().map(globToRegExp) }));
   }
 

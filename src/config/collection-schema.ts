@@ -28,6 +28,31 @@ export const collectionConfigSchema = {
         temporal: { type: 'array', items: { type: ['string', 'null'] }, minItems: 2, maxItems: 2 },
       },
     },
+    access: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      description: 'Restricts the collection to clients sending `Authorization: Bearer <token or JWT>`; anonymous clients get 401 and do not see it in listings, STAC or search.',
+      properties: {
+        tokens: {
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1, description: 'A token as is, or "sha256:<64 hex digits>" of it (keeps the token itself out of the file).' },
+        },
+        jwt: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['jwks'],
+          description: 'JWTs signed RS256 or ES256 by a key of the JWKS file; exp and nbf are checked.',
+          properties: {
+            jwks: { type: 'string', minLength: 1, description: 'Path of a JWKS file (`{"keys":[…]}`), relative to this config file.' },
+            issuer: { type: 'string', description: 'Required `iss`.' },
+            audience: { type: 'string', description: 'Required in `aud`.' },
+            claim: { type: 'string', description: 'A claim that must list this collection id (or "*"): an array or a space/comma-separated string. Absent: any valid token from the issuer.' },
+          },
+        },
+      },
+    },
     providers: {
       type: 'array',
       items: {
@@ -54,6 +79,12 @@ export interface CollectionConfig {
   variables?: string[];
   extent?: { bbox?: [number, number, number, number]; temporal?: [string | null, string | null] };
   providers?: Array<{ name: string; url?: string; roles?: string[] }>;
+  access?: AccessConfig;
   /** The file it was read from, for error messages. */
   file: string;
+}
+
+export interface AccessConfig {
+  tokens?: string[];
+  jwt?: { jwks: string; issuer?: string; audience?: string; claim?: string };
 }

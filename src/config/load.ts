@@ -36,6 +36,8 @@ export function parseCollectionConfig(text: string, file: string): CollectionCon
       throw new ConfigError(`${file}: field 'source' must stay inside the data roots (no '..' or absolute paths): '${s}'`);
     }
   }
+  const digest = config.access?.tokens?.find((tk) => tk.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(tk));
+  if (digest !== undefined) throw new ConfigError(`${file}: field 'access.tokens' has '${digest.slice(0, 12)}…': a sha256: token must be 64 hex digits`);
   return config;
 }
 

@@ -20,6 +20,12 @@ export class InvalidParameterValue extends ApiError {
   }
 }
 
+/**
+ * A well-formed selection that holds no data (a box or interval outside the extent, a polygon with
+ * no cell inside). 400 where the API has nothing better; EDR answers it with 204 No Content.
+ */
+export class EmptySelection extends InvalidParameterValue {}
+
 /** 400: a query parameter the API does not define. */
 export class UnknownParameter extends ApiError {
   constructor(parameter: string, known: string[]) {
@@ -50,5 +56,33 @@ export class DataSourceError extends ApiError {
 export class ResponseTooLarge extends ApiError {
   constructor(description: string) {
     super(413, 'ResponseTooLarge', description);
+  }
+}
+
+/** An error answer that carries response headers of its own (Retry-After, WWW-Authenticate). */
+export class ApiErrorWithHeaders extends ApiError {
+  constructor(statusCode: number, code: string, description: string, readonly headers: Record<string, string>) {
+    super(statusCode, code, description);
+  }
+}
+
+/** 503: the server is saturated or shutting down; Retry-After says when to come back. */
+export class ServiceUnavailable extends ApiErrorWithHeaders {
+  constructor(description: string, retryAfterSeconds: number) {
+    super(503, 'ServiceUnavailable', description, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 429: this client sent more requests than its rate allows. */
+export class TooManyRequests extends ApiErrorWithHeaders {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'TooManyRequests', `Too many requests from this client; retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) });
+  }
+}
+
+/** 401: the resource is restricted and the request carries no (valid) credentials. */
+export class Unauthorized extends ApiErrorWithHeaders {
+  constructor(description: string, challenge: string) {
+    super(401, 'Unauthorized', description, { 'www-authenticate': challenge });
   }
 }

@@ -195,7 +195,7 @@ t.test('bad input: 400/404 in OGC exception JSON, never 500', async (t) => {
     ['/collections/1900857_prof/items?cycle_number=abc', 400, /cycle_number/],
     ['/collections/1900857_prof/items?colour=red', 400, /colour/],
     ['/collections/1900857_prof/items?f=xml', 400, /'f'/],
-    ['/collections/1900857_prof/items?crs=EPSG:3857', 400, /crs/],
+    ['/collections/1900857_prof/items?crs=EPSG:32633', 400, /'crs': unsupported CRS/],
     ['/collections/nope/items', 404, /nope/],
     ['/collections/1900857_prof/items/nope', 404, /nope/],
     ['/collections/coads_sst/items', 404, /gridded/],

@@ -34,6 +34,7 @@ export function collectionDoc(c: Collection, base: string, describers: ReadonlyA
     // Without a query string: GDAL appends /{featureId} to this link to fetch one item.
     links.push({ href: `${href}/items`, rel: 'items', type: 'application/geo+json', title: 'Features' });
     links.push({ href: `${href}/queryables`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', type: 'application/schema+json', title: 'Queryable properties' });
+    links.push({ href: `${href}/sortables`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/sortables', type: 'application/schema+json', title: 'Sortable properties' });
   }
   if (c.license && /^https?:\/\//.test(c.license)) links.push({ href: c.license, rel: 'license', title: 'Licence' });
   const doc: CollectionDoc = {

@@ -3,7 +3,7 @@ import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
 import { shapesOf } from '../../html/shapes.js';
 import { mapPanel } from '../../html/map-panel.js';
 import type { Collection } from '../../catalog/collection.js';
-import { baseUrl, getCollection, sendText, isoTime, type ApiContext, type Link } from '../context.js';
+import { baseUrl, getCollection, sendText, isoTime, visibleCollections, type ApiContext, type Link } from '../context.js';
 import { negotiate } from '../negotiate.js';
 import { collectionDoc, type CollectionDoc } from './collection-doc.js';
 
@@ -61,7 +61,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     ];
     const format = negotiate(request, ['json', 'html']);
     if (format === 'html') {
-      const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base, ctx.describers));
+      const docs = visibleCollections(ctx, request).map((c) => collectionDoc(c, base, ctx.describers));
       return sendText(reply, 'html', page(ctx.title, [{ href: `${base}/?f=html`, label: 'Home' }],
         `<p>${esc(ctx.description)}</p>
 <ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
@@ -87,7 +87,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     schema: { summary: 'The collections', tags: ['Common'], querystring: fOnly, response: { ...jsonResponse('Collections with their extents and links'), ...errorResponses } },
   }, async (request, reply) => {
     const base = baseUrl(ctx, request);
-    const docs = [...ctx.collections.values()].map((c) => collectionDoc(c, base, ctx.describers));
+    const docs = visibleCollections(ctx, request).map((c) => collectionDoc(c, base, ctx.describers));
     if (negotiate(request, ['json', 'html']) === 'html') {
       return sendText(reply, 'html', page('Collections', [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections?f=html`, label: 'Collections' }],
         collectionsHtml(docs, base), [{ href: `${base}/collections?f=json`, label: 'JSON' }]));

@@ -67,10 +67,14 @@ class SharedReaders {
   }
 }
 
-/** The grid's request for a box (CRS84 degrees) and the query's time, levels, counts and parameters. */
-function request(q: EdrQuery, box: [number, number, number, number], parameter: string, datetime: TimeInterval | undefined, z: ZSelection | undefined, sizes: boolean): GridRequest {
+/**
+ * The grid's request for a box (CRS84 degrees) and the query's time, levels, counts and parameters.
+ * A grid without a time axis holds the same values at every time: `datetime` selects all of it
+ * (the EDR test suite sends the collection's temporal extent, even `null/null`, to every collection).
+ */
+function request(model: GridModel, q: EdrQuery, box: [number, number, number, number], parameter: string, datetime: TimeInterval | undefined, z: ZSelection | undefined, sizes: boolean): GridRequest {
   const req: GridRequest = { bbox: { box, crs: GEOGRAPHIC, parameter }, properties: q.parameters, firstOfOtherAxes: true };
-  if (datetime) req.datetime = datetime;
+  if (datetime && model.axes.some((a) => a.role === 't')) req.datetime = datetime;
   if (z) req.z = z;
   const r = q.resolution ?? {};
   // resolution-x|y|z: a number of positions; never more than the window has (no upsampling).
@@ -136,7 +140,7 @@ function grid(ctx: Context, plan: GridPlan): EdrGridAnswer {
 
 /** A box plan keeping the (y, x) cells inside a geometry: area, radius and corridor answers. */
 function masked(ctx: Context, box: BBox, datetime: TimeInterval | undefined, z: ZSelection | undefined, inside: (lon: number, lat: number) => boolean): EdrGridAnswer {
-  const req = request(ctx.q, boxOf(box), 'coords', datetime, z, true);
+  const req = request(ctx.model, ctx.q, boxOf(box), 'coords', datetime, z, true);
   req.within = { parameter: 'coords', inside };
   return grid(ctx, planGrid(ctx.model, req));
 }
@@ -174,7 +178,7 @@ function pointBox(v: Position): [number, number, number, number] {
 async function position(ctx: Context): Promise<EdrAnswer> {
   const { model, q, signal } = ctx;
   const points = vertices(q.coords!);
-  const plans = points.map((pt) => planGrid(model, request(q, pointBox(pt), 'coords', q.datetime, q.z, false)));
+  const plans = points.map((pt) => planGrid(model, request(model, q, pointBox(pt), 'coords', q.datetime, q.z, false)));
   const p0 = plans[0]!;
   const nt = axisOf(p0, 't')?.values.length ?? 0;
   const nz = axisOf(p0, 'z')?.values.length ?? 0;
@@ -211,7 +215,7 @@ async function trajectory(ctx: Context): Promise<EdrAnswer> {
   const path = vertices(q.coords!);
   if (path.length > MAX_VERTICES) throw new InvalidParameterValue('coords', `${path.length} vertices; at most ${MAX_VERTICES} (use a corridor for long paths)`);
   // Each vertex: its own time (LINESTRINGM/ZM) or the datetime parameter, its own level (Z) or z.
-  const plans = path.map((v) => planGrid(model, request(q, pointBox(v), 'coords', v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
+  const plans = path.map((v) => planGrid(model, request(model, q, pointBox(v), 'coords', v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
     v.z !== undefined ? { kind: 'values', values: [v.z] } : q.z, false)));
   checkSamples(ctx, plans);
   const readers = new SharedReaders();
@@ -273,7 +277,7 @@ export async function gridAnswer(c: Collection, q: EdrQuery, requestLine: string
     case 'trajectory':
       return trajectory(ctx);
     case 'cube':
-      return grid(ctx, planGrid(model, request(q, boxOf(q.bbox!), 'bbox', q.datetime, q.z, true)));
+      return grid(ctx, planGrid(model, request(model, q, boxOf(q.bbox!), 'bbox', q.datetime, q.z, true)));
     case 'area': {
       const polygons = polygonsOf(q.coords!);
       return masked(ctx, bboxOf(vertices(q.coords!)), q.datetime, q.z, (x, y) => pointInPolygons(x, y, polygons));

@@ -78,5 +78,11 @@ export function describeEdr(c: Collection, doc: CollectionDoc, base: string, ver
   }
   doc['parameter_names'] = names;
   if (!doc.crs.includes(CRS84)) doc.crs.push(CRS84);
-  if (vertical) Object.assign(doc.extent, { vertical });
+  if (vertical) {
+    // EDR 1.1 extent.vertical.interval is an array of intervals, each an array of strings (null for an open end).
+    const { interval, values, ...rest } = vertical;
+    Object.assign(doc.extent, {
+      vertical: { interval: [interval.map((v) => String(v))], ...(values ? { values: values.map((v) => String(v)) } : {}), ...rest },
+    });
+  }
 }

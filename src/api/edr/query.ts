@@ -63,6 +63,15 @@ export const ACCEPTED_CRS = new Set([CRS84, 'http://www.opengis.net/def/crs/EPSG
 /** Default number of features when `limit` is absent, and its ceiling. */
 export const MAX_LIMIT = 100_000;
 
+/**
+ * EDR's datetime: `null` ends are open ones (clients, the EDR test suite among them, echo a temporal
+ * extent of [[null, null]]); a fully open interval selects no time at all (undefined).
+ */
+export function parseEdrDatetime(text: string): TimeInterval | undefined {
+  const t = text.split('/').map((p) => (p.trim() === 'null' ? '..' : p)).join('/');
+  return /^\s*(\.\.)?(\/(\.\.)?)?\s*$/.test(t) ? undefined : parseDatetime(t, 'datetime');
+}
+
 function positive(name: string, text: string, integer = false): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
@@ -113,7 +122,10 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
   else if (type === 'cube') throw new InvalidParameterValue('bbox', 'required for cube queries: minLon,minLat,maxLon,maxLat');
 
   const datetime = str('datetime');
-  if (datetime !== undefined) q.datetime = parseDatetime(datetime, 'datetime');
+  if (datetime !== undefined) {
+    const interval = parseEdrDatetime(datetime);
+    if (interval) q.datetime = interval;
+  }
 
   const z = str('z') ?? str('cube-z');
   if (z !== undefined) q.z = parseZ(z, str('z') !== undefined ? 'z' : 'cube-z');

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { isFeatureCollection } from '../../catalog/collection.js';
-import { InvalidParameterValue, NotFound, UnknownParameter } from '../../core/errors.js';
+import { EmptySelection, InvalidParameterValue, NotFound, UnknownParameter } from '../../core/errors.js';
+import type { SampleSet } from '../../encoders/edr/payload.js';
+import type { EdrAnswer } from './grid.js';
 import { parseBBox } from '../../core/query/bbox.js';
-import { parseDatetime } from '../../core/query/datetime.js';
 import { baseUrl, getCollection, isoTime, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { FORMATS, negotiate } from '../negotiate.js';
@@ -12,7 +13,7 @@ import { sendStream } from '../stream.js';
 import { EDR_FORMATS, edrGridAnswer, encodeSamples, extensionOf, type EdrFormat } from './encode.js';
 import { locationIdOf, TRAJECTORY_DEFAULT_WIDTH_M } from './insitu.js';
 import { describeEdr, GRID_QUERIES, INSITU_QUERIES, type VerticalExtent } from './metadata.js';
-import { parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
+import { parseEdrDatetime, parseEdrQuery, QUERY_PARAMETERS, type QueryType } from './query.js';
 import { runEdrQuery } from './run.js';
 
 const ROOTS = ['http://www.opengis.net/spec/ogcapi-edr-1/1.0/conf', 'http://www.opengis.net/spec/ogcapi-edr-1/1.1/conf'];
@@ -42,7 +43,9 @@ const PARAM_DOCS: Record<string, string> = {
 
 function querystring(type: QueryType): Record<string, unknown> {
   const names = ['f', 'crs', 'datetime', 'parameter-name', 'z', 'limit', ...QUERY_PARAMETERS[type]];
-  return { type: 'object', additionalProperties: true, properties: Object.fromEntries(names.map((n) => [n, { type: 'string', description: PARAM_DOCS[n] ?? n }])) };
+  // coords (bbox for a cube) is what the query is about: required, as EDR's API description has it.
+  const required = type === 'cube' ? ['bbox'] : QUERY_PARAMETERS[type].includes('coords') ? ['coords'] : [];
+  return { type: 'object', additionalProperties: true, required, properties: Object.fromEntries(names.map((n) => [n, { type: 'string', description: PARAM_DOCS[n] ?? n }])) };
 }
 
 const dataResponse = {
@@ -72,7 +75,22 @@ async function sendEdr(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
   const format = edrFormat(request);
   const q = parseEdrQuery(type, c, request.query as Record<string, unknown>, locationId);
   const controller = new AbortController();
-  const answer = await runEdrQuery(c, q, `${request.method} ${baseUrl(ctx, request)}${request.url}`, controller.signal);
+  let answer: EdrAnswer;
+  try {
+    answer = await runEdrQuery(c, q, `${request.method} ${baseUrl(ctx, request)}${request.url}`, controller.signal);
+    if (answer.kind === 'samples') {
+      const sets = await withFirstSet(answer.sets);
+      if (!sets) throw new EmptySelection('coords', 'no data in the selection');
+      answer = { ...answer, sets };
+    }
+  } catch (err) {
+    // EDR 1.1 /req/core/no-data: a valid query that selects nothing answers 204, not an error.
+    if (err instanceof EmptySelection) {
+      request.log.info({ reason: err.message }, 'EDR query selects no data: 204');
+      return reply.status(204).send();
+    }
+    throw err;
+  }
   // NetCDF, Arrow and CSV are saved rather than shown.
   const download = format === 'netcdf' || format === 'arrow' || format === 'csv'
     ? { filename: `${c.id}-${locationId ?? type}`, disposition: format === 'csv' ? 'inline' as const : 'attachment' as const }
@@ -85,12 +103,44 @@ async function sendEdr(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
   });
 }
 
-/** GeoJSON of a collection's locations: one feature per platform (Argo float) or station, with its span. */
-function locationsDoc(c: Collection & { features: NonNullable<Collection['features']> }, base: string, query: Record<string, unknown>): string {
+/**
+ * The sets of an answer with the first one already pulled: undefined when there is none (the
+ * query matched no data), so the status can still be 204 before any byte is written.
+ */
+async function withFirstSet(sets: () => AsyncIterable<SampleSet>): Promise<(() => AsyncIterable<SampleSet>) | undefined> {
+  const it = sets()[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done) return undefined;
+  let used = false;
+  return () => {
+    if (used) throw new Error('the sets of an EDR answer are read once');
+    used = true;
+    return (async function* () {
+      yield first.value;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })();
+  };
+}
+
+interface LocationEntry {
+  id: string;
+  geometry: { type: 'Point'; coordinates: [number, number] } | { type: 'LineString'; coordinates: Array<[number, number]> } | null;
+  features: number;
+  start: number;
+  end: number;
+}
+
+/** The list of locations (one per platform or station) is GeoJSON, or CSV for spreadsheets; their data come from /locations/{id}. */
+export const LOCATION_LIST_FORMATS = ['geojson', 'csv'] as const;
+
+/** A collection's locations: one per platform (Argo float) or station, with its track and time span. */
+function locationsOf(c: Collection & { features: NonNullable<Collection['features']> }, query: Record<string, unknown>): { all: LocationEntry[]; shown: LocationEntry[] } {
   const allowed = ['f', 'bbox', 'datetime', 'limit'];
   for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
   const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
-  const datetime = typeof query['datetime'] === 'string' ? parseDatetime(query['datetime']) : undefined;
+  const datetime = typeof query['datetime'] === 'string' ? parseEdrDatetime(query['datetime']) : undefined;
+  const limit = typeof query['limit'] === 'string' ? Number(query['limit']) : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(query['limit'])}'`);
   // One pass over the matching features, folding each into its platform's track and time span.
   const groups = new Map<string, { n: number; onePoint: boolean; points: Array<[number, number]>; start: number; end: number }>();
   for (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
@@ -106,28 +156,44 @@ function locationsDoc(c: Collection & { features: NonNullable<Collection['featur
     if (Number.isFinite(r.start)) g.start = Math.min(g.start, r.start);
     if (Number.isFinite(r.end)) g.end = Math.max(g.end, r.end);
   }
+  const all: LocationEntry[] = [...groups].map(([id, g]) => ({
+    id,
+    geometry: g.points.length === 0 ? null : g.points.length === 1 || (g.n === 1 && g.onePoint) ? { type: 'Point', coordinates: g.points[0]! } : { type: 'LineString', coordinates: g.points },
+    features: g.n,
+    start: g.start,
+    end: g.end,
+  }));
+  return { all, shown: limit ? all.slice(0, limit) : all };
+}
+
+const spanOf = (l: LocationEntry): string | null => (Number.isFinite(l.start) && Number.isFinite(l.end) ? `${isoTime(l.start)}/${isoTime(l.end)}` : null);
+
+/** GeoJSON of a collection's locations: one feature per platform (Argo float) or station, with its span. */
+function locationsGeojson(c: Collection, base: string, list: { all: LocationEntry[]; shown: LocationEntry[] }): string {
   const href = `${base}/collections/${encodeURIComponent(c.id)}/locations`;
-  const features = [...groups].map(([id, g]) => {
-    const { points, start, end } = g;
-    const geometry = points.length === 0 ? null : points.length === 1 || (g.n === 1 && g.onePoint) ? { type: 'Point', coordinates: points[0] } : { type: 'LineString', coordinates: points };
-    return {
-      type: 'Feature', id, geometry,
-      properties: {
-        name: id, features: g.n,
-        datetime: Number.isFinite(start) && Number.isFinite(end) ? `${isoTime(start)}/${isoTime(end)}` : null,
-        'parameter-name': c.parameters.map((p) => p.name),
-        edrqueryendpoint: `${href}/${encodeURIComponent(id)}`,
-      },
-    };
-  });
-  const limit = typeof query['limit'] === 'string' ? Number(query['limit']) : undefined;
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(query['limit'])}'`);
-  const shown = limit ? features.slice(0, limit) : features;
+  const features = list.shown.map((l) => ({
+    type: 'Feature', id: l.id, geometry: l.geometry,
+    properties: { name: l.id, features: l.features, datetime: spanOf(l), 'parameter-name': c.parameters.map((p) => p.name), edrqueryendpoint: `${href}/${encodeURIComponent(l.id)}` },
+  }));
   return JSON.stringify({
-    type: 'FeatureCollection', numberMatched: features.length, numberReturned: shown.length, timeStamp: new Date().toISOString(),
-    links: [{ href, rel: 'self', type: 'application/geo+json' }, { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json' }],
-    features: shown,
+    type: 'FeatureCollection', numberMatched: list.all.length, numberReturned: features.length, timeStamp: new Date().toISOString(),
+    links: [
+      { href, rel: 'self', type: 'application/geo+json' },
+      { href: `${href}?f=csv`, rel: 'alternate', type: 'text/csv' },
+      { href: `${base}/collections/${encodeURIComponent(c.id)}`, rel: 'collection', type: 'application/json' },
+    ],
+    features,
   });
+}
+
+/** CSV of a collection's locations: one row per platform or station, its last position and time span. */
+function locationsCsv(list: { shown: LocationEntry[] }): string {
+  const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const rows = list.shown.map((l) => {
+    const last = l.geometry?.type === 'Point' ? l.geometry.coordinates : l.geometry?.coordinates[l.geometry.coordinates.length - 1];
+    return [field(l.id), l.features, last?.[0] ?? '', last?.[1] ?? '', Number.isFinite(l.start) ? isoTime(l.start) : '', Number.isFinite(l.end) ? isoTime(l.end) : ''].join(',');
+  });
+  return `id,features,longitude,latitude,start,end\r\n${rows.map((r) => `${r}\r\n`).join('')}`;
 }
 
 function vertical(c: Collection): VerticalExtent | undefined {
@@ -170,15 +236,21 @@ export async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext })
     schema: {
       summary: 'EDR locations: the platforms (Argo floats) and stations of an in-situ collection',
       tags: ['EDR'], params: collectionParams,
-      querystring: { type: 'object', additionalProperties: true, properties: { f: { type: 'string' }, bbox: { type: 'string', description: PARAM_DOCS['bbox'] }, datetime: { type: 'string', description: PARAM_DOCS['datetime'] }, limit: { type: 'string' } } },
-      response: { 200: { description: 'GeoJSON FeatureCollection, one feature per location', content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } } } }, 400: dataResponse[400], 404: dataResponse[404] },
+      querystring: { type: 'object', additionalProperties: true, properties: { f: { type: 'string', description: 'geojson (default) or csv: the list of locations. The data of one location, in every EDR format, come from /locations/{locationId}.' }, bbox: { type: 'string', description: PARAM_DOCS['bbox'] }, datetime: { type: 'string', description: PARAM_DOCS['datetime'] }, limit: { type: 'string' } } },
+      response: { 200: { description: 'GeoJSON FeatureCollection, one feature per location (or CSV, one row per location)', content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } }, 'text/csv': { schema: { type: 'string' } } } }, 400: dataResponse[400], 404: dataResponse[404] },
     },
   }, async (request, reply) => {
     const { collectionId } = request.params as { collectionId: string };
     const c = getCollection(ctx, collectionId);
     if (!isFeatureCollection(c)) throw new NotFound(`Collection '${c.id}' is a grid: it has no named locations; use position`);
-    negotiate(request, ['geojson']);
-    return sendText(reply, 'geojson', locationsDoc(c, baseUrl(ctx, request), request.query as Record<string, unknown>));
+    const f = (request.query as Record<string, unknown>)['f'];
+    if (typeof f === 'string' && ['covjson', 'coveragejson', 'netcdf', 'arrow'].includes(f.trim().toLowerCase())) {
+      throw new InvalidParameterValue('f', `the list of locations is GeoJSON or CSV; the data of one location come as ${f} from ${baseUrl(ctx, request)}/collections/${c.id}/locations/{locationId}?f=${f}`);
+    }
+    const format = negotiate(request, LOCATION_LIST_FORMATS);
+    const list = locationsOf(c, request.query as Record<string, unknown>);
+    if (format === 'csv') return sendText(reply, 'csv', locationsCsv(list));
+    return sendText(reply, 'geojson', locationsGeojson(c, baseUrl(ctx, request), list));
   });
 
   app.get('/collections/:collectionId/locations/:locationId', {

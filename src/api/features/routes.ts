@@ -9,36 +9,35 @@ import { baseUrl, getCollection, sendText, type ApiContext, type Link } from '..
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
 import { featureDataCsv, featuresCsv } from './csv.js';
-import { DEFAULT_LIMIT, MAX_LIMIT, parseItemsQuery, type ItemsQuery } from './query.js';
+import { CRS84, parseVectorCrs, VECTOR_CRS, mapGeometry, type VectorCrs } from '../../core/query/vector-crs.js';
+import type { FeatureRecord } from '../../catalog/feature.js';
+import type { CollectionDoc } from '../common/collection-doc.js';
+import { queryValidatorCompiler } from '../query-validator.js';
+import { itemsQuerystring, parseItemsQuery, type ItemsQuery } from './query.js';
 
 export const FEATURES_CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html',
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson',
+  'http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs',
   'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables',
   'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter',
+  'http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter',
+  'http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting',
+  'http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2',
+  'http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators',
+  'http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions',
+  'http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions',
+  'http://www.opengis.net/spec/cql2/1.0/conf/cql2-text',
+  'http://www.opengis.net/spec/cql2/1.0/conf/cql2-json',
 ];
 
 const collectionParams = {
   type: 'object',
   required: ['collectionId'],
   properties: { collectionId: { type: 'string', description: 'Collection id' } },
-} as const;
-
-const itemsQuerystring = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    f: { type: 'string', description: 'Output format: json (GeoJSON), html or csv (beats the Accept header).' },
-    limit: { type: 'string', description: `Features per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values are served at ${MAX_LIMIT}).` },
-    offset: { type: 'string', description: 'Features to skip (the next links carry it).' },
-    bbox: { type: 'string', description: 'minLon,minLat,maxLon,maxLat in CRS84; minLon > maxLon crosses the antimeridian.' },
-    'bbox-crs': { type: 'string', description: 'Only CRS84 is supported.' },
-    datetime: { type: 'string', description: 'RFC 3339 instant or interval (a/b, ../b, a/.., /b, a/).' },
-    crs: { type: 'string', description: 'Only CRS84 is supported.' },
-  },
-  description: 'Any queryable property (see /queryables) filters by equality, e.g. platform_number=1900857&data_mode=D.',
 } as const;
 
 const geojsonResponse = (description: string) => ({
@@ -57,7 +56,9 @@ function featuresOf(c: Collection): FeatureStore {
 function withQuery(request: FastifyRequest, changes: Record<string, string | undefined>): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(request.query as Record<string, unknown>)) {
-    for (const one of [v].flat()) params.append(k, String(one));
+    // bbox and sortby arrive as arrays (style form, explode false): one comma-separated value again.
+    if (Array.isArray(v) && itemsQuerystring.properties[k as keyof typeof itemsQuerystring.properties]?.type === 'array') params.append(k, v.join(','));
+    else for (const one of [v].flat()) params.append(k, String(one));
   }
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) params.delete(k);
@@ -85,15 +86,30 @@ function itemsLinks(request: FastifyRequest, base: string, itemsUrl: string, c: 
   return links;
 }
 
+/** Part 2: the CRS a feature collection's geometries can be asked in (stored in CRS84). */
+function describeFeatures(c: Collection, doc: CollectionDoc): void {
+  if (!c.features) return;
+  for (const crs of VECTOR_CRS) if (!doc.crs.includes(crs.uri)) doc.crs.push(crs.uri);
+  doc.storageCrs = CRS84.uri;
+}
+
 export const featuresApi: ApiModule = {
   name: 'Features',
   conformance: FEATURES_CONFORMANCE,
   routes: (app, opts) => featuresRoutes(app, opts),
+  describeCollection: (c, doc) => describeFeatures(c, doc),
 };
+
+/** A feature's geometry in the answer's CRS (stored in CRS84). */
+function geometryIn(r: FeatureRecord, crs: VectorCrs): FeatureRecord['geometry'] {
+  return r.geometry && crs !== CRS84 ? mapGeometry(r.geometry, crs.fromCrs84) : r.geometry;
+}
 
 /** OGC API - Features Part 1 items and items/{id}, Part 3 queryables, for profile, trajectory and time-series collections. */
 export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
+  // Query strings typed by their schemas (integers, comma-separated arrays): the ones /api publishes.
+  app.setValidatorCompiler(queryValidatorCompiler);
 
   app.get('/collections/:collectionId/items', {
     schema: { summary: 'Features of a collection (one per profile, trajectory or station)', tags: ['Features'], params: collectionParams, querystring: itemsQuerystring, response: geojsonResponse('GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links') },
@@ -105,13 +121,17 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
     const q = parseItemsQuery(c, request.query as Record<string, unknown>);
     const base = baseUrl(ctx, request);
     const itemsUrl = `${base}/collections/${encodeURIComponent(c.id)}/items`;
+    q.filter.queryablesHref = `${base}/collections/${encodeURIComponent(c.id)}/queryables`;
+    reply.header('content-crs', `<${q.crs.uri}>`);
     if (format === 'geojson') {
-      const { matched, features } = index.pageGeojson(q.filter, q.offset, q.limit);
+      const { matched, features } = q.crs === CRS84
+        ? index.pageGeojson(q.filter, q.offset, q.limit)
+        : (({ matched: m, records }) => ({ matched: m, features: records.map((r) => JSON.stringify({ type: 'Feature', id: r.id, geometry: geometryIn(r, q.crs), properties: r.properties })) }))(index.page(q.filter, q.offset, q.limit));
       const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: features.length, timeStamp: new Date().toISOString(), links: itemsLinks(request, base, itemsUrl, c, q, matched) });
       return sendText(reply, 'geojson', `${head.slice(0, -1)},"features":[${features.join(',')}]}`);
     }
     const { matched, records: page_ } = index.page(q.filter, q.offset, q.limit);
-    if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_));
+    if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_, q.crs));
     const names = [...index.propertyTypes().keys()].slice(0, 10);
     const rows = page_.map((r) => {
       return [`<a href="${esc(`${itemsUrl}/${r.id}?f=html`)}">${esc(r.id)}</a>`, ...names.map((n) => esc(r.properties[n]))];
@@ -135,7 +155,7 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
       summary: 'One feature, with its levels or observations',
       tags: ['Features'],
       params: { type: 'object', required: ['collectionId', 'featureId'], properties: { collectionId: { type: 'string' }, featureId: { type: 'string' } } },
-      querystring: { type: 'object', properties: { f: { type: 'string', description: 'json (GeoJSON), html or csv' } } },
+      querystring: { type: 'object', properties: { f: { type: 'string', description: 'json (GeoJSON), html or csv' }, crs: itemsQuerystring.properties.crs } },
       response: geojsonResponse('GeoJSON Feature; its properties carry the data arrays (levels of a profile, observations of a trajectory or station)'),
     },
   }, async (request, reply) => {
@@ -145,8 +165,11 @@ export async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiConte
     const r = index.get(featureId);
     if (!r) throw new NotFound(`No feature '${featureId}' in collection '${c.id}'`);
     const format = negotiate(request, ['geojson', 'html', 'csv']);
+    const crsText = (request.query as Record<string, unknown>)['crs'];
+    const crs = typeof crsText === 'string' ? parseVectorCrs(crsText, 'crs') : CRS84;
+    reply.header('content-crs', `<${crs.uri}>`);
     const data = await readFeatureData(c, r);
-    if (format === 'csv') return sendText(reply, 'csv', featureDataCsv(r, data));
+    if (format === 'csv') return sendText(reply, 'csv', featureDataCsv(r, data, crs));
     const base = baseUrl(ctx, request);
     const href = `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(r.id)}`;
     if (format === 'html') {
@@ -176,7 +199,7 @@ ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : co
       values[col.name] = col.values;
       if (col.units) units[col.name] = col.units;
     }
-    const feature = { type: 'Feature', id: r.id, geometry: r.geometry, properties: { ...r.properties, [data.rowKind === 'level' ? 'levels' : 'observations']: values, units }, links };
+    const feature = { type: 'Feature', id: r.id, geometry: geometryIn(r, crs), properties: { ...r.properties, [data.rowKind === 'level' ? 'levels' : 'observations']: values, units }, links };
     return sendText(reply, 'geojson', JSON.stringify(feature));
   });
 
@@ -212,5 +235,31 @@ ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : co
       properties,
       additionalProperties: false,
     }));
+  });
+
+  app.get('/collections/:collectionId/sortables', {
+    schema: {
+      summary: 'Properties the items can be sorted by (sortby)',
+      tags: ['Features'],
+      params: collectionParams,
+      querystring: { type: 'object', properties: { f: { type: 'string' } } },
+      response: { 200: { description: 'JSON Schema of the sortable properties', type: 'object', additionalProperties: true }, 404: { description: 'Unknown collection', $ref: 'exception#' } },
+    },
+  }, async (request, reply) => {
+    const { collectionId } = request.params as { collectionId: string };
+    const c = getCollection(ctx, collectionId);
+    const index = featuresOf(c);
+    const base = baseUrl(ctx, request);
+    const href = `${base}/collections/${encodeURIComponent(c.id)}/sortables`;
+    const properties: Record<string, Record<string, unknown>> = {
+      id: { type: 'string', title: 'Feature id' },
+      datetime: { type: 'string', format: 'date-time', title: 'Observation time (UTC)' },
+    };
+    for (const [name, type] of index.propertyTypes()) if (name !== 'datetime') properties[name] = { type, title: name.replace(/_/g, ' ') };
+    if (negotiate(request, ['json', 'html']) === 'html') {
+      return sendText(reply, 'html', page(`${c.title}: sortables`, [{ href: `${base}/?f=html`, label: 'Home' }, { href: `${base}/collections/${c.id}?f=html`, label: c.id }],
+        table(['name', 'type'], Object.entries(properties).map(([k, v]) => [esc(k), esc(v['type'])])), [{ href: `${href}?f=json`, label: 'JSON' }]));
+    }
+    return sendText(reply, 'application/schema+json', JSON.stringify({ $schema: 'https://json-schema.org/draft/2019-09/schema', $id: href, type: 'object', title: c.title, properties, additionalProperties: false }));
   });
 }

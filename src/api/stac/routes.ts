@@ -7,7 +7,7 @@ import { MEDIA, STAC_VERSION, type StacLink } from '../../stac/links.js';
 import { decodeToken, encodeToken, ITEMS_PARAMETERS, parseSearchBody, parseSearchQuery, SEARCH_PARAMETERS, type SearchRequest } from '../../stac/search-request.js';
 import { CORE_QUERYABLES } from '../../catalog/store/where.js';
 import { StacService } from '../../stac/service.js';
-import { baseUrl, sendText, type ApiContext } from '../context.js';
+import { baseUrl, isVisible, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
 import { STAC_CONFORMANCE } from './conformance.js';
@@ -96,7 +96,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
       { rel: 'search', href: `${root}/search`, type: MEDIA.geojson, method: 'POST', title: 'Item search' },
       { rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', href: `${root}/queryables`, type: MEDIA.schema, title: 'Queryables of all collections' },
       { rel: 'related', href: `${base}/`, type: MEDIA.json, title: 'OGC API landing page (Features, Coverages, EDR)' },
-      ...collectionIds(stac).map((id) => ({ rel: 'child', href: `${root}/collections/${enc(id)}`, type: MEDIA.json, title: stac.collections.get(id)?.title ?? String(stac.statics.get(id)?.doc['title'] ?? id) })),
+      ...collectionIds(stac).filter((id) => isVisible(ctx, request, id)).map((id) => ({ rel: 'child', href: `${root}/collections/${enc(id)}`, type: MEDIA.json, title: stac.collections.get(id)?.title ?? String(stac.statics.get(id)?.doc['title'] ?? id) })),
     ];
     return sendText(reply, 'json', JSON.stringify({ type: 'Catalog', stac_version: STAC_VERSION, id: 'odas', title: ctx.title, description: ctx.description, conformsTo: STAC_CONFORMANCE, links }));
   });
@@ -149,7 +149,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
       if (!/^\d+$/.test(String(q['limit'])) || limit < 1) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(q['limit'])}'`);
     }
     const offset = q['token'] !== undefined ? decodeToken(String(q['token'])).offset : 0;
-    const docs = collectionIds(stac).map((id) => collectionDocument(ctx, stac, id, base)!).filter((d) => {
+    const docs = collectionIds(stac).filter((id) => isVisible(ctx, request, id)).map((id) => collectionDocument(ctx, stac, id, base)!).filter((d) => {
       const extent = d['extent'] as { spatial?: { bbox?: number[][] }; temporal?: { interval?: Array<Array<string | null>> } } | undefined;
       const b = extent?.spatial?.bbox?.[0];
       if (bbox && b && !intersectsBox(bbox, b[0]!, b[1]!, b[2]!, b[3]!)) return false;
@@ -176,7 +176,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const { collectionId } = request.params as { collectionId: string };
     const stac = await stacOf(ctx);
     const doc = collectionDocument(ctx, stac, collectionId, baseUrl(ctx, request));
-    if (!doc) throw new NotFound(`No STAC collection '${collectionId}'. Collections: ${collectionIds(stac).slice(0, 20).join(', ')}`);
+    if (!doc) throw new NotFound(`No STAC collection '${collectionId}'. Collections: ${collectionIds(stac).filter((id) => !ctx.access?.restricted(id)).slice(0, 20).join(', ')}`);
     return sendText(reply, 'json', JSON.stringify(doc));
   });
 
@@ -189,7 +189,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     req.collections = [collectionId];
     const base = baseUrl(ctx, request);
     const url = `${base}/stac/collections/${enc(collectionId)}/items`;
-    return search(stac, req, base, reply, (next) => [
+    return search(request, stac, req, base, reply, (next) => [
       { rel: 'self', href: `${url}${queryString(request, {})}`, type: MEDIA.geojson },
       { rel: 'root', href: `${base}/stac`, type: MEDIA.json },
       { rel: 'collection', href: `${base}/stac/collections/${enc(collectionId)}`, type: MEDIA.json },
@@ -224,7 +224,7 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const req = parseSearchQuery(request.query as Record<string, unknown>, SEARCH_PARAMETERS);
     const base = baseUrl(ctx, request);
     const url = `${base}/stac/search`;
-    return search(stac, req, base, reply, (next) => [
+    return search(request, stac, req, base, reply, (next) => [
       { rel: 'self', href: `${url}${queryString(request, {})}`, type: MEDIA.geojson },
       { rel: 'root', href: `${base}/stac`, type: MEDIA.json },
       ...(next ? [{ rel: 'next', href: `${url}${queryString(request, { token: next })}`, type: MEDIA.geojson, method: 'GET' }] : []),
@@ -237,14 +237,23 @@ export async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }
     const base = baseUrl(ctx, request);
     const url = `${base}/stac/search`;
     const body = (request.body ?? {}) as Record<string, unknown>;
-    return search(stac, req, base, reply, (next) => [
+    return search(request, stac, req, base, reply, (next) => [
       { rel: 'root', href: `${base}/stac`, type: MEDIA.json },
       // The next page is the same request with the token: the whole body, so no merge is needed.
       ...(next ? [{ rel: 'next', href: url, type: MEDIA.geojson, method: 'POST', body: { ...body, token: next }, merge: false }] : []),
     ]);
   });
 
-  function search(stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): FastifyReply {
+  function search(request: FastifyRequest, stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): FastifyReply {
+    // Restricted collections: named ones need their credential (401/403); unnamed ones are left out of the search.
+    const access = ctx.access;
+    if (access?.anyRestricted) {
+      if (req.collections) for (const id of req.collections) access.check(request, id);
+      else {
+        req.collections = stac.index.collections().filter((id) => access.visible(request, id));
+        if (req.collections.length === 0) return sendText(reply, 'geojson', itemCollection(new ItemWriter(ctx, stac, base, req.fields), { rows: [], matched: 0 }, links(undefined)));
+      }
+    }
     const result = stac.index.search(req);
     const writer = new ItemWriter(ctx, stac, base, req.fields);
     return sendText(reply, 'geojson', itemCollection(writer, result, links(result.next ? encodeToken(result.next) : undefined)));

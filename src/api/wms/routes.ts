@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidParameterValue } from '../../core/errors.js';
+import { ApiErrorWithHeaders, InvalidParameterValue } from '../../core/errors.js';
 import { viewCoordinates } from '../../core/grid/view.js';
-import { baseUrl, type ApiContext } from '../context.js';
+import { baseUrl, visibleCollections, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { layerOf, pointValue, renderLegend, renderMap, resolveStyle, type Layer, type ParameterNames, type PointValue, type RenderedImage } from '../maps/render.js';
 import { capabilities } from './capabilities.js';
@@ -22,6 +22,7 @@ async function layerNamed(ctx: ApiContext, q: WmsQuery, parameter: 'LAYERS' | 'L
   const names = required(q, parameter).split(',');
   if (names.length > 1) throw new WmsException('OperationNotSupported', `one layer per request (LayerLimit 1); ${parameter} names ${names.length}`);
   const { collection, field } = splitLayerName(names[0]!.trim());
+  ctx.access?.check(request, collection);
   return layerOf(ctx, collection, field, { ...MAP_NAMES, layer: parameter }, request.log);
 }
 
@@ -107,7 +108,7 @@ async function wms(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
     switch (req.toLowerCase()) {
       case 'getcapabilities': {
         const base = baseUrl(ctx, request);
-        const xml = await capabilities(base, ctx.title, ctx.description, [...ctx.collections.values()], request.log);
+        const xml = await capabilities(base, ctx.title, ctx.description, visibleCollections(ctx, request), request.log);
         return reply.type('text/xml; charset=utf-8').send(xml);
       }
       case 'getmap':
@@ -123,6 +124,7 @@ async function wms(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
     const e = asWmsException(err);
     if (!e) throw err;
     if (e.status >= 500) request.log.error({ err }, e.message);
+    if (err instanceof ApiErrorWithHeaders) void reply.headers(err.headers);
     return reply.status(e.status).type('application/vnd.ogc.se_xml; charset=utf-8').send(exceptionReport(e));
   }
 }
@@ -130,6 +132,16 @@ async function wms(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
 export async function wmsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
   app.get('/wms', {
+    // GetMap renders from the grids: a data request; images carry their own validators.
+    config: {
+      workClass: 'data',
+      cacheKind: 'none',
+      // Refusals before the handler (401, 429, 503 from access and admission control) in the WMS form too.
+      renderError: (err: Error) => {
+        const e = asWmsException(err);
+        return e ? { status: e.status, type: 'application/vnd.ogc.se_xml; charset=utf-8', body: exceptionReport(e) } : undefined;
+      },
+    },
     schema: {
       summary: 'WMS 1.3.0: GetCapabilities, GetMap (PNG), GetFeatureInfo (text, JSON, HTML), GetLegendGraphic; ncWMS COLORSCALERANGE, NUMCOLORBANDS, LOGSCALE',
       tags: ['WMS'],

@@ -7,7 +7,8 @@ import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type 
 import { GTYPE_BOX, prepareItems, type PreparedItems } from './rows.js';
 import { emptyStats, mergeStats } from './stats.js';
 import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
-import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type Sql } from './where.js';
+import { orderBy } from './order.js';
+import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, SQLITE, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
 const SCHEMA_VERSION = 8;
@@ -445,7 +446,8 @@ export class CatalogStore {
       const sql = where.map((w) => w.sql).join(' AND ');
       const params = where.flatMap((w) => w.params);
       const filtered = where.length > 1;
-      const key = `${collection}\u0000${JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties])}`;
+      const key = `${collection}\u0000${JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties, q.cql])}`;
+      const order = q.sortby && q.sortby.length > 0 ? orderBy(q.sortby, this.statsOf(collection).types, q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}) : undefined;
       const version = this.dataVersion();
       if (version !== this.countsVersion) {
         this.counts.clear();
@@ -460,17 +462,22 @@ export class CatalogStore {
       }
       // A client paging by offset asks for the page after the one it had: start after that page's
       // last row (a keyset) instead of skipping `offset` rows, so page 1 000 costs what page 1 does.
-      const after = this.pageEnds.get(`${key}\u0000${offset}`);
+      // (Sorted pages skip: their keyset would be the sort key, not the rowid.)
+      const after = order ? undefined : this.pageEnds.get(`${key}\u0000${offset}`);
       let rows: RawRow[] = [];
       if (limit > 0 && offset < matched) {
         // The page's rowids first (only integers go through the sort), then its rows.
         const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
         const ids = (after !== undefined
           ? this.db.prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`).pluck().all(...params, after, limit)
-          : this.db.prepare(`${select} ORDER BY i.rowid LIMIT ? OFFSET ?`).pluck().all(...params, limit, offset)) as number[];
+          : this.db.prepare(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`).pluck().all(...params, limit, offset)) as number[];
         if (ids.length > 0) rows = this.rowsByIds(ids);
+        if (order) {
+          const rank = new Map(ids.map((id, k) => [id, k]));
+          rows.sort((a, b) => rank.get(a.rowid)! - rank.get(b.rowid)!);
+        }
       }
-      if (rows.length > 0) {
+      if (rows.length > 0 && !order) {
         this.pageEnds.set(`${key}\u0000${offset + rows.length}`, rows[rows.length - 1]!.rowid);
         if (this.pageEnds.size > 1024) this.pageEnds.delete(this.pageEnds.keys().next().value!);
       }
@@ -541,7 +548,25 @@ export class CatalogStore {
     }
     for (const [k, v] of Object.entries(q.properties ?? {})) {
       if (v === null) continue;
-      where.push({ sql: `json_extract(i.props, '$."${k.replace(/["'\\]/g, '')}"') = ?`, params: [v === true ? 1 : v === false ? 0 : v] });
+      where.push({ sql: `${SQLITE.property(k)} = ?`, params: [v === true ? 1 : v === false ? 0 : v] });
+    }
+    if (q.cql) {
+      const ctx: CompileContext = {
+        types: this.statsOf(collection).types,
+        ...(q.queryablesHref ? { queryablesHref: q.queryablesHref } : {}),
+        cidOf: (id) => this.cids.get(id)?.cid,
+        registerGeometry: (g) => {
+          const h = this.nextHandle++;
+          this.geometries.set(h, prepare(g));
+          handles.push(h);
+          return h;
+        },
+      };
+      where.push(compileFilter(q.cql, ctx));
+      // The filter's top-level box and interval narrow the R*-tree scan too.
+      const hb = hoistBounds(q.cql);
+      for (const b of hb.boxes) rtree.push({ sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [b[2], b[0], b[3], b[1]] });
+      if (hb.tmin > -Infinity || hb.tmax < Infinity) rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [hb.tmax === Infinity ? BIG : hb.tmax / DAY, hb.tmin === -Infinity ? -BIG : hb.tmin / DAY] });
     }
     // A small collection is read through its own index; a big one through the R*-tree when a box or interval narrows it.
     const useRtree = rtree.length > 0 && this.statsOf(collection).count > COUNT_CAP;

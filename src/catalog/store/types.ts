@@ -130,4 +130,10 @@ export interface FeatureFilter {
   datetime?: TimeInterval;
   /** Property equalities; values already checked against the queryable's type. */
   properties?: Record<string, string | number | boolean | null>;
+  /** A CQL2 filter (Features Part 3), geometries already in CRS84. */
+  cql?: Cql2Node;
+  /** Order of the features (default: file order). */
+  sortby?: SortField[];
+  /** Where the collection's queryables and sortables are, for error messages. */
+  queryablesHref?: string;
 }

@@ -12,9 +12,33 @@ export interface Sql {
   params: Array<string | number>;
 }
 
+/**
+ * What differs between SQL engines, kept to these few pieces: the rest of the translation (names,
+ * types, comparisons, Allen's relations) is plain SQL over the items table's columns
+ * (i.s, i.e, i.sk, i.id, i.cid, i.minx…i.maxy, i.gtype, i.geom, i.props).
+ */
+export interface SqlDialect {
+  /** The value of one property of the item's JSON properties. */
+  property: (name: string) => string;
+  /** CQL2 LIKE (% _ and \ escapes, case-sensitive) on a column: SQL with one placeholder, and its bound value. */
+  like: (column: string, pattern: string) => Sql;
+  /** Exact test of the item's geometry against a registered query geometry (one placeholder: the handle). */
+  spatialHit: string;
+}
+
+export const SQLITE: SqlDialect = {
+  property: (name) => `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`,
+  like: (column, pattern) => ({ sql: `${column} GLOB ?`, params: [likeToGlob(pattern)] }),
+  spatialHit: 'odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)',
+};
+
 export interface CompileContext {
   /** Queryable properties of the collections searched, with their JSON types. */
   types: Record<string, JsonType>;
+  /** Where clients find the queryables (named in the error for an unknown one). */
+  queryablesHref?: string;
+  /** SQL engine specifics (default: SQLite). */
+  dialect?: SqlDialect;
   cidOf: (collectionId: string) => number | undefined;
   /** Makes a query geometry available to the odas_hit() SQL function; returns its handle. */
   registerGeometry: (g: GeoJsonGeometry) => number;
@@ -53,10 +77,10 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
   }
   const type = ctx.types[name];
   if (!type) {
-    const known = [...CORE_QUERYABLES, ...Object.keys(ctx.types)].slice(0, 30).join(', ');
-    throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see /stac/queryables): ${known}`);
+    const known = [...new Set([...CORE_QUERYABLES, ...Object.keys(ctx.types)])].slice(0, 30).join(', ');
+    throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see ${ctx.queryablesHref ?? '/stac/queryables'}): ${known}`);
   }
-  return { kind: 'json', sql: `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`, type };
+  return { kind: 'json', sql: (ctx.dialect ?? SQLITE).property(name), type };
 }
 
 /** A literal as a value comparable with the target column; a type mismatch is the client's error. */
@@ -154,7 +178,7 @@ export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
   // Against a box, points and boxes are decided by the box comparison alone.
   const exact = prepare(g).isBox ? 'i.gtype IN (1, 3) OR ' : '';
   return {
-    sql: `(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND (${exact}odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)))`,
+    sql: `(i.maxx >= ? AND i.minx <= ? AND i.maxy >= ? AND i.miny <= ? AND (${exact}${(ctx.dialect ?? SQLITE).spatialHit}))`,
     params: [b[0], b[2], b[1], b[3], handle],
   };
 }
@@ -203,13 +227,13 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     if (n.op === 'compare' && (n.cmp === '=' || n.cmp === '<>')) return { sql: `i.cid ${n.cmp === '=' ? '=' : '<>'} ?`, params: [cid(n.value)] };
     if (n.op === 'in') return { sql: `i.cid IN (${n.values.map(() => '?').join(',')})`, params: n.values.map(cid) };
     const sub: Target = { kind: 'text', sql: '(SELECT c.id FROM collections c WHERE c.cid = i.cid)' };
-    return compileOn(sub, n, name);
+    return compileOn(sub, n, name, ctx);
   }
   if (t.kind === 'time' && n.op === 'compare') return compareTime(t, n.cmp, n.value, name);
-  return compileOn(t, n, name);
+  return compileOn(t, n, name, ctx);
 }
 
-function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' }, name: string): Sql {
+function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' }, name: string, ctx: CompileContext): Sql {
   const col = t.kind === 'time' ? t.s : t.kind === 'text' || t.kind === 'json' ? t.sql : undefined;
   if (!col) throw new InvalidParameterValue(FILTER, `'${name}' cannot be used with ${n.op === 'compare' ? n.cmp : n.op.toUpperCase()}`);
   switch (n.op) {
@@ -221,7 +245,7 @@ function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' |
       return { sql: `${col} IN (${n.values.map(() => '?').join(',')})`, params: n.values.map((v) => value(t, v, name)) };
     case 'like':
       if (t.kind === 'time') throw new InvalidParameterValue(FILTER, `LIKE applies to strings, not to '${name}'`);
-      return { sql: `${col} GLOB ?`, params: [likeToGlob(n.pattern)] };
+      return (ctx.dialect ?? SQLITE).like(col, n.pattern);
   }
 }
 

@@ -6,7 +6,7 @@
  * what the grid offers instead.
  */
 import { isoString } from '../../cf/time.js';
-import { InvalidParameterValue } from '../errors.js';
+import { EmptySelection, InvalidParameterValue } from '../errors.js';
 import { parseInstant, type TimeInterval } from '../query/datetime.js';
 import { selectLevels, type ZSelection } from '../query/z.js';
 import type { SubsetBound, SubsetSpec } from '../query/subset.js';
@@ -215,7 +215,7 @@ function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: Inde
   sel.by[i]!.push(what);
   if (next.length === 0) {
     const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
-    throw new InvalidParameterValue(parameter, detail);
+    throw new EmptySelection(parameter, detail);
   }
   sel.runs[i] = next;
 }
@@ -437,7 +437,7 @@ function levels(sel: AxisSelection, req: GridRequest): AxisSelection {
   const { axis } = sel;
   if (axis.role === 'z' && req.z) {
     const kept = selectLevels(req.z, sel.values);
-    if (kept.length === 0) throw new InvalidParameterValue('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
+    if (kept.length === 0) throw new EmptySelection('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
     return { axis, picks: Int32Array.from(kept, (k) => sel.picks[k]!), values: Float64Array.from(kept, (k) => sel.values[k]!) };
   }
   if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1) return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
@@ -462,7 +462,7 @@ function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
       }
     }
   }
-  if (selected === 0) throw new InvalidParameterValue(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
+  if (selected === 0) throw new EmptySelection(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
   return { flags, ny: y.length, nx: x.length, selected };
 }
 

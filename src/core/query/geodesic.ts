@@ -51,8 +51,29 @@ export function circleBBox(lon: number, lat: number, radius: number): BBox {
   return { west, south, east, north };
 }
 
-/** Even-odd rule over all rings (holes included), longitudes as given. */
+/**
+ * Whether (x, y) lies on the segment a–b, within `eps` degrees: coordinates read from files are
+ * often float32, so a cell centre "on" an edge given in decimal degrees is off by an ulp or so.
+ */
+function onSegment(x: number, y: number, a: Position, b: Position, eps: number): boolean {
+  if (x < Math.min(a.x, b.x) - eps || x > Math.max(a.x, b.x) + eps || y < Math.min(a.y, b.y) - eps || y > Math.max(a.y, b.y) + eps) return false;
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const len = Math.hypot(dx, dy);
+  if (len === 0) return Math.hypot(x - a.x, y - a.y) <= eps;
+  return Math.abs(dx * (y - a.y) - dy * (x - a.x)) / len <= eps;
+}
+
+/**
+ * Even-odd rule over all rings (holes included), longitudes as given. A point on any edge is
+ * inside (the polygon is closed: EDR's area query keeps what intersects it), whichever side of
+ * the shape the edge bounds.
+ */
 export function pointInRings(x: number, y: number, rings: ReadonlyArray<Ring>): boolean {
+  const eps = 1e-6 * Math.max(1, Math.abs(x), Math.abs(y));
+  for (const ring of rings) {
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) if (onSegment(x, y, ring[i]!, ring[j]!, eps)) return true;
+  }
   let inside = false;
   for (const ring of rings) {
     for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {

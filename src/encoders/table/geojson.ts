@@ -3,6 +3,7 @@
  * parameter values as properties (what GIS clients can style and filter without parsing arrays).
  */
 import type { Table } from './rows.js';
+import { observedPropertyId } from '../edr/coverage-json.js';
 import { isoOrNull, jsonNumber, TextBatcher } from './text.js';
 
 export async function* geojsonFeatures(p: Table): AsyncGenerator<string> {
@@ -10,8 +11,15 @@ export async function* geojsonFeatures(p: Table): AsyncGenerator<string> {
   const keys = names.map((n) => JSON.stringify(n));
   const zKey = JSON.stringify(p.vertical?.name ?? 'z');
   const withZ = p.withZ;
-  const units = Object.fromEntries(p.parameters.filter((q) => q.units).map((q) => [q.name, q.units]));
-  yield `{"type":"FeatureCollection","parameters":${JSON.stringify(units)},"timeStamp":"${new Date().toISOString()}","features":[`;
+  // EDR GeoJSON: `parameters` lists Parameter objects (with their observed property and unit).
+  const parameters = p.parameters.map((q) => ({
+    type: 'Parameter',
+    id: q.name,
+    label: q.label,
+    ...(q.units ? { unit: { label: q.units, symbol: q.units } } : {}),
+    observedProperty: { ...(q.standardName ? { id: observedPropertyId(q.standardName) } : { id: q.name }), label: q.label },
+  }));
+  yield `{"type":"FeatureCollection","parameters":${JSON.stringify(parameters)},"timeStamp":"${new Date().toISOString()}","features":[`;
   const out = new TextBatcher();
   let first = true;
   let n = 0;

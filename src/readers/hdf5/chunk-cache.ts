@@ -4,6 +4,9 @@
  * cut through chunk rows, and without it each such chunk would be read and inflated twice.
  * Concurrent requests for one chunk share a single decode.
  */
+/** Counters over every cache of the process, read by the server's /metrics. */
+export const chunkCacheStats = { hits: 0, misses: 0, evictions: 0, bytes: 0 };
+
 export class ChunkCache {
   private readonly entries = new Map<string, Promise<Uint8Array>>();
   private readonly sizes = new Map<string, number>();
@@ -20,10 +23,12 @@ export class ChunkCache {
   get(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
     const hit = this.entries.get(key);
     if (hit) {
+      chunkCacheStats.hits++;
       this.entries.delete(key);
       this.entries.set(key, hit);
       return hit;
     }
+    chunkCacheStats.misses++;
     const loading = load();
     this.entries.set(key, loading);
     loading.then(
@@ -35,6 +40,7 @@ export class ChunkCache {
         }
         this.sizes.set(key, data.length);
         this.bytes += data.length;
+        chunkCacheStats.bytes += data.length;
         this.evict();
       },
       () => {
@@ -52,6 +58,8 @@ export class ChunkCache {
       this.entries.delete(key);
       this.sizes.delete(key);
       this.bytes -= size;
+      chunkCacheStats.bytes -= size;
+      chunkCacheStats.evictions++;
     }
   }
 }

@@ -1,0 +1,194 @@
+import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import t from 'tap';
+import { buildApp } from '../../src/app.js';
+import type { OpsConfigInput } from '../../src/config/ops-schema.js';
+import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
+
+const GRID = 'coads_sst_classic';
+const PROF = '1900857_prof';
+const COVERAGE = `/collections/${GRID}/coverage?subset=COADSX(20:60),COADSY(-20:20),TIME("2000-01-16T06:00:00Z")&f=covjson`;
+
+let root: string;
+
+async function listen(ops?: OpsConfigInput): Promise<{ app: FastifyInstance; base: string }> {
+  const collections = await discoverRoots([root]);
+  const app = await buildApp({ collections, ...(ops ? { ops } : {}) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+t.before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'odas-ops-'));
+  await copyFile(join(SHARED_DATA, 'satellite', `${GRID}.nc`), join(root, `${GRID}.nc`));
+  await copyFile(join(SHARED_DATA, 'argo', `${PROF}.nc`), join(root, `${PROF}.nc`));
+});
+t.teardown(() => rm(root, { recursive: true, force: true }));
+
+t.test('health, readiness, metrics and request ids', async (t) => {
+  const { app, base } = await listen();
+  t.teardown(() => app.close());
+  const health = await fetch(`${base}/health`);
+  t.equal(health.status, 200);
+  t.equal(health.headers.get('cache-control'), 'no-store');
+  t.equal(((await health.json()) as { status: string }).status, 'ok');
+  const ready = await fetch(`${base}/ready`);
+  t.equal(ready.status, 200);
+  const r = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean }> };
+  t.equal(r.status, 'ready');
+  t.ok(r.checks['catalog']?.ok && r.checks['workers']?.ok && r.checks['indexing']?.ok);
+
+  const items = await fetch(`${base}/collections/${PROF}/items?limit=3`, { headers: { 'x-request-id': 'probe-42', 'accept-encoding': 'identity' } });
+  t.equal(items.status, 200);
+  t.equal(items.headers.get('x-request-id'), 'probe-42', 'the request id comes back');
+  const body = await items.text();
+  t.equal((await fetch(`${base}/collections/nope`)).status, 404);
+  t.equal((await fetch(`${base}/collections/${GRID}/coverage?f=covjson&subset=COADSX(20:30),COADSY(0:10)`)).status, 200);
+
+  const metrics = await fetch(`${base}/metrics`);
+  t.equal(metrics.status, 200);
+  t.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  const text = await metrics.text();
+  t.match(text, /odas_http_requests_total\{method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/);
+  t.match(text, /odas_http_requests_total\{method="GET",route="\/collections\/:collectionId",status="404"\} 1\b/);
+  t.match(text, /odas_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/);
+  const sent = Number(/odas_http_response_bytes_total\{route="\/collections\/:collectionId\/items"\} (\d+)/.exec(text)?.[1]);
+  t.ok(sent > body.length, `bytes out counts headers and body (${sent} > ${body.length})`);
+  t.match(text, /odas_work_running\{class="data"\} 0/);
+  t.match(text, /odas_work_queued\{class="heavy"\} 0/);
+  t.match(text, /odas_hdf5_chunk_cache_hits_total \d+/);
+  t.match(text, /odas_index_files\{state="total"\} 2/);
+  t.match(text, /odas_catalog_collections 2/);
+  t.match(text, /odas_reader_errors_total/);
+  t.match(text, /process_resident_memory_bytes \d+/);
+  t.match(text, /process_open_fds \d+/);
+});
+
+t.test('ETag, Last-Modified and 304s', async (t) => {
+  const { app, base } = await listen({ cacheControl: { data: 'public, max-age=7' } });
+  t.teardown(() => app.close());
+
+  const meta = await fetch(`${base}/collections?f=json`);
+  const etag = meta.headers.get('etag')!;
+  t.match(etag, /^"[A-Za-z0-9_-]{27}"$/, 'a strong ETag');
+  t.equal(meta.headers.get('cache-control'), 'public, max-age=60');
+  t.ok(meta.headers.get('last-modified'));
+  const again = await fetch(`${base}/collections?f=json`, { headers: { 'if-none-match': etag } });
+  t.equal(again.status, 304);
+  t.equal(await again.text(), '');
+  t.equal(again.headers.get('etag'), etag);
+  const html = await fetch(`${base}/collections?f=html`, { headers: { 'if-none-match': etag } });
+  t.equal(html.status, 200, 'another format is another representation');
+
+  const first = await fetch(`${base}${COVERAGE}`);
+  t.equal(first.status, 200);
+  const cov = (await first.json()) as { ranges: Record<string, { values: unknown[] }> };
+  t.ok(cov.ranges['SST']!.values.length > 0);
+  t.equal(first.headers.get('cache-control'), 'public, max-age=7', 'the configured policy for data');
+  const dataTag = first.headers.get('etag')!;
+  const mtime = (await stat(join(root, `${GRID}.nc`))).mtimeMs;
+  t.equal(first.headers.get('last-modified'), new Date(Math.floor(mtime / 1000) * 1000).toUTCString(), 'Last-Modified is the file mtime');
+  // The same query spelt in another order is the same answer.
+  const reordered = COVERAGE.replace(/\?(.*)$/, (_m, q: string) => `?${q.split('&').reverse().join('&')}`);
+  const cached = await fetch(`${base}${reordered}`, { headers: { 'if-none-match': dataTag } });
+  t.equal(cached.status, 304);
+  const ims = await fetch(`${base}${COVERAGE}`, { headers: { 'if-modified-since': first.headers.get('last-modified')! } });
+  t.equal(ims.status, 304, 'If-Modified-Since at the file time');
+  const older = await fetch(`${base}${COVERAGE}`, { headers: { 'if-modified-since': new Date(mtime - 3_600_000).toUTCString() } });
+  t.equal(older.status, 200);
+  await older.arrayBuffer();
+  const other = await fetch(`${base}${COVERAGE.replace('COADSX(20:60)', 'COADSX(20:61)')}`, { headers: { 'if-none-match': dataTag } });
+  t.equal(other.status, 200, 'another query is another answer');
+  await other.arrayBuffer();
+
+  // The file changes: the old tag no longer matches.
+  const later = new Date(mtime + 60_000);
+  await utimes(join(root, `${GRID}.nc`), later, later);
+  await new Promise((r) => setTimeout(r, 1100));
+  const changed = await fetch(`${base}${COVERAGE}`, { headers: { 'if-none-match': dataTag } });
+  t.equal(changed.status, 200);
+  t.not(changed.headers.get('etag'), dataTag);
+  await changed.arrayBuffer();
+
+  const bad = await fetch(`${base}/collections/${GRID}/coverage?f=nonsense`);
+  t.equal(bad.status, 400);
+  t.notOk(bad.headers.get('etag'), 'an error carries no validator');
+  t.equal(bad.headers.get('cache-control'), 'no-store');
+  t.equal((await fetch(`${base}/status`)).headers.get('cache-control'), 'no-store');
+
+  // A 304 costs no read: timed over many revalidations (printed, not asserted: timing belongs in the bench).
+  const t0 = performance.now();
+  for (let i = 0; i < 50; i++) await (await fetch(`${base}${COVERAGE}`, { headers: { 'if-none-match': changed.headers.get('etag')! } })).arrayBuffer();
+  t.comment(`304 round trip: ${((performance.now() - t0) / 50).toFixed(2)} ms`);
+});
+
+t.test('saturation: 503 with Retry-After at once, other classes keep serving', async (t) => {
+  const { app, base } = await listen({ limits: { data: { concurrency: 1, queue: 1, waitMs: 300 } } });
+  t.teardown(() => app.close());
+  const release = await app.ops.admission.limiters.data.acquire();
+  // The queue holds one: that request waits, and is refused when its wait is over.
+  const queued = fetch(`${base}${COVERAGE}`);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = performance.now();
+  const full = await fetch(`${base}${COVERAGE}`);
+  const ms = performance.now() - t0;
+  t.equal(full.status, 503);
+  t.equal(full.headers.get('retry-after'), '1');
+  t.same(Object.keys((await full.json()) as object), ['code', 'description']);
+  t.ok(ms < 200, `refused at once (${ms.toFixed(1)} ms)`);
+  t.equal((await fetch(`${base}/collections/${PROF}/items?limit=1`)).status, 200, 'feature pages are another class');
+  const waited = await queued;
+  t.equal(waited.status, 503, 'the queued request was refused after its wait');
+  t.match(((await waited.json()) as { description: string }).description, /waited too long/);
+  release();
+  const ok = await fetch(`${base}${COVERAGE}`);
+  t.equal(ok.status, 200);
+  await ok.arrayBuffer();
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /odas_requests_rejected_total\{class="data",reason="queue full"\} 1/);
+  t.match(metrics, /odas_requests_rejected_total\{class="data",reason="waited too long"\} 1/);
+});
+
+t.test('WMS refusals come in the WMS error form', async (t) => {
+  const { app, base } = await listen({ limits: { data: { concurrency: 1, queue: 0, waitMs: 100 } } });
+  t.teardown(() => app.close());
+  const release = await app.ops.admission.limiters.data.acquire();
+  const res = await fetch(`${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${GRID}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=64&HEIGHT=32&FORMAT=image/png`);
+  t.equal(res.status, 503);
+  t.ok(res.headers.get('retry-after'));
+  t.match(res.headers.get('content-type'), /application\/vnd\.ogc\.se_xml/);
+  t.match(await res.text(), /<ServiceException code="ServiceUnavailable">/);
+  release();
+});
+
+t.test('heavy encodes take a heavy slot', async (t) => {
+  const { app, base } = await listen({ limits: { heavy: { concurrency: 1, queue: 0, waitMs: 100 } } });
+  t.teardown(() => app.close());
+  const release = await app.ops.admission.limiters.heavy.acquire();
+  const whole = await fetch(`${base}/collections/${GRID}/coverage?f=covjson`);
+  t.equal(whole.status, 503, 'a CoverageJSON of the whole grid (~2 MB) is a heavy encode');
+  await whole.arrayBuffer();
+  const small = await fetch(`${base}${COVERAGE}`);
+  t.equal(small.status, 200, 'a small one is not');
+  await small.arrayBuffer();
+  const binary = await fetch(`${base}/collections/${GRID}/coverage?f=netcdf`);
+  t.equal(binary.status, 200, 'a binary encoding is not');
+  await binary.arrayBuffer();
+  release();
+});
+
+t.test('per-client rate limit: 429 with Retry-After', async (t) => {
+  const { app, base } = await listen({ rateLimit: { perSecond: 0.5, burst: 2 } });
+  t.teardown(() => app.close());
+  t.equal((await fetch(`${base}/conformance`)).status, 200);
+  t.equal((await fetch(`${base}/conformance`)).status, 200);
+  const over = await fetch(`${base}/conformance`);
+  t.equal(over.status, 429);
+  t.equal(over.headers.get('retry-after'), '2');
+  t.equal(((await over.json()) as { code: string }).code, 'TooManyRequests');
+  t.equal((await fetch(`${base}/conformance`, { headers: { authorization: 'Bearer someone-else' } })).status, 200, 'another client has its own bucket');
+  t.equal((await fetch(`${base}/health`)).status, 200, 'health is never limited');
+});
