@@ -16,6 +16,9 @@ const SEAICE = 'seaice_conc_monthly_nh_202112_f17_v04r00';
 const ICE_FIELD = 'cdr_seaice_conc_monthly';
 const OUT = join(import.meta.dirname, '..', '..', '.tap', 'maps');
 
+// A browser (or QGIS) on a loaded two-core machine takes minutes, not seconds.
+t.setTimeout(360_000);
+
 let app: FastifyInstance;
 let base: string;
 
