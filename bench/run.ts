@@ -1,6 +1,6 @@
 // `npm run bench`: needs a build (`npm ci` or `npm run build`); prints the figures as Markdown and
 // writes them to bench/out/latest.md, from which bench/RESULTS.md is updated.
-// BENCH_ONLY=features|grid|stac|archive|maps|load runs one section (archive: ARCHIVE_FILES=100000 by default, see bench/archive.ts).
+// BENCH_ONLY=features|grid|stac|archive|maps|load|dap runs one section (archive: ARCHIVE_FILES=100000 by default, see bench/archive.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ const sections: Array<[string, () => Promise<string>]> = [
   ['archive', async () => (await import('./archive.js')).benchArchive()],
   ['maps', async () => (await import('./maps.js')).benchMaps()],
   ['load', async () => (await import('./load.js')).benchLoad()],
+  ['dap', async () => (await import('./dap.js')).benchDap()],
 ];
 const out = [`## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`];
 for (const [name, run] of sections) {

@@ -17,6 +17,8 @@ import { edrApi } from './api/edr/routes.js';
 import { featuresApi } from './api/features/routes.js';
 import type { ApiModule } from './api/module.js';
 import { openapiRoutes } from './api/openapi.js';
+import { erddapApi } from './api/erddap/routes.js';
+import { opendapApi } from './api/opendap/routes.js';
 import { stacApi } from './api/stac/routes.js';
 import { wmsApi } from './api/wms/routes.js';
 import { mapsApi } from './api/maps/routes.js';
@@ -70,7 +72,7 @@ declare module 'fastify' {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi];
+export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi, opendapApi, erddapApi];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -184,7 +186,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // Open data: any origin may read it unless the operator lists origins.
   const origin = opts.cors === undefined || opts.cors === true ? '*' : opts.cors;
-  await app.register(cors, { origin, exposedHeaders: ['x-request-id', 'content-disposition'] });
+  // Headers scripts in a browser must be able to read: the CRS, extent and time of a coverage or
+  // features answer (Content-Crs, -Bbox, -Datetime), download names, sizes, paging links.
+  const exposedHeaders = ['x-request-id', 'content-disposition', 'content-crs', 'content-bbox', 'content-datetime', 'content-length', 'link', 'preference-applied'];
+  await app.register(cors, { origin, exposedHeaders });
   // The fastest zlib level: answers run to tens of MB (21 MB of CoverageJSON for an area over 10 000 profiles
   // takes ~1.4 s at the default level 6, ~0.15 s at level 1, for a third more bytes); CPU is what 2 cores lack.
   await app.register(compress, { global: true, threshold: 2048, encodings: ['gzip', 'deflate'], zlibOptions: { level: zlibConstants.Z_BEST_SPEED } });

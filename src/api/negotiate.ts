@@ -8,7 +8,8 @@ export const FORMATS = {
   html: { mediaType: 'text/html; charset=utf-8', accepts: ['text/html', 'application/xhtml+xml'] },
   csv: { mediaType: 'text/csv; charset=utf-8', accepts: ['text/csv'] },
   openapi: { mediaType: 'application/vnd.oai.openapi+json;version=3.0', accepts: ['application/vnd.oai.openapi+json', 'application/openapi+json'] },
-  covjson: { mediaType: 'application/prs.coverage+json', accepts: ['application/prs.coverage+json', 'application/vnd.cov+json'] },
+  // The registered type; the earlier personal-tree type is still understood in Accept and f.
+  covjson: { mediaType: 'application/vnd.cov+json', accepts: ['application/vnd.cov+json', 'application/prs.coverage+json'] },
   netcdf: { mediaType: 'application/x-netcdf', accepts: ['application/x-netcdf', 'application/netcdf'] },
   arrow: { mediaType: 'application/vnd.apache.arrow.stream', accepts: ['application/vnd.apache.arrow.stream'] },
   geotiff: { mediaType: 'image/tiff; application=geotiff', accepts: ['image/tiff', 'image/geotiff', 'application/geotiff'] },
@@ -19,7 +20,7 @@ export type FormatName = keyof typeof FORMATS;
 /** Aliases users type in `f`. */
 const ALIASES: Record<string, FormatName> = {
   'geo+json': 'geojson', 'application/geo+json': 'geojson', 'application/json': 'json', 'text/html': 'html', 'text/csv': 'csv',
-  coveragejson: 'covjson', 'application/prs.coverage+json': 'covjson', nc: 'netcdf', netcdf3: 'netcdf', 'application/x-netcdf': 'netcdf',
+  coveragejson: 'covjson', 'application/vnd.cov+json': 'covjson', 'application/prs.coverage+json': 'covjson', nc: 'netcdf', netcdf3: 'netcdf', 'application/x-netcdf': 'netcdf',
   arrows: 'arrow', ipc: 'arrow', 'application/vnd.apache.arrow.stream': 'arrow',
   tif: 'geotiff', tiff: 'geotiff', cog: 'geotiff', 'image/tiff': 'geotiff',
 };

@@ -87,6 +87,9 @@ t.test('Part 2: crs of the answer, with Content-Crs', async (t) => {
   t.equal(one.headers.get('content-crs'), `<${EPSG4326}>`);
   t.same(one.body.geometry.coordinates, [-42.218, 30.379]);
   t.equal((await http(base, `${ITEMS}/1900857_096`)).headers.get('content-crs'), `<${CRS84}>`);
+  // Browsers may read it (CORS exposes it).
+  const cors = await http(base, `${ITEMS}?limit=1`, { headers: { origin: 'https://example.org' } });
+  t.match(cors.headers.get('access-control-expose-headers'), /content-crs/i);
   const csv = await http(base, `${ITEMS}?limit=1&f=csv&crs=EPSG:4326`);
   t.match(csv.text, /^id,latitude,longitude,/);
   t.match(csv.text, /\r\n1900857_000D,-39.926,10.809,/);

@@ -76,6 +76,8 @@ export function describeGridCollection(c: Collection, doc: CollectionDoc, base: 
     if (steps.size === 1) grid['resolution'] = isoDuration([...steps][0]!);
     else if (times.length <= 1000) grid['coordinates'] = times.map((t) => isoString(t));
     temporal['grid'] = grid;
+    // The step a client that cannot choose time gets (GDAL and QGIS reading GeoTIFF): see defaultTime.
+    temporal['default'] = isoString(times[times.length - 1]!);
   }
 }
 
@@ -86,9 +88,34 @@ function axisUnits(a: GridAxis, model: GridModel): string {
   return model.crs.kind === 'geographic' && (a.role === 'x' || a.role === 'y') ? 'deg' : '1';
 }
 
-/** CIS 1.1 JSON domain set of the coverage (regular axes by bounds and resolution, others by coordinates). */
+/** CRS axis order: x (easting, longitude), y, z, then time, then any other axis. */
+const AXIS_ORDER: Record<GridAxis['role'], number> = { x: 0, y: 1, z: 2, t: 3, other: 4 };
+
+/** The grid's axes in the order of its CRS (x first): the order of the domain set's axisLabels. */
+export function crsOrderedAxes(model: GridModel): GridAxis[] {
+  return [...model.axes].sort((a, b) => AXIS_ORDER[a.role] - AXIS_ORDER[b.role]);
+}
+
+/**
+ * The time step a client that cannot ask for one gets (GDAL's OGC API driver, QGIS: they send no
+ * datetime and read GeoTIFF, one band per field): the latest, as WMS and OGC API - Maps default to.
+ */
+export function defaultTime(model: GridModel): number | undefined {
+  const t = model.axes.find((a) => a.role === 't');
+  if (!t || t.values.length === 0) return undefined;
+  return Math.max(t.values[0]!, t.values[t.values.length - 1]!);
+}
+
+/**
+ * CIS 1.1 JSON domain set of the coverage. Axes come in the CRS's order (x, y, then z and time),
+ * whatever the files' dimension order, because clients take the first two labels as x and y.
+ * A regular axis spans its cells' outer edges, lowerBound + n × |resolution| = upperBound (the
+ * extent of area cells, as the Coverages draft describes it and GDAL sizes its raster from);
+ * time and irregular axes list their coordinates (cell centres).
+ */
 export function domainSet(model: GridModel): object {
-  const axis = model.axes.map((a) => {
+  const ordered = crsOrderedAxes(model);
+  const axis = ordered.map((a) => {
     const n = a.values.length;
     const lo = Math.min(a.values[0]!, a.values[n - 1]!);
     const hi = Math.max(a.values[0]!, a.values[n - 1]!);
@@ -96,23 +123,24 @@ export function domainSet(model: GridModel): object {
       return { type: 'IrregularAxisType', axisLabel: a.label, uomLabel: 's', coordinate: Array.from(a.values, (t) => isoString(t)) };
     }
     if (a.step !== undefined || n === 1) {
-      return { type: 'RegularAxisType', axisLabel: a.label, lowerBound: lo, upperBound: hi, uomLabel: axisUnits(a, model), resolution: a.step ?? 0 };
+      const half = Math.abs(a.step ?? 0) / 2;
+      return { type: 'RegularAxisType', axisLabel: a.label, lowerBound: lo - half, upperBound: hi + half, uomLabel: axisUnits(a, model), resolution: a.step ?? 0 };
     }
     return { type: 'IrregularAxisType', axisLabel: a.label, uomLabel: axisUnits(a, model), coordinate: Array.from(a.values) };
   });
-  const indexLabels = ['i', 'j', 'k', 'l', 'm'].slice(0, model.axes.length);
+  const indexLabels = ['i', 'j', 'k', 'l', 'm'].slice(0, ordered.length);
   return {
     type: 'DomainSetType',
     generalGrid: {
       type: 'GeneralGridCoverageType',
       srsName: model.crs.uri ?? model.crs.label,
-      axisLabels: model.axes.map((a) => a.label),
+      axisLabels: ordered.map((a) => a.label),
       axis,
       gridLimits: {
         type: 'GridLimitsType',
-        srsName: `http://www.opengis.net/def/crs/OGC/0/Index${model.axes.length}D`,
+        srsName: `http://www.opengis.net/def/crs/OGC/0/Index${ordered.length}D`,
         axisLabels: indexLabels,
-        axis: model.axes.map((a, i) => ({ type: 'IndexAxisType', axisLabel: indexLabels[i], lowerBound: 0, upperBound: a.values.length - 1 })),
+        axis: ordered.map((a, i) => ({ type: 'IndexAxisType', axisLabel: indexLabels[i], lowerBound: 0, upperBound: a.values.length - 1 })),
       },
     },
   };

@@ -1,16 +1,35 @@
 import { InvalidParameterValue, UnknownParameter } from '../../core/errors.js';
 import { parseRequestCrs, type RequestCrs } from '../../core/grid/crs.js';
-import type { GridRequest, ScalingRequest } from '../../core/grid/plan.js';
+import { findAxis, type GridRequest, type ScalingRequest } from '../../core/grid/plan.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { parseBBox } from '../../core/query/bbox.js';
-import { parseDatetime } from '../../core/query/datetime.js';
-import { parseAxisNumbers, parseSubset } from '../../core/query/subset.js';
+import { parseDatetime, parseDuration } from '../../core/query/datetime.js';
+import { parseAxisNumbers, parseSubset, splitAxisList, type SubsetSpec } from '../../core/query/subset.js';
 
 /** Query parameters of /coverage: OGC API - Coverages (current and deprecated names) plus dry-run. */
 export const COVERAGE_PARAMETERS = [
   'f', 'bbox', 'bbox-crs', 'subset', 'subset-crs', 'datetime', 'properties', 'exclude-properties',
   'scale-factor', 'scale-axes', 'scale-size', 'width', 'height', 'resolution', 'crs', 'dry-run',
 ] as const;
+
+/**
+ * Earlier drafts' camelCase names, still sent by clients: GDAL's OGC API driver (QGIS) asks for
+ * every block with `scaleSize=`.
+ */
+export const LEGACY_PARAMETERS: Record<string, (typeof COVERAGE_PARAMETERS)[number]> = {
+  scaleSize: 'scale-size', scaleFactor: 'scale-factor', scaleAxes: 'scale-axes', subsetCrs: 'subset-crs', bboxCrs: 'bbox-crs',
+};
+
+/** The query with legacy names under their current ones; both at once is a 400. */
+function currentNames(query: Query): Query {
+  const out: Query = {};
+  for (const [key, value] of Object.entries(query)) {
+    const name = LEGACY_PARAMETERS[key] ?? key;
+    if (out[name] !== undefined) throw new InvalidParameterValue(name, `given twice (as ${name} and ${key}): use ${name}`);
+    out[name] = value;
+  }
+  return out;
+}
 
 export interface CoverageQuery {
   request: GridRequest;
@@ -71,6 +90,33 @@ function parseBox(text: string, crs: RequestCrs): [number, number, number, numbe
   return [x0, y0, x1, y1];
 }
 
+/**
+ * resolution (Coverages scaling): `resolution=0.5` (x and y), `Lon(0.5),Lat(0.25)`, `time(P1M)`
+ * (an ISO 8601 period on the time axis). An empty value — `resolution=` or `Lon()` — asks for
+ * the native resolution, which is what is served without scaling.
+ */
+function parseResolution(text: string, model: GridModel, label: (role: 'x' | 'y') => string): Array<{ axis: string; value: number }> {
+  if (text.trim() === '') return [];
+  if (!/\(/.test(text)) {
+    const values = list(text).map((v) => positiveNumber(v, 'resolution'));
+    if (values.length > 2) throw new InvalidParameterValue('resolution', `expected one or two numbers (x,y) or Axis(value) terms, got '${text}'`);
+    return [{ axis: label('x'), value: values[0]! }, { axis: label('y'), value: values[1] ?? values[0]! }];
+  }
+  const seen = new Set<string>();
+  const out: Array<{ axis: string; value: number }> = [];
+  for (const term of splitAxisList(text, 'resolution')) {
+    const axis = findAxis(model, term.name);
+    if (!axis) throw new InvalidParameterValue('resolution', `unknown axis '${term.name}' in '${term.text}'; this coverage's axes are: ${model.axes.map((a) => a.label).join(', ')}`);
+    if (seen.has(axis.label)) throw new InvalidParameterValue('resolution', `axis '${term.name}' is given more than once`);
+    seen.add(axis.label);
+    if (term.args === '') continue;
+    // Time axis values are epoch milliseconds: a period compares with their spacing.
+    const value = axis.role === 't' ? parseDuration(term.args, 'resolution') : positiveNumber(term.args, 'resolution');
+    out.push({ axis: axis.label, value });
+  }
+  return out;
+}
+
 function parseScaling(query: Query, model: GridModel): ScalingRequest | undefined {
   const scaling: ScalingRequest = {};
   const factor = one(query, 'scale-factor');
@@ -88,20 +134,38 @@ function parseScaling(query: Query, model: GridModel): ScalingRequest | undefine
   if (sizes.length > 0) scaling.sizes = sizes;
   const resolution = one(query, 'resolution');
   if (resolution !== undefined) {
-    // resolution=0.5 (both horizontal axes) or resolution=Lon(0.5),Lat(0.25)
-    scaling.resolutions = /\(/.test(resolution)
-      ? parseAxisNumbers(resolution, 'resolution')
-      : (() => {
-          const values = list(resolution).map((v) => positiveNumber(v, 'resolution'));
-          if (values.length > 2) throw new InvalidParameterValue('resolution', `expected one or two numbers (x,y) or Axis(value) terms, got '${resolution}'`);
-          return [{ axis: label('x'), value: values[0]! }, { axis: label('y'), value: values[1] ?? values[0]! }];
-        })();
+    const resolutions = parseResolution(resolution, model, label);
+    if (resolutions.length > 0) scaling.resolutions = resolutions;
   }
   return Object.keys(scaling).length > 0 ? scaling : undefined;
 }
 
+const SPATIAL_NAMES = new Set(['lon', 'long', 'longitude', 'lat', 'latitude', 'e', 'n', 'x', 'y', 'h', 'easting', 'northing']);
+
+/** bbox and a spatial subset, datetime and a time subset: two answers to one question (400, as the draft says). */
+function checkExclusive(subsets: SubsetSpec[], model: GridModel, bbox: boolean, datetime: boolean): void {
+  for (const s of subsets) {
+    const axis = findAxis(model, s.axis);
+    const spatial = axis ? axis.role === 'x' || axis.role === 'y' : SPATIAL_NAMES.has(s.axis.toLowerCase());
+    if (bbox && spatial) throw new InvalidParameterValue('subset', `'${s.text}' and bbox both select along a spatial axis: give one of them`);
+    if (datetime && axis?.role === 't') throw new InvalidParameterValue('subset', `'${s.text}' and datetime both select along time: give one of them`);
+  }
+}
+
+/** A slice keeps one cell of its axis: scaling that axis too is a contradiction (400). */
+function checkSliceNotScaled(subsets: SubsetSpec[], scaling: ScalingRequest | undefined, model: GridModel): void {
+  if (!scaling) return;
+  const scaled = [...(scaling.resolutions ?? []), ...(scaling.sizes ?? []), ...(scaling.factors ?? [])].map((r) => findAxis(model, r.axis));
+  for (const s of subsets) {
+    if (s.kind !== 'slice') continue;
+    const axis = findAxis(model, s.axis);
+    if (axis && scaled.includes(axis)) throw new InvalidParameterValue('subset', `'${s.text}' slices ${axis.label}, which is also scaled: slicing and scaling one axis exclude each other`);
+  }
+}
+
 /** Parse and check every /coverage parameter against a grid; errors name the parameter. */
-export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuery {
+export function parseCoverageQuery(given: Query, model: GridModel): CoverageQuery {
+  const query = currentNames(given);
   for (const key of Object.keys(query)) {
     if (!(COVERAGE_PARAMETERS as readonly string[]).includes(key)) throw new UnknownParameter(key, [...COVERAGE_PARAMETERS]);
   }
@@ -124,6 +188,7 @@ export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuer
   }
   const subsets = many(query, 'subset');
   if (subsets.length > 0) request.subsets = parseSubset(subsets);
+  checkExclusive(request.subsets ?? [], model, bbox !== undefined, one(query, 'datetime') !== undefined);
   const subsetCrs = one(query, 'subset-crs');
   if (subsetCrs !== undefined) request.subsetCrs = parseRequestCrs(subsetCrs, 'subset-crs', model.crs);
   const datetime = one(query, 'datetime');
@@ -134,6 +199,7 @@ export function parseCoverageQuery(query: Query, model: GridModel): CoverageQuer
   if (exclude !== undefined) request.excludeProperties = list(exclude);
   const scaling = parseScaling(query, model);
   if (scaling) request.scaling = scaling;
+  checkSliceNotScaled(request.subsets ?? [], scaling, model);
   const dry = one(query, 'dry-run');
   if (dry !== undefined && !['true', 'false', ''].includes(dry)) throw new InvalidParameterValue('dry-run', `expected true or false, got '${dry}'`);
   return { request, dryRun: dry === 'true' || dry === '' };

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
-import { NotFound } from '../../core/errors.js';
+import { EmptySelection, NotFound } from '../../core/errors.js';
 import { coverageLimitBytes } from '../../core/grid/limits.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { baseUrl, getCollection, sendText, type ApiContext } from '../context.js';
 import { sendGridAnswer } from '../grid-answer.js';
 import type { ApiModule } from '../module.js';
 import { negotiate } from '../negotiate.js';
+import { coverageHeaders } from './headers.js';
 import { describeGridCollection, domainSet, fieldSchema, rangeType } from './describe.js';
 import { OFFERED, type CoverageFormatName } from './formats.js';
 import { COVERAGE_PARAMETERS } from './query.js';
@@ -32,17 +33,17 @@ const PARAMETER_DOCS: Record<(typeof COVERAGE_PARAMETERS)[number], string> = {
   f: 'Output format: covjson (CoverageJSON, also f=json), netcdf (NetCDF-3, CF-1.8) or tif (GeoTIFF); beats the Accept header.',
   bbox: 'minLon,minLat,maxLon,maxLat in CRS84 (or in bbox-crs); west > east crosses the antimeridian. Cells whose centre lies inside are returned.',
   'bbox-crs': 'CRS of bbox: CRS84 (default), EPSG:4326 (latitude first) or the coverage\'s native CRS.',
-  subset: 'Axis trims and slices, e.g. Lat(10:20),Lon(30:40),time("2000-03-01T00:00:00Z":"2000-06-30T00:00:00Z"); * for an open end; one value slices to the nearest cell. May repeat.',
+  subset: 'Axis trims and slices, e.g. Lat(10:20),Lon(30:40),time("2000-03-01T00:00:00Z":"2000-06-30T00:00:00Z"); * for an open end; one value slices to the nearest cell; time(*) is the latest step; Lon(170:-170) crosses the antimeridian. May repeat. Not with bbox on a spatial axis, nor with datetime on time (400). Outside the coverage: 204.',
   'subset-crs': 'CRS of the x/y values of subset (native by default; CRS84 on a projected grid).',
-  datetime: 'RFC 3339 instant (the nearest time step) or interval a/b, ../b, a/.. (the steps inside).',
+  datetime: 'RFC 3339 instant (the nearest time step) or interval a/b, ../b, a/.. (the steps inside). Without it, f=tif holds the latest step (one band per field); other formats every step.',
   properties: 'Comma-separated fields to return (default: all; see /schema).',
   'exclude-properties': 'Comma-separated fields to leave out.',
   'scale-factor': 'Keep n/factor cells along every axis (nearest neighbour; factor ≥ 1).',
   'scale-axes': 'Per-axis factors, e.g. Lat(2),Lon(2).',
-  'scale-size': 'Per-axis cell counts, e.g. Lat(100),Lon(200).',
+  'scale-size': 'Per-axis cell counts, e.g. Lat(100),Lon(200) (also scaleSize, as GDAL sends it).',
   width: 'Cells along x (nearest neighbour, at most the subset\'s).',
   height: 'Cells along y (nearest neighbour, at most the subset\'s).',
-  resolution: 'Target spacing in axis units: one number for x and y, or Lon(0.5),Lat(0.5).',
+  resolution: 'Target spacing: one number for x and y, or Lon(0.5),Lat(0.5) in axis units, time(P1M) as an ISO 8601 period; empty (resolution= or Lon()) is the native resolution. Nearest neighbour, no upsampling.',
   crs: 'Output CRS: the native CRS only (no reprojection).',
   'dry-run': 'true: answer with the size estimate (JSON) instead of the data.',
 };
@@ -96,12 +97,22 @@ async function coverage(ctx: ApiContext, request: FastifyRequest, reply: Fastify
   const c = gridCollection(ctx, collectionId);
   const format = negotiate(request, OFFERED) as CoverageFormatName;
   const controller = new AbortController();
-  const prepared = await prepareCoverage(c, request.query as Record<string, unknown>, format, {
-    signal: controller.signal,
-    requestUrl: `${baseUrl(ctx, request)}${request.url}`,
-    log: request.log,
-  });
+  let prepared: PreparedCoverage;
+  try {
+    prepared = await prepareCoverage(c, request.query as Record<string, unknown>, format, {
+      signal: controller.signal,
+      requestUrl: `${baseUrl(ctx, request)}${request.url}`,
+      log: request.log,
+    });
+  } catch (err) {
+    // A well-formed subset outside the coverage: 204 No Content, as the Coverages draft allows
+    // (and EDR requires); GDAL's OGC API driver reads such a block as empty.
+    if (!(err instanceof EmptySelection)) throw err;
+    request.log.info({ reason: err.message }, 'coverage: the selection holds no data');
+    return reply.code(204).send();
+  }
   if (prepared.dryRun) return sendText(reply, 'json', JSON.stringify(dryRunDoc(c, prepared)));
+  reply.headers(coverageHeaders(prepared.plan));
   // Downloads (NetCDF, GeoTIFF) are named after the collection; CoverageJSON is shown.
   return sendGridAnswer(request, reply, prepared, { controller, api: 'coverages', ...(format === 'covjson' ? {} : { filename: c.id }) });
 }
@@ -120,11 +131,12 @@ export async function coveragesRoutes(app: FastifyInstance, opts: { ctx: ApiCont
         200: {
           description: 'The coverage (streamed); with dry-run=true, its size estimate as JSON',
           content: {
-            'application/prs.coverage+json': { schema: { type: 'object', additionalProperties: true } },
+            'application/vnd.cov+json': { schema: { type: 'object', additionalProperties: true } },
             'application/x-netcdf': { schema: { type: 'string', format: 'binary' } },
             'image/tiff; application=geotiff': { schema: { type: 'string', format: 'binary' } },
           },
         },
+        204: { description: 'The subset lies outside the coverage (no data); nothing is returned', type: 'null' },
         ...errors,
         413: { description: 'The answer would exceed the server\'s size limit; the description gives the estimate and a split (OGC exception JSON)', $ref: 'exception#' },
       },

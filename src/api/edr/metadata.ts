@@ -13,7 +13,7 @@ import type { QueryType } from './query.js';
 
 /** Output format names as EDR lists them, with their `f` values. */
 const OUTPUT_FORMATS = [
-  { name: 'CoverageJSON', f: 'covjson', type: 'application/prs.coverage+json' },
+  { name: 'CoverageJSON', f: 'covjson', type: 'application/vnd.cov+json' },
   { name: 'GeoJSON', f: 'geojson', type: 'application/geo+json' },
   { name: 'CSV', f: 'csv', type: 'text/csv' },
   { name: 'NetCDF', f: 'netcdf', type: 'application/x-netcdf' },
@@ -58,7 +58,7 @@ export function describeEdr(c: Collection, doc: CollectionDoc, base: string, ver
         },
       },
     };
-    doc.links.push({ href: `${href}/${q}`, rel: 'data', type: 'application/prs.coverage+json', title: t.title });
+    doc.links.push({ href: `${href}/${q}`, rel: 'data', type: 'application/vnd.cov+json', title: t.title });
   }
   if (c.kind !== 'grid') {
     dq['items'] = { link: { href: `${href}/items`, rel: 'data', templated: false, variables: { title: 'Items query (single profiles, stations, trajectories)', query_type: 'items', output_formats: ['GeoJSON', 'CSV'], default_output_format: 'GeoJSON' } } };

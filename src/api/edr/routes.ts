@@ -51,7 +51,7 @@ function querystring(type: QueryType): Record<string, unknown> {
 const dataResponse = {
   200: {
     description: 'The data: CoverageJSON (Coverage or CoverageCollection), GeoJSON, CSV, NetCDF-3 or an Arrow IPC stream',
-    content: Object.fromEntries(['application/prs.coverage+json', 'application/geo+json', 'text/csv', 'application/x-netcdf', 'application/vnd.apache.arrow.stream'].map((t) => [t, { schema: { type: 'string' } }])),
+    content: Object.fromEntries(['application/vnd.cov+json', 'application/geo+json', 'text/csv', 'application/x-netcdf', 'application/vnd.apache.arrow.stream'].map((t) => [t, { schema: { type: 'string' } }])),
   },
   400: { description: 'Invalid parameter (OGC exception JSON naming it)', $ref: 'exception#' },
   404: { description: 'Unknown collection or location', $ref: 'exception#' },

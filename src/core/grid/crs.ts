@@ -222,7 +222,8 @@ const CRS84_NAMES = new Set([CRS84.toLowerCase(), 'ogc:crs84', 'crs84', '[ogc:cr
 
 /** Parse a CRS parameter against a grid's CRS; a CRS the server cannot use is a 400 naming the ones it can. */
 export function parseRequestCrs(text: string, parameter: string, native: GridCrs): RequestCrs {
-  const t = text.trim();
+  // The OGC definition server answers on https too, and current drafts write its URIs so: same CRS.
+  const t = text.trim().replace(/^https:\/\/www\.opengis\.net\//i, 'http://www.opengis.net/');
   const lower = t.toLowerCase();
   const nativeUri = native.uri;
   const accepted = () => [...new Set([CRS84, EPSG_4326, ...(nativeUri ? [nativeUri] : [])])].join(', ');

@@ -111,7 +111,7 @@ function namesFor(role: GridAxisRole, geographic: boolean, dim: string, variable
       case 'x': return geographic ? ['Lon', 'Long', 'Longitude', 'x', 'E'] : ['x', 'E', 'Easting'];
       case 'y': return geographic ? ['Lat', 'Latitude', 'y', 'N'] : ['y', 'N', 'Northing'];
       case 't': return ['time', 't', 'date'];
-      case 'z': return ['z', 'depth', 'height', 'elevation', 'level'];
+      case 'z': return ['z', 'h', 'depth', 'height', 'elevation', 'level'];
       default: return [dim];
     }
   })();

@@ -7,7 +7,7 @@ import { ResponseTooLarge } from '../errors.js';
 import type { GridPlan } from './plan.js';
 
 /** How the answer was asked for: the split advice names that API's parameters. */
-export type LimitApi = 'coverages' | 'edr';
+export type LimitApi = 'coverages' | 'edr' | 'opendap' | 'erddap';
 
 /** Default limit of one answer: 2 GB. ODAS_MAX_COVERAGE_BYTES overrides it (read per request, so tests and operators can change it). */
 const DEFAULT_MAX_COVERAGE_BYTES = 2e9;
@@ -49,6 +49,14 @@ function suggestSplit(plan: GridPlan, parts: number, api: LimitApi = 'coverages'
   return api === 'edr' ? 'reduce it with resolution-x and resolution-y' : `reduce it with scale-factor=${Math.ceil(Math.sqrt(parts))}`;
 }
 
+/** How each API says "ask for less". */
+const FEWER: Record<LimitApi, string> = {
+  coverages: 'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.',
+  edr: 'or ask for fewer parameters (parameter-name=…), a smaller area or a coarser grid (resolution-x, resolution-y).',
+  opendap: 'or project fewer variables, smaller hyperslabs or a stride (var[start:stride:stop]).',
+  erddap: 'or ask for fewer variables, a smaller range or a stride (var[(start):stride:(stop)]).',
+};
+
 /** 413 when the estimated answer exceeds the limit. */
 export function checkLimit(plan: GridPlan, estimatedBytes: number, format: string, api: LimitApi = 'coverages'): void {
   checkSize({ bytes: estimatedBytes, cells: plan.cells, fields: plan.fields.length, format, api, split: (parts) => suggestSplit(plan, parts, api) });
@@ -60,11 +68,9 @@ export function checkSize(e: { bytes: number; cells: number; fields: number; for
   if (e.bytes <= limit) return;
   const parts = Math.ceil(e.bytes / limit);
   const split = e.split?.(parts) ?? (e.api === 'edr' ? 'ask for fewer points or a shorter time interval' : 'split it');
-  const fewer = e.api === 'edr'
-    ? 'or ask for fewer parameters (parameter-name=…), a smaller area or a coarser grid (resolution-x, resolution-y).'
-    : 'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.';
+  const fewer = FEWER[e.api];
   throw new ResponseTooLarge(
-    `This ${e.api === 'edr' ? 'answer' : 'coverage'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), `
+    `This ${e.api === 'coverages' ? 'coverage' : 'answer'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), `
       + `over this server's limit of ${humanBytes(limit)} per answer. ${split[0]!.toUpperCase()}${split.slice(1)}; ${fewer}`,
   );
 }

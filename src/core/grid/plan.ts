@@ -60,6 +60,23 @@ export interface GridRequest {
   firstOfOtherAxes?: boolean;
   /** EDR area, radius, corridor: a cell mask over the (y, x) cells of the box. */
   within?: WithinRequest;
+  /**
+   * Index-space hyperslabs (OPeNDAP `[start:stride:stop]`, ERDDAP griddap once its coordinate
+   * values are resolved to indices): exactly cells start, start+stride, … up to stop (inclusive)
+   * of the named axis, no scaling on top.
+   */
+  slabs?: IndexSlab[];
+}
+
+export interface IndexSlab {
+  /** The axis' dimension name (or any of its names). */
+  axis: string;
+  start: number;
+  stride: number;
+  /** Inclusive, as in DAP and ERDDAP. */
+  stop: number;
+  /** What errors name: the projection or query the slab came from. */
+  parameter: string;
 }
 
 /** Selected (y, x) output cells of a masked plan. */
@@ -262,7 +279,8 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       if (spec.low.kind === 'text' || spec.high.kind === 'text') throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
       const lo = spec.low.kind === 'number' ? spec.low.value : asLon ? -180 : -90;
       const hi = spec.high.kind === 'number' ? spec.high.value : asLon ? 180 : 90;
-      if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
+      // Lon(170:-170) crosses the antimeridian, as a bbox with west > east does.
+      if (lo > hi && !asLon) throw new InvalidParameterValue('subset', `'${spec.text}': low ${lo} is above high ${hi}`);
       if (asLon) [geoBox[0], geoBox[2]] = [lo, hi];
       else [geoBox[1], geoBox[3]] = [lo, hi];
       geo = true;
@@ -272,12 +290,21 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       throw new InvalidParameterValue('subset', `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`);
     }
     if (spec.kind === 'slice') {
-      const v = boundValue(axis, spec.low, spec, 'low');
+      if (spec.low.kind === 'open' && axis.role !== 't') {
+        throw new InvalidParameterValue('subset', `'${spec.text}': a slice needs a value (* alone is the latest time step; use ${spec.axis}(*:*) for the whole axis)`);
+      }
+      // time(*): the latest step.
+      const v = spec.low.kind === 'open' ? Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!) : boundValue(axis, spec.low, spec, 'low');
       constrain(model, sel, axis, sliceRuns(axis, v), 'subset', `'${spec.text}'`);
       continue;
     }
     const lo = boundValue(axis, spec.low, spec, 'low');
     const hi = boundValue(axis, spec.high, spec, 'high');
+    if (lo > hi && axis.longitude) {
+      // Lon(170:-170): across the antimeridian, the two sides read as one selection, west to east.
+      constrain(model, sel, axis, withoutRepeats(lonIntervals(lo, hi).flatMap(([w, e]) => trimRuns(axis, w, e))), 'subset', `'${spec.text}'`);
+      continue;
+    }
     if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`);
     constrain(model, sel, axis, trimRuns(axis, lo, hi), 'subset', `'${spec.text}'`);
   }
@@ -291,6 +318,27 @@ function applyDatetime(model: GridModel, sel: Selections, interval: TimeInterval
   // An instant picks the step nearest to it (within the steps' extent); an interval trims.
   const runs = interval.start === interval.end ? sliceRuns(t, interval.start) : trimRuns(t, interval.start, interval.end);
   constrain(model, sel, t, runs, 'datetime', what);
+}
+
+/** Index slabs as runs (each covering exactly the span its strided cells sample) and their targets, by axis position. */
+function applySlabs(model: GridModel, sel: Selections, slabs: IndexSlab[]): Map<number, Target> {
+  const targets = new Map<number, Target>();
+  for (const slab of slabs) {
+    const axis = model.axes.find((a) => a.dim === slab.axis) ?? findAxis(model, slab.axis);
+    if (!axis) throw new InvalidParameterValue(slab.parameter, `unknown dimension '${slab.axis}'; dimensions: ${model.axes.map((a) => a.dim).join(', ')}`);
+    const n = axis.values.length;
+    const { start, stride, stop } = slab;
+    if (![start, stride, stop].every(Number.isInteger) || start < 0 || stride < 1 || stop < start) {
+      throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim} is not a valid hyperslab: start ≤ stop, both ≥ 0, stride ≥ 1`);
+    }
+    if (stop >= n) throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim}: the index ${stop} is past its last index ${n - 1}`);
+    const i = model.axes.indexOf(axis);
+    if (targets.has(i)) throw new InvalidParameterValue(slab.parameter, `two hyperslabs on ${axis.dim}`);
+    const size = Math.floor((stop - start) / stride) + 1;
+    constrain(model, sel, axis, [{ start, stop: start + (size - 1) * stride + 1, shift: 0 }], slab.parameter, `[${start}:${stride}:${stop}]`);
+    targets.set(i, { size, stride });
+  }
+  return targets;
 }
 
 /**
@@ -420,8 +468,13 @@ export function planGrid(model: GridModel, req: GridRequest): GridPlan {
   if (req.bbox) applyBbox(model, sel, req.bbox);
   if (req.subsets && req.subsets.length > 0) applySubsets(model, sel, req.subsets, req.subsetCrs);
   if (req.datetime) applyDatetime(model, sel, req.datetime);
+  const strided = applySlabs(model, sel, req.slabs ?? []);
   const runs = model.axes.map((a, i) => sel.runs[i] ?? [{ start: 0, stop: a.values.length, shift: 0 }]);
   const sizes = targetSizes(runs.map(runCells), model, req.scaling);
+  // A slab's picks are exact: its stride, from its first cell (select() centres other strides).
+  strided.forEach((target, i) => {
+    sizes[i] = target;
+  });
   const axes = model.axes.map((a, i) => levels(select(a, runs[i]!, sizes[i]!), req));
   const shape = axes.map((a) => a.picks.length);
   const cells = shape.reduce((p, n) => p * n, 1);

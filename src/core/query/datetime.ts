@@ -57,3 +57,19 @@ export function overlaps(q: TimeInterval, start: number, end: number): boolean {
   const e = Number.isNaN(end) ? start : end;
   return s <= q.end && e >= q.start;
 }
+
+const DAY_MS = 86_400_000;
+/** Mean Gregorian year and month: a period compared with a grid's spacing, not added to a date. */
+const YEAR_MS = 365.2425 * DAY_MS;
+const MONTH_MS = YEAR_MS / 12;
+const DURATION = /^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+
+/** An ISO 8601 period (P1M, P10D, PT6H) as milliseconds, months and years at their mean Gregorian length. */
+export function parseDuration(text: string, parameter: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new InvalidParameterValue(parameter, `'${text}' is not an ISO 8601 period (e.g. P1D, P1M, PT6H)`);
+  const [, y, mo, w, d, h, mi, s] = m.map((v) => Number(v ?? 0));
+  const ms = y! * YEAR_MS + mo! * MONTH_MS + w! * 7 * DAY_MS + d! * DAY_MS + h! * 3_600_000 + mi! * 60_000 + s! * 1000;
+  if (!(ms > 0)) throw new InvalidParameterValue(parameter, `'${text}' is not a positive period`);
+  return ms;
+}

@@ -98,8 +98,8 @@ export function parseSubset(values: string[], parameter = 'subset'): SubsetSpec[
       if (range) {
         out.push({ axis: term.name, kind: 'trim', low: bound(range[0], term.text, parameter), high: bound(range[1], term.text, parameter), text: term.text });
       } else {
+        // time(*) slices at the latest step; the grid decides which axes take it.
         const b = bound(term.args, term.text, parameter);
-        if (b.kind === 'open') throw new InvalidParameterValue(parameter, `'${term.text}': a slice needs a value (use ${term.name}(*:*) for the whole axis)`);
         out.push({ axis: term.name, kind: 'slice', low: b, high: b, text: term.text });
       }
     }

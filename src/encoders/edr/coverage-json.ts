@@ -1,5 +1,5 @@
 /**
- * CoverageJSON (application/prs.coverage+json) for EDR sample answers (in-situ data, grid positions
+ * CoverageJSON (application/vnd.cov+json) for EDR sample answers (in-situ data, grid positions
  * and trajectories), streamed; grid answers are written by src/encoders/grid/covjson.ts. Rules that clients and
  * the CoverageJSON schema enforce: the domain type fixes the axis names (x, y, z, t; `composite`
  * for Trajectory); time values are ISO strings; axis values are unique; `ranges[p].values` are laid

@@ -1,12 +1,20 @@
 /**
  * A coverage as GeoTIFF, through the streaming writer (src/encoders/geotiff/writer.ts): one band
  * per field and per step of any axis besides y/x (time steps of a (t, y, x) field become bands),
- * stored values with each band's scale/offset, north-up rows, the grid's EPSG code.
+ * north-up rows, the grid's EPSG code.
+ *
+ * Values are the field's physical values whenever the file stores anything else: packed fields
+ * (scale_factor/add_offset), fields with fill values or a valid range, and floating-point fields
+ * are written CF-decoded, as float32 (float64 when the storage is wider), NaN where missing
+ * (nodata NaN). Clients that read raw samples — GDAL's OGC API driver reads every block of a
+ * coverage without nodata or scale — then see the same numbers as a reader of the source file.
+ * Integer fields with no missing values and no packing (imagery) keep their storage type.
  *
  * A GeoTIFF is a regular, north-up, single-type raster, so the coverage must be one: regular x/y
  * spacing (integer decimation keeps it), y and x as the fields' last two dimensions, and fields
  * of one storage type. Anything else is a 400 pointing to NetCDF, checked before any read.
  */
+import { decodeNumeric } from '../../cf/decode.js';
 import { attrNumber, attrString } from '../../cf/read.js';
 import { isoString } from '../../cf/time.js';
 import { InvalidParameterValue } from '../../core/errors.js';
@@ -44,11 +52,26 @@ function epsgOf(plan: GridPlan): number {
   return code;
 }
 
+/** Stored numbers that are not the field's values: packing, or numbers standing for "missing" (fill, valid range). */
+const NOT_PHYSICAL = ['scale_factor', 'add_offset', '_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range'];
+
+/** Whether a field's stored numbers differ from its values (floats are written decoded too: NaN for their fill). */
+function storedIsNotPhysical(f: GridField): boolean {
+  return f.dtype === 'f4' || f.dtype === 'f8' || NOT_PHYSICAL.some((k) => f.attrs[k] !== undefined);
+}
+
+/** The sample type of physical output: float32 unless a field's storage needs float64's precision. */
+function physicalType(plan: GridPlan): GeoTiffDType | undefined {
+  if (!plan.fields.some(storedIsNotPhysical)) return undefined;
+  return plan.fields.some((f) => ['f8', 'i4', 'u4', 'i8', 'u8'].includes(f.dtype)) ? 'f8' : 'f4';
+}
+
 function checkShape(plan: GridPlan): { y: AxisSelection; x: AxisSelection; extra: AxisSelection[] } {
   const n = plan.axes.length;
   const y = plan.axes[n - 2];
   const x = plan.axes[n - 1];
   if (!y || !x || y.axis.role !== 'y' || x.axis.role !== 'x') fail(`its fields' last two dimensions are not (y, x) but (${plan.axes.slice(-2).map((a) => a.axis.dim).join(', ')})`);
+  if (physicalType(plan)) return { y, x, extra: plan.axes.slice(0, -2) };
   const dtypes = new Set(plan.fields.map((f) => f.dtype));
   if (dtypes.size > 1) fail(`its fields have different storage types (${[...dtypes].join(', ')}): choose fields of one type with properties=`);
   const dtype = plan.fields[0]!.dtype;
@@ -78,13 +101,13 @@ function extraLabel(extra: AxisSelection[], index: number): string {
   return parts.join(' ');
 }
 
-function bandInfo(f: GridField, label: string): GeoTiffBandInfo {
+function bandInfo(f: GridField, label: string, physical: boolean): GeoTiffBandInfo {
   const info: GeoTiffBandInfo = { description: label ? `${f.name} ${label}` : f.name };
   const scale = attrNumber(f.attrs, 'scale_factor');
   const offset = attrNumber(f.attrs, 'add_offset');
   const units = attrString(f.attrs, 'units');
-  if (scale !== undefined) info.scale = scale;
-  if (offset !== undefined) info.offset = offset;
+  if (scale !== undefined && !physical) info.scale = scale;
+  if (offset !== undefined && !physical) info.offset = offset;
   if (units) info.units = units;
   const metadata: Record<string, string> = {};
   for (const k of ['standard_name', 'long_name', '_FillValue']) {
@@ -100,9 +123,10 @@ function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
   const dx = spacing(x);
   const dy = spacing(y);
   const perField = extra.reduce((n, a) => n * a.values.length, 1);
+  const physical = physicalType(plan);
   const fills = new Set(plan.fields.map((f) => attrNumber(f.attrs, '_FillValue')));
-  const fill = fills.size === 1 ? [...fills][0] : undefined;
-  const dtype = plan.fields[0]!.dtype as GeoTiffDType;
+  const fill = physical ? NaN : fills.size === 1 ? [...fills][0] : undefined;
+  const dtype = physical ?? (plan.fields[0]!.dtype as GeoTiffDType);
   const def: GeoTiffDef = {
     width: x.values.length,
     height: y.values.length,
@@ -112,7 +136,7 @@ function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
     epsg: epsgOf(plan),
     geographic: plan.model.crs.kind === 'geographic',
     metadata: { title: payload.title, source: `odas collection ${payload.collectionId}`, history: `odas: ${payload.request}` },
-    bandInfo: plan.fields.flatMap((f) => Array.from({ length: perField }, (_, e) => bandInfo(f, extra.length > 0 ? extraLabel(extra, e) : ''))),
+    bandInfo: plan.fields.flatMap((f) => Array.from({ length: perField }, (_, e) => bandInfo(f, extra.length > 0 ? extraLabel(extra, e) : '', physical !== undefined))),
   };
   // GDAL has one nodata for all bands; stored fill values that fit the type only.
   if (fill !== undefined && (dtype.startsWith('f') || Number.isInteger(fill))) {
@@ -126,14 +150,14 @@ function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
 }
 
 /** Blocks of output values (any length) cut into whole rows, band by band, as the writer takes them. */
-async function* rowBands(payload: GridPayload, plan: GridPlan, width: number, height: number, perField: number): AsyncGenerator<RowBand> {
+async function* rowBands(payload: GridPayload, plan: GridPlan, width: number, height: number, perField: number, physical: boolean): AsyncGenerator<RowBand> {
   const bandCells = width * height;
   for (let k = 0; k < plan.fields.length; k++) {
     const f = plan.fields[k]!;
     let position = 0; // cells of this field already emitted
     let carry: NumericArray | undefined; // a partial row left from the previous block
     for await (const block of payload.read(plan, f)) {
-      let data = block.data;
+      let data: NumericArray = physical ? decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs) : block.data;
       if (carry) {
         const joined = new (data.constructor as new (n: number) => NumericArray)(carry.length + data.length);
         (joined as Float64Array).set(carry as Float64Array);
@@ -171,5 +195,5 @@ export function encodeGeoTiff(payload: GridPayload): GeoTiffOutput {
   const { extra } = checkShape(plan);
   const perField = extra.reduce((n, a) => n * a.values.length, 1);
   const size = geoTiffSize({ ...def, compression: 'none' })!;
-  return { size, exact: def.compression === 'none', body: writeGeoTiff(def, rowBands(payload, plan, def.width, def.height, perField)) };
+  return { size, exact: def.compression === 'none', body: writeGeoTiff(def, rowBands(payload, plan, def.width, def.height, perField, physicalType(plan) !== undefined)) };
 }

@@ -42,7 +42,7 @@ function rowBytes(payload: GridPayload, fixed: number, perValue: number): number
 
 export const GRID_ENCODERS: Record<GridFormat, GridEncoder> = {
   covjson: {
-    format: 'covjson', mediaType: 'application/prs.coverage+json', title: 'CoverageJSON', extension: 'covjson', prime: 3,
+    format: 'covjson', mediaType: 'application/vnd.cov+json', title: 'CoverageJSON', extension: 'covjson', prime: 3,
     prepare: (payload) => {
       checkCovJsonAxes(payload.plan);
       return { bytes: covJsonEstimate(payload.plan), exact: false, body: () => encodeCovJson(payload) };

@@ -18,6 +18,7 @@ import { checkWindow } from '../window.js';
 import { axisAttrs, bandAttrs, globalAttrs } from './attrs.js';
 import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadataItem } from './gdal-metadata.js';
 import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
+import { JPEG_COMPRESSION, useLibjpegForTiff } from './jpeg.js';
 import { nearestIndices, planPieces, type BlockGrid, type PixelBox } from './plan.js';
 import { checkBlockExtents, findOverviews, numberList, PHOTOMETRIC_YCBCR, sampleDType, TAG, tagString, type GeoTiffOverview } from './structure.js';
 
@@ -89,7 +90,8 @@ export class GeoTiffReader implements Reader {
   ) {
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
     this.grid = { blockWidth: image.getTileWidth(), blockHeight: image.getTileHeight(), tiled: image.isTiled };
-    this.ycbcr = image.fileDirectory.getValue(TAG.Photometric) === PHOTOMETRIC_YCBCR;
+    // YCbCr samples to convert: JPEG tiles are converted by their decoder already (jpeg.ts).
+    this.ycbcr = image.fileDirectory.getValue(TAG.Photometric) === PHOTOMETRIC_YCBCR && image.fileDirectory.getValue(TAG.Compression) !== JPEG_COMPRESSION;
     this.bands = this.describeBands(items);
     this.byName = new Map(this.bands.map((b) => [b.name, b]));
     // `bandN` stays valid when bands are named from descriptions: configs written against either work.
@@ -99,6 +101,7 @@ export class GeoTiffReader implements Reader {
 
   /** Opens and validates a file (tag sanity, tile/strip extents within the file size). */
   static async open(filePath: string, options: GeoTiffReaderOptions = {}): Promise<GeoTiffReader> {
+    useLibjpegForTiff();
     const absolute = path.resolve(filePath);
     const { size } = await stat(absolute);
     let tiff: GeoTIFF | undefined;
@@ -329,9 +332,10 @@ export class GeoTiffReader implements Reader {
     try {
       let arrays: TypedArray[];
       if (this.ycbcr) {
-        // JPEG-in-TIFF stored as YCbCr: geotiff.js decodes to YCbCr planes; readRGB converts, as GDAL does.
+        // Uncompressed YCbCr samples: readRGB converts, as GDAL does.
         arrays = await image.readRGB({ window: box, interleave: false, signal });
       } else {
+        // JPEG tiles of YCbCr images come out of libjpeg-turbo as RGB (jpeg.ts), as GDAL reads them.
         arrays = await image.readRasters({ window: box, samples: [band.sample], interleave: false, signal });
       }
       const data = arrays[this.ycbcr ? band.sample : 0];

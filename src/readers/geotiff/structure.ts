@@ -16,6 +16,7 @@ export interface GeoTiffOverview {
 export const TAG = {
   NewSubfileType: 254,
   SubfileType: 255,
+  Compression: 259,
   Photometric: 262,
   StripOffsets: 273,
   StripByteCounts: 279,

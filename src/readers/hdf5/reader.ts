@@ -206,6 +206,16 @@ const INFO_CACHE_FILES = 2048;
 const MIN_PARALLEL_PIECE_BYTES = 4 * 1024;
 const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Variables in the order the file's writer created them, as netCDF-C, GDAL and xarray list them
+ * (h5wasm lists links by name): object headers are allocated as datasets are created, so their
+ * addresses follow creation order. Kept by name when an address is unknown.
+ */
+function inCreationOrder<T extends { objectAddress?: number }>(variables: T[]): T[] {
+  if (variables.some((v) => v.objectAddress === undefined)) return variables;
+  return [...variables].sort((a, b) => a.objectAddress! - b.objectAddress!);
+}
+
 /** Start and count per dimension of one variable, in the variable's dimension order. */
 export interface Selection {
   start: number[];
@@ -290,7 +300,7 @@ export class Hdf5Reader implements Reader {
     this.byName = new Map(meta.variables.map((v) => [v.name, v]));
     this.dimLengths = new Map(Object.entries(meta.dims));
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-    const variables: VariableInfo[] = meta.variables.map(({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v);
+    const variables: VariableInfo[] = inCreationOrder(meta.variables).map(({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v);
     this.publicInfo = { format: 'hdf5', dims: meta.dims, variables, attrs: meta.attrs };
     if (meta.unlimited !== undefined) this.publicInfo.unlimited = meta.unlimited;
   }

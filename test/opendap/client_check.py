@@ -1,0 +1,76 @@
+"""Reads OPeNDAP URLs with Debian's netCDF-C (python3-netCDF4 and xarray) and compares them with the source files.
+
+Input (stdin, JSON): [{"url", "sources": [files in time order, concatenated along their first dimension],
+"variable", "slices": [[[start, stop, step] per dimension], ...]}]. Output: one JSON line per check.
+"""
+import json
+import sys
+
+import netCDF4
+import numpy as np
+import xarray as xr
+
+
+def source_values(sources, variable, sl):
+    """netCDF4's reading of the source files, concatenated along the first dimension (time) for a folder."""
+    parts = []
+    for f in sources:
+        with netCDF4.Dataset(f) as s:
+            parts.append(s[variable][:])
+    return np.ma.concatenate(parts, axis=0)[sl]
+
+
+def source_values_xr(sources, variable, sl):
+    """The same through xarray (which applies _FillValue but not valid_range, unlike netCDF4)."""
+    parts = []
+    for f in sources:
+        with xr.open_dataset(f) as s:
+            parts.append(s[variable].values)
+    return np.concatenate(parts, axis=0)[sl]
+
+
+def same(a, b):
+    a = np.ma.masked_invalid(np.ma.asarray(a, dtype='f8'))
+    b = np.ma.masked_invalid(np.ma.asarray(b, dtype='f8'))
+    if a.shape != b.shape:
+        return False, f'shape {a.shape} != {b.shape}'
+    if not np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)):
+        return False, f'masks differ: {int(np.ma.count_masked(a))} vs {int(np.ma.count_masked(b))} masked'
+    ok = np.allclose(a.filled(0), b.filled(0), rtol=1e-6, atol=1e-6)
+    return bool(ok), '' if ok else f'max diff {float(np.max(np.abs(a.filled(0) - b.filled(0))))}'
+
+
+def main():
+    cases = json.load(sys.stdin)
+    for case in cases:
+        url, var = case['url'], case['variable']
+        try:
+            remote = netCDF4.Dataset(url)
+            v = remote[var]
+            with netCDF4.Dataset(case['sources'][0]) as first:
+                dims = first[var].dimensions
+            for slices in case['slices']:
+                sl = tuple(slice(*s) for s in slices)
+                ok, why = same(v[sl], source_values(case['sources'], var, sl))
+                print(json.dumps({'client': 'netCDF4', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
+            # Coordinates of every dimension that has one.
+            for d in dims:
+                if d in remote.variables:
+                    # The time coordinate runs over every file, the others are each file's.
+                    files = case['sources'] if d == dims[0] else case['sources'][:1]
+                    ok, why = same(remote[d][:], source_values(files, d, slice(None)))
+                    print(json.dumps({'client': 'netCDF4', 'url': url, 'variable': d, 'slices': [], 'ok': ok, 'why': why}), flush=True)
+            remote.close()
+            ds = xr.open_dataset(url, decode_times=True)
+            for slices in case['slices']:
+                sl = tuple(slice(*s) for s in slices)
+                got = ds[var][sl].values
+                want = source_values_xr(case['sources'], var, sl)
+                ok, why = same(got, want)
+                print(json.dumps({'client': 'xarray', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
+            ds.close()
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            print(json.dumps({'client': 'error', 'url': url, 'variable': var, 'ok': False, 'why': repr(e)}), flush=True)
+
+
+main()
