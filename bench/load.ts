@@ -197,14 +197,14 @@ export async function benchLoad(): Promise<string> {
   const rows = levels.map((l) => {
     const w = l.wrk;
     const rps = (w['requests'] ?? 0) / (w['seconds'] || SECONDS);
-    return `| ${l.label} | ${l.clients} | ${rps.toFixed(0)} | ${w['ok']} | ${w['busy']} | ${(w['other'] ?? 0) + (w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0) + (w['errors_timeout'] ?? 0)} | ${w['p50']} | ${w['p99']} | ${pct(l.meta.ms, 50).toFixed(1)} / ${pct(l.meta.ms, 99).toFixed(1)} (${statusText(l.meta)}) | ${pct(l.items.ms, 50).toFixed(1)} / ${pct(l.items.ms, 99).toFixed(1)} (${statusText(l.items)}) | ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} | ${l.fds.start} → ${l.fds.end} | ${l.load} |`;
+    return `| ${l.label} | ${l.clients} | ${rps.toFixed(0)} | ${w['ok']} | ${w['busy']} | ${w['client']} / ${w['server']} / ${w['errors_timeout']} / ${(w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0)} | ${w['p50']} | ${w['p99']} | ${pct(l.meta.ms, 50).toFixed(1)} / ${pct(l.meta.ms, 99).toFixed(1)} (${statusText(l.meta)}) | ${pct(l.items.ms, 50).toFixed(1)} / ${pct(l.items.ms, 99).toFixed(1)} (${statusText(l.items)}) | ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} | ${l.fds.start} → ${l.fds.end} | ${l.load} |`;
   });
   return [
     `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level, wrk -t2`,
     '',
-    `Mix by weight: ${Object.entries(WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Probes: 2 clients asking metadata, 2 asking items pages, one request after another, timed to the last byte; 503s are deliberate refusals, "other" are errors.`,
+    `Mix by weight: ${Object.entries(WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Probes: 2 clients asking metadata, 2 asking items pages, one request after another, timed to the last byte; 503s are deliberate refusals; 4xx, other 5xx, timeouts and socket errors are not.`,
     '',
-    '| server | clients | req/s | 2xx/3xx | 503 | other / socket errors | mix p50 ms | mix p99 ms | metadata probe p50 / p99 ms | items probe p50 / p99 ms | RSS MB start → max → end | fds | load avg after |',
+    '| server | clients | req/s | 2xx/3xx | 503 | 4xx / other 5xx / timeouts (30 s) / socket errors | mix p50 ms | mix p99 ms | metadata probe p50 / p99 ms | items probe p50 / p99 ms | RSS MB start → max → end | fds | load avg after |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',

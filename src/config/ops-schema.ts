@@ -74,10 +74,11 @@ export const DEFAULT_OPS: OpsConfig = {
     stac: 'public, max-age=60',
   },
   limits: {
-    metadata: { concurrency: 64, queue: 512, waitMs: 2000 },
-    features: { concurrency: 16, queue: 256, waitMs: 5000 },
-    data: { concurrency: 6, queue: 48, waitMs: 10_000 },
-    heavy: { concurrency: 2, queue: 16, waitMs: 15_000 },
+    metadata: { concurrency: 64, queue: 256, waitMs: 1000 },
+    // A queue longer than a second of work only turns a quick 503 into a slow answer (bench/RESULTS.md, load mix).
+    features: { concurrency: 16, queue: 64, waitMs: 1000 },
+    data: { concurrency: 6, queue: 24, waitMs: 5000 },
+    heavy: { concurrency: 2, queue: 8, waitMs: 10_000 },
   },
   shutdownSeconds: 20,
 };

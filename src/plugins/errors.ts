@@ -55,7 +55,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderErro
       code = status === 404 ? 'NotFound' : status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
       description = err.message;
     }
-    if (code === 'DataSourceError') opts.onReaderError?.(err instanceof ApiError ? 'collection' : err.name);
+    if (code === 'DataSourceError') opts.onReaderError?.(err.name);
     if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     if (status >= 500) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, rm, stat, utimes } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ t.test('health, readiness, metrics and request ids', async (t) => {
   t.match(text, /odas_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/);
   const sent = Number(/odas_http_response_bytes_total\{route="\/collections\/:collectionId\/items"\} (\d+)/.exec(text)?.[1]);
   t.ok(sent > body.length, `bytes out counts headers and body (${sent} > ${body.length})`);
-  t.match(text, /odas_work_running\{class="data"\} 0/);
+  t.match(text, /odas_work_running\{class="data"\} [01]\b/);
   t.match(text, /odas_work_queued\{class="heavy"\} 0/);
   t.match(text, /odas_hdf5_chunk_cache_hits_total \d+/);
   t.match(text, /odas_index_files\{state="total"\} 2/);
@@ -191,4 +191,23 @@ t.test('per-client rate limit: 429 with Retry-After', async (t) => {
   t.equal(((await over.json()) as { code: string }).code, 'TooManyRequests');
   t.equal((await fetch(`${base}/conformance`, { headers: { authorization: 'Bearer someone-else' } })).status, 200, 'another client has its own bucket');
   t.equal((await fetch(`${base}/health`)).status, 200, 'health is never limited');
+});
+
+t.test('a file broken after indexing: 502 for its requests, counted as a reader error', async (t) => {
+  const broken = await mkdtemp(join(tmpdir(), 'odas-ops-broken-'));
+  t.teardown(() => rm(broken, { recursive: true, force: true }));
+  await copyFile(join(SHARED_DATA, 'satellite', `${GRID}.nc`), join(broken, `${GRID}.nc`));
+  const app = await buildApp({ collections: await discoverRoots([broken]) });
+  t.teardown(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const fh = await open(join(broken, `${GRID}.nc`), 'r+');
+  await fh.write(Buffer.from('XXXX'), 0, 4, 0);
+  await fh.close();
+  const res = await fetch(`${base}${COVERAGE}`);
+  t.equal(res.status, 502);
+  t.equal(((await res.json()) as { code: string }).code, 'DataSourceError');
+  t.equal((await fetch(`${base}/collections`)).status, 200, 'the rest keeps serving');
+  const text = await (await fetch(`${base}/metrics`)).text();
+  t.match(text, /odas_reader_errors_total\{kind="DataSourceError"\} 1/);
 });
