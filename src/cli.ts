@@ -6,6 +6,7 @@ import { defaultCacheDir } from './catalog/catalog.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
 import { loadOpsConfig } from './config/ops-load.js';
 import { serve } from './server.js';
+import { parseStacExtensions } from './stac/service.js';
 import { runStacCommand, STAC_USAGE } from './api/stac/export-cli.js';
 import { VERSION } from './version.js';
 
@@ -14,7 +15,7 @@ const USAGE = `odas ${VERSION} — Ocean Data Access Server
 usage:
   odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
              [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
-             [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions file,datacube]
+             [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions proj,datacube,file|none]
              [--ops-config FILE] [--cache-control KIND=VALUE]... [--limit CLASS=N[:QUEUE[:WAIT_MS]]]...
              [--rate-limit PER_SECOND[:BURST]] [--shutdown-timeout SECONDS]
   odas index --data DIR... [--collections CONFIG_DIR] [--cache-dir DIR] [--workers N]
@@ -114,8 +115,8 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  const stacExtensions = (values['stac-extensions'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (stacExtensions.some((e) => e !== 'file' && e !== 'datacube')) fail(`--stac-extensions ${values['stac-extensions']}: known extensions are file and datacube`);
+  const stacExtensions = values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
+  if (typeof stacExtensions === 'string') fail(`--stac-extensions ${values['stac-extensions']}: ${stacExtensions}`);
   const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
   const dataRoots: string[] = [];
   for (const d of values.data ?? []) {
@@ -172,7 +173,7 @@ async function main(argv: string[]): Promise<void> {
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     cors,
     logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info',
-    stacExtensions: stacExtensions as Array<'file' | 'datacube'>,
+    ...(stacExtensions ? { stacExtensions } : {}),
     ...(rescan !== undefined ? { rescanSeconds: rescan } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(values.collections ? { configsDir: resolve(values.collections) } : {}),

@@ -479,7 +479,7 @@ export class Indexer {
     id = this.uniqueId(id, root, rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined, e.rel);
     const single = !(rule.rule !== 'folder' || (decision !== 'per-file' && id.startsWith(decision.id)));
     const items = e.kind === 'grid'
-      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), mtimeMs: e.mtimeMs })
+      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), ...(e.dataTime ? { dataTime: e.dataTime } : {}) })
       : r.items;
     return { ...base, status: 'ok', entry: e, collection: { id, kind: e.kind === 'grid' ? 'grid' : 'feature' }, items };
   }

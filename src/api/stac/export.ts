@@ -46,7 +46,7 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     stac: o.stac,
   };
   await mkdir(o.outDir, { recursive: true });
-  const ids = [...o.stac.collections.keys(), ...o.stac.statics.keys()];
+  const ids = o.stac.collectionIds();
   const writer = new ItemWriter(ctx, o.stac, base);
   let total = 0;
   for (const id of ids) {
