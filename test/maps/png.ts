@@ -21,8 +21,8 @@ export function decodePng(buf: Buffer): Rgba {
   let width = 0;
   let height = 0;
   let colourType = 0;
-  let palette = new Uint8Array(0);
-  let trns = new Uint8Array(0);
+  let palette: Uint8Array = new Uint8Array(0);
+  let trns: Uint8Array = new Uint8Array(0);
   const idat: Buffer[] = [];
   while (pos < buf.length) {
     const len = buf.readUInt32BE(pos);
