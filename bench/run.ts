@@ -1,6 +1,7 @@
 // `npm run bench`: needs a build (`npm ci` or `npm run build`); prints the figures as Markdown and
 // writes them to bench/out/latest.md, from which bench/RESULTS.md is updated.
-// BENCH_ONLY=features|grid|stac|archive|maps|load|dap runs one section (archive: ARCHIVE_FILES=100000 by default, see bench/archive.ts).
+// BENCH_ONLY=features|grid|stac|archive|maps|load|dap|pg runs one section (archive: ARCHIVE_FILES=100000 by default, see bench/archive.ts;
+// pg: PG_FILES=100000, see bench/pg.ts).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ const sections: Array<[string, () => Promise<string>]> = [
   ['maps', async () => (await import('./maps.js')).benchMaps()],
   ['load', async () => (await import('./load.js')).benchLoad()],
   ['dap', async () => (await import('./dap.js')).benchDap()],
+  ['pg', async () => (await import('./pg.js')).benchPg()],
 ];
 const out = [`## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`];
 for (const [name, run] of sections) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.js';
 import type { Collection } from '../src/catalog/collection.js';
-import { CatalogStore } from '../src/catalog/store/store.js';
+import { SqliteBackend } from '../src/catalog/store/sqlite-backend.js';
 import type { CollectionSource, ItemDraft } from '../src/catalog/store/types.js';
 import { StacService } from '../src/stac/service.js';
 
@@ -129,10 +129,10 @@ async function timed(base: string, q: { method: 'GET' | 'POST'; path: string; bo
 async function benchSize(n: number): Promise<{ rows: string[]; all: number[]; build: number; warm: number; bytes: number; items: number; rss: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'odas-bench-stac-'));
   try {
-    const index = CatalogStore.open(join(dir, 'stac.sqlite'));
-    const report = index.sync(sources(n));
+    const index = SqliteBackend.open(join(dir, 'stac.sqlite'));
+    const report = await index.sync(sources(n));
     const bytes = await dirBytes(dir);
-    const warm = index.sync(sources(n));
+    const warm = await index.sync(sources(n));
     const stac = StacService.attach(index, collections(dir));
     const app = await buildApp({ collections: stac.collections, stac });
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -160,7 +160,7 @@ async function benchSize(n: number): Promise<{ rows: string[]; all: number[]; bu
     rows.push(`| ${n.toLocaleString('en')} | **all of the above** | **${pct(all, 50).toFixed(1)}** | **${pct(all, 95).toFixed(1)}** |`);
     const rss = process.memoryUsage().rss / 2 ** 20;
     await app.close();
-    index.close();
+    await index.close();
     return { rows, all, build: report.seconds, warm: warm.seconds, bytes, items: report.items, rss };
   } finally {
     await rm(dir, { recursive: true, force: true });

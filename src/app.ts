@@ -46,7 +46,7 @@ export interface AppOptions {
   /** The STAC index built at start; without it the STAC API builds a temporary one on first use. */
   stac?: StacService;
   /** The indexer's status document (served at /status and linked from the landing page). */
-  status?: () => CatalogStatus;
+  status?: () => CatalogStatus | Promise<CatalogStatus>;
   /** The indexer's progress (cheap: read by every /collections listing while it indexes). */
   progress?: () => IndexStatus;
   /** Cache-Control policy, admission limits, rate limit (defaults: DEFAULT_OPS). */
@@ -103,7 +103,7 @@ function staticStatus(collections: Map<string, Collection>): CatalogStatus {
   }
   return {
     indexing: { state: 'idle', files: { total: files, indexed: files, failed: 0, pending: 0 }, rate: 0, scans: 0 },
-    catalog: { file: 'none', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
+    catalog: { file: 'none', backend: catalogOf(collections)?.store.kind ?? 'sqlite', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
     errors: [],
   };
 }
@@ -115,11 +115,11 @@ function catalogVersion(collections: Map<string, Collection>): (() => string) | 
 }
 
 /** /ready's checks: the catalog answers, the workers are up, something is served (or indexing is done). */
-function readiness(status: () => CatalogStatus, collections: Map<string, Collection>, admission: Admission, workers?: () => ReadinessCheck): Readiness {
+async function readiness(status: () => CatalogStatus | Promise<CatalogStatus>, collections: Map<string, Collection>, admission: Admission, workers?: () => ReadinessCheck): Promise<Readiness> {
   let s: CatalogStatus | undefined;
   let catalog: ReadinessCheck;
   try {
-    s = status();
+    s = await status();
     catalog = { ok: true, detail: `${s.catalog.collections} collections, ${s.catalog.files.ok} files served` };
   } catch (err) {
     catalog = { ok: false, detail: `the catalog cannot be read: ${(err as Error).message}` };

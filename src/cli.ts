@@ -6,7 +6,9 @@ import { defaultCacheDir } from './catalog/catalog.js';
 import { ConfigError, loadCollectionConfigs } from './config/load.js';
 import { loadOpsConfig } from './config/ops-load.js';
 import { serve } from './server.js';
+import { parseStacExtensions } from './stac/service.js';
 import { runStacCommand, STAC_USAGE } from './stac-export-cli.js';
+import { CATALOG_USAGE, runCatalogCommand } from './catalog-cli.js';
 import { VERSION } from './version.js';
 
 const USAGE = `odas ${VERSION} — Ocean Data Access Server
@@ -14,22 +16,25 @@ const USAGE = `odas ${VERSION} — Ocean Data Access Server
 usage:
   odas serve [--data DIR]... [--collections CONFIG_DIR] [--host H] [--port P]
              [--demo] [--cache-dir DIR | --no-cache] [--base-url URL] [--cors ORIGINS|false]
-             [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions file,datacube]
+             [--rescan SECONDS] [--workers N] [--log-level info] [--stac-extensions proj,datacube,file|none]
              [--ops-config FILE] [--cache-control KIND=VALUE]... [--limit CLASS=N[:QUEUE[:WAIT_MS]]]...
              [--rate-limit PER_SECOND[:BURST]] [--shutdown-timeout SECONDS]
-  odas index --data DIR... [--collections CONFIG_DIR] [--cache-dir DIR] [--workers N]
+             [--catalog postgresql://USER@HOST:PORT/DB]
+  odas index --data DIR... [--collections CONFIG_DIR] [--cache-dir DIR | --catalog URL] [--workers N]
                                   build or refresh the catalog offline (cron, CI, a replica's init)
   odas validate [CONFIG_DIR]      check collections/*.yaml against the schema
   odas demo [DIR]                 write the demo data files
-${STAC_USAGE}  odas --version
+${STAC_USAGE}${CATALOG_USAGE}  odas --version
 
-Environment: PORT, HOST, ODAS_CACHE_DIR, LOG_LEVEL, ODAS_CACHE_CONTROL ('KIND=VALUE;…'),
+Environment: PORT, HOST, ODAS_CACHE_DIR, ODAS_CATALOG, LOG_LEVEL, ODAS_CACHE_CONTROL ('KIND=VALUE;…'),
   ODAS_RATE_LIMIT, ODAS_SHUTDOWN_TIMEOUT.
   --data DIR       a data root; each file is a collection, a folder of homogeneous files is one,
                    an Argo GDAC tree (dac/<centre>/<wmo>/...) one collection per file family
   --rescan S       seconds between rescans of the data roots for new, changed and removed files
                    (default 15; 0 = index once at start)
   --demo           also serve the demo data the project generates (what 'npm start' does)
+  --catalog URL    keep the catalog in PostgreSQL/PostGIS instead of a SQLite file in the cache
+                   folder: several odas processes on one database serve together, one indexes
   --cache-control  Cache-Control per kind of answer: metadata, features, data, stac
                    (e.g. --cache-control 'data=public, max-age=3600')
   --limit          admission per class of work (metadata, features, data, heavy): requests at
@@ -85,6 +90,10 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${files.length} demo file(s) in ${dir}\n`);
     return;
   }
+  if (command === 'catalog') {
+    await runCatalogCommand(rest, fail);
+    return;
+  }
   if (command === 'stac') {
     await runStacCommand(rest, fail);
     return;
@@ -106,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
       'stac-extensions': { type: 'string' },
       rescan: { type: 'string' },
       workers: { type: 'string' },
+      catalog: { type: 'string' },
       'ops-config': { type: 'string' },
       'cache-control': { type: 'string', multiple: true },
       limit: { type: 'string', multiple: true },
@@ -114,8 +124,8 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  const stacExtensions = (values['stac-extensions'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (stacExtensions.some((e) => e !== 'file' && e !== 'datacube')) fail(`--stac-extensions ${values['stac-extensions']}: known extensions are file and datacube`);
+  const stacExtensions = values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
+  if (typeof stacExtensions === 'string') fail(`--stac-extensions ${values['stac-extensions']}: ${stacExtensions}`);
   const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
   const dataRoots: string[] = [];
   for (const d of values.data ?? []) {
@@ -138,10 +148,12 @@ async function main(argv: string[]): Promise<void> {
   if (rescan !== undefined && !(Number.isFinite(rescan) && rescan >= 0)) fail(`--rescan ${values.rescan}: expected seconds ≥ 0`);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) fail(`--workers ${values.workers}: expected a whole number ≥ 1`);
+  const catalog = values.catalog ?? process.env['ODAS_CATALOG'];
+  if (catalog !== undefined && !/^postgres(ql)?:\/\//.test(catalog)) fail(`--catalog ${catalog}: expected postgresql://USER@HOST:PORT/DB`);
   if (command === 'index') {
     if (values['no-cache']) fail('odas index writes the catalog into the cache folder: --no-cache makes no sense here');
     const { indexCommand } = await import('./index-cli.js');
-    await indexCommand({ dataRoots, configs, cacheDir, logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'warn', ...(workers !== undefined ? { workers } : {}) });
+    await indexCommand({ dataRoots, configs, cacheDir, ...(catalog ? { catalog } : {}), logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'warn', ...(workers !== undefined ? { workers } : {}) });
     return;
   }
   const port = Number(values.port ?? process.env['PORT'] ?? 8080);
@@ -169,10 +181,11 @@ async function main(argv: string[]): Promise<void> {
     host: values.host ?? process.env['HOST'] ?? '0.0.0.0',
     port,
     ...(values['no-cache'] ? {} : { cacheDir }),
+    ...(catalog ? { catalog } : {}),
     ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
     cors,
     logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'info',
-    stacExtensions: stacExtensions as Array<'file' | 'datacube'>,
+    ...(stacExtensions ? { stacExtensions } : {}),
     ...(rescan !== undefined ? { rescanSeconds: rescan } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(values.collections ? { configsDir: resolve(values.collections) } : {}),

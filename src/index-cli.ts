@@ -6,6 +6,8 @@ export interface IndexCommandOptions {
   dataRoots: string[];
   configs: CollectionConfig[];
   cacheDir: string;
+  /** A PostgreSQL catalog instead of the SQLite file in cacheDir. */
+  catalog?: string;
   logLevel: string;
   workers?: number;
 }
@@ -13,7 +15,7 @@ export interface IndexCommandOptions {
 /** `odas index`: bring the catalog up to date once, with a progress line on a terminal, then exit. */
 export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
   const log = pino({ level: opts.logLevel, base: { service: 'odas' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
-  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, log, rescanSeconds: 0, hdf5Manifests: true, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
+  const catalog = await Catalog.open({ dataRoots: opts.dataRoots, configs: opts.configs, cacheDir: opts.cacheDir, ...(opts.catalog ? { catalog: opts.catalog } : {}), log, rescanSeconds: 0, hdf5Manifests: true, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) });
   const tty = process.stderr.isTTY;
   const t0 = Date.now();
   const bar = setInterval(() => {
@@ -28,7 +30,7 @@ export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
     clearInterval(bar);
     if (tty) process.stderr.write('\n');
   }
-  const s = catalog.status();
+  const s = await catalog.status();
   process.stdout.write(`${catalog.file}: ${s.catalog.collections} collection(s), ${s.catalog.features} feature(s); files: ${s.catalog.files.ok} served, ${s.catalog.files.skipped} skipped, ${s.catalog.files.failed} failed; ${s.indexing.lastScan?.read ?? 0} read in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   for (const e of s.errors.slice(0, 20)) process.stdout.write(`  failed: ${e.file}: ${e.error}\n`);
   await catalog.close();

@@ -15,6 +15,8 @@ export interface ServeOptions {
   host: string;
   port: number;
   cacheDir?: string;
+  /** A PostgreSQL catalog (postgresql://…) shared with other replicas, instead of the SQLite file. */
+  catalog?: string;
   baseUrl?: string;
   cors: boolean | string[];
   logLevel: string;
@@ -50,6 +52,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     configs: opts.configs,
     log,
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.catalog ? { catalog: opts.catalog } : {}),
     ...(opts.rescanSeconds !== undefined ? { rescanSeconds: opts.rescanSeconds } : {}),
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     hdf5Manifests: true,
@@ -126,7 +129,7 @@ async function reloadConfigs(dir: string, catalog: Catalog, access: AccessPolicy
   try {
     const configs = await loadCollectionConfigs(dir);
     access.update(configs);
-    const r = catalog.reloadConfigs(configs);
+    const r = await catalog.reloadConfigs(configs);
     if (r.applied) log.info({ configs: configs.length }, `SIGHUP: ${configs.length} collection config(s) reloaded from ${dir}`);
     else log.warn({ configs: configs.length }, `SIGHUP: access rules reloaded; metadata not applied: ${r.reason}`);
   } catch (err) {

@@ -8,9 +8,8 @@ import type { Collection } from './collection.js';
 import { Grouping } from './group.js';
 import { Indexer, type IndexStatus } from './indexer.js';
 import { CollectionRegistry } from './registry.js';
-import { FileLedger } from './store/ledger.js';
-import { CatalogManifestStore } from './store/manifests.js';
-import { CatalogStore } from './store/store.js';
+import type { CatalogBackend } from './store/backend.js';
+import { SqliteBackend } from './store/sqlite-backend.js';
 
 /** How often a process that does not index looks for another process's commits. */
 const FOLLOW_MS = 2000;
@@ -26,6 +25,11 @@ export interface CatalogOptions {
   configs: CollectionConfig[];
   /** Folder of the catalog file; undefined = a temporary catalog removed at close. */
   cacheDir?: string;
+  /**
+   * A PostgreSQL catalog (`postgresql://user@host:port/db`) shared by several odas processes,
+   * instead of the SQLite file in cacheDir.
+   */
+  catalog?: string;
   log: Logger;
   /** Indexing threads (default: every core). */
   workers?: number;
@@ -45,7 +49,7 @@ export interface CatalogOptions {
 /** The status document's content: the indexer's progress, what the catalog holds, recent failures. */
 export interface CatalogStatus {
   indexing: IndexStatus;
-  catalog: { file: string; collections: number; features: number; files: { ok: number; skipped: number; failed: number } };
+  catalog: { file: string; backend: 'sqlite' | 'postgresql'; collections: number; features: number; files: { ok: number; skipped: number; failed: number } };
   errors: Array<{ root: string; file: string; error: string; at: string }>;
 }
 
@@ -61,13 +65,33 @@ export function catalogOf(collections: Map<string, Collection>): Catalog | undef
   return owners.get(collections);
 }
 
+/** Whether a catalog location names a PostgreSQL database rather than a folder for the SQLite file. */
+export function isDatabaseUrl(location: string | undefined): location is string {
+  return location !== undefined && /^postgres(ql)?:\/\//.test(location);
+}
+
+/** Open the catalog a location names: a PostgreSQL URL, else the SQLite file for the roots (temporary without a cache folder). */
+async function openBackend(opts: Pick<CatalogOptions, 'catalog' | 'cacheDir' | 'dataRoots' | 'cacheMiB' | 'log'>): Promise<CatalogBackend> {
+  if (isDatabaseUrl(opts.catalog)) {
+    const { PgBackend } = await import('./store/pg/backend.js');
+    return PgBackend.open(opts.catalog, { log: opts.log });
+  }
+  const file = opts.cacheDir ? await Catalog.fileFor(opts.cacheDir, opts.dataRoots) : undefined;
+  try {
+    return SqliteBackend.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
+  } catch (err) {
+    throw new Error(`cannot open the catalog ${file ?? '(temporary)'}: ${(err as Error).message} (choose another folder with --cache-dir or ODAS_CACHE_DIR)`, { cause: err });
+  }
+}
+
 /**
- * The archive's catalog: one SQLite file (files, collections, features, grid summaries, STAC
- * items), the collections built from it, and the background indexer that keeps it up to date.
+ * The archive's catalog: a SQLite file or a PostgreSQL database (files, collections, features,
+ * grid summaries, STAC items), the collections built from it, and the background indexer that
+ * keeps it up to date.
  */
 export class Catalog {
   private constructor(
-    readonly store: CatalogStore,
+    readonly store: CatalogBackend,
     readonly registry: CollectionRegistry,
     readonly indexer: Indexer,
     readonly file: string,
@@ -80,27 +104,22 @@ export class Catalog {
   }
 
   static async open(opts: CatalogOptions): Promise<Catalog> {
-    const file = opts.cacheDir ? await Catalog.fileFor(opts.cacheDir, opts.dataRoots) : undefined;
-    let store: CatalogStore;
-    try {
-      store = CatalogStore.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
-    } catch (err) {
-      throw new Error(`cannot open the catalog ${file ?? '(temporary)'}: ${(err as Error).message} (choose another folder with --cache-dir or ODAS_CACHE_DIR)`, { cause: err });
-    }
+    const store = await openBackend(opts);
+    const file = store.location;
     if (store.recovered) opts.log.warn({ file }, store.recovered);
     const grouping = new Grouping(opts.configs);
     // Which collection a file belongs to depends on the configs' ids and globs (titles and the like are read at each start).
     const rules = groupingRules(opts.configs);
-    const before = store.meta('grouping');
+    const before = await store.meta('grouping');
     if (before !== undefined && before !== rules) {
       opts.log.warn({ file }, 'collection configs changed since the catalog was built: indexing every file again');
-      store.reset();
+      await store.reset();
     }
-    store.setMeta('grouping', rules);
+    await store.setMeta('grouping', rules);
     let onHdf5File: ((abs: string) => Promise<void>) | undefined;
-    if (opts.hdf5Manifests) {
+    const manifests = opts.hdf5Manifests ? store.manifests() : undefined;
+    if (manifests) {
       const { getHdf5Pool } = await import('../readers/hdf5/reader.js');
-      const manifests = new CatalogManifestStore(store);
       getHdf5Pool().setManifestStore(manifests);
       onHdf5File = async (abs) => {
         manifests.forget(abs);
@@ -118,12 +137,15 @@ export class Catalog {
       ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
     });
     const registry = new CollectionRegistry(store, grouping, (id) => indexer.isIndexing(id));
-    registry.refresh();
+    await registry.refresh();
     indexer.onChange((ids) => {
-      registry.refresh(ids);
-      registry.updateStates();
+      registry
+        .refresh(ids)
+        .then(() => registry.updateStates())
+        .catch((err: Error) => opts.log.warn({ err: err.message }, `collections not refreshed: ${err.message}`));
     });
-    const catalog = new Catalog(store, registry, indexer, file ?? 'temporary');
+    const catalog = new Catalog(store, registry, indexer, file);
+    catalog.log = opts.log;
     catalog.grouping = grouping;
     owners.set(registry.collections, catalog);
     return catalog;
@@ -140,18 +162,33 @@ export class Catalog {
    */
   start(): void {
     this.indexer.start();
-    let seen = this.store.dataVersion();
-    this.follow = setInterval(() => {
-      if (this.indexer.leader) return;
-      const v = this.store.dataVersion();
-      if (v === seen) return;
-      seen = v;
-      this.registry.refresh();
-    }, FOLLOW_MS);
+    let seen: string | undefined;
+    let busy = false;
+    const check = async () => {
+      if (this.indexer.leader || busy) return;
+      busy = true;
+      try {
+        const v = await this.store.dataVersion();
+        if (v === seen) return;
+        const first = seen === undefined;
+        seen = v;
+        if (!first) await this.registry.refresh();
+      } catch (err) {
+        // The database is away: requests answer 503 meanwhile; the next tick tries again.
+        this.log?.warn({ err: (err as Error).message }, `catalog not followed: ${(err as Error).message}`);
+      } finally {
+        busy = false;
+      }
+    };
+    void check();
+    // Another process's commits arrive as notifications where the backend has them; polling is the fallback.
+    this.store.onRemoteCommit(() => void check());
+    this.follow = setInterval(() => void check(), FOLLOW_MS);
     this.follow.unref();
   }
 
   private follow?: NodeJS.Timeout;
+  private log?: Logger;
   private grouping?: Grouping;
 
   /**
@@ -159,40 +196,45 @@ export class Catalog {
    * licences and extents are served at once. Configs whose ids or sources changed regroup files:
    * that needs a restart (and a new index), so they are refused here and the current ones kept.
    */
-  reloadConfigs(configs: CollectionConfig[]): { applied: boolean; reason?: string } {
+  async reloadConfigs(configs: CollectionConfig[]): Promise<{ applied: boolean; reason?: string }> {
     if (!this.grouping) return { applied: false, reason: 'no grouping' };
-    if (groupingRules(configs) !== this.store.meta('grouping')) return { applied: false, reason: 'collection ids or sources changed: restart the server to regroup the files' };
+    if (groupingRules(configs) !== (await this.store.meta('grouping'))) return { applied: false, reason: 'collection ids or sources changed: restart the server to regroup the files' };
     this.grouping.replace(configs);
-    this.registry.refresh();
+    await this.registry.refresh();
     return { applied: true };
   }
 
-  /** Changes whenever the catalog commits (this process's commits or another's): answers derived from it are stale. */
+  /**
+   * Changes whenever the catalog commits (this process's commits or another's, as far as this
+   * process has seen them): answers derived from it are stale. Synchronous, for cache validators.
+   */
   dataVersion(): string {
-    return this.store.dataVersion();
+    return this.store.seenVersion();
   }
 
   /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {
     await this.indexer.scan();
-    if (!this.follow) this.indexer.releaseLease();
+    if (!this.follow) await this.indexer.releaseLease();
     this.registry.updateStates();
   }
 
-  status(): CatalogStatus {
-    const ledger = new FileLedger(this.store);
+  async status(): Promise<CatalogStatus> {
+    const ledger = this.store.ledger;
     let features = 0;
     for (const c of this.collections.values()) if (c.features) features += c.features.size;
+    const [files, errors] = await Promise.all([ledger.counts(), ledger.failures(100)]);
     return {
       indexing: this.indexer.status(),
-      catalog: { file: this.file, collections: this.collections.size, features, files: ledger.counts() },
-      errors: ledger.failures(100),
+      catalog: { file: this.file, backend: this.store.kind, collections: this.collections.size, features, files },
+      errors,
     };
   }
 
   async close(): Promise<void> {
     if (this.follow) clearInterval(this.follow);
-    await this.indexer.stop();
-    this.store.close();
+    // A database away at shutdown must not keep the process (or its pool) alive.
+    await this.indexer.stop().catch((err: Error) => this.log?.warn({ err: err.message }, `indexer stopped with: ${err.message}`));
+    await this.store.close();
   }
 }

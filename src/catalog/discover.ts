@@ -8,6 +8,8 @@ export interface DiscoverOptions {
   configs: CollectionConfig[];
   /** Folder of the catalog file; undefined = a temporary catalog. */
   cacheDir?: string;
+  /** A PostgreSQL catalog URL instead of the SQLite file. */
+  catalog?: string;
   log: Logger;
 }
 

@@ -1,4 +1,4 @@
-import type { CatalogStore } from './store/store.js';
+import type { CatalogBackend } from './store/backend.js';
 import type { FeatureFilter, ItemRow } from './store/types.js';
 import type { FeatureRecord, Geometry, PropertyValue } from './feature.js';
 import { decodeProfileData } from './profile-data.js';
@@ -19,11 +19,11 @@ function recordOf(row: ItemRow): FeatureRecord {
 }
 
 /**
- * The features of one profile, trajectory or time-series collection, read from the on-disk
- * catalog: nothing is held in memory per feature, whatever the size of the archive.
+ * The features of one profile, trajectory or time-series collection, read from the catalog
+ * (SQLite or PostgreSQL): nothing is held in memory per feature, whatever the size of the archive.
  */
 export class FeatureStore {
-  constructor(private readonly store: CatalogStore, readonly collectionId: string) {}
+  constructor(private readonly store: CatalogBackend, readonly collectionId: string) {}
 
   /** Number of features (from the collection's stats, no count query). */
   get size(): number {
@@ -31,8 +31,8 @@ export class FeatureStore {
   }
 
   /** One page of matching features in file order, with the exact number matched. */
-  page(filter: FeatureFilter, offset: number, limit: number): { matched: number; records: FeatureRecord[] } {
-    const { matched, rows } = this.store.features(this.collectionId, filter, offset, limit);
+  async page(filter: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; records: FeatureRecord[] }> {
+    const { matched, rows } = await this.store.features(this.collectionId, filter, offset, limit);
     return { matched, records: rows.map(recordOf) };
   }
 
@@ -40,13 +40,13 @@ export class FeatureStore {
    * One page as GeoJSON Feature texts, assembled from the stored JSON of geometry and properties
    * (nothing parsed and serialised again: the items page is the API's most frequent answer).
    */
-  pageGeojson(filter: FeatureFilter, offset: number, limit: number): { matched: number; features: string[] } {
-    const { matched, rows } = this.store.features(this.collectionId, filter, offset, limit);
+  async pageGeojson(filter: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; features: string[] }> {
+    const { matched, rows } = await this.store.features(this.collectionId, filter, offset, limit);
     return { matched, features: rows.map((r) => `{"type":"Feature","id":${JSON.stringify(r.id)},"geometry":${r.geom ?? 'null'},"properties":${r.props}}`) };
   }
 
-  get(id: string): FeatureRecord | undefined {
-    const row = this.store.get(this.collectionId, id);
+  async get(id: string): Promise<FeatureRecord | undefined> {
+    const row = await this.store.get(this.collectionId, id);
     return row && row.fidx !== null ? recordOf(row) : undefined;
   }
 
@@ -54,13 +54,13 @@ export class FeatureStore {
    * Every matching feature, streamed in file order (a batch in memory at a time; safe to await
    * between); `withLevels` brings profiles' levels along (EDR).
    */
-  *iterate(filter: FeatureFilter = {}, withLevels = false): Generator<FeatureRecord> {
-    for (const row of this.store.featureRows(this.collectionId, filter, withLevels)) yield recordOf(row);
+  async *iterate(filter: FeatureFilter = {}, withLevels = false): AsyncGenerator<FeatureRecord> {
+    for await (const batch of this.store.featureBatches(this.collectionId, filter, withLevels)) for (const row of batch) yield recordOf(row);
   }
 
   /** The first `n` features (maps of a collection on HTML pages). */
-  sample(n: number): FeatureRecord[] {
-    return this.page({}, 0, n).records;
+  async sample(n: number): Promise<FeatureRecord[]> {
+    return (await this.page({}, 0, n)).records;
   }
 
   /** Names and JSON types of the properties (queryables, CSV columns), in first-seen order. */
@@ -70,8 +70,8 @@ export class FeatureStore {
   }
 
   /** A profile's levels by variable, from the catalog (no file is opened), when it has them. */
-  levels(r: FeatureRecord): Map<string, Float64Array> | undefined {
-    const blob = r.levels ?? (r.rowid === undefined ? undefined : this.store.levels(r.rowid));
+  async levels(r: FeatureRecord): Promise<Map<string, Float64Array> | undefined> {
+    const blob = r.levels ?? (r.rowid === undefined ? undefined : await this.store.levels(r.rowid));
     return blob ? decodeProfileData(blob) : undefined;
   }
 
@@ -81,7 +81,7 @@ export class FeatureStore {
   }
 
   /** Whether features are lines (trajectories) rather than points. */
-  hasLines(): boolean {
-    return this.sample(1).some((r) => r.geometry?.type === 'LineString');
+  async hasLines(): Promise<boolean> {
+    return (await this.sample(1)).some((r) => r.geometry?.type === 'LineString');
   }
 }

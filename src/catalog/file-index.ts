@@ -4,6 +4,7 @@ import { openReader, type FileFormat } from '../readers/registry.js';
 import { sniffFormat } from '../readers/registry.js';
 import { MemorySource } from '../readers/source/memory.js';
 import type { GridSummary } from '../core/grid/summary.js';
+import type { MetadataTime } from '../cf/metadata-time.js';
 import type { Attrs } from '../readers/types.js';
 import { extract } from './extract/index.js';
 import { profileLevels } from './profile-data.js';
@@ -28,6 +29,8 @@ export interface FileIndex {
   parameters?: ParameterInfo[];
   bbox?: [number, number, number, number];
   timeSpan?: [number, number];
+  /** Grid files without a time axis: the time their metadata names. */
+  dataTime?: MetadataTime;
   /** Grid files: axes, CRS, time steps (what the Coverages API describes and aggregates with). */
   grid?: GridSummary;
   /** Why the file is not served (unreadable, metadata only, unrecognised). */
@@ -92,6 +95,7 @@ export async function indexFile(found: FoundFile, preread?: Preread): Promise<Fi
       parameters: result.parameters,
       ...(result.bbox ? { bbox: result.bbox } : {}),
       ...(result.timeSpan ? { timeSpan: result.timeSpan } : {}),
+      ...(result.dataTime ? { dataTime: result.dataTime } : {}),
       ...(result.grid ? { grid: result.grid } : {}),
     };
   } catch (err) {

@@ -14,8 +14,8 @@ import type { FileIndex } from './file-index.js';
 import { collectionIdFor, Grouping, type PathRule } from './group.js';
 import { indexToRows, type IndexedFile, type IndexTask, type IndexTaskResult } from './index-worker.js';
 import { gridDrafts } from './items.js';
-import { FileLedger, type FileCommit, type FileRemoval } from './store/ledger.js';
-import type { CatalogStore } from './store/store.js';
+import type { CatalogBackend, CatalogLedger } from './store/backend.js';
+import type { FileCommit, FileRemoval } from './store/ledger.js';
 import { walkFolders, type FolderMemo, type FoundFile } from './walk.js';
 
 /** Files read per worker task: amortises the message round trip without starving the other worker. */
@@ -40,7 +40,7 @@ const LEASE_MS = 30_000;
 const NOTIFY_MS = 250;
 
 export interface IndexerOptions {
-  store: CatalogStore;
+  store: CatalogBackend;
   roots: string[];
   grouping: Grouping;
   log: Logger;
@@ -78,7 +78,7 @@ interface Decision {
 type Listener = (changed: Set<string>) => void;
 
 export class Indexer {
-  private readonly ledger: FileLedger;
+  private readonly ledger: CatalogLedger;
   private pool?: WorkerPool<IndexTask, IndexTaskResult>;
   private readonly memo: FolderMemo = new Map();
   private readonly listeners: Listener[] = [];
@@ -107,7 +107,7 @@ export class Indexer {
   private readonly rootOfId = new Map<string, string>();
 
   constructor(private readonly opts: IndexerOptions) {
-    this.ledger = new FileLedger(opts.store);
+    this.ledger = opts.store.ledger;
   }
 
   /** Called with the ids of collections whose content changed, after each commit. */
@@ -212,7 +212,8 @@ export class Indexer {
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
-    if (this.leading) this.ledger.release(this.owner);
+    if (this.leading) await this.ledger.release(this.owner).catch(() => undefined);
+    this.leading = false;
     await this.pool?.close();
     this.pool = undefined;
   }
@@ -223,20 +224,24 @@ export class Indexer {
   }
 
   /** Give the indexing lease back (a one-off index is done; another process may index at once). */
-  releaseLease(): void {
-    if (this.leading) this.ledger.release(this.owner);
+  async releaseLease(): Promise<void> {
+    if (this.leading) await this.ledger.release(this.owner);
     this.leading = false;
   }
 
-  private renewLease(): boolean {
-    this.leading = this.ledger.lease(this.owner, LEASE_MS);
+  private async renewLease(): Promise<boolean> {
+    // A catalog away for a moment (PostgreSQL restarting) is not a lease lost for good: try again next time.
+    this.leading = await this.ledger.lease(this.owner, LEASE_MS).catch((err: Error) => {
+      this.opts.log.warn({ err: err.message }, `indexing lease: ${err.message}`);
+      return false;
+    });
     this.leaseAt = Date.now();
     return this.leading;
   }
 
   /** One pass over every root: read what changed, drop what is gone. */
   async scan(): Promise<void> {
-    if (!this.renewLease()) {
+    if (!(await this.renewLease())) {
       this.status_.state = 'follower';
       return;
     }
@@ -259,7 +264,10 @@ export class Indexer {
       this.opts.log.info({ ...st.files, read: st.lastScan!.read, removed: st.lastScan!.removed, rate: st.rate, seconds: Number(secs.toFixed(1)) }, msg);
     };
     const tick = () => {
-      if (Date.now() - this.leaseAt > LEASE_MS / 3) this.renewLease();
+      if (Date.now() - this.leaseAt > LEASE_MS / 3) {
+        this.leaseAt = Date.now();
+        void this.renewLease();
+      }
       if (Date.now() - lastReport >= PROGRESS_MS) {
         lastReport = Date.now();
         progress(false);
@@ -268,8 +276,8 @@ export class Indexer {
     this.rootOfId.clear();
     this.walked = new Set();
     const known = new Set(this.roots);
-    const goneRoots = this.ledger.roots().filter((r) => !known.has(r));
-    for (const root of goneRoots) await this.removeFolders(root, this.ledger.folders(root));
+    const goneRoots = (await this.ledger.roots()).filter((r) => !known.has(r));
+    for (const root of goneRoots) await this.removeFolders(root, await this.ledger.folders(root));
     for (const root of this.roots) await this.scanRoot(root, full, tick);
     this.notify();
     if (!this.stopped) await this.watchFolders(this.walked);
@@ -295,13 +303,13 @@ export class Indexer {
       seen.add(listing.folder);
       this.walked.add(listing.folder ? join(root, listing.folder) : root);
       if (listing.unchanged) {
-        const { files, failed } = this.ledger.folderCounts(root, listing.folder);
+        const { files, failed } = await this.ledger.folderCounts(root, listing.folder);
         st.files.total += files;
         st.files.failed += failed;
         st.files.indexed += files - failed;
         continue;
       }
-      const known = this.ledger.folder(root, listing.folder);
+      const known = await this.ledger.folder(root, listing.folder);
       const now = Date.now();
       const settle = this.opts.settleMs ?? SETTLE_MS;
       let changed = listing.files.filter((f) => {
@@ -314,7 +322,7 @@ export class Indexer {
       const byFolderRule = listing.files.filter((f) => this.opts.grouping.ruleFor(f.rel).rule === 'folder');
       const composition = byFolderRule.some((f) => !known.has(f.rel)) || removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
       // A folder already served as one collection just takes the new file in (decideFolder keeps its grouping).
-      const grouped = composition && listing.folder !== '' && this.ledger.folderCollections(root, listing.folder).some((e) => e.collection === collectionIdFor(listing.folder, true));
+      const grouped = composition && listing.folder !== '' && (await this.ledger.folderCollections(root, listing.folder)).some((e) => e.collection === collectionIdFor(listing.folder, true));
       if (composition && !grouped && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
       // A file modified in the future (clock skew on shared storage) would never settle: read it.
       const fresh = changed.filter((f) => now - f.mtimeMs >= settle || f.mtimeMs > now);
@@ -343,14 +351,14 @@ export class Indexer {
     }
     await Promise.all(inFlight);
     if (this.stopped) return;
-    const gone = this.ledger.folders(root).filter((f) => !seen.has(f));
+    const gone = (await this.ledger.folders(root)).filter((f) => !seen.has(f));
     await this.removeFolders(root, gone);
   }
 
   private async removeFolders(root: string, folders: string[]): Promise<void> {
     for (const folder of folders) {
-      const removed = [...this.ledger.folder(root, folder).keys()].map((rel) => ({ root, rel }));
-      if (removed.length > 0) this.commit([], removed);
+      const removed = [...(await this.ledger.folder(root, folder)).keys()].map((rel) => ({ root, rel }));
+      if (removed.length > 0) await this.commit([], removed);
     }
   }
 
@@ -370,16 +378,17 @@ export class Indexer {
   private async indexFolder(root: string, folder: string, files: FoundFile[], removed: FileRemoval[], folderSize: number): Promise<void> {
     let decision: Decision | 'per-file' | undefined;
     if (files.length === 0) {
-      this.commit([], removed);
+      await this.commit([], removed);
       return;
     }
     for (let i = 0; i < files.length && !this.stopped; i += SLICE) {
       const slice = files.slice(i, i + SLICE);
       const results = await this.read(slice);
-      decision ??= this.decideFolder(root, folder, results, folderSize);
-      const commits = results.map((r) => this.toCommit(root, folder, r, decision!));
+      decision ??= await this.decideFolder(root, folder, results, folderSize);
+      const commits: FileCommit[] = [];
+      for (const r of results) commits.push(await this.toCommit(root, folder, r, decision));
       for (const f of slice) this.countPending(f.rel, folder, -1);
-      this.commit(commits, i === 0 ? removed : []);
+      await this.commit(commits, i === 0 ? removed : []);
       this.status_.lastScan!.read += slice.length;
       for (const c of commits) {
         if (c.status === 'failed') this.status_.files.failed++;
@@ -388,9 +397,9 @@ export class Indexer {
     }
   }
 
-  private commit(files: FileCommit[], removed: FileRemoval[]): void {
-    if (Date.now() - this.leaseAt > LEASE_MS / 3) this.renewLease();
-    const changed = this.ledger.commit(files, removed);
+  private async commit(files: FileCommit[], removed: FileRemoval[]): Promise<void> {
+    if (Date.now() - this.leaseAt > LEASE_MS / 3) await this.renewLease();
+    const changed = await this.ledger.commit(files, removed);
     this.status_.lastScan!.removed += removed.length;
     for (const id of changed) this.changed.add(id);
     // Listeners rebuild collection descriptions: once per interval, not once per commit.
@@ -435,15 +444,15 @@ export class Indexer {
    * file its own time span) is one collection named after it; otherwise each file is one. Decided
    * on the first slice of the folder; a folder already grouped keeps its grouping for new files.
    */
-  private decideFolder(root: string, folder: string, results: IndexedFile[], folderSize: number): Decision | 'per-file' {
+  private async decideFolder(root: string, folder: string, results: IndexedFile[], folderSize: number): Promise<Decision | 'per-file'> {
     if (folder === '' || folderSize < 2) return 'per-file';
     const folderId = collectionIdFor(folder, true);
     const mine = results.filter((r) => this.opts.grouping.ruleFor(r.entry.rel).rule === 'folder' && !r.entry.skip);
     if (results.length < folderSize) {
       // Only part of the folder changed: keep what the catalog already decided.
-      const existing = this.ledger.folderCollections(root, folder);
+      const existing = await this.ledger.folderCollections(root, folder);
       if (existing.some((e) => e.collection === folderId)) {
-        const first = this.ledger.collectionFiles(folderId, 1)[0]?.entry as Omit<FileIndex, 'features'> | undefined;
+        const first = (await this.ledger.collectionFiles(folderId, 1))[0]?.entry as Omit<FileIndex, 'features'> | undefined;
         return { id: folderId, ...(first?.signature ? { signature: first.signature } : {}), ...(first?.kind ? { kind: first.kind } : {}) };
       }
       if (existing.length > 0) return 'per-file';
@@ -457,7 +466,7 @@ export class Indexer {
     return { id: folderId, ...(sig ? { signature: sig } : {}), ...(kind ? { kind } : {}) };
   }
 
-  private toCommit(root: string, folder: string, r: IndexedFile, decision: Decision | 'per-file'): FileCommit {
+  private async toCommit(root: string, folder: string, r: IndexedFile, decision: Decision | 'per-file'): Promise<FileCommit> {
     const e = r.entry;
     const base = { root, rel: e.rel, size: e.size, mtimeMs: e.mtimeMs };
     if (e.skip) {
@@ -476,26 +485,26 @@ export class Indexer {
       if (decision !== 'per-file') this.opts.log.warn({ file: e.rel }, `${e.rel} differs from the other files of ${folder}: served as its own collection`);
       id = collectionIdFor(e.rel, false);
     }
-    id = this.uniqueId(id, root, rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined, e.rel);
+    id = await this.uniqueId(id, root, rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined, e.rel);
     const single = !(rule.rule !== 'folder' || (decision !== 'per-file' && id.startsWith(decision.id)));
     const items = e.kind === 'grid'
-      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), mtimeMs: e.mtimeMs })
+      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), ...(e.dataTime ? { dataTime: e.dataTime } : {}) })
       : r.items;
     return { ...base, status: 'ok', entry: e, collection: { id, kind: e.kind === 'grid' ? 'grid' : 'feature' }, items };
   }
 
   /** An id already used by files elsewhere (another root, folder or file) gets a numeric suffix. */
-  private uniqueId(id: string, root: string, folder: string | undefined, rel: string): string {
+  private async uniqueId(id: string, root: string, folder: string | undefined, rel: string): Promise<string> {
     const rule = this.opts.grouping.ruleFor(rel);
     for (let k = 1; ; k++) {
       const candidate = k === 1 ? id : `${id}-${k}`;
       let owner: string | null | undefined = this.rootOfId.get(candidate);
-      if (owner === undefined) owner = this.ledger.collectionRoot(candidate);
+      if (owner === undefined) owner = await this.ledger.collectionRoot(candidate);
       if (owner === undefined || owner === null) return candidate;
       this.rootOfId.set(candidate, owner);
       if (owner !== root) continue;
       if (rule.rule === 'config' || rule.rule === 'family') return candidate;
-      if (!this.ledger.collectionHasOtherFiles(candidate, root, folder, rel)) return candidate;
+      if (!(await this.ledger.collectionHasOtherFiles(candidate, root, folder, rel))) return candidate;
     }
   }
 }

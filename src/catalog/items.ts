@@ -1,6 +1,7 @@
 /** What the catalog stores per feature and per grid time step: the rows Features, EDR and STAC read. */
 import { boxPolygon, type Box, type GeoJsonGeometry } from '../core/geometry.js';
 import type { GridSummary } from '../core/grid/summary.js';
+import type { MetadataTime } from '../cf/metadata-time.js';
 import { isoOrNull as isoTime } from './extract/common.js';
 import { geometryBBox, safeId, type FeatureRecord } from './feature.js';
 import type { ItemDraft } from './store/types.js';
@@ -29,7 +30,8 @@ export interface GridItemContext {
   summary?: GridSummary;
   bbox?: Box;
   timeSpan?: [number, number];
-  mtimeMs: number;
+  /** A grid without a time axis: the time its metadata names. */
+  dataTime?: MetadataTime;
 }
 
 /** A grid file's STAC items: one per time step (a search by time finds the step), or one for the file. */
@@ -49,7 +51,16 @@ export function gridDrafts(g: GridItemContext): ItemDraft[] {
       : { ...common, datetime: null, start_datetime: isoTime(span[0]), end_datetime: isoTime(span[1]) };
     return [{ id: base, geometry, bbox, start: span[0], end: span[1], properties }];
   }
-  // A grid without time (bathymetry, a static field): STAC still needs a date; the file's is the only one there is.
-  const created = isoTime(g.mtimeMs);
-  return [{ id: base, geometry, bbox, start: g.mtimeMs, end: g.mtimeMs, properties: { ...common, datetime: created, created } }];
+  const t = g.dataTime;
+  if (t?.instant !== undefined) {
+    const span = t.start !== undefined && t.end !== undefined ? { start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) } : {};
+    return [{ id: base, geometry, bbox, start: t.start ?? t.instant, end: t.end ?? t.instant, properties: { ...common, datetime: isoTime(t.instant), ...span } }];
+  }
+  if (t?.start !== undefined && t.end !== undefined) {
+    return [{ id: base, geometry, bbox, start: t.start, end: t.end, properties: { ...common, datetime: null, start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) } }];
+  }
+  // No time anywhere in the file (a bathymetry, an image): no item. A STAC item needs a time
+  // (datetime, or start and end), and the file's modification time is not the data's (it changes
+  // with every copy). The STAC collection offers the file as a collection-level asset instead.
+  return [];
 }

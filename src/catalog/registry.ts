@@ -3,8 +3,7 @@ import type { Collection } from './collection.js';
 import { FeatureStore } from './feature-store.js';
 import type { FileIndex } from './file-index.js';
 import { familyOf, type Grouping } from './group.js';
-import { FileLedger } from './store/ledger.js';
-import type { CatalogStore } from './store/store.js';
+import type { CatalogBackend, CatalogLedger } from './store/backend.js';
 
 type Entry = Omit<FileIndex, 'features'>;
 
@@ -44,22 +43,22 @@ function unionSpan(spans: Array<[number, number] | undefined>): [number, number]
 export class CollectionRegistry {
   /** Read by every API; updated in place as the indexer commits. */
   readonly collections = new Map<string, Collection>();
-  private readonly ledger: FileLedger;
+  private readonly ledger: CatalogLedger;
 
-  constructor(private readonly store: CatalogStore, private readonly grouping: Grouping, private readonly indexing: (id: string) => boolean = () => false) {
-    this.ledger = new FileLedger(store);
+  constructor(private readonly store: CatalogBackend, private readonly grouping: Grouping, private readonly indexing: (id: string) => boolean = () => false) {
+    this.ledger = store.ledger;
   }
 
   /** Rebuild the given collections (all of them when none given) from the catalog. */
-  refresh(ids?: Iterable<string>): void {
+  async refresh(ids?: Iterable<string>): Promise<void> {
     if (!ids) {
-      this.store.loadCatalog();
+      await this.store.loadCatalog();
       const now = new Set(this.store.collections().filter((id) => this.store.kindOf(id) !== 'static'));
       for (const id of [...this.collections.keys()]) if (!now.has(id)) this.collections.delete(id);
       ids = now;
     }
     for (const id of ids) {
-      const c = this.build(id);
+      const c = await this.build(id);
       if (c) this.collections.set(id, c);
       else this.collections.delete(id);
     }
@@ -74,11 +73,11 @@ export class CollectionRegistry {
     }
   }
 
-  private build(id: string): Collection | undefined {
+  private async build(id: string): Promise<Collection | undefined> {
     const kind = this.store.kindOf(id);
     if (kind === undefined || kind === 'static') return undefined;
-    const root = this.ledger.collectionRoot(id);
-    const files = this.ledger.collectionFiles(id, kind === 'grid' ? -1 : LISTED_FILES);
+    const root = await this.ledger.collectionRoot(id);
+    const files = await this.ledger.collectionFiles(id, kind === 'grid' ? -1 : LISTED_FILES);
     if (!root || files.length === 0) return undefined;
     const entries = files.map((f) => f.entry as Entry);
     const first = entries[0]!;

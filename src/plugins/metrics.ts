@@ -23,7 +23,7 @@ export function routeLabel(request: FastifyRequest): string {
 
 export interface MetricsSources {
   limiters: Record<WorkClass, Limiter>;
-  status: () => CatalogStatus;
+  status: () => CatalogStatus | Promise<CatalogStatus>;
 }
 
 /** The Prometheus registry of one app, with the counters the error handler and the streams feed. */
@@ -63,17 +63,17 @@ export class OpsMetrics {
         for (const [name, l] of Object.entries(sources.limiters)) this.set({ class: name }, l.stats.queued);
       },
     });
-    const cache = (name: string, help: string, read: () => number) => new Gauge({ name, help, registers: r, collect() { this.set(read()); } });
+    const cache = (name: string, help: string, read: () => number | Promise<number>) => new Gauge({ name, help, registers: r, async collect() { this.set(await read()); } });
     // Gauges over monotonic counts kept by the reader layer: Prometheus' counter semantics hold (they only grow).
     new Counter({ name: 'odas_hdf5_chunk_cache_hits_total', help: 'Decoded HDF5 chunks served from the chunk cache', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.hits); } });
     new Counter({ name: 'odas_hdf5_chunk_cache_misses_total', help: 'HDF5 chunks read and decoded (not in the cache)', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.misses); } });
     new Counter({ name: 'odas_hdf5_chunk_cache_evictions_total', help: 'Decoded chunks dropped from the cache to stay within its size', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.evictions); } });
     cache('odas_hdf5_chunk_cache_bytes', 'Decoded bytes held by the chunk cache', () => chunkCacheStats.bytes);
-    let last: { at: number; status: CatalogStatus } | undefined;
+    let last: { at: number; status: Promise<CatalogStatus> } | undefined;
     // One status read per scrape, shared by the index gauges (it counts files in the catalog).
-    const status = (): CatalogStatus => {
+    const status = (): Promise<CatalogStatus> => {
       const now = Date.now();
-      if (!last || now - last.at > 500) last = { at: now, status: sources.status() };
+      if (!last || now - last.at > 500) last = { at: now, status: Promise.resolve(sources.status()) };
       return last.status;
     };
     new Gauge({
@@ -81,8 +81,8 @@ export class OpsMetrics {
       help: 'Files of the current (or last) scan by state: total, indexed, failed, pending (modified too recently)',
       labelNames: ['state'],
       registers: r,
-      collect() {
-        const f = status().indexing.files;
+      async collect() {
+        const f = (await status()).indexing.files;
         for (const state of ['total', 'indexed', 'failed', 'pending'] as const) this.set({ state }, f[state]);
       },
     });
@@ -91,22 +91,22 @@ export class OpsMetrics {
       help: 'The indexer state (1 for the current one): idle, indexing, follower',
       labelNames: ['state'],
       registers: r,
-      collect() {
-        const s = status().indexing.state;
+      async collect() {
+        const s = (await status()).indexing.state;
         for (const state of ['idle', 'indexing', 'follower'] as const) this.set({ state }, s === state ? 1 : 0);
       },
     });
-    cache('odas_index_rate_files_per_second', 'Files read per second by the current (or last) scan', () => status().indexing.rate);
-    cache('odas_index_scans', 'Scans of the data roots since start', () => status().indexing.scans);
-    cache('odas_catalog_collections', 'Collections served', () => status().catalog.collections);
-    cache('odas_catalog_features', 'Features in the catalog', () => status().catalog.features);
+    cache('odas_index_rate_files_per_second', 'Files read per second by the current (or last) scan', async () => (await status()).indexing.rate);
+    cache('odas_index_scans', 'Scans of the data roots since start', async () => (await status()).indexing.scans);
+    cache('odas_catalog_collections', 'Collections served', async () => (await status()).catalog.collections);
+    cache('odas_catalog_features', 'Features in the catalog', async () => (await status()).catalog.features);
     new Gauge({
       name: 'odas_catalog_files',
       help: 'Files in the catalog by state: ok (served), skipped (not data), failed (unreadable)',
       labelNames: ['state'],
       registers: r,
-      collect() {
-        const f = status().catalog.files;
+      async collect() {
+        const f = (await status()).catalog.files;
         for (const state of ['ok', 'skipped', 'failed'] as const) this.set({ state }, f[state]);
       },
     });

@@ -1,11 +1,10 @@
 import type { Collection } from '../catalog/collection.js';
-import type { GridAxisSummary, GridSummary } from '../core/grid/summary.js';
 import type { CollectionStats } from '../catalog/store/types.js';
 import { stacLicense } from './license.js';
-import { MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
+import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
 import type { StaticCollection } from './static-catalog.js';
+import { collectionCube, DATACUBE_EXTENSION } from './grid-extensions.js';
 
-const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';
 
 const PROVIDER_ROLES = new Set(['licensor', 'producer', 'processor', 'host']);
 const iso = (ms: number | undefined): string | null => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
@@ -56,36 +55,6 @@ function keywords(c: Collection): string[] {
   return out;
 }
 
-function dimension(a: GridAxisSummary, g: GridSummary): Record<string, unknown> {
-  const lo = Math.min(a.first, a.last);
-  const hi = Math.max(a.first, a.last);
-  if (a.role === 't') return { type: 'temporal', extent: [iso(lo), iso(hi)] };
-  if (a.role === 'x' || a.role === 'y') {
-    const epsg = /EPSG\/0\/(\d+)$/.exec(g.crs ?? '')?.[1];
-    return { type: 'spatial', axis: a.role, extent: [lo, hi], ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}), reference_system: epsg ? Number(epsg) : (g.crs ?? 4326) };
-  }
-  if (a.role === 'z') return { type: 'spatial', axis: 'z', extent: [lo, hi], ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}), ...(a.units ? { unit: a.units } : {}) };
-  return { type: a.label || 'other', extent: [lo, hi], ...(a.units ? { unit: a.units } : {}) };
-}
-
-/** Datacube extension fields of a grid collection, from its first file's grid summary. */
-function datacube(c: Collection): Record<string, unknown> | undefined {
-  const g = c.grid?.[0]?.summary;
-  if (!g) return undefined;
-  const dims: Record<string, unknown> = {};
-  for (const a of g.axes) dims[a.dim] = dimension(a, g);
-  const first = c.grid?.[0]?.summary.time?.values;
-  const last = c.grid?.[c.grid.length - 1]?.summary.time?.values;
-  const t = g.axes.find((a) => a.role === 't');
-  if (t && first?.length && last?.length) dims[t.dim] = { type: 'temporal', extent: [iso(first[0]), iso(last[last.length - 1])] };
-  const variables: Record<string, unknown> = {};
-  for (const name of g.fields) {
-    const p = c.parameters.find((x) => x.name === name);
-    variables[name] = { dimensions: g.axes.map((a) => a.dim), type: 'data', ...(p?.units ? { unit: p.units } : {}), ...(p?.longName ? { description: p.longName } : {}) };
-  }
-  return { 'cube:dimensions': dims, 'cube:variables': variables };
-}
-
 function commonLinks(id: string, base: string): StacLink[] {
   const self = `${base}/stac/collections/${enc(id)}`;
   return [
@@ -95,6 +64,22 @@ function commonLinks(id: string, base: string): StacLink[] {
     { rel: 'items', href: `${self}/items`, type: MEDIA.geojson, title: 'STAC items' },
     { rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', href: `${self}/queryables`, type: MEDIA.schema, title: 'Queryables' },
   ];
+}
+
+/**
+ * A grid with no time in its data has no items (a STAC item needs a time, and a file's
+ * modification time is not the data's): its files are the collection's own assets.
+ */
+function timelessAssets(c: Collection, base: string, ogcLinks: StacLink[]): Record<string, unknown> {
+  const why = 'The file names no time (no time axis, ACDD time_coverage or TIFF DateTime), so it is not a STAC item: a STAC item needs a time.';
+  const assets: Record<string, unknown> = {};
+  for (const [i, rel] of c.files.entries()) {
+    assets[c.files.length === 1 ? 'data' : `data-${i + 1}`] = { href: `${base}${filePath(c.id, rel)}`, type: fileMediaType(rel), title: `Source file ${rel.replace(/^.*\//, '')}`, description: why, roles: ['data', 'source'] };
+  }
+  if (ogcLinks.some((l) => l.rel.endsWith('/coverage'))) {
+    assets['netcdf'] = { href: `${base}/collections/${enc(c.id)}/coverage?f=netcdf`, type: MEDIA.netcdf, title: 'The whole grid as NetCDF (OGC API - Coverages)', roles: ['data'] };
+  }
+  return assets;
 }
 
 /** The STAC Collection of an odas collection: metadata from its CF/ACDD attributes and indexed items. */
@@ -128,8 +113,9 @@ export function stacCollection(c: Collection, ctx: CollectionContext): Record<st
     summaries: summaries(stats),
     links,
   };
+  if (c.kind === 'grid' && (stats.timed ?? stats.count) === 0 && !c.indexing) doc['assets'] = timelessAssets(c, base, ctx.ogcLinks);
   if (ctx.datacube && c.kind === 'grid') {
-    const cube = datacube(c);
+    const cube = collectionCube(c);
     if (cube) {
       doc['stac_extensions'] = [DATACUBE_EXTENSION];
       Object.assign(doc, cube);

@@ -34,21 +34,29 @@ function deletePath(obj: Json, path: string[]): void {
   if (isObject(child)) deletePath(child, rest);
 }
 
+/** `a.b` lies under `a` (or is `a`). */
+const under = (path: string, parent: string) => path === parent || path.startsWith(`${parent}.`);
+
 /**
  * Apply include/exclude to an item. With `include`, only those paths (and type, id, stac_version)
- * remain; `exclude` then removes paths, except one also named in `include` (include wins).
+ * remain; `exclude` then removes paths. Where the two meet, the more specific path wins (the
+ * fields extension): `-properties,+properties.cycle_number` keeps only that property, and
+ * `properties,-properties.datetime` drops only datetime; the same path in both is included.
  */
 export function applyFields(item: Json, f: Fields): Json {
-  let out: Json = item;
-  if (f.include && f.include.length > 0) {
+  const include = f.include ?? [];
+  let out: Json;
+  if (include.length > 0) {
     out = {};
-    for (const p of [...ALWAYS, ...f.include]) copyPath(item, out, p.split('.'));
+    for (const p of [...ALWAYS, ...include]) copyPath(item, out, p.split('.'));
   } else {
     out = structuredClone(item);
   }
   for (const p of f.exclude ?? []) {
-    if (ALWAYS.includes(p) || f.include?.includes(p)) continue;
+    if (ALWAYS.includes(p) || include.includes(p)) continue;
     deletePath(out, p.split('.'));
+    // An include below the excluded path is more specific: it comes back.
+    for (const inner of include) if (under(inner, p)) copyPath(item, out, inner.split('.'));
   }
   return out;
 }

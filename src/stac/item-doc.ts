@@ -1,8 +1,10 @@
 import type { Collection } from '../catalog/collection.js';
 import type { ItemRow } from '../catalog/store/types.js';
 import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink } from './links.js';
+import { DATACUBE_EXTENSION, gridCube, PROJECTION_EXTENSION, projFields } from './grid-extensions.js';
+import type { StacExtensionName } from './service.js';
 
-const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
+export const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
 
 /** What building an item needs besides its row. */
 export interface ItemContext {
@@ -11,8 +13,8 @@ export interface ItemContext {
   collection?: Collection;
   /** Whether the OGC API offers a coverage (NetCDF subset) for this collection. */
   coverage: boolean;
-  /** Declare the file extension and give asset sizes (only when its schema is available to validators). */
-  fileExtension: boolean;
+  /** The STAC extensions to fill and declare on grid items (proj, datacube, file). */
+  extensions: ReadonlySet<StacExtensionName>;
 }
 
 interface Asset {
@@ -37,14 +39,14 @@ function itemLinks(row: ItemRow, base: string, extra: StacLink[] = []): StacLink
   ];
 }
 
-function sourceAsset(row: ItemRow, ctx: ItemContext): Asset {
+function sourceAsset(row: ItemRow, ctx: ItemContext, withSize = false): Asset {
   const a: Asset = {
     href: `${ctx.base}${filePath(row.collection, row.file)}`,
     type: fileMediaType(row.file),
     title: `Source file ${row.file.replace(/^.*\//, '')}`,
     roles: ['data', 'source'],
   };
-  if (ctx.fileExtension && row.size !== null) a['file:size'] = row.size;
+  if (withSize && row.size !== null) a['file:size'] = row.size;
   return a;
 }
 
@@ -63,7 +65,8 @@ function featureParts(row: ItemRow, ctx: ItemContext): { assets: Record<string, 
 
 /** Grid items: the file, and a NetCDF subset of this item's time from the Coverages API when it is served. */
 function gridParts(row: ItemRow, ctx: ItemContext): { assets: Record<string, Asset>; links: StacLink[] } {
-  const assets: Record<string, Asset> = { source: sourceAsset(row, ctx) };
+  // A grid item's data is its file (or a time step of it): its size tells a client what a download costs.
+  const assets: Record<string, Asset> = { source: sourceAsset(row, ctx, ctx.extensions.has('file')) };
   if (ctx.coverage) {
     const iso = (ms: number | null) => (ms === null ? '..' : new Date(ms).toISOString().replace('.000Z', 'Z'));
     const time = row.start === row.end ? iso(row.start) : `${iso(row.start)}/${iso(row.end)}`;
@@ -89,6 +92,33 @@ export function itemJson(row: ItemRow, ctx: ItemContext): string {
   }
   const { assets, links } = row.kind === 'grid' ? gridParts(row, ctx) : featureParts(row, ctx);
   const bbox = row.bbox ? `,"bbox":[${row.bbox.join(',')}]` : '';
-  const ext = ctx.fileExtension && row.size !== null ? JSON.stringify([FILE_EXTENSION]) : '[]';
-  return `{"type":"Feature","stac_version":"${STAC_VERSION}","stac_extensions":${ext},"id":${JSON.stringify(row.id)},"collection":${JSON.stringify(row.collection)},"geometry":${row.geom ?? 'null'}${bbox},"properties":${row.props},"links":${JSON.stringify(itemLinks(row, ctx.base, links))},"assets":${JSON.stringify(assets)}}`;
+  const { extensions, props } = row.kind === 'grid' ? gridExtensions(row, ctx, assets) : { extensions: [], props: row.props };
+  return `{"type":"Feature","stac_version":"${STAC_VERSION}","stac_extensions":${JSON.stringify(extensions)},"id":${JSON.stringify(row.id)},"collection":${JSON.stringify(row.collection)},"geometry":${row.geom ?? 'null'}${bbox},"properties":${props},"links":${JSON.stringify(itemLinks(row, ctx.base, links))},"assets":${JSON.stringify(assets)}}`;
+}
+
+/**
+ * Extension fields of a grid item from its file's grid summary: proj (native CRS, shape,
+ * transform: the sea-ice grid is EPSG:3411), datacube (this item's dimensions and variables) and
+ * file (the source asset's size). Each is declared only when its fields are filled.
+ */
+function gridExtensions(row: ItemRow, ctx: ItemContext, assets: Record<string, Asset>): { extensions: string[]; props: string } {
+  const c = ctx.collection;
+  const g = c?.grid?.find((x) => x.file === row.file)?.summary;
+  const extensions: string[] = [];
+  const extra: Record<string, unknown> = {};
+  if (g && c) {
+    const proj = ctx.extensions.has('proj') ? projFields(g) : undefined;
+    if (proj) {
+      extensions.push(PROJECTION_EXTENSION);
+      Object.assign(extra, proj);
+    }
+    if (ctx.extensions.has('datacube')) {
+      const time: [number, number] | undefined = row.start !== null && row.end !== null ? [row.start, row.end] : undefined;
+      extensions.push(DATACUBE_EXTENSION);
+      Object.assign(extra, gridCube(c, g, time));
+    }
+  }
+  if (Object.values(assets).some((a) => a['file:size'] !== undefined)) extensions.push(FILE_EXTENSION);
+  const props = Object.keys(extra).length === 0 ? row.props : JSON.stringify({ ...(JSON.parse(row.props) as Record<string, unknown>), ...extra });
+  return { extensions, props };
 }

@@ -95,8 +95,9 @@ function fields(v: unknown): Fields {
   const o = v as { include?: unknown; exclude?: unknown };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidParameterValue('fields', 'expected {"include": [...], "exclude": [...]}');
   const out: Fields = {};
-  if (o.include !== undefined) out.include = list(o.include, 'fields');
-  if (o.exclude !== undefined) out.exclude = list(o.exclude, 'fields');
+  // null is how many clients (pystac-client among them) write "not given".
+  if (o.include !== undefined && o.include !== null) out.include = list(o.include, 'fields');
+  if (o.exclude !== undefined && o.exclude !== null) out.exclude = list(o.exclude, 'fields');
   return out;
 }
 
@@ -148,7 +149,7 @@ function parseCommon(get: (k: string) => unknown, fromGet: boolean): SearchReque
   const datetime = get('datetime');
   if (datetime !== undefined) {
     if (typeof datetime !== 'string') throw new InvalidParameterValue('datetime', 'expected an RFC 3339 instant or interval string');
-    req.datetime = parseDatetime(datetime);
+    req.datetime = parseDatetime(datetime, 'datetime', { rfc3339: true });
   }
   const ids = get('ids');
   if (ids !== undefined) req.ids = list(ids, 'ids');

@@ -11,9 +11,9 @@ import { SHARED_DATA, silent } from '../helpers/app.js';
 
 const argo = (name: string) => join(SHARED_DATA, 'argo', name);
 
-async function until(what: string, test: () => boolean, ms = 20_000): Promise<void> {
+async function until(what: string, test: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const t0 = Date.now();
-  while (!test()) {
+  while (!(await test())) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -39,7 +39,7 @@ t.test('an Argo GDAC tree gives one collection per file family across all floats
   t.equal(profiles.fileCount, 2);
   t.equal(profiles.features!.size, 4, 'two single-cycle files of two profiles each');
   t.match(profiles.title, /Argo core profiles/);
-  const status = catalog.status();
+  const status = await catalog.status();
   t.equal(status.catalog.files.skipped, 1, 'the _meta file is metadata, not a collection');
   // One float stays one query away.
   const app = await buildApp({ collections: cols });
@@ -76,8 +76,8 @@ t.test('a live archive: new, changed and removed files are picked up by rescans,
   t.pass('a removed file disappears');
 
   await writeFile(join(root, 'broken.nc'), 'CDF\u0001 this is no header');
-  await until('the broken file to be recorded', () => catalog.status().errors.some((e) => e.file === 'broken.nc'));
-  const status = catalog.status();
+  await until('the broken file to be recorded', async () => (await catalog.status()).errors.some((e) => e.file === 'broken.nc'));
+  const status = await catalog.status();
   t.match(status.errors.find((e) => e.file === 'broken.nc')!.error, /cannot/, 'the error is kept with the file');
   t.ok(catalog.collections.has('b_Sprof'), 'a bad file blocks nothing else');
 
@@ -109,7 +109,7 @@ t.test('a file rewritten in place is re-read; a restart reuses the catalog and r
   t.equal(catalog.collections.get('x')!.features!.size, 2, 'the catalog serves what it had at once');
   await catalog.indexOnce();
   t.equal(catalog.collections.get('x')!.features!.size, 194, 'then the rewritten file, whole');
-  t.equal(catalog.status().indexing.lastScan!.read, 1);
+  t.equal((await catalog.status()).indexing.lastScan!.read, 1);
 });
 
 t.test('a corrupt catalog file is moved aside and rebuilt, never served', async (t) => {
@@ -132,7 +132,7 @@ t.test('a half-written file waits for the next scan', async (t) => {
   t.teardown(() => catalog.close());
   await catalog.indexOnce();
   t.equal(catalog.collections.size, 0, 'a file modified a moment ago is not read yet');
-  t.equal(catalog.status().indexing.files.pending, 1);
+  t.equal((await catalog.status()).indexing.files.pending, 1);
 });
 
 t.test('two processes on one catalog: one indexes, the other follows its commits; the lease passes on', async (t) => {
@@ -202,8 +202,8 @@ t.test('profile levels kept in the catalog equal the file read', async (t) => {
   t.teardown(() => reader.close());
   const data = await DecodedReader.of(reader);
   let compared = 0;
-  for (const r of c.features!.sample(5)) {
-    const levels = c.features!.levels(r)!;
+  for (const r of await c.features!.sample(5)) {
+    const levels = (await c.features!.levels(r))!;
     t.ok(levels, `${r.id} has levels in the catalog`);
     for (const name of ['PRES', 'TEMP', 'PSAL', 'DOXY']) {
       if (!data.has(name)) continue;

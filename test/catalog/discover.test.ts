@@ -34,7 +34,9 @@ t.test('a folder of homogeneous files is one collection; loose files are one eac
   const folder = cols.get('dac-1900857-profiles')!;
   t.equal(folder.files.length, 2);
   t.equal(folder.features!.size, 4, 'two files × two profiles, ids made unique');
-  t.equal(new Set([...folder.features!.iterate()].map((r) => r.id)).size, 4);
+  const ids = new Set<string>();
+  for await (const r of folder.features!.iterate()) ids.add(r.id);
+  t.equal(ids.size, 4);
 });
 
 t.test('same-shaped grids without their own times stay separate collections', async (t) => {
@@ -98,7 +100,7 @@ t.test('the index is cached by size and mtime: a restart reads no file again', a
   t.equal(summary?.['read'], 0, 'nothing read');
   t.equal(summary?.['indexed'], 2, 'both files up to date from the catalog');
   t.equal(cols.get('a')!.features!.size, 194);
-  t.equal(cols.get('a')!.features!.sample(1)[0]!.properties['datetime'], '2008-02-25T04:03:00Z');
+  t.equal((await cols.get('a')!.features!.sample(1))[0]!.properties['datetime'], '2008-02-25T04:03:00Z');
 });
 
 t.test('collection configs: globs claim files, metadata overrides apply, errors name file and field', async (t) => {

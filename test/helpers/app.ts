@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { discover } from '../../src/catalog/discover.js';
 import type { Collection } from '../../src/catalog/collection.js';
 import type { CollectionConfig } from '../../src/config/collection-schema.js';
+import { testCatalogOption } from './catalog-db.js';
 import { sharedDataRoot } from './data.js';
 
 export const SHARED_DATA = sharedDataRoot;
@@ -15,7 +16,7 @@ export const silent = pino({ level: 'silent' });
 
 export async function discoverRoots(roots: string[], configs: CollectionConfig[] = []): Promise<Map<string, Collection>> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-test-cache-'));
-  return discover({ dataRoots: roots, configs, log: silent, cacheDir });
+  return discover({ dataRoots: roots, configs, log: silent, cacheDir, ...(await testCatalogOption()) });
 }
 
 /** The app over real data roots, driven through fastify.inject. */

@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DATACUBE_EXTENSION, PROJECTION_EXTENSION } from '../../src/stac/grid-extensions.js';
+import { FILE_EXTENSION } from '../../src/stac/item-doc.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCHEMAS = process.env['ODAS_SHARED_SCHEMAS'] ?? join(ROOT, '..', 'shared', 'schemas');
@@ -25,7 +27,14 @@ export async function validateStac(docsOrPaths: Array<Record<string, unknown> | 
       }
     }
     const geo = join(SCHEMAS, 'geojson');
-    const map = ['Feature', 'Geometry', 'FeatureCollection'].map((n) => `https://geojson.org/schema/${n}.json=${geo}/${n}.json`).join(';');
+    const ext = join(import.meta.dirname, 'stac-extensions');
+    const map = [
+      ...['Feature', 'Geometry', 'FeatureCollection'].map((n) => `https://geojson.org/schema/${n}.json=${geo}/${n}.json`),
+      // Offline, the validator cannot fetch extension schemas: these test schemas check the fields odas fills.
+      `${PROJECTION_EXTENSION}=${ext}/projection.json`,
+      `${DATACUBE_EXTENSION}=${ext}/datacube.json`,
+      `${FILE_EXTENSION}=${ext}/file.json`,
+    ].join(';');
     const r = await promisify(execFile)(VALIDATOR, [...paths, '--schemas', join(SCHEMAS, 'stac', `v${version}`), '--schemaMap', map], { maxBuffer: 64 * 1024 * 1024 }).then(
       (x) => ({ code: 0, out: x.stdout + x.stderr }),
       (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),

@@ -13,6 +13,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(import.meta.dirname, '..', '..', '.tap', 'maps');
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
+// A browser (or QGIS) on a loaded two-core machine takes minutes, not seconds.
+t.setTimeout(360_000);
+
 let app: FastifyInstance;
 let base: string;
 let browser: Browser;

@@ -21,7 +21,7 @@ const noStore = { 'cache-control': 'no-store' };
  * event loop turns; /ready answers 503 while the catalog cannot be read, the HDF5 workers are
  * down, no collection has been indexed yet on a first start, or the server is draining.
  */
-export async function healthRoutes(app: FastifyInstance, opts: { readiness: () => Readiness }): Promise<void> {
+export async function healthRoutes(app: FastifyInstance, opts: { readiness: () => Readiness | Promise<Readiness> }): Promise<void> {
   app.get('/health', {
     schema: { summary: 'Liveness: the process answers', tags: ['Common'], response: { 200: { description: 'Alive', type: 'object', additionalProperties: true } } },
   }, async (_request, reply) => reply.headers(noStore).type('application/json').send(JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })));
@@ -38,7 +38,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { readiness: () =
   }, async (_request, reply) => {
     let r: Readiness;
     try {
-      r = opts.readiness();
+      r = await opts.readiness();
     } catch (err) {
       r = {
         catalog: { ok: false, detail: `readiness could not be checked: ${(err as Error).message}` },

@@ -120,7 +120,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
     const doc = collectionDoc(c, base, ctx.describers);
     if (negotiate(request, ['json', 'html']) === 'html') {
       const href = `${base}/collections/${c.id}`;
-      const shapes = c.features ? shapesOf(c.features.sample(2000), (r) => `${href}/items/${encodeURIComponent(r.id)}?f=html`) : [];
+      const shapes = c.features ? shapesOf(await c.features.sample(2000), (r) => `${href}/items/${encodeURIComponent(r.id)}?f=html`) : [];
       const body = `<p>${esc(c.description)}</p>
 ${definitionTable([
   ['Kind', esc(c.kind)],

@@ -11,7 +11,7 @@ function publicCatalog(s: CatalogStatus): Omit<CatalogStatus['catalog'], 'file'>
 }
 
 /** The indexer's progress and the catalog's content: for operators, and for clients waiting for a first index. */
-export async function statusRoutes(app: FastifyInstance, opts: { ctx: ApiContext; status: () => CatalogStatus }): Promise<void> {
+export async function statusRoutes(app: FastifyInstance, opts: { ctx: ApiContext; status: () => CatalogStatus | Promise<CatalogStatus> }): Promise<void> {
   const { ctx } = opts;
   app.get('/status', {
     schema: {
@@ -21,7 +21,7 @@ export async function statusRoutes(app: FastifyInstance, opts: { ctx: ApiContext
       response: { 200: { description: 'Indexing and catalog status', type: 'object', additionalProperties: true } },
     },
   }, async (request, reply) => {
-    const s = opts.status();
+    const s = await opts.status();
     reply.header('cache-control', 'no-store');
     if (negotiate(request, ['json', 'html']) === 'html') {
       const base = baseUrl(ctx, request);

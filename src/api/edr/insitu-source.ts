@@ -177,7 +177,7 @@ export class InSituSource {
    */
   private async fromCatalog(r: FeatureRecord, parameters: string[]): Promise<SampleSet | undefined> {
     if (this.c.kind !== 'profile' || !this.c.features) return undefined;
-    const levels = this.c.features.levels(r);
+    const levels = await this.c.features.levels(r);
     if (!levels) return undefined;
     const layout = await this.layout();
     const z = layout.z ? levels.get(layout.z.name) : undefined;

@@ -46,7 +46,7 @@ interface Plan {
    * Candidate features in catalog order, produced when iterated: an area over an archive streams
    * from the catalog a batch at a time instead of holding every feature it matches.
    */
-  candidates: () => Iterable<FeatureRecord>;
+  candidates: () => AsyncIterable<FeatureRecord>;
   /** Row test on position (x, y) and z, for rows of kept features. */
   keepXY?: (x: number, y: number) => boolean;
   keepZ?: (z: number, t: number, x: number, y: number) => boolean;
@@ -54,11 +54,15 @@ interface Plan {
   nearestRows?: Position[];
 }
 
-function* where<T>(items: Iterable<T>, keep: (x: T) => boolean): Generator<T> {
-  for (const x of items) if (keep(x)) yield x;
+async function* where<T>(items: AsyncIterable<T>, keep: (x: T) => boolean): AsyncGenerator<T> {
+  for await (const x of items) if (keep(x)) yield x;
 }
 
-function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
+async function* listed<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
+}
+
+async function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Promise<Plan> {
   const index = c.features;
   const datetime = q.datetime;
   const points = c.kind !== 'trajectory';
@@ -76,7 +80,7 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       // One pass keeps the nearest feature to each target.
       const best = targets.map(() => ({ d: Infinity, r: undefined as FeatureRecord | undefined }));
       // Positions only: the chosen few fetch their levels when read.
-      for (const r of index.iterate(datetime ? { datetime } : {})) {
+      for await (const r of index.iterate(datetime ? { datetime } : {})) {
         const xy = pointOf(r);
         if (!xy) continue;
         targets.forEach((p, k) => {
@@ -87,18 +91,18 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       const chosen = new Map<number, FeatureRecord>();
       for (const b of best) if (b.r) chosen.set(b.r.rowid ?? 0, b.r);
       const sorted = [...chosen.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
-      return { candidates: () => sorted };
+      return { candidates: () => listed(sorted) };
     }
     case 'radius': {
       const centres = vertices(q.coords!);
       const r = q.within!;
       const inside = (x: number, y: number) => centres.some((p) => haversine(p.x, p.y, x, y) <= r);
       const boxes = centres.map((p) => circleBBox(p.x, p.y, r));
-      const candidates = function* (): Generator<FeatureRecord> {
+      const candidates = async function* (): AsyncGenerator<FeatureRecord> {
         // Circles may overlap: a feature in two of their boxes is given once.
         const seen = new Set<string>();
         for (const b of boxes) {
-          for (const f of all(b)) {
+          for await (const f of all(b)) {
             if (seen.has(f.id)) continue;
             seen.add(f.id);
             if (!points || at(f, inside)) yield f;
@@ -140,10 +144,10 @@ function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Plan {
       // A platform's features come from the catalog's platform index, not a walk over the archive.
       const id = q.locationId!;
       const filter = { ...(q.bbox ? { bbox: q.bbox } : {}), ...(datetime ? { datetime } : {}) };
-      if (c.kind !== 'timeSeries' && index.page({ properties: { platform_number: id } }, 0, 0).matched > 0) {
+      if (c.kind !== 'timeSeries' && (await index.page({ properties: { platform_number: id } }, 0, 0)).matched > 0) {
         return { candidates: () => index.iterate({ ...filter, properties: { platform_number: id } }, levels) };
       }
-      const one = index.get(id);
+      const one = await index.get(id);
       if (!one || locationIdOf(c, one) !== id) throw new NotFound(`No location '${id}' in collection '${c.id}'; see /collections/${c.id}/locations`);
       return { candidates: () => where(index.iterate(filter, levels), (f) => f.id === id) };
     }
@@ -187,7 +191,7 @@ function select(s: SampleSet, q: EdrQuery, p: Plan): SampleSet {
 
 /** The samples payload of an EDR query on an in-situ collection; reads happen when `sets()` is iterated. */
 export async function insituPayload(c: Collection & { features: FeatureStore }, q: EdrQuery, request: string, signal?: AbortSignal): Promise<SamplesPayload> {
-  const p = plan(c, q);
+  const p = await plan(c, q);
   const limit = q.limit ?? Infinity;
   const probe = new InSituSource(c, signal);
   let layout;
@@ -211,12 +215,16 @@ export async function insituPayload(c: Collection & { features: FeatureStore }, 
       const source = new InSituSource(c, signal);
       // Reads of the next few features run while one is encoded: each waits on file I/O, not CPU.
       const ahead: Array<Promise<SampleSet>> = [];
-      const candidates = p.candidates()[Symbol.iterator]();
+      const candidates = p.candidates()[Symbol.asyncIterator]();
       let taken = 0;
-      const fill = () => {
-        while (ahead.length < READ_AHEAD && taken < limit) {
-          const next = candidates.next();
-          if (next.done) return;
+      let done = false;
+      const fill = async () => {
+        while (!done && ahead.length < READ_AHEAD && taken < limit) {
+          const next = await candidates.next();
+          if (next.done) {
+            done = true;
+            return;
+          }
           taken++;
           const read = source.read(next.value, q.parameters);
           read.catch(() => undefined);
@@ -224,17 +232,18 @@ export async function insituPayload(c: Collection & { features: FeatureStore }, 
         }
       };
       try {
-        fill();
+        await fill();
         while (ahead.length > 0) {
           // Rows from the catalog need no file read that would notice the abort: check it here.
           signal?.throwIfAborted();
           const set = await ahead.shift()!;
-          fill();
+          await fill();
           const rows = select(set, q, p);
           if (rows.t.length > 0) yield rows;
         }
       } finally {
         await Promise.allSettled(ahead);
+        await candidates.return?.();
         await source.close();
       }
     },

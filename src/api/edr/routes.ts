@@ -135,7 +135,7 @@ interface LocationEntry {
 const LOCATION_LIST_FORMATS = ['geojson', 'csv'] as const;
 
 /** A collection's locations: one per platform (Argo float) or station, with its track and time span. */
-function locationsOf(c: Collection & { features: NonNullable<Collection['features']> }, query: Record<string, unknown>): { all: LocationEntry[]; shown: LocationEntry[] } {
+async function locationsOf(c: Collection & { features: NonNullable<Collection['features']> }, query: Record<string, unknown>): Promise<{ all: LocationEntry[]; shown: LocationEntry[] }> {
   const allowed = ['f', 'bbox', 'datetime', 'limit'];
   for (const k of Object.keys(query)) if (!allowed.includes(k)) throw new UnknownParameter(k, allowed);
   const bbox = typeof query['bbox'] === 'string' ? parseBBox(query['bbox']) : undefined;
@@ -144,7 +144,7 @@ function locationsOf(c: Collection & { features: NonNullable<Collection['feature
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new InvalidParameterValue('limit', `expected a whole number ≥ 1, got '${String(query['limit'])}'`);
   // One pass over the matching features, folding each into its platform's track and time span.
   const groups = new Map<string, { n: number; onePoint: boolean; points: Array<[number, number]>; start: number; end: number }>();
-  for (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
+  for await (const r of c.features.iterate({ ...(bbox ? { bbox } : {}), ...(datetime ? { datetime } : {}) })) {
     const id = locationIdOf(c, r);
     let g = groups.get(id);
     if (!g) {
@@ -249,7 +249,7 @@ async function edrRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promi
       throw new InvalidParameterValue('f', `the list of locations is GeoJSON or CSV; the data of one location come as ${f} from ${baseUrl(ctx, request)}/collections/${c.id}/locations/{locationId}?f=${f}`);
     }
     const format = negotiate(request, LOCATION_LIST_FORMATS);
-    const list = locationsOf(c, request.query as Record<string, unknown>);
+    const list = await locationsOf(c, request.query as Record<string, unknown>);
     if (format === 'csv') return sendText(reply, 'csv', locationsCsv(list));
     return sendText(reply, 'geojson', locationsGeojson(c, baseUrl(ctx, request), list));
   });

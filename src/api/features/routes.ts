@@ -126,12 +126,12 @@ async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): 
     reply.header('content-crs', `<${q.crs.uri}>`);
     if (format === 'geojson') {
       const { matched, features } = q.crs === CRS84
-        ? index.pageGeojson(q.filter, q.offset, q.limit)
-        : (({ matched: m, records }) => ({ matched: m, features: records.map((r) => JSON.stringify({ type: 'Feature', id: r.id, geometry: geometryIn(r, q.crs), properties: r.properties })) }))(index.page(q.filter, q.offset, q.limit));
+        ? await index.pageGeojson(q.filter, q.offset, q.limit)
+        : (({ matched: m, records }) => ({ matched: m, features: records.map((r) => JSON.stringify({ type: 'Feature', id: r.id, geometry: geometryIn(r, q.crs), properties: r.properties })) }))(await index.page(q.filter, q.offset, q.limit));
       const head = JSON.stringify({ type: 'FeatureCollection', numberMatched: matched, numberReturned: features.length, timeStamp: new Date().toISOString(), links: itemsLinks(request, base, itemsUrl, c, q, matched) });
       return sendText(reply, 'geojson', `${head.slice(0, -1)},"features":[${features.join(',')}]}`);
     }
-    const { matched, records: page_ } = index.page(q.filter, q.offset, q.limit);
+    const { matched, records: page_ } = await index.page(q.filter, q.offset, q.limit);
     if (format === 'csv') return sendText(reply, 'csv', featuresCsv(index, page_, q.crs));
     const names = [...index.propertyTypes().keys()].slice(0, 10);
     const rows = page_.map((r) => {
@@ -163,7 +163,7 @@ async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): 
     const { collectionId, featureId } = request.params as { collectionId: string; featureId: string };
     const c = getCollection(ctx, collectionId);
     const index = featuresOf(c);
-    const r = index.get(featureId);
+    const r = await index.get(featureId);
     if (!r) throw new NotFound(`No feature '${featureId}' in collection '${c.id}'`);
     const format = negotiate(request, ['geojson', 'html', 'csv']);
     const crsText = (request.query as Record<string, unknown>)['crs'];
@@ -179,7 +179,7 @@ async function featuresRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): 
       const rows = Array.from({ length: shown }, (_, k) => data.columns.map((col) => esc(col.values[k] ?? '')));
       const props = Object.entries(r.properties).map(([k, v]) => [esc(k), esc(v)]);
       // The feature in red over its collection's other features in grey: where it is, and among what.
-      const others = shapesOf(index.sample(2000).filter((o) => o.id !== r.id), (o) => `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(o.id)}?f=html`, true);
+      const others = shapesOf((await index.sample(2000)).filter((o) => o.id !== r.id), (o) => `${base}/collections/${encodeURIComponent(c.id)}/items/${encodeURIComponent(o.id)}?f=html`, true);
       const body = `${svgMap(c.bbox, [...others, ...(shapeOf(r) ? [shapeOf(r)!] : [])])}
 ${table(['property', 'value'], props)}<h2>${data.rowKind === 'level' ? 'Levels' : 'Observations'} (${n}${shown < n ? `, first ${shown} shown — <a href="${esc(href)}?f=csv">all as CSV</a>` : ''})</h2>
 ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : col.name)), rows)}`;
@@ -219,7 +219,7 @@ ${table(data.columns.map((col) => (col.units ? `${col.name} [${col.units}]` : co
     const base = baseUrl(ctx, request);
     const href = `${base}/collections/${encodeURIComponent(c.id)}/queryables`;
     const properties: Record<string, Record<string, unknown>> = {
-      geometry: { $ref: index.hasLines() ? 'https://geojson.org/schema/LineString.json' : 'https://geojson.org/schema/Point.json' },
+      geometry: { $ref: (await index.hasLines()) ? 'https://geojson.org/schema/LineString.json' : 'https://geojson.org/schema/Point.json' },
     };
     for (const [name, type] of index.propertyTypes()) {
       properties[name] = name === 'datetime' ? { type: 'string', format: 'date-time', title: 'Observation time (UTC)' } : { type, title: name.replace(/_/g, ' ') };

@@ -9,7 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import { NotFound } from '../../core/errors.js';
 import { MAP_SCRIPT } from '../../html/map-script.js';
 
-const LEAFLET_DIR = join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
+let leafletDir: string | undefined;
+/** Found on first use: a checkout whose node_modules predates the dependency still starts (its pages lack the map). */
+function leafletFile(file: string): string {
+  leafletDir ??= join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
+  return join(leafletDir, file);
+}
 const LEAFLET_FILES: Record<string, string> = {
   'leaflet.js': 'application/javascript; charset=utf-8',
   'leaflet.css': 'text/css; charset=utf-8',
@@ -27,6 +32,12 @@ export async function assetRoutes(app: FastifyInstance): Promise<void> {
     const file = (request.params as { '*': string })['*'];
     const type = LEAFLET_FILES[file];
     if (!type) throw new NotFound(`No asset '${file}'`);
-    return reply.type(type).header('cache-control', 'public, max-age=86400').send(await readFile(join(LEAFLET_DIR, file)));
+    let body: Buffer;
+    try {
+      body = await readFile(leafletFile(file));
+    } catch {
+      throw new NotFound(`Asset '${file}' is not installed: run npm ci (the leaflet package)`);
+    }
+    return reply.type(type).header('cache-control', 'public, max-age=86400').send(body);
   });
 }

@@ -11,9 +11,9 @@ import { collectionGrid } from '../../catalog/grid-model.js';
 import { physicalValidRange } from '../../cf/decode.js';
 import { attrString } from '../../cf/read.js';
 import { InvalidParameterValue, NotFound } from '../../core/errors.js';
-import type { GridPlan } from '../../core/grid/plan.js';
+import { planGrid, type GridPlan } from '../../core/grid/plan.js';
 import type { GridField, GridModel } from '../../core/grid/types.js';
-import { planView, type MapView, type ViewSelection } from '../../core/grid/view.js';
+import { indexView, overviewRequest, planView, type MapView, type ViewSelection } from '../../core/grid/view.js';
 import { decodedField } from '../../encoders/grid/payload.js';
 import { COLOUR_MAPS, COLOUR_MAP_NAMES, defaultColourMap } from '../../encoders/render/colormaps.js';
 import { legendPng } from '../../encoders/render/legend.js';
@@ -96,9 +96,13 @@ function resolveStyleName(text: string | undefined, field: GridField, parameter:
   return name;
 }
 
-async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal): Promise<Float64Array> {
+/**
+ * Decoded values of a plan, float32 for images (half the memory of a 4096² map's cells), float64
+ * where a value is reported (GetFeatureInfo).
+ */
+async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal, exact = false): Promise<Float32Array | Float64Array> {
   const payload = gridPayload(layer.c, plan, { request: `map ${layer.c.id}/${layer.field.name}`, ...(signal ? { signal } : {}) });
-  const values = new Float64Array(plan.cells);
+  const values = exact ? new Float64Array(plan.cells) : new Float32Array(plan.cells);
   let k = 0;
   for await (const block of decodedField(payload, layer.field)) {
     values.set(block, k);
@@ -185,11 +189,78 @@ export async function renderMap(layer: Layer, view: MapView, selection: Omit<Vie
   let png: Buffer;
   if (!vp.plan) png = encodeIndexedPng(style.background ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style) : emptyImage(view.width, view.height));
   else {
-    const values = await readValues(layer, vp.plan, signal);
-    png = encodeIndexedPng(colourPixels(values, vp.index, view.width, view.height, style));
+    const overview = overviewFor(layer, vp.plan, view);
+    const { values, index } = overview ? { values: (await overview).values, index: indexView(layer.model, view, (await overview).plan) } : { values: await readValues(layer, vp.plan, signal), index: vp.index };
+    png = encodeIndexedPng(colourPixels(values, index, view.width, view.height, style));
   }
   imageCache.set(key, png);
   return { png, key, cached: false };
+}
+
+/** Views with at least this many source cells per pixel along x and y are drawn from an overview. */
+const OVERVIEW_FACTOR = 4;
+/** A view covering at least this share of the grid's cells builds the overview of its step; smaller ones use it once it exists. */
+const OVERVIEW_SHARE = 0.2;
+
+interface Overview {
+  plan: GridPlan;
+  values: Float32Array | Float64Array;
+}
+
+function overviewMegabytes(): number {
+  const v = Number(process.env['ODAS_OVERVIEW_CACHE_MB']);
+  return Number.isFinite(v) && v >= 0 ? v : 64;
+}
+
+/**
+ * Overviews: a field at one step, the whole grid every 4th cell along x and y, read once through
+ * the pipeline and kept (least recently used out, bounded by ODAS_OVERVIEW_CACHE_MB, default 64).
+ * Low-zoom tiles and small-scale maps are drawn from them: a zoom-0 tile of a 0.05° grid must
+ * otherwise inflate every chunk of the step, and so must each of the 4 tiles of zoom 1.
+ */
+const overviews = new Map<string, { promise: Promise<Overview>; bytes: number }>();
+let overviewBytes = 0;
+
+function overviewFor(layer: Layer, plan: GridPlan, view: MapView): Promise<Overview> | undefined {
+  // Source cells per pixel on average (Web Mercator views plan more rows than pixels near the poles).
+  const cellsAcross = (role: 'x' | 'y') => {
+    const picks = plan.axes.find((a) => a.axis.role === role)!.picks;
+    return Math.abs(picks[picks.length - 1]! - picks[0]!) + 1;
+  };
+  if (cellsAcross('x') / view.width < OVERVIEW_FACTOR || cellsAcross('y') / view.height < OVERVIEW_FACTOR) return undefined;
+  const step = plan.axes.filter((a) => a.axis.role !== 'x' && a.axis.role !== 'y').map((a) => `${a.axis.label}=${a.picks[0]}`).join(',');
+  const key = `${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${step}`;
+  const hit = overviews.get(key);
+  if (hit) {
+    overviews.delete(key);
+    overviews.set(key, hit);
+    return hit.promise;
+  }
+  const span = (role: 'x' | 'y') => {
+    const a = plan.axes.find((x) => x.axis.role === role)!;
+    return (Math.abs(a.picks[a.picks.length - 1]! - a.picks[0]!) + 1) / a.axis.values.length;
+  };
+  if (span('x') * span('y') < OVERVIEW_SHARE) return undefined;
+  const overviewPlan = planGrid(layer.model, overviewRequest(plan, layer.field.name, OVERVIEW_FACTOR));
+  const bytes = overviewPlan.cells * 4;
+  const max = overviewMegabytes() * 1024 * 1024;
+  if (bytes > max / 2) return undefined;
+  const promise = readValues(layer, overviewPlan).then((values) => ({ plan: overviewPlan, values }));
+  const entry = { promise, bytes };
+  promise.catch(() => {
+    if (overviews.get(key) === entry) {
+      overviews.delete(key);
+      overviewBytes -= bytes;
+    }
+  });
+  overviews.set(key, entry);
+  overviewBytes += bytes;
+  while (overviewBytes > max) {
+    const [k, v] = overviews.entries().next().value as [string, { bytes: number }];
+    overviews.delete(k);
+    overviewBytes -= v.bytes;
+  }
+  return promise;
 }
 
 export function renderLegend(layer: Layer, style: RenderStyle, width?: number, height?: number): RenderedImage {
@@ -218,7 +289,7 @@ export async function pointValue(layer: Layer, lon: number, lat: number, selecti
   const units = attrString(layer.field.attrs, 'units');
   const base: PointValue = { value: null, lon, lat, cell: {}, ...(units ? { units } : {}) };
   if (!vp.plan || vp.index[0]! < 0) return base;
-  const values = await readValues(layer, vp.plan, signal);
+  const values = await readValues(layer, vp.plan, signal, true);
   const v = values[vp.index[0]!]!;
   const cell: Record<string, number | string> = {};
   // Output index → per-axis position (every axis but x and y has one cell).

@@ -45,7 +45,7 @@ function describedLinks(ctx: ApiContext, c: Collection): StacLink[] {
 /** The STAC Collection document of a served id (generated or static), or undefined. */
 export function collectionDocument(ctx: ApiContext, stac: StacService, id: string, base: string): Record<string, unknown> | undefined {
   const stats = stac.index.statsOf(id);
-  const c = stac.collections.get(id);
+  const c = stac.generated(id);
   if (c) return stacCollection(c, { base, stats, ogcLinks: ogcLinks(ctx, c, base), datacube: stac.extensions.has('datacube') });
   const s = stac.statics.get(id);
   if (s) return staticStacCollection(s, { base, stats, ogcLinks: [], datacube: false });
@@ -63,7 +63,7 @@ export class ItemWriter {
     if (!ic) {
       const c = this.stac.collections.get(collection);
       const coverage = c ? ogcLinks(this.ctx, c, this.base).some((l) => l.rel === COVERAGE_REL) : false;
-      ic = { base: this.base, coverage, fileExtension: this.stac.extensions.has('file'), ...(c ? { collection: c } : {}) };
+      ic = { base: this.base, coverage, extensions: this.stac.extensions, ...(c ? { collection: c } : {}) };
       this.contexts.set(collection, ic);
     }
     return ic;

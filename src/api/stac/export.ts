@@ -46,7 +46,7 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     stac: o.stac,
   };
   await mkdir(o.outDir, { recursive: true });
-  const ids = [...o.stac.collections.keys(), ...o.stac.statics.keys()];
+  const ids = o.stac.collectionIds();
   const writer = new ItemWriter(ctx, o.stac, base);
   let total = 0;
   for (const id of ids) {
@@ -54,7 +54,7 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     await mkdir(join(dir, 'items'), { recursive: true });
     const itemLinks: StacLink[] = [];
     let n = 0;
-    for (const row of o.stac.index.iterate(id)) {
+    for await (const batch of o.stac.index.itemBatches(id)) for (const row of batch) {
       const item = JSON.parse(writer.json(row)) as { id: string; links: StacLink[] };
       const name = `${fileName(item.id)}.json`;
       item.links = relink(item.links, [

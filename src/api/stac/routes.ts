@@ -26,6 +26,8 @@ function stacOf(ctx: ApiContext): Promise<StacService> {
   if (!p) {
     p = StacService.open({ collections: ctx.collections });
     lazy.set(ctx, p);
+    // A catalog away for a moment (503) is tried again by the next request, not remembered.
+    p.catch(() => lazy.delete(ctx));
   }
   return p;
 }
@@ -47,11 +49,20 @@ function queryString(request: FastifyRequest, changes: Record<string, string | u
 }
 
 function collectionIds(stac: StacService): string[] {
-  return [...stac.collections.keys(), ...stac.statics.keys()];
+  return stac.collectionIds();
 }
 
+/** Served by STAC: a static collection, or a generated one whose files no static catalog publishes. */
 function hasCollection(stac: StacService, id: string): boolean {
-  return stac.collections.has(id) || stac.statics.has(id);
+  return stac.generated(id) !== undefined || stac.statics.has(id);
+}
+
+/** 404 for an id STAC does not serve, naming the static collection that publishes its files if there is one. */
+function requireCollection(stac: StacService, id: string): void {
+  if (hasCollection(stac, id)) return;
+  const c = stac.collections.get(id);
+  const owner = c && stac.shadowedBy(c);
+  throw new NotFound(owner ? `'${id}' is served in STAC by the static catalog collection '${owner}' that publishes its files (and as an OGC API coverage at /collections/${id})` : `No STAC collection '${id}'`);
 }
 
 /** A page of items as a GeoJSON FeatureCollection, written as text from the rows. */
@@ -77,7 +88,7 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
   const { ctx } = opts;
   app.addHook('onClose', async () => {
     const p = lazy.get(ctx);
-    if (p) (await p).close();
+    if (p) await (await p).close();
   });
 
   app.get('/stac', { schema: { summary: 'STAC API landing page (root Catalog)', tags: ['STAC'], querystring: { type: 'object', properties: { f: { type: 'string' } } }, response: jsonResponse('STAC Catalog with conformsTo and links') } }, async (request, reply) => {
@@ -109,7 +120,7 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
   const queryables = async (request: FastifyRequest, reply: FastifyReply, collectionId?: string) => {
     jsonOnly(request);
     const stac = await stacOf(ctx);
-    if (collectionId !== undefined && !hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
+    if (collectionId !== undefined) requireCollection(stac, collectionId);
     const base = baseUrl(ctx, request);
     const href = collectionId === undefined ? `${base}/stac/queryables` : `${base}/stac/collections/${enc(collectionId)}/queryables`;
     const properties: Record<string, Record<string, unknown>> = {
@@ -140,7 +151,7 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
     const stac = await stacOf(ctx);
     const base = baseUrl(ctx, request);
     const bbox = q['bbox'] !== undefined ? parseBBox(String(q['bbox'])) : undefined;
-    const dt = q['datetime'] !== undefined ? parseDatetime(String(q['datetime'])) : undefined;
+    const dt = q['datetime'] !== undefined ? parseDatetime(String(q['datetime']), 'datetime', { rfc3339: true }) : undefined;
     // Free text: comma-separated terms, any may match; the words of one term must all appear.
     const terms = q['q'] !== undefined ? String(q['q']).split(',').map((t) => t.trim().toLowerCase().split(/\s+/).filter(Boolean)).filter((t) => t.length > 0) : [];
     let limit = Infinity;
@@ -175,6 +186,7 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
     jsonOnly(request);
     const { collectionId } = request.params as { collectionId: string };
     const stac = await stacOf(ctx);
+    requireCollection(stac, collectionId);
     const doc = collectionDocument(ctx, stac, collectionId, baseUrl(ctx, request));
     if (!doc) throw new NotFound(`No STAC collection '${collectionId}'. Collections: ${collectionIds(stac).filter((id) => !ctx.access?.restricted(id)).slice(0, 20).join(', ')}`);
     return sendText(reply, 'json', JSON.stringify(doc));
@@ -184,7 +196,7 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
     jsonOnly(request);
     const { collectionId } = request.params as { collectionId: string };
     const stac = await stacOf(ctx);
-    if (!hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
+    requireCollection(stac, collectionId);
     const req = parseSearchQuery(request.query as Record<string, unknown>, ITEMS_PARAMETERS);
     req.collections = [collectionId];
     const base = baseUrl(ctx, request);
@@ -201,8 +213,8 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
     jsonOnly(request);
     const { collectionId, itemId } = request.params as { collectionId: string; itemId: string };
     const stac = await stacOf(ctx);
-    if (!hasCollection(stac, collectionId)) throw new NotFound(`No STAC collection '${collectionId}'`);
-    const row = stac.index.get(collectionId, itemId);
+    requireCollection(stac, collectionId);
+    const row = await stac.index.get(collectionId, itemId);
     if (!row) throw new NotFound(`No item '${itemId}' in STAC collection '${collectionId}'`);
     return sendText(reply, 'geojson', new ItemWriter(ctx, stac, baseUrl(ctx, request)).json(row));
   });
@@ -210,9 +222,9 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
   app.get('/stac/collections/:collectionId/files/*', { schema: { summary: 'Download a source file of a collection (whole, or one byte range)', tags: ['STAC'], params: { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string' }, '*': { type: 'string', description: 'File path relative to the data root' } } }, response: fileResponse }, compress: false }, async (request, reply) => {
     const { collectionId, '*': rel } = request.params as { collectionId: string; '*': string };
     const stac = await stacOf(ctx);
-    const c = stac.collections.get(collectionId);
+    const c = stac.generated(collectionId);
     // A feature collection lists only its first files: membership is the catalog's (any file it indexed for it).
-    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || stac.index.source(c.id, rel) !== undefined);
+    if (c) return sendDataFile(request, reply, c.root, rel, c.files.includes(rel) || (await stac.index.source(c.id, rel)) !== undefined);
     const s = stac.statics.get(collectionId);
     if (s) return sendDataFile(request, reply, s.root, rel, s.assets.has(rel));
     throw new NotFound(`No STAC collection '${collectionId}'`);
@@ -244,17 +256,19 @@ async function stacRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
     ]);
   });
 
-  function search(request: FastifyRequest, stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): FastifyReply {
+  async function search(request: FastifyRequest, stac: StacService, req: SearchRequest, base: string, reply: FastifyReply, links: (next: string | undefined) => StacLink[]): Promise<FastifyReply> {
+    for (const id of req.collections ?? []) if (stac.collections.has(id) && !hasCollection(stac, id)) throw new InvalidParameterValue('collections', `'${id}' is served in STAC by the static catalog collection '${stac.shadowedBy(stac.collections.get(id)!)}'`);
+    const hidden = stac.hiddenCollections();
     // Restricted collections: named ones need their credential (401/403); unnamed ones are left out of the search.
     const access = ctx.access;
     if (access?.anyRestricted) {
       if (req.collections) for (const id of req.collections) access.check(request, id);
       else {
-        req.collections = stac.index.collections().filter((id) => access.visible(request, id));
+        req.collections = stac.index.collections().filter((id) => access.visible(request, id) && !hidden.includes(id));
         if (req.collections.length === 0) return sendText(reply, 'geojson', itemCollection(new ItemWriter(ctx, stac, base, req.fields), { rows: [], matched: 0 }, links(undefined)));
       }
     }
-    const result = stac.index.search(req);
+    const result = await stac.index.search(hidden.length > 0 && !req.collections?.length ? { ...req, excludeCollections: hidden } : req);
     const writer = new ItemWriter(ctx, stac, base, req.fields);
     return sendText(reply, 'geojson', itemCollection(writer, result, links(result.next ? encodeToken(result.next) : undefined)));
   }

@@ -64,7 +64,7 @@ export const searchBody = {
     collections: { type: 'array', items: { type: 'string' } },
     limit: { type: 'integer', description: DOCS['limit'] },
     token: { type: 'string', description: DOCS['token'] },
-    fields: { type: 'object', additionalProperties: true, properties: { include: { type: 'array', items: { type: 'string' } }, exclude: { type: 'array', items: { type: 'string' } } } },
+    fields: { type: 'object', nullable: true, additionalProperties: true, properties: { include: { type: 'array', nullable: true, items: { type: 'string' } }, exclude: { type: 'array', nullable: true, items: { type: 'string' } } } },
     sortby: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } } },
     filter: { description: 'CQL2 JSON object (or CQL2 text string)' },
     'filter-lang': { type: 'string', enum: ['cql2-json', 'cql2-text'] },

@@ -1,6 +1,7 @@
 import { parameterInfo } from './common.js';
 import { gridFromReader } from '../../core/grid/model.js';
 import { summarizeGrid, summaryTimeSpan } from '../../core/grid/summary.js';
+import { metadataTime } from '../../cf/metadata-time.js';
 import type { ExtractContext, Extraction, ParameterInfo } from './types.js';
 
 /**
@@ -14,12 +15,15 @@ export async function extractGrid(ctx: ExtractContext): Promise<Extraction | { r
   const summary = summarizeGrid(built.model);
   const parameters: ParameterInfo[] = built.model.fields.map(parameterInfo);
   const timeSpan = summaryTimeSpan(summary);
+  // Without a time axis, the time the file's metadata names (STAC items need one).
+  const dataTime = summary.time?.values.length ? undefined : metadataTime(ctx.info.attrs);
   return {
     kind: 'grid',
     features: [],
     parameters,
     ...(summary.bbox ? { bbox: summary.bbox } : {}),
     ...(timeSpan ? { timeSpan } : {}),
+    ...(dataTime ? { dataTime } : {}),
     grid: summary,
   };
 }

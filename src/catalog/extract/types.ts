@@ -1,5 +1,6 @@
 import type { DecodedReader } from '../../cf/read.js';
 import type { GridSummary } from '../../core/grid/summary.js';
+import type { MetadataTime } from '../../cf/metadata-time.js';
 import type { DatasetInfo } from '../../readers/types.js';
 import type { FeatureRecord } from '../feature.js';
 
@@ -27,6 +28,8 @@ export interface Extraction {
   /** For grids (no features): the CRS84 box and time span found from coordinates. */
   bbox?: [number, number, number, number];
   timeSpan?: [number, number];
+  /** For grids without a time axis: the time their metadata names (ACDD, GDAL, TIFF tags). */
+  dataTime?: MetadataTime;
   /** For grids: axes, CRS and time steps (see src/core/grid/summary.ts). */
   grid?: GridSummary;
 }

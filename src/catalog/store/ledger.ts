@@ -33,7 +33,7 @@ export interface FileRemoval {
   rel: string;
 }
 
-function folderOf(rel: string): string {
+export function folderOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i < 0 ? '' : rel.slice(0, i);
 }

@@ -17,7 +17,7 @@ export function orderBy(sortby: readonly SortField[], types: Record<string, Json
     if (!(n in types)) {
       throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a sortable property (see ${opts.sortablesHref ?? 'the queryables'}): id, datetime, ${Object.keys(types).filter((k) => k !== 'datetime').join(', ')}`);
     }
-    return `${dialect.property(n)} ${d}`;
+    return `${dialect.property(n, types[n])} ${d}`;
   });
   return `${parts.join(', ')}, i.rowid ASC`;
 }

@@ -11,7 +11,7 @@ import { orderBy } from './order.js';
 import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, SQLITE, type CompileContext, type Sql } from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 /**
  * Up to this many matches a search is driven by its most selective index (R*-tree, ids,
  * collection), sorted, and counted exactly; past it, a walk in time order finds a page sooner
@@ -613,6 +613,8 @@ export class CatalogStore {
       });
       where.push({ sql: `i.cid IN (${cids.map(() => '?').join(',')})`, params: cids });
     }
+    const excluded = (q.excludeCollections ?? []).flatMap((id) => this.cids.get(id)?.cid ?? []);
+    if (excluded.length > 0) where.push({ sql: `i.cid NOT IN (${excluded.map(() => '?').join(',')})`, params: excluded });
     if (q.ids && q.ids.length > 0) {
       onlyCollections = false;
       where.push({ sql: `i.id IN (${q.ids.map(() => '?').join(',')})`, params: q.ids });
@@ -696,7 +698,7 @@ export class CatalogStore {
     } else {
       if (onlyCollections && !q.token) {
         // Collections' own counts of timed items: counting a million rows for a page of ten costs 180 ms.
-        matched = (q.collections ?? this.collections()).reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
+        matched = (q.collections ?? this.collections()).filter((id) => !q.excludeCollections?.includes(id)).reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
       }
       // Many matches: walk the rows in time order (bounded by the query's time, if any) and stop after one page.
       const range: Sql[] = [];

@@ -97,6 +97,8 @@ export interface PageToken {
 
 export interface SearchSpec {
   collections?: string[];
+  /** Collections left out of a search over all (STAC serves their files through another collection). */
+  excludeCollections?: string[];
   ids?: string[];
   bbox?: BBox;
   intersects?: GeoJsonGeometry;

@@ -18,8 +18,13 @@ export interface Sql {
  * (i.s, i.e, i.sk, i.id, i.cid, i.minx…i.maxy, i.gtype, i.geom, i.props).
  */
 export interface SqlDialect {
-  /** The value of one property of the item's JSON properties. */
-  property: (name: string) => string;
+  /** The value of one property of the item's JSON properties (typed where the engine needs it: booleans as 1/0). */
+  property: (name: string, type?: JsonType) => string;
+  /** Constant conditions (default 1 and 0). */
+  true?: string;
+  false?: string;
+  /** An exact intersection test of the item's geometry with `g` (default: the stored box and spatialHit). */
+  intersects?: (g: GeoJsonGeometry) => Sql;
   /** CQL2 LIKE (% _ and \ escapes, case-sensitive) on a column: SQL with one placeholder, and its bound value. */
   like: (column: string, pattern: string) => Sql;
   /** Exact test of the item's geometry against a registered query geometry (one placeholder: the handle). */
@@ -80,7 +85,7 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
     const known = [...new Set([...CORE_QUERYABLES, ...Object.keys(ctx.types)])].slice(0, 30).join(', ');
     throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see ${ctx.queryablesHref ?? '/stac/queryables'}): ${known}`);
   }
-  return { kind: 'json', sql: (ctx.dialect ?? SQLITE).property(name), type };
+  return { kind: 'json', sql: (ctx.dialect ?? SQLITE).property(name, type), type };
 }
 
 /** A literal as a value comparable with the target column; a type mismatch is the client's error. */
@@ -172,6 +177,7 @@ function temporal(op: TemporalOp, s: string, e: string, a: number, b: number): S
 
 /** Exact spatial test against the item's stored box and geometry (odas_hit does the non-box cases). */
 export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
+  if (ctx.dialect?.intersects) return ctx.dialect.intersects(g);
   const b = geometryBox(g);
   if (!b) return { sql: '0', params: [] };
   const handle = ctx.registerGeometry(g);
@@ -187,7 +193,7 @@ export function spatialSql(g: GeoJsonGeometry, ctx: CompileContext): Sql {
 export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
   switch (n.op) {
     case 'literal':
-      return { sql: n.value ? '1' : '0', params: [] };
+      return { sql: n.value ? (ctx.dialect?.true ?? '1') : (ctx.dialect?.false ?? '0'), params: [] };
     case 'and':
     case 'or': {
       const parts = n.args.map((a) => compileFilter(a, ctx));
@@ -199,7 +205,7 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     }
     case 'isNull': {
       const t = resolve(n.property, ctx);
-      if (t.kind === 'collection') return { sql: '0', params: [] };
+      if (t.kind === 'collection') return { sql: ctx.dialect?.false ?? '0', params: [] };
       if (t.kind === 'geometry') return { sql: 'i.gtype = 0', params: [] };
       return { sql: `${t.kind === 'time' ? t.s : t.sql} IS NULL`, params: [] };
     }

@@ -172,6 +172,13 @@ function planGeographic(model: GridModel, base: GridRequest, lons: Float64Array,
   const req: GridRequest = { ...base, bbox: { box: [west, south, east, north], crs: { uri: 'CRS84', native: true, geographic: true, latitudeFirst: false } } };
   const plan = planOrNothing(() => planDecimated(model, req, (axis, n) => Math.ceil((n * spacing(axis)) / (axis.role === 'x' ? pixelX : pixelY)) + 1));
   if (!plan) return { index };
+  indexGeographic(plan, lons, lats, index, xAxis, yAxis);
+  return { plan, index };
+}
+
+function indexGeographic(plan: GridPlan, lons: Float64Array, lats: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): void {
+  const width = lons.length;
+  const height = lats.length;
   const strides = outputStrides(plan);
   const xi = plan.axes.findIndex((a) => a.axis.role === 'x');
   const yi = plan.axes.findIndex((a) => a.axis.role === 'y');
@@ -192,7 +199,6 @@ function planGeographic(model: GridModel, base: GridRequest, lons: Float64Array,
     const off = r * strides[yi]!;
     for (let i = 0; i < width; i++) if (col[i]! >= 0) index[j * width + i] = off + col[i]!;
   }
-  return { plan, index };
 }
 
 function planProjected(model: GridModel, base: GridRequest, lons: Float64Array, lats: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): ViewPlan {
@@ -237,6 +243,11 @@ function planProjected(model: GridModel, base: GridRequest, lons: Float64Array, 
   const req: GridRequest = { ...base, bbox: { box: [x0 - dx, y0 - dy, x1 + dx, y1 + dy], crs: { uri, native: true, geographic: false, latitudeFirst: false } } };
   const plan = planOrNothing(() => planDecimated(model, req, (axis, n) => (Number.isFinite(pixel) ? Math.ceil((n * spacing(axis)) / pixel) + 1 : n)));
   if (!plan) return { index };
+  indexProjected(plan, nx, ny, index, xAxis, yAxis);
+  return { plan, index };
+}
+
+function indexProjected(plan: GridPlan, nx: Float64Array, ny: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): void {
   const strides = outputStrides(plan);
   const xi = plan.axes.findIndex((a) => a.axis.role === 'x');
   const yi = plan.axes.findIndex((a) => a.axis.role === 'y');
@@ -250,5 +261,54 @@ function planProjected(model: GridModel, base: GridRequest, lons: Float64Array, 
     const r = nearestIndex(ys, ny[p]!, ey);
     if (r >= 0) index[p] = c * strides[xi]! + r * strides[yi]!;
   }
-  return { plan, index };
+}
+
+/**
+ * Each pixel's cell in another plan of the same grid and step (an overview: the whole grid
+ * decimated), or -1: the lookup of planView against a plan made once for many views.
+ */
+export function indexView(model: GridModel, view: MapView, plan: GridPlan): Int32Array {
+  const index = new Int32Array(view.width * view.height).fill(-1);
+  const xAxis = axisOf(model, 'x')!;
+  const yAxis = axisOf(model, 'y')!;
+  const { lons, lats } = viewCoordinates(view);
+  if (model.crs.kind === 'geographic') {
+    indexGeographic(plan, lons, lats, index, xAxis, yAxis);
+    return index;
+  }
+  const projection = model.crs.projection!;
+  const nx = new Float64Array(index.length);
+  const ny = new Float64Array(index.length);
+  for (let j = 0; j < lats.length; j++) {
+    for (let i = 0; i < lons.length; i++) {
+      const [x, y] = projection.forward(lons[i]!, lats[j]!);
+      nx[j * lons.length + i] = x;
+      ny[j * lons.length + i] = y;
+    }
+  }
+  indexProjected(plan, nx, ny, index, xAxis, yAxis);
+  return index;
+}
+
+/**
+ * The request of an overview: the whole grid every `factor`-th cell along x and y, at the step
+ * (time, level, first of other axes) a view's plan picked.
+ */
+export function overviewRequest(plan: GridPlan, field: string, factor: number): GridRequest {
+  const req: GridRequest = { properties: [field], firstOfOtherAxes: true };
+  const factors: Array<{ axis: string; value: number }> = [];
+  const subsets: SubsetSpec[] = [];
+  for (const a of plan.axes) {
+    if (a.axis.role === 'x' || a.axis.role === 'y') {
+      if (a.axis.values.length > factor) factors.push({ axis: a.axis.label, value: factor });
+    } else if (a.axis.role === 't') {
+      req.datetime = { start: a.values[0]!, end: a.values[0]! };
+    } else if (a.axis.role === 'z') {
+      const value = a.values[0]!;
+      subsets.push({ axis: a.axis.label, kind: 'slice', low: { kind: 'number', value }, high: { kind: 'number', value }, text: `${a.axis.label}(${value})` });
+    }
+  }
+  if (factors.length > 0) req.scaling = { factors };
+  if (subsets.length > 0) req.subsets = subsets;
+  return req;
 }

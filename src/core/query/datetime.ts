@@ -21,7 +21,9 @@ export function parseInstant(text: string, parameter: string, endOfDay = false):
   if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 60) {
     throw new InvalidParameterValue(parameter, `'${text}' is not a valid date-time`);
   }
-  let ms = Date.UTC(Number(y), month - 1, day, Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), frac ? Math.round(Number(frac) * 1000) : 0);
+  // A leap second (:60, RFC 3339 allows it) is the last instant of its minute here.
+  const leap = Number(s ?? 0) === 60;
+  let ms = Date.UTC(Number(y), month - 1, day, Number(h ?? 0), Number(mi ?? 0), leap ? 59 : Number(s ?? 0), leap ? 999 : frac ? Math.round(Number(frac) * 1000) : 0);
   if (new Date(ms).getUTCDate() !== day) throw new InvalidParameterValue(parameter, `'${text}' is not a valid date`);
   if (zone && zone !== 'Z' && zone !== 'z') {
     const sign = zone[0] === '-' ? -1 : 1;
@@ -32,9 +34,29 @@ export function parseInstant(text: string, parameter: string, endOfDay = false):
   return ms;
 }
 
+/** RFC 3339 §5.6 `date-time`: full date, `T`, full time with seconds, and a zone (`Z` or `±hh:mm`). */
+const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
+
+/** Refuse what RFC 3339 does not allow: a date alone, a time without zone, `+0100`, a comma before the fraction. */
+function requireRfc3339(text: string, parameter: string): void {
+  const m = RFC3339_DATE_TIME.exec(text);
+  if (!m || Number(m[1] ?? 0) > 23 || Number(m[2] ?? 0) > 59) {
+    throw new InvalidParameterValue(parameter, `'${text}' is not an RFC 3339 date-time: give a date, a time with seconds and a zone, e.g. 2010-01-31T12:00:00Z or 2010-01-31T13:00:00+01:00`);
+  }
+}
+
+export interface DatetimeOptions {
+  /**
+   * Only RFC 3339 date-times (STAC API item search requires it); otherwise a date alone means the
+   * whole day and a time without zone is UTC, as the OGC APIs' users expect.
+   */
+  rfc3339?: boolean;
+}
+
 /** `datetime`: an instant, `a/b`, `../b`, `a/..`, `/b`, `a/` (OGC API and STAC). */
-export function parseDatetime(value: string, parameter = 'datetime'): TimeInterval {
-  const text = value.trim();
+export function parseDatetime(value: string, parameter = 'datetime', opts: DatetimeOptions = {}): TimeInterval {
+  const text = opts.rfc3339 ? value : value.trim();
+  if (opts.rfc3339) for (const part of text.split('/')) if (part !== '' && part !== '..') requireRfc3339(part, parameter);
   if (!text.includes('/')) {
     const t = parseInstant(text, parameter);
     const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);

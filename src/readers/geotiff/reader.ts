@@ -130,7 +130,11 @@ export class GeoTiffReader implements Reader {
         height: image.getHeight(),
         overviews,
       };
-      return new GeoTiffReader(absolute, tiff, image, geo, xml ? parseGdalMetadata(xml) : [], options);
+      const items = xml ? parseGdalMetadata(xml) : [];
+      // TIFF 6.0 DateTime ("YYYY:MM:DD HH:MM:SS"), a dataset item under the name gdalinfo shows it with.
+      const dateTime = tagString(await fd.loadValue(TAG.DateTime))?.trim();
+      if (dateTime) items.push({ name: 'TIFFTAG_DATETIME', value: dateTime });
+      return new GeoTiffReader(absolute, tiff, image, geo, items, options);
     } catch (err) {
       await tiff?.close();
       if (err instanceof CorruptFileError || isSystemError(err)) throw err;

@@ -18,6 +18,7 @@ export const TAG = {
   SubfileType: 255,
   Compression: 259,
   Photometric: 262,
+  DateTime: 306,
   StripOffsets: 273,
   StripByteCounts: 279,
   TileOffsets: 324,

@@ -1,0 +1,3 @@
+// The api/stac.test.ts suite again, every catalog in a fresh PostgreSQL/PostGIS database.
+process.env['ODAS_TEST_CATALOG'] = 'postgresql';
+await import('../api/stac.test.js');
