@@ -15,6 +15,7 @@ export interface RouteOpsConfig {
 }
 
 const OPS_ROUTES = new Set(['/health', '/ready', '/metrics', '/status']);
+const DAP_DATA_ROUTES = new Set(['/opendap/:target', '/erddap/griddap/:target', '/erddap/tabledap/:target']);
 /** Feature pages and single features (Features, EDR items and locations of in-situ collections). */
 const FEATURE_ROUTE = /^\/collections\/:collectionId\/(items|locations)(\/:\w+)?$/;
 /** Collection sub-resources that describe rather than read data. */
@@ -40,6 +41,8 @@ function defaultClass(url: string): RouteClass {
   if (url === '/stac/search') return { work: 'features', cache: 'stac' };
   if (url.startsWith('/stac')) return { work: url.includes('/items') ? 'features' : 'metadata', cache: 'stac' };
   if (FEATURE_ROUTE.test(url)) return { work: 'features', cache: 'features' };
+  // OPeNDAP and griddap read data, but name their collection inside :target: validators from the catalog's version.
+  if (DAP_DATA_ROUTES.has(url)) return { work: 'data', cache: 'metadata' };
   if (!url.startsWith('/collections/:collectionId') || DESCRIBE_ROUTE.test(url)) return { work: 'metadata', cache: 'metadata' };
   return { work: 'data', cache: 'data' };
 }

@@ -136,3 +136,20 @@ t.test('the config schema checks access blocks', async (t) => {
   t.throws(() => parseCollectionConfig('id: x\nsource: a.nc\naccess: { jwt: { issuer: me } }\n', 'x.yaml'), /jwks/);
   t.throws(() => parseCollectionConfig('id: x\nsource: a.nc\naccess: { password: x }\n', 'x.yaml'), /password/);
 });
+
+t.test('OPeNDAP and ERDDAP ask for the same credential and hide restricted datasets from their lists', async (t) => {
+  const dds = await fetch(`${base}/opendap/secret-grid.dds`);
+  t.equal(dds.status, 401, 'an anonymous DAP2 request is refused');
+  t.match(dds.headers.get('www-authenticate') ?? '', /^Bearer realm=/, 'with a Bearer challenge');
+  t.match(await dds.text(), /^Error \{/, 'in the DAP2 error form');
+  const ok = await fetch(`${base}/opendap/secret-grid.dds`, { headers: bearer('plain-token') });
+  t.equal(ok.status, 200, 'the token opens it');
+  t.match(await ok.text(), /Dataset \{/);
+  const griddap = await fetch(`${base}/erddap/griddap/secret_grid.csv?SST[0][0][0]`);
+  t.equal(griddap.status, 401, 'griddap refuses it too');
+  t.match(await griddap.text(), /^Error \{/, 'in ERDDAP\'s error form');
+  t.equal((await fetch(`${base}/erddap/griddap/secret_grid.csv?SST[0][0][0]`, { headers: bearer('plain-token') })).status, 200);
+  t.notMatch(await (await fetch(`${base}/opendap`)).text(), /secret-grid/, 'the OPeNDAP list leaves it out');
+  t.notMatch(await (await fetch(`${base}/erddap/tabledap/allDatasets.csv`)).text(), /secret_grid/, 'allDatasets leaves it out');
+  t.match(await (await fetch(`${base}/erddap/tabledap/allDatasets.csv`, { headers: bearer('plain-token') })).text(), /secret_grid/, 'and lists it with the token');
+});

@@ -13,7 +13,8 @@ import { NotFound } from '../../core/errors.js';
 import type { GridModel } from '../../core/grid/types.js';
 import { dapDataset, type DapAttr, type DapType } from '../../encoders/dap2/dataset.js';
 import type { ErddapColumn, ErddapValue } from '../../encoders/erddap/table.js';
-import type { ApiContext } from '../context.js';
+import type { FastifyRequest } from 'fastify';
+import { visibleCollections, type ApiContext } from '../context.js';
 import { erddapAxisName } from './griddap-query.js';
 
 export function erddapId(collectionId: string): string {
@@ -22,12 +23,14 @@ export function erddapId(collectionId: string): string {
 }
 
 /** The grid collection an ERDDAP id (or a collection id) names; 404 in ERDDAP's words otherwise. */
-export function griddapCollection(ctx: ApiContext, id: string): Collection {
+export function griddapCollection(ctx: ApiContext, request: FastifyRequest, id: string): Collection {
   let c = ctx.collections.get(id);
   if (!c) for (const x of ctx.collections.values()) if (erddapId(x.id) === id) { c = x; break; }
   if (!c || c.kind !== 'grid') {
     throw new NotFound(`Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' holds ${c.kind} features, not a grid)` : ''}. See /erddap/tabledap/allDatasets.html`);
   }
+  // A restricted collection needs its credential here as on /collections/{id} (401 with a Bearer challenge).
+  ctx.access?.check(request, c.id);
   return c;
 }
 
@@ -96,8 +99,9 @@ export const ALL_DATASETS_COLUMNS: ErddapColumn[] = [
   { name: 'griddap', type: 'String' }, { name: 'tabledap', type: 'String' }, { name: 'opendap', type: 'String' }, { name: 'metadata', type: 'String' }, { name: 'summary', type: 'String' },
 ];
 
-export function gridCollections(ctx: ApiContext): Collection[] {
-  return [...ctx.collections.values()].filter((c) => c.kind === 'grid');
+/** The grid collections this request may see (restricted ones only with their credential). */
+export function gridCollections(ctx: ApiContext, request: FastifyRequest): Collection[] {
+  return visibleCollections(ctx, request).filter((c) => c.kind === 'grid');
 }
 
 export function allDatasetsRow(c: Collection, base: string): ErddapValue[] {
@@ -114,9 +118,9 @@ export const SEARCH_COLUMNS: ErddapColumn[] = ['griddap', 'Subset', 'tabledap', 
   .map((name) => ({ name, type: 'String' }));
 
 /** Collections whose id, title, description or keywords hold every word of `searchFor` (ERDDAP's full-text search, simplified). */
-export function searchRows(ctx: ApiContext, searchFor: string, base: string): ErddapValue[][] {
+export function searchRows(ctx: ApiContext, request: FastifyRequest, searchFor: string, base: string): ErddapValue[][] {
   const words = searchFor.toLowerCase().split(/\s+/).filter((w) => w !== '' && w !== 'all');
-  return gridCollections(ctx).filter((c) => {
+  return gridCollections(ctx, request).filter((c) => {
     const text = [c.id, erddapId(c.id), c.title, c.description, ...c.keywords].join(' ').toLowerCase();
     return words.every((w) => text.includes(w.replace(/^"|"$/g, '')));
   }).map((c) => {

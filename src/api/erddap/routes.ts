@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { isoString } from '../../cf/time.js';
-import { ApiError, InvalidParameterValue, NotFound } from '../../core/errors.js';
+import { ApiError, ApiErrorWithHeaders, InvalidParameterValue, NotFound } from '../../core/errors.js';
 import { checkSize } from '../../core/grid/limits.js';
 import { planGrid } from '../../core/grid/plan.js';
 import { readField } from '../../core/grid/read.js';
@@ -38,6 +38,7 @@ function sendErddapError(request: FastifyRequest, reply: FastifyReply, err: unkn
   else if (err instanceof CorruptFileError || (err instanceof Error && err.name === 'UnsupportedFilterError')) [status, message] = [502, `A data file could not be read: ${err.message}`];
   if (status >= 500) request.log.error({ err }, message);
   else request.log.info({ status }, message);
+  if (err instanceof ApiErrorWithHeaders) void reply.headers(err.headers);
   return reply.status(status).type('text/plain; charset=utf-8').send(erddapErrorText(status, message));
 }
 
@@ -119,10 +120,10 @@ async function griddap(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
   const { target } = request.params as { target: string };
   const { id, ext } = splitTarget(target);
   if (id === 'index' && (ext === 'json' || ext === 'html' || ext === 'csv')) {
-    const rows = gridCollections(ctx).map((c) => allDatasetsRow(c, baseUrl(ctx, request)));
+    const rows = gridCollections(ctx, request).map((c) => allDatasetsRow(c, baseUrl(ctx, request)));
     return sendTable(request, reply, ext === 'html' ? 'htmlTable' : ext, ALL_DATASETS_COLUMNS, rows, 'griddap datasets');
   }
-  const c = griddapCollection(ctx, id);
+  const c = griddapCollection(ctx, request, id);
   if (ext === '' || ext === 'html' || isDapSuffix(ext)) return dapAnswer(ctx, request, reply, c.id, ext === '' ? 'html' : ext);
   const model = await collectionGrid(c, request.log);
   const q = parseGriddapQuery(model, constraintOf(request.url));
@@ -170,8 +171,8 @@ function sendTable(request: FastifyRequest, reply: FastifyReply, ext: string, co
   return sendStream(request, reply, erddapTable(ext as ErddapTableFormat, columns, once(rows), title), { type: TABLE_MEDIA[ext as ErddapTableFormat], controller: new AbortController() });
 }
 
-function landing(ctx: ApiContext, base: string): string {
-  const rows = gridCollections(ctx).map((c) => {
+function landing(ctx: ApiContext, request: FastifyRequest, base: string): string {
+  const rows = gridCollections(ctx, request).map((c) => {
     const id = erddapId(c.id);
     return [`<a href="${esc(`${base}/erddap/griddap/${id}.html`)}">${esc(id)}</a>`, esc(c.title), `<a href="${esc(`${base}/erddap/info/${id}/index.html`)}">info</a>`];
   });
@@ -199,7 +200,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
   const ok = { 200: { description: 'The answer in the asked file type', content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } }, 'text/html': { schema: { type: 'string' } }, 'application/x-netcdf': { schema: { type: 'string', format: 'binary' } } } } };
   for (const path of ['/erddap', '/erddap/index.html']) {
     app.get(path, { schema: { summary: 'ERDDAP-compatible access: the griddap datasets (HTML)', tags: ['ERDDAP'], response: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
-      async (request, reply) => reply.type('text/html; charset=utf-8').send(landing(ctx, baseUrl(ctx, request))));
+      async (request, reply) => reply.type('text/html; charset=utf-8').send(landing(ctx, request, baseUrl(ctx, request))));
   }
   app.get('/erddap/griddap/:target', {
     schema: {
@@ -220,7 +221,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     const { datasetId, file } = request.params as { datasetId: string; file: string };
     const { id, ext } = splitTarget(file);
     if (id !== 'index') throw new NotFound(`info/${datasetId}/${file}: use index.json, index.csv or index.html`);
-    const c = griddapCollection(ctx, datasetId);
+    const c = griddapCollection(ctx, request, datasetId);
     const model = await collectionGrid(c, request.log);
     return sendTable(request, reply, ext === 'html' ? 'htmlTable' : ext, INFO_COLUMNS, infoRows(c, model), `${erddapId(c.id)} metadata`);
   }));
@@ -240,7 +241,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     const pageNo = Number(q.page ?? 1);
     const per = Number(q.itemsPerPage ?? 1000);
     if (!Number.isInteger(pageNo) || pageNo < 1 || !Number.isInteger(per) || per < 1) throw new InvalidParameterValue('query', 'page and itemsPerPage are whole numbers ≥ 1');
-    const all = searchRows(ctx, q.searchFor ?? '', baseUrl(ctx, request));
+    const all = searchRows(ctx, request, q.searchFor ?? '', baseUrl(ctx, request));
     const rows = all.slice((pageNo - 1) * per, pageNo * per);
     if (rows.length === 0) throw new NotFound('Your query produced no matching results. (nRows = 0)');
     return sendTable(request, reply, ext === 'html' ? 'htmlTable' : ext, SEARCH_COLUMNS, rows, 'Search results');
@@ -260,7 +261,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     const unknown = names.filter((n) => !ALL_DATASETS_COLUMNS.some((c) => c.name === n));
     if (unknown.length > 0) throw new InvalidParameterValue('query', `Unrecognized variable="${unknown[0]}"; allDatasets has ${ALL_DATASETS_COLUMNS.map((c) => c.name).join(', ')}`);
     const keep = names.length === 0 ? ALL_DATASETS_COLUMNS.map((_, i) => i) : names.map((n) => ALL_DATASETS_COLUMNS.findIndex((c) => c.name === n));
-    const rows = gridCollections(ctx).map((c) => allDatasetsRow(c, baseUrl(ctx, request))).map((r) => keep.map((i) => r[i]!));
+    const rows = gridCollections(ctx, request).map((c) => allDatasetsRow(c, baseUrl(ctx, request))).map((r) => keep.map((i) => r[i]!));
     return sendTable(request, reply, ext === 'html' ? 'htmlTable' : ext, keep.map((i) => ALL_DATASETS_COLUMNS[i]!), rows, 'allDatasets');
   }));
 }

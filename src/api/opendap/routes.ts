@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { isoString } from '../../cf/time.js';
-import { ApiError, NotFound } from '../../core/errors.js';
+import { ApiError, ApiErrorWithHeaders, NotFound } from '../../core/errors.js';
 import { checkSize } from '../../core/grid/limits.js';
 import { readField } from '../../core/grid/read.js';
 import { asciiBody } from '../../encoders/dap2/ascii.js';
@@ -20,7 +20,7 @@ import { esc, page, table } from '../../html/page.js';
 import { CorruptFileError, ReaderRequestError } from '../../readers/types.js';
 import { openReader } from '../../readers/registry.js';
 import { VERSION } from '../../version.js';
-import { baseUrl, getCollection, type ApiContext } from '../context.js';
+import { baseUrl, getCollection, visibleCollections, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { sendStream } from '../stream.js';
 import { constraintOf, selectFromConstraint } from './constraint.js';
@@ -42,6 +42,7 @@ function sendDapError(request: FastifyRequest, reply: FastifyReply, err: unknown
   else if (err instanceof CorruptFileError || (err instanceof Error && err.name === 'UnsupportedFilterError')) [status, message] = [502, `A data file could not be read: ${err.message}`];
   if (status >= 500) request.log.error({ err }, message);
   else request.log.info({ status }, message);
+  if (err instanceof ApiErrorWithHeaders) void reply.headers(err.headers);
   return dapHeaders(reply, 'dods-error').status(status).type('text/plain; charset=utf-8').send(dapErrorText(status, message));
 }
 
@@ -53,6 +54,8 @@ function gridCollection(ctx: ApiContext, id: string): Collection {
 
 async function datasetOf(ctx: ApiContext, request: FastifyRequest, id: string): Promise<DapDataset> {
   const c = gridCollection(ctx, id);
+  // A restricted collection needs its credential here as on /collections/{id} (401 with a Bearer challenge).
+  ctx.access?.check(request, c.id);
   const model = await collectionGrid(c, request.log);
   return dapDataset(c.id, model, { ...model.attrs, title: c.title });
 }
@@ -155,8 +158,8 @@ export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply:
   }
 }
 
-function catalogPage(ctx: ApiContext, base: string): string {
-  const rows = [...ctx.collections.values()].filter((c) => c.kind === 'grid').map((c) => {
+function catalogPage(ctx: ApiContext, request: FastifyRequest, base: string): string {
+  const rows = visibleCollections(ctx, request).filter((c) => c.kind === 'grid').map((c) => {
     const url = `${base}/opendap/${encodeURIComponent(c.id)}`;
     return [`<a href="${esc(url)}">${esc(c.id)}</a>`, esc(c.title), `<a href="${esc(url)}.dds">dds</a> <a href="${esc(url)}.das">das</a>`];
   });
@@ -167,7 +170,7 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
   const { ctx } = opts;
   app.get('/opendap', {
     schema: { summary: 'The OPeNDAP datasets: one per grid collection (HTML)', tags: ['OPeNDAP'], response: { 200: { description: 'HTML list', content: { 'text/html': { schema: { type: 'string' } } } } } },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(catalogPage(ctx, baseUrl(ctx, request))));
+  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(catalogPage(ctx, request, baseUrl(ctx, request))));
   app.get('/opendap/:target', {
     schema: {
       summary: 'A grid collection as an OPeNDAP DAP2 dataset: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html',
