@@ -10,7 +10,10 @@ const LAYERS = [
   { name: 'outputs', paths: ['src/encoders/', 'src/stac/', 'src/html/'] },
   { name: 'api', paths: ['src/api/'] },
   { name: 'app', paths: ['src/app\\.ts$', 'src/plugins/'] },
-  { name: 'entry', paths: ['src/server\\.ts$', 'src/cli\\.ts$', 'src/[a-z-]+-cli\\.ts$', 'src/openapi-doc\\.ts$', 'src/demo/'] },
+  {
+    name: 'entry',
+    paths: ['src/server\\.ts$', 'src/cli\\.ts$', 'src/[a-z-]+-cli\\.ts$', 'src/openapi-doc\\.ts$', 'src/demo/'],
+  },
 ];
 
 const pattern = (paths) => `^(?:${paths.join('|')})`;
@@ -52,7 +55,11 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.json'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

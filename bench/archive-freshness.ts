@@ -25,7 +25,10 @@ interface Page {
 
 /** The new profile's id as either query sees it, or undefined (errors count as not seen). */
 async function seen(base: string, collection: string): Promise<string | undefined> {
-  const urls = [`${base}/collections/${encodeURIComponent(collection)}/items?bbox=${BOX}&limit=5`, `${base}/stac/search?bbox=${BOX}&limit=5`];
+  const urls = [
+    `${base}/collections/${encodeURIComponent(collection)}/items?bbox=${BOX}&limit=5`,
+    `${base}/stac/search?bbox=${BOX}&limit=5`,
+  ];
   for (const url of urls) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -56,7 +59,15 @@ async function pollUntil(pred: () => Promise<boolean>, limitS: number): Promise<
 function extraProfile(files: number): PlannedProfile {
   const first = planTree(files).next().value;
   if (!first) throw new Error('empty tree');
-  return { ...first, cycle: 999, mode: 'D', lon: 0.123, lat: 85, juld: 27_500, rel: first.rel.replace(/_\d{3}\.nc$/, '_999.nc').replace(/\/R(\d+_)/, '/D$1') };
+  return {
+    ...first,
+    cycle: 999,
+    mode: 'D',
+    lon: 0.123,
+    lat: 85,
+    juld: 27_500,
+    rel: first.rel.replace(/_\d{3}\.nc$/, '_999.nc').replace(/\/R(\d+_)/, '/D$1'),
+  };
 }
 
 /** Removes the extra file an interrupted run may have left in the tree, before a server indexes it. */
@@ -64,7 +75,13 @@ export async function removeLeftover(treeDir: string, files: number): Promise<vo
   await rm(join(treeDir, extraProfile(files).rel), { force: true });
 }
 
-export async function freshness(base: string, treeDir: string, files: number, collection: string, limitS = 60): Promise<Freshness> {
+export async function freshness(
+  base: string,
+  treeDir: string,
+  files: number,
+  collection: string,
+  limitS = 60,
+): Promise<Freshness> {
   const factory = await profileFactory();
   const profile = extraProfile(files);
   const file = join(treeDir, profile.rel);
@@ -73,6 +90,9 @@ export async function freshness(base: string, treeDir: string, files: number, co
   let id: string | undefined;
   const appearSeconds = await pollUntil(async () => (id = await seen(base, collection)) !== undefined, limitS);
   await rm(file, { force: true });
-  const goneSeconds = appearSeconds === undefined ? undefined : await pollUntil(async () => (await seen(base, collection)) === undefined, limitS);
+  const goneSeconds =
+    appearSeconds === undefined
+      ? undefined
+      : await pollUntil(async () => (await seen(base, collection)) === undefined, limitS);
   return { appearSeconds, goneSeconds, limitSeconds: limitS, file: profile.rel, id };
 }

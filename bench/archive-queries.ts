@@ -39,13 +39,15 @@ export async function discoverCollection(base: string): Promise<Found> {
   const counts = new Array<number>(features.length).fill(0);
   let next = 0;
   // A handful at a time: the per-float layout has hundreds to thousands of collections.
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < features.length) {
-      const i = next++;
-      const page = await json<ItemsDoc>(`${base}/collections/${encodeURIComponent(features[i]!.id)}/items?limit=1`);
-      counts[i] = page.numberMatched ?? 0;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < features.length) {
+        const i = next++;
+        const page = await json<ItemsDoc>(`${base}/collections/${encodeURIComponent(features[i]!.id)}/items?limit=1`);
+        counts[i] = page.numberMatched ?? 0;
+      }
+    }),
+  );
   let best = 0;
   for (let i = 1; i < features.length; i++) if (counts[i]! > counts[best]!) best = i;
   const c = features[best];
@@ -104,7 +106,10 @@ function randomQuery(rand: () => number, c: Found, size: number, years: number):
   const start = t0 + rand() * Math.max(0, t1 - t0 - span);
   const r = (v: number) => Math.round(v * 1000) / 1000;
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-  return { bbox: [r(x), r(y), r(Math.min(e, x + size)), r(Math.min(n, y + size))], datetime: `${iso(start)}/${iso(start + span)}` };
+  return {
+    bbox: [r(x), r(y), r(Math.min(e, x + size)), r(Math.min(n, y + size))],
+    datetime: `${iso(start)}/${iso(start + span)}`,
+  };
 }
 
 export interface QueryResults {
@@ -133,7 +138,9 @@ export async function queryLatencies(base: string, c: Found, n: number, seed = 7
   const items = summarise('items bbox (20°×20°) + datetime (3 years), limit=100', ms, errors, matched);
   // Ids seen in those answers, topped up from random pages when the boxes found too few.
   for (let k = 0; ids.size < n && k < 20; k++) {
-    const page = await json<ItemsDoc>(`${coll}/items?limit=100&offset=${Math.floor(rand() * Math.max(1, c.features - 100))}`);
+    const page = await json<ItemsDoc>(
+      `${coll}/items?limit=100&offset=${Math.floor(rand() * Math.max(1, c.features - 100))}`,
+    );
     for (const f of page.features ?? []) if (f.id !== undefined) ids.add(String(f.id));
   }
   const pool = [...ids];
@@ -157,7 +164,12 @@ export async function queryLatencies(base: string, c: Found, n: number, seed = 7
     if (r.status !== 200) stacErrors++;
     stacMatched.push(r.body?.numberMatched ?? r.body?.features?.length ?? 0);
   }
-  const stac = summarise('/stac/search bbox (20°×20°) + datetime (3 years), limit=10, all collections', stacMs, stacErrors, stacMatched);
+  const stac = summarise(
+    '/stac/search bbox (20°×20°) + datetime (3 years), limit=10, all collections',
+    stacMs,
+    stacErrors,
+    stacMatched,
+  );
   return { items, byId, stac };
 }
 
@@ -174,7 +186,9 @@ export interface AreaResult {
 
 /** Matched count of an items query over a box. */
 async function countIn(base: string, collection: string, b: BBox): Promise<number> {
-  const page = await json<ItemsDoc>(`${base}/collections/${encodeURIComponent(collection)}/items?bbox=${b.join(',')}&limit=1`);
+  const page = await json<ItemsDoc>(
+    `${base}/collections/${encodeURIComponent(collection)}/items?bbox=${b.join(',')}&limit=1`,
+  );
   return page.numberMatched ?? 0;
 }
 

@@ -17,7 +17,18 @@ export interface Spawned {
 /** `node dist/cli.js serve --data DIR ...`, its output appended to `logFile` (read it when something fails). */
 export function spawnServer(data: string, cacheDir: string, port: number, logFile: string): Spawned {
   const fd = openSync(logFile, 'a');
-  const args = [join(ROOT, 'dist', 'cli.js'), 'serve', '--data', data, '--host', '127.0.0.1', '--port', String(port), '--cache-dir', cacheDir];
+  const args = [
+    join(ROOT, 'dist', 'cli.js'),
+    'serve',
+    '--data',
+    data,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--cache-dir',
+    cacheDir,
+  ];
   const t0 = performance.now();
   const proc = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
@@ -42,7 +53,8 @@ function exited(proc: ChildProcess): boolean {
 export async function waitForPort(s: Spawned, timeoutS: number): Promise<number> {
   const deadline = s.t0 + timeoutS * 1000;
   while (performance.now() < deadline) {
-    if (exited(s.proc)) throw new Error(`server exited (code ${s.proc.exitCode}, signal ${s.proc.signalCode}) before answering`);
+    if (exited(s.proc))
+      throw new Error(`server exited (code ${s.proc.exitCode}, signal ${s.proc.signalCode}) before answering`);
     try {
       const res = await fetch(`${s.base}/`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
@@ -63,8 +75,14 @@ export interface IndexStatus {
 function isIndexStatus(x: unknown): x is IndexStatus {
   if (typeof x !== 'object' || x === null) return false;
   const s = x as { state?: unknown; files?: { total?: unknown; indexed?: unknown; failed?: unknown } };
-  return typeof s.state === 'string' && typeof s.files === 'object' && s.files !== null
-    && typeof s.files.total === 'number' && typeof s.files.indexed === 'number' && typeof s.files.failed === 'number';
+  return (
+    typeof s.state === 'string' &&
+    typeof s.files === 'object' &&
+    s.files !== null &&
+    typeof s.files.total === 'number' &&
+    typeof s.files.indexed === 'number' &&
+    typeof s.files.failed === 'number'
+  );
 }
 
 /** The server's /status, or undefined when it has none (404 or not the expected shape). */
@@ -90,7 +108,11 @@ export interface IndexWait {
 }
 
 /** Polls /status every 0.5 s until the index is complete; `onPoll` sees every answer (progress lines). */
-export async function waitIndexed(s: Spawned, timeoutS: number, onPoll?: (st: IndexStatus, seconds: number) => void): Promise<IndexWait> {
+export async function waitIndexed(
+  s: Spawned,
+  timeoutS: number,
+  onPoll?: (st: IndexStatus, seconds: number) => void,
+): Promise<IndexWait> {
   const deadline = s.t0 + timeoutS * 1000;
   for (;;) {
     if (exited(s.proc)) throw new Error(`server exited (code ${s.proc.exitCode}) while indexing`);

@@ -6,8 +6,25 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freshness, removeLeftover, type Freshness } from './archive-freshness.js';
-import { areaLatency, discoverCollection, queryLatencies, type AreaResult, type Found, type Latency, type QueryResults } from './archive-queries.js';
-import { getStatus, memory, spawnServer, stopServer, waitForPort, waitIndexed, type Memory, type Spawned } from './archive-server.js';
+import {
+  areaLatency,
+  discoverCollection,
+  queryLatencies,
+  type AreaResult,
+  type Found,
+  type Latency,
+  type QueryResults,
+} from './archive-queries.js';
+import {
+  getStatus,
+  memory,
+  spawnServer,
+  stopServer,
+  waitForPort,
+  waitIndexed,
+  type Memory,
+  type Spawned,
+} from './archive-server.js';
 import { boxWithProfiles, ensureGdacTree, type TreeStats } from './gdac-tree.js';
 
 const OUT = join(import.meta.dirname, 'out');
@@ -39,7 +56,12 @@ interface Start {
 
 /** A start that did not get to a complete index: how far it got (the process may be gone, so memory is the last sample). */
 class StartFailed extends Error {
-  constructor(message: string, readonly seconds: number, readonly memory: Memory | undefined, readonly lastLog: string) {
+  constructor(
+    message: string,
+    readonly seconds: number,
+    readonly memory: Memory | undefined,
+    readonly lastLog: string,
+  ) {
     super(message);
   }
 }
@@ -70,9 +92,13 @@ async function lastLogLine(logFile: string): Promise<string> {
 async function start(data: string, cacheDir: string, port: number, logFile: string, label: string): Promise<Start> {
   const server = spawnServer(data, cacheDir, port, logFile);
   let sampled: Memory | undefined;
-  const sampler = setInterval(() => void memory(server.proc.pid!).then((m) => {
-    if (Number.isFinite(m.peakMb)) sampled = m;
-  }), 1000);
+  const sampler = setInterval(
+    () =>
+      void memory(server.proc.pid!).then((m) => {
+        if (Number.isFinite(m.peakMb)) sampled = m;
+      }),
+    1000,
+  );
   try {
     return await startWatched(server, label);
   } catch (err) {
@@ -99,7 +125,14 @@ async function startWatched(server: Spawned, label: string): Promise<Start> {
       log(`${label}: ${st.state} ${st.files.indexed + st.files.failed}/${st.files.total} after ${s.toFixed(0)} s`);
     }
   });
-  return { server, portSeconds, indexedSeconds: done.seconds, hasStatus: true, memory: await memory(server.proc.pid!), statusFiles: done.last.files };
+  return {
+    server,
+    portSeconds,
+    indexedSeconds: done.seconds,
+    hasStatus: true,
+    memory: await memory(server.proc.pid!),
+    statusFiles: done.last.files,
+  };
 }
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
@@ -134,20 +167,29 @@ function render(x: Figures): string {
   const { tree, cold, warm, found, queries, area, fresh } = x;
   const rate = tree.files / cold.indexedSeconds;
   const perFile = x.catalogBytes / tree.files;
-  const layout = found.featureCollections > 1
-    ? `${found.featureCollections} feature collections (one per float folder: the current layout); measured on the largest, \`${found.id}\` (${int(found.features)} features)`
-    : `one feature collection \`${found.id}\` with ${int(found.features)} features (the catalog layout)`;
+  const layout =
+    found.featureCollections > 1
+      ? `${found.featureCollections} feature collections (one per float folder: the current layout); measured on the largest, \`${found.id}\` (${int(found.features)} features)`
+      : `one feature collection \`${found.id}\` with ${int(found.features)} features (the catalog layout)`;
   const indexNote = cold.hasStatus
     ? `from \`GET /status\` (state idle, ${cold.statusFiles!.indexed} indexed + ${cold.statusFiles!.failed} failed of ${cold.statusFiles!.total})`
     : 'no `GET /status` (404): the server blocks until indexed, so "indexed" = "port answers" (the old behaviour)';
-  const appear = fresh.appearSeconds === undefined ? `not picked up within ${fresh.limitSeconds} s` : `${f1(fresh.appearSeconds)} s`;
-  const gone = fresh.appearSeconds === undefined ? 'n/a (never appeared)' : fresh.goneSeconds === undefined ? `still served after ${fresh.limitSeconds} s` : `${f1(fresh.goneSeconds)} s`;
+  const appear =
+    fresh.appearSeconds === undefined ? `not picked up within ${fresh.limitSeconds} s` : `${f1(fresh.appearSeconds)} s`;
+  const gone =
+    fresh.appearSeconds === undefined
+      ? 'n/a (never appeared)'
+      : fresh.goneSeconds === undefined
+        ? `still served after ${fresh.limitSeconds} s`
+        : `${f1(fresh.goneSeconds)} s`;
   const scale = GDAC_FILES / tree.files;
   return [
     `### Archive: a GDAC-like tree of ${int(tree.files)} single-profile Argo files`,
     '',
     `Tree: \`dac/<centre>/<wmo>/profiles/{D,R}<wmo>_<ccc>.nc\`, ${int(tree.floats)} floats of 6 centres, 100–250 cycles each, N_PROF=1, N_LEVELS=110, ${(tree.bytes / tree.files / 1024).toFixed(1)} KiB per file, ${(tree.bytes / 1e9).toFixed(2)} GB; ` +
-      (x.generated ? `generated in ${f1(tree.seconds)} s (${int(tree.files / tree.seconds)} files/s).` : `reused from bench/out (generated in ${f1(tree.seconds)} s, ${int(tree.files / tree.seconds)} files/s).`),
+      (x.generated
+        ? `generated in ${f1(tree.seconds)} s (${int(tree.files / tree.seconds)} files/s).`
+        : `reused from bench/out (generated in ${f1(tree.seconds)} s, ${int(tree.files / tree.seconds)} files/s).`),
     `Server: \`node dist/cli.js serve --data TREE --cache-dir CACHE\`, ${layout}. Index completion: ${indexNote}.`,
     '',
     '| start | port answers s | fully indexed s | files/s | peak RSS (VmHWM) MB | RSS MB |',
@@ -171,8 +213,8 @@ function render(x: Figures): string {
     '',
     `New file (\`${fresh.file}\`, cycle 999 at 85°N, written after the index was complete): queryable after ${appear}${fresh.id ? ` (id \`${fresh.id}\`)` : ''}; removed: gone after ${gone}. Target ≤ 30 s each.`,
     '',
-    `Extrapolated linearly to the GDAC's ~${int(GDAC_FILES)} profile files (×${f1(scale)}): cold index ${hms(cold.indexedSeconds * scale)} at ${int(rate)} files/s, catalog ${(x.catalogBytes * scale / 1e9).toFixed(1)} GB on disk` +
-      `${cold.hasStatus ? '' : `, and no answer at all until then (the port opens only after indexing)`}; peak RSS ${(cold.memory.peakMb * scale / 1024).toFixed(1)} GiB if it grew linearly too; the tree itself ≈ ${(tree.bytes * scale / 1e9).toFixed(0)} GB, generated in ≈ ${hms(tree.seconds * scale)}.`,
+    `Extrapolated linearly to the GDAC's ~${int(GDAC_FILES)} profile files (×${f1(scale)}): cold index ${hms(cold.indexedSeconds * scale)} at ${int(rate)} files/s, catalog ${((x.catalogBytes * scale) / 1e9).toFixed(1)} GB on disk` +
+      `${cold.hasStatus ? '' : `, and no answer at all until then (the port opens only after indexing)`}; peak RSS ${((cold.memory.peakMb * scale) / 1024).toFixed(1)} GiB if it grew linearly too; the tree itself ≈ ${((tree.bytes * scale) / 1e9).toFixed(0)} GB, generated in ≈ ${hms(tree.seconds * scale)}.`,
     '',
   ].join('\n');
 }
@@ -190,7 +232,10 @@ function renderFailure(tree: TreeStats, phase: string, f: StartFailed): string {
 export async function benchArchive(): Promise<string> {
   await mkdir(OUT, { recursive: true });
   const { dir, stats, generated } = await ensureGdacTree(FILES, OUT, log);
-  if (generated) log(`generated ${stats.files} files in ${stats.seconds.toFixed(1)} s (${Math.round(stats.files / stats.seconds)} files/s)`);
+  if (generated)
+    log(
+      `generated ${stats.files} files in ${stats.seconds.toFixed(1)} s (${Math.round(stats.files / stats.seconds)} files/s)`,
+    );
   await removeLeftover(dir, FILES);
   const cacheDir = await mkdtemp(join(OUT, 'archive-cache-'));
   const logFile = join(OUT, `archive-${FILES}-server.log`);
@@ -205,11 +250,15 @@ export async function benchArchive(): Promise<string> {
     const found = await discoverCollection(cold.server.base);
     log(`collection ${found.id}: ${found.features} features (${found.featureCollections} feature collections)`);
     const queries = await queryLatencies(cold.server.base, found, REQUESTS);
-    log(`queries: items p50 ${queries.items.p50.toFixed(1)} ms, by id ${queries.byId.p50.toFixed(1)} ms, stac ${queries.stac.p50.toFixed(1)} ms`);
+    log(
+      `queries: items p50 ${queries.items.p50.toFixed(1)} ms, by id ${queries.byId.p50.toFixed(1)} ms, stac ${queries.stac.p50.toFixed(1)} ms`,
+    );
     // A polygon over ≥ 10 000 profiles when the collection has them; otherwise the whole collection.
     const dense = found.features >= AREA_TARGET ? boxWithProfiles(FILES, AREA_TARGET) : undefined;
     const box = dense?.bbox ?? found.bbox;
-    const areaNote = dense ? '' : ` (the collection has fewer than ${int(AREA_TARGET)} profiles: the polygon is its whole extent)`;
+    const areaNote = dense
+      ? ''
+      : ` (the collection has fewer than ${int(AREA_TARGET)} profiles: the polygon is its whole extent)`;
     const area = await areaLatency(cold.server.base, found, box, AREA_RUNS).catch((err: Error) => {
       log(`EDR area failed: ${err.message}`);
       return undefined;
@@ -224,7 +273,19 @@ export async function benchArchive(): Promise<string> {
     await new Promise((r) => setTimeout(r, 2000));
     const warmIdleMemory = await memory(warm.server.proc.pid!);
     await stopServer(warm.server.proc);
-    return render({ tree: stats, generated, cold, warm, warmIdleMemory, catalogBytes, found, queries, area, areaNote: area ? areaNote : ' (failed: see the log)', fresh });
+    return render({
+      tree: stats,
+      generated,
+      cold,
+      warm,
+      warmIdleMemory,
+      catalogBytes,
+      found,
+      queries,
+      area,
+      areaNote: area ? areaNote : ' (failed: see the log)',
+      fresh,
+    });
   } catch (err) {
     if (!(err instanceof StartFailed)) throw err;
     log(`${phase} start failed: ${err.message}`);

@@ -71,7 +71,9 @@ async function repeatGet(url: string, plain: boolean): Promise<{ ms: number; byt
   const ms: number[] = [];
   let bytes = 0;
   for (let i = 0; i < REPEAT; i++) {
-    const r = plain ? await plainGet(url) : await timedGet(url).then((x) => ({ ms: x.totalMs, bytes: x.bytes, status: x.status }));
+    const r = plain
+      ? await plainGet(url)
+      : await timedGet(url).then((x) => ({ ms: x.totalMs, bytes: x.bytes, status: x.status }));
     if (r.status !== 200) return { error: `status ${r.status}` };
     ms.push(r.ms);
     bytes = r.bytes;
@@ -80,13 +82,17 @@ async function repeatGet(url: string, plain: boolean): Promise<{ ms: number; byt
 }
 
 const fmt = (r: { ms: number } | { error: string }) => ('error' in r ? `failed: ${r.error}` : r.ms.toFixed(0));
-const ratio = (a: { ms: number } | { error: string }, b: { ms: number } | { error: string }) => ('error' in a || 'error' in b ? NaN : a.ms / b.ms);
+const ratio = (a: { ms: number } | { error: string }, b: { ms: number } | { error: string }) =>
+  'error' in a || 'error' in b ? NaN : a.ms / b.ms;
 
 export async function benchDap(): Promise<string> {
-  if (!existsSync(FILE)) return '### OPeNDAP / ERDDAP\n\nSkipped: bench/out/big/sst_global_005.nc is missing (link the coordinator\'s copy or run BENCH_ONLY=grid once).\n';
+  if (!existsSync(FILE))
+    return "### OPeNDAP / ERDDAP\n\nSkipped: bench/out/big/sst_global_005.nc is missing (link the coordinator's copy or run BENCH_ONLY=grid once).\n";
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-bench-dap-'));
   const port = 20000 + Math.floor(Math.random() * 1000);
-  const load = loadavg().map((x) => x.toFixed(1)).join(', ');
+  const load = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(', ');
   log(`load average ${load}; starting the server`);
   const server = await startServer([OUT], cacheDir, port);
   try {
@@ -108,9 +114,18 @@ export async function benchDap(): Promise<string> {
     const dods = await repeatGet(`${dapUrl}.dods?sst.sst%5B0:1:9%5D%5B${y0}:1:${y1}%5D%5B${x0}:1:${x1}%5D`, true);
     const pt = { lon: 10.025, lat: 20.025 };
     log('point series: griddap .csv');
-    const griddap = await repeatGet(`${server.base}/erddap/griddap/sst_global_005.csv?sst%5B(0):(last)%5D%5B(${pt.lat})%5D%5B(${pt.lon})%5D`.replace('(0):(last)', '0:last'), false);
+    const griddap = await repeatGet(
+      `${server.base}/erddap/griddap/sst_global_005.csv?sst%5B(0):(last)%5D%5B(${pt.lat})%5D%5B(${pt.lon})%5D`.replace(
+        '(0):(last)',
+        '0:last',
+      ),
+      false,
+    );
     log('point series: EDR position');
-    const edr = await repeatGet(`${server.base}/collections/sst_global_005/position?coords=POINT(${pt.lon}%20${pt.lat})&parameter-name=sst&f=CoverageJSON`, false);
+    const edr = await repeatGet(
+      `${server.base}/collections/sst_global_005/position?coords=POINT(${pt.lon}%20${pt.lat})&parameter-name=sst&f=CoverageJSON`,
+      false,
+    );
     const r1 = ratio(viaDap, direct);
     const r2 = ratio(griddap, edr);
     return [

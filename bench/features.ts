@@ -37,21 +37,59 @@ function wrkAvailable(): boolean {
   return spawnSync('wrk', ['--version']).error === undefined;
 }
 
-async function loadWrk(label: string, url: string, seconds: number, connections: number, script?: string): Promise<LoadResult> {
-  const args = ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', ...(script ? ['-s', script] : []), url];
+async function loadWrk(
+  label: string,
+  url: string,
+  seconds: number,
+  connections: number,
+  script?: string,
+): Promise<LoadResult> {
+  const args = [
+    '-t',
+    '1',
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--latency',
+    ...(script ? ['-s', script] : []),
+    url,
+  ];
   const r = spawnSync('wrk', args, { encoding: 'utf8' });
   const out = r.stdout;
   const pct = (p: string) => wrkMs(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const transfer = /Transfer\/sec:\s+([\d.]+)(KB|MB|GB|B)/.exec(out);
-  const bytesPerSec = transfer ? Number(transfer[1]) * ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[transfer[2]!]! : NaN;
+  const bytesPerSec = transfer
+    ? Number(transfer[1]) * ({ B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 } as Record<string, number>)[transfer[2]!]!
+    : NaN;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const sockErr = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = non2xx + (sockErr ? sockErr.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0);
-  return { label, rps: Math.round(rps), p50: pct('50'), p90: pct('90'), p99: pct('99'), bytesPerReq: Math.round(bytesPerSec / rps), errors };
+  const errors =
+    non2xx +
+    (sockErr
+      ? sockErr
+          .slice(1)
+          .map(Number)
+          .reduce((a, b) => a + b, 0)
+      : 0);
+  return {
+    label,
+    rps: Math.round(rps),
+    p50: pct('50'),
+    p90: pct('90'),
+    p99: pct('99'),
+    bytesPerReq: Math.round(bytesPerSec / rps),
+    errors,
+  };
 }
 
-export async function load(label: string, url: string, seconds = SECONDS, connections = CONNECTIONS): Promise<LoadResult> {
+export async function load(
+  label: string,
+  url: string,
+  seconds = SECONDS,
+  connections = CONNECTIONS,
+): Promise<LoadResult> {
   if (wrkAvailable()) return loadWrk(label, url, seconds, connections);
   const r = await autocannon({ url, duration: seconds, connections, pipelining: 1 });
   return {
@@ -70,7 +108,9 @@ export async function benchFeatures(): Promise<string> {
   const folder = join(data, 'profiles');
   if (!existsSync(folder) || (await readdir(folder)).length < PROFILES) {
     const made = await makeProfiles(PROFILES, folder);
-    process.stderr.write(`generated ${made.files} single-profile files (${(made.bytes / 1e6).toFixed(0)} MB) in ${made.seconds.toFixed(1)} s\n`);
+    process.stderr.write(
+      `generated ${made.files} single-profile files (${(made.bytes / 1e6).toFixed(0)} MB) in ${made.seconds.toFixed(1)} s\n`,
+    );
   }
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-bench-cache-'));
   const port = 18000 + Math.floor(Math.random() * 1000);
@@ -80,15 +120,31 @@ export async function benchFeatures(): Promise<string> {
   const base = `http://127.0.0.1:${port}/collections/profiles/items`;
   const check = (await (await fetch(`${base}?limit=1`)).json()) as { numberMatched: number };
   const bboxQuery = 'bbox=0,-50,60,-30&datetime=2009-01-01T00:00:00Z/2011-12-31T23:59:59Z&limit=100';
-  const filtered = (await (await fetch(`${base}?${bboxQuery}`)).json()) as { numberMatched: number; features: Array<{ geometry: { coordinates: number[] }; properties: { datetime: string } }> };
+  const filtered = (await (await fetch(`${base}?${bboxQuery}`)).json()) as {
+    numberMatched: number;
+    features: Array<{ geometry: { coordinates: number[] }; properties: { datetime: string } }>;
+  };
   const wrong = filtered.features.filter((f) => {
     const [x, y] = f.geometry.coordinates;
-    return x! < 0 || x! > 60 || y! < -50 || y! > -30 || f.properties.datetime < '2009' || f.properties.datetime > '2011-12-31T23:59:59Z';
+    return (
+      x! < 0 ||
+      x! > 60 ||
+      y! < -50 ||
+      y! > -30 ||
+      f.properties.datetime < '2009' ||
+      f.properties.datetime > '2011-12-31T23:59:59Z'
+    );
   }).length;
   const items = await load('odas items?limit=100', `${base}?limit=100`);
   const bbox = await load('odas bbox+datetime, limit=100 (same query: paging clients)', `${base}?${bboxQuery}`);
   const randomBox = wrkAvailable()
-    ? await loadWrk('odas bbox+datetime, limit=100, a new box every request', base, SECONDS, CONNECTIONS, join(import.meta.dirname, 'random-bbox.lua'))
+    ? await loadWrk(
+        'odas bbox+datetime, limit=100, a new box every request',
+        base,
+        SECONDS,
+        CONNECTIONS,
+        join(import.meta.dirname, 'random-bbox.lua'),
+      )
     : undefined;
   // EDR area over every profile of the folder: a polygon in the South Atlantic, temperature only.
   const areaUrl = `${base.replace(/\/items$/, '')}/area?coords=${encodeURIComponent('POLYGON((0 -50,40 -50,40 -35,0 -35,0 -50))')}&parameter-name=TEMP&f=CoverageJSON`;
@@ -102,12 +158,23 @@ export async function benchFeatures(): Promise<string> {
   await stop(warm.proc);
   const pageFile = join(cacheDir, 'page.json');
   await writeFile(pageFile, page);
-  const ref = spawn(process.execPath, ['-e', `const b=require('fs').readFileSync(${JSON.stringify(pageFile)});require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/geo+json','content-length':b.length});s.end(b)}).listen(${port + 1},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ref = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const b=require('fs').readFileSync(${JSON.stringify(pageFile)});require('http').createServer((q,s)=>{s.writeHead(200,{'content-type':'application/geo+json','content-length':b.length});s.end(b)}).listen(${port + 1},'127.0.0.1',()=>console.log('up'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve) => ref.stdout!.once('data', () => resolve()));
-  const staticRef = await load('reference: the same page as a static file, bare node:http', `http://127.0.0.1:${port + 1}/`);
+  const staticRef = await load(
+    'reference: the same page as a static file, bare node:http',
+    `http://127.0.0.1:${port + 1}/`,
+  );
   await stop(ref);
   await rm(cacheDir, { recursive: true, force: true });
-  const row = (r: LoadResult) => `| ${r.label} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.bytesPerReq / 1024).toFixed(1)} | ${r.errors} |`;
+  const row = (r: LoadResult) =>
+    `| ${r.label} | ${r.rps} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.bytesPerReq / 1024).toFixed(1)} | ${r.errors} |`;
   return [
     `### Features: ${check.numberMatched} profiles in one folder collection (${PROFILES} files)`,
     '',

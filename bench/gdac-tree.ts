@@ -22,7 +22,13 @@ const FIRST_JULD = (Date.UTC(2002, 0, 1) - JULD_EPOCH_MS) / 864e5;
 const LAST_JULD = (Date.UTC(2025, 6, 1) - JULD_EPOCH_MS) / 864e5;
 
 /** Data centres with a share of the floats, their DATA_CENTRE code, a WMO range and a deployment region [w, s, e, n]. */
-const CENTRES: Array<{ name: string; code: string; share: number; wmo: number; region: [number, number, number, number] }> = [
+const CENTRES: Array<{
+  name: string;
+  code: string;
+  share: number;
+  wmo: number;
+  region: [number, number, number, number];
+}> = [
   { name: 'aoml', code: 'AO', share: 0.45, wmo: 4_900_000, region: [-180, -60, 180, 60] },
   { name: 'coriolis', code: 'IF', share: 0.2, wmo: 6_900_000, region: [-70, -60, 30, 70] },
   { name: 'csiro', code: 'CS', share: 0.1, wmo: 5_900_000, region: [20, -65, 180, 0] },
@@ -206,7 +212,11 @@ async function makeGdacTree(files: number, dir: string, progress?: (done: number
  * only when no complete one of this version exists: written into a temporary folder and renamed,
  * so an interrupted run never leaves a half tree that looks complete.
  */
-export async function ensureGdacTree(files: number, outDir: string, log: (line: string) => void): Promise<{ dir: string; stats: TreeStats; generated: boolean }> {
+export async function ensureGdacTree(
+  files: number,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<{ dir: string; stats: TreeStats; generated: boolean }> {
   const dir = join(outDir, `gdac-${files}`);
   const manifest = `${dir}.json`;
   try {
@@ -230,15 +240,22 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const files = Number(process.argv[2] ?? 2000);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const target = process.argv[3];
-  const { dir, stats: s } = target ? { dir: target, stats: await makeGdacTree(files, target) } : await ensureGdacTree(files, join(import.meta.dirname, 'out'), log);
-  process.stdout.write(`${s.files} files of ${s.floats} floats, ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${Math.round(s.files / s.seconds)} files/s) → ${dir}\n`);
+  const { dir, stats: s } = target
+    ? { dir: target, stats: await makeGdacTree(files, target) }
+    : await ensureGdacTree(files, join(import.meta.dirname, 'out'), log);
+  process.stdout.write(
+    `${s.files} files of ${s.floats} floats, ${(s.bytes / 1e6).toFixed(1)} MB in ${s.seconds.toFixed(1)} s (${Math.round(s.files / s.seconds)} files/s) → ${dir}\n`,
+  );
 }
 
 /**
  * The smallest square box (5° steps, on a 5° lattice) holding at least `target` profiles of the tree
  * of `files` files, from the plan alone (no file read): the EDR area polygon of the archive bench.
  */
-export function boxWithProfiles(files: number, target: number): { bbox: [number, number, number, number]; profiles: number } | undefined {
+export function boxWithProfiles(
+  files: number,
+  target: number,
+): { bbox: [number, number, number, number]; profiles: number } | undefined {
   // Counts per 1° cell, then 2-D prefix sums: any box's count in four lookups.
   const W = 360;
   const H = 180;
@@ -248,14 +265,22 @@ export function boxWithProfiles(files: number, target: number): { bbox: [number,
     const y = Math.min(H - 1, Math.floor(p.lat + 90));
     sum[(y + 1) * (W + 1) + x + 1]! += 1;
   }
-  for (let y = 1; y <= H; y++) for (let x = 1; x <= W; x++) sum[y * (W + 1) + x] = sum[y * (W + 1) + x]! + sum[(y - 1) * (W + 1) + x]! + sum[y * (W + 1) + x - 1]! - sum[(y - 1) * (W + 1) + x - 1]!;
-  const count = (x0: number, y0: number, x1: number, y1: number) => sum[y1 * (W + 1) + x1]! - sum[y0 * (W + 1) + x1]! - sum[y1 * (W + 1) + x0]! + sum[y0 * (W + 1) + x0]!;
+  for (let y = 1; y <= H; y++)
+    for (let x = 1; x <= W; x++)
+      sum[y * (W + 1) + x] =
+        sum[y * (W + 1) + x]! +
+        sum[(y - 1) * (W + 1) + x]! +
+        sum[y * (W + 1) + x - 1]! -
+        sum[(y - 1) * (W + 1) + x - 1]!;
+  const count = (x0: number, y0: number, x1: number, y1: number) =>
+    sum[y1 * (W + 1) + x1]! - sum[y0 * (W + 1) + x1]! - sum[y1 * (W + 1) + x0]! + sum[y0 * (W + 1) + x0]!;
   for (let size = 5; size <= 180; size += 5) {
     let best: { bbox: [number, number, number, number]; profiles: number } | undefined;
     for (let y0 = 0; y0 + size <= H; y0 += 5) {
       for (let x0 = 0; x0 + size <= W; x0 += 5) {
         const c = count(x0, y0, x0 + size, y0 + size);
-        if (c >= target && (!best || c > best.profiles)) best = { bbox: [x0 - 180, y0 - 90, x0 + size - 180, y0 + size - 90], profiles: c };
+        if (c >= target && (!best || c > best.profiles))
+          best = { bbox: [x0 - 180, y0 - 90, x0 + size - 180, y0 + size - 90], profiles: c };
       }
     }
     if (best) return best;

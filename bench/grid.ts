@@ -46,7 +46,7 @@ const latIndex = (lat: number) => Math.round((lat + 89.975) / 0.05);
 const lonIndex = (lon: number) => Math.round((lon + 179.975) / 0.05);
 /** The daily files: 0.25°, lat centres -89.875 + 0.25 j, lon centres 0.125 + 0.25 i (0..360). */
 const qLat = (lat: number) => Math.round((lat + 89.875) / 0.25);
-const qLon = (lon: number) => Math.round((((lon % 360) + 360) % 360 - 0.125) / 0.25);
+const qLon = (lon: number) => Math.round(((((lon % 360) + 360) % 360) - 0.125) / 0.25);
 /** The Mediterranean file: lat centres 30.0625 + 0.125 j, lon centres -5.9375 + 0.125 i. */
 const mLat = (lat: number) => Math.round((lat - 30.0625) / 0.125);
 const mLon = (lon: number) => Math.round((lon + 5.9375) / 0.125);
@@ -71,7 +71,8 @@ ts.sort()
 print(ts[len(ts)//2] * 1000, a.size)
 `;
   const r = spawnSync(PY, ['-c', code], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return { error: `python3-netcdf4 reference failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}` };
+  if (r.status !== 0)
+    return { error: `python3-netcdf4 reference failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}` };
   const [ms, cells] = r.stdout.trim().split(/\s+/).map(Number);
   return { ms: ms!, cells: cells! };
 }
@@ -111,7 +112,9 @@ interface OdasResult {
 
 /** The request's error text (status and body), fetched again after a non-200 answer. */
 async function errorText(url: string, status: number): Promise<string> {
-  const body = await fetch(url).then((r) => r.text()).catch((e: Error) => e.message);
+  const body = await fetch(url)
+    .then((r) => r.text())
+    .catch((e: Error) => e.message);
   return `${status}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`;
 }
 
@@ -123,7 +126,11 @@ async function repeat(url: string, n = REPEAT): Promise<OdasResult | { error: st
     if (r.status !== 200) return { error: await errorText(url, r.status) };
     runs.push(r);
   }
-  return { runs, medianMs: median(runs.map((r) => r.totalMs)), medianFirstByteMs: median(runs.map((r) => r.firstByteMs)) };
+  return {
+    runs,
+    medianMs: median(runs.map((r) => r.totalMs)),
+    medianFirstByteMs: median(runs.map((r) => r.firstByteMs)),
+  };
 }
 
 /** Number of values of `param` in a CoverageJSON Coverage. */
@@ -152,7 +159,9 @@ function ensureFixtures(): void {
     copyFileSync(MED_SRC, MED_FILE);
   }
   if (!existsSync(DAILY_DIR)) {
-    const r = spawnSync(PY, [join(import.meta.dirname, 'make-daily-folder.py'), DAILY_DIR, String(DAILY_DAYS)], { stdio: 'inherit' });
+    const r = spawnSync(PY, [join(import.meta.dirname, 'make-daily-folder.py'), DAILY_DIR, String(DAILY_DAYS)], {
+      stdio: 'inherit',
+    });
     if (r.status !== 0) throw new Error('could not generate the daily folder (needs Debian python3-netcdf4)');
   }
 }
@@ -196,9 +205,10 @@ const ms = (x: number) => x.toFixed(0);
 
 function formatRow(r: Row): string {
   const { c } = r;
-  const pyText = 'error' in r.py
-    ? r.py.error
-    : `${ms(r.py.ms)}${r.raw && !('error' in r.raw) ? ` (raw ints: ${ms(r.raw.ms)})` : ''} (${r.py.cells} cells)`;
+  const pyText =
+    'error' in r.py
+      ? r.py.error
+      : `${ms(r.py.ms)}${r.raw && !('error' in r.raw) ? ` (raw ints: ${ms(r.raw.ms)})` : ''} (${r.py.cells} cells)`;
   const target = `≤ ${c.target.toFixed(1)}×`;
   if ('error' in r.odas) {
     return `| ${c.workload} | ${c.name} | **failed** ${r.odas.error.replace(/\|/g, '\\|')} — \`GET ${c.url.replace(/\|/g, '\\|')}\` | ${pyText} | | ${target} | | |`;
@@ -206,7 +216,11 @@ function formatRow(r: Row): string {
   const ratio = 'error' in r.py ? NaN : r.odas.medianMs / r.py.ms;
   const met = Number.isFinite(ratio) ? (ratio <= c.target ? 'met' : 'not met') : '';
   let bytes = String(r.odas.runs[0]!.bytes);
-  if (r.odas.cells !== undefined && !('error' in r.py)) bytes += r.odas.cells === r.py.cells ? ` (${r.odas.cells} values, same count)` : ` (**${r.odas.cells} values, python ${r.py.cells}**)`;
+  if (r.odas.cells !== undefined && !('error' in r.py))
+    bytes +=
+      r.odas.cells === r.py.cells
+        ? ` (${r.odas.cells} values, same count)`
+        : ` (**${r.odas.cells} values, python ${r.py.cells}**)`;
   return `| ${c.workload} | ${c.name} | ${ms(r.odas.medianMs)} (${ms(r.odas.medianFirstByteMs)}) | ${pyText} | ${ratio.toFixed(2)} | ${target} | ${met} | ${bytes} |`;
 }
 
@@ -220,8 +234,17 @@ export async function benchGrid(): Promise<string> {
   const lines: string[] = [];
   try {
     // W4: a fresh server for the 130-million-cell stream, so its peak RSS is that request's.
-    const globePath = '/collections/sst_global_005/coverage?datetime=2020-01-01T00:00:00Z/2020-01-05T00:00:00Z&f=netcdf';
-    const globeCase: Case = { workload: 'W4', name: 'Coverages globe × 5 days → NetCDF (130 M cells)', url: globePath, py: oneFile(FILE, 'sst', 'v[0:5]'), raw: true, target: 1.0, n: GLOBE_REPEAT };
+    const globePath =
+      '/collections/sst_global_005/coverage?datetime=2020-01-01T00:00:00Z/2020-01-05T00:00:00Z&f=netcdf';
+    const globeCase: Case = {
+      workload: 'W4',
+      name: 'Coverages globe × 5 days → NetCDF (130 M cells)',
+      url: globePath,
+      py: oneFile(FILE, 'sst', 'v[0:5]'),
+      raw: true,
+      target: 1.0,
+      n: GLOBE_REPEAT,
+    };
     let globeText = 'skipped (BENCH_SKIP_GLOBE=1).';
     let globeRow: Row | undefined;
     let server: RunningServer;
@@ -237,15 +260,28 @@ export async function benchGrid(): Promise<string> {
       else {
         const more = await repeat(globeUrl, GLOBE_REPEAT - 1);
         const runs = 'error' in more ? [first] : [first, ...more.runs];
-        globe = 'error' in more ? more : { runs, medianMs: median(runs.map((r) => r.totalMs)), medianFirstByteMs: median(runs.map((r) => r.firstByteMs)) };
+        globe =
+          'error' in more
+            ? more
+            : {
+                runs,
+                medianMs: median(runs.map((r) => r.totalMs)),
+                medianFirstByteMs: median(runs.map((r) => r.firstByteMs)),
+              };
       }
       const globeRss = await peakRssMb(server.proc.pid!);
       await stopServer(server.proc);
       log('W4: python3-netcdf4 reference');
-      globeRow = { c: globeCase, odas: globe, py: python(globeCase.py, GLOBE_REPEAT), raw: python(globeCase.py, GLOBE_REPEAT, true) };
-      globeText = 'error' in globe
-        ? `**failed**: ${globe.error} — \`GET ${globePath}\`.`
-        : `first request: first byte after ${ms(first.firstByteMs)} ms, ${(first.bytes / 1e6).toFixed(0)} MB in ${(first.totalMs / 1000).toFixed(1)} s (${(first.bytes / 1e6 / (first.totalMs / 1000)).toFixed(0)} MB/s), status ${first.status}; server peak RSS ${bigRss.toFixed(0)} MB after it (fresh server, this request only), ${globeRss.toFixed(0)} MB after all ${GLOBE_REPEAT}; median of ${GLOBE_REPEAT}: ${(globe.medianMs / 1000).toFixed(1)} s (${(first.bytes / 1e6 / (globe.medianMs / 1000)).toFixed(0)} MB/s).`;
+      globeRow = {
+        c: globeCase,
+        odas: globe,
+        py: python(globeCase.py, GLOBE_REPEAT),
+        raw: python(globeCase.py, GLOBE_REPEAT, true),
+      };
+      globeText =
+        'error' in globe
+          ? `**failed**: ${globe.error} — \`GET ${globePath}\`.`
+          : `first request: first byte after ${ms(first.firstByteMs)} ms, ${(first.bytes / 1e6).toFixed(0)} MB in ${(first.totalMs / 1000).toFixed(1)} s (${(first.bytes / 1e6 / (first.totalMs / 1000)).toFixed(0)} MB/s), status ${first.status}; server peak RSS ${bigRss.toFixed(0)} MB after it (fresh server, this request only), ${globeRss.toFixed(0)} MB after all ${GLOBE_REPEAT}; median of ${GLOBE_REPEAT}: ${(globe.medianMs / 1000).toFixed(1)} s (${(first.bytes / 1e6 / (globe.medianMs / 1000)).toFixed(0)} MB/s).`;
     }
 
     // Everything else: one server over the big grid, the 2 MB file and the daily folder.
@@ -256,7 +292,9 @@ export async function benchGrid(): Promise<string> {
       if (String(entry['msg'] ?? '').startsWith('client went away')) wentAway = Date.parse(String(entry['time']));
     });
     const indexSeconds = await waitIndexed(server);
-    const ids = ((await (await fetch(`${server.base}/collections?f=json`)).json()) as { collections: Array<{ id: string }> }).collections.map((c) => c.id);
+    const ids = (
+      (await (await fetch(`${server.base}/collections?f=json`)).json()) as { collections: Array<{ id: string }> }
+    ).collections.map((c) => c.id);
     const dailyId = ids.find((id) => id === DAILY_FOLDER);
     const coll = `${server.base}/collections/sst_global_005`;
     // A client that disconnects mid-stream: how long until the server's reads stop (its 'client went
@@ -291,17 +329,49 @@ export async function benchGrid(): Promise<string> {
     const dayIso = (d: number) => new Date(Date.UTC(2021, 0, 1 + d, 12)).toISOString().replace('.000Z', 'Z');
     const daily = `/collections/${dailyId ?? DAILY_FOLDER}`;
     const cases: Case[] = [
-      { workload: 'W1', name: `EDR position, all ${DAYS} days → CoverageJSON`, url: `${big}/position?coords=POINT(10.025 20.025)&parameter-name=sst&f=CoverageJSON`, py: oneFile(FILE, 'sst', `v[:, ${latIndex(20.025)}, ${lonIndex(10.025)}]`), covjsonParam: 'sst', target: 1.0 },
-      { workload: 'W2', name: 'EDR cube 2°×2°×10 days → CoverageJSON', url: `${big}/cube?bbox=10,10,12,12&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&parameter-name=sst&f=CoverageJSON`, py: oneFile(FILE, 'sst', `v[0:10, ${small}]`), covjsonParam: 'sst', target: 1.2 },
+      {
+        workload: 'W1',
+        name: `EDR position, all ${DAYS} days → CoverageJSON`,
+        url: `${big}/position?coords=POINT(10.025 20.025)&parameter-name=sst&f=CoverageJSON`,
+        py: oneFile(FILE, 'sst', `v[:, ${latIndex(20.025)}, ${lonIndex(10.025)}]`),
+        covjsonParam: 'sst',
+        target: 1.0,
+      },
+      {
+        workload: 'W2',
+        name: 'EDR cube 2°×2°×10 days → CoverageJSON',
+        url: `${big}/cube?bbox=10,10,12,12&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&parameter-name=sst&f=CoverageJSON`,
+        py: oneFile(FILE, 'sst', `v[0:10, ${small}]`),
+        covjsonParam: 'sst',
+        target: 1.2,
+      },
       {
         workload: 'W3',
         name: 'Coverages 20°×20°×10 days → NetCDF',
         url: `${big}/coverage?bbox=${box.w},${box.s},${box.e},${box.n}&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&properties=sst&f=netcdf`,
-        py: oneFile(FILE, 'sst', `v[0:10, ${latIndex(box.s + 0.025)}:${latIndex(box.n - 0.025) + 1}, ${lonIndex(box.w + 0.025)}:${lonIndex(box.e - 0.025) + 1}]`),
+        py: oneFile(
+          FILE,
+          'sst',
+          `v[0:10, ${latIndex(box.s + 0.025)}:${latIndex(box.n - 0.025) + 1}, ${lonIndex(box.w + 0.025)}:${lonIndex(box.e - 0.025) + 1}]`,
+        ),
         target: 1.0,
       },
-      { workload: 'area', name: 'EDR area 2°×2°×10 days → CoverageJSON', url: `${big}/area?coords=POLYGON((10 10,12 10,12 12,10 12,10 10))&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&parameter-name=sst&f=CoverageJSON`, py: oneFile(FILE, 'sst', `v[0:10, ${small}]`), covjsonParam: 'sst', target: 1.2 },
-      { workload: 'W5', name: 'EDR position on the 2 MB file, all 91 days → CoverageJSON', url: `${med}/position?coords=POINT(${medPt.lon} ${medPt.lat})&parameter-name=adt&f=CoverageJSON`, py: oneFile(MED_FILE, 'adt', `v[:, ${mLat(medPt.lat)}, ${mLon(medPt.lon)}]`), covjsonParam: 'adt', target: 1.2 },
+      {
+        workload: 'area',
+        name: 'EDR area 2°×2°×10 days → CoverageJSON',
+        url: `${big}/area?coords=POLYGON((10 10,12 10,12 12,10 12,10 10))&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&parameter-name=sst&f=CoverageJSON`,
+        py: oneFile(FILE, 'sst', `v[0:10, ${small}]`),
+        covjsonParam: 'sst',
+        target: 1.2,
+      },
+      {
+        workload: 'W5',
+        name: 'EDR position on the 2 MB file, all 91 days → CoverageJSON',
+        url: `${med}/position?coords=POINT(${medPt.lon} ${medPt.lat})&parameter-name=adt&f=CoverageJSON`,
+        py: oneFile(MED_FILE, 'adt', `v[:, ${mLat(medPt.lat)}, ${mLon(medPt.lon)}]`),
+        covjsonParam: 'adt',
+        target: 1.2,
+      },
       {
         workload: 'folder',
         name: `EDR position over ${DAILY_DAYS} daily files (all days) → CoverageJSON`,
@@ -328,7 +398,9 @@ export async function benchGrid(): Promise<string> {
       '',
       `Fixtures: \`sst_global_005.nc\` (7200×3600×${DAYS} int16, chunks 1×512×512, zlib); \`dt_med_allsat_phy_l4_2005T2.nc\` (AVISO Mediterranean ADT, 344×128×91 int16, chunks 20×64×344); ` +
         `\`${DAILY_FOLDER}/\`: ${dailyFiles.length} files \`oisst-avhrr-v02r01.YYYYMMDD.nc\` (OISST v2.1 layout, 1440×720×1 int16, one chunk per day, zlib 4 + shuffle, ${dailyMb.toFixed(0)} MB) written by \`bench/make-daily-folder.py\`, ` +
-        (dailyId ? `served as the one collection \`${dailyId}\`` : `**not grouped into one collection \`${DAILY_FOLDER}\`** (${ids.length} collections: ${ids.slice(0, 5).join(', ')}…)`) +
+        (dailyId
+          ? `served as the one collection \`${dailyId}\``
+          : `**not grouped into one collection \`${DAILY_FOLDER}\`** (${ids.length} collections: ${ids.slice(0, 5).join(', ')}…)`) +
         `; index of all three roots complete ${indexSeconds.toFixed(1)} s after the port opened.`,
       '',
       `Client disconnecting after 4 MB of the globe: the server's reads stopped ${stopMs.toFixed(0)} ms after the socket was closed (its log line's timestamp, millisecond resolution, same clock).`,

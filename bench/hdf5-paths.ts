@@ -46,14 +46,24 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'globe × 5 days → NetCDF (130 M cells)', path: 'coverage?datetime=2020-01-01T00:00:00Z/2020-01-05T00:00:00Z&f=netcdf', py: 'v[0:5]', rounds: 3 },
+  {
+    name: 'globe × 5 days → NetCDF (130 M cells)',
+    path: 'coverage?datetime=2020-01-01T00:00:00Z/2020-01-05T00:00:00Z&f=netcdf',
+    py: 'v[0:5]',
+    rounds: 3,
+  },
   {
     name: 'Coverages 20°×20°×10 days → NetCDF',
     path: 'coverage?bbox=0,0,20,20&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&properties=sst&f=netcdf',
     py: `v[0:10, ${lat(0.025)}:${lat(19.975) + 1}, ${lon(0.025)}:${lon(19.975) + 1}]`,
     rounds: ROUNDS,
   },
-  { name: 'EDR position (W1), all 100 days → CoverageJSON', path: 'position?coords=POINT(10.025 20.025)&parameter-name=sst&f=CoverageJSON', py: `v[:, ${lat(20.025)}, ${lon(10.025)}]`, rounds: ROUNDS },
+  {
+    name: 'EDR position (W1), all 100 days → CoverageJSON',
+    path: 'position?coords=POINT(10.025 20.025)&parameter-name=sst&f=CoverageJSON',
+    py: `v[:, ${lat(20.025)}, ${lon(10.025)}]`,
+    rounds: ROUNDS,
+  },
   {
     name: 'EDR area 2°×2°×10 days → CoverageJSON',
     path: 'area?coords=POLYGON((10 10,12 10,12 12,10 12,10 10))&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&parameter-name=sst&f=CoverageJSON',
@@ -90,14 +100,22 @@ try {
       tp.push(python(c.py));
       if (i === 0 && c.rounds === 3) traw.push(python(c.py, true));
       if (i === 0 && ta.length === 1 && c === cases[0]) {
-        lines.unshift(`Peak RSS after the first globe request (fresh servers): direct ${(await peakRssMb(a.proc.pid!)).toFixed(0)} MB, h5wasm ${(await peakRssMb(b.proc.pid!)).toFixed(0)} MB.`, '');
+        lines.unshift(
+          `Peak RSS after the first globe request (fresh servers): direct ${(await peakRssMb(a.proc.pid!)).toFixed(0)} MB, h5wasm ${(await peakRssMb(b.proc.pid!)).toFixed(0)} MB.`,
+          '',
+        );
       }
     }
     const [ma, mb, mp] = [median(ta), median(tb), median(tp)];
     const raw = traw.length ? ` (raw ints, no mask/scale: ${traw[0]!.toFixed(0)})` : '';
-    lines.push(`| ${c.name} (${(bytes / 1e6).toFixed(1)} MB) | ${ma.toFixed(0)} | ${mb.toFixed(0)} | ${mp.toFixed(0)}${raw} | ${(ma / mp).toFixed(2)} | ${(mb / mp).toFixed(2)} |`);
+    lines.push(
+      `| ${c.name} (${(bytes / 1e6).toFixed(1)} MB) | ${ma.toFixed(0)} | ${mb.toFixed(0)} | ${mp.toFixed(0)}${raw} | ${(ma / mp).toFixed(2)} | ${(mb / mp).toFixed(2)} |`,
+    );
   }
-  lines.push('', `Peak RSS over all requests: direct ${(await peakRssMb(a.proc.pid!)).toFixed(0)} MB, h5wasm ${(await peakRssMb(b.proc.pid!)).toFixed(0)} MB. Medians of ${ROUNDS} rounds (globe: 3).`);
+  lines.push(
+    '',
+    `Peak RSS over all requests: direct ${(await peakRssMb(a.proc.pid!)).toFixed(0)} MB, h5wasm ${(await peakRssMb(b.proc.pid!)).toFixed(0)} MB. Medians of ${ROUNDS} rounds (globe: 3).`,
+  );
 } finally {
   await Promise.all([stopServer(a.proc), stopServer(b.proc)]);
   await Promise.all([rm(cacheA, { recursive: true, force: true }), rm(cacheB, { recursive: true, force: true })]);

@@ -36,26 +36,49 @@ function rng(seed: number): () => number {
 }
 
 type Kind = 'metadata' | 'items' | 'profile' | 'coverage' | 'edr' | 'heavy' | 'stac';
-const WEIGHTS: Record<Kind, number> = { metadata: 25, items: 25, profile: 10, coverage: 12, edr: 10, heavy: 3, stac: 15 };
+const WEIGHTS: Record<Kind, number> = {
+  metadata: 25,
+  items: 25,
+  profile: 10,
+  coverage: 12,
+  edr: 10,
+  heavy: 3,
+  stac: 15,
+};
 
 function mixPaths(profileIds: string[]): string[] {
   const r = rng(14);
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
   const make: Record<Kind, () => string> = {
-    metadata: () => pick(['/', '/conformance', '/collections/1900857_prof', '/collections/coads_sst', '/collections/coads_sst/coverage/domainset', '/collections/1900857_prof/queryables']),
-    items: () => pick([`/collections/1900857_prof/items?limit=50&offset=${Math.floor(r() * 5) * 50}`, '/collections/3902131_Sprof/items?limit=20', `/collections/1900857_prof/items?bbox=${Math.floor(r() * 40)},-50,${40 + Math.floor(r() * 40)},-30&limit=100`]),
+    metadata: () =>
+      pick([
+        '/',
+        '/conformance',
+        '/collections/1900857_prof',
+        '/collections/coads_sst',
+        '/collections/coads_sst/coverage/domainset',
+        '/collections/1900857_prof/queryables',
+      ]),
+    items: () =>
+      pick([
+        `/collections/1900857_prof/items?limit=50&offset=${Math.floor(r() * 5) * 50}`,
+        '/collections/3902131_Sprof/items?limit=20',
+        `/collections/1900857_prof/items?bbox=${Math.floor(r() * 40)},-50,${40 + Math.floor(r() * 40)},-30&limit=100`,
+      ]),
     profile: () => `/collections/1900857_prof/items/${pick(profileIds)}`,
     coverage: () => {
       const x = Math.floor(r() * 300) - 150;
       const y = Math.floor(r() * 120) - 60;
       return `/collections/coads_sst/coverage?subset=COADSX(${x}:${x + 20}),COADSY(${y}:${y + 16})&datetime=2000-03-01T00:00:00Z/2000-06-30T00:00:00Z&properties=SST&f=covjson`;
     },
-    edr: () => `/collections/coads_sst/position?coords=${encodeURIComponent(`POINT(${Math.floor(r() * 340) - 170} ${Math.floor(r() * 120) - 60})`)}&parameter-name=SST`,
+    edr: () =>
+      `/collections/coads_sst/position?coords=${encodeURIComponent(`POINT(${Math.floor(r() * 340) - 170} ${Math.floor(r() * 120) - 60})`)}&parameter-name=SST`,
     heavy: () => '/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson',
     stac: () => `/stac/search?bbox=${Math.floor(r() * 100)},-60,${100 + Math.floor(r() * 60)},50&limit=10`,
   };
   const paths: string[] = [];
-  for (const [kind, w] of Object.entries(WEIGHTS) as Array<[Kind, number]>) for (let i = 0; i < w * 4; i++) paths.push(make[kind]());
+  for (const [kind, w] of Object.entries(WEIGHTS) as Array<[Kind, number]>)
+    for (let i = 0; i < w * 4; i++) paths.push(make[kind]());
   for (let i = paths.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     [paths[i], paths[j]] = [paths[j]!, paths[i]!];
@@ -116,17 +139,46 @@ async function runLevel(label: string, base: string, pid: number, clients: numbe
   const sampler = setInterval(() => void procStat(pid).then((s) => (maxRss = Math.max(maxRss, s.rssMb))), 1000);
   const metaPaths = ['/collections/1900857_prof', '/conformance', '/collections/coads_sst/coverage/domainset'];
   const itemPaths = ['/collections/1900857_prof/items?limit=10', '/collections/1900857_prof/items?limit=10&offset=100'];
-  const probes = [probe(base, metaPaths, stop), probe(base, metaPaths, stop), probe(base, itemPaths, stop), probe(base, itemPaths, stop)];
+  const probes = [
+    probe(base, metaPaths, stop),
+    probe(base, metaPaths, stop),
+    probe(base, itemPaths, stop),
+    probe(base, itemPaths, stop),
+  ];
   const wrk = await new Promise<string>((resolve, reject) => {
     // spawnSync would block the probes: run wrk asynchronously.
     import('node:child_process').then(({ execFile }) => {
-      execFile('wrk', ['-t', '2', '-c', String(clients), '-d', `${SECONDS}s`, '--timeout', '30s', '-s', join(import.meta.dirname, 'load.lua'), base], { env: { ...process.env, LOAD_PATHS: pathsFile }, maxBuffer: 1 << 20 }, (_err, stdout) => resolve(stdout));
+      execFile(
+        'wrk',
+        [
+          '-t',
+          '2',
+          '-c',
+          String(clients),
+          '-d',
+          `${SECONDS}s`,
+          '--timeout',
+          '30s',
+          '-s',
+          join(import.meta.dirname, 'load.lua'),
+          base,
+        ],
+        { env: { ...process.env, LOAD_PATHS: pathsFile }, maxBuffer: 1 << 20 },
+        (_err, stdout) => resolve(stdout),
+      );
     }, reject);
   });
   stop.done = true;
   clearInterval(sampler);
   const [m1, m2, i1, i2] = await Promise.all(probes);
-  const merge = (a: Probe, b: Probe): Probe => ({ ms: [...a.ms, ...b.ms], statuses: new Map([...a.statuses].map(([k, v]) => [k, v + (b.statuses.get(k) ?? 0)] as [number, number]).concat([...b.statuses].filter(([k]) => !a.statuses.has(k)))) });
+  const merge = (a: Probe, b: Probe): Probe => ({
+    ms: [...a.ms, ...b.ms],
+    statuses: new Map(
+      [...a.statuses]
+        .map(([k, v]) => [k, v + (b.statuses.get(k) ?? 0)] as [number, number])
+        .concat([...b.statuses].filter(([k]) => !a.statuses.has(k))),
+    ),
+  });
   const after = await procStat(pid);
   const nums: Record<string, number> = {};
   for (const m of wrk.matchAll(/(\w+)=([\d.]+)/g)) nums[m[1]!] = Number(m[2]);
@@ -138,17 +190,26 @@ async function runLevel(label: string, base: string, pid: number, clients: numbe
     items: merge(i1!, i2!),
     rss: { start: before.rssMb, max: maxRss, end: after.rssMb },
     fds: { start: before.fds, end: after.fds },
-    load: loadavg().map((l) => l.toFixed(1)).join(' '),
+    load: loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' '),
   };
 }
 
 function statusText(p: Probe): string {
-  return [...p.statuses].sort(([a], [b]) => a - b).map(([k, v]) => `${k === 0 ? 'conn err' : k}: ${v}`).join(', ');
+  return [...p.statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([k, v]) => `${k === 0 ? 'conn err' : k}: ${v}`)
+    .join(', ');
 }
 
 async function revalidations(base: string): Promise<string> {
   const rows: string[] = [];
-  for (const path of ['/collections/coads_sst/coverage?subset=COADSX(20:40),COADSY(-10:10)&f=covjson', '/collections/1900857_prof/items?limit=50', '/collections']) {
+  for (const path of [
+    '/collections/coads_sst/coverage?subset=COADSX(20:40),COADSY(-10:10)&f=covjson',
+    '/collections/1900857_prof/items?limit=50',
+    '/collections',
+  ]) {
     const first = await fetch(`${base}${path}`);
     await first.arrayBuffer();
     const etag = first.headers.get('etag') ?? '';
@@ -164,13 +225,20 @@ async function revalidations(base: string): Promise<string> {
       await b.arrayBuffer();
       if (b.status === 304) ms.push(performance.now() - t0);
     }
-    rows.push(`| \`${path}\` | ${ms.length} / 300 | ${pct(ms, 50).toFixed(2)} | ${pct(ms, 99).toFixed(2)} | ${pct(full, 50).toFixed(2)} | ${pct(full, 99).toFixed(2)} |`);
+    rows.push(
+      `| \`${path}\` | ${ms.length} / 300 | ${pct(ms, 50).toFixed(2)} | ${pct(ms, 99).toFixed(2)} | ${pct(full, 50).toFixed(2)} | ${pct(full, 99).toFixed(2)} |`,
+    );
   }
-  return ['| request | 304s | 304 p50 ms | 304 p99 ms | full 200 p50 ms | full 200 p99 ms |', '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [
+    '| request | 304s | 304 p50 ms | 304 p99 ms | full 200 p50 ms | full 200 p99 ms |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 export async function benchLoad(): Promise<string> {
-  if (spawnSync('wrk', ['--version']).error !== undefined) return '### Load mix\n\nwrk is not installed (apt-get install wrk): skipped.\n';
+  if (spawnSync('wrk', ['--version']).error !== undefined)
+    return '### Load mix\n\nwrk is not installed (apt-get install wrk): skipped.\n';
   await mkdir(OUT, { recursive: true });
   const cacheDir = join(OUT, 'load-cache');
   await rm(cacheDir, { recursive: true, force: true });
@@ -178,17 +246,44 @@ export async function benchLoad(): Promise<string> {
   const levels: Level[] = [];
   let revalidation = '';
   for (const [label, opts] of [
-    ['reference: no limits, no encoder yields', { env: { ODAS_ENCODE_SLICE_MS: '0' }, args: ['--limit', 'metadata=100000:0', '--limit', 'features=100000:0', '--limit', 'data=100000:0', '--limit', 'heavy=100000:0'] }],
+    [
+      'reference: no limits, no encoder yields',
+      {
+        env: { ODAS_ENCODE_SLICE_MS: '0' },
+        args: [
+          '--limit',
+          'metadata=100000:0',
+          '--limit',
+          'features=100000:0',
+          '--limit',
+          'data=100000:0',
+          '--limit',
+          'heavy=100000:0',
+        ],
+      },
+    ],
     ['as shipped (default limits, 8 ms encoder slices)', { args: [] }],
   ] as const) {
     const port = await freePort();
-    const server = await startServer([DATA], cacheDir, port, undefined, { env: 'env' in opts ? opts.env : {}, args: [...opts.args] });
+    const server = await startServer([DATA], cacheDir, port, undefined, {
+      env: 'env' in opts ? opts.env : {},
+      args: [...opts.args],
+    });
     try {
-      const ids = ((await (await fetch(`${server.base}/collections/1900857_prof/items?limit=200`)).json()) as { features: Array<{ id: string }> }).features.map((f) => f.id);
+      const ids = (
+        (await (await fetch(`${server.base}/collections/1900857_prof/items?limit=200`)).json()) as {
+          features: Array<{ id: string }>;
+        }
+      ).features.map((f) => f.id);
       await writeFile(pathsFile, `${mixPaths(ids).join('\n')}\n`);
       // Warm: the first grid reads start the HDF5 workers.
-      await (await fetch(`${server.base}/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson`)).arrayBuffer();
-      for (const clients of CLIENTS) levels.push(await runLevel(label, server.base, server.proc.pid!, clients, pathsFile));
+      await (
+        await fetch(
+          `${server.base}/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson`,
+        )
+      ).arrayBuffer();
+      for (const clients of CLIENTS)
+        levels.push(await runLevel(label, server.base, server.proc.pid!, clients, pathsFile));
       if (opts.args.length === 0) revalidation = await revalidations(server.base);
     } finally {
       await stopServer(server.proc);
@@ -202,7 +297,11 @@ export async function benchLoad(): Promise<string> {
   return [
     `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level, wrk -t2`,
     '',
-    `Mix by weight: ${Object.entries(WEIGHTS).map(([k, v]) => `${k} ${v}`).join(', ')} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Probes: 2 clients asking metadata, 2 asking items pages, one request after another, timed to the last byte; 503s are deliberate refusals; 4xx, other 5xx, timeouts and socket errors are not.`,
+    `Mix by weight: ${Object.entries(WEIGHTS)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ', ',
+      )} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Probes: 2 clients asking metadata, 2 asking items pages, one request after another, timed to the last byte; 503s are deliberate refusals; 4xx, other 5xx, timeouts and socket errors are not.`,
     '',
     '| server | clients | req/s | 2xx/3xx | 503 | 4xx / other 5xx / timeouts (30 s) / socket errors | mix p50 ms | mix p99 ms | metadata probe p50 / p99 ms | items probe p50 / p99 ms | RSS MB start → max → end | fds | load avg after |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -29,8 +29,11 @@ print(sorted(times)[1] * 1000)
 }
 
 export async function benchMaps(): Promise<string> {
-  if (!existsSync(FILE)) return `### Maps, tiles and WMS\n\nskipped: ${FILE} is missing (hard-link the coordinator's bench/out/big/sst_global_005.nc).\n`;
-  const load = loadavg().map((x) => x.toFixed(2)).join(', ');
+  if (!existsSync(FILE))
+    return `### Maps, tiles and WMS\n\nskipped: ${FILE} is missing (hard-link the coordinator's bench/out/big/sst_global_005.nc).\n`;
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-bench-maps-'));
   const port = 20000 + Math.floor(Math.random() * 1000);
   const server = await startServer([DIR], cacheDir, port);
@@ -41,7 +44,10 @@ export async function benchMaps(): Promise<string> {
     const warm = await timedGet(`${base}/collections/${LAYER}/map/tiles/WebMercatorQuad/0/0/0?datetime=${day(0)}`);
     log(`first tile (with the colour range read): ${warm.totalMs.toFixed(0)} ms, status ${warm.status}`);
     const tiles: Array<{ z: number; path: string }> = [];
-    for (let z = 0; z <= 3; z++) for (let r = 0; r < 2 ** z; r++) for (let c = 0; c < 2 ** z; c++) tiles.push({ z, path: `/collections/${LAYER}/map/tiles/WebMercatorQuad/${z}/${r}/${c}?datetime=${day(10)}` });
+    for (let z = 0; z <= 3; z++)
+      for (let r = 0; r < 2 ** z; r++)
+        for (let c = 0; c < 2 ** z; c++)
+          tiles.push({ z, path: `/collections/${LAYER}/map/tiles/WebMercatorQuad/${z}/${r}/${c}?datetime=${day(10)}` });
     const uncached: Record<number, number[]> = { 0: [], 1: [], 2: [], 3: [] };
     const cached: number[] = [];
     let failures = 0;
@@ -57,7 +63,9 @@ export async function benchMaps(): Promise<string> {
     }
     const getMap: number[] = [];
     for (const d of [20, 21, 22, 23, 24]) {
-      const res = await timedGet(`${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${LAYER}/sst&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=1024&HEIGHT=512&FORMAT=image/png&TIME=${day(d)}`);
+      const res = await timedGet(
+        `${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${LAYER}/sst&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=1024&HEIGHT=512&FORMAT=image/png&TIME=${day(d)}`,
+      );
       if (res.status !== 200) failures++;
       getMap.push(res.totalMs);
     }
@@ -65,7 +73,8 @@ export async function benchMaps(): Promise<string> {
     log('python3-netcdf4 reference');
     const py = pythonStridedGlobe();
     const all = Object.values(uncached).flat();
-    const row = (label: string, xs: number[], target: string) => `| ${label} | ${xs.length} | ${median(xs).toFixed(0)} | ${percentile(xs, 95).toFixed(0)} | ${Math.max(...xs).toFixed(0)} | ${target} |`;
+    const row = (label: string, xs: number[], target: string) =>
+      `| ${label} | ${xs.length} | ${median(xs).toFixed(0)} | ${percentile(xs, 95).toFixed(0)} | ${Math.max(...xs).toFixed(0)} | ${target} |`;
     lines.push(
       '### Maps, tiles and WMS (issue 12)',
       '',
@@ -83,7 +92,9 @@ export async function benchMaps(): Promise<string> {
       '',
       `First tile of the layer, with the coarse read for its colour range: ${warm.totalMs.toFixed(0)} ms. Server peak RSS: ${rss.toFixed(0)} MB. Failed requests: ${failures}.`,
       `Reference in the same run: python3-netcdf4 reads the globe strided (\`sst[d, ::7, ::7]\`, 1029 × 515) in ${py.toFixed(0)} ms (median of 3).`,
-      `Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(', ')}.`,
+      `Load average at the end: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(', ')}.`,
       '',
     );
   } finally {

@@ -20,7 +20,10 @@ const CONNECTIONS = Number(process.env['PG_CONNECTIONS'] ?? 16);
 const ADMIN = process.env['ODAS_BENCH_PG'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const log = (line: string) => process.stderr.write(`[pg] ${line}\n`);
-const load = () => loadavg().map((v) => v.toFixed(2)).join(', ');
+const load = () =>
+  loadavg()
+    .map((v) => v.toFixed(2))
+    .join(', ');
 
 async function admin(sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: ADMIN });
@@ -35,7 +38,11 @@ async function admin(sql: string): Promise<void> {
 /** `odas index` to the end; seconds of wall time. */
 function indexOnce(data: string, target: string[]): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'index', '--data', data, ...target], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'index', '--data', data, ...target], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 2 ** 20,
+  });
   if (r.status !== 0) throw new Error(`odas index ${target.join(' ')} failed: ${r.stderr.slice(-400)}`);
   log(r.stdout.trim());
   return (performance.now() - t0) / 1000;
@@ -50,18 +57,31 @@ interface Wrk {
 /** wrk against one URL, asynchronously (two at once load two replicas). */
 function wrk(url: string): Promise<Wrk> {
   return new Promise((resolve, reject) => {
-    const p = spawn('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn('wrk', ['-t', '1', '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--latency', url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('error', reject);
     p.on('exit', () => {
       const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-      resolve({ rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN), p99: /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?', errors: non2xx });
+      resolve({
+        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+        p99: /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?',
+        errors: non2xx,
+      });
     });
   });
 }
 
-async function serveOn(data: string, cacheDir: string, port: number, logFile: string, catalog?: string, follower = false): Promise<Spawned> {
+async function serveOn(
+  data: string,
+  cacheDir: string,
+  port: number,
+  logFile: string,
+  catalog?: string,
+  follower = false,
+): Promise<Spawned> {
   const prev = process.env['ODAS_CATALOG'];
   if (catalog) process.env['ODAS_CATALOG'] = catalog;
   else delete process.env['ODAS_CATALOG'];
@@ -124,7 +144,9 @@ export async function benchPg(): Promise<string> {
       const one = await wrk(`${p1.base}${path}`);
       const two = await Promise.all([wrk(`${p1.base}${path}`), wrk(`${p2.base}${path}`)]);
       const sum = two[0].rps + two[1].rps;
-      tput.push(`| ${name} \`${path}\` | ${Math.round(one.rps)} | ${Math.round(sum)} (${Math.round(two[0].rps)} + ${Math.round(two[1].rps)}) | ${(sum / one.rps).toFixed(2)}× | ${one.errors + two[0].errors + two[1].errors} |`);
+      tput.push(
+        `| ${name} \`${path}\` | ${Math.round(one.rps)} | ${Math.round(sum)} (${Math.round(two[0].rps)} + ${Math.round(two[1].rps)}) | ${(sum / one.rps).toFixed(2)}× | ${one.errors + two[0].errors + two[1].errors} |`,
+      );
     }
     loads.push(`after throughput: ${load()}`);
     await stopServer(p1.proc);

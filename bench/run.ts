@@ -17,7 +17,9 @@ const sections: Array<[string, () => Promise<string>]> = [
   ['dap', async () => (await import('./dap.js')).benchDap()],
   ['pg', async () => (await import('./pg.js')).benchPg()],
 ];
-const out = [`## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`];
+const out = [
+  `## Run of ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}\n`,
+];
 for (const [name, run] of sections) {
   if (only && only !== name) continue;
   // The load mix keeps the machine busy for minutes: only when asked for.

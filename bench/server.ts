@@ -14,10 +14,32 @@ export interface RunningServer {
   readySeconds: number;
 }
 
-export async function startServer(dataRoots: string[], cacheDir: string, port: number, onLog?: (entry: Record<string, unknown>) => void, opts: { cli?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<RunningServer> {
+export async function startServer(
+  dataRoots: string[],
+  cacheDir: string,
+  port: number,
+  onLog?: (entry: Record<string, unknown>) => void,
+  opts: { cli?: string; args?: string[]; env?: Record<string, string> } = {},
+): Promise<RunningServer> {
   const t0 = Date.now();
-  const args = [opts.cli ?? join(ROOT, 'dist', 'cli.js'), 'serve', ...dataRoots.flatMap((d) => ['--data', d]), '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--log-level', 'info', ...(opts.args ?? [])];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) });
+  const args = [
+    opts.cli ?? join(ROOT, 'dist', 'cli.js'),
+    'serve',
+    ...dataRoots.flatMap((d) => ['--data', d]),
+    '--cache-dir',
+    cacheDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'info',
+    ...(opts.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     let buf = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -42,7 +64,10 @@ export async function startServer(dataRoots: string[], cacheDir: string, port: n
   const base = `http://127.0.0.1:${port}`;
   // Measure the complete archive, not the part indexed when the port opened.
   for (;;) {
-    const s = (await (await fetch(`${base}/status`)).json()) as { state: string; files: { total: number; indexed: number; failed: number } };
+    const s = (await (await fetch(`${base}/status`)).json()) as {
+      state: string;
+      files: { total: number; indexed: number; failed: number };
+    };
     if (s.state === 'idle' && s.files.total > 0 && s.files.indexed + s.files.failed >= s.files.total) break;
     await new Promise((r) => setTimeout(r, 100));
   }

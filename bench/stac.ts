@@ -11,7 +11,10 @@ import { SqliteBackend } from '../src/catalog/store/sqlite-backend.js';
 import type { CollectionSource, ItemDraft } from '../src/catalog/store/types.js';
 import { StacService } from '../src/stac/service.js';
 
-const SIZES = (process.env['BENCH_STAC_SIZES'] ?? '10000,100000,1000000').split(',').map(Number).filter((n) => n > 0);
+const SIZES = (process.env['BENCH_STAC_SIZES'] ?? '10000,100000,1000000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const REQUESTS = Number(process.env['BENCH_STAC_REQUESTS'] ?? 40);
 const FLOATS = 200;
 const T0 = Date.UTC(2000, 0, 1);
@@ -56,13 +59,29 @@ function sources(n: number): CollectionSource[] {
             start: t,
             end: t,
             properties: {
-              platform_number: String(1900000 + f), cycle_number: cycle, datetime: new Date(t).toISOString().replace('.000Z', 'Z'),
-              data_mode: 'RAD'[cycle % 3], direction: 'A', position_qc: '1', project_name: 'ARGO', pi_name: 'BENCH', data_centre: 'IF',
-              platform_type: 'PROVOR', n_levels: 100 + (cycle % 50), pres_max: 2000, parameters: 'PRES,TEMP,PSAL', parameter_units: 'decibar,degree_Celsius,psu',
+              platform_number: String(1900000 + f),
+              cycle_number: cycle,
+              datetime: new Date(t).toISOString().replace('.000Z', 'Z'),
+              data_mode: 'RAD'[cycle % 3],
+              direction: 'A',
+              position_qc: '1',
+              project_name: 'ARGO',
+              pi_name: 'BENCH',
+              data_centre: 'IF',
+              platform_type: 'PROVOR',
+              n_levels: 100 + (cycle % 50),
+              pres_max: 2000,
+              parameters: 'PRES,TEMP,PSAL',
+              parameter_units: 'decibar,degree_Celsius,psu',
             },
           });
         }
-        yield { rel: `${id}/file_${file}.nc`, stamp: `bench-${n}-${f}-${file}`, size: () => 1_000_000, items: () => drafts };
+        yield {
+          rel: `${id}/file_${file}.nc`,
+          stamp: `bench-${n}-${f}-${file}`,
+          size: () => 1_000_000,
+          items: () => drafts,
+        };
       }
     };
     return { id, kind: 'feature' as const, files: files() };
@@ -73,7 +92,19 @@ function collections(root: string): Map<string, Collection> {
   const m = new Map<string, Collection>();
   for (let f = 0; f < FLOATS; f++) {
     const id = `float_${1900000 + f}`;
-    m.set(id, { id, title: `Argo float ${1900000 + f} (synthetic)`, description: 'Synthetic profiles for the STAC benchmark', keywords: [], kind: 'profile', root, files: [], fileCount: 0, formats: ['netcdf3'], attrs: {}, parameters: [] });
+    m.set(id, {
+      id,
+      title: `Argo float ${1900000 + f} (synthetic)`,
+      description: 'Synthetic profiles for the STAC benchmark',
+      keywords: [],
+      kind: 'profile',
+      root,
+      files: [],
+      fileCount: 0,
+      formats: ['netcdf3'],
+      attrs: {},
+      parameters: [],
+    });
   }
   return m;
 }
@@ -106,27 +137,105 @@ const year = (r: () => number, years: number) => {
 };
 
 const QUERIES: Query[] = [
-  { label: 'bbox 20°×20° + 1 year, limit 10', make: (r) => ({ method: 'GET', path: `/stac/search?bbox=${box(r, 20).join(',')}&datetime=${year(r, 1)}&limit=10` }) },
-  { label: 'bbox 100°×100° + 5 years, limit 10', make: (r) => ({ method: 'GET', path: `/stac/search?bbox=${box(r, 100).join(',')}&datetime=${year(r, 5)}&limit=10` }) },
+  {
+    label: 'bbox 20°×20° + 1 year, limit 10',
+    make: (r) => ({ method: 'GET', path: `/stac/search?bbox=${box(r, 20).join(',')}&datetime=${year(r, 1)}&limit=10` }),
+  },
+  {
+    label: 'bbox 100°×100° + 5 years, limit 10',
+    make: (r) => ({
+      method: 'GET',
+      path: `/stac/search?bbox=${box(r, 100).join(',')}&datetime=${year(r, 5)}&limit=10`,
+    }),
+  },
   { label: 'whole world, no filter, limit 100', make: () => ({ method: 'GET', path: '/stac/search?limit=100' }) },
-  { label: 'one collection, limit 10', make: (r) => ({ method: 'GET', path: `/stac/search?collections=float_${1900000 + Math.floor(r() * FLOATS)}&limit=10` }) },
-  { label: '5 ids', make: (r, n) => ({ method: 'GET', path: `/stac/search?ids=${Array.from({ length: 5 }, () => `${1900000 + Math.floor(r() * FLOATS)}_${String(Math.floor(r() * Math.min(999, n / FLOATS))).padStart(3, '0')}`).join(',')}` }) },
-  { label: 'POST intersects polygon + datetime', make: (r) => { const [w, s, e, n] = box(r, 30); return { method: 'POST', path: '/stac/search', body: { intersects: { type: 'Polygon', coordinates: [[[w, s], [e, s], [(w + e) / 2, n], [w, s]]] }, datetime: year(r, 3), limit: 10 } }; } },
-  { label: 'POST CQL2 JSON: s_intersects AND cycle_number < 50', make: (r) => ({ method: 'POST', path: '/stac/search', body: { filter: { op: 'and', args: [{ op: 's_intersects', args: [{ property: 'geometry' }, { bbox: box(r, 40) }] }, { op: '<', args: [{ property: 'cycle_number' }, 50] }] }, limit: 10 } }) },
-  { label: 'CQL2 text: T_INTERSECTS + data_mode, one collection', make: (r) => ({ method: 'GET', path: `/stac/search?collections=float_${1900000 + Math.floor(r() * FLOATS)}&filter=${encodeURIComponent(`T_INTERSECTS(datetime, INTERVAL('2005-01-01','2015-12-31')) AND data_mode = 'D'`)}&limit=10` }) },
+  {
+    label: 'one collection, limit 10',
+    make: (r) => ({
+      method: 'GET',
+      path: `/stac/search?collections=float_${1900000 + Math.floor(r() * FLOATS)}&limit=10`,
+    }),
+  },
+  {
+    label: '5 ids',
+    make: (r, n) => ({
+      method: 'GET',
+      path: `/stac/search?ids=${Array.from({ length: 5 }, () => `${1900000 + Math.floor(r() * FLOATS)}_${String(Math.floor(r() * Math.min(999, n / FLOATS))).padStart(3, '0')}`).join(',')}`,
+    }),
+  },
+  {
+    label: 'POST intersects polygon + datetime',
+    make: (r) => {
+      const [w, s, e, n] = box(r, 30);
+      return {
+        method: 'POST',
+        path: '/stac/search',
+        body: {
+          intersects: {
+            type: 'Polygon',
+            coordinates: [
+              [
+                [w, s],
+                [e, s],
+                [(w + e) / 2, n],
+                [w, s],
+              ],
+            ],
+          },
+          datetime: year(r, 3),
+          limit: 10,
+        },
+      };
+    },
+  },
+  {
+    label: 'POST CQL2 JSON: s_intersects AND cycle_number < 50',
+    make: (r) => ({
+      method: 'POST',
+      path: '/stac/search',
+      body: {
+        filter: {
+          op: 'and',
+          args: [
+            { op: 's_intersects', args: [{ property: 'geometry' }, { bbox: box(r, 40) }] },
+            { op: '<', args: [{ property: 'cycle_number' }, 50] },
+          ],
+        },
+        limit: 10,
+      },
+    }),
+  },
+  {
+    label: 'CQL2 text: T_INTERSECTS + data_mode, one collection',
+    make: (r) => ({
+      method: 'GET',
+      path: `/stac/search?collections=float_${1900000 + Math.floor(r() * FLOATS)}&filter=${encodeURIComponent(`T_INTERSECTS(datetime, INTERVAL('2005-01-01','2015-12-31')) AND data_mode = 'D'`)}&limit=10`,
+    }),
+  },
 ];
 
-async function timed(base: string, q: { method: 'GET' | 'POST'; path: string; body?: unknown }): Promise<{ ms: number; next?: { method?: string; href: string; body?: unknown } }> {
+async function timed(
+  base: string,
+  q: { method: 'GET' | 'POST'; path: string; body?: unknown },
+): Promise<{ ms: number; next?: { method?: string; href: string; body?: unknown } }> {
   const t0 = performance.now();
-  const res = await fetch(`${base}${q.path}`, q.method === 'POST' ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(q.body) } : {});
+  const res = await fetch(
+    `${base}${q.path}`,
+    q.method === 'POST'
+      ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(q.body) }
+      : {},
+  );
   const body = (await res.json()) as { links?: Array<{ rel: string; href: string; method?: string; body?: unknown }> };
   const ms = performance.now() - t0;
-  if (res.status !== 200) throw new Error(`${q.method} ${q.path} → ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+  if (res.status !== 200)
+    throw new Error(`${q.method} ${q.path} → ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
   const next = body.links?.find((l) => l.rel === 'next');
   return next ? { ms, next } : { ms };
 }
 
-async function benchSize(n: number): Promise<{ rows: string[]; all: number[]; build: number; warm: number; bytes: number; items: number; rss: number }> {
+async function benchSize(
+  n: number,
+): Promise<{ rows: string[]; all: number[]; build: number; warm: number; bytes: number; items: number; rss: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'odas-bench-stac-'));
   try {
     const index = SqliteBackend.open(join(dir, 'stac.sqlite'));
@@ -152,12 +261,21 @@ async function benchSize(n: number): Promise<{ rows: string[]; all: number[]; bu
     let step = await timed(base, { method: 'GET', path: `/stac/search?bbox=-180,-90,180,90&limit=100` });
     for (let i = 0; i < 50 && step.next; i++) {
       const nx = step.next;
-      step = await timed(base, nx.method === 'POST' ? { method: 'POST', path: nx.href.replace(base, ''), body: nx.body } : { method: 'GET', path: nx.href.replace(base, '') });
+      step = await timed(
+        base,
+        nx.method === 'POST'
+          ? { method: 'POST', path: nx.href.replace(base, ''), body: nx.body }
+          : { method: 'GET', path: nx.href.replace(base, '') },
+      );
       paging.push(step.ms);
     }
     all.push(...paging);
-    rows.push(`| ${n.toLocaleString('en')} | next links, pages 2–51 of the whole world (limit 100) | ${pct(paging, 50).toFixed(1)} | ${pct(paging, 95).toFixed(1)} |`);
-    rows.push(`| ${n.toLocaleString('en')} | **all of the above** | **${pct(all, 50).toFixed(1)}** | **${pct(all, 95).toFixed(1)}** |`);
+    rows.push(
+      `| ${n.toLocaleString('en')} | next links, pages 2–51 of the whole world (limit 100) | ${pct(paging, 50).toFixed(1)} | ${pct(paging, 95).toFixed(1)} |`,
+    );
+    rows.push(
+      `| ${n.toLocaleString('en')} | **all of the above** | **${pct(all, 50).toFixed(1)}** | **${pct(all, 95).toFixed(1)}** |`,
+    );
     const rss = process.memoryUsage().rss / 2 ** 20;
     await app.close();
     await index.close();
@@ -180,7 +298,9 @@ export async function benchStac(): Promise<string> {
   for (const n of SIZES) {
     const t0 = Date.now();
     const r = await benchSize(n);
-    lines.push(`| ${r.items.toLocaleString('en')} | ${r.build.toFixed(1)} | ${(r.bytes / 1e6).toFixed(0)} | ${r.warm.toFixed(2)} | ${r.rss.toFixed(0)} |`);
+    lines.push(
+      `| ${r.items.toLocaleString('en')} | ${r.build.toFixed(1)} | ${(r.bytes / 1e6).toFixed(0)} | ${r.warm.toFixed(2)} | ${r.rss.toFixed(0)} |`,
+    );
     table.push(...r.rows);
     process.stderr.write(`stac bench ${n}: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   }

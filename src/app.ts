@@ -3,7 +3,13 @@ import { constants as zlibConstants } from 'node:zlib';
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Collection } from './catalog/collection.js';
 import type { StacService } from './stac/service.js';
@@ -72,7 +78,16 @@ declare module 'fastify' {
 }
 
 /** The APIs served, in the order their routes and conformance classes are listed. */
-export const API_MODULES: ApiModule[] = [featuresApi, coveragesApi, edrApi, stacApi, mapsApi, wmsApi, opendapApi, erddapApi];
+export const API_MODULES: ApiModule[] = [
+  featuresApi,
+  coveragesApi,
+  edrApi,
+  stacApi,
+  mapsApi,
+  wmsApi,
+  opendapApi,
+  erddapApi,
+];
 
 const exceptionSchema = {
   $id: 'exception',
@@ -87,7 +102,14 @@ class AccessLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(err: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const entry = { method: request.method, route: routeLabel(request), url: request.url, status: reply.statusCode, bytes: bytesOut(request), ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const entry = {
+      method: request.method,
+      route: routeLabel(request),
+      url: request.url,
+      status: reply.statusCode,
+      bytes: bytesOut(request),
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
     if (err) request.log.error({ ...entry, err }, 'request failed');
     else request.log.info(entry, 'request');
   }
@@ -103,7 +125,13 @@ function staticStatus(collections: Map<string, Collection>): CatalogStatus {
   }
   return {
     indexing: { state: 'idle', files: { total: files, indexed: files, failed: 0, pending: 0 }, rate: 0, scans: 0 },
-    catalog: { file: 'none', backend: catalogOf(collections)?.store.kind ?? 'sqlite', collections: collections.size, features, files: { ok: files, skipped: 0, failed: 0 } },
+    catalog: {
+      file: 'none',
+      backend: catalogOf(collections)?.store.kind ?? 'sqlite',
+      collections: collections.size,
+      features,
+      files: { ok: files, skipped: 0, failed: 0 },
+    },
     errors: [],
   };
 }
@@ -115,7 +143,12 @@ function catalogVersion(collections: Map<string, Collection>): (() => string) | 
 }
 
 /** /ready's checks: the catalog answers, the workers are up, something is served (or indexing is done). */
-async function readiness(status: () => CatalogStatus | Promise<CatalogStatus>, collections: Map<string, Collection>, admission: Admission, workers?: () => ReadinessCheck): Promise<Readiness> {
+async function readiness(
+  status: () => CatalogStatus | Promise<CatalogStatus>,
+  collections: Map<string, Collection>,
+  admission: Admission,
+  workers?: () => ReadinessCheck,
+): Promise<Readiness> {
   let s: CatalogStatus | undefined;
   let catalog: ReadinessCheck;
   try {
@@ -146,7 +179,10 @@ async function readiness(status: () => CatalogStatus | Promise<CatalogStatus>, c
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128 ? req.headers['x-request-id'] : randomUUID()),
+    genReqId: (req) =>
+      typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].length <= 128
+        ? req.headers['x-request-id']
+        : randomUUID(),
     trustProxy: true,
     logController: new AccessLog(),
     routerOptions: { ignoreTrailingSlash: true },
@@ -155,7 +191,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const ctx: ApiContext = {
     collections: opts.collections,
     title: opts.title ?? 'odas — Ocean Data Access Server',
-    description: opts.description ?? 'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
+    description:
+      opts.description ??
+      'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
@@ -188,11 +226,25 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const origin = opts.cors === undefined || opts.cors === true ? '*' : opts.cors;
   // Headers scripts in a browser must be able to read: the CRS, extent and time of a coverage or
   // features answer (Content-Crs, -Bbox, -Datetime), download names, sizes, paging links.
-  const exposedHeaders = ['x-request-id', 'content-disposition', 'content-crs', 'content-bbox', 'content-datetime', 'content-length', 'link', 'preference-applied'];
+  const exposedHeaders = [
+    'x-request-id',
+    'content-disposition',
+    'content-crs',
+    'content-bbox',
+    'content-datetime',
+    'content-length',
+    'link',
+    'preference-applied',
+  ];
   await app.register(cors, { origin, exposedHeaders });
   // The fastest zlib level: answers run to tens of MB (21 MB of CoverageJSON for an area over 10 000 profiles
   // takes ~1.4 s at the default level 6, ~0.15 s at level 1, for a third more bytes); CPU is what 2 cores lack.
-  await app.register(compress, { global: true, threshold: 2048, encodings: ['gzip', 'deflate'], zlibOptions: { level: zlibConstants.Z_BEST_SPEED } });
+  await app.register(compress, {
+    global: true,
+    threshold: 2048,
+    encodings: ['gzip', 'deflate'],
+    zlibOptions: { level: zlibConstants.Z_BEST_SPEED },
+  });
   app.addSchema(exceptionSchema);
   app.addSchema({ ...collectionConfigSchema, $id: 'collectionConfig' });
   app.addSchema({ ...opsConfigSchema, $id: 'opsConfig' });

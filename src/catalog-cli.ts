@@ -18,14 +18,21 @@ export async function runCatalogCommand(args: string[], fail: (message: string) 
   const [sub, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { catalog: { type: 'string' }, data: { type: 'string', multiple: true }, 'cache-dir': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    options: {
+      catalog: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      'cache-dir': { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+    },
     strict: true,
   });
   const log = pino({ level: 'warn' }, pino.destination(2));
   const { PgBackend } = await import('./catalog/store/pg/backend.js');
   if (sub === 'migrate') {
     const url = values.catalog ?? process.env['ODAS_CATALOG'];
-    if (!isDatabaseUrl(url)) fail('odas catalog migrate needs --catalog postgresql://USER@HOST:PORT/DB (or ODAS_CATALOG)');
+    if (!isDatabaseUrl(url))
+      fail('odas catalog migrate needs --catalog postgresql://USER@HOST:PORT/DB (or ODAS_CATALOG)');
     const { migrate } = await import('./catalog/store/pg/schema.js');
     const backend = await PgBackend.open(url, { log });
     try {
@@ -41,8 +48,14 @@ export async function runCatalogCommand(args: string[], fail: (message: string) 
     if (!isDatabaseUrl(url)) fail('odas catalog copy needs --to postgresql://USER@HOST:PORT/DB');
     let file = values.from ? resolve(values.from) : undefined;
     if (!file) {
-      if (!values.data?.length) fail('odas catalog copy needs the data roots the catalog was built for (--data DIR...) or the catalog file (--from FILE)');
-      file = await Catalog.fileFor(resolve(values['cache-dir'] ?? defaultCacheDir()), values.data.map((d) => resolve(d)));
+      if (!values.data?.length)
+        fail(
+          'odas catalog copy needs the data roots the catalog was built for (--data DIR...) or the catalog file (--from FILE)',
+        );
+      file = await Catalog.fileFor(
+        resolve(values['cache-dir'] ?? defaultCacheDir()),
+        values.data.map((d) => resolve(d)),
+      );
     }
     if (!existsSync(file)) fail(`no SQLite catalog at ${file}: build it first with odas index --data DIR...`);
     const { default: Database } = await import('better-sqlite3');
@@ -52,7 +65,9 @@ export async function runCatalogCommand(args: string[], fail: (message: string) 
     try {
       const r = await copySqliteToPg(db, target, (table, n) => process.stderr.write(`\r${table}: ${n} rows\u001b[K`));
       process.stderr.write('\n');
-      process.stdout.write(`${file} → ${target.location}: ${r.collections} collection(s), ${r.files} file(s), ${r.items} item(s) in ${r.seconds.toFixed(1)} s\n`);
+      process.stdout.write(
+        `${file} → ${target.location}: ${r.collections} collection(s), ${r.files} file(s), ${r.items} item(s) in ${r.seconds.toFixed(1)} s\n`,
+      );
     } catch (err) {
       fail((err as Error).message);
     } finally {

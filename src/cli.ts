@@ -45,7 +45,10 @@ Environment: PORT, HOST, ODAS_CACHE_DIR, ODAS_CATALOG, LOG_LEVEL, ODAS_CACHE_CON
 `;
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function fail(message: string): never {
@@ -75,7 +78,9 @@ async function main(argv: string[]): Promise<void> {
     const dir = resolve(rest[0] ?? 'collections');
     try {
       const configs = await loadCollectionConfigs(dir);
-      process.stdout.write(`${dir}: ${configs.length} collection config(s) valid: ${configs.map((c) => c.id).join(', ')}\n`);
+      process.stdout.write(
+        `${dir}: ${configs.length} collection config(s) valid: ${configs.map((c) => c.id).join(', ')}\n`,
+      );
     } catch (err) {
       if (err instanceof ConfigError) fail(err.message);
       throw err;
@@ -124,7 +129,8 @@ async function main(argv: string[]): Promise<void> {
     },
     strict: true,
   });
-  const stacExtensions = values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
+  const stacExtensions =
+    values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
   if (typeof stacExtensions === 'string') fail(`--stac-extensions ${values['stac-extensions']}: ${stacExtensions}`);
   const cacheDir = resolve(values['cache-dir'] ?? defaultCacheDir());
   const dataRoots: string[] = [];
@@ -145,15 +151,25 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   const rescan = values.rescan === undefined ? undefined : Number(values.rescan);
-  if (rescan !== undefined && !(Number.isFinite(rescan) && rescan >= 0)) fail(`--rescan ${values.rescan}: expected seconds ≥ 0`);
+  if (rescan !== undefined && !(Number.isFinite(rescan) && rescan >= 0))
+    fail(`--rescan ${values.rescan}: expected seconds ≥ 0`);
   const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) fail(`--workers ${values.workers}: expected a whole number ≥ 1`);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
+    fail(`--workers ${values.workers}: expected a whole number ≥ 1`);
   const catalog = values.catalog ?? process.env['ODAS_CATALOG'];
-  if (catalog !== undefined && !/^postgres(ql)?:\/\//.test(catalog)) fail(`--catalog ${catalog}: expected postgresql://USER@HOST:PORT/DB`);
+  if (catalog !== undefined && !/^postgres(ql)?:\/\//.test(catalog))
+    fail(`--catalog ${catalog}: expected postgresql://USER@HOST:PORT/DB`);
   if (command === 'index') {
     if (values['no-cache']) fail('odas index writes the catalog into the cache folder: --no-cache makes no sense here');
     const { indexCommand } = await import('./index-cli.js');
-    await indexCommand({ dataRoots, configs, cacheDir, ...(catalog ? { catalog } : {}), logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'warn', ...(workers !== undefined ? { workers } : {}) });
+    await indexCommand({
+      dataRoots,
+      configs,
+      cacheDir,
+      ...(catalog ? { catalog } : {}),
+      logLevel: values['log-level'] ?? process.env['LOG_LEVEL'] ?? 'warn',
+      ...(workers !== undefined ? { workers } : {}),
+    });
     return;
   }
   const port = Number(values.port ?? process.env['PORT'] ?? 8080);
@@ -174,7 +190,12 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const corsText = values.cors ?? process.env['ODAS_CORS'];
-  const cors = corsText === undefined || corsText === 'true' ? true : corsText === 'false' ? false : corsText.split(',').map((s) => s.trim());
+  const cors =
+    corsText === undefined || corsText === 'true'
+      ? true
+      : corsText === 'false'
+        ? false
+        : corsText.split(',').map((s) => s.trim());
   await serve({
     dataRoots,
     configs,
@@ -194,6 +215,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`odas: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`odas: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

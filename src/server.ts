@@ -58,8 +58,15 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     hdf5Manifests: true,
   });
   const collections = catalog.collections;
-  log.info({ file: catalog.file, collections: collections.size }, `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`);
-  const stac = StacService.create({ collections, store: catalog.store, ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}) });
+  log.info(
+    { file: catalog.file, collections: collections.size },
+    `catalog ${catalog.file}: ${collections.size} collection(s) ready to serve; indexing ${opts.dataRoots.join(', ')} in the background`,
+  );
+  const stac = StacService.create({
+    collections,
+    store: catalog.store,
+    ...(opts.stacExtensions ? { extensions: opts.stacExtensions } : {}),
+  });
   const access = new AccessPolicy(opts.configs);
   const { getHdf5Pool } = await import('./readers/hdf5/reader.js');
   const workers = () => {
@@ -90,10 +97,17 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     if (closing) return;
     closing = true;
     const inFlight = app.ops.metrics.inFlight;
-    log.info({ signal, deadlineSeconds: shutdownSeconds }, `shutting down: no new requests; answers in flight have ${shutdownSeconds} s to finish`);
+    log.info(
+      { signal, deadlineSeconds: shutdownSeconds },
+      `shutting down: no new requests; answers in flight have ${shutdownSeconds} s to finish`,
+    );
     app.ops.admission.drain();
     const deadline = setTimeout(() => {
-      void inFlight.get().then((g) => log.warn({ cut: g.values[0]?.value ?? 0 }, 'shutdown deadline reached: cutting the answers still in flight'));
+      void inFlight
+        .get()
+        .then((g) =>
+          log.warn({ cut: g.values[0]?.value ?? 0 }, 'shutdown deadline reached: cutting the answers still in flight'),
+        );
       app.server.closeAllConnections();
     }, shutdownSeconds * 1000);
     deadline.unref();
@@ -119,7 +133,9 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
   await app.listen({ host: opts.host, port: opts.port });
   catalog.start();
   // Static STAC catalogs in the data roots: found after the port opens (a walk of the whole archive).
-  stac.loadStatics(opts.dataRoots, log).catch((err: Error) => log.error({ err: err.message }, `static STAC catalogs: ${err.message}`));
+  stac
+    .loadStatics(opts.dataRoots, log)
+    .catch((err: Error) => log.error({ err: err.message }, `static STAC catalogs: ${err.message}`));
   warmHdf5(catalog, log);
   return app;
 }
@@ -130,10 +146,14 @@ async function reloadConfigs(dir: string, catalog: Catalog, access: AccessPolicy
     const configs = await loadCollectionConfigs(dir);
     access.update(configs);
     const r = await catalog.reloadConfigs(configs);
-    if (r.applied) log.info({ configs: configs.length }, `SIGHUP: ${configs.length} collection config(s) reloaded from ${dir}`);
+    if (r.applied)
+      log.info({ configs: configs.length }, `SIGHUP: ${configs.length} collection config(s) reloaded from ${dir}`);
     else log.warn({ configs: configs.length }, `SIGHUP: access rules reloaded; metadata not applied: ${r.reason}`);
   } catch (err) {
-    log.error({ err: (err as Error).message }, `SIGHUP: configs in ${dir} not reloaded, the current ones stay: ${(err as Error).message}`);
+    log.error(
+      { err: (err as Error).message },
+      `SIGHUP: configs in ${dir} not reloaded, the current ones stay: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -145,12 +165,15 @@ function warmHdf5(catalog: Catalog, log: Logger): void {
     const grids = [...catalog.collections.values()].filter((c) => c.formats.includes('hdf5'));
     if (grids.length === 0) return;
     warmed = true;
-    void import('./readers/hdf5/reader.js').then(({ getHdf5Pool }) => {
-      const pool = getHdf5Pool();
-      pool.warm();
-      // Metadata of the first grid files: the first coverage request then starts at once.
-      for (const c of grids.filter((x) => x.kind === 'grid').slice(0, 16)) pool.info(join(c.root, c.files[0]!)).catch(() => undefined);
-    }).catch((err: Error) => log.warn({ err: err.message }, 'could not start the HDF5 workers'));
+    void import('./readers/hdf5/reader.js')
+      .then(({ getHdf5Pool }) => {
+        const pool = getHdf5Pool();
+        pool.warm();
+        // Metadata of the first grid files: the first coverage request then starts at once.
+        for (const c of grids.filter((x) => x.kind === 'grid').slice(0, 16))
+          pool.info(join(c.root, c.files[0]!)).catch(() => undefined);
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, 'could not start the HDF5 workers'));
   };
   check();
   catalog.indexer.onChange(check);

@@ -33,15 +33,23 @@ export async function runStacCommand(argv: string[], fail: (message: string) => 
   if (sub !== 'export' || !out) fail(`usage:\n${STAC_USAGE}`);
   const dataRoots = (values.data ?? []).map((d) => resolve(d));
   if (dataRoots.length === 0) fail('stac export: give --data DIR');
-  const extensions = values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
+  const extensions =
+    values['stac-extensions'] === undefined ? undefined : parseStacExtensions(values['stac-extensions']);
   if (typeof extensions === 'string') fail(`--stac-extensions: ${extensions}`);
   const baseUrl = values['base-url'] ?? 'http://localhost:8080';
-  if (!values['base-url']) process.stderr.write(`odas: assets and OGC links point at ${baseUrl} (give --base-url for the public server)\n`);
+  if (!values['base-url'])
+    process.stderr.write(`odas: assets and OGC links point at ${baseUrl} (give --base-url for the public server)\n`);
   const log = pino({ level: values['log-level'] ?? 'warn' }, pino.destination(2));
   const cacheDir = values['no-cache'] ? undefined : resolve(values['cache-dir'] ?? defaultCacheDir());
   const configs = values.collections ? await loadCollectionConfigs(resolve(values.collections)) : [];
   const collections = await discover({ dataRoots, configs, log, ...(cacheDir ? { cacheDir } : {}) });
-  const stac = await StacService.open({ collections, dataRoots, log, ...(extensions ? { extensions } : {}), ...(cacheDir ? { cacheDir } : {}) });
+  const stac = await StacService.open({
+    collections,
+    dataRoots,
+    log,
+    ...(extensions ? { extensions } : {}),
+    ...(cacheDir ? { cacheDir } : {}),
+  });
   try {
     const t0 = Date.now();
     const r = await exportStaticCatalog({
@@ -51,7 +59,9 @@ export async function runStacCommand(argv: string[], fail: (message: string) => 
       modules: API_MODULES,
       onCollection: (id, n) => process.stderr.write(`  ${id}: ${n} item(s)\n`),
     });
-    process.stdout.write(`${resolve(out)}/catalog.json: ${r.collections} collection(s), ${r.items} item(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `${resolve(out)}/catalog.json: ${r.collections} collection(s), ${r.items} item(s) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
   } finally {
     await stac.close();
   }

@@ -28,7 +28,9 @@ function bearerOf(request: FastifyRequest): string | undefined {
 }
 
 function ruleOf(config: CollectionConfig, access: AccessConfig): Rule {
-  const digests = (access.tokens ?? []).map((t) => (t.startsWith('sha256:') ? Buffer.from(t.slice(7), 'hex') : sha256(t)));
+  const digests = (access.tokens ?? []).map((t) =>
+    t.startsWith('sha256:') ? Buffer.from(t.slice(7), 'hex') : sha256(t),
+  );
   if (!access.jwt) return { digests };
   const path = resolve(dirname(config.file), access.jwt.jwks);
   let jwks: Jwks;
@@ -37,7 +39,10 @@ function ruleOf(config: CollectionConfig, access: AccessConfig): Rule {
   } catch (err) {
     throw new Error(`${config.file}: access.jwt.jwks ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const verifier = new JwtVerifier(jwks, { ...(access.jwt.issuer !== undefined ? { issuer: access.jwt.issuer } : {}), ...(access.jwt.audience !== undefined ? { audience: access.jwt.audience } : {}) });
+  const verifier = new JwtVerifier(jwks, {
+    ...(access.jwt.issuer !== undefined ? { issuer: access.jwt.issuer } : {}),
+    ...(access.jwt.audience !== undefined ? { audience: access.jwt.audience } : {}),
+  });
   return { digests, jwt: { verifier, ...(access.jwt.claim !== undefined ? { claim: access.jwt.claim } : {}) } };
 }
 
@@ -95,9 +100,19 @@ export class AccessPolicy {
   check(request: FastifyRequest, id: string): void {
     const d = this.decide(bearerOf(request), id);
     if (d === 'public' || d === 'granted') return;
-    if (d === 'anonymous') throw new Unauthorized(`Collection '${id}' is restricted: send Authorization: Bearer <token>.`, `Bearer realm="${REALM}"`);
-    if (d === 'invalid') throw new Unauthorized(`The bearer token is not accepted for collection '${id}'.`, `Bearer realm="${REALM}", error="invalid_token"`);
-    throw new ApiErrorWithHeaders(403, 'Forbidden', `The token does not grant collection '${id}'.`, { 'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"` });
+    if (d === 'anonymous')
+      throw new Unauthorized(
+        `Collection '${id}' is restricted: send Authorization: Bearer <token>.`,
+        `Bearer realm="${REALM}"`,
+      );
+    if (d === 'invalid')
+      throw new Unauthorized(
+        `The bearer token is not accepted for collection '${id}'.`,
+        `Bearer realm="${REALM}", error="invalid_token"`,
+      );
+    throw new ApiErrorWithHeaders(403, 'Forbidden', `The token does not grant collection '${id}'.`, {
+      'www-authenticate': `Bearer realm="${REALM}", error="insufficient_scope"`,
+    });
   }
 
   private claims(verifier: JwtVerifier, token: string, id: string): Record<string, unknown> | JwtError {

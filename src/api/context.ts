@@ -46,7 +46,9 @@ export function getCollection(ctx: ApiContext, id: string): Collection {
   const c = ctx.collections.get(id);
   if (!c) {
     const known = [...ctx.collections.keys()].filter((k) => !ctx.access?.restricted(k));
-    throw new NotFound(`No collection '${id}'. Collections: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`);
+    throw new NotFound(
+      `No collection '${id}'. Collections: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', …' : ''}`,
+    );
   }
   return c;
 }
@@ -56,4 +58,3 @@ export function sendText(reply: FastifyReply, format: FormatName | string, body:
   const type = format in FORMATS ? FORMATS[format as FormatName].mediaType : format;
   return reply.type(type).send(body);
 }
-

@@ -46,7 +46,12 @@ export function gridPayload(c: Collection, plan: GridPlan, opts: GridAnswerOptio
 }
 
 /** Checks the plan against the format (400) and sizes the answer; nothing is read yet. */
-export function prepareGridAnswer(c: Collection, plan: GridPlan, format: GridFormat, opts: GridAnswerOptions): GridAnswer {
+export function prepareGridAnswer(
+  c: Collection,
+  plan: GridPlan,
+  format: GridFormat,
+  opts: GridAnswerOptions,
+): GridAnswer {
   const encoder = GRID_ENCODERS[format];
   const payload = gridPayload(c, plan, opts);
   return { ...encoder.prepare(payload), plan, encoder, payload };
@@ -62,7 +67,12 @@ export interface SendGridOptions {
 }
 
 /** The size limit (413 with the estimate), then HEAD or the streamed answer. */
-export async function sendGridAnswer(request: FastifyRequest, reply: FastifyReply, answer: GridAnswer, opts: SendGridOptions): Promise<FastifyReply> {
+export async function sendGridAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  answer: GridAnswer,
+  opts: SendGridOptions,
+): Promise<FastifyReply> {
   checkLimit(answer.plan, answer.bytes, answer.encoder.title, opts.api);
   const crs = answer.plan.model.crs.uri;
   if (crs) reply.header('content-crs', `<${crs}>`);
@@ -77,7 +87,9 @@ export async function sendGridAnswer(request: FastifyRequest, reply: FastifyRepl
   return sendStream(request, reply, answer.body(), {
     type: answer.encoder.mediaType,
     ...size,
-    ...(opts.filename ? { filename: `${opts.filename}.${answer.encoder.extension}`, disposition: opts.disposition ?? 'attachment' } : {}),
+    ...(opts.filename
+      ? { filename: `${opts.filename}.${answer.encoder.extension}`, disposition: opts.disposition ?? 'attachment' }
+      : {}),
     prime: answer.encoder.prime,
     controller: opts.controller,
   });

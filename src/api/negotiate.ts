@@ -7,22 +7,45 @@ export const FORMATS = {
   geojson: { mediaType: 'application/geo+json', accepts: ['application/geo+json'] },
   html: { mediaType: 'text/html; charset=utf-8', accepts: ['text/html', 'application/xhtml+xml'] },
   csv: { mediaType: 'text/csv; charset=utf-8', accepts: ['text/csv'] },
-  openapi: { mediaType: 'application/vnd.oai.openapi+json;version=3.0', accepts: ['application/vnd.oai.openapi+json', 'application/openapi+json'] },
+  openapi: {
+    mediaType: 'application/vnd.oai.openapi+json;version=3.0',
+    accepts: ['application/vnd.oai.openapi+json', 'application/openapi+json'],
+  },
   // The registered type; the earlier personal-tree type is still understood in Accept and f.
-  covjson: { mediaType: 'application/vnd.cov+json', accepts: ['application/vnd.cov+json', 'application/prs.coverage+json'] },
+  covjson: {
+    mediaType: 'application/vnd.cov+json',
+    accepts: ['application/vnd.cov+json', 'application/prs.coverage+json'],
+  },
   netcdf: { mediaType: 'application/x-netcdf', accepts: ['application/x-netcdf', 'application/netcdf'] },
   arrow: { mediaType: 'application/vnd.apache.arrow.stream', accepts: ['application/vnd.apache.arrow.stream'] },
-  geotiff: { mediaType: 'image/tiff; application=geotiff', accepts: ['image/tiff', 'image/geotiff', 'application/geotiff'] },
+  geotiff: {
+    mediaType: 'image/tiff; application=geotiff',
+    accepts: ['image/tiff', 'image/geotiff', 'application/geotiff'],
+  },
 } as const;
 
 export type FormatName = keyof typeof FORMATS;
 
 /** Aliases users type in `f`. */
 const ALIASES: Record<string, FormatName> = {
-  'geo+json': 'geojson', 'application/geo+json': 'geojson', 'application/json': 'json', 'text/html': 'html', 'text/csv': 'csv',
-  coveragejson: 'covjson', 'application/vnd.cov+json': 'covjson', 'application/prs.coverage+json': 'covjson', nc: 'netcdf', netcdf3: 'netcdf', 'application/x-netcdf': 'netcdf',
-  arrows: 'arrow', ipc: 'arrow', 'application/vnd.apache.arrow.stream': 'arrow',
-  tif: 'geotiff', tiff: 'geotiff', cog: 'geotiff', 'image/tiff': 'geotiff',
+  'geo+json': 'geojson',
+  'application/geo+json': 'geojson',
+  'application/json': 'json',
+  'text/html': 'html',
+  'text/csv': 'csv',
+  coveragejson: 'covjson',
+  'application/vnd.cov+json': 'covjson',
+  'application/prs.coverage+json': 'covjson',
+  nc: 'netcdf',
+  netcdf3: 'netcdf',
+  'application/x-netcdf': 'netcdf',
+  arrows: 'arrow',
+  ipc: 'arrow',
+  'application/vnd.apache.arrow.stream': 'arrow',
+  tif: 'geotiff',
+  tiff: 'geotiff',
+  cog: 'geotiff',
+  'image/tiff': 'geotiff',
 };
 
 /** JSON-based formats a plain `json` (f=json, Accept: application/json) stands for where plain JSON is not offered. */
@@ -48,7 +71,10 @@ export function negotiate(request: FastifyRequest, offered: readonly FormatName[
   const ranges = accept
     .split(',')
     .map((part, order) => {
-      const [type, ...params] = part.trim().split(';').map((s) => s.trim());
+      const [type, ...params] = part
+        .trim()
+        .split(';')
+        .map((s) => s.trim());
       const qp = params.find((p) => p.startsWith('q='));
       return { type: (type ?? '').toLowerCase(), q: qp ? Number(qp.slice(2)) : 1, order };
     })

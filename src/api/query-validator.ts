@@ -38,9 +38,12 @@ export const queryValidatorCompiler: FastifySchemaCompiler<AnySchema> = ({ schem
     compiled.set(s, validate);
   }
   const v = validate;
-  const arrays = httpPart === 'querystring'
-    ? Object.entries((s['properties'] as Props | undefined) ?? {}).filter(([, p]) => p['type'] === 'array').map(([k]) => k)
-    : [];
+  const arrays =
+    httpPart === 'querystring'
+      ? Object.entries((s['properties'] as Props | undefined) ?? {})
+          .filter(([, p]) => p['type'] === 'array')
+          .map(([k]) => k)
+      : [];
   const fn = (data: unknown) => {
     if (data && typeof data === 'object') {
       const q = data as Record<string, unknown>;

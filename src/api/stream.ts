@@ -33,7 +33,12 @@ export interface StreamOptions {
  * after that an error cuts the connection (and is logged). A client that disconnects aborts the
  * controller and ends the generator, whose `finally` closes the readers.
  */
-export async function sendStream(request: FastifyRequest, reply: FastifyReply, body: AsyncGenerator<Uint8Array | string>, opts: StreamOptions): Promise<FastifyReply> {
+export async function sendStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: AsyncGenerator<Uint8Array | string>,
+  opts: StreamOptions,
+): Promise<FastifyReply> {
   const primed: Array<Uint8Array | string> = [];
   let done = false;
   try {
@@ -55,7 +60,8 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
   let parts: Buffer[] = [];
   let partBytes = 0;
   const take = (piece: Uint8Array | string): Buffer | undefined => {
-    const b = typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    const b =
+      typeof piece === 'string' ? Buffer.from(piece) : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     parts.push(b);
     partBytes += b.length;
     return partBytes >= BLOCK_BYTES ? flush() : undefined;
@@ -92,11 +98,13 @@ export async function sendStream(request: FastifyRequest, reply: FastifyReply, b
       throw err;
     } finally {
       await body.return(undefined).catch(() => undefined);
-      if (opts.controller.signal.aborted) request.log.info({ sent }, `client went away after ${sent} bytes: reads stopped`);
+      if (opts.controller.signal.aborted)
+        request.log.info({ sent }, `client went away after ${sent} bytes: reads stopped`);
     }
   }
   reply.type(opts.type);
   if (opts.size !== undefined) reply.header('content-length', opts.size);
-  if (opts.filename) reply.header('content-disposition', `${opts.disposition ?? 'attachment'}; filename="${opts.filename}"`);
+  if (opts.filename)
+    reply.header('content-disposition', `${opts.disposition ?? 'attachment'}; filename="${opts.filename}"`);
   return reply.send(Readable.from(all(), { objectMode: false }));
 }

@@ -49,13 +49,21 @@ export interface CatalogOptions {
 /** The status document's content: the indexer's progress, what the catalog holds, recent failures. */
 export interface CatalogStatus {
   indexing: IndexStatus;
-  catalog: { file: string; backend: 'sqlite' | 'postgresql'; collections: number; features: number; files: { ok: number; skipped: number; failed: number } };
+  catalog: {
+    file: string;
+    backend: 'sqlite' | 'postgresql';
+    collections: number;
+    features: number;
+    files: { ok: number; skipped: number; failed: number };
+  };
   errors: Array<{ root: string; file: string; error: string; at: string }>;
 }
 
 /** Which collection a file belongs to depends on the configs' ids and globs only. */
 function groupingRules(configs: CollectionConfig[]): string {
-  return createHash('sha1').update(JSON.stringify(configs.map((c) => [c.id, c.source]))).digest('hex');
+  return createHash('sha1')
+    .update(JSON.stringify(configs.map((c) => [c.id, c.source])))
+    .digest('hex');
 }
 
 /** The catalog each served collection map comes from (for services opened from the map alone). */
@@ -71,7 +79,9 @@ export function isDatabaseUrl(location: string | undefined): location is string 
 }
 
 /** Open the catalog a location names: a PostgreSQL URL, else the SQLite file for the roots (temporary without a cache folder). */
-async function openBackend(opts: Pick<CatalogOptions, 'catalog' | 'cacheDir' | 'dataRoots' | 'cacheMiB' | 'log'>): Promise<CatalogBackend> {
+async function openBackend(
+  opts: Pick<CatalogOptions, 'catalog' | 'cacheDir' | 'dataRoots' | 'cacheMiB' | 'log'>,
+): Promise<CatalogBackend> {
   if (isDatabaseUrl(opts.catalog)) {
     const { PgBackend } = await import('./store/pg/backend.js');
     return PgBackend.open(opts.catalog, { log: opts.log });
@@ -80,7 +90,10 @@ async function openBackend(opts: Pick<CatalogOptions, 'catalog' | 'cacheDir' | '
   try {
     return SqliteBackend.open(file, opts.cacheMiB !== undefined ? { cacheMiB: opts.cacheMiB } : {});
   } catch (err) {
-    throw new Error(`cannot open the catalog ${file ?? '(temporary)'}: ${(err as Error).message} (choose another folder with --cache-dir or ODAS_CACHE_DIR)`, { cause: err });
+    throw new Error(
+      `cannot open the catalog ${file ?? '(temporary)'}: ${(err as Error).message} (choose another folder with --cache-dir or ODAS_CACHE_DIR)`,
+      { cause: err },
+    );
   }
 }
 
@@ -198,7 +211,8 @@ export class Catalog {
    */
   async reloadConfigs(configs: CollectionConfig[]): Promise<{ applied: boolean; reason?: string }> {
     if (!this.grouping) return { applied: false, reason: 'no grouping' };
-    if (groupingRules(configs) !== (await this.store.meta('grouping'))) return { applied: false, reason: 'collection ids or sources changed: restart the server to regroup the files' };
+    if (groupingRules(configs) !== (await this.store.meta('grouping')))
+      return { applied: false, reason: 'collection ids or sources changed: restart the server to regroup the files' };
     this.grouping.replace(configs);
     await this.registry.refresh();
     return { applied: true };
@@ -234,7 +248,9 @@ export class Catalog {
   async close(): Promise<void> {
     if (this.follow) clearInterval(this.follow);
     // A database away at shutdown must not keep the process (or its pool) alive.
-    await this.indexer.stop().catch((err: Error) => this.log?.warn({ err: err.message }, `indexer stopped with: ${err.message}`));
+    await this.indexer
+      .stop()
+      .catch((err: Error) => this.log?.warn({ err: err.message }, `indexer stopped with: ${err.message}`));
     await this.store.close();
   }
 }

@@ -57,7 +57,10 @@ export async function readFeatureData(c: Collection, r: FeatureRecord): Promise<
       }
       // Drop trailing levels where every parameter is missing (N_LEVELS is the maximum over all profiles).
       let last = 0;
-      for (const col of columns) col.values.forEach((v, k) => { if (v !== null && !col.name.endsWith('_QC')) last = Math.max(last, k + 1); });
+      for (const col of columns)
+        col.values.forEach((v, k) => {
+          if (v !== null && !col.name.endsWith('_QC')) last = Math.max(last, k + 1);
+        });
       for (const col of columns) col.values = col.values.slice(0, last);
       return { rowKind: 'level', columns };
     }
@@ -77,7 +80,10 @@ export async function readFeatureData(c: Collection, r: FeatureRecord): Promise<
     for (const p of c.parameters) {
       const v = data.variable(p.name);
       if (!v) continue;
-      const win = v.dims.length === 2 ? { [v.dims[0] === timeDim ? v.dims[1]! : v.dims[0]!]: [i, i + 1] as [number, number] } : undefined;
+      const win =
+        v.dims.length === 2
+          ? { [v.dims[0] === timeDim ? v.dims[1]! : v.dims[0]!]: [i, i + 1] as [number, number] }
+          : undefined;
       columns.push(toColumn(p.name, await data.numbers(p.name, win), p.units));
     }
     return { rowKind: 'observation', columns };

@@ -23,7 +23,10 @@ function recordOf(row: ItemRow): FeatureRecord {
  * (SQLite or PostgreSQL): nothing is held in memory per feature, whatever the size of the archive.
  */
 export class FeatureStore {
-  constructor(private readonly store: CatalogBackend, readonly collectionId: string) {}
+  constructor(
+    private readonly store: CatalogBackend,
+    readonly collectionId: string,
+  ) {}
 
   /** Number of features (from the collection's stats, no count query). */
   get size(): number {
@@ -31,7 +34,11 @@ export class FeatureStore {
   }
 
   /** One page of matching features in file order, with the exact number matched. */
-  async page(filter: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; records: FeatureRecord[] }> {
+  async page(
+    filter: FeatureFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ matched: number; records: FeatureRecord[] }> {
     const { matched, rows } = await this.store.features(this.collectionId, filter, offset, limit);
     return { matched, records: rows.map(recordOf) };
   }
@@ -40,9 +47,18 @@ export class FeatureStore {
    * One page as GeoJSON Feature texts, assembled from the stored JSON of geometry and properties
    * (nothing parsed and serialised again: the items page is the API's most frequent answer).
    */
-  async pageGeojson(filter: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; features: string[] }> {
+  async pageGeojson(
+    filter: FeatureFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ matched: number; features: string[] }> {
     const { matched, rows } = await this.store.features(this.collectionId, filter, offset, limit);
-    return { matched, features: rows.map((r) => `{"type":"Feature","id":${JSON.stringify(r.id)},"geometry":${r.geom ?? 'null'},"properties":${r.props}}`) };
+    return {
+      matched,
+      features: rows.map(
+        (r) => `{"type":"Feature","id":${JSON.stringify(r.id)},"geometry":${r.geom ?? 'null'},"properties":${r.props}}`,
+      ),
+    };
   }
 
   async get(id: string): Promise<FeatureRecord | undefined> {
@@ -55,7 +71,8 @@ export class FeatureStore {
    * between); `withLevels` brings profiles' levels along (EDR).
    */
   async *iterate(filter: FeatureFilter = {}, withLevels = false): AsyncGenerator<FeatureRecord> {
-    for await (const batch of this.store.featureBatches(this.collectionId, filter, withLevels)) for (const row of batch) yield recordOf(row);
+    for await (const batch of this.store.featureBatches(this.collectionId, filter, withLevels))
+      for (const row of batch) yield recordOf(row);
   }
 
   /** The first `n` features (maps of a collection on HTML pages). */

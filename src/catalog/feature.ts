@@ -2,8 +2,7 @@
 export type PropertyValue = string | number | boolean | null;
 
 export type Geometry =
-  | { type: 'Point'; coordinates: [number, number] }
-  | { type: 'LineString'; coordinates: Array<[number, number]> };
+  { type: 'Point'; coordinates: [number, number] } | { type: 'LineString'; coordinates: Array<[number, number]> };
 
 export interface FeatureRecord {
   id: string;
@@ -28,7 +27,10 @@ export function safeId(text: string): string {
 export function geometryBBox(g: Geometry | null): [number, number, number, number] | undefined {
   if (!g) return undefined;
   if (g.type === 'Point') return [g.coordinates[0], g.coordinates[1], g.coordinates[0], g.coordinates[1]];
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  let w = Infinity,
+    s = Infinity,
+    e = -Infinity,
+    n = -Infinity;
   for (const [x, y] of g.coordinates) {
     if (x < w) w = x;
     if (x > e) e = x;

@@ -13,7 +13,25 @@ import type { FeatureRecord } from './feature.js';
 import type { FoundFile } from './walk.js';
 
 /** Global attributes worth keeping for collection metadata (ACDD and friends). */
-const KEPT_ATTRS = ['title', 'summary', 'comment', 'keywords', 'license', 'institution', 'source', 'references', 'creator_name', 'project', 'platform', 'featureType', 'Conventions', 'data_type', 'acknowledgement', 'naming_authority', 'id'];
+const KEPT_ATTRS = [
+  'title',
+  'summary',
+  'comment',
+  'keywords',
+  'license',
+  'institution',
+  'source',
+  'references',
+  'creator_name',
+  'project',
+  'platform',
+  'featureType',
+  'Conventions',
+  'data_type',
+  'acknowledgement',
+  'naming_authority',
+  'id',
+];
 
 /** What discovery keeps of one file: enough to list and query it without opening it again. Serialised in the cache. */
 export interface FileIndex {
@@ -64,7 +82,9 @@ export async function indexFile(found: FoundFile, preread?: Preread): Promise<Fi
   if (!format) return { ...base, skip: 'not a NetCDF, HDF5 or GeoTIFF file, nor a Zarr store' };
   let reader;
   try {
-    const source = preread?.bytes ? new MemorySource(`${found.abs}:${found.size}:${found.mtimeMs}`, preread.bytes) : undefined;
+    const source = preread?.bytes
+      ? new MemorySource(`${found.abs}:${found.size}:${found.mtimeMs}`, preread.bytes)
+      : undefined;
     reader = await openReader(found.abs, format, source);
   } catch (err) {
     return { ...base, format, skip: `cannot open: ${(err as Error).message}` };

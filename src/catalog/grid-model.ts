@@ -21,13 +21,16 @@ async function gridOfFile(abs: string, rel: string): Promise<BuiltGrid | { reaso
 }
 
 async function load(c: Collection, log: Pick<Logger, 'warn'> | undefined): Promise<GridModel> {
-  let sources: Array<{ file: string; summary?: GridSummary }> = c.grid && c.grid.length === c.files.length ? [...c.grid] : c.files.map((file) => ({ file }));
+  let sources: Array<{ file: string; summary?: GridSummary }> =
+    c.grid && c.grid.length === c.files.length ? [...c.grid] : c.files.map((file) => ({ file }));
   if (sources.length > 1 && sources.some((s) => !s.summary)) {
     // No summaries from discovery (an old index cache): make them now, once.
-    sources = await Promise.all(sources.map(async (s) => {
-      const built = await gridOfFile(join(c.root, s.file), s.file);
-      return 'reason' in built ? { file: s.file } : { file: s.file, summary: summarizeGrid(built.model) };
-    }));
+    sources = await Promise.all(
+      sources.map(async (s) => {
+        const built = await gridOfFile(join(c.root, s.file), s.file);
+        return 'reason' in built ? { file: s.file } : { file: s.file, summary: summarizeGrid(built.model) };
+      }),
+    );
   }
   const firstTime = (s: { summary?: GridSummary }) => s.summary?.time?.values[0] ?? Infinity;
   sources.sort((a, b) => firstTime(a) - firstTime(b));
@@ -40,7 +43,9 @@ async function load(c: Collection, log: Pick<Logger, 'warn'> | undefined): Promi
     throw new DataSourceError(c.id, `${first.file}: ${(err as Error).message}`);
   }
   if ('reason' in built) throw new DataSourceError(c.id, `${first.file}: ${built.reason}`);
-  const others = rest.flatMap((s) => (s.summary ? [{ path: join(c.root, s.file), rel: s.file, summary: s.summary }] : []));
+  const others = rest.flatMap((s) =>
+    s.summary ? [{ path: join(c.root, s.file), rel: s.file, summary: s.summary }] : [],
+  );
   const { model, warnings } = aggregateAlongTime(built, others);
   for (const w of warnings) log?.warn({ collection: c.id }, `collection '${c.id}': ${w}`);
   return model;

@@ -8,7 +8,9 @@ import { globToRegExp } from '../core/glob.js';
 
 /** Collection ids: the file or folder name with every character outside [A-Za-z0-9_-] replaced by '-'. */
 export function collectionIdFor(relPath: string, isFolder: boolean): string {
-  const name = isFolder ? relPath : relPath.replace(/^.*\//, '').replace(/\.(nc4?|nc3|cdf|netcdf|h5|hdf5?|he5|bag|tiff?|zarr)$/i, '');
+  const name = isFolder
+    ? relPath
+    : relPath.replace(/^.*\//, '').replace(/\.(nc4?|nc3|cdf|netcdf|h5|hdf5?|he5|bag|tiff?|zarr)$/i, '');
   return name.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
@@ -20,14 +22,47 @@ export interface ArgoFamily {
 }
 
 const FAMILIES: Record<string, ArgoFamily> = {
-  profiles: { id: 'argo-profiles', title: 'Argo core profiles (single-cycle files)', description: 'Every core (temperature, salinity, pressure) profile of every float, one per cycle file (profiles/R*.nc, D*.nc of the GDAC).' },
-  'bgc-profiles': { id: 'argo-bgc-profiles', title: 'Argo BGC profiles (single-cycle files)', description: 'Biogeochemical profiles of every BGC float, one per cycle file (profiles/BR*.nc, BD*.nc).' },
-  'synthetic-profiles': { id: 'argo-synthetic-profiles', title: 'Argo synthetic profiles (single-cycle files)', description: 'Synthetic (core and BGC merged) profiles, one per cycle file (profiles/SR*.nc, SD*.nc).' },
-  prof: { id: 'argo-prof', title: 'Argo core profiles (per-float files)', description: 'Every profile of every float from the per-float <WMO>_prof.nc files.' },
-  sprof: { id: 'argo-sprof', title: 'Argo synthetic profiles (per-float files)', description: 'Synthetic BGC profiles from the per-float <WMO>_Sprof.nc files.' },
-  bprof: { id: 'argo-bprof', title: 'Argo BGC profiles (per-float files)', description: 'BGC profiles from the per-float <WMO>_Bprof.nc files.' },
-  traj: { id: 'argo-traj', title: 'Argo trajectories', description: 'The trajectory of every float (<WMO>_Rtraj.nc, <WMO>_Dtraj.nc).' },
-  'bgc-traj': { id: 'argo-bgc-traj', title: 'Argo BGC trajectories', description: 'BGC trajectories (<WMO>_BRtraj.nc, <WMO>_BDtraj.nc).' },
+  profiles: {
+    id: 'argo-profiles',
+    title: 'Argo core profiles (single-cycle files)',
+    description:
+      'Every core (temperature, salinity, pressure) profile of every float, one per cycle file (profiles/R*.nc, D*.nc of the GDAC).',
+  },
+  'bgc-profiles': {
+    id: 'argo-bgc-profiles',
+    title: 'Argo BGC profiles (single-cycle files)',
+    description: 'Biogeochemical profiles of every BGC float, one per cycle file (profiles/BR*.nc, BD*.nc).',
+  },
+  'synthetic-profiles': {
+    id: 'argo-synthetic-profiles',
+    title: 'Argo synthetic profiles (single-cycle files)',
+    description: 'Synthetic (core and BGC merged) profiles, one per cycle file (profiles/SR*.nc, SD*.nc).',
+  },
+  prof: {
+    id: 'argo-prof',
+    title: 'Argo core profiles (per-float files)',
+    description: 'Every profile of every float from the per-float <WMO>_prof.nc files.',
+  },
+  sprof: {
+    id: 'argo-sprof',
+    title: 'Argo synthetic profiles (per-float files)',
+    description: 'Synthetic BGC profiles from the per-float <WMO>_Sprof.nc files.',
+  },
+  bprof: {
+    id: 'argo-bprof',
+    title: 'Argo BGC profiles (per-float files)',
+    description: 'BGC profiles from the per-float <WMO>_Bprof.nc files.',
+  },
+  traj: {
+    id: 'argo-traj',
+    title: 'Argo trajectories',
+    description: 'The trajectory of every float (<WMO>_Rtraj.nc, <WMO>_Dtraj.nc).',
+  },
+  'bgc-traj': {
+    id: 'argo-bgc-traj',
+    title: 'Argo BGC trajectories',
+    description: 'BGC trajectories (<WMO>_BRtraj.nc, <WMO>_BDtraj.nc).',
+  },
 };
 
 /** Argo GDAC paths: dac/<centre>/<wmo>/[profiles/]<file>. */
@@ -43,14 +78,32 @@ function argoFamily(rel: string): { family: ArgoFamily | 'metadata'; prefix: str
     const p = /^([BSM]?)[RD]\d+_\d+D?\.nc$/i.exec(name);
     if (!p) return undefined;
     const k = p[1]!.toUpperCase();
-    const family = k === 'B' ? FAMILIES['bgc-profiles']! : k === 'S' ? FAMILIES['synthetic-profiles']! : k === '' ? FAMILIES['profiles']! : undefined;
+    const family =
+      k === 'B'
+        ? FAMILIES['bgc-profiles']!
+        : k === 'S'
+          ? FAMILIES['synthetic-profiles']!
+          : k === ''
+            ? FAMILIES['profiles']!
+            : undefined;
     return family ? { family, prefix: pre } : undefined;
   }
   const f = new RegExp(`^${wmo}_(prof|Sprof|Bprof|Rtraj|Dtraj|BRtraj|BDtraj|meta|tech|Mprof)\\.nc$`).exec(name);
   if (!f) return undefined;
   const kind = f[1]!;
   if (kind === 'meta' || kind === 'tech') return { family: 'metadata', prefix: pre };
-  const key = kind === 'prof' ? 'prof' : kind === 'Sprof' ? 'sprof' : kind === 'Bprof' ? 'bprof' : kind === 'Rtraj' || kind === 'Dtraj' ? 'traj' : kind === 'BRtraj' || kind === 'BDtraj' ? 'bgc-traj' : undefined;
+  const key =
+    kind === 'prof'
+      ? 'prof'
+      : kind === 'Sprof'
+        ? 'sprof'
+        : kind === 'Bprof'
+          ? 'bprof'
+          : kind === 'Rtraj' || kind === 'Dtraj'
+            ? 'traj'
+            : kind === 'BRtraj' || kind === 'BDtraj'
+              ? 'bgc-traj'
+              : undefined;
   return key ? { family: FAMILIES[key]!, prefix: pre } : undefined;
 }
 
@@ -81,7 +134,8 @@ export class Grouping {
 
   /** The path rule of a file relative to its data root. */
   ruleFor(rel: string): PathRule {
-    for (const { config, res } of this.patterns) if (res.some((r) => r.test(rel))) return { rule: 'config', id: config.id, config };
+    for (const { config, res } of this.patterns)
+      if (res.some((r) => r.test(rel))) return { rule: 'config', id: config.id, config };
     const a = argoFamily(rel);
     if (a) return a.family === 'metadata' ? { rule: 'metadata' } : { rule: 'family', id: `${a.prefix}${a.family.id}` };
     const i = rel.lastIndexOf('/');

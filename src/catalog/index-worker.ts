@@ -65,7 +65,10 @@ if (!isMainThread) {
       }
       const pre = preread(f);
       if ('error' in pre) {
-        out.push({ entry: { rel: f.rel, size: f.size, mtimeMs: f.mtimeMs, skip: `cannot read: ${pre.error}` }, items: prepareItems([]) });
+        out.push({
+          entry: { rel: f.rel, size: f.size, mtimeMs: f.mtimeMs, skip: `cannot read: ${pre.error}` },
+          items: prepareItems([]),
+        });
       } else if (pre.format === 'hdf5' || pre.format === 'geotiff') {
         out.push({ delegate: f });
       } else {

@@ -87,7 +87,12 @@ export class Indexer {
   private running?: Promise<void>;
   private stopped = false;
   private scans = 0;
-  private status_: IndexStatus = { state: 'idle', files: { total: 0, indexed: 0, failed: 0, pending: 0 }, rate: 0, scans: 0 };
+  private status_: IndexStatus = {
+    state: 'idle',
+    files: { total: 0, indexed: 0, failed: 0, pending: 0 },
+    rate: 0,
+    scans: 0,
+  };
   private roots: string[] = [];
   private readonly changed = new Set<string>();
   private readonly dirWatchers = new Map<string, FSWatcher>();
@@ -134,7 +139,9 @@ export class Indexer {
       if (this.stopped) return;
       this.timer = undefined;
       this.dueAt = Infinity;
-      this.running = this.scan().catch((err: Error) => this.opts.log.error({ err: err.message }, `indexing failed: ${err.message}`));
+      this.running = this.scan().catch((err: Error) =>
+        this.opts.log.error({ err: err.message }, `indexing failed: ${err.message}`),
+      );
       await this.running;
       this.running = undefined;
       if (this.stopped) return;
@@ -196,7 +203,10 @@ export class Indexer {
         this.watching = false;
         for (const w of this.dirWatchers.values()) w.close();
         this.dirWatchers.clear();
-        this.opts.log.warn({ err: (err as Error).message }, `cannot watch ${dir} (${(err as Error).message}): changes are found by rescans every ${this.opts.rescanSeconds ?? DEFAULT_RESCAN_S} s`);
+        this.opts.log.warn(
+          { err: (err as Error).message },
+          `cannot watch ${dir} (${(err as Error).message}): changes are found by rescans every ${this.opts.rescanSeconds ?? DEFAULT_RESCAN_S} s`,
+        );
         return;
       }
       // Thousands of folders: yield now and then so requests keep being served.
@@ -261,7 +271,16 @@ export class Indexer {
       const secs = (Date.now() - t0) / 1000;
       st.rate = secs > 0 ? Math.round(st.lastScan!.read / secs) : 0;
       const msg = `${final ? 'indexed' : 'indexing'}: ${st.files.indexed + st.files.failed}/${st.files.total} files up to date (${st.lastScan!.read} read, ${st.files.failed} failed, ${st.lastScan!.removed} removed), ${st.rate} files/s, ${secs.toFixed(1)} s`;
-      this.opts.log.info({ ...st.files, read: st.lastScan!.read, removed: st.lastScan!.removed, rate: st.rate, seconds: Number(secs.toFixed(1)) }, msg);
+      this.opts.log.info(
+        {
+          ...st.files,
+          read: st.lastScan!.read,
+          removed: st.lastScan!.removed,
+          rate: st.rate,
+          seconds: Number(secs.toFixed(1)),
+        },
+        msg,
+      );
     };
     const tick = () => {
       if (Date.now() - this.leaseAt > LEASE_MS / 3) {
@@ -320,10 +339,18 @@ export class Indexer {
       const removed = [...known.keys()].filter((rel) => !present.has(rel)).map((rel) => ({ root, rel }));
       // A folder grouped by the folder rule is regrouped as a whole when files come or go (1 file → 2 makes a folder collection).
       const byFolderRule = listing.files.filter((f) => this.opts.grouping.ruleFor(f.rel).rule === 'folder');
-      const composition = byFolderRule.some((f) => !known.has(f.rel)) || removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
+      const composition =
+        byFolderRule.some((f) => !known.has(f.rel)) ||
+        removed.some((r) => this.opts.grouping.ruleFor(r.rel).rule === 'folder');
       // A folder already served as one collection just takes the new file in (decideFolder keeps its grouping).
-      const grouped = composition && listing.folder !== '' && (await this.ledger.folderCollections(root, listing.folder)).some((e) => e.collection === collectionIdFor(listing.folder, true));
-      if (composition && !grouped && byFolderRule.length <= SLICE) changed = [...new Set([...changed, ...byFolderRule])];
+      const grouped =
+        composition &&
+        listing.folder !== '' &&
+        (await this.ledger.folderCollections(root, listing.folder)).some(
+          (e) => e.collection === collectionIdFor(listing.folder, true),
+        );
+      if (composition && !grouped && byFolderRule.length <= SLICE)
+        changed = [...new Set([...changed, ...byFolderRule])];
       // A file modified in the future (clock skew on shared storage) would never settle: read it.
       const fresh = changed.filter((f) => now - f.mtimeMs >= settle || f.mtimeMs > now);
       const young = changed.length - fresh.length;
@@ -375,7 +402,13 @@ export class Indexer {
     else this.pendingIds.set(id, n);
   }
 
-  private async indexFolder(root: string, folder: string, files: FoundFile[], removed: FileRemoval[], folderSize: number): Promise<void> {
+  private async indexFolder(
+    root: string,
+    folder: string,
+    files: FoundFile[],
+    removed: FileRemoval[],
+    folderSize: number,
+  ): Promise<void> {
     let decision: Decision | 'per-file' | undefined;
     if (files.length === 0) {
       await this.commit([], removed);
@@ -420,10 +453,15 @@ export class Indexer {
   private async read(files: FoundFile[]): Promise<IndexedFile[]> {
     this.pool ??= (() => {
       const { url, execArgv } = workerScript('./index-worker.js', import.meta.url);
-      return new WorkerPool<IndexTask, IndexTaskResult>(url, { size: this.opts.workers ?? os.availableParallelism(), name: 'indexer', ...(execArgv ? { execArgv } : {}) });
+      return new WorkerPool<IndexTask, IndexTaskResult>(url, {
+        size: this.opts.workers ?? os.availableParallelism(),
+        name: 'indexer',
+        ...(execArgv ? { execArgv } : {}),
+      });
     })();
     const tasks: Array<Promise<IndexTaskResult>> = [];
-    for (let i = 0; i < files.length; i += TASK_FILES) tasks.push(this.pool.run({ files: files.slice(i, i + TASK_FILES) }));
+    for (let i = 0; i < files.length; i += TASK_FILES)
+      tasks.push(this.pool.run({ files: files.slice(i, i + TASK_FILES) }));
     const out: IndexedFile[] = [];
     for (const r of (await Promise.all(tasks)).flat()) {
       if (!('delegate' in r)) {
@@ -432,7 +470,11 @@ export class Indexer {
       }
       const indexed = await indexToRows(r.delegate);
       if (indexed.entry.format === 'hdf5' && !indexed.entry.skip && this.opts.onHdf5File) {
-        await this.opts.onHdf5File(r.delegate.abs).catch((err: Error) => this.opts.log.warn({ file: r.delegate.rel }, `chunk manifests of ${r.delegate.rel}: ${err.message}`));
+        await this.opts
+          .onHdf5File(r.delegate.abs)
+          .catch((err: Error) =>
+            this.opts.log.warn({ file: r.delegate.rel }, `chunk manifests of ${r.delegate.rel}: ${err.message}`),
+          );
       }
       out.push(indexed);
     }
@@ -444,7 +486,12 @@ export class Indexer {
    * file its own time span) is one collection named after it; otherwise each file is one. Decided
    * on the first slice of the folder; a folder already grouped keeps its grouping for new files.
    */
-  private async decideFolder(root: string, folder: string, results: IndexedFile[], folderSize: number): Promise<Decision | 'per-file'> {
+  private async decideFolder(
+    root: string,
+    folder: string,
+    results: IndexedFile[],
+    folderSize: number,
+  ): Promise<Decision | 'per-file'> {
     if (folder === '' || folderSize < 2) return 'per-file';
     const folderId = collectionIdFor(folder, true);
     const mine = results.filter((r) => this.opts.grouping.ruleFor(r.entry.rel).rule === 'folder' && !r.entry.skip);
@@ -452,8 +499,13 @@ export class Indexer {
       // Only part of the folder changed: keep what the catalog already decided.
       const existing = await this.ledger.folderCollections(root, folder);
       if (existing.some((e) => e.collection === folderId)) {
-        const first = (await this.ledger.collectionFiles(folderId, 1))[0]?.entry as Omit<FileIndex, 'features'> | undefined;
-        return { id: folderId, ...(first?.signature ? { signature: first.signature } : {}), ...(first?.kind ? { kind: first.kind } : {}) };
+        const first = (await this.ledger.collectionFiles(folderId, 1))[0]?.entry as
+          Omit<FileIndex, 'features'> | undefined;
+        return {
+          id: folderId,
+          ...(first?.signature ? { signature: first.signature } : {}),
+          ...(first?.kind ? { kind: first.kind } : {}),
+        };
       }
       if (existing.length > 0) return 'per-file';
     }
@@ -466,7 +518,12 @@ export class Indexer {
     return { id: folderId, ...(sig ? { signature: sig } : {}), ...(kind ? { kind } : {}) };
   }
 
-  private async toCommit(root: string, folder: string, r: IndexedFile, decision: Decision | 'per-file'): Promise<FileCommit> {
+  private async toCommit(
+    root: string,
+    folder: string,
+    r: IndexedFile,
+    decision: Decision | 'per-file',
+  ): Promise<FileCommit> {
     const e = r.entry;
     const base = { root, rel: e.rel, size: e.size, mtimeMs: e.mtimeMs };
     if (e.skip) {
@@ -476,20 +533,39 @@ export class Indexer {
     }
     const rule: PathRule = this.opts.grouping.ruleFor(e.rel);
     let id: string;
-    if (rule.rule === 'metadata') return { ...base, status: 'skipped', error: 'Argo metadata file (not a collection)', entry: e };
+    if (rule.rule === 'metadata')
+      return { ...base, status: 'skipped', error: 'Argo metadata file (not a collection)', entry: e };
     if (rule.rule === 'config' || rule.rule === 'family') {
       id = rule.id;
     } else if (decision !== 'per-file' && e.signature === decision.signature && e.kind === decision.kind) {
       id = decision.id;
     } else {
-      if (decision !== 'per-file') this.opts.log.warn({ file: e.rel }, `${e.rel} differs from the other files of ${folder}: served as its own collection`);
+      if (decision !== 'per-file')
+        this.opts.log.warn(
+          { file: e.rel },
+          `${e.rel} differs from the other files of ${folder}: served as its own collection`,
+        );
       id = collectionIdFor(e.rel, false);
     }
-    id = await this.uniqueId(id, root, rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined, e.rel);
+    id = await this.uniqueId(
+      id,
+      root,
+      rule.rule === 'folder' && decision !== 'per-file' && id === (decision as Decision).id ? folder : undefined,
+      e.rel,
+    );
     const single = !(rule.rule !== 'folder' || (decision !== 'per-file' && id.startsWith(decision.id)));
-    const items = e.kind === 'grid'
-      ? gridDrafts({ collectionId: id, single, rel: e.rel, ...(e.grid ? { summary: e.grid } : {}), ...(e.bbox ? { bbox: e.bbox } : {}), ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}), ...(e.dataTime ? { dataTime: e.dataTime } : {}) })
-      : r.items;
+    const items =
+      e.kind === 'grid'
+        ? gridDrafts({
+            collectionId: id,
+            single,
+            rel: e.rel,
+            ...(e.grid ? { summary: e.grid } : {}),
+            ...(e.bbox ? { bbox: e.bbox } : {}),
+            ...(e.timeSpan ? { timeSpan: e.timeSpan } : {}),
+            ...(e.dataTime ? { dataTime: e.dataTime } : {}),
+          })
+        : r.items;
     return { ...base, status: 'ok', entry: e, collection: { id, kind: e.kind === 'grid' ? 'grid' : 'feature' }, items };
   }
 

@@ -12,13 +12,24 @@ const MAX_STEPS_AS_ITEMS = 100_000;
 /** A feature (profile, trajectory, station) as a catalog row; its properties are the file's own. */
 export function featureDraft(r: FeatureRecord, fidx: number): ItemDraft {
   const geometry = r.geometry as GeoJsonGeometry | null;
-  return { id: r.id, geometry, bbox: geometryBBox(r.geometry) ?? null, start: r.start, end: r.end, properties: r.properties, fidx, ...(r.levels ? { levels: r.levels } : {}) };
+  return {
+    id: r.id,
+    geometry,
+    bbox: geometryBBox(r.geometry) ?? null,
+    start: r.start,
+    end: r.end,
+    properties: r.properties,
+    fidx,
+    ...(r.levels ? { levels: r.levels } : {}),
+  };
 }
 
 /** Item id of one time step: the file's id and the step's UTC time, compact. */
 function stepId(base: string, t: number): string {
   const iso = new Date(t).toISOString();
-  const compact = iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10).replace(/-/g, '') : iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const compact = iso.endsWith('T00:00:00.000Z')
+    ? iso.slice(0, 10).replace(/-/g, '')
+    : iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${base}_${compact}`;
 }
 
@@ -42,22 +53,51 @@ export function gridDrafts(g: GridItemContext): ItemDraft[] {
   const times = g.summary?.time?.values ?? [];
   const common = { title: g.rel.replace(/^.*\//, ''), ...(g.summary?.fields ? { variables: g.summary.fields } : {}) };
   if (times.length > 0 && times.length <= MAX_STEPS_AS_ITEMS && times.every(Number.isFinite)) {
-    return times.map((t) => ({ id: times.length === 1 ? base : stepId(base, t), geometry, bbox, start: t, end: t, properties: { ...common, datetime: isoTime(t) } }));
+    return times.map((t) => ({
+      id: times.length === 1 ? base : stepId(base, t),
+      geometry,
+      bbox,
+      start: t,
+      end: t,
+      properties: { ...common, datetime: isoTime(t) },
+    }));
   }
   const span = times.length ? ([Math.min(...times), Math.max(...times)] as [number, number]) : g.timeSpan;
   if (span && Number.isFinite(span[0]) && Number.isFinite(span[1])) {
-    const properties = span[0] === span[1]
-      ? { ...common, datetime: isoTime(span[0]) }
-      : { ...common, datetime: null, start_datetime: isoTime(span[0]), end_datetime: isoTime(span[1]) };
+    const properties =
+      span[0] === span[1]
+        ? { ...common, datetime: isoTime(span[0]) }
+        : { ...common, datetime: null, start_datetime: isoTime(span[0]), end_datetime: isoTime(span[1]) };
     return [{ id: base, geometry, bbox, start: span[0], end: span[1], properties }];
   }
   const t = g.dataTime;
   if (t?.instant !== undefined) {
-    const span = t.start !== undefined && t.end !== undefined ? { start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) } : {};
-    return [{ id: base, geometry, bbox, start: t.start ?? t.instant, end: t.end ?? t.instant, properties: { ...common, datetime: isoTime(t.instant), ...span } }];
+    const span =
+      t.start !== undefined && t.end !== undefined
+        ? { start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) }
+        : {};
+    return [
+      {
+        id: base,
+        geometry,
+        bbox,
+        start: t.start ?? t.instant,
+        end: t.end ?? t.instant,
+        properties: { ...common, datetime: isoTime(t.instant), ...span },
+      },
+    ];
   }
   if (t?.start !== undefined && t.end !== undefined) {
-    return [{ id: base, geometry, bbox, start: t.start, end: t.end, properties: { ...common, datetime: null, start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) } }];
+    return [
+      {
+        id: base,
+        geometry,
+        bbox,
+        start: t.start,
+        end: t.end,
+        properties: { ...common, datetime: null, start_datetime: isoTime(t.start), end_datetime: isoTime(t.end) },
+      },
+    ];
   }
   // No time anywhere in the file (a bathymetry, an image): no item. A STAC item needs a time
   // (datetime, or start and end), and the file's modification time is not the data's (it changes

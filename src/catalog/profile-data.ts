@@ -17,7 +17,12 @@ const FORMAT = 2;
 function encodeProfileData(columns: Array<{ name: string; values: Float64Array; f32: boolean }>): Uint8Array {
   const n = columns[0]?.values.length ?? 0;
   let kept = 0;
-  for (const c of columns) for (let i = n - 1; i >= kept; i--) if (!Number.isNaN(c.values[i]!)) { kept = i + 1; break; }
+  for (const c of columns)
+    for (let i = n - 1; i >= kept; i--)
+      if (!Number.isNaN(c.values[i]!)) {
+        kept = i + 1;
+        break;
+      }
   const names = Buffer.from(JSON.stringify(columns.map((c) => [c.name, c.f32 ? 4 : 8])));
   // Column data starts on an 8-byte boundary so it can be viewed as typed arrays.
   const head = 12 + names.length;
@@ -32,7 +37,10 @@ function encodeProfileData(columns: Array<{ name: string; values: Float64Array; 
   let at = start;
   columns.forEach((c, k) => {
     const w = widths[k]!;
-    const dst = w === 4 ? new Float32Array(out.buffer, out.byteOffset + at, kept) : new Float64Array(out.buffer, out.byteOffset + at, kept);
+    const dst =
+      w === 4
+        ? new Float32Array(out.buffer, out.byteOffset + at, kept)
+        : new Float64Array(out.buffer, out.byteOffset + at, kept);
     dst.set(c.values.subarray(0, kept));
     at += Math.ceil((kept * w) / 8) * 8;
   });
@@ -53,7 +61,11 @@ export function decodeProfileData(blob: Uint8Array): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   for (const [name, width] of names) {
     const v = new Float64Array(n);
-    v.set(width === 4 ? new Float32Array(aligned.buffer, aligned.byteOffset + at, kept) : new Float64Array(aligned.buffer, aligned.byteOffset + at, kept));
+    v.set(
+      width === 4
+        ? new Float32Array(aligned.buffer, aligned.byteOffset + at, kept)
+        : new Float64Array(aligned.buffer, aligned.byteOffset + at, kept),
+    );
     if (kept < n) v.fill(NaN, kept);
     out.set(name, v);
     at += Math.ceil((kept * width) / 8) * 8;
@@ -65,7 +77,11 @@ export function decodeProfileData(blob: Uint8Array): Map<string, Float64Array> {
  * Each profile's levels of the vertical coordinate and the measured parameters of an Argo-style
  * (N_PROF, N_LEVELS) file, by profile index. Variables are read whole, once per file.
  */
-export async function profileLevels(info: DatasetInfo, data: DecodedReader, names: string[]): Promise<Map<number, Uint8Array>> {
+export async function profileLevels(
+  info: DatasetInfo,
+  data: DecodedReader,
+  names: string[],
+): Promise<Map<number, Uint8Array>> {
   const nProf = info.dims['N_PROF'] ?? 0;
   const nLev = info.dims['N_LEVELS'] ?? 0;
   const out = new Map<number, Uint8Array>();
@@ -77,7 +93,16 @@ export async function profileLevels(info: DatasetInfo, data: DecodedReader, name
   const whole = await Promise.all(vars.map((v) => data.numbers(v.name)));
   for (let p = 0; p < nProf; p++) {
     // float32 is exact for float32 variables that are not packed (scale_factor/add_offset give doubles).
-    out.set(p, encodeProfileData(vars.map((v, k) => ({ name: v.name, values: whole[k]!.subarray(p * nLev, (p + 1) * nLev), f32: v.dtype === 'f4' && v.attrs['scale_factor'] === undefined && v.attrs['add_offset'] === undefined }))));
+    out.set(
+      p,
+      encodeProfileData(
+        vars.map((v, k) => ({
+          name: v.name,
+          values: whole[k]!.subarray(p * nLev, (p + 1) * nLev),
+          f32: v.dtype === 'f4' && v.attrs['scale_factor'] === undefined && v.attrs['add_offset'] === undefined,
+        })),
+      ),
+    );
   }
   return out;
 }

@@ -24,14 +24,23 @@ function padDegenerate(b: [number, number, number, number]): [number, number, nu
   return [r(Math.max(-180, w - dx)), r(Math.max(-90, s - dy)), r(Math.min(180, e + dx)), r(Math.min(90, n + dy))];
 }
 
-function unionBBox(boxes: Array<[number, number, number, number] | undefined>): [number, number, number, number] | undefined {
+function unionBBox(
+  boxes: Array<[number, number, number, number] | undefined>,
+): [number, number, number, number] | undefined {
   const bs = boxes.filter((b): b is [number, number, number, number] => b !== undefined);
   if (bs.length === 0) return undefined;
-  return [Math.min(...bs.map((b) => b[0])), Math.min(...bs.map((b) => b[1])), Math.max(...bs.map((b) => b[2])), Math.max(...bs.map((b) => b[3]))];
+  return [
+    Math.min(...bs.map((b) => b[0])),
+    Math.min(...bs.map((b) => b[1])),
+    Math.max(...bs.map((b) => b[2])),
+    Math.max(...bs.map((b) => b[3])),
+  ];
 }
 
 function unionSpan(spans: Array<[number, number] | undefined>): [number, number] | undefined {
-  const ss = spans.filter((s): s is [number, number] => s !== undefined && Number.isFinite(s[0]) && Number.isFinite(s[1]));
+  const ss = spans.filter(
+    (s): s is [number, number] => s !== undefined && Number.isFinite(s[0]) && Number.isFinite(s[1]),
+  );
   if (ss.length === 0) return undefined;
   return [Math.min(...ss.map((s) => s[0])), Math.max(...ss.map((s) => s[1]))];
 }
@@ -45,7 +54,11 @@ export class CollectionRegistry {
   readonly collections = new Map<string, Collection>();
   private readonly ledger: CatalogLedger;
 
-  constructor(private readonly store: CatalogBackend, private readonly grouping: Grouping, private readonly indexing: (id: string) => boolean = () => false) {
+  constructor(
+    private readonly store: CatalogBackend,
+    private readonly grouping: Grouping,
+    private readonly indexing: (id: string) => boolean = () => false,
+  ) {
     this.ledger = store.ledger;
   }
 
@@ -88,12 +101,33 @@ export class CollectionRegistry {
     const stats = this.store.statsOf(id);
     let parameters = first.parameters ?? [];
     if (config?.variables) parameters = parameters.filter((p) => config.variables!.includes(p.name));
-    const what = first.kind === 'profile' ? 'profiles' : first.kind === 'trajectory' ? 'trajectories' : first.kind === 'timeSeries' ? 'time series' : 'gridded data';
-    const keywords = config?.keywords ?? (attrs['keywords'] ? attrs['keywords'].split(/[,;]/).map((k) => k.trim()).filter(Boolean) : family ? ['Argo'] : []);
+    const what =
+      first.kind === 'profile'
+        ? 'profiles'
+        : first.kind === 'trajectory'
+          ? 'trajectories'
+          : first.kind === 'timeSeries'
+            ? 'time series'
+            : 'gridded data';
+    const keywords =
+      config?.keywords ??
+      (attrs['keywords']
+        ? attrs['keywords']
+            .split(/[,;]/)
+            .map((k) => k.trim())
+            .filter(Boolean)
+        : family
+          ? ['Argo']
+          : []);
     const c: Collection = {
       id,
       title: config?.title ?? family?.title ?? attrs['title'] ?? id,
-      description: config?.description ?? family?.description ?? attrs['summary'] ?? attrs['comment'] ?? `${what} from ${fileCount === 1 ? first.rel : `${fileCount} files`}${attrs['institution'] ? ` (${attrs['institution']})` : ''}`,
+      description:
+        config?.description ??
+        family?.description ??
+        attrs['summary'] ??
+        attrs['comment'] ??
+        `${what} from ${fileCount === 1 ? first.rel : `${fileCount} files`}${attrs['institution'] ? ` (${attrs['institution']})` : ''}`,
       keywords,
       kind: first.kind!,
       root,
@@ -109,11 +143,19 @@ export class CollectionRegistry {
     if (config?.providers) c.providers = config.providers;
     if (kind === 'feature') c.features = new FeatureStore(this.store, id);
     else c.grid = entries.flatMap((e) => (e.grid ? [{ file: e.rel, summary: e.grid }] : []));
-    const bbox = config?.extent?.bbox ?? (kind === 'feature' ? stats.bbox as [number, number, number, number] | undefined : unionBBox(entries.map((e) => e.bbox)));
+    const bbox =
+      config?.extent?.bbox ??
+      (kind === 'feature'
+        ? (stats.bbox as [number, number, number, number] | undefined)
+        : unionBBox(entries.map((e) => e.bbox)));
     if (bbox) c.bbox = padDegenerate(bbox);
     const span = kind === 'feature' ? stats.time : unionSpan(entries.map((e) => e.timeSpan));
     const temporal = config?.extent?.temporal;
-    if (temporal) c.timeSpan = [temporal[0] ? Date.parse(temporal[0]) : span?.[0] ?? NaN, temporal[1] ? Date.parse(temporal[1]) : span?.[1] ?? NaN];
+    if (temporal)
+      c.timeSpan = [
+        temporal[0] ? Date.parse(temporal[0]) : (span?.[0] ?? NaN),
+        temporal[1] ? Date.parse(temporal[1]) : (span?.[1] ?? NaN),
+      ];
     else if (span) c.timeSpan = span;
     if (this.indexing(id)) c.indexing = true;
     return c;

@@ -41,7 +41,12 @@ export type FolderMemo = Map<string, { mtimeMs: number; subdirs: string[] }>;
  * added, removed or renamed into place change it; a file rewritten in place does not, which the
  * periodic full scan catches.
  */
-export async function* walkFolders(root: string, onSkip: (path: string, why: string) => void, memo: FolderMemo, quick: boolean): AsyncGenerator<FolderListing> {
+export async function* walkFolders(
+  root: string,
+  onSkip: (path: string, why: string) => void,
+  memo: FolderMemo,
+  quick: boolean,
+): AsyncGenerator<FolderListing> {
   const realRoot = await realpath(root);
   const stack: string[] = [realRoot];
   while (stack.length > 0) {
@@ -88,7 +93,14 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
       }
       if (e.isDirectory() && ZARR_STORE.test(e.name)) {
         const stamp = await zarrStoreStamp(abs).catch(() => undefined);
-        if (stamp) files.push({ rel: relative(realRoot, abs).split(sep).join('/'), abs, size: stamp.size, mtimeMs: stamp.mtimeMs, store: true });
+        if (stamp)
+          files.push({
+            rel: relative(realRoot, abs).split(sep).join('/'),
+            abs,
+            size: stamp.size,
+            mtimeMs: stamp.mtimeMs,
+            store: true,
+          });
         else subdirs.push(abs);
       } else if (e.isDirectory()) subdirs.push(abs);
       else if (DATA_EXTENSIONS.test(e.name)) candidates.push({ name: e.name, abs, target, link: e.isSymbolicLink() });
@@ -96,12 +108,20 @@ export async function* walkFolders(root: string, onSkip: (path: string, why: str
     // Stat a folder's files a batch at a time: one at a time, a folder of 250 profiles waits 250 round trips.
     for (let i = 0; i < candidates.length; i += 64) {
       const batch = candidates.slice(i, i + 64);
-      const stats = await Promise.all(batch.map((c) => (c.link ? stat(c.target) : lstat(c.abs)).catch(() => undefined)));
+      const stats = await Promise.all(
+        batch.map((c) => (c.link ? stat(c.target) : lstat(c.abs)).catch(() => undefined)),
+      );
       batch.forEach((c, k) => {
         const st = stats[k];
         if (!st) return;
         if (st.isDirectory()) onSkip(c.abs, 'symbolic link to a folder (not followed, to avoid cycles)');
-        else if (st.isFile()) files.push({ rel: folder ? `${folder}/${c.name}` : c.name, abs: c.target, size: st.size, mtimeMs: st.mtimeMs });
+        else if (st.isFile())
+          files.push({
+            rel: folder ? `${folder}/${c.name}` : c.name,
+            abs: c.target,
+            size: st.size,
+            mtimeMs: st.mtimeMs,
+          });
       });
     }
     memo.set(dir, { mtimeMs: dirStat.mtimeMs, subdirs });

@@ -19,10 +19,17 @@ export function axisRole(v: VariableInfo): AxisRole | undefined {
   const units = str(v, 'units');
   const std = str(v, 'standard_name').toLowerCase();
   const axis = str(v, 'axis').toUpperCase();
-  if (std === 'longitude' || LON_UNITS.test(units) || axis === 'X' && LON_NAMES.test(v.name)) return 'lon';
-  if (std === 'latitude' || LAT_UNITS.test(units) || axis === 'Y' && LAT_NAMES.test(v.name)) return 'lat';
+  if (std === 'longitude' || LON_UNITS.test(units) || (axis === 'X' && LON_NAMES.test(v.name))) return 'lon';
+  if (std === 'latitude' || LAT_UNITS.test(units) || (axis === 'Y' && LAT_NAMES.test(v.name))) return 'lat';
   if (std === 'time' || axis === 'T' || /\bsince\b/i.test(units)) return 'time';
-  if (std === 'depth' || std === 'sea_water_pressure' && axis === 'Z' || axis === 'Z' || std === 'altitude' || std === 'height') return 'z';
+  if (
+    std === 'depth' ||
+    (std === 'sea_water_pressure' && axis === 'Z') ||
+    axis === 'Z' ||
+    std === 'altitude' ||
+    std === 'height'
+  )
+    return 'z';
   if (LON_NAMES.test(v.name)) return 'lon';
   if (LAT_NAMES.test(v.name)) return 'lat';
   if (TIME_NAMES.test(v.name)) return 'time';
@@ -32,7 +39,9 @@ export function axisRole(v: VariableInfo): AxisRole | undefined {
 
 /** The first variable playing `role`, preferring coordinate variables (named after their dimension). */
 export function findAxis(info: DatasetInfo, role: AxisRole, dims?: string[]): VariableInfo | undefined {
-  const candidates = info.variables.filter((v) => axisRole(v) === role && (!dims || v.dims.every((d) => dims.includes(d))));
+  const candidates = info.variables.filter(
+    (v) => axisRole(v) === role && (!dims || v.dims.every((d) => dims.includes(d))),
+  );
   const coord = candidates.find((v) => v.dims.length === 1 && v.dims[0] === v.name);
   return coord ?? candidates.find((v) => v.dims.length <= 1) ?? candidates[0];
 }

@@ -119,7 +119,9 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
   if (raw.dtype === 'char' || raw.dtype === 'string' || Array.isArray(raw.data)) {
     throw new TypeError(`decodeNumeric: ${raw.dtype} data is text, use decodeStrings`);
   }
-  const { dtype, data } = isTrue(attrs['_Unsigned']) ? asUnsigned(raw.dtype, raw.data as NumericArray) : { dtype: raw.dtype, data: raw.data as NumericArray };
+  const { dtype, data } = isTrue(attrs['_Unsigned'])
+    ? asUnsigned(raw.dtype, raw.data as NumericArray)
+    : { dtype: raw.dtype, data: raw.data as NumericArray };
 
   const missing = [...attrValues(attrs['_FillValue']), ...attrValues(attrs['missing_value'])]
     .filter((x) => !(typeof x === 'number' && Number.isNaN(x)))
@@ -251,7 +253,8 @@ export function charAt(raw: RawArray, ...index: number[]): string {
   let flat = 0;
   index.forEach((k, d) => {
     const n = raw.shape[d]!;
-    if (!Number.isInteger(k) || k < 0 || k >= n) throw new RangeError(`charAt: index ${k} outside 0..${n - 1} of dimension ${d}`);
+    if (!Number.isInteger(k) || k < 0 || k >= n)
+      throw new RangeError(`charAt: index ${k} outside 0..${n - 1} of dimension ${d}`);
     flat = flat * n + k;
   });
   return String.fromCharCode(bytes[flat]!);

@@ -16,17 +16,29 @@ export interface MetadataTime {
   source: string;
 }
 
-const text = (v: Attrs[string] | undefined): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+const text = (v: Attrs[string] | undefined): string | undefined =>
+  typeof v === 'string' && v.trim() ? v.trim() : undefined;
 
 /**
  * An ISO 8601 date-time as ACDD writes it: extended (`2016-07-06T19:00:00Z`) or basic
  * (`20160706T190000Z`); a date alone is its midnight; no zone means UTC (ACDD recommends UTC).
  */
 function parseIsoMetadataTime(value: string): number | undefined {
-  const m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i.exec(value.trim());
+  const m =
+    /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+      value.trim(),
+    );
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), frac ? Math.round(Number(`0.${frac}`) * 1000) : 0);
+  const ms = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h ?? 0),
+    Number(mi ?? 0),
+    Number(s ?? 0),
+    frac ? Math.round(Number(`0.${frac}`) * 1000) : 0,
+  );
   if (!Number.isFinite(ms) || new Date(ms).getUTCDate() !== Number(d)) return undefined;
   let offset = 0;
   if (zone && !/^(z|utc)$/i.test(zone)) {
@@ -44,13 +56,20 @@ function parseIsoMetadataTime(value: string): number | undefined {
 function gdalNetcdfTimes(attrs: Attrs): number[] | undefined {
   const extra = text(attrs['NETCDF_DIM_EXTRA']);
   if (!extra) return undefined;
-  for (const dim of extra.replace(/[{}]/g, '').split(',').map((d) => d.trim()).filter(Boolean)) {
+  for (const dim of extra
+    .replace(/[{}]/g, '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean)) {
     const units = text(attrs[`${dim}#units`]);
     const values = text(attrs[`NETCDF_DIM_${dim}_VALUES`]);
     if (!units || !values || !/\bsince\b/i.test(units)) continue;
     try {
       const parsed = parseTimeUnits(units, text(attrs[`${dim}#calendar`]));
-      const times = values.replace(/[{}]/g, '').split(',').map((v) => toEpochMillis(Number(v), parsed));
+      const times = values
+        .replace(/[{}]/g, '')
+        .split(',')
+        .map((v) => toEpochMillis(Number(v), parsed));
       if (times.length > 0 && times.every(Number.isFinite)) return times;
     } catch {
       // Not a time dimension after all (units that only look like time units).
@@ -79,9 +98,16 @@ export function metadataTime(attrs: Attrs): MetadataTime | undefined {
     const lo = Math.min(...times);
     const hi = Math.max(...times);
     if (lo === hi) return { instant: lo, ...span, source: 'NETCDF_DIM time coordinate' };
-    return { start: Math.min(lo, span.start ?? lo), end: Math.max(hi, span.end ?? hi), source: 'NETCDF_DIM time coordinate' };
+    return {
+      start: Math.min(lo, span.start ?? lo),
+      end: Math.max(hi, span.end ?? hi),
+      source: 'NETCDF_DIM time coordinate',
+    };
   }
-  if (span.start !== undefined) return span.start === span.end ? { instant: span.start, source: 'ACDD time_coverage' } : { ...span, source: 'ACDD time_coverage_start/end' };
+  if (span.start !== undefined)
+    return span.start === span.end
+      ? { instant: span.start, source: 'ACDD time_coverage' }
+      : { ...span, source: 'ACDD time_coverage_start/end' };
   const tiff = tiffDateTime(text(attrs['TIFFTAG_DATETIME']));
   if (tiff !== undefined) return { instant: tiff, source: 'TIFF DateTime tag' };
   return undefined;

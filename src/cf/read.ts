@@ -4,7 +4,10 @@ import { decodeTimes } from './time.js';
 
 /** Convenience reads that return CF-decoded values: the only way the catalog touches data. */
 export class DecodedReader {
-  constructor(readonly reader: Reader, readonly variables: Map<string, VariableInfo>) {}
+  constructor(
+    readonly reader: Reader,
+    readonly variables: Map<string, VariableInfo>,
+  ) {}
 
   static async of(reader: Reader): Promise<DecodedReader> {
     const info = await reader.info();

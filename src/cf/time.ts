@@ -30,7 +30,15 @@ export interface ParsedTimeUnits {
   msPerUnit: number;
   calendar: CalendarKind;
   /** The reference date as written (time zone already applied to `referenceMillis`). */
-  reference: { year: number; month: number; day: number; hour: number; minute: number; second: number; utcOffsetMinutes: number };
+  reference: {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+    utcOffsetMinutes: number;
+  };
   /**
    * The reference as milliseconds since 1970-01-01T00:00:00 counted in `calendar`: epoch
    * milliseconds for the Gregorian and Julian calendars, a position on the 365-day time line for noleap.
@@ -41,12 +49,30 @@ export interface ParsedTimeUnits {
 const MS_PER_DAY = 86_400_000;
 
 const UNIT_ALIASES: Record<string, TimeUnit> = {
-  milliseconds: 'milliseconds', millisecond: 'milliseconds', msecs: 'milliseconds', msec: 'milliseconds', ms: 'milliseconds',
-  seconds: 'seconds', second: 'seconds', secs: 'seconds', sec: 'seconds', s: 'seconds',
-  minutes: 'minutes', minute: 'minutes', mins: 'minutes', min: 'minutes',
-  hours: 'hours', hour: 'hours', hrs: 'hours', hr: 'hours', h: 'hours',
-  days: 'days', day: 'days', d: 'days',
-  weeks: 'weeks', week: 'weeks',
+  milliseconds: 'milliseconds',
+  millisecond: 'milliseconds',
+  msecs: 'milliseconds',
+  msec: 'milliseconds',
+  ms: 'milliseconds',
+  seconds: 'seconds',
+  second: 'seconds',
+  secs: 'seconds',
+  sec: 'seconds',
+  s: 'seconds',
+  minutes: 'minutes',
+  minute: 'minutes',
+  mins: 'minutes',
+  min: 'minutes',
+  hours: 'hours',
+  hour: 'hours',
+  hrs: 'hours',
+  hr: 'hours',
+  h: 'hours',
+  days: 'days',
+  day: 'days',
+  d: 'days',
+  weeks: 'weeks',
+  week: 'weeks',
 };
 
 const MS_PER_UNIT: Record<TimeUnit, number> = {
@@ -121,7 +147,10 @@ function dayNumber(calendar: CalendarKind, year: number, month: number, day: num
     case 'standard': {
       const key = year * 10_000 + month * 100 + day;
       if (key >= 15821015) return gregorianDays(year, month, day);
-      if (key > 15821004) throw new TimeUnitsError(`reference date in "${units}" falls in the 1582 calendar gap (5-14 October do not exist)`);
+      if (key > 15821004)
+        throw new TimeUnitsError(
+          `reference date in "${units}" falls in the 1582 calendar gap (5-14 October do not exist)`,
+        );
       return julianDays(year, month, day);
     }
   }
@@ -135,7 +164,9 @@ function parseCalendar(calendar: string | undefined): CalendarKind {
   const kind = CALENDAR_ALIASES[name];
   if (kind) return kind;
   if (UNREPRESENTABLE_CALENDARS.has(name)) {
-    throw new TimeUnitsError(`calendar "${name}" has dates that do not exist in ISO 8601 (e.g. 30 February or 29 February of any year); not supported`);
+    throw new TimeUnitsError(
+      `calendar "${name}" has dates that do not exist in ISO 8601 (e.g. 30 February or 29 February of any year); not supported`,
+    );
   }
   throw new TimeUnitsError(`unknown calendar "${calendar}"`);
 }
@@ -154,15 +185,31 @@ export function parseTimeUnits(units: string, calendar?: string): ParsedTimeUnit
   const unitName = match[1]!.toLowerCase();
   const unit = UNIT_ALIASES[unitName];
   if (!unit) {
-    const hint = /^(months?|years?|yr|yrs|common_years?)$/.test(unitName) ? ' (months and years have no fixed length; CF advises against them)' : '';
+    const hint = /^(months?|years?|yr|yrs|common_years?)$/.test(unitName)
+      ? ' (months and years have no fixed length; CF advises against them)'
+      : '';
     throw new TimeUnitsError(`unsupported time unit "${match[1]}" in "${units}"${hint}`);
   }
   const kind = parseCalendar(calendar);
   const ref = REFERENCE_PATTERN.exec(match[2]!);
   if (!ref) throw new TimeUnitsError(`cannot read the reference date "${match[2]}" in "${units}"`);
-  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(ref[i] ?? 0)) as [number, number, number, number, number];
+  const [year, month, day, hour, minute] = [1, 2, 3, 4, 5].map((i) => Number(ref[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const second = Number(ref[6] ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(kind, year, month) || hour > 24 || minute > 59 || second >= 61) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(kind, year, month) ||
+    hour > 24 ||
+    minute > 59 ||
+    second >= 61
+  ) {
     throw new TimeUnitsError(`invalid reference date "${match[2]}" in "${units}"`);
   }
   const utcOffsetMinutes = parseUtcOffset(ref[7]);
@@ -214,8 +261,23 @@ export function isoString(ms: number): string {
 export function parseArgoDate(text: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(text.trim());
   if (!m) return NaN;
-  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth('proleptic_gregorian', year, month) || hour > 23 || minute > 59 || second > 59) {
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth('proleptic_gregorian', year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return NaN;
   }
   return gregorianDays(year, month, day) * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000;

@@ -9,7 +9,11 @@ export const collectionConfigSchema = {
   additionalProperties: false,
   required: ['id', 'source'],
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', description: 'Collection id used in URLs (letters, digits, _ and - only: QGIS breaks on dots).' },
+    id: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]+$',
+      description: 'Collection id used in URLs (letters, digits, _ and - only: QGIS breaks on dots).',
+    },
     title: { type: 'string' },
     description: { type: 'string' },
     keywords: { type: 'array', items: { type: 'string' } },
@@ -17,9 +21,16 @@ export const collectionConfigSchema = {
     attribution: { type: 'string' },
     source: {
       description: 'Files of the collection: paths or globs (*, **, ?) relative to a data root (--data).',
-      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }],
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+      ],
     },
-    variables: { type: 'array', items: { type: 'string' }, description: 'Measured variables to expose; default: all found.' },
+    variables: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Measured variables to expose; default: all found.',
+    },
     extent: {
       type: 'object',
       additionalProperties: false,
@@ -32,12 +43,17 @@ export const collectionConfigSchema = {
       type: 'object',
       additionalProperties: false,
       minProperties: 1,
-      description: 'Restricts the collection to clients sending `Authorization: Bearer <token or JWT>`; anonymous clients get 401 and do not see it in listings, STAC or search.',
+      description:
+        'Restricts the collection to clients sending `Authorization: Bearer <token or JWT>`; anonymous clients get 401 and do not see it in listings, STAC or search.',
       properties: {
         tokens: {
           type: 'array',
           minItems: 1,
-          items: { type: 'string', minLength: 1, description: 'A token as is, or "sha256:<64 hex digits>" of it (keeps the token itself out of the file).' },
+          items: {
+            type: 'string',
+            minLength: 1,
+            description: 'A token as is, or "sha256:<64 hex digits>" of it (keeps the token itself out of the file).',
+          },
         },
         jwt: {
           type: 'object',
@@ -45,10 +61,18 @@ export const collectionConfigSchema = {
           required: ['jwks'],
           description: 'JWTs signed RS256 or ES256 by a key of the JWKS file; exp and nbf are checked.',
           properties: {
-            jwks: { type: 'string', minLength: 1, description: 'Path of a JWKS file (`{"keys":[…]}`), relative to this config file.' },
+            jwks: {
+              type: 'string',
+              minLength: 1,
+              description: 'Path of a JWKS file (`{"keys":[…]}`), relative to this config file.',
+            },
             issuer: { type: 'string', description: 'Required `iss`.' },
             audience: { type: 'string', description: 'Required in `aud`.' },
-            claim: { type: 'string', description: 'A claim that must list this collection id (or "*"): an array or a space/comma-separated string. Absent: any valid token from the issuer.' },
+            claim: {
+              type: 'string',
+              description:
+                'A claim that must list this collection id (or "*"): an array or a space/comma-separated string. Absent: any valid token from the issuer.',
+            },
           },
         },
       },

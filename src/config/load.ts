@@ -25,7 +25,10 @@ export function parseCollectionConfig(text: string, file: string): CollectionCon
   if (!validate(doc)) {
     const details = (validate.errors ?? []).map((e) => {
       const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-      const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'`
+          : '';
       return `field '${field}' ${e.message}${extra}`;
     });
     throw new ConfigError(`${file}: ${details.join('; ')}`);
@@ -33,11 +36,16 @@ export function parseCollectionConfig(text: string, file: string): CollectionCon
   const config = { ...(doc as Omit<CollectionConfig, 'file'>), file };
   for (const s of [config.source].flat()) {
     if (s.split('/').includes('..') || s.startsWith('/')) {
-      throw new ConfigError(`${file}: field 'source' must stay inside the data roots (no '..' or absolute paths): '${s}'`);
+      throw new ConfigError(
+        `${file}: field 'source' must stay inside the data roots (no '..' or absolute paths): '${s}'`,
+      );
     }
   }
   const digest = config.access?.tokens?.find((tk) => tk.startsWith('sha256:') && !/^sha256:[0-9a-fA-F]{64}$/.test(tk));
-  if (digest !== undefined) throw new ConfigError(`${file}: field 'access.tokens' has '${digest.slice(0, 12)}…': a sha256: token must be 64 hex digits`);
+  if (digest !== undefined)
+    throw new ConfigError(
+      `${file}: field 'access.tokens' has '${digest.slice(0, 12)}…': a sha256: token must be 64 hex digits`,
+    );
   return config;
 }
 

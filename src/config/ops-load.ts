@@ -2,7 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { ConfigError } from './load.js';
-import { CACHE_KINDS, opsConfigSchema, WORK_CLASSES, type CacheKind, type OpsConfigInput, type WorkClass } from './ops-schema.js';
+import {
+  CACHE_KINDS,
+  opsConfigSchema,
+  WORK_CLASSES,
+  type CacheKind,
+  type OpsConfigInput,
+  type WorkClass,
+} from './ops-schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(opsConfigSchema);
@@ -22,7 +29,10 @@ function check(doc: unknown, where: string): OpsConfigInput {
   if (!validate(doc)) {
     const details = (validate.errors ?? []).map((e) => {
       const field = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(top level)';
-      const extra = e.keyword === 'additionalProperties' ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : '';
+      const extra =
+        e.keyword === 'additionalProperties'
+          ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'`
+          : '';
       return `field '${field}' ${e.message}${extra}`;
     });
     throw new ConfigError(`${where}: ${details.join('; ')}`);
@@ -51,14 +61,24 @@ export async function loadOpsConfig(file: string | undefined, o: OpsOverrides): 
   const input = structuredClone(doc) as OpsConfigInput;
   for (const entry of (o.cacheControl ?? []).flatMap((s) => s.split(';')).filter((s) => s.trim())) {
     const [kind, value] = pair(entry, '--cache-control');
-    if (!(CACHE_KINDS as readonly string[]).includes(kind)) throw new ConfigError(`--cache-control ${kind}: kinds are ${CACHE_KINDS.join(', ')}`);
+    if (!(CACHE_KINDS as readonly string[]).includes(kind))
+      throw new ConfigError(`--cache-control ${kind}: kinds are ${CACHE_KINDS.join(', ')}`);
     input.cacheControl = { ...input.cacheControl, [kind as CacheKind]: value };
   }
   for (const entry of o.limits ?? []) {
     const [cls, value] = pair(entry, '--limit');
-    if (!(WORK_CLASSES as readonly string[]).includes(cls)) throw new ConfigError(`--limit ${cls}: classes are ${WORK_CLASSES.join(', ')}`);
+    if (!(WORK_CLASSES as readonly string[]).includes(cls))
+      throw new ConfigError(`--limit ${cls}: classes are ${WORK_CLASSES.join(', ')}`);
     const [concurrency, queue, waitMs] = value.split(':').map(Number);
-    input.limits = { ...input.limits, [cls as WorkClass]: { ...input.limits?.[cls as WorkClass], concurrency, ...(queue !== undefined ? { queue } : {}), ...(waitMs !== undefined ? { waitMs } : {}) } };
+    input.limits = {
+      ...input.limits,
+      [cls as WorkClass]: {
+        ...input.limits?.[cls as WorkClass],
+        concurrency,
+        ...(queue !== undefined ? { queue } : {}),
+        ...(waitMs !== undefined ? { waitMs } : {}),
+      },
+    };
   }
   if (o.rateLimit !== undefined && o.rateLimit !== '' && o.rateLimit !== '0') {
     const [perSecond, burst] = o.rateLimit.split(':').map(Number);

@@ -8,8 +8,16 @@ const limit = {
   additionalProperties: false,
   properties: {
     concurrency: { type: 'integer', minimum: 1, description: 'Requests of this class running at once.' },
-    queue: { type: 'integer', minimum: 0, description: 'Requests waiting for a slot; beyond it: 503 with Retry-After at once.' },
-    waitMs: { type: 'integer', minimum: 1, description: 'How long a queued request may wait before it is refused (503).' },
+    queue: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Requests waiting for a slot; beyond it: 503 with Retry-After at once.',
+    },
+    waitMs: {
+      type: 'integer',
+      minimum: 1,
+      description: 'How long a queued request may wait before it is refused (503).',
+    },
   },
 } as const;
 
@@ -27,9 +35,13 @@ export const opsConfigSchema = {
     cacheControl: {
       type: 'object',
       additionalProperties: false,
-      description: "Cache-Control per kind of answer. Answers that depend on credentials are sent 'private' instead of 'public'.",
+      description:
+        "Cache-Control per kind of answer. Answers that depend on credentials are sent 'private' instead of 'public'.",
       properties: {
-        metadata: { type: 'string', description: 'Landing page, conformance, collections, queryables, domain sets, the API document.' },
+        metadata: {
+          type: 'string',
+          description: 'Landing page, conformance, collections, queryables, domain sets, the API document.',
+        },
         features: { type: 'string', description: 'Feature pages and items (Features, EDR in-situ answers).' },
         data: { type: 'string', description: 'Grid answers (Coverages, EDR on grids).' },
         stac: { type: 'string', description: 'STAC documents and search.' },
@@ -39,16 +51,29 @@ export const opsConfigSchema = {
       type: 'object',
       additionalProperties: false,
       description: 'Admission limits per class of work.',
-      properties: { metadata: limit, features: limit, data: limit, heavy: { ...limit, description: 'Large text encodings (CoverageJSON, CSV over 1 MB), on top of their data slot.' } },
+      properties: {
+        metadata: limit,
+        features: limit,
+        data: limit,
+        heavy: {
+          ...limit,
+          description: 'Large text encodings (CoverageJSON, CSV over 1 MB), on top of their data slot.',
+        },
+      },
     },
     rateLimit: {
       type: 'object',
       additionalProperties: false,
       required: ['perSecond'],
-      description: 'Requests per second per client (its bearer token, else its address); over it: 429 with Retry-After.',
+      description:
+        'Requests per second per client (its bearer token, else its address); over it: 429 with Retry-After.',
       properties: { perSecond: { type: 'number', exclusiveMinimum: 0 }, burst: { type: 'integer', minimum: 1 } },
     },
-    shutdownSeconds: { type: 'number', minimum: 0, description: 'On SIGTERM, how long answers in flight may take to finish before their connections are cut.' },
+    shutdownSeconds: {
+      type: 'number',
+      minimum: 0,
+      description: 'On SIGTERM, how long answers in flight may take to finish before their connections are cut.',
+    },
   },
 } as const;
 
@@ -97,7 +122,14 @@ export function resolveOps(input: OpsConfigInput = {}): OpsConfig {
   return {
     cacheControl: { ...DEFAULT_OPS.cacheControl, ...input.cacheControl },
     limits,
-    ...(input.rateLimit ? { rateLimit: { perSecond: input.rateLimit.perSecond, burst: input.rateLimit.burst ?? Math.max(1, Math.ceil(input.rateLimit.perSecond * 2)) } } : {}),
+    ...(input.rateLimit
+      ? {
+          rateLimit: {
+            perSecond: input.rateLimit.perSecond,
+            burst: input.rateLimit.burst ?? Math.max(1, Math.ceil(input.rateLimit.perSecond * 2)),
+          },
+        }
+      : {}),
     shutdownSeconds: input.shutdownSeconds ?? DEFAULT_OPS.shutdownSeconds,
   };
 }

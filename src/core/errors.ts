@@ -15,7 +15,10 @@ export class ApiError extends Error {
 
 /** 400: a query parameter has a value the API cannot use; the message names the parameter. */
 export class InvalidParameterValue extends ApiError {
-  constructor(readonly parameter: string, detail: string) {
+  constructor(
+    readonly parameter: string,
+    detail: string,
+  ) {
     super(400, 'InvalidParameterValue', `Invalid value for parameter '${parameter}': ${detail}`);
   }
 }
@@ -29,7 +32,11 @@ export class EmptySelection extends InvalidParameterValue {}
 /** 400: a query parameter the API does not define. */
 export class UnknownParameter extends ApiError {
   constructor(parameter: string, known: string[]) {
-    super(400, 'InvalidParameterValue', `Unknown query parameter '${parameter}'. Parameters accepted here: ${known.join(', ')}`);
+    super(
+      400,
+      'InvalidParameterValue',
+      `Unknown query parameter '${parameter}'. Parameters accepted here: ${known.join(', ')}`,
+    );
   }
 }
 
@@ -38,7 +45,6 @@ export class NotFound extends ApiError {
     super(404, 'NotFound', description);
   }
 }
-
 
 /** 500-class fault in one collection's files: the message names the collection, the server keeps serving others. */
 export class DataSourceError extends ApiError {
@@ -56,7 +62,12 @@ export class ResponseTooLarge extends ApiError {
 
 /** An error answer that carries response headers of its own (Retry-After, WWW-Authenticate). */
 export class ApiErrorWithHeaders extends ApiError {
-  constructor(statusCode: number, code: string, description: string, readonly headers: Record<string, string>) {
+  constructor(
+    statusCode: number,
+    code: string,
+    description: string,
+    readonly headers: Record<string, string>,
+  ) {
     super(statusCode, code, description);
   }
 }
@@ -71,7 +82,9 @@ export class ServiceUnavailable extends ApiErrorWithHeaders {
 /** 429: this client sent more requests than its rate allows. */
 export class TooManyRequests extends ApiErrorWithHeaders {
   constructor(retryAfterSeconds: number) {
-    super(429, 'TooManyRequests', `Too many requests from this client; retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) });
+    super(429, 'TooManyRequests', `Too many requests from this client; retry in ${retryAfterSeconds} s.`, {
+      'retry-after': String(retryAfterSeconds),
+    });
   }
 }
 

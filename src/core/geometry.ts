@@ -15,28 +15,35 @@ export type Box = [west: number, south: number, east: number, north: number];
 
 function position(v: unknown, parameter: string): Position {
   if (!Array.isArray(v) || v.length < 2 || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) {
-    throw new InvalidParameterValue(parameter, `a position must be an array of 2 or 3 numbers, got ${JSON.stringify(v)?.slice(0, 80)}`);
+    throw new InvalidParameterValue(
+      parameter,
+      `a position must be an array of 2 or 3 numbers, got ${JSON.stringify(v)?.slice(0, 80)}`,
+    );
   }
   const [x, y] = v as number[];
-  if (x! < -180 || x! > 180 || y! < -90 || y! > 90) throw new InvalidParameterValue(parameter, `position ${x},${y} lies outside lon [-180, 180], lat [-90, 90]`);
+  if (x! < -180 || x! > 180 || y! < -90 || y! > 90)
+    throw new InvalidParameterValue(parameter, `position ${x},${y} lies outside lon [-180, 180], lat [-90, 90]`);
   return [x!, y!];
 }
 
 function positions(v: unknown, parameter: string, min: number): Position[] {
-  if (!Array.isArray(v) || v.length < min) throw new InvalidParameterValue(parameter, `expected an array of at least ${min} positions`);
+  if (!Array.isArray(v) || v.length < min)
+    throw new InvalidParameterValue(parameter, `expected an array of at least ${min} positions`);
   return v.map((p) => position(p, parameter));
 }
 
 function ring(v: unknown, parameter: string): Position[] {
   const r = positions(v, parameter, 4);
   const [a, b] = [r[0]!, r[r.length - 1]!];
-  if (a[0] !== b[0] || a[1] !== b[1]) throw new InvalidParameterValue(parameter, 'a polygon ring must be closed (first position = last position)');
+  if (a[0] !== b[0] || a[1] !== b[1])
+    throw new InvalidParameterValue(parameter, 'a polygon ring must be closed (first position = last position)');
   return r;
 }
 
 /** Check a GeoJSON geometry object (from a request) and return it typed; errors name the parameter. */
 export function parseGeometry(v: unknown, parameter: string): GeoJsonGeometry {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidParameterValue(parameter, 'expected a GeoJSON geometry object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new InvalidParameterValue(parameter, 'expected a GeoJSON geometry object');
   const g = v as { type?: unknown; coordinates?: unknown; geometries?: unknown };
   const arr = (x: unknown): unknown[] => {
     if (!Array.isArray(x)) throw new InvalidParameterValue(parameter, `${String(g.type)} coordinates must be an array`);
@@ -54,7 +61,10 @@ export function parseGeometry(v: unknown, parameter: string): GeoJsonGeometry {
     case 'Polygon':
       return { type: 'Polygon', coordinates: arr(g.coordinates).map((r) => ring(r, parameter)) };
     case 'MultiPolygon':
-      return { type: 'MultiPolygon', coordinates: arr(g.coordinates).map((p) => arr(p).map((r) => ring(r, parameter))) };
+      return {
+        type: 'MultiPolygon',
+        coordinates: arr(g.coordinates).map((p) => arr(p).map((r) => ring(r, parameter))),
+      };
     case 'GeometryCollection':
       return { type: 'GeometryCollection', geometries: arr(g.geometries).map((x) => parseGeometry(x, parameter)) };
     default:
@@ -63,7 +73,18 @@ export function parseGeometry(v: unknown, parameter: string): GeoJsonGeometry {
 }
 
 export function boxPolygon([w, s, e, n]: Box): GeoJsonGeometry {
-  return { type: 'Polygon', coordinates: [[[w, s], [e, s], [e, n], [w, n], [w, s]]] };
+  return {
+    type: 'Polygon',
+    coordinates: [
+      [
+        [w, s],
+        [e, s],
+        [e, n],
+        [w, n],
+        [w, s],
+      ],
+    ],
+  };
 }
 
 function eachPosition(g: GeoJsonGeometry, fn: (p: Position) => void): void {
@@ -88,7 +109,10 @@ function eachPosition(g: GeoJsonGeometry, fn: (p: Position) => void): void {
 }
 
 export function geometryBox(g: GeoJsonGeometry): Box | undefined {
-  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  let w = Infinity,
+    s = Infinity,
+    e = -Infinity,
+    n = -Infinity;
   eachPosition(g, ([x, y]) => {
     if (x < w) w = x;
     if (x > e) e = x;
@@ -108,13 +132,26 @@ function orient(a: Position, b: Position, c: Position): number {
 }
 
 function onSegment(a: Position, b: Position, p: Position): boolean {
-  return Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
+  return (
+    Math.min(a[0], b[0]) <= p[0] &&
+    p[0] <= Math.max(a[0], b[0]) &&
+    Math.min(a[1], b[1]) <= p[1] &&
+    p[1] <= Math.max(a[1], b[1])
+  );
 }
 
 function segmentsIntersect([a, b]: Segment, [c, d]: Segment): boolean {
-  const o1 = orient(a, b, c), o2 = orient(a, b, d), o3 = orient(c, d, a), o4 = orient(c, d, b);
+  const o1 = orient(a, b, c),
+    o2 = orient(a, b, d),
+    o3 = orient(c, d, a),
+    o4 = orient(c, d, b);
   if (o1 !== o2 && o3 !== o4) return true;
-  return (o1 === 0 && onSegment(a, b, c)) || (o2 === 0 && onSegment(a, b, d)) || (o3 === 0 && onSegment(c, d, a)) || (o4 === 0 && onSegment(c, d, b));
+  return (
+    (o1 === 0 && onSegment(a, b, c)) ||
+    (o2 === 0 && onSegment(a, b, d)) ||
+    (o3 === 0 && onSegment(c, d, a)) ||
+    (o4 === 0 && onSegment(c, d, b))
+  );
 }
 
 /** Even-odd rule over every ring, so holes exclude; a point on an edge counts as inside. */
@@ -122,9 +159,11 @@ function pointInPolygon(p: Position, rings: Position[][]): boolean {
   let inside = false;
   for (const r of rings) {
     for (let i = 0, j = r.length - 1; i < r.length; j = i++) {
-      const a = r[i]!, b = r[j]!;
+      const a = r[i]!,
+        b = r[j]!;
       if (orient(a, b, p) === 0 && onSegment(a, b, p)) return true;
-      if (a[1] > p[1] !== b[1] > p[1] && p[0] < ((b[0] - a[0]) * (p[1] - a[1])) / (b[1] - a[1]) + a[0]) inside = !inside;
+      if (a[1] > p[1] !== b[1] > p[1] && p[0] < ((b[0] - a[0]) * (p[1] - a[1])) / (b[1] - a[1]) + a[0])
+        inside = !inside;
     }
   }
   return inside;
@@ -181,8 +220,12 @@ export interface Prepared {
 
 export function prepare(g: GeoJsonGeometry): Prepared {
   const box = geometryBox(g);
-  const isBox = g.type === 'Polygon' && g.coordinates.length === 1 && g.coordinates[0]!.length === 5 && box !== undefined
-    && g.coordinates[0]!.every(([x, y]) => (x === box[0] || x === box[2]) && (y === box[1] || y === box[3]));
+  const isBox =
+    g.type === 'Polygon' &&
+    g.coordinates.length === 1 &&
+    g.coordinates[0]!.length === 5 &&
+    box !== undefined &&
+    g.coordinates[0]!.every(([x, y]) => (x === box[0] || x === box[2]) && (y === box[1] || y === box[3]));
   return { geometry: g, box, parts: parts(g), isBox };
 }
 
@@ -192,9 +235,11 @@ export function pointHits(q: Prepared, x: number, y: number): boolean {
   if (!b || x < b[0] || x > b[2] || y < b[1] || y > b[3]) return false;
   if (q.isBox) return true;
   const p: Position = [x, y];
-  return q.parts.points.some((o) => o[0] === x && o[1] === y)
-    || q.parts.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p))
-    || q.parts.polygons.some((poly) => pointInPolygon(p, poly));
+  return (
+    q.parts.points.some((o) => o[0] === x && o[1] === y) ||
+    q.parts.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p)) ||
+    q.parts.polygons.some((poly) => pointInPolygon(p, poly))
+  );
 }
 
 /** Whether two geometries share at least one point (DE-9IM intersects), planar. */
@@ -207,7 +252,12 @@ export function intersects(a: GeoJsonGeometry | Prepared, b: GeoJsonGeometry | P
   const pa = A.parts;
   const pb = B.parts;
   const pointsEqualOrOn = (pts: Position[], other: Parts) =>
-    pts.some((p) => other.points.some((q) => q[0] === p[0] && q[1] === p[1]) || other.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p)) || other.polygons.some((poly) => pointInPolygon(p, poly)));
+    pts.some(
+      (p) =>
+        other.points.some((q) => q[0] === p[0] && q[1] === p[1]) ||
+        other.segments.some(([s, e]) => orient(s, e, p) === 0 && onSegment(s, e, p)) ||
+        other.polygons.some((poly) => pointInPolygon(p, poly)),
+    );
   if (pointsEqualOrOn(pa.points, pb) || pointsEqualOrOn(pb.points, pa)) return true;
   for (const s of pa.segments) for (const t of pb.segments) if (segmentsIntersect(s, t)) return true;
   // No boundary crossing: one may still lie wholly inside a polygon of the other.

@@ -11,7 +11,11 @@ export interface LimitSettings {
 }
 
 export class SaturatedError extends Error {
-  constructor(readonly workClass: string, readonly reason: 'queue full' | 'waited too long' | 'shutting down', readonly retryAfterSeconds: number) {
+  constructor(
+    readonly workClass: string,
+    readonly reason: 'queue full' | 'waited too long' | 'shutting down',
+    readonly retryAfterSeconds: number,
+  ) {
     super(`The server is busy with ${workClass} requests (${reason}); retry in ${retryAfterSeconds} s.`);
     this.name = 'SaturatedError';
   }
@@ -35,7 +39,10 @@ export class Limiter {
   private rejectedCount = 0;
   private closed = false;
 
-  constructor(readonly name: string, private readonly settings: LimitSettings) {}
+  constructor(
+    readonly name: string,
+    private readonly settings: LimitSettings,
+  ) {}
 
   get stats(): LimiterStats {
     return { running: this.running, queued: this.waiting.length, rejected: this.rejectedCount };
@@ -103,7 +110,10 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private lastSweep = Date.now();
 
-  constructor(private readonly perSecond: number, private readonly burst: number) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
 
   /** 0 when the request may go on, else the seconds until a token is there. */
   take(key: string, now = Date.now()): number {

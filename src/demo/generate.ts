@@ -12,7 +12,14 @@ import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { threadId } from 'node:worker_threads';
-import { ncLayout, writeNetcdf3, type NcAttrs, type NcChunk, type NcFileDef, type NcVarDef } from '../encoders/netcdf3/writer.js';
+import {
+  ncLayout,
+  writeNetcdf3,
+  type NcAttrs,
+  type NcChunk,
+  type NcFileDef,
+  type NcVarDef,
+} from '../encoders/netcdf3/writer.js';
 
 /** Paths of the demo files, relative to the demo folder. */
 export const DEMO_FILES = [
@@ -137,7 +144,19 @@ function argoChar(name: string, dims: string[], longName: string, conventions?: 
   return { name, type: 'char', dims, attrs };
 }
 
-function argoFloat(name: string, units: string, p: { longName: string; standardName?: string; validMin?: number; validMax?: number; format: [string, string]; resolution: number; axis?: string }): NcVarDef {
+function argoFloat(
+  name: string,
+  units: string,
+  p: {
+    longName: string;
+    standardName?: string;
+    validMin?: number;
+    validMax?: number;
+    format: [string, string];
+    resolution: number;
+    axis?: string;
+  },
+): NcVarDef {
   const attrs: NcAttrs = { long_name: p.longName };
   if (p.standardName) attrs.standard_name = p.standardName;
   attrs._FillValue = ARGO_FILL;
@@ -152,17 +171,45 @@ function argoFloat(name: string, units: string, p: { longName: string; standardN
 }
 
 const PARAM_META = {
-  PRES: { units: 'decibar', longName: 'Sea water pressure, equals 0 at sea-level', standardName: 'sea_water_pressure', validMin: 0, validMax: 12000, format: ['%7.1f', 'F7.1'] as [string, string], resolution: 1, axis: 'Z' },
-  TEMP: { units: 'degree_Celsius', longName: 'Sea temperature in-situ ITS-90 scale', standardName: 'sea_water_temperature', validMin: -2.5, validMax: 40, format: ['%9.3f', 'F9.3'] as [string, string], resolution: 0.001 },
-  PSAL: { units: 'psu', longName: 'Practical salinity', standardName: 'sea_water_salinity', validMin: 2, validMax: 41, format: ['%9.3f', 'F9.3'] as [string, string], resolution: 0.001 },
+  PRES: {
+    units: 'decibar',
+    longName: 'Sea water pressure, equals 0 at sea-level',
+    standardName: 'sea_water_pressure',
+    validMin: 0,
+    validMax: 12000,
+    format: ['%7.1f', 'F7.1'] as [string, string],
+    resolution: 1,
+    axis: 'Z',
+  },
+  TEMP: {
+    units: 'degree_Celsius',
+    longName: 'Sea temperature in-situ ITS-90 scale',
+    standardName: 'sea_water_temperature',
+    validMin: -2.5,
+    validMax: 40,
+    format: ['%9.3f', 'F9.3'] as [string, string],
+    resolution: 0.001,
+  },
+  PSAL: {
+    units: 'psu',
+    longName: 'Practical salinity',
+    standardName: 'sea_water_salinity',
+    validMin: 2,
+    validMax: 41,
+    format: ['%9.3f', 'F9.3'] as [string, string],
+    resolution: 0.001,
+  },
 };
 
 function argoDefinition(): NcFileDef {
-  const prof = (name: string, width: string, longName: string, conventions?: string) => argoChar(name, ['N_PROF', width], longName, conventions);
+  const prof = (name: string, width: string, longName: string, conventions?: string) =>
+    argoChar(name, ['N_PROF', width], longName, conventions);
   const history = (name: string, width: string, longName: string, conventions: string) =>
     argoChar(name, ['N_HISTORY', 'N_PROF', width], longName, conventions);
   const juld = (name: string, longName: string, time: boolean): NcVarDef => ({
-    name, type: 'f8', dims: ['N_PROF'],
+    name,
+    type: 'f8',
+    dims: ['N_PROF'],
     attrs: {
       long_name: longName,
       ...(time ? { standard_name: 'time' } : {}),
@@ -174,7 +221,9 @@ function argoDefinition(): NcFileDef {
     },
   });
   const position = (name: string, axis: 'X' | 'Y'): NcVarDef => ({
-    name, type: 'f8', dims: ['N_PROF'],
+    name,
+    type: 'f8',
+    dims: ['N_PROF'],
     attrs: {
       long_name: `${axis === 'Y' ? 'Latitude' : 'Longitude'} of the station, best estimate`,
       standard_name: axis === 'Y' ? 'latitude' : 'longitude',
@@ -189,11 +238,20 @@ function argoDefinition(): NcFileDef {
     const m = PARAM_META[p];
     const qc = (name: string) => argoChar(name, ['N_PROF', 'N_LEVELS'], 'quality flag', 'Argo reference table 2');
     const error: NcVarDef = argoFloat(`${p}_ADJUSTED_ERROR`, m.units, {
-      longName: 'Contains the error on the adjusted values as determined by the delayed mode QC process', format: m.format, resolution: m.resolution,
+      longName: 'Contains the error on the adjusted values as determined by the delayed mode QC process',
+      format: m.format,
+      resolution: m.resolution,
     });
-    return [argoFloat(p, m.units, m), qc(`${p}_QC`), argoFloat(`${p}_ADJUSTED`, m.units, m), qc(`${p}_ADJUSTED_QC`), error];
+    return [
+      argoFloat(p, m.units, m),
+      qc(`${p}_QC`),
+      argoFloat(`${p}_ADJUSTED`, m.units, m),
+      qc(`${p}_ADJUSTED_QC`),
+      error,
+    ];
   });
-  const calib = (name: string, longName: string): NcVarDef => argoChar(name, ['N_PROF', 'N_CALIB', 'N_PARAM', 'STRING256'], longName);
+  const calib = (name: string, longName: string): NcVarDef =>
+    argoChar(name, ['N_PROF', 'N_CALIB', 'N_PARAM', 'STRING256'], longName);
   return {
     format: 'cdf1',
     dims: [
@@ -232,16 +290,42 @@ function argoDefinition(): NcFileDef {
       prof('PLATFORM_NUMBER', 'STRING8', 'Float unique identifier', 'WMO float identifier : A9IIIII'),
       prof('PROJECT_NAME', 'STRING64', 'Name of the project'),
       prof('PI_NAME', 'STRING64', 'Name of the principal investigator'),
-      argoChar('STATION_PARAMETERS', ['N_PROF', 'N_PARAM', 'STRING16'], 'List of available parameters for the station', 'Argo reference table 3'),
+      argoChar(
+        'STATION_PARAMETERS',
+        ['N_PROF', 'N_PARAM', 'STRING16'],
+        'List of available parameters for the station',
+        'Argo reference table 3',
+      ),
       {
-        name: 'CYCLE_NUMBER', type: 'i4', dims: ['N_PROF'],
-        attrs: { long_name: 'Float cycle number', conventions: '0...N, 0 : launch cycle (if exists), 1 : first complete cycle', _FillValue: ARGO_FILL },
+        name: 'CYCLE_NUMBER',
+        type: 'i4',
+        dims: ['N_PROF'],
+        attrs: {
+          long_name: 'Float cycle number',
+          conventions: '0...N, 0 : launch cycle (if exists), 1 : first complete cycle',
+          _FillValue: ARGO_FILL,
+        },
       },
-      argoChar('DIRECTION', ['N_PROF'], 'Direction of the station profiles', 'A: ascending profiles, D: descending profiles'),
+      argoChar(
+        'DIRECTION',
+        ['N_PROF'],
+        'Direction of the station profiles',
+        'A: ascending profiles, D: descending profiles',
+      ),
       prof('DATA_CENTRE', 'STRING2', 'Data centre in charge of float data processing', 'Argo reference table 4'),
       prof('DC_REFERENCE', 'STRING32', 'Station unique identifier in data centre', 'Data centre convention'),
-      prof('DATA_STATE_INDICATOR', 'STRING4', 'Degree of processing the data have passed through', 'Argo reference table 6'),
-      argoChar('DATA_MODE', ['N_PROF'], 'Delayed mode or real time data', 'R : real time; D : delayed mode; A : real time with adjustment'),
+      prof(
+        'DATA_STATE_INDICATOR',
+        'STRING4',
+        'Degree of processing the data have passed through',
+        'Argo reference table 6',
+      ),
+      argoChar(
+        'DATA_MODE',
+        ['N_PROF'],
+        'Delayed mode or real time data',
+        'R : real time; D : delayed mode; A : real time with adjustment',
+      ),
       prof('PLATFORM_TYPE', 'STRING32', 'Type of float', 'Argo reference table 23'),
       prof('FLOAT_SERIAL_NO', 'STRING32', 'Serial number of the float'),
       prof('FIRMWARE_VERSION', 'STRING32', 'Instrument firmware version'),
@@ -253,33 +337,71 @@ function argoDefinition(): NcFileDef {
       position('LONGITUDE', 'X'),
       argoChar('POSITION_QC', ['N_PROF'], 'Quality on position (latitude and longitude)', 'Argo reference table 2'),
       prof('POSITIONING_SYSTEM', 'STRING8', 'Positioning system'),
-      ...PARAMS.map((p) => argoChar(`PROFILE_${p}_QC`, ['N_PROF'], `Global quality flag of ${p} profile`, 'Argo reference table 2a')),
+      ...PARAMS.map((p) =>
+        argoChar(`PROFILE_${p}_QC`, ['N_PROF'], `Global quality flag of ${p} profile`, 'Argo reference table 2a'),
+      ),
       prof('VERTICAL_SAMPLING_SCHEME', 'STRING256', 'Vertical sampling scheme', 'Argo reference table 16'),
       {
-        name: 'CONFIG_MISSION_NUMBER', type: 'i4', dims: ['N_PROF'],
-        attrs: { long_name: 'Unique number denoting the missions performed by the float', conventions: '1...N, 1 : first complete mission', _FillValue: ARGO_FILL },
+        name: 'CONFIG_MISSION_NUMBER',
+        type: 'i4',
+        dims: ['N_PROF'],
+        attrs: {
+          long_name: 'Unique number denoting the missions performed by the float',
+          conventions: '1...N, 1 : first complete mission',
+          _FillValue: ARGO_FILL,
+        },
       },
       ...measured,
-      argoChar('PARAMETER', ['N_PROF', 'N_CALIB', 'N_PARAM', 'STRING16'], 'List of parameters with calibration information', 'Argo reference table 3'),
+      argoChar(
+        'PARAMETER',
+        ['N_PROF', 'N_CALIB', 'N_PARAM', 'STRING16'],
+        'List of parameters with calibration information',
+        'Argo reference table 3',
+      ),
       calib('SCIENTIFIC_CALIB_EQUATION', 'Calibration equation for this parameter'),
       calib('SCIENTIFIC_CALIB_COEFFICIENT', 'Calibration coefficients for this equation'),
       calib('SCIENTIFIC_CALIB_COMMENT', 'Comment applying to this parameter calibration'),
-      argoChar('SCIENTIFIC_CALIB_DATE', ['N_PROF', 'N_CALIB', 'N_PARAM', 'DATE_TIME'], 'Date of calibration', 'YYYYMMDDHHMISS'),
+      argoChar(
+        'SCIENTIFIC_CALIB_DATE',
+        ['N_PROF', 'N_CALIB', 'N_PARAM', 'DATE_TIME'],
+        'Date of calibration',
+        'YYYYMMDDHHMISS',
+      ),
       history('HISTORY_INSTITUTION', 'STRING4', 'Institution which performed action', 'Argo reference table 4'),
       history('HISTORY_STEP', 'STRING4', 'Step in data processing', 'Argo reference table 12'),
       history('HISTORY_SOFTWARE', 'STRING4', 'Name of software which performed action', 'Institution dependent'),
-      history('HISTORY_SOFTWARE_RELEASE', 'STRING4', 'Version/release of software which performed action', 'Institution dependent'),
+      history(
+        'HISTORY_SOFTWARE_RELEASE',
+        'STRING4',
+        'Version/release of software which performed action',
+        'Institution dependent',
+      ),
       history('HISTORY_REFERENCE', 'STRING64', 'Reference of database', 'Institution dependent'),
       history('HISTORY_DATE', 'DATE_TIME', 'Date the history record was created', 'YYYYMMDDHHMISS'),
       history('HISTORY_ACTION', 'STRING4', 'Action performed on data', 'Argo reference table 7'),
       history('HISTORY_PARAMETER', 'STRING16', 'Station parameter action is performed on', 'Argo reference table 3'),
       ...['HISTORY_START_PRES', 'HISTORY_STOP_PRES'].map((name): NcVarDef => ({
-        name, type: 'f4', dims: ['N_HISTORY', 'N_PROF'],
-        attrs: { long_name: `${name === 'HISTORY_START_PRES' ? 'Start' : 'Stop'} pressure action applied on`, _FillValue: ARGO_FILL, units: 'decibar' },
+        name,
+        type: 'f4',
+        dims: ['N_HISTORY', 'N_PROF'],
+        attrs: {
+          long_name: `${name === 'HISTORY_START_PRES' ? 'Start' : 'Stop'} pressure action applied on`,
+          _FillValue: ARGO_FILL,
+          units: 'decibar',
+        },
       })),
-      { name: 'HISTORY_PREVIOUS_VALUE', type: 'f4', dims: ['N_HISTORY', 'N_PROF'], attrs: { long_name: 'Parameter/Flag previous value before action', _FillValue: ARGO_FILL } },
-      argoChar('HISTORY_QCTEST', ['N_HISTORY', 'N_PROF', 'STRING16'], 'Documentation of tests performed, tests failed (in hex form)',
-        'Write tests performed when ACTION=QCP$; tests failed when ACTION=QCF$'),
+      {
+        name: 'HISTORY_PREVIOUS_VALUE',
+        type: 'f4',
+        dims: ['N_HISTORY', 'N_PROF'],
+        attrs: { long_name: 'Parameter/Flag previous value before action', _FillValue: ARGO_FILL },
+      },
+      argoChar(
+        'HISTORY_QCTEST',
+        ['N_HISTORY', 'N_PROF', 'STRING16'],
+        'Documentation of tests performed, tests failed (in hex form)',
+        'Write tests performed when ACTION=QCP$; tests failed when ACTION=QCF$',
+      ),
     ],
   };
 }
@@ -303,7 +425,11 @@ function argoProfiles(): DemoDataset {
   const def = argoDefinition();
   const nValues = N_PROF * N_LEVELS;
   const raw = { PRES: new Float32Array(nValues), TEMP: new Float32Array(nValues), PSAL: new Float32Array(nValues) };
-  const adjusted = { PRES: new Float32Array(nValues), TEMP: new Float32Array(nValues), PSAL: new Float32Array(nValues) };
+  const adjusted = {
+    PRES: new Float32Array(nValues),
+    TEMP: new Float32Array(nValues),
+    PSAL: new Float32Array(nValues),
+  };
   const errors = { PRES: new Float32Array(nValues), TEMP: new Float32Array(nValues), PSAL: new Float32Array(nValues) };
   // Per-level QC flags: one string of N_LEVELS characters per profile.
   const qc: Record<string, string[]> = { PRES: [], TEMP: [], PSAL: [] };
@@ -380,14 +506,29 @@ function argoProfiles(): DemoDataset {
     }
   }
 
-  const perProfile = (f: (i: number) => string, width: number) => padRows(Array.from({ length: N_PROF }, (_, i) => f(i)), width);
+  const perProfile = (f: (i: number) => string, width: number) =>
+    padRows(
+      Array.from({ length: N_PROF }, (_, i) => f(i)),
+      width,
+    );
   const perParam = (f: (i: number, p: (typeof PARAMS)[number]) => string, width: number) =>
-    padRows(Array.from({ length: N_PROF * N_PARAM }, (_, j) => f(Math.floor(j / N_PARAM), PARAMS[j % N_PARAM]!)), width);
+    padRows(
+      Array.from({ length: N_PROF * N_PARAM }, (_, j) => f(Math.floor(j / N_PARAM), PARAMS[j % N_PARAM]!)),
+      width,
+    );
   const delayed = (i: number) => dataMode[i] === 'D';
   const calibText: Record<(typeof PARAMS)[number], [string, string, string]> = {
-    PRES: ['PRES_ADJUSTED = PRES - dP', 'dP = 0.0 dbar', 'Pressure adjusted using the surface pressure offset reported by the float'],
+    PRES: [
+      'PRES_ADJUSTED = PRES - dP',
+      'dP = 0.0 dbar',
+      'Pressure adjusted using the surface pressure offset reported by the float',
+    ],
     TEMP: ['none', 'none', 'Temperature accepted as is'],
-    PSAL: ['PSAL_ADJUSTED = PSAL + 0.004', 'offset = 0.004', 'Salinity offset from comparison with climatology (synthetic)'],
+    PSAL: [
+      'PSAL_ADJUSTED = PSAL + 0.004',
+      'offset = 0.004',
+      'Salinity offset from comparison with climatology (synthetic)',
+    ],
   };
   const values: Record<string, NcChunk> = {
     DATA_TYPE: padRows(['Argo profile'], 16),
@@ -417,7 +558,10 @@ function argoProfiles(): DemoDataset {
     LONGITUDE: lon,
     POSITION_QC: ['1'.repeat(N_PROF)],
     POSITIONING_SYSTEM: perProfile(() => 'GPS', 8),
-    VERTICAL_SAMPLING_SCHEME: perProfile(() => 'Primary sampling: averaged [10 sec sampling, 10 dbar average from 2000 dbar to surface]', 256),
+    VERTICAL_SAMPLING_SCHEME: perProfile(
+      () => 'Primary sampling: averaged [10 sec sampling, 10 dbar average from 2000 dbar to surface]',
+      256,
+    ),
     CONFIG_MISSION_NUMBER: new Int32Array(N_PROF).fill(1),
     PARAMETER: perParam((_, p) => p, 16),
     SCIENTIFIC_CALIB_EQUATION: perParam((i, p) => (delayed(i) ? calibText[p][0] : ''), 256),
@@ -444,14 +588,28 @@ const GRID_FILL = -999;
 /** A crude land mask: continents as latitude/longitude boxes, enough to look like a world map. */
 function isLand(lat: number, lon: number): boolean {
   const box = (s: number, n: number, w: number, e: number) => lat >= s && lat <= n && lon >= w && lon <= e;
-  return lat < -66 // Antarctica
-    || box(15, 70, -128, -62) || box(50, 72, -168, -128) || box(60, 83, -55, -20) // North America, Alaska, Greenland
-    || box(8, 15, -92, -83) // Central America
-    || box(-20, 11, -79, -36) || box(-40, -20, -72, -42) || box(-56, -40, -74, -64) // South America
-    || box(5, 32, -16, 33) || box(5, 12, 33, 51) || box(-35, 5, 10, 41) // Africa
-    || box(45, 72, -9, 135) || box(60, 72, 135, 180) || box(36, 44, -9, 3) || box(36, 45, 26, 128) || box(60, 72, -180, -168) // Eurasia, Iberia, Turkey to Korea
-    || box(13, 30, 35, 58) || box(8, 30, 68, 90) || box(20, 36, 90, 122) // Arabia, India, China
-    || box(-39, -12, 114, 153); // Australia
+  return (
+    lat < -66 || // Antarctica
+    box(15, 70, -128, -62) ||
+    box(50, 72, -168, -128) ||
+    box(60, 83, -55, -20) || // North America, Alaska, Greenland
+    box(8, 15, -92, -83) || // Central America
+    box(-20, 11, -79, -36) ||
+    box(-40, -20, -72, -42) ||
+    box(-56, -40, -74, -64) || // South America
+    box(5, 32, -16, 33) ||
+    box(5, 12, 33, 51) ||
+    box(-35, 5, 10, 41) || // Africa
+    box(45, 72, -9, 135) ||
+    box(60, 72, 135, 180) ||
+    box(36, 44, -9, 3) ||
+    box(36, 45, 26, 128) ||
+    box(60, 72, -180, -168) || // Eurasia, Iberia, Turkey to Korea
+    box(13, 30, 35, 58) ||
+    box(8, 30, 68, 90) ||
+    box(20, 36, 90, 122) || // Arabia, India, China
+    box(-39, -12, 114, 153)
+  ); // Australia
 }
 
 function sstGrid(): DemoDataset {
@@ -462,7 +620,10 @@ function sstGrid(): DemoDataset {
   const lats = Float32Array.from({ length: ny }, (_, j) => -89 + 2 * j);
   const lons = Float32Array.from({ length: nx }, (_, i) => -179 + 2 * i);
   // Mid-month of 2021, as days since 1970-01-01.
-  const times = Float64Array.from({ length: nt }, (_, m) => (Date.UTC(2021, m, 1) + Date.UTC(2021, m + 1, 1)) / 2 / DAY_MS);
+  const times = Float64Array.from(
+    { length: nt },
+    (_, m) => (Date.UTC(2021, m, 1) + Date.UTC(2021, m + 1, 1)) / 2 / DAY_MS,
+  );
   const sst = new Float32Array(nt * ny * nx);
   for (let m = 0; m < nt; m++) {
     for (let j = 0; j < ny; j++) {
@@ -485,32 +646,65 @@ function sstGrid(): DemoDataset {
   return {
     def: {
       format: 'cdf1',
-      dims: [{ name: 'time', size: nt }, { name: 'lat', size: ny }, { name: 'lon', size: nx }],
+      dims: [
+        { name: 'time', size: nt },
+        { name: 'lat', size: ny },
+        { name: 'lon', size: nx },
+      ],
       attrs: {
         Conventions: 'CF-1.8, ACDD-1.3',
         title: 'Demo monthly sea surface temperature, 2° global grid, 2021 (synthetic)',
-        summary: 'Synthetic monthly mean SST on a 2-degree global grid for 2021, with a crude land mask; for demonstrating the Coverages and EDR APIs.',
+        summary:
+          'Synthetic monthly mean SST on a 2-degree global grid for 2021, with a crude land mask; for demonstrating the Coverages and EDR APIs.',
         institution: 'odas demo (synthetic data)',
         source: 'synthetic: zonal climatology + seasonal cycle + noise, generated by odas',
         comment: SYNTHETIC_NOTE,
         history: 'generated by the odas demo generator',
         license: 'CC0-1.0',
-        geospatial_lat_min: -90, geospatial_lat_max: 90, geospatial_lon_min: -180, geospatial_lon_max: 180,
+        geospatial_lat_min: -90,
+        geospatial_lat_max: 90,
+        geospatial_lon_min: -180,
+        geospatial_lon_max: 180,
         time_coverage_start: '2021-01-01T00:00:00Z',
         time_coverage_end: '2022-01-01T00:00:00Z',
       },
       variables: [
         {
-          name: 'time', type: 'f8', dims: ['time'],
-          attrs: { standard_name: 'time', long_name: 'time', units: 'days since 1970-01-01 00:00:00', calendar: 'standard', axis: 'T' },
-        },
-        { name: 'lat', type: 'f4', dims: ['lat'], attrs: { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' } },
-        { name: 'lon', type: 'f4', dims: ['lon'], attrs: { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' } },
-        {
-          name: 'sst', type: 'f4', dims: ['time', 'lat', 'lon'],
+          name: 'time',
+          type: 'f8',
+          dims: ['time'],
           attrs: {
-            standard_name: 'sea_surface_temperature', long_name: 'Monthly mean sea surface temperature', units: 'degree_Celsius',
-            _FillValue: GRID_FILL, valid_min: -2, valid_max: 40, cell_methods: 'time: mean',
+            standard_name: 'time',
+            long_name: 'time',
+            units: 'days since 1970-01-01 00:00:00',
+            calendar: 'standard',
+            axis: 'T',
+          },
+        },
+        {
+          name: 'lat',
+          type: 'f4',
+          dims: ['lat'],
+          attrs: { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' },
+        },
+        {
+          name: 'lon',
+          type: 'f4',
+          dims: ['lon'],
+          attrs: { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' },
+        },
+        {
+          name: 'sst',
+          type: 'f4',
+          dims: ['time', 'lat', 'lon'],
+          attrs: {
+            standard_name: 'sea_surface_temperature',
+            long_name: 'Monthly mean sea surface temperature',
+            units: 'degree_Celsius',
+            _FillValue: GRID_FILL,
+            valid_min: -2,
+            valid_max: 40,
+            cell_methods: 'time: mean',
           },
         },
       ],
@@ -554,34 +748,87 @@ function mooringTimeSeries(): DemoDataset {
   }
   const fill = 99999;
   const measured = (name: string, standardName: string, longName: string, units: string): NcVarDef => ({
-    name, type: 'f4', dims: ['station', 'time'],
-    attrs: { standard_name: standardName, long_name: longName, units, _FillValue: fill, coordinates: 'time lat lon depth' },
+    name,
+    type: 'f4',
+    dims: ['station', 'time'],
+    attrs: {
+      standard_name: standardName,
+      long_name: longName,
+      units,
+      _FillValue: fill,
+      coordinates: 'time lat lon depth',
+    },
   });
   return {
     def: {
       format: 'cdf1',
-      dims: [{ name: 'station', size: 1 }, { name: 'time', size: nt }, { name: 'name_strlen', size: 16 }],
+      dims: [
+        { name: 'station', size: 1 },
+        { name: 'time', size: nt },
+        { name: 'name_strlen', size: 16 },
+      ],
       attrs: {
         Conventions: 'CF-1.8, ACDD-1.3',
         featureType: 'timeSeries',
         title: 'Demo mooring DEMO-M1, hourly CTD at 10 m, equatorial Atlantic (synthetic)',
-        summary: 'Synthetic hourly temperature, salinity and pressure from a moored CTD at 0N 23W, June-August 2021; for demonstrating the Features and EDR APIs.',
+        summary:
+          'Synthetic hourly temperature, salinity and pressure from a moored CTD at 0N 23W, June-August 2021; for demonstrating the Features and EDR APIs.',
         institution: 'odas demo (synthetic data)',
         source: 'synthetic: seasonal trend + diurnal cycle + tides + red noise, generated by odas',
         comment: SYNTHETIC_NOTE,
         history: 'generated by the odas demo generator',
         license: 'CC0-1.0',
         platform: 'mooring',
-        geospatial_lat_min: 0, geospatial_lat_max: 0, geospatial_lon_min: -23, geospatial_lon_max: -23,
+        geospatial_lat_min: 0,
+        geospatial_lat_max: 0,
+        geospatial_lon_min: -23,
+        geospatial_lon_max: -23,
         time_coverage_start: new Date(time[0]! * 1000).toISOString().replace('.000Z', 'Z'),
         time_coverage_end: new Date(time[nt - 1]! * 1000).toISOString().replace('.000Z', 'Z'),
       },
       variables: [
-        { name: 'station_name', type: 'char', dims: ['station', 'name_strlen'], attrs: { long_name: 'station name', cf_role: 'timeseries_id' } },
-        { name: 'time', type: 'f8', dims: ['time'], attrs: { standard_name: 'time', long_name: 'time', units: 'seconds since 1970-01-01 00:00:00 UTC', calendar: 'standard', axis: 'T' } },
-        { name: 'lat', type: 'f8', dims: ['station'], attrs: { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' } },
-        { name: 'lon', type: 'f8', dims: ['station'], attrs: { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' } },
-        { name: 'depth', type: 'f8', dims: ['station'], attrs: { standard_name: 'depth', long_name: 'nominal instrument depth', units: 'm', positive: 'down', axis: 'Z' } },
+        {
+          name: 'station_name',
+          type: 'char',
+          dims: ['station', 'name_strlen'],
+          attrs: { long_name: 'station name', cf_role: 'timeseries_id' },
+        },
+        {
+          name: 'time',
+          type: 'f8',
+          dims: ['time'],
+          attrs: {
+            standard_name: 'time',
+            long_name: 'time',
+            units: 'seconds since 1970-01-01 00:00:00 UTC',
+            calendar: 'standard',
+            axis: 'T',
+          },
+        },
+        {
+          name: 'lat',
+          type: 'f8',
+          dims: ['station'],
+          attrs: { standard_name: 'latitude', long_name: 'latitude', units: 'degrees_north', axis: 'Y' },
+        },
+        {
+          name: 'lon',
+          type: 'f8',
+          dims: ['station'],
+          attrs: { standard_name: 'longitude', long_name: 'longitude', units: 'degrees_east', axis: 'X' },
+        },
+        {
+          name: 'depth',
+          type: 'f8',
+          dims: ['station'],
+          attrs: {
+            standard_name: 'depth',
+            long_name: 'nominal instrument depth',
+            units: 'm',
+            positive: 'down',
+            axis: 'Z',
+          },
+        },
         measured('TEMP', 'sea_water_temperature', 'Sea water temperature', 'degree_Celsius'),
         measured('PSAL', 'sea_water_practical_salinity', 'Practical salinity (PSS-78)', '1'),
         measured('PRES', 'sea_water_pressure', 'Sea water pressure', 'decibar'),

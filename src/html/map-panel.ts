@@ -24,16 +24,24 @@ export function mapPanel(o: MapPanelOptions): string {
   const controls: string[] = [];
   if (o.grid) {
     if (o.grid.fields.length > 1) {
-      controls.push(`<label>Field <select id="odas-field">${o.grid.fields.map((f) => `<option value="${esc(f.name)}">${esc(f.title)}</option>`).join('')}</select></label>`);
+      controls.push(
+        `<label>Field <select id="odas-field">${o.grid.fields.map((f) => `<option value="${esc(f.name)}">${esc(f.title)}</option>`).join('')}</select></label>`,
+      );
     } else if (o.grid.fields[0]) {
-      controls.push(`<span>Field: ${esc(o.grid.fields[0].title)}</span><input type="hidden" id="odas-field" value="${esc(o.grid.fields[0].name)}">`);
+      controls.push(
+        `<span>Field: ${esc(o.grid.fields[0].title)}</span><input type="hidden" id="odas-field" value="${esc(o.grid.fields[0].name)}">`,
+      );
     }
     if (o.grid.times.length > 0) {
       const last = o.grid.times.length - 1;
-      controls.push(`<label>Time <input type="range" id="odas-time" min="0" max="${last}" value="${last}" step="1" style="width:20em"></label> <output id="odas-time-label">${esc(o.grid.times[last]!)}</output>`);
+      controls.push(
+        `<label>Time <input type="range" id="odas-time" min="0" max="${last}" value="${last}" step="1" style="width:20em"></label> <output id="odas-time-label">${esc(o.grid.times[last]!)}</output>`,
+      );
     }
   }
-  const legend = o.grid ? '<img id="odas-legend" alt="legend" style="position:absolute;right:10px;top:10px;z-index:500;background:#fff;border:1px solid #ccc">' : '';
+  const legend = o.grid
+    ? '<img id="odas-legend" alt="legend" style="position:absolute;right:10px;top:10px;z-index:500;background:#fff;border:1px solid #ccc">'
+    : '';
   return `<link rel="stylesheet" href="${esc(o.base)}/assets/leaflet/leaflet.css">
 <div class="odas-map-controls">${controls.join(' ')} <small id="odas-map-status"></small></div>
 <div style="position:relative"><div id="odas-map" style="height:420px;background:#dfe9f2;border:1px solid #bbb"></div>${legend}</div>

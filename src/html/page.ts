@@ -3,7 +3,10 @@ import type { MapShape } from './shapes.js';
 /** Small HTML helpers: every page is a plain document with a header, breadcrumbs and a JSON link. */
 
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 export interface Crumb {
@@ -22,9 +25,16 @@ th{background:#eef2f5}code{background:#eef2f5;padding:0 .2rem}
 .formats a{margin-right:.8rem}.muted{color:#57606a}svg{background:#dbe9f4;border:1px solid #9fb6c7}
 `;
 
-export function page(title: string, crumbs: Crumb[], body: string, formats: Array<{ href: string; label: string }> = []): string {
+export function page(
+  title: string,
+  crumbs: Crumb[],
+  body: string,
+  formats: Array<{ href: string; label: string }> = [],
+): string {
   const nav = crumbs.map((c) => `<a href="${esc(c.href)}">${esc(c.label)}</a>`).join(' / ');
-  const alt = formats.length ? `<p class="formats">Also as: ${formats.map((f) => `<a href="${esc(f.href)}">${esc(f.label)}</a>`).join('')}</p>` : '';
+  const alt = formats.length
+    ? `<p class="formats">Also as: ${formats.map((f) => `<a href="${esc(f.href)}">${esc(f.label)}</a>`).join('')}</p>`
+    : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} — odas</title><link rel="icon" href="data:,"><style>${STYLE}</style></head><body>
 <header><a href="${esc(crumbs[0]?.href ?? '/')}">odas — Ocean Data Access Server</a></header>
@@ -46,10 +56,7 @@ export function definitionTable(entries: Array<[string, string]>): string {
  * An equirectangular sketch of positions and lines inside `bbox`, with no external map library:
  * pages must work offline on a ship or behind a firewall.
  */
-export function svgMap(
-  bbox: [number, number, number, number] | undefined,
-  shapes: MapShape[],
-): string {
+export function svgMap(bbox: [number, number, number, number] | undefined, shapes: MapShape[]): string {
   if (!bbox || shapes.length === 0) return '';
   const pad = Math.max(1, (bbox[2] - bbox[0]) * 0.05, (bbox[3] - bbox[1]) * 0.05);
   const [w, s, e, n] = [bbox[0] - pad, bbox[1] - pad, bbox[2] + pad, bbox[3] + pad];
@@ -60,9 +67,10 @@ export function svgMap(
   const body = shapes
     .map((sh) => {
       const colour = sh.muted ? '#9fb6c7' : '#d9480f';
-      const el = sh.points.length === 1
-        ? `<circle cx="${px(sh.points[0]![0])}" cy="${py(sh.points[0]![1])}" r="${sh.muted ? 2 : 4.5}" fill="${colour}" stroke="#fff" stroke-width="${sh.muted ? 0 : 1}"><title>${esc(sh.title)}</title></circle>`
-        : `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${sh.points.map(([x, y]) => `${px(x)},${py(y)}`).join(' ')}"><title>${esc(sh.title)}</title></polyline>`;
+      const el =
+        sh.points.length === 1
+          ? `<circle cx="${px(sh.points[0]![0])}" cy="${py(sh.points[0]![1])}" r="${sh.muted ? 2 : 4.5}" fill="${colour}" stroke="#fff" stroke-width="${sh.muted ? 0 : 1}"><title>${esc(sh.title)}</title></circle>`
+          : `<polyline fill="none" stroke="${colour}" stroke-width="1.5" points="${sh.points.map(([x, y]) => `${px(x)},${py(y)}`).join(' ')}"><title>${esc(sh.title)}</title></polyline>`;
       return sh.href ? `<a href="${esc(sh.href)}">${el}</a>` : el;
     })
     .join('');

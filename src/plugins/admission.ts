@@ -16,7 +16,10 @@ export class Admission {
   draining = false;
 
   constructor(config: OpsConfig) {
-    this.limiters = Object.fromEntries(WORK_CLASSES.map((c) => [c, new Limiter(c, config.limits[c])])) as Record<WorkClass, Limiter>;
+    this.limiters = Object.fromEntries(WORK_CLASSES.map((c) => [c, new Limiter(c, config.limits[c])])) as Record<
+      WorkClass,
+      Limiter
+    >;
     this.rate = config.rateLimit ? new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst) : undefined;
   }
 
@@ -29,7 +32,8 @@ export class Admission {
 /** Who a client is for the rate limit: its bearer credential (hashed: never kept in memory as such), else its address. */
 function clientKey(request: FastifyRequest): string {
   const auth = request.headers.authorization;
-  if (auth && /^bearer\s+/i.test(auth)) return `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}`;
+  if (auth && /^bearer\s+/i.test(auth))
+    return `t:${createHash('sha256').update(auth).digest('base64url').slice(0, 22)}`;
   return `a:${request.ip}`;
 }
 
@@ -43,47 +47,52 @@ function unavailable(err: unknown): unknown {
  * exception form, instead of queueing into a slow timeout. Slots are released when the response
  * closes (finished or cut).
  */
-export const admissionPlugin = fp(async (app: FastifyInstance, opts: { admission: Admission; metrics?: OpsMetrics }) => {
-  const { admission, metrics } = opts;
-  app.decorateRequest('work', null);
-  app.addHook('onRequest', async (request, reply) => {
-    const cls = classifyRoute(request.routeOptions.url, request.routeOptions.config as RouteOpsConfig | undefined).work;
-    if (admission.draining && request.routeOptions.url !== '/health') {
-      reply.header('connection', 'close');
-      throw new ServiceUnavailable('The server is shutting down; retry on another instance or in a few seconds.', 5);
-    }
-    if (!cls) return;
-    if (admission.rate) {
-      const wait = admission.rate.take(clientKey(request));
-      if (wait > 0) {
-        metrics?.rejected.inc({ class: cls, reason: 'rate limit' });
-        throw new TooManyRequests(wait);
+export const admissionPlugin = fp(
+  async (app: FastifyInstance, opts: { admission: Admission; metrics?: OpsMetrics }) => {
+    const { admission, metrics } = opts;
+    app.decorateRequest('work', null);
+    app.addHook('onRequest', async (request, reply) => {
+      const cls = classifyRoute(
+        request.routeOptions.url,
+        request.routeOptions.config as RouteOpsConfig | undefined,
+      ).work;
+      if (admission.draining && request.routeOptions.url !== '/health') {
+        reply.header('connection', 'close');
+        throw new ServiceUnavailable('The server is shutting down; retry on another instance or in a few seconds.', 5);
       }
-    }
-    const releases: Array<() => void> = [];
-    reply.raw.once('close', () => {
-      for (const release of releases.splice(0)) release();
+      if (!cls) return;
+      if (admission.rate) {
+        const wait = admission.rate.take(clientKey(request));
+        if (wait > 0) {
+          metrics?.rejected.inc({ class: cls, reason: 'rate limit' });
+          throw new TooManyRequests(wait);
+        }
+      }
+      const releases: Array<() => void> = [];
+      reply.raw.once('close', () => {
+        for (const release of releases.splice(0)) release();
+      });
+      const take = async (c: WorkClass) => {
+        try {
+          const release = await admission.limiters[c].acquire();
+          // The client may have gone while it waited: give the slot back at once.
+          if (reply.raw.destroyed || reply.raw.writableEnded) release();
+          else releases.push(release);
+        } catch (err) {
+          if (err instanceof SaturatedError) metrics?.rejected.inc({ class: c, reason: err.reason });
+          throw unavailable(err);
+        }
+      };
+      await take(cls);
+      let heavy = false;
+      const ticket: WorkTicket = {
+        heavy: async () => {
+          if (heavy) return;
+          heavy = true;
+          await take('heavy');
+        },
+      };
+      request.work = ticket;
     });
-    const take = async (c: WorkClass) => {
-      try {
-        const release = await admission.limiters[c].acquire();
-        // The client may have gone while it waited: give the slot back at once.
-        if (reply.raw.destroyed || reply.raw.writableEnded) release();
-        else releases.push(release);
-      } catch (err) {
-        if (err instanceof SaturatedError) metrics?.rejected.inc({ class: c, reason: err.reason });
-        throw unavailable(err);
-      }
-    };
-    await take(cls);
-    let heavy = false;
-    const ticket: WorkTicket = {
-      heavy: async () => {
-        if (heavy) return;
-        heavy = true;
-        await take('heavy');
-      },
-    };
-    request.work = ticket;
-  });
-});
+  },
+);

@@ -15,9 +15,14 @@ function describeValidation(err: FastifyError): string {
   const issues = (err.validation ?? []) as ValidationIssue[];
   const parts = issues.map((v) => {
     const name = v.instancePath.replace(/^\//, '') || (v.params['missingProperty'] as string | undefined) || '';
-    if (v.keyword === 'required') return `Invalid value for parameter '${name}': required, and not given (see the API description at /api)`;
-    const allowed = Array.isArray(v.params['allowedValues']) ? `: one of ${(v.params['allowedValues'] as unknown[]).join(', ')}` : '';
-    return name ? `Invalid value for parameter '${name}': ${v.message ?? 'invalid'}${allowed}` : (v.message ?? 'invalid request');
+    if (v.keyword === 'required')
+      return `Invalid value for parameter '${name}': required, and not given (see the API description at /api)`;
+    const allowed = Array.isArray(v.params['allowedValues'])
+      ? `: one of ${(v.params['allowedValues'] as unknown[]).join(', ')}`
+      : '';
+    return name
+      ? `Invalid value for parameter '${name}': ${v.message ?? 'invalid'}${allowed}`
+      : (v.message ?? 'invalid request');
   });
   return parts.join('; ') || err.message;
 }
@@ -50,13 +55,19 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderErro
       status = 502;
       code = 'DataSourceError';
       description = `A data file could not be read: ${err.message}`;
-    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    } else if (
+      'statusCode' in err &&
+      typeof err.statusCode === 'number' &&
+      err.statusCode >= 400 &&
+      err.statusCode < 500
+    ) {
       status = err.statusCode;
       code = status === 404 ? 'NotFound' : status === 415 ? 'UnsupportedMediaType' : 'InvalidRequest';
       description = err.message;
     }
     if (code === 'DataSourceError') opts.onReaderError?.(err.name);
-    if (err instanceof ApiErrorWithHeaders) for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
+    if (err instanceof ApiErrorWithHeaders)
+      for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
     if (status >= 500) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);
     // A protocol with an error form of its own (WMS XML) renders errors raised before its handler (401, 429, 503).
@@ -68,6 +79,11 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderErro
     void reply
       .status(404)
       .type('application/json')
-      .send(JSON.stringify({ code: 'NotFound', description: `No resource at ${request.url.split('?')[0]}. Start at / for the landing page.` }));
+      .send(
+        JSON.stringify({
+          code: 'NotFound',
+          description: `No resource at ${request.url.split('?')[0]}. Start at / for the landing page.`,
+        }),
+      );
   });
 });

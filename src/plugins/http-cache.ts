@@ -29,14 +29,20 @@ interface Validators {
 const STAT_TTL_MS = 1000;
 
 class FileStamps {
-  private readonly cache = new Map<string, { at: number; stamp: Promise<{ size: number; mtimeMs: number } | undefined> }>();
+  private readonly cache = new Map<
+    string,
+    { at: number; stamp: Promise<{ size: number; mtimeMs: number } | undefined> }
+  >();
 
   get(path: string): Promise<{ size: number; mtimeMs: number } | undefined> {
     const now = Date.now();
     const hit = this.cache.get(path);
     if (hit && now - hit.at < STAT_TTL_MS) return hit.stamp;
     if (this.cache.size > 100_000) this.cache.clear();
-    const stamp = stat(path).then((s) => ({ size: s.size, mtimeMs: s.mtimeMs }), () => undefined);
+    const stamp = stat(path).then(
+      (s) => ({ size: s.size, mtimeMs: s.mtimeMs }),
+      () => undefined,
+    );
     this.cache.set(path, { at: now, stamp });
     return stamp;
   }
@@ -62,7 +68,13 @@ function encodingOf(request: FastifyRequest): string {
 
 function addVary(reply: FastifyReply, name: string): void {
   const prev = reply.getHeader('vary');
-  const list = prev === undefined ? [] : String(prev).split(',').map((s) => s.trim()).filter(Boolean);
+  const list =
+    prev === undefined
+      ? []
+      : String(prev)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   if (!list.some((v) => v.toLowerCase() === name.toLowerCase())) list.push(name);
   reply.header('vary', list.join(', '));
 }
@@ -125,9 +137,20 @@ export const httpCachePlugin = fp(async (app: FastifyInstance, opts: HttpCacheOp
     }
     const hasF = /[?&]f=/.test(request.url);
     const h = createHash('sha256');
-    h.update(source).update('\0').update(request.routeOptions.url ?? '').update('\0').update(request.url.split('?')[0]!).update('\0');
-    h.update(normalisedQuery(request.url)).update('\0').update(hasF ? '' : String(request.headers.accept ?? '')).update('\0');
-    h.update(encodingOf(request)).update('\0').update(opts.baseUrl ?? `${request.protocol}://${request.host}`).update('\0');
+    h.update(source)
+      .update('\0')
+      .update(request.routeOptions.url ?? '')
+      .update('\0')
+      .update(request.url.split('?')[0]!)
+      .update('\0');
+    h.update(normalisedQuery(request.url))
+      .update('\0')
+      .update(hasF ? '' : String(request.headers.accept ?? ''))
+      .update('\0');
+    h.update(encodingOf(request))
+      .update('\0')
+      .update(opts.baseUrl ?? `${request.protocol}://${request.host}`)
+      .update('\0');
     // Listings differ by who asks (restricted collections are hidden from anonymous clients).
     h.update(request.headers.authorization ?? '');
     return { etag: `"${h.digest('base64url').slice(0, 27)}"`, lastModified: Math.floor(lastModified / 1000) * 1000 };
@@ -154,7 +177,10 @@ export const httpCachePlugin = fp(async (app: FastifyInstance, opts: HttpCacheOp
 
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return;
-    const kind = classifyRoute(request.routeOptions.url, request.routeOptions.config as RouteOpsConfig | undefined).cache;
+    const kind = classifyRoute(
+      request.routeOptions.url,
+      request.routeOptions.config as RouteOpsConfig | undefined,
+    ).cache;
     if (!kind) {
       reply.header('cache-control', 'no-store');
       return;
@@ -176,7 +202,8 @@ export const httpCachePlugin = fp(async (app: FastifyInstance, opts: HttpCacheOp
       reply.header('cache-control', 'no-store');
     }
     const cc = reply.getHeader('cache-control');
-    if (typeof cc === 'string' && /\bpublic\b/.test(cc) && personal(request)) reply.header('cache-control', cc.replace(/\bpublic\b/, 'private'));
+    if (typeof cc === 'string' && /\bpublic\b/.test(cc) && personal(request))
+      reply.header('cache-control', cc.replace(/\bpublic\b/, 'private'));
     return payload;
   });
 });

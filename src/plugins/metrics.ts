@@ -29,9 +29,24 @@ export interface MetricsSources {
 /** The Prometheus registry of one app, with the counters the error handler and the streams feed. */
 export class OpsMetrics {
   readonly registry = new Registry();
-  readonly readerErrors = new Counter({ name: 'odas_reader_errors_total', help: 'Requests failed by a data file that could not be read, by error kind', labelNames: ['kind'], registers: [this.registry] });
-  readonly rejected = new Counter({ name: 'odas_requests_rejected_total', help: 'Requests refused by admission control (503) or the per-client rate limit (429)', labelNames: ['class', 'reason'], registers: [this.registry] });
-  readonly requests = new Counter({ name: 'odas_http_requests_total', help: 'HTTP requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  readonly readerErrors = new Counter({
+    name: 'odas_reader_errors_total',
+    help: 'Requests failed by a data file that could not be read, by error kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'odas_requests_rejected_total',
+    help: 'Requests refused by admission control (503) or the per-client rate limit (429)',
+    labelNames: ['class', 'reason'],
+    registers: [this.registry],
+  });
+  readonly requests = new Counter({
+    name: 'odas_http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
   readonly duration = new Histogram({
     name: 'odas_http_request_duration_seconds',
     help: 'Time from request to the last byte sent, by method, route template and status',
@@ -39,8 +54,17 @@ export class OpsMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
-  readonly bytes = new Counter({ name: 'odas_http_response_bytes_total', help: 'Bytes sent (headers and body, after compression), by route template', labelNames: ['route'], registers: [this.registry] });
-  readonly inFlight = new Gauge({ name: 'odas_http_requests_in_flight', help: 'Requests being answered', registers: [this.registry] });
+  readonly bytes = new Counter({
+    name: 'odas_http_response_bytes_total',
+    help: 'Bytes sent (headers and body, after compression), by route template',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: 'odas_http_requests_in_flight',
+    help: 'Requests being answered',
+    registers: [this.registry],
+  });
 
   constructor(sources: MetricsSources) {
     const r = [this.registry];
@@ -63,11 +87,43 @@ export class OpsMetrics {
         for (const [name, l] of Object.entries(sources.limiters)) this.set({ class: name }, l.stats.queued);
       },
     });
-    const cache = (name: string, help: string, read: () => number | Promise<number>) => new Gauge({ name, help, registers: r, async collect() { this.set(await read()); } });
+    const cache = (name: string, help: string, read: () => number | Promise<number>) =>
+      new Gauge({
+        name,
+        help,
+        registers: r,
+        async collect() {
+          this.set(await read());
+        },
+      });
     // Gauges over monotonic counts kept by the reader layer: Prometheus' counter semantics hold (they only grow).
-    new Counter({ name: 'odas_hdf5_chunk_cache_hits_total', help: 'Decoded HDF5 chunks served from the chunk cache', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.hits); } });
-    new Counter({ name: 'odas_hdf5_chunk_cache_misses_total', help: 'HDF5 chunks read and decoded (not in the cache)', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.misses); } });
-    new Counter({ name: 'odas_hdf5_chunk_cache_evictions_total', help: 'Decoded chunks dropped from the cache to stay within its size', registers: r, collect() { this.reset(); this.inc(chunkCacheStats.evictions); } });
+    new Counter({
+      name: 'odas_hdf5_chunk_cache_hits_total',
+      help: 'Decoded HDF5 chunks served from the chunk cache',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(chunkCacheStats.hits);
+      },
+    });
+    new Counter({
+      name: 'odas_hdf5_chunk_cache_misses_total',
+      help: 'HDF5 chunks read and decoded (not in the cache)',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(chunkCacheStats.misses);
+      },
+    });
+    new Counter({
+      name: 'odas_hdf5_chunk_cache_evictions_total',
+      help: 'Decoded chunks dropped from the cache to stay within its size',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(chunkCacheStats.evictions);
+      },
+    });
     cache('odas_hdf5_chunk_cache_bytes', 'Decoded bytes held by the chunk cache', () => chunkCacheStats.bytes);
     let last: { at: number; status: Promise<CatalogStatus> } | undefined;
     // One status read per scrape, shared by the index gauges (it counts files in the catalog).
@@ -96,7 +152,11 @@ export class OpsMetrics {
         for (const state of ['idle', 'indexing', 'follower'] as const) this.set({ state }, s === state ? 1 : 0);
       },
     });
-    cache('odas_index_rate_files_per_second', 'Files read per second by the current (or last) scan', async () => (await status()).indexing.rate);
+    cache(
+      'odas_index_rate_files_per_second',
+      'Files read per second by the current (or last) scan',
+      async () => (await status()).indexing.rate,
+    );
     cache('odas_index_scans', 'Scans of the data roots since start', async () => (await status()).indexing.scans);
     cache('odas_catalog_collections', 'Collections served', async () => (await status()).catalog.collections);
     cache('odas_catalog_features', 'Features in the catalog', async () => (await status()).catalog.features);
@@ -128,10 +188,19 @@ export const metricsPlugin = fp(async (app: FastifyInstance, opts: { metrics: Op
       m.bytes.inc({ route: labels.route }, bytesOut(request));
     });
   });
-  app.get('/metrics', {
-    schema: { summary: 'Prometheus metrics (text exposition format 0.0.4)', tags: ['Common'], hide: false, response: { 200: { description: 'Metrics in the Prometheus text format', type: 'string' } } },
-  }, async (_request, reply) => {
-    const text = await m.registry.metrics();
-    return reply.header('cache-control', 'no-store').type(m.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format 0.0.4)',
+        tags: ['Common'],
+        hide: false,
+        response: { 200: { description: 'Metrics in the Prometheus text format', type: 'string' } },
+      },
+    },
+    async (_request, reply) => {
+      const text = await m.registry.metrics();
+      return reply.header('cache-control', 'no-store').type(m.registry.contentType).send(text);
+    },
+  );
 });

@@ -19,7 +19,8 @@ const DAP_DATA_ROUTES = new Set(['/opendap/:target', '/erddap/griddap/:target', 
 /** Feature pages and single features (Features, EDR items and locations of in-situ collections). */
 const FEATURE_ROUTE = /^\/collections\/:collectionId\/(items|locations)(\/:\w+)?$/;
 /** Collection sub-resources that describe rather than read data. */
-const DESCRIBE_ROUTE = /^\/collections\/:collectionId(\/(queryables|schema|coverage\/domainset|coverage\/rangetype|instances))?$/;
+const DESCRIBE_ROUTE =
+  /^\/collections\/:collectionId(\/(queryables|schema|coverage\/domainset|coverage\/rangetype|instances))?$/;
 
 /** The class of a route template (`request.routeOptions.url`); unknown collection sub-routes read data. */
 export function classifyRoute(url: string | undefined, config?: RouteOpsConfig): RouteClass {
@@ -43,6 +44,7 @@ function defaultClass(url: string): RouteClass {
   if (FEATURE_ROUTE.test(url)) return { work: 'features', cache: 'features' };
   // OPeNDAP and griddap read data, but name their collection inside :target: validators from the catalog's version.
   if (DAP_DATA_ROUTES.has(url)) return { work: 'data', cache: 'metadata' };
-  if (!url.startsWith('/collections/:collectionId') || DESCRIBE_ROUTE.test(url)) return { work: 'metadata', cache: 'metadata' };
+  if (!url.startsWith('/collections/:collectionId') || DESCRIBE_ROUTE.test(url))
+    return { work: 'metadata', cache: 'metadata' };
   return { work: 'data', cache: 'data' };
 }

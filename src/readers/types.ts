@@ -10,8 +10,16 @@ export type AttrValue = string | number | bigint | number[] | bigint[];
 export type Attrs = Record<string, AttrValue>;
 
 export type NumericArray =
-  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
-  | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 /** Random-access bytes: a local file or an HTTP range source. Readers never call fs directly. */
 export interface ByteSource {
@@ -81,7 +89,10 @@ export interface Reader {
 
 /** Thrown when a file cannot be parsed: the message names the file and what is wrong. */
 export class CorruptFileError extends Error {
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`${path}: ${detail}`);
     this.name = 'CorruptFileError';
   }

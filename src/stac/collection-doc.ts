@@ -5,9 +5,9 @@ import { fileMediaType, filePath, MEDIA, STAC_VERSION, withBase, type StacLink }
 import type { StaticCollection } from './static-catalog.js';
 import { collectionCube, DATACUBE_EXTENSION } from './grid-extensions.js';
 
-
 const PROVIDER_ROLES = new Set(['licensor', 'producer', 'processor', 'host']);
-const iso = (ms: number | undefined): string | null => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const iso = (ms: number | undefined): string | null =>
+  ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z');
 const enc = encodeURIComponent;
 /** Item properties that say nothing as a collection summary. */
 const NOT_SUMMARISED = new Set(['datetime', 'start_datetime', 'end_datetime', 'created', 'title']);
@@ -44,7 +44,8 @@ function providers(c: Collection, base: string): Provider[] {
 function summaries(stats: CollectionStats): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(stats.values)) if (v && !NOT_SUMMARISED.has(k)) out[k] = [...v].sort();
-  for (const [k, [lo, hi]] of Object.entries(stats.ranges)) if (!NOT_SUMMARISED.has(k)) out[k] = { minimum: lo, maximum: hi };
+  for (const [k, [lo, hi]] of Object.entries(stats.ranges))
+    if (!NOT_SUMMARISED.has(k)) out[k] = { minimum: lo, maximum: hi };
   if (stats.time) out['datetime'] = { minimum: iso(stats.time[0]), maximum: iso(stats.time[1]) };
   return out;
 }
@@ -62,7 +63,12 @@ function commonLinks(id: string, base: string): StacLink[] {
     { rel: 'root', href: `${base}/stac`, type: MEDIA.json },
     { rel: 'parent', href: `${base}/stac`, type: MEDIA.json },
     { rel: 'items', href: `${self}/items`, type: MEDIA.geojson, title: 'STAC items' },
-    { rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', href: `${self}/queryables`, type: MEDIA.schema, title: 'Queryables' },
+    {
+      rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables',
+      href: `${self}/queryables`,
+      type: MEDIA.schema,
+      title: 'Queryables',
+    },
   ];
 }
 
@@ -71,13 +77,25 @@ function commonLinks(id: string, base: string): StacLink[] {
  * modification time is not the data's): its files are the collection's own assets.
  */
 function timelessAssets(c: Collection, base: string, ogcLinks: StacLink[]): Record<string, unknown> {
-  const why = 'The file names no time (no time axis, ACDD time_coverage or TIFF DateTime), so it is not a STAC item: a STAC item needs a time.';
+  const why =
+    'The file names no time (no time axis, ACDD time_coverage or TIFF DateTime), so it is not a STAC item: a STAC item needs a time.';
   const assets: Record<string, unknown> = {};
   for (const [i, rel] of c.files.entries()) {
-    assets[c.files.length === 1 ? 'data' : `data-${i + 1}`] = { href: `${base}${filePath(c.id, rel)}`, type: fileMediaType(rel), title: `Source file ${rel.replace(/^.*\//, '')}`, description: why, roles: ['data', 'source'] };
+    assets[c.files.length === 1 ? 'data' : `data-${i + 1}`] = {
+      href: `${base}${filePath(c.id, rel)}`,
+      type: fileMediaType(rel),
+      title: `Source file ${rel.replace(/^.*\//, '')}`,
+      description: why,
+      roles: ['data', 'source'],
+    };
   }
   if (ogcLinks.some((l) => l.rel.endsWith('/coverage'))) {
-    assets['netcdf'] = { href: `${base}/collections/${enc(c.id)}/coverage?f=netcdf`, type: MEDIA.netcdf, title: 'The whole grid as NetCDF (OGC API - Coverages)', roles: ['data'] };
+    assets['netcdf'] = {
+      href: `${base}/collections/${enc(c.id)}/coverage?f=netcdf`,
+      type: MEDIA.netcdf,
+      title: 'The whole grid as NetCDF (OGC API - Coverages)',
+      roles: ['data'],
+    };
   }
   return assets;
 }
@@ -92,11 +110,18 @@ export function stacCollection(c: Collection, ctx: CollectionContext): Record<st
     { rel: 'alternate', href: ogc, type: MEDIA.json, title: 'OGC API collection' },
     { rel: 'alternate', href: `${ogc}?f=html`, type: MEDIA.html, title: 'OGC API collection (HTML)' },
   ];
-  if (c.features) links.push({ rel: 'alternate', href: `${ogc}/items`, type: MEDIA.geojson, title: 'OGC API - Features items' });
+  if (c.features)
+    links.push({ rel: 'alternate', href: `${ogc}/items`, type: MEDIA.geojson, title: 'OGC API - Features items' });
   links.push(...ctx.ogcLinks);
   // STAC 1.0.0 wants a licence link for 'proprietary': the file's URL, else the page that quotes the statement.
   if (lic.url) links.push({ rel: 'license', href: lic.url, title: lic.text?.slice(0, 200) ?? 'Licence' });
-  else if (lic.license === 'proprietary') links.push({ rel: 'license', href: `${ogc}?f=html`, type: MEDIA.html, title: lic.text ? `Licence: ${lic.text.slice(0, 200)}` : 'No licence is stated in the files' });
+  else if (lic.license === 'proprietary')
+    links.push({
+      rel: 'license',
+      href: `${ogc}?f=html`,
+      type: MEDIA.html,
+      title: lic.text ? `Licence: ${lic.text.slice(0, 200)}` : 'No licence is stated in the files',
+    });
   const bbox = stats.bbox ?? c.bbox ?? [-180, -90, 180, 90];
   const time = stats.time ?? c.timeSpan;
   const doc: Record<string, unknown> = {
@@ -113,7 +138,8 @@ export function stacCollection(c: Collection, ctx: CollectionContext): Record<st
     summaries: summaries(stats),
     links,
   };
-  if (c.kind === 'grid' && (stats.timed ?? stats.count) === 0 && !c.indexing) doc['assets'] = timelessAssets(c, base, ctx.ogcLinks);
+  if (c.kind === 'grid' && (stats.timed ?? stats.count) === 0 && !c.indexing)
+    doc['assets'] = timelessAssets(c, base, ctx.ogcLinks);
   if (ctx.datacube && c.kind === 'grid') {
     const cube = collectionCube(c);
     if (cube) {
@@ -127,10 +153,17 @@ export function stacCollection(c: Collection, ctx: CollectionContext): Record<st
 /** A published static Collection, with its links pointing at this API (its own metadata untouched). */
 export function staticStacCollection(s: StaticCollection, ctx: CollectionContext): Record<string, unknown> {
   const keep = (Array.isArray(s.doc['links']) ? (s.doc['links'] as StacLink[]) : []).filter(
-    (l) => typeof l?.href === 'string' && /^https?:\/\//i.test(l.href) && !['self', 'root', 'parent', 'item', 'child', 'items', 'collection'].includes(l.rel),
+    (l) =>
+      typeof l?.href === 'string' &&
+      /^https?:\/\//i.test(l.href) &&
+      !['self', 'root', 'parent', 'item', 'child', 'items', 'collection'].includes(l.rel),
   );
   const doc = JSON.parse(withBase(JSON.stringify({ ...s.doc, id: s.id }), ctx.base)) as Record<string, unknown>;
   doc['links'] = [...commonLinks(s.id, ctx.base), ...keep];
-  if (!doc['extent'] && ctx.stats.bbox) doc['extent'] = { spatial: { bbox: [ctx.stats.bbox] }, temporal: { interval: [[iso(ctx.stats.time?.[0]), iso(ctx.stats.time?.[1])]] } };
+  if (!doc['extent'] && ctx.stats.bbox)
+    doc['extent'] = {
+      spatial: { bbox: [ctx.stats.bbox] },
+      temporal: { interval: [[iso(ctx.stats.time?.[0]), iso(ctx.stats.time?.[1])]] },
+    };
   return doc;
 }

@@ -8,7 +8,8 @@ import type { GridAxisSummary, GridSummary } from '../core/grid/summary.js';
 export const DATACUBE_EXTENSION = 'https://stac-extensions.github.io/datacube/v2.2.0/schema.json';
 export const PROJECTION_EXTENSION = 'https://stac-extensions.github.io/projection/v1.1.0/schema.json';
 
-const iso = (ms: number | undefined): string | null => (ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z'));
+const iso = (ms: number | undefined): string | null =>
+  ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString().replace('.000Z', 'Z');
 const CRS84 = /\/OGC\/1\.3\/CRS84$/;
 
 /** EPSG code of the grid's CRS (CRS84 is EPSG:4326 with the axes swapped: STAC writes 4326 for it). */
@@ -24,20 +25,39 @@ function dimension(a: GridAxisSummary, g: GridSummary): Record<string, unknown> 
   if (a.role === 't') return { type: 'temporal', extent: [iso(lo), iso(hi)] };
   if (a.role === 'x' || a.role === 'y') {
     const epsg = epsgOf(g);
-    return { type: 'spatial', axis: a.role, extent: [lo, hi], ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}), reference_system: epsg ?? g.crs ?? 4326 };
+    return {
+      type: 'spatial',
+      axis: a.role,
+      extent: [lo, hi],
+      ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}),
+      reference_system: epsg ?? g.crs ?? 4326,
+    };
   }
-  if (a.role === 'z') return { type: 'spatial', axis: 'z', extent: [lo, hi], ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}), ...(a.units ? { unit: a.units } : {}) };
+  if (a.role === 'z')
+    return {
+      type: 'spatial',
+      axis: 'z',
+      extent: [lo, hi],
+      ...(a.step !== undefined ? { step: Math.abs(a.step) } : {}),
+      ...(a.units ? { unit: a.units } : {}),
+    };
   return { type: a.label || 'other', extent: [lo, hi], ...(a.units ? { unit: a.units } : {}) };
 }
 
 /** cube:dimensions and cube:variables of one file's grid; `time` narrows the temporal dimension (one item's steps). */
 export function gridCube(c: Collection, g: GridSummary, time?: [number, number]): Record<string, unknown> {
   const dims: Record<string, unknown> = {};
-  for (const a of g.axes) dims[a.dim] = a.role === 't' && time ? { type: 'temporal', extent: [iso(time[0]), iso(time[1])] } : dimension(a, g);
+  for (const a of g.axes)
+    dims[a.dim] = a.role === 't' && time ? { type: 'temporal', extent: [iso(time[0]), iso(time[1])] } : dimension(a, g);
   const variables: Record<string, unknown> = {};
   for (const name of g.fields) {
     const p = c.parameters.find((x) => x.name === name);
-    variables[name] = { dimensions: g.axes.map((a) => a.dim), type: 'data', ...(p?.units ? { unit: p.units } : {}), ...(p?.longName ? { description: p.longName } : {}) };
+    variables[name] = {
+      dimensions: g.axes.map((a) => a.dim),
+      type: 'data',
+      ...(p?.units ? { unit: p.units } : {}),
+      ...(p?.longName ? { description: p.longName } : {}),
+    };
   }
   return { 'cube:dimensions': dims, 'cube:variables': variables };
 }
@@ -48,7 +68,8 @@ export function collectionCube(c: Collection): Record<string, unknown> | undefin
   if (!g) return undefined;
   const first = c.grid?.[0]?.summary.time?.values;
   const last = c.grid?.[c.grid.length - 1]?.summary.time?.values;
-  const span: [number, number] | undefined = first?.length && last?.length ? [first[0]!, last[last.length - 1]!] : undefined;
+  const span: [number, number] | undefined =
+    first?.length && last?.length ? [first[0]!, last[last.length - 1]!] : undefined;
   return gridCube(c, g, span);
 }
 

@@ -56,7 +56,12 @@ function featureParts(row: ItemRow, ctx: ItemContext): { assets: Record<string, 
   return {
     assets: {
       data: { href: feature, type: MEDIA.geojson, title: 'This feature with its data (GeoJSON)', roles: ['data'] },
-      csv: { href: `${feature}?f=csv`, type: MEDIA.csv, title: 'This feature\'s data as CSV, one row per level or observation', roles: ['data'] },
+      csv: {
+        href: `${feature}?f=csv`,
+        type: MEDIA.csv,
+        title: "This feature's data as CSV, one row per level or observation",
+        roles: ['data'],
+      },
       source: sourceAsset(row, ctx),
     },
     links: [{ rel: 'alternate', href: feature, type: MEDIA.geojson, title: 'OGC API - Features item' }],
@@ -92,7 +97,8 @@ export function itemJson(row: ItemRow, ctx: ItemContext): string {
   }
   const { assets, links } = row.kind === 'grid' ? gridParts(row, ctx) : featureParts(row, ctx);
   const bbox = row.bbox ? `,"bbox":[${row.bbox.join(',')}]` : '';
-  const { extensions, props } = row.kind === 'grid' ? gridExtensions(row, ctx, assets) : { extensions: [], props: row.props };
+  const { extensions, props } =
+    row.kind === 'grid' ? gridExtensions(row, ctx, assets) : { extensions: [], props: row.props };
   return `{"type":"Feature","stac_version":"${STAC_VERSION}","stac_extensions":${JSON.stringify(extensions)},"id":${JSON.stringify(row.id)},"collection":${JSON.stringify(row.collection)},"geometry":${row.geom ?? 'null'}${bbox},"properties":${props},"links":${JSON.stringify(itemLinks(row, ctx.base, links))},"assets":${JSON.stringify(assets)}}`;
 }
 
@@ -101,7 +107,11 @@ export function itemJson(row: ItemRow, ctx: ItemContext): string {
  * transform: the sea-ice grid is EPSG:3411), datacube (this item's dimensions and variables) and
  * file (the source asset's size). Each is declared only when its fields are filled.
  */
-function gridExtensions(row: ItemRow, ctx: ItemContext, assets: Record<string, Asset>): { extensions: string[]; props: string } {
+function gridExtensions(
+  row: ItemRow,
+  ctx: ItemContext,
+  assets: Record<string, Asset>,
+): { extensions: string[]; props: string } {
   const c = ctx.collection;
   const g = c?.grid?.find((x) => x.file === row.file)?.summary;
   const extensions: string[] = [];
@@ -113,12 +123,16 @@ function gridExtensions(row: ItemRow, ctx: ItemContext, assets: Record<string, A
       Object.assign(extra, proj);
     }
     if (ctx.extensions.has('datacube')) {
-      const time: [number, number] | undefined = row.start !== null && row.end !== null ? [row.start, row.end] : undefined;
+      const time: [number, number] | undefined =
+        row.start !== null && row.end !== null ? [row.start, row.end] : undefined;
       extensions.push(DATACUBE_EXTENSION);
       Object.assign(extra, gridCube(c, g, time));
     }
   }
   if (Object.values(assets).some((a) => a['file:size'] !== undefined)) extensions.push(FILE_EXTENSION);
-  const props = Object.keys(extra).length === 0 ? row.props : JSON.stringify({ ...(JSON.parse(row.props) as Record<string, unknown>), ...extra });
+  const props =
+    Object.keys(extra).length === 0
+      ? row.props
+      : JSON.stringify({ ...(JSON.parse(row.props) as Record<string, unknown>), ...extra });
   return { extensions, props };
 }

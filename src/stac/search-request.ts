@@ -19,11 +19,42 @@ export interface SearchRequest extends SearchSpec {
 }
 
 /** Parameters of GET /stac/search; the collection items route takes the same minus collections and ids. */
-export const SEARCH_PARAMETERS = ['f', 'bbox', 'intersects', 'datetime', 'ids', 'collections', 'limit', 'token', 'fields', 'sortby', 'filter', 'filter-lang', 'filter-crs'] as const;
-export const ITEMS_PARAMETERS = ['f', 'bbox', 'datetime', 'limit', 'token', 'fields', 'sortby', 'filter', 'filter-lang', 'filter-crs'] as const;
+export const SEARCH_PARAMETERS = [
+  'f',
+  'bbox',
+  'intersects',
+  'datetime',
+  'ids',
+  'collections',
+  'limit',
+  'token',
+  'fields',
+  'sortby',
+  'filter',
+  'filter-lang',
+  'filter-crs',
+] as const;
+export const ITEMS_PARAMETERS = [
+  'f',
+  'bbox',
+  'datetime',
+  'limit',
+  'token',
+  'fields',
+  'sortby',
+  'filter',
+  'filter-lang',
+  'filter-crs',
+] as const;
 
 export function encodeToken(t: PageToken): string {
-  return Buffer.from(JSON.stringify({ o: t.offset, ...(t.after ? { a: t.after } : {}), ...(t.matched !== undefined ? { m: t.matched } : {}) })).toString('base64url');
+  return Buffer.from(
+    JSON.stringify({
+      o: t.offset,
+      ...(t.after ? { a: t.after } : {}),
+      ...(t.matched !== undefined ? { m: t.matched } : {}),
+    }),
+  ).toString('base64url');
 }
 
 export function decodeToken(text: string): PageToken {
@@ -33,7 +64,8 @@ export function decodeToken(text: string): PageToken {
     if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new Error('offset');
     const t: PageToken = { offset };
     if (v.a !== undefined) {
-      if (!Array.isArray(v.a) || v.a.length !== 2 || !v.a.every((n) => typeof n === 'number' && Number.isFinite(n))) throw new Error('key');
+      if (!Array.isArray(v.a) || v.a.length !== 2 || !v.a.every((n) => typeof n === 'number' && Number.isFinite(n)))
+        throw new Error('key');
       t.after = [v.a[0] as number, v.a[1] as number];
     }
     if (v.m !== undefined) {
@@ -42,7 +74,10 @@ export function decodeToken(text: string): PageToken {
     }
     return t;
   } catch {
-    throw new InvalidParameterValue('token', `'${text.slice(0, 60)}' is not a paging token from this server: follow the 'next' link as given`);
+    throw new InvalidParameterValue(
+      'token',
+      `'${text.slice(0, 60)}' is not a paging token from this server: follow the 'next' link as given`,
+    );
   }
 }
 
@@ -57,26 +92,37 @@ function limitOf(v: unknown): number {
 
 function list(v: unknown, parameter: string): string[] {
   const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
-  if (!items || !items.every((x) => typeof x === 'string')) throw new InvalidParameterValue(parameter, 'expected a list of strings');
+  if (!items || !items.every((x) => typeof x === 'string'))
+    throw new InvalidParameterValue(parameter, 'expected a list of strings');
   return (items as string[]).map((s) => s.trim()).filter(Boolean);
 }
 
 /** `sortby=+properties.datetime,-id` (GET) or `[{"field","direction"}]` (POST). */
 function sortby(v: unknown): SortField[] {
   if (typeof v === 'string') {
-    return v.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
-      const direction = s.startsWith('-') ? 'desc' : 'asc';
-      const field = s.replace(/^[+-]/, '').trim();
-      if (!field) throw new InvalidParameterValue('sortby', `'${s}' names no field`);
-      return { field, direction };
-    });
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const direction = s.startsWith('-') ? 'desc' : 'asc';
+        const field = s.replace(/^[+-]/, '').trim();
+        if (!field) throw new InvalidParameterValue('sortby', `'${s}' names no field`);
+        return { field, direction };
+      });
   }
-  if (!Array.isArray(v)) throw new InvalidParameterValue('sortby', 'expected "+field,-field" or [{"field": ..., "direction": "asc"|"desc"}]');
+  if (!Array.isArray(v))
+    throw new InvalidParameterValue(
+      'sortby',
+      'expected "+field,-field" or [{"field": ..., "direction": "asc"|"desc"}]',
+    );
   return v.map((s: unknown) => {
     const o = s as { field?: unknown; direction?: unknown };
-    if (typeof o?.field !== 'string' || !o.field) throw new InvalidParameterValue('sortby', 'each entry needs a "field"');
+    if (typeof o?.field !== 'string' || !o.field)
+      throw new InvalidParameterValue('sortby', 'each entry needs a "field"');
     const d = o.direction === undefined ? 'asc' : String(o.direction).toLowerCase();
-    if (d !== 'asc' && d !== 'desc') throw new InvalidParameterValue('sortby', `direction must be "asc" or "desc", got '${String(o.direction)}'`);
+    if (d !== 'asc' && d !== 'desc')
+      throw new InvalidParameterValue('sortby', `direction must be "asc" or "desc", got '${String(o.direction)}'`);
     return { field: o.field, direction: d };
   });
 }
@@ -86,14 +132,18 @@ function fields(v: unknown): Fields {
   if (typeof v === 'string') {
     const include: string[] = [];
     const exclude: string[] = [];
-    for (const f of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const f of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       if (f.startsWith('-')) exclude.push(f.slice(1));
       else include.push(f.replace(/^\+/, ''));
     }
     return { ...(include.length ? { include } : {}), ...(exclude.length ? { exclude } : {}) };
   }
   const o = v as { include?: unknown; exclude?: unknown };
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InvalidParameterValue('fields', 'expected {"include": [...], "exclude": [...]}');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new InvalidParameterValue('fields', 'expected {"include": [...], "exclude": [...]}');
   const out: Fields = {};
   // null is how many clients (pystac-client among them) write "not given".
   if (o.include !== undefined && o.include !== null) out.include = list(o.include, 'fields');
@@ -104,7 +154,8 @@ function fields(v: unknown): Fields {
 function filter(v: unknown, lang: unknown, fromGet: boolean): Cql2Node {
   const l = lang === undefined ? (typeof v === 'string' ? 'cql2-text' : 'cql2-json') : String(lang);
   if (l === 'cql2-text') {
-    if (typeof v !== 'string') throw new InvalidParameterValue('filter', 'with filter-lang=cql2-text the filter must be a string');
+    if (typeof v !== 'string')
+      throw new InvalidParameterValue('filter', 'with filter-lang=cql2-text the filter must be a string');
     return parseCql2Text(v);
   }
   if (l === 'cql2-json') {
@@ -113,7 +164,10 @@ function filter(v: unknown, lang: unknown, fromGet: boolean): Cql2Node {
       try {
         parsed = JSON.parse(v);
       } catch {
-        throw new InvalidParameterValue('filter', `not valid JSON for filter-lang=cql2-json${fromGet ? ' (URL-encode it)' : ''}`);
+        throw new InvalidParameterValue(
+          'filter',
+          `not valid JSON for filter-lang=cql2-json${fromGet ? ' (URL-encode it)' : ''}`,
+        );
       }
       return parseCql2Json(parsed);
     }
@@ -130,7 +184,8 @@ function parseCommon(get: (k: string) => unknown, fromGet: boolean): SearchReque
   const bbox = get('bbox');
   if (bbox !== undefined) {
     const text = Array.isArray(bbox) ? bbox.join(',') : String(bbox);
-    if (Array.isArray(bbox) && !bbox.every((n) => typeof n === 'number')) throw new InvalidParameterValue('bbox', 'expected an array of 4 or 6 numbers');
+    if (Array.isArray(bbox) && !bbox.every((n) => typeof n === 'number'))
+      throw new InvalidParameterValue('bbox', 'expected an array of 4 or 6 numbers');
     req.bbox = parseBBox(text);
   }
   const intersects = get('intersects');
@@ -148,7 +203,8 @@ function parseCommon(get: (k: string) => unknown, fromGet: boolean): SearchReque
   }
   const datetime = get('datetime');
   if (datetime !== undefined) {
-    if (typeof datetime !== 'string') throw new InvalidParameterValue('datetime', 'expected an RFC 3339 instant or interval string');
+    if (typeof datetime !== 'string')
+      throw new InvalidParameterValue('datetime', 'expected an RFC 3339 instant or interval string');
     req.datetime = parseDatetime(datetime, 'datetime', { rfc3339: true });
   }
   const ids = get('ids');
@@ -165,11 +221,15 @@ function parseCommon(get: (k: string) => unknown, fromGet: boolean): SearchReque
   const f = get('fields');
   if (f !== undefined) req.fields = fields(f);
   const crs = get('filter-crs');
-  if (crs !== undefined && !LON_LAT_CRS.includes(String(crs))) throw new InvalidParameterValue('filter-crs', `only ${CRS84} is supported`);
+  if (crs !== undefined && !LON_LAT_CRS.includes(String(crs)))
+    throw new InvalidParameterValue('filter-crs', `only ${CRS84} is supported`);
   const flt = get('filter');
   if (flt !== undefined) req.filter = filter(flt, get('filter-lang'), fromGet);
   else if (get('filter-lang') !== undefined && !['cql2-text', 'cql2-json'].includes(String(get('filter-lang')))) {
-    throw new InvalidParameterValue('filter-lang', `'${String(get('filter-lang'))}' is not supported: use cql2-text or cql2-json`);
+    throw new InvalidParameterValue(
+      'filter-lang',
+      `'${String(get('filter-lang'))}' is not supported: use cql2-text or cql2-json`,
+    );
   }
   return req;
 }
@@ -187,11 +247,13 @@ export function parseSearchQuery(query: Record<string, unknown>, allowed: readon
 /** POST /stac/search body (JSON). */
 export function parseSearchBody(body: unknown): SearchRequest {
   if (body === undefined || body === null) return { limit: DEFAULT_LIMIT };
-  if (typeof body !== 'object' || Array.isArray(body)) throw new InvalidParameterValue('body', 'expected a JSON object of search parameters');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new InvalidParameterValue('body', 'expected a JSON object of search parameters');
   const o = body as Record<string, unknown>;
   const allowed: readonly string[] = [...SEARCH_PARAMETERS.filter((k) => k !== 'f'), 'context'];
   for (const k of Object.keys(o)) {
-    if (k === 'query') throw new InvalidParameterValue('query', 'the query extension is not supported: use filter (CQL2)');
+    if (k === 'query')
+      throw new InvalidParameterValue('query', 'the query extension is not supported: use filter (CQL2)');
     if (!allowed.includes(k)) throw new UnknownParameter(k, [...allowed]);
   }
   return parseCommon((k) => (o[k] === null ? undefined : o[k]), false);

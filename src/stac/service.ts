@@ -6,7 +6,13 @@ import type { Collection } from '../catalog/collection.js';
 import type { CatalogBackend } from '../catalog/store/backend.js';
 import { SqliteBackend } from '../catalog/store/sqlite-backend.js';
 import type { SyncReport } from '../catalog/store/types.js';
-import { findStaticCollections, staticCogAssets, staticSources, type StaticCogAsset, type StaticCollection } from './static-catalog.js';
+import {
+  findStaticCollections,
+  staticCogAssets,
+  staticSources,
+  type StaticCogAsset,
+  type StaticCollection,
+} from './static-catalog.js';
 
 /** STAC extensions odas fills on grid items and collections (all by default; `--stac-extensions` narrows them). */
 export type StacExtensionName = 'proj' | 'datacube' | 'file';
@@ -14,9 +20,14 @@ const STAC_EXTENSION_NAMES: readonly StacExtensionName[] = ['proj', 'datacube', 
 
 /** `--stac-extensions proj,datacube` (or `none`): the names, or an error message. */
 export function parseStacExtensions(text: string): StacExtensionName[] | string {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none');
   const bad = names.filter((n) => !(STAC_EXTENSION_NAMES as readonly string[]).includes(n));
-  return bad.length ? `unknown STAC extension(s) ${bad.join(', ')} (known: ${STAC_EXTENSION_NAMES.join(', ')}, or none)` : (names as StacExtensionName[]);
+  return bad.length
+    ? `unknown STAC extension(s) ${bad.join(', ')} (known: ${STAC_EXTENSION_NAMES.join(', ')}, or none)`
+    : (names as StacExtensionName[]);
 }
 
 export interface StacServiceOptions {
@@ -73,7 +84,10 @@ export class StacService {
 
   /** Collection ids STAC serves: generated ones not published by a static catalog, then the static ones. */
   collectionIds(): string[] {
-    const generated = this.staticFiles.size === 0 ? [...this.collections.keys()] : [...this.collections.values()].filter((c) => this.shadowedBy(c) === undefined).map((c) => c.id);
+    const generated =
+      this.staticFiles.size === 0
+        ? [...this.collections.keys()]
+        : [...this.collections.values()].filter((c) => this.shadowedBy(c) === undefined).map((c) => c.id);
     return [...generated, ...this.statics.keys()];
   }
 
@@ -94,7 +108,14 @@ export class StacService {
   static create(opts: StacServiceOptions): StacService {
     const shared = opts.store ?? catalogOf(opts.collections)?.store;
     const index = shared ?? SqliteBackend.open(undefined);
-    return new StacService(index, opts.collections, new Map(), new Set(opts.extensions ?? STAC_EXTENSION_NAMES), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, shared === undefined);
+    return new StacService(
+      index,
+      opts.collections,
+      new Map(),
+      new Set(opts.extensions ?? STAC_EXTENSION_NAMES),
+      { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 },
+      shared === undefined,
+    );
   }
 
   /** Find the static catalogs under the data roots and bring their items into the catalog. */
@@ -110,16 +131,33 @@ export class StacService {
     const report = await this.index.sync(await staticSources([...statics.values()]), ['static']);
     this.statics.clear();
     for (const [id, s] of statics) this.statics.set(id, s);
-    this.staticFiles = new Map([...statics.values()].flatMap((s) => [...s.assets].map((rel): [string, string] => [join(s.root, rel), s.id])));
+    this.staticFiles = new Map(
+      [...statics.values()].flatMap((s) => [...s.assets].map((rel): [string, string] => [join(s.root, rel), s.id])),
+    );
     this.shadowCache = new WeakMap();
     this.report = report;
-    if (report.items + report.removed > 0) log.info({ ...report }, `STAC: ${report.items} static catalog item(s) indexed, ${report.removed} removed in ${report.seconds.toFixed(2)} s`);
+    if (report.items + report.removed > 0)
+      log.info(
+        { ...report },
+        `STAC: ${report.items} static catalog item(s) indexed, ${report.removed} removed in ${report.seconds.toFixed(2)} s`,
+      );
     return report;
   }
 
   /** A service over a store synchronised elsewhere (benchmarks, tools); no static catalogs. */
-  static attach(index: CatalogBackend, collections: Map<string, Collection>, extensions: readonly StacExtensionName[] = STAC_EXTENSION_NAMES): StacService {
-    return new StacService(index, collections, new Map(), new Set(extensions), { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 }, false);
+  static attach(
+    index: CatalogBackend,
+    collections: Map<string, Collection>,
+    extensions: readonly StacExtensionName[] = STAC_EXTENSION_NAMES,
+  ): StacService {
+    return new StacService(
+      index,
+      collections,
+      new Map(),
+      new Set(extensions),
+      { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 },
+      false,
+    );
   }
 
   /** Local COG assets of static catalogs: for Coverages to serve as grids once it reads COGs. */

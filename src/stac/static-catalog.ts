@@ -47,7 +47,10 @@ async function readJson(abs: string): Promise<Json | undefined> {
 
 function links(doc: Json, rel: string): string[] {
   const ls = Array.isArray(doc['links']) ? (doc['links'] as unknown[]) : [];
-  return ls.filter(isObject).filter((l) => l['rel'] === rel && typeof l['href'] === 'string').map((l) => l['href'] as string);
+  return ls
+    .filter(isObject)
+    .filter((l) => l['rel'] === rel && typeof l['href'] === 'string')
+    .map((l) => l['href'] as string);
 }
 
 /** A relative href resolved against the file that holds it, only if it stays inside the root. */
@@ -131,7 +134,10 @@ export async function findStaticCollections(roots: string[], log: Logger): Promi
         }
       }
       const file = toPosix(relative(root, real));
-      log.info({ file, items: items.length }, `static STAC collection ${String(doc['id'])} (${file}): ${items.length} item(s)`);
+      log.info(
+        { file, items: items.length },
+        `static STAC collection ${String(doc['id'])} (${file}): ${items.length} item(s)`,
+      );
       out.push({ id: safeId(doc['id']), root, file, doc, items, assets });
     }
   }
@@ -154,9 +160,14 @@ async function staticDraft(c: StaticCollection, rel: string): Promise<ItemDraft 
   } catch {
     geometry = null;
   }
-  const bbox = Array.isArray(item['bbox']) && item['bbox'].length >= 4
-    ? ((item['bbox'].length === 6 ? [item['bbox'][0], item['bbox'][1], item['bbox'][3], item['bbox'][4]] : item['bbox'].slice(0, 4)) as Box)
-    : geometry ? (geometryBox(geometry) ?? null) : null;
+  const bbox =
+    Array.isArray(item['bbox']) && item['bbox'].length >= 4
+      ? ((item['bbox'].length === 6
+          ? [item['bbox'][0], item['bbox'][1], item['bbox'][3], item['bbox'][4]]
+          : item['bbox'].slice(0, 4)) as Box)
+      : geometry
+        ? (geometryBox(geometry) ?? null)
+        : null;
   const dt = ms(props['datetime']);
   const start = Number.isFinite(ms(props['start_datetime'])) ? ms(props['start_datetime']) : dt;
   const end = Number.isFinite(ms(props['end_datetime'])) ? ms(props['end_datetime']) : dt;
@@ -166,14 +177,23 @@ async function staticDraft(c: StaticCollection, rel: string): Promise<ItemDraft 
     const target = await localTarget(c.root, abs, a['href']);
     if (target) {
       const fileRel = toPosix(relative(c.root, target));
-      assets[key] = { ...a, href: `${BASE}/stac/collections/${encodeURIComponent(c.id)}/files/${fileRel.split('/').map(encodeURIComponent).join('/')}` };
+      assets[key] = {
+        ...a,
+        href: `${BASE}/stac/collections/${encodeURIComponent(c.id)}/files/${fileRel.split('/').map(encodeURIComponent).join('/')}`,
+      };
     } else if (/^https?:\/\//i.test(a['href'])) {
       assets[key] = a;
     }
     // A relative href to a file that is not there would be a dead link: dropped.
   }
   // Links are regenerated for this API at response time; only absolute external ones survive.
-  const kept = (Array.isArray(item['links']) ? item['links'] : []).filter((l): l is Json => isObject(l) && typeof l['href'] === 'string' && /^https?:\/\//i.test(l['href']) && !['self', 'root', 'parent', 'collection'].includes(String(l['rel'])));
+  const kept = (Array.isArray(item['links']) ? item['links'] : []).filter(
+    (l): l is Json =>
+      isObject(l) &&
+      typeof l['href'] === 'string' &&
+      /^https?:\/\//i.test(l['href']) &&
+      !['self', 'root', 'parent', 'collection'].includes(String(l['rel'])),
+  );
   const doc = { ...item, collection: c.id, links: kept, assets };
   return { id: item['id'], geometry, bbox, start, end, properties: props, doc: JSON.stringify(doc) };
 }
@@ -186,7 +206,12 @@ export async function staticSources(collections: StaticCollection[]): Promise<Co
     for (const rel of c.items) {
       const st = await stat(join(c.root, rel));
       const draft = await staticDraft(c, rel);
-      files.push({ rel, stamp: `static-1:${c.id}:${st.size}:${st.mtimeMs}`, size: () => st.size, items: () => (draft ? [draft] : []) });
+      files.push({
+        rel,
+        stamp: `static-1:${c.id}:${st.size}:${st.mtimeMs}`,
+        size: () => st.size,
+        items: () => (draft ? [draft] : []),
+      });
     }
     out.push({ id: c.id, kind: 'static', files });
   }

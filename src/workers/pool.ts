@@ -32,7 +32,10 @@ export class WorkerTaskError extends Error {
 
 /** The worker running a task died (uncaught error, process.exit, out of memory, terminate). */
 export class WorkerCrashedError extends Error {
-  constructor(message: string, readonly exitCode?: number) {
+  constructor(
+    message: string,
+    readonly exitCode?: number,
+  ) {
     super(message);
     this.name = 'WorkerCrashedError';
   }
@@ -112,7 +115,12 @@ export function serveTasks<Req, Res>(
         port.postMessage(reply, transfer);
       } catch (err) {
         // e.g. a value that cannot be cloned: answer anyway, or the pool would wait forever.
-        port.postMessage({ type: 'error', id: msg.id, error: serialize(err), retire: false } satisfies ReplyMessage<Res>);
+        port.postMessage({
+          type: 'error',
+          id: msg.id,
+          error: serialize(err),
+          retire: false,
+        } satisfies ReplyMessage<Res>);
       }
     });
   });
@@ -326,7 +334,10 @@ export class WorkerPool<Req, Res> {
       const why = slot.lastError ? `: ${slot.lastError.message}` : '';
       this.settle(
         task,
-        new WorkerCrashedError(`${this.name} worker exited with code ${code} while running task ${task.id}${why}`, code),
+        new WorkerCrashedError(
+          `${this.name} worker exited with code ${code} while running task ${task.id}${why}`,
+          code,
+        ),
       );
     }
     // A replacement is spawned on demand by dispatch() when work is waiting.

@@ -19,7 +19,8 @@ t.test('landing page links what QGIS, GDAL and OWSLib look for', async (t) => {
   const { status, body } = await getJson<{ title: string; links: Links }>(app, '/');
   t.equal(status, 200);
   const rels = Object.fromEntries(body.links.map((l) => [l.rel, l]));
-  for (const rel of ['self', 'alternate', 'service-desc', 'service-doc', 'conformance', 'data']) t.ok(rels[rel], `link rel=${rel}`);
+  for (const rel of ['self', 'alternate', 'service-desc', 'service-doc', 'conformance', 'data'])
+    t.ok(rels[rel], `link rel=${rel}`);
   t.match(rels['service-desc']!.href, /\/api$/);
   t.equal(rels['service-desc']!.type, 'application/vnd.oai.openapi+json;version=3.0');
 });
@@ -50,13 +51,27 @@ t.test('conformance lists Common and Features classes', async (t) => {
 t.test('collections: ids from file names, Argo meta files and GeoTIFFs not listed as features', async (t) => {
   const { body } = await getJson<{ collections: Array<{ id: string; itemType: string }> }>(app, '/collections');
   const ids = body.collections.map((c) => c.id);
-  for (const id of ['1900857_prof', '1900857_Rtraj', '3902131_Sprof', 'D1900857_001', 'dfo-rosie713-20190615', 'MCTD_HUD2013004_1845_10515_1800', 'coads_sst']) {
+  for (const id of [
+    '1900857_prof',
+    '1900857_Rtraj',
+    '3902131_Sprof',
+    'D1900857_001',
+    'dfo-rosie713-20190615',
+    'MCTD_HUD2013004_1845_10515_1800',
+    'coads_sst',
+  ]) {
     t.ok(ids.includes(id), id);
   }
   t.notOk(ids.includes('1900857_meta'), 'Argo _meta.nc is metadata, not a collection');
-  t.ok(ids.every((id) => /^[A-Za-z0-9_-]+$/.test(id)), 'ids keep to [A-Za-z0-9_-]');
+  t.ok(
+    ids.every((id) => /^[A-Za-z0-9_-]+$/.test(id)),
+    'ids keep to [A-Za-z0-9_-]',
+  );
   t.equal(body.collections.find((c) => c.id === 'coads_sst')?.itemType, 'coverage');
-  const traj = await getJson<{ features: Array<{ geometry: { type: string }; properties: Record<string, unknown> }> }>(app, '/collections/1900857_Rtraj/items');
+  const traj = await getJson<{ features: Array<{ geometry: { type: string }; properties: Record<string, unknown> }> }>(
+    app,
+    '/collections/1900857_Rtraj/items',
+  );
   t.equal(traj.body.features[0]!.geometry.type, 'LineString');
   t.equal(traj.body.features[0]!.properties['start_datetime'], '2008-02-25T02:51:00Z');
   t.equal(traj.body.features[0]!.properties['end_datetime'], '2013-06-01T14:20:13Z');
@@ -65,9 +80,20 @@ t.test('collections: ids from file names, Argo meta files and GeoTIFFs not liste
 t.test('OpenAPI at /api documents every route with responses', async (t) => {
   const res = await app.inject({ url: '/api' });
   t.equal(res.statusCode, 200);
-  const doc = JSON.parse(res.body) as { openapi: string; paths: Record<string, Record<string, { responses?: object }>> };
+  const doc = JSON.parse(res.body) as {
+    openapi: string;
+    paths: Record<string, Record<string, { responses?: object }>>;
+  };
   t.match(doc.openapi, /^3\.0/);
-  for (const p of ['/', '/conformance', '/collections', '/collections/{collectionId}', '/collections/{collectionId}/items', '/collections/{collectionId}/items/{featureId}', '/collections/{collectionId}/queryables']) {
+  for (const p of [
+    '/',
+    '/conformance',
+    '/collections',
+    '/collections/{collectionId}',
+    '/collections/{collectionId}/items',
+    '/collections/{collectionId}/items/{featureId}',
+    '/collections/{collectionId}/queryables',
+  ]) {
     t.ok(doc.paths[p]?.['get']?.responses, `${p} documented with responses`);
   }
   const docs = await app.inject({ url: '/api.html' });
@@ -75,14 +101,22 @@ t.test('OpenAPI at /api documents every route with responses', async (t) => {
 });
 
 t.test('the committed openapi/openapi.json is up to date (npm run openapi regenerates it)', async (t) => {
-  const committed = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8')) as unknown;
+  const committed = JSON.parse(
+    await readFile(join(import.meta.dirname, '..', '..', 'openapi', 'openapi.json'), 'utf8'),
+  ) as unknown;
   t.same(committed, JSON.parse(JSON.stringify(await openapiDocument())), 'run `npm run openapi` and commit the result');
 });
 
 t.test('responses carry a request id and CORS headers', async (t) => {
-  const res = await app.inject({ url: '/collections', headers: { origin: 'https://example.org', 'x-request-id': 'abc-123' } });
+  const res = await app.inject({
+    url: '/collections',
+    headers: { origin: 'https://example.org', 'x-request-id': 'abc-123' },
+  });
   t.equal(res.headers['x-request-id'], 'abc-123');
   t.equal(res.headers['access-control-allow-origin'], '*');
-  const gz = await app.inject({ url: '/collections/1900857_prof/items?limit=100', headers: { 'accept-encoding': 'gzip' } });
+  const gz = await app.inject({
+    url: '/collections/1900857_prof/items?limit=100',
+    headers: { 'accept-encoding': 'gzip' },
+  });
   t.equal(gz.headers['content-encoding'], 'gzip', 'JSON is compressed when the client accepts it');
 });

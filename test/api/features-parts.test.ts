@@ -6,8 +6,17 @@ import { buildTestApp } from '../helpers/app.js';
 import { http, httpJson, listen } from '../helpers/http.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-interface Feature { id: string; geometry: { type: string; coordinates: number[] }; properties: Record<string, any> } // eslint-disable-line @typescript-eslint/no-explicit-any
-interface FC { numberMatched: number; numberReturned: number; features: Feature[]; links: Array<{ rel: string; href: string }> }
+interface Feature {
+  id: string;
+  geometry: { type: string; coordinates: number[] };
+  properties: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+interface FC {
+  numberMatched: number;
+  numberReturned: number;
+  features: Feature[];
+  links: Array<{ rel: string; href: string }>;
+}
 
 const ITEMS = '/collections/1900857_prof/items';
 const EPSG4326 = 'http://www.opengis.net/def/crs/EPSG/0/4326';
@@ -30,30 +39,43 @@ t.teardown(async () => {
 const items = (query: string) => httpJson<FC>(base, `${ITEMS}?${query}`);
 const ids = (fc: FC) => fc.features.map((f) => f.id);
 
-t.test('/api declares limit (integer, minimum, maximum, default) and bbox (4–6 numbers), style form, explode false', async (t) => {
-  const api = (await httpJson<Json>(base, '/api')).body;
-  const params = api['paths']['/collections/{collectionId}/items'].get.parameters as Json[];
-  const limit = params.find((p) => p['name'] === 'limit')!;
-  t.same({ in: limit['in'], required: limit['required'], style: limit['style'], explode: limit['explode'] }, { in: 'query', required: false, style: 'form', explode: false });
-  t.same(limit['schema'], { type: 'integer', minimum: 1, maximum: 10000, default: 10, 'x-clamped-maximum': true });
-  const bbox = params.find((p) => p['name'] === 'bbox')!;
-  t.same({ style: bbox['style'], explode: bbox['explode'] }, { style: 'form', explode: false });
-  t.same(bbox['schema'], { type: 'array', minItems: 4, maxItems: 6, items: { type: 'number' } });
-  for (const name of ['crs', 'bbox-crs', 'filter', 'filter-lang', 'filter-crs', 'sortby']) t.ok(params.some((p) => p['name'] === name), name);
-  const item = api['paths']['/collections/{collectionId}/items/{featureId}'].get.parameters as Json[];
-  t.ok(item.some((p) => p['name'] === 'crs'), 'crs on one item');
-  // The schema is what the server checks: a bbox of 3 numbers and a limit of 0 are 400s, a limit above the maximum is served at it.
-  t.equal((await items('bbox=1,2,3')).status, 400);
-  t.equal((await items('bbox=1,2,3,x')).status, 400);
-  t.equal((await items('limit=0')).status, 400);
-  t.equal((await items('limit=abc')).status, 400);
-  const big = await items('limit=20000');
-  t.equal(big.status, 200);
-  t.equal(big.body.numberReturned, 194);
-  // Next links keep the bbox as one comma-separated value.
-  const page = await items('bbox=20,-45,40,-40&limit=5');
-  t.match(page.body.links.find((l) => l.rel === 'next')?.href, /bbox=20%2C-45%2C40%2C-40/);
-});
+t.test(
+  '/api declares limit (integer, minimum, maximum, default) and bbox (4–6 numbers), style form, explode false',
+  async (t) => {
+    const api = (await httpJson<Json>(base, '/api')).body;
+    const params = api['paths']['/collections/{collectionId}/items'].get.parameters as Json[];
+    const limit = params.find((p) => p['name'] === 'limit')!;
+    t.same(
+      { in: limit['in'], required: limit['required'], style: limit['style'], explode: limit['explode'] },
+      { in: 'query', required: false, style: 'form', explode: false },
+    );
+    t.same(limit['schema'], { type: 'integer', minimum: 1, maximum: 10000, default: 10, 'x-clamped-maximum': true });
+    const bbox = params.find((p) => p['name'] === 'bbox')!;
+    t.same({ style: bbox['style'], explode: bbox['explode'] }, { style: 'form', explode: false });
+    t.same(bbox['schema'], { type: 'array', minItems: 4, maxItems: 6, items: { type: 'number' } });
+    for (const name of ['crs', 'bbox-crs', 'filter', 'filter-lang', 'filter-crs', 'sortby'])
+      t.ok(
+        params.some((p) => p['name'] === name),
+        name,
+      );
+    const item = api['paths']['/collections/{collectionId}/items/{featureId}'].get.parameters as Json[];
+    t.ok(
+      item.some((p) => p['name'] === 'crs'),
+      'crs on one item',
+    );
+    // The schema is what the server checks: a bbox of 3 numbers and a limit of 0 are 400s, a limit above the maximum is served at it.
+    t.equal((await items('bbox=1,2,3')).status, 400);
+    t.equal((await items('bbox=1,2,3,x')).status, 400);
+    t.equal((await items('limit=0')).status, 400);
+    t.equal((await items('limit=abc')).status, 400);
+    const big = await items('limit=20000');
+    t.equal(big.status, 200);
+    t.equal(big.body.numberReturned, 194);
+    // Next links keep the bbox as one comma-separated value.
+    const page = await items('bbox=20,-45,40,-40&limit=5');
+    t.match(page.body.links.find((l) => l.rel === 'next')?.href, /bbox=20%2C-45%2C40%2C-40/);
+  },
+);
 
 t.test('Part 2: bbox-crs EPSG:4326 is latitude first', async (t) => {
   const lonFirst = await items('bbox=20,-45,40,-40&limit=200');
@@ -64,7 +86,10 @@ t.test('Part 2: bbox-crs EPSG:4326 is latitude first', async (t) => {
   const curie = await items('bbox=-45,20,-40,40&bbox-crs=EPSG:4326&limit=200');
   t.equal(curie.body.numberMatched, 75);
   // Web Mercator metres: the same box.
-  const m = (lon: number, lat: number) => [6378137 * lon * Math.PI / 180, 6378137 * Math.log(Math.tan(Math.PI / 4 + lat * Math.PI / 360))];
+  const m = (lon: number, lat: number) => [
+    (6378137 * lon * Math.PI) / 180,
+    6378137 * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)),
+  ];
   const [x0, y0] = m(20, -45);
   const [x1, y1] = m(40, -40);
   const merc = await items(`bbox=${x0},${y0},${x1},${y1}&bbox-crs=${encodeURIComponent(EPSG3857)}&limit=200`);
@@ -81,8 +106,8 @@ t.test('Part 2: crs of the answer, with Content-Crs', async (t) => {
   t.same(ll.body.features[0]!.geometry.coordinates, [-39.926, 10.809], 'latitude first');
   const wm = await items(`limit=1&crs=${encodeURIComponent(EPSG3857)}`);
   const [x, y] = wm.body.features[0]!.geometry.coordinates as [number, number];
-  t.ok(Math.abs(x - 6378137 * 10.809 * Math.PI / 180) < 0.01, `x ${x}`);
-  t.ok(Math.abs(y - 6378137 * Math.log(Math.tan(Math.PI / 4 + -39.926 * Math.PI / 360))) < 0.01, `y ${y}`);
+  t.ok(Math.abs(x - (6378137 * 10.809 * Math.PI) / 180) < 0.01, `x ${x}`);
+  t.ok(Math.abs(y - 6378137 * Math.log(Math.tan(Math.PI / 4 + (-39.926 * Math.PI) / 360))) < 0.01, `y ${y}`);
   const one = await httpJson<Feature>(base, `${ITEMS}/1900857_096?crs=${encodeURIComponent(EPSG4326)}`);
   t.equal(one.headers.get('content-crs'), `<${EPSG4326}>`);
   t.same(one.body.geometry.coordinates, [-42.218, 30.379]);
@@ -108,25 +133,60 @@ t.test('Part 2: crs of the answer, with Content-Crs', async (t) => {
 
 t.test('Part 3: CQL2 text and JSON filters on items, evaluated by the catalog', async (t) => {
   const want = (keep: (f: Feature) => boolean) => all.filter(keep).map((f) => f.id);
-  const text = await items(`limit=1000&filter=${encodeURIComponent("cycle_number BETWEEN 10 AND 20 AND direction = 'A'")}`);
+  const text = await items(
+    `limit=1000&filter=${encodeURIComponent("cycle_number BETWEEN 10 AND 20 AND direction = 'A'")}`,
+  );
   t.equal(text.status, 200);
-  t.same(ids(text.body), want((f) => f.properties['cycle_number'] >= 10 && f.properties['cycle_number'] <= 20 && f.properties['direction'] === 'A'));
+  t.same(
+    ids(text.body),
+    want(
+      (f) =>
+        f.properties['cycle_number'] >= 10 && f.properties['cycle_number'] <= 20 && f.properties['direction'] === 'A',
+    ),
+  );
   t.equal(text.body.numberMatched, 11);
-  const json = { op: 'and', args: [{ op: '>=', args: [{ property: 'cycle_number' }, 10] }, { op: '<=', args: [{ property: 'cycle_number' }, 20] }, { op: '=', args: [{ property: 'direction' }, 'A'] }] };
+  const json = {
+    op: 'and',
+    args: [
+      { op: '>=', args: [{ property: 'cycle_number' }, 10] },
+      { op: '<=', args: [{ property: 'cycle_number' }, 20] },
+      { op: '=', args: [{ property: 'direction' }, 'A'] },
+    ],
+  };
   const j = await items(`limit=1000&filter-lang=cql2-json&filter=${encodeURIComponent(JSON.stringify(json))}`);
   t.same(ids(j.body), ids(text.body), 'the same answer in CQL2 JSON');
   // Spatial: S_INTERSECTS with a polygon; in EPSG:4326 (latitude first) through filter-crs.
-  const inBox = (f: Feature) => { const [x, y] = f.geometry.coordinates as [number, number]; return x >= 20 && x <= 40 && y >= -45 && y <= -40; };
-  const s = await items(`limit=1000&filter=${encodeURIComponent('S_INTERSECTS(geometry, POLYGON((20 -45, 40 -45, 40 -40, 20 -40, 20 -45)))')}`);
+  const inBox = (f: Feature) => {
+    const [x, y] = f.geometry.coordinates as [number, number];
+    return x >= 20 && x <= 40 && y >= -45 && y <= -40;
+  };
+  const s = await items(
+    `limit=1000&filter=${encodeURIComponent('S_INTERSECTS(geometry, POLYGON((20 -45, 40 -45, 40 -40, 20 -40, 20 -45)))')}`,
+  );
   t.same(ids(s.body), want(inBox));
-  const s4326 = await items(`limit=1000&filter-crs=${encodeURIComponent(EPSG4326)}&filter=${encodeURIComponent('S_INTERSECTS(geometry, BBOX(-45, 20, -40, 40))')}`);
+  const s4326 = await items(
+    `limit=1000&filter-crs=${encodeURIComponent(EPSG4326)}&filter=${encodeURIComponent('S_INTERSECTS(geometry, BBOX(-45, 20, -40, 40))')}`,
+  );
   t.same(ids(s4326.body), want(inBox), 'filter-crs EPSG:4326: latitude first');
   // Temporal and text functions.
-  const tm = await items(`limit=1000&filter=${encodeURIComponent("T_INTERSECTS(datetime, INTERVAL('2009-01-01T00:00:00Z', '2009-12-31T23:59:59Z')) AND data_mode IN ('D', 'A')")}`);
-  t.same(ids(tm.body), want((f) => f.properties['datetime'] >= '2009-01-01' && f.properties['datetime'] < '2010-01-01' && ['D', 'A'].includes(f.properties['data_mode'])));
+  const tm = await items(
+    `limit=1000&filter=${encodeURIComponent("T_INTERSECTS(datetime, INTERVAL('2009-01-01T00:00:00Z', '2009-12-31T23:59:59Z')) AND data_mode IN ('D', 'A')")}`,
+  );
+  t.same(
+    ids(tm.body),
+    want(
+      (f) =>
+        f.properties['datetime'] >= '2009-01-01' &&
+        f.properties['datetime'] < '2010-01-01' &&
+        ['D', 'A'].includes(f.properties['data_mode']),
+    ),
+  );
   t.ok(tm.body.numberMatched > 0);
   const like = await items(`limit=1000&filter=${encodeURIComponent("id LIKE '1900857_00%'")}`);
-  t.same(ids(like.body), want((f) => f.id.startsWith('1900857_00')));
+  t.same(
+    ids(like.body),
+    want((f) => f.id.startsWith('1900857_00')),
+  );
   // Together with the other parameters, and paging keeps the filter.
   const paged = await items(`limit=3&bbox=20,-45,40,-40&filter=${encodeURIComponent('cycle_number > 100')}`);
   t.equal(paged.body.numberMatched, all.filter((f) => inBox(f) && f.properties['cycle_number'] > 100).length);
@@ -134,20 +194,32 @@ t.test('Part 3: CQL2 text and JSON filters on items, evaluated by the catalog', 
   // Mistakes.
   const unknown = await httpJson<Json>(base, `${ITEMS}?filter=${encodeURIComponent('salinity > 3')}`);
   t.equal(unknown.status, 400);
-  t.match(unknown.body['description'], /unknown queryable 'salinity' \(see .*\/collections\/1900857_prof\/queryables\)/);
+  t.match(
+    unknown.body['description'],
+    /unknown queryable 'salinity' \(see .*\/collections\/1900857_prof\/queryables\)/,
+  );
   t.equal((await items(`filter=${encodeURIComponent('cycle_number >')}`)).status, 400, 'syntax error');
   t.equal((await items(`filter=${encodeURIComponent("cycle_number = 'x'")}`)).status, 400, 'type mismatch');
   t.equal((await items('filter=true&filter-lang=ecql')).status, 400, 'unknown filter-lang');
   t.equal((await items('filter=%7Bnot%20json&filter-lang=cql2-json')).status, 400);
   t.equal((await items('filter=true&filter-crs=EPSG:1234')).status, 400);
   const conf = (await httpJson<{ conformsTo: string[] }>(base, '/conformance')).body.conformsTo;
-  for (const c of ['ogcapi-features-3/1.0/conf/filter', 'ogcapi-features-3/1.0/conf/features-filter', 'cql2/1.0/conf/basic-cql2', 'cql2/1.0/conf/cql2-text', 'cql2/1.0/conf/cql2-json']) t.ok(conf.includes(`http://www.opengis.net/spec/${c}`), c);
+  for (const c of [
+    'ogcapi-features-3/1.0/conf/filter',
+    'ogcapi-features-3/1.0/conf/features-filter',
+    'cql2/1.0/conf/basic-cql2',
+    'cql2/1.0/conf/cql2-text',
+    'cql2/1.0/conf/cql2-json',
+  ])
+    t.ok(conf.includes(`http://www.opengis.net/spec/${c}`), c);
 });
 
 t.test('sorting: sortby with sortables, stable across pages', async (t) => {
   const desc = await items('limit=1000&sortby=-cycle_number,%2Bid');
   t.equal(desc.status, 200);
-  const expect = [...all].sort((a, b) => b.properties['cycle_number'] - a.properties['cycle_number'] || (a.id < b.id ? -1 : 1)).map((f) => f.id);
+  const expect = [...all]
+    .sort((a, b) => b.properties['cycle_number'] - a.properties['cycle_number'] || (a.id < b.id ? -1 : 1))
+    .map((f) => f.id);
   t.same(ids(desc.body), expect);
   // Pages of a sorted answer are consecutive slices of it.
   const p1 = await items('limit=7&sortby=-cycle_number,id');

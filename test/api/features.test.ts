@@ -18,7 +18,11 @@ interface FC {
 
 /** The same float32 as the MANIFEST's 6-decimal reference (answers print the shortest faithful text: 34.33). */
 function sameFloat32(t: Test, got: unknown, want: number, msg: string): void {
-  t.equal(typeof got === 'number' ? Math.fround(got) : got, Math.fround(want), `${msg}: ${String(got)} is float32 ${want}`);
+  t.equal(
+    typeof got === 'number' ? Math.fround(got) : got,
+    Math.fround(want),
+    `${msg}: ${String(got)} is float32 ${want}`,
+  );
 }
 
 let app: FastifyInstance;
@@ -91,7 +95,10 @@ t.test('Argo BGC S-profile file through the HDF5 reader', async (t) => {
 t.test('single-profile file: two profiles of cycle 1 get distinct ids', async (t) => {
   const { body } = await getJson<FC>(app, '/collections/D1900857_001/items');
   t.equal(body.numberMatched, 2);
-  t.same(body.features.map((f) => f.id), ['1900857_001', '1900857_001_2']);
+  t.same(
+    body.features.map((f) => f.id),
+    ['1900857_001', '1900857_001_2'],
+  );
   t.equal(body.features[0]!.properties['datetime'], '2008-03-09T01:23:00Z');
 });
 
@@ -126,30 +133,59 @@ t.test('bbox and datetime filter for real', async (t) => {
   });
   const r = (await getJson<FC>(app, `/collections/1900857_prof/items?bbox=${box.join(',')}&limit=1000`)).body;
   t.ok(inBox.length > 0 && inBox.length < all.length, 'the box selects some profiles');
-  t.same(r.features.map((f) => f.id), inBox.map((f) => f.id), 'exactly the profiles inside the box');
-  const dt = (await getJson<FC>(app, '/collections/1900857_prof/items?datetime=2009-01-01T00:00:00Z/2009-12-31T23:59:59Z&limit=1000')).body;
+  t.same(
+    r.features.map((f) => f.id),
+    inBox.map((f) => f.id),
+    'exactly the profiles inside the box',
+  );
+  const dt = (
+    await getJson<FC>(
+      app,
+      '/collections/1900857_prof/items?datetime=2009-01-01T00:00:00Z/2009-12-31T23:59:59Z&limit=1000',
+    )
+  ).body;
   const in2009 = all.filter((f) => String(f.properties['datetime']).startsWith('2009'));
-  t.same(dt.features.map((f) => f.id), in2009.map((f) => f.id));
+  t.same(
+    dt.features.map((f) => f.id),
+    in2009.map((f) => f.id),
+  );
   const open = (await getJson<FC>(app, '/collections/1900857_prof/items?datetime=../2008-12-31&limit=1000')).body;
-  t.same(open.features.map((f) => f.id), all.filter((f) => String(f.properties['datetime']) < '2009').map((f) => f.id), 'open start, date-only end means the whole day');
-  const none = (await getJson<FC>(app, '/collections/1900857_prof/items?datetime=1800-01-01T00:00:00Z/1800-12-31T00:00:00Z')).body;
+  t.same(
+    open.features.map((f) => f.id),
+    all.filter((f) => String(f.properties['datetime']) < '2009').map((f) => f.id),
+    'open start, date-only end means the whole day',
+  );
+  const none = (
+    await getJson<FC>(app, '/collections/1900857_prof/items?datetime=1800-01-01T00:00:00Z/1800-12-31T00:00:00Z')
+  ).body;
   t.equal(none.numberMatched, 0);
   const far = (await getJson<FC>(app, '/collections/1900857_prof/items?bbox=179,-89.9,179.5,-89.5')).body;
   t.equal(far.numberMatched, 0);
   const anti = (await getJson<FC>(app, '/collections/1900857_prof/items?bbox=90,-50,-170,-30&limit=1000')).body;
-  t.same(anti.features.map((f) => f.id), all.filter((f) => (f.geometry!.coordinates as number[])[0]! >= 90).map((f) => f.id), 'a box across the antimeridian');
+  t.same(
+    anti.features.map((f) => f.id),
+    all.filter((f) => (f.geometry!.coordinates as number[])[0]! >= 90).map((f) => f.id),
+    'a box across the antimeridian',
+  );
 });
 
 t.test('attribute filters on queryables', async (t) => {
-  const q = await getJson<{ properties: Record<string, { type?: string }> }>(app, '/collections/1900857_prof/queryables');
+  const q = await getJson<{ properties: Record<string, { type?: string }> }>(
+    app,
+    '/collections/1900857_prof/queryables',
+  );
   t.equal(q.status, 200);
   t.equal(q.body.properties['platform_number']?.type, 'string');
   t.equal(q.body.properties['cycle_number']?.type, 'integer');
-  const r = (await getJson<FC>(app, '/collections/1900857_prof/items?platform_number=1900857&direction=D&limit=1000')).body;
+  const r = (await getJson<FC>(app, '/collections/1900857_prof/items?platform_number=1900857&direction=D&limit=1000'))
+    .body;
   t.ok(r.numberMatched >= 1);
   t.ok(r.features.every((f) => f.properties['direction'] === 'D'));
   const c = (await getJson<FC>(app, '/collections/1900857_prof/items?cycle_number=96')).body;
-  t.same(c.features.map((f) => f.id), ['1900857_096']);
+  t.same(
+    c.features.map((f) => f.id),
+    ['1900857_096'],
+  );
 });
 
 t.test('paging: next links keep every parameter and reach every feature once', async (t) => {
@@ -170,7 +206,11 @@ t.test('paging: next links keep every parameter and reach every feature once', a
 });
 
 t.test('collection metadata and the items link without a query string', async (t) => {
-  const { body } = await getJson<{ extent: { spatial: { bbox: number[][] }; temporal: { interval: string[][] } }; links: Array<{ rel: string; href: string }>; itemType: string }>(app, '/collections/1900857_prof');
+  const { body } = await getJson<{
+    extent: { spatial: { bbox: number[][] }; temporal: { interval: string[][] } };
+    links: Array<{ rel: string; href: string }>;
+    itemType: string;
+  }>(app, '/collections/1900857_prof');
   t.equal(body.itemType, 'feature');
   t.same(body.extent.spatial.bbox[0], [9.045, -48.855, 93.926, -34.444], 'MANIFEST LONGITUDE/LATITUDE ranges');
   t.same(body.extent.temporal.interval[0], ['2008-02-25T04:03:00Z', '2013-06-01T05:34:00Z']);

@@ -18,7 +18,28 @@ interface Server {
 
 /** `odas serve` as a real process; its port is read from its log. */
 async function start(root: string, conf: string, extra: string[] = []): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--data', root, '--collections', conf, '--no-cache', '--port', '0', '--host', '127.0.0.1', '--rescan', '0', ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'cli.ts'),
+      'serve',
+      '--data',
+      root,
+      '--collections',
+      conf,
+      '--no-cache',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--rescan',
+      '0',
+      ...extra,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const lines: Array<Record<string, unknown>> = [];
   let rest = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
@@ -53,7 +74,10 @@ async function start(root: string, conf: string, extra: string[] = []): Promise<
 }
 
 /** A streamed answer read slowly: `pause` stops reading, `done` resolves with the bytes read and whether it ended cleanly. */
-function slowGet(url: string): { response: Promise<IncomingMessage>; done: Promise<{ bytes: number; complete: boolean }> } {
+function slowGet(url: string): {
+  response: Promise<IncomingMessage>;
+  done: Promise<{ bytes: number; complete: boolean }>;
+} {
   let resolveRes!: (r: IncomingMessage) => void;
   const response = new Promise<IncomingMessage>((r) => (resolveRes = r));
   const done = new Promise<{ bytes: number; complete: boolean }>((resolve) => {
@@ -89,7 +113,9 @@ t.teardown(() => rm(scratch, { recursive: true, force: true }));
 t.test('SIGHUP reloads configs, access log lines, SIGTERM lets streams finish and exits 0', async (t) => {
   const s = await start(root, conf, ['--shutdown-timeout', '20']);
   t.teardown(() => void s.proc.kill('SIGKILL'));
-  const doc = (await (await fetch(`${s.base}/collections/${GRID}`, { headers: { 'x-request-id': 'life-1' } })).json()) as { title: string };
+  const doc = (await (
+    await fetch(`${s.base}/collections/${GRID}`, { headers: { 'x-request-id': 'life-1' } })
+  ).json()) as { title: string };
   t.equal(doc.title, 'First title');
 
   // A whole-grid NetCDF answer (~3 MB) read slowly spans the reload and the shutdown.
@@ -99,7 +125,10 @@ t.test('SIGHUP reloads configs, access log lines, SIGTERM lets streams finish an
   const expected = Number(res.headers['content-length']);
   res.pause();
 
-  await writeFile(join(conf, 'grid.yaml'), `id: ${GRID}\ntitle: Second title\nsource: ${GRID}.nc\naccess: { tokens: [letmein] }\n`);
+  await writeFile(
+    join(conf, 'grid.yaml'),
+    `id: ${GRID}\ntitle: Second title\nsource: ${GRID}.nc\naccess: { tokens: [letmein] }\n`,
+  );
   s.proc.kill('SIGHUP');
   let title = '';
   for (let i = 0; i < 50 && title !== 'Second title'; i++) {
@@ -112,7 +141,10 @@ t.test('SIGHUP reloads configs, access log lines, SIGTERM lets streams finish an
 
   s.proc.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 300));
-  const refused = await fetch(`${s.base}/conformance`).then((r) => r.status, () => 'refused');
+  const refused = await fetch(`${s.base}/conformance`).then(
+    (r) => r.status,
+    () => 'refused',
+  );
   t.ok(refused === 'refused' || refused === 503, `no new requests after SIGTERM (${refused})`);
   res.resume();
   const got = await slow.done;

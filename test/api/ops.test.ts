@@ -41,21 +41,34 @@ t.test('health, readiness, metrics and request ids', async (t) => {
   t.equal(r.status, 'ready');
   t.ok(r.checks['catalog']?.ok && r.checks['workers']?.ok && r.checks['indexing']?.ok);
 
-  const items = await fetch(`${base}/collections/${PROF}/items?limit=3`, { headers: { 'x-request-id': 'probe-42', 'accept-encoding': 'identity' } });
+  const items = await fetch(`${base}/collections/${PROF}/items?limit=3`, {
+    headers: { 'x-request-id': 'probe-42', 'accept-encoding': 'identity' },
+  });
   t.equal(items.status, 200);
   t.equal(items.headers.get('x-request-id'), 'probe-42', 'the request id comes back');
   const body = await items.text();
   t.equal((await fetch(`${base}/collections/nope`)).status, 404);
-  t.equal((await fetch(`${base}/collections/${GRID}/coverage?f=covjson&subset=COADSX(20:30),COADSY(0:10)`)).status, 200);
+  t.equal(
+    (await fetch(`${base}/collections/${GRID}/coverage?f=covjson&subset=COADSX(20:30),COADSY(0:10)`)).status,
+    200,
+  );
 
   const metrics = await fetch(`${base}/metrics`);
   t.equal(metrics.status, 200);
   t.match(metrics.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
   const text = await metrics.text();
-  t.match(text, /odas_http_requests_total\{method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/);
+  t.match(
+    text,
+    /odas_http_requests_total\{method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/,
+  );
   t.match(text, /odas_http_requests_total\{method="GET",route="\/collections\/:collectionId",status="404"\} 1\b/);
-  t.match(text, /odas_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/);
-  const sent = Number(/odas_http_response_bytes_total\{route="\/collections\/:collectionId\/items"\} (\d+)/.exec(text)?.[1]);
+  t.match(
+    text,
+    /odas_http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/collections\/:collectionId\/items",status="200"\} 1\b/,
+  );
+  const sent = Number(
+    /odas_http_response_bytes_total\{route="\/collections\/:collectionId\/items"\} (\d+)/.exec(text)?.[1],
+  );
   t.ok(sent > body.length, `bytes out counts headers and body (${sent} > ${body.length})`);
   t.match(text, /odas_work_running\{class="data"\} [01]\b/);
   t.match(text, /odas_work_queued\{class="heavy"\} 0/);
@@ -90,17 +103,27 @@ t.test('ETag, Last-Modified and 304s', async (t) => {
   t.equal(first.headers.get('cache-control'), 'public, max-age=7', 'the configured policy for data');
   const dataTag = first.headers.get('etag')!;
   const mtime = (await stat(join(root, `${GRID}.nc`))).mtimeMs;
-  t.equal(first.headers.get('last-modified'), new Date(Math.floor(mtime / 1000) * 1000).toUTCString(), 'Last-Modified is the file mtime');
+  t.equal(
+    first.headers.get('last-modified'),
+    new Date(Math.floor(mtime / 1000) * 1000).toUTCString(),
+    'Last-Modified is the file mtime',
+  );
   // The same query spelt in another order is the same answer.
   const reordered = COVERAGE.replace(/\?(.*)$/, (_m, q: string) => `?${q.split('&').reverse().join('&')}`);
   const cached = await fetch(`${base}${reordered}`, { headers: { 'if-none-match': dataTag } });
   t.equal(cached.status, 304);
-  const ims = await fetch(`${base}${COVERAGE}`, { headers: { 'if-modified-since': first.headers.get('last-modified')! } });
+  const ims = await fetch(`${base}${COVERAGE}`, {
+    headers: { 'if-modified-since': first.headers.get('last-modified')! },
+  });
   t.equal(ims.status, 304, 'If-Modified-Since at the file time');
-  const older = await fetch(`${base}${COVERAGE}`, { headers: { 'if-modified-since': new Date(mtime - 3_600_000).toUTCString() } });
+  const older = await fetch(`${base}${COVERAGE}`, {
+    headers: { 'if-modified-since': new Date(mtime - 3_600_000).toUTCString() },
+  });
   t.equal(older.status, 200);
   await older.arrayBuffer();
-  const other = await fetch(`${base}${COVERAGE.replace('COADSX(20:60)', 'COADSX(20:61)')}`, { headers: { 'if-none-match': dataTag } });
+  const other = await fetch(`${base}${COVERAGE.replace('COADSX(20:60)', 'COADSX(20:61)')}`, {
+    headers: { 'if-none-match': dataTag },
+  });
   t.equal(other.status, 200, 'another query is another answer');
   await other.arrayBuffer();
 
@@ -121,7 +144,10 @@ t.test('ETag, Last-Modified and 304s', async (t) => {
 
   // A 304 costs no read: timed over many revalidations (printed, not asserted: timing belongs in the bench).
   const t0 = performance.now();
-  for (let i = 0; i < 50; i++) await (await fetch(`${base}${COVERAGE}`, { headers: { 'if-none-match': changed.headers.get('etag')! } })).arrayBuffer();
+  for (let i = 0; i < 50; i++)
+    await (
+      await fetch(`${base}${COVERAGE}`, { headers: { 'if-none-match': changed.headers.get('etag')! } })
+    ).arrayBuffer();
   t.comment(`304 round trip: ${((performance.now() - t0) / 50).toFixed(2)} ms`);
 });
 
@@ -156,7 +182,9 @@ t.test('WMS refusals come in the WMS error form', async (t) => {
   const { app, base } = await listen({ limits: { data: { concurrency: 1, queue: 0, waitMs: 100 } } });
   t.teardown(() => app.close());
   const release = await app.ops.admission.limiters.data.acquire();
-  const res = await fetch(`${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${GRID}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=64&HEIGHT=32&FORMAT=image/png`);
+  const res = await fetch(
+    `${base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetMap&LAYERS=${GRID}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=64&HEIGHT=32&FORMAT=image/png`,
+  );
   t.equal(res.status, 503);
   t.ok(res.headers.get('retry-after'));
   t.match(res.headers.get('content-type'), /application\/vnd\.ogc\.se_xml/);
@@ -189,7 +217,11 @@ t.test('per-client rate limit: 429 with Retry-After', async (t) => {
   t.equal(over.status, 429);
   t.equal(over.headers.get('retry-after'), '2');
   t.equal(((await over.json()) as { code: string }).code, 'TooManyRequests');
-  t.equal((await fetch(`${base}/conformance`, { headers: { authorization: 'Bearer someone-else' } })).status, 200, 'another client has its own bucket');
+  t.equal(
+    (await fetch(`${base}/conformance`, { headers: { authorization: 'Bearer someone-else' } })).status,
+    200,
+    'another client has its own bucket',
+  );
   t.equal((await fetch(`${base}/health`)).status, 200, 'health is never limited');
 });
 

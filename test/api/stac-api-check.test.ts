@@ -13,9 +13,14 @@ const SCRIPT = join(import.meta.dirname, '..', '..', 'scripts', 'stac-api-check.
 
 function check(url: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('/usr/bin/python3', [SCRIPT, url, '--collection', '1900857_prof'], { timeout: 120_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
-    });
+    execFile(
+      '/usr/bin/python3',
+      [SCRIPT, url, '--collection', '1900857_prof'],
+      { timeout: 120_000, maxBuffer: 8 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -33,7 +38,14 @@ t.test('odas passes every check', async (t) => {
   const r = await check(`${base}/stac`);
   const summary = /^(\d+) passed, (\d+) failed$/m.exec(r.out);
   t.ok(summary, r.out.slice(-300));
-  t.equal(summary?.[2], '0', r.out.split('\n').filter((l) => l.startsWith('FAIL')).join('\n'));
+  t.equal(
+    summary?.[2],
+    '0',
+    r.out
+      .split('\n')
+      .filter((l) => l.startsWith('FAIL'))
+      .join('\n'),
+  );
   t.ok(Number(summary?.[1]) > 150, `${summary?.[1]} checks ran`);
   t.equal(r.code, 0);
 });
@@ -47,10 +59,13 @@ t.test('a deliberately wrong answer fails the check', async (t) => {
       res.end(JSON.stringify({ type: 'FeatureCollection', features: [], links: [] }));
       return;
     }
-    const up = httpRequest({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (u) => {
-      res.writeHead(u.statusCode ?? 502, u.headers);
-      u.pipe(res);
-    });
+    const up = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (u) => {
+        res.writeHead(u.statusCode ?? 502, u.headers);
+        u.pipe(res);
+      },
+    );
     req.pipe(up);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));

@@ -49,62 +49,108 @@ t.test('an Argo GDAC tree gives one collection per file family across all floats
   t.equal((JSON.parse(res.body) as { numberMatched: number }).numberMatched, 194);
   const loc = await app.inject({ url: '/collections/argo-prof/locations/1900857?parameter-name=TEMP&f=CSV' });
   t.equal(loc.statusCode, 200);
-  const file = await app.inject({ url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/profiles/R1900857_002.nc' });
+  const file = await app.inject({
+    url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/profiles/R1900857_002.nc',
+  });
   t.equal(file.statusCode, 200, 'any file of a family collection downloads as its STAC source asset');
-  const outside = await app.inject({ url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/1900857_prof.nc' });
+  const outside = await app.inject({
+    url: '/stac/collections/argo-profiles/files/dac/coriolis/1900857/1900857_prof.nc',
+  });
   t.equal(outside.statusCode, 404, 'a file of another collection does not');
 });
 
-t.test('a live archive: new, changed and removed files are picked up by rescans, the status document says so', async (t) => {
-  const root = await mkdtemp(join(tmpdir(), 'odas-live-'));
-  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-live-cache-'));
-  await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
-  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
-  t.teardown(() => catalog.close());
-  t.equal(catalog.collections.size, 0, 'a first start serves an empty catalog at once');
-  catalog.start();
-  await until('the first file', () => catalog.collections.has('a_prof'));
-  t.equal(catalog.collections.get('a_prof')!.features!.size, 194);
+t.test(
+  'a live archive: new, changed and removed files are picked up by rescans, the status document says so',
+  async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'odas-live-'));
+    const cacheDir = await mkdtemp(join(tmpdir(), 'odas-live-cache-'));
+    await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
+    const catalog = await Catalog.open({
+      dataRoots: [root],
+      configs: [],
+      log: silent,
+      cacheDir,
+      settleMs: 0,
+      rescanSeconds: 0.2,
+    });
+    t.teardown(() => catalog.close());
+    t.equal(catalog.collections.size, 0, 'a first start serves an empty catalog at once');
+    catalog.start();
+    await until('the first file', () => catalog.collections.has('a_prof'));
+    t.equal(catalog.collections.get('a_prof')!.features!.size, 194);
 
-  await copyFile(argo('3902131_Sprof.nc'), join(root, 'b_Sprof.nc'));
-  await until('the new file', () => catalog.collections.has('b_Sprof'));
-  t.pass('a new file is served without a restart');
+    await copyFile(argo('3902131_Sprof.nc'), join(root, 'b_Sprof.nc'));
+    await until('the new file', () => catalog.collections.has('b_Sprof'));
+    t.pass('a new file is served without a restart');
 
+    await rm(join(root, 'a_prof.nc'));
+    await until('the removed file to go', () => !catalog.collections.has('a_prof'));
+    t.pass('a removed file disappears');
 
-  await rm(join(root, 'a_prof.nc'));
-  await until('the removed file to go', () => !catalog.collections.has('a_prof'));
-  t.pass('a removed file disappears');
+    await writeFile(join(root, 'broken.nc'), 'CDF\u0001 this is no header');
+    await until('the broken file to be recorded', async () =>
+      (await catalog.status()).errors.some((e) => e.file === 'broken.nc'),
+    );
+    const status = await catalog.status();
+    t.match(status.errors.find((e) => e.file === 'broken.nc')!.error, /cannot/, 'the error is kept with the file');
+    t.ok(catalog.collections.has('b_Sprof'), 'a bad file blocks nothing else');
 
-  await writeFile(join(root, 'broken.nc'), 'CDF\u0001 this is no header');
-  await until('the broken file to be recorded', async () => (await catalog.status()).errors.some((e) => e.file === 'broken.nc'));
-  const status = await catalog.status();
-  t.match(status.errors.find((e) => e.file === 'broken.nc')!.error, /cannot/, 'the error is kept with the file');
-  t.ok(catalog.collections.has('b_Sprof'), 'a bad file blocks nothing else');
-
-  const app = await buildApp({ collections: catalog.collections, status: () => catalog.status() });
-  t.teardown(() => app.close());
-  const landing = JSON.parse((await app.inject({ url: '/' })).body) as { links: Array<{ rel: string; href: string }> };
-  t.ok(landing.links.some((l) => l.rel === 'monitor' && l.href.endsWith('/status')), 'the landing page links the status document');
-  const doc = JSON.parse((await app.inject({ url: '/status' })).body) as { state: string; files: { total: number; indexed: number; failed: number }; errors: unknown[] };
-  t.equal(doc.files.total, doc.files.indexed + doc.files.failed + (doc.state === 'idle' ? 0 : doc.files.total - doc.files.indexed - doc.files.failed));
-  t.ok(doc.errors.length >= 1);
-  t.notOk(JSON.stringify(doc).includes(root) || JSON.stringify(doc).includes(cacheDir), 'no server path in the public status document');
-  const html = await app.inject({ url: '/status?f=html' });
-  t.match(html.body, /broken\.nc/);
-});
+    const app = await buildApp({ collections: catalog.collections, status: () => catalog.status() });
+    t.teardown(() => app.close());
+    const landing = JSON.parse((await app.inject({ url: '/' })).body) as {
+      links: Array<{ rel: string; href: string }>;
+    };
+    t.ok(
+      landing.links.some((l) => l.rel === 'monitor' && l.href.endsWith('/status')),
+      'the landing page links the status document',
+    );
+    const doc = JSON.parse((await app.inject({ url: '/status' })).body) as {
+      state: string;
+      files: { total: number; indexed: number; failed: number };
+      errors: unknown[];
+    };
+    t.equal(
+      doc.files.total,
+      doc.files.indexed +
+        doc.files.failed +
+        (doc.state === 'idle' ? 0 : doc.files.total - doc.files.indexed - doc.files.failed),
+    );
+    t.ok(doc.errors.length >= 1);
+    t.notOk(
+      JSON.stringify(doc).includes(root) || JSON.stringify(doc).includes(cacheDir),
+      'no server path in the public status document',
+    );
+    const html = await app.inject({ url: '/status?f=html' });
+    t.match(html.body, /broken\.nc/);
+  },
+);
 
 t.test('a file rewritten in place is re-read; a restart reuses the catalog and resumes', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'odas-rewrite-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-rewrite-cache-'));
   await copyFile(argo('D1900857_001.nc'), join(root, 'x.nc'));
-  let catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  let catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0,
+  });
   await catalog.indexOnce();
   t.equal(catalog.collections.get('x')!.features!.size, 2);
   await catalog.close();
   await copyFile(argo('1900857_prof.nc'), join(root, 'x.nc'));
   const later = new Date(Date.now() + 5000);
   await utimes(join(root, 'x.nc'), later, later);
-  catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0,
+  });
   t.teardown(() => catalog.close());
   t.equal(catalog.collections.get('x')!.features!.size, 2, 'the catalog serves what it had at once');
   await catalog.indexOnce();
@@ -118,7 +164,14 @@ t.test('a corrupt catalog file is moved aside and rebuilt, never served', async 
   await copyFile(argo('D1900857_001.nc'), join(root, 'x.nc'));
   const file = await Catalog.fileFor(cacheDir, [root]);
   await writeFile(file, Buffer.alloc(64 * 1024, 0x5a));
-  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  const catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0,
+  });
   t.teardown(() => catalog.close());
   t.match(catalog.store.recovered, /moved to .*corrupt/);
   await catalog.indexOnce();
@@ -128,7 +181,13 @@ t.test('a corrupt catalog file is moved aside and rebuilt, never served', async 
 t.test('a half-written file waits for the next scan', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'odas-young-'));
   await copyFile(argo('D1900857_001.nc'), join(root, 'young.nc'));
-  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 60_000, rescanSeconds: 0 });
+  const catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    settleMs: 60_000,
+    rescanSeconds: 0,
+  });
   t.teardown(() => catalog.close());
   await catalog.indexOnce();
   t.equal(catalog.collections.size, 0, 'a file modified a moment ago is not read yet');
@@ -139,8 +198,22 @@ t.test('two processes on one catalog: one indexes, the other follows its commits
   const root = await mkdtemp(join(tmpdir(), 'odas-two-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-two-cache-'));
   await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
-  const a = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
-  const b = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
+  const a = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0.2,
+  });
+  const b = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0.2,
+  });
   t.teardown(() => b.close());
   a.start();
   await until('the leader to index', () => a.collections.has('a_prof'));
@@ -158,12 +231,26 @@ t.test('changed collection configs regroup the files', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'odas-regroup-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-regroup-cache-'));
   await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
-  let catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  let catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0,
+  });
   await catalog.indexOnce();
   t.same([...catalog.collections.keys()], ['a_prof']);
   await catalog.close();
   const config = parseCollectionConfig('id: floats\nsource: "*.nc"\n', 'floats.yaml');
-  catalog = await Catalog.open({ dataRoots: [root], configs: [config], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0 });
+  catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [config],
+    log: silent,
+    cacheDir,
+    settleMs: 0,
+    rescanSeconds: 0,
+  });
   t.teardown(() => catalog.close());
   await catalog.indexOnce();
   t.same([...catalog.collections.keys()], ['floats'], 'the file now belongs to the configured collection');
@@ -180,7 +267,10 @@ t.test('counts and pages follow the catalog as files arrive', async (t) => {
   await until('the folder collection', () => catalog.collections.get('f')?.features?.size === 4);
   const app = await buildApp({ collections: catalog.collections });
   t.teardown(() => app.close());
-  const page = async (offset: number) => JSON.parse((await app.inject({ url: `/collections/f/items?limit=2&offset=${offset}&bbox=-180,-90,180,90` })).body) as { numberMatched: number; features: Array<{ id: string }> };
+  const page = async (offset: number) =>
+    JSON.parse(
+      (await app.inject({ url: `/collections/f/items?limit=2&offset=${offset}&bbox=-180,-90,180,90` })).body,
+    ) as { numberMatched: number; features: Array<{ id: string }> };
   const first = await page(0);
   const second = await page(2);
   t.equal(first.numberMatched, 4);
@@ -218,7 +308,13 @@ t.test('profile levels kept in the catalog equal the file read', async (t) => {
 t.test('files copied just before the start are read as soon as they settle, not a rescan later', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'odas-settle-'));
   await copyFile(argo('D1900857_001.nc'), join(root, 'fresh.nc'));
-  const catalog = await Catalog.open({ dataRoots: [root], configs: [], log: silent, settleMs: 500, rescanSeconds: 600 });
+  const catalog = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    settleMs: 500,
+    rescanSeconds: 600,
+  });
   t.teardown(() => catalog.close());
   catalog.start();
   await new Promise((r) => setTimeout(r, 50));
@@ -242,6 +338,10 @@ t.test('a watched archive picks up a new file and a removal within seconds, long
   await until('the removal, by the folder watch', () => !catalog.collections.has('two_Sprof'), 8000);
   // Rewritten in place: the folder's mtime does not change, the watch still names the folder.
   await copyFile(argo('1900857_prof.nc'), join(root, 'sub', 'one.nc'));
-  await until('the rewritten file, by the folder watch', () => catalog.collections.get('one')?.features?.size === 194, 8000);
+  await until(
+    'the rewritten file, by the folder watch',
+    () => catalog.collections.get('one')?.features?.size === 194,
+    8000,
+  );
   t.pass('both within seconds with the next rescan ten minutes away');
 });

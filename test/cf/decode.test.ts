@@ -15,33 +15,74 @@ function chars(text: string, shape: number[]): RawArray {
 
 /** NaN-aware comparison with a tolerance for float arithmetic. */
 function same(actual: Float64Array, expected: number[]): boolean {
-  return actual.length === expected.length && expected.every((e, i) => (Number.isNaN(e) ? Number.isNaN(actual[i]!) : Math.abs(actual[i]! - e) < 1e-9 * Math.max(1, Math.abs(e))));
+  return (
+    actual.length === expected.length &&
+    expected.every((e, i) =>
+      Number.isNaN(e) ? Number.isNaN(actual[i]!) : Math.abs(actual[i]! - e) < 1e-9 * Math.max(1, Math.abs(e)),
+    )
+  );
 }
 
 t.test('_FillValue, scale_factor and add_offset (GHRSST-style packed int16)', async (t) => {
   const attrs = { scale_factor: 0.01, add_offset: Math.fround(273.149994), _FillValue: -32768 };
   const out = decodeNumeric(raw('i2', Int16Array.from([2529, -32768, 2549, 0])), attrs);
-  t.ok(same(out, [2529 * 0.01 + Math.fround(273.149994), NaN, 2549 * 0.01 + Math.fround(273.149994), Math.fround(273.149994)]), String(out));
+  t.ok(
+    same(out, [
+      2529 * 0.01 + Math.fround(273.149994),
+      NaN,
+      2549 * 0.01 + Math.fround(273.149994),
+      Math.fround(273.149994),
+    ]),
+    String(out),
+  );
   t.ok(Math.abs(out[0]! - 298.44) < 1e-5, 'reference analysed_sst 298.440002');
-  t.ok(same(decodeNumeric(raw('i2', Int16Array.from([-1502, -32767])), { scale_factor: 0.0001, _FillValue: -32767 }), [-0.1502, NaN]), 'AVISO adt');
+  t.ok(
+    same(decodeNumeric(raw('i2', Int16Array.from([-1502, -32767])), { scale_factor: 0.0001, _FillValue: -32767 }), [
+      -0.1502,
+      NaN,
+    ]),
+    'AVISO adt',
+  );
 });
 
 t.test('missing_value, arrays of missing values and NaN', async (t) => {
-  t.ok(same(decodeNumeric(raw('f8', Float64Array.from([1, 2, 3, NaN])), { missing_value: [2, 3] }), [1, NaN, NaN, NaN]));
-  t.ok(same(decodeNumeric(raw('f8', Float64Array.from([1, 2, 3])), { _FillValue: 1, missing_value: 3 }), [NaN, 2, NaN]));
-  t.ok(same(decodeNumeric(raw('f4', Float32Array.from([NaN, 5])), {}), [NaN, 5]), 'NaN floats are missing without any attribute');
-  t.ok(same(decodeNumeric(raw('i4', Int32Array.from([-2147483647, 5])), {}), [-2147483647, 5]), 'no default integer fill is assumed');
-  t.ok(same(decodeNumeric(raw('f8', Float64Array.from([1e35, 2])), { _FillValue: 1e35 }), [NaN, 2]), 'mooring 1e35 fill');
-  t.ok(same(decodeNumeric(raw('f4', Float32Array.from([1, 2])), { _FillValue: NaN }), [1, 2]), 'a NaN fill masks nothing else');
+  t.ok(
+    same(decodeNumeric(raw('f8', Float64Array.from([1, 2, 3, NaN])), { missing_value: [2, 3] }), [1, NaN, NaN, NaN]),
+  );
+  t.ok(
+    same(decodeNumeric(raw('f8', Float64Array.from([1, 2, 3])), { _FillValue: 1, missing_value: 3 }), [NaN, 2, NaN]),
+  );
+  t.ok(
+    same(decodeNumeric(raw('f4', Float32Array.from([NaN, 5])), {}), [NaN, 5]),
+    'NaN floats are missing without any attribute',
+  );
+  t.ok(
+    same(decodeNumeric(raw('i4', Int32Array.from([-2147483647, 5])), {}), [-2147483647, 5]),
+    'no default integer fill is assumed',
+  );
+  t.ok(
+    same(decodeNumeric(raw('f8', Float64Array.from([1e35, 2])), { _FillValue: 1e35 }), [NaN, 2]),
+    'mooring 1e35 fill',
+  );
+  t.ok(
+    same(decodeNumeric(raw('f4', Float32Array.from([1, 2])), { _FillValue: NaN }), [1, 2]),
+    'a NaN fill masks nothing else',
+  );
   t.ok(same(decodeNumeric(raw('f4', Float32Array.from([1])), { _FillValue: 'x' }), [1]), 'text fill ignored');
 });
 
 t.test('float32 fill values match whatever precision the attribute has', async (t) => {
   const data = Float32Array.from([-1e34, 99999, 12.5]);
-  t.ok(same(decodeNumeric(raw('f4', data), { _FillValue: -9.99999979e33 }), [NaN, 99999, 12.5]), 'COADS -9.99999979e33 given as double');
+  t.ok(
+    same(decodeNumeric(raw('f4', data), { _FillValue: -9.99999979e33 }), [NaN, 99999, 12.5]),
+    'COADS -9.99999979e33 given as double',
+  );
   t.ok(same(decodeNumeric(raw('f4', data), { _FillValue: Math.fround(-1e34) }), [NaN, 99999, 12.5]), 'as float32');
   t.ok(same(decodeNumeric(raw('f4', data), { _FillValue: -1e34, missing_value: 99999.0 }), [NaN, NaN, 12.5]));
-  t.ok(same(decodeNumeric(raw('f4', Float32Array.from([0.1])), { _FillValue: 0.1 }), [NaN]), '0.1 as double equals 0.1 stored as float32');
+  t.ok(
+    same(decodeNumeric(raw('f4', Float32Array.from([0.1])), { _FillValue: 0.1 }), [NaN]),
+    '0.1 as double equals 0.1 stored as float32',
+  );
 });
 
 t.test('valid_min / valid_max / valid_range', async (t) => {
@@ -51,11 +92,29 @@ t.test('valid_min / valid_max / valid_range', async (t) => {
   t.ok(same(decodeNumeric(raw('f8', data), { valid_min: 0 }), [NaN, 0, 50, 100, 200]), 'only a minimum');
   t.ok(same(decodeNumeric(raw('f8', data), { valid_max: 50 }), [-5, 0, 50, NaN, NaN]), 'only a maximum');
   t.ok(
-    same(decodeNumeric(raw('f8', Float64Array.from([1.8012, 32.896, 1e35])), { valid_min: 10000, valid_max: -10000, _FillValue: 1e35 }), [1.8012, 32.896, NaN]),
+    same(
+      decodeNumeric(raw('f8', Float64Array.from([1.8012, 32.896, 1e35])), {
+        valid_min: 10000,
+        valid_max: -10000,
+        _FillValue: 1e35,
+      }),
+      [1.8012, 32.896, NaN],
+    ),
     'swapped valid_min/valid_max (the DFO mooring file) are ignored, not applied',
   );
-  t.ok(same(decodeNumeric(raw('f8', data), { valid_range: [100, 0] }), [-5, 0, 50, 100, 200]), 'reversed valid_range ignored');
-  t.ok(same(decodeNumeric(raw('f4', Float32Array.from([-1, 0, 12000, 12001])), { valid_min: 0, valid_max: 12000 }), [NaN, 0, 12000, NaN]), 'Argo PRES limits');
+  t.ok(
+    same(decodeNumeric(raw('f8', data), { valid_range: [100, 0] }), [-5, 0, 50, 100, 200]),
+    'reversed valid_range ignored',
+  );
+  t.ok(
+    same(decodeNumeric(raw('f4', Float32Array.from([-1, 0, 12000, 12001])), { valid_min: 0, valid_max: 12000 }), [
+      NaN,
+      0,
+      12000,
+      NaN,
+    ]),
+    'Argo PRES limits',
+  );
 });
 
 t.test('valid range in packed or physical units', async (t) => {
@@ -68,8 +127,20 @@ t.test('valid range in packed or physical units', async (t) => {
   t.ok(same(decodeNumeric(packed, { scale_factor: 0.01, valid_min: 0.5, valid_max: 1.5 }), [NaN, 1, NaN]));
   // Integer-valued limits on integer storage: packed by default; the option says otherwise.
   t.ok(same(decodeNumeric(packed, { scale_factor: 0.01, valid_range: [0, 1] }), [0, NaN, NaN]));
-  t.ok(same(decodeNumeric(packed, { scale_factor: 0.01, valid_range: [0, 1] }, { validRangeUnits: 'physical' }), [0, 1, NaN]));
-  t.ok(same(decodeNumeric(packed, { scale_factor: 0.01, valid_range: [0, 1] }, { validRangeUnits: 'packed' }), [0, NaN, NaN]));
+  t.ok(
+    same(decodeNumeric(packed, { scale_factor: 0.01, valid_range: [0, 1] }, { validRangeUnits: 'physical' }), [
+      0,
+      1,
+      NaN,
+    ]),
+  );
+  t.ok(
+    same(decodeNumeric(packed, { scale_factor: 0.01, valid_range: [0, 1] }, { validRangeUnits: 'packed' }), [
+      0,
+      NaN,
+      NaN,
+    ]),
+  );
   // Float storage with scale: limits are physical.
   t.ok(same(decodeNumeric(raw('f4', Float32Array.from([1, 3])), { scale_factor: 2, valid_max: 4 }), [2, NaN]));
 });
@@ -77,13 +148,30 @@ t.test('valid range in packed or physical units', async (t) => {
 t.test('_Unsigned = "true" on signed storage', async (t) => {
   const bytes = raw('i1', Int8Array.from([-1, -2, 5, -128]));
   t.ok(same(decodeNumeric(bytes, { _Unsigned: 'true' }), [255, 254, 5, 128]));
-  t.ok(same(decodeNumeric(bytes, { _Unsigned: 'true', _FillValue: -1 }), [NaN, 254, 5, 128]), 'fill given in the signed reading');
-  t.ok(same(decodeNumeric(bytes, { _Unsigned: 'true', _FillValue: 255 }), [NaN, 254, 5, 128]), 'fill given in the unsigned reading');
-  t.ok(same(decodeNumeric(bytes, { _Unsigned: 'true', valid_range: [0, 250] }), [NaN, NaN, 5, 128]), 'valid range on unsigned values');
+  t.ok(
+    same(decodeNumeric(bytes, { _Unsigned: 'true', _FillValue: -1 }), [NaN, 254, 5, 128]),
+    'fill given in the signed reading',
+  );
+  t.ok(
+    same(decodeNumeric(bytes, { _Unsigned: 'true', _FillValue: 255 }), [NaN, 254, 5, 128]),
+    'fill given in the unsigned reading',
+  );
+  t.ok(
+    same(decodeNumeric(bytes, { _Unsigned: 'true', valid_range: [0, 250] }), [NaN, NaN, 5, 128]),
+    'valid range on unsigned values',
+  );
   t.ok(same(decodeNumeric(bytes, { _Unsigned: 'false' }), [-1, -2, 5, -128]));
-  t.ok(same(decodeNumeric(raw('i2', Int16Array.from([-1, 1000])), { _Unsigned: 'TRUE', scale_factor: 0.5, _FillValue: -1 }), [NaN, 500]));
+  t.ok(
+    same(
+      decodeNumeric(raw('i2', Int16Array.from([-1, 1000])), { _Unsigned: 'TRUE', scale_factor: 0.5, _FillValue: -1 }),
+      [NaN, 500],
+    ),
+  );
   t.ok(same(decodeNumeric(raw('i4', Int32Array.from([-1])), { _Unsigned: 'true' }), [4294967295]));
-  t.ok(same(decodeNumeric(raw('i2', Int16Array.from([300, 5])), { _FillValue: 1e35 }), [300, 5]), 'a fill the type cannot hold matches nothing');
+  t.ok(
+    same(decodeNumeric(raw('i2', Int16Array.from([300, 5])), { _FillValue: 1e35 }), [300, 5]),
+    'a fill the type cannot hold matches nothing',
+  );
   const ints = raw('i1', Int8Array.from([-1, 2]));
   decodeNumeric(ints, { _Unsigned: 'true' });
   t.same(Array.from(ints.data as Int8Array), [-1, 2], 'input untouched');
@@ -110,9 +198,21 @@ t.test('decodeStrings', async (t) => {
   t.same(decodeStrings(chars('', [0, 4])), [], 'no strings');
   t.same(decodeStrings(chars('11 4\0', [5]), { trim: false }), ['11 4\0'], 'untrimmed keeps every byte in place');
   t.same(decodeStrings(chars('12  34  ', [2, 4]), { trim: false }), ['12  ', '34  ']);
-  t.same(decodeStrings({ dtype: 'char', shape: [6], data: Uint8Array.from(Buffer.from('10 °C', 'utf8')) }), ['10 °C'], 'UTF-8 text');
-  t.same(decodeStrings({ dtype: 'char', shape: [5], data: Uint8Array.from([0x31, 0x30, 0x20, 0xb0, 0x43]) }), ['10 °C'], 'Latin-1 fallback');
-  t.same(decodeStrings({ dtype: 'string', shape: [2], data: ['abc  ', 'x\0'] }), ['abc', 'x'], 'string data passes through, trimmed');
+  t.same(
+    decodeStrings({ dtype: 'char', shape: [6], data: Uint8Array.from(Buffer.from('10 °C', 'utf8')) }),
+    ['10 °C'],
+    'UTF-8 text',
+  );
+  t.same(
+    decodeStrings({ dtype: 'char', shape: [5], data: Uint8Array.from([0x31, 0x30, 0x20, 0xb0, 0x43]) }),
+    ['10 °C'],
+    'Latin-1 fallback',
+  );
+  t.same(
+    decodeStrings({ dtype: 'string', shape: [2], data: ['abc  ', 'x\0'] }),
+    ['abc', 'x'],
+    'string data passes through, trimmed',
+  );
   t.same(decodeStrings({ dtype: 'string', shape: [1], data: ['abc  '] }, { trim: false }), ['abc  ']);
   t.throws(() => decodeStrings(raw('u1', Uint8Array.from([65]))), TypeError);
 });
@@ -136,7 +236,10 @@ t.test('real files: COADS land is missing, Argo adjusted values and QC flags', a
   const sst = decodeNumeric(await coads.readRaw('SST', { TIME: [0, 1] }), sstInfo.attrs);
   const missing = sst.filter(Number.isNaN).length;
   t.ok(missing > 1000 && missing < sst.length / 2, `land and ice cells are NaN (${missing} of ${sst.length})`);
-  t.ok(sst.every((v) => Number.isNaN(v) || (v > -5 && v < 40)), 'no fill value survives as a number');
+  t.ok(
+    sst.every((v) => Number.isNaN(v) || (v > -5 && v < 40)),
+    'no fill value survives as a number',
+  );
   t.ok(Math.abs(sst[45 * 180 + 90]! - 26.615416) < 1e-5, 'reference SST[0,45,90]');
 
   const argoPath = sharedData('argo/D1900857_001.nc');

@@ -1,6 +1,13 @@
 import t from 'tap';
 import { decodeNumeric } from '../../src/cf/decode.js';
-import { TimeUnitsError, decodeTimes, isoString, parseArgoDate, parseTimeUnits, toEpochMillis } from '../../src/cf/time.js';
+import {
+  TimeUnitsError,
+  decodeTimes,
+  isoString,
+  parseArgoDate,
+  parseTimeUnits,
+  toEpochMillis,
+} from '../../src/cf/time.js';
 import { openNetcdf3 } from '../../src/readers/netcdf3/reader.js';
 import { openFileSource } from '../../src/readers/source/file.js';
 import { referenceEntries, sharedData } from '../helpers/data.js';
@@ -10,10 +17,18 @@ function iso(value: number, units: string, calendar?: string): string {
 }
 
 t.test('units and reference dates found in the data set', async (t) => {
-  t.equal(iso(21239.16875, 'days since 1950-01-01 00:00:00 UTC'), '2008-02-25T04:03:00Z', 'Argo JULD, float days exact to the second');
+  t.equal(
+    iso(21239.16875, 'days since 1950-01-01 00:00:00 UTC'),
+    '2008-02-25T04:03:00Z',
+    'Argo JULD, float days exact to the second',
+  );
   t.equal(iso(22202.08611111111, 'days since 1950-01-01 00:00:00 UTC'), '2010-10-15T02:04:00Z');
   t.equal(iso(4748.91, 'hours since 2000-01-01', 'proleptic_gregorian'), '2000-07-16T20:54:36Z', 'COADS TIME[6]');
-  t.equal(iso(1561015350.718, 'seconds since 1970-01-01T00:00:00+00:00'), '2019-06-20T07:22:30.718Z', 'glider: milliseconds kept');
+  t.equal(
+    iso(1561015350.718, 'seconds since 1970-01-01T00:00:00+00:00'),
+    '2019-06-20T07:22:30.718Z',
+    'glider: milliseconds kept',
+  );
   t.equal(iso(1120694400, 'seconds since 1981-01-01 00:00:00', 'Gregorian'), '2016-07-07T00:00:00Z', 'GHRSST');
   const seaIceDays = (Date.UTC(2021, 11, 1) - Date.UTC(1601, 0, 1)) / 86_400_000;
   t.equal(iso(seaIceDays, 'days since 1601-01-01 00:00:00'), '2021-12-01T00:00:00Z', 'NSIDC days since 1601');
@@ -23,9 +38,12 @@ t.test('units and reference dates found in the data set', async (t) => {
 
 t.test('unit spellings', async (t) => {
   const ref = 'since 2000-01-01T00:00:00Z';
-  for (const unit of ['seconds', 'second', 's', 'sec', 'secs']) t.equal(iso(90, `${unit} ${ref}`), '2000-01-01T00:01:30Z', unit);
-  for (const unit of ['minutes', 'minute', 'min', 'mins']) t.equal(iso(90, `${unit} ${ref}`), '2000-01-01T01:30:00Z', unit);
-  for (const unit of ['hours', 'hour', 'h', 'hr', 'hrs']) t.equal(iso(36, `${unit} ${ref}`), '2000-01-02T12:00:00Z', unit);
+  for (const unit of ['seconds', 'second', 's', 'sec', 'secs'])
+    t.equal(iso(90, `${unit} ${ref}`), '2000-01-01T00:01:30Z', unit);
+  for (const unit of ['minutes', 'minute', 'min', 'mins'])
+    t.equal(iso(90, `${unit} ${ref}`), '2000-01-01T01:30:00Z', unit);
+  for (const unit of ['hours', 'hour', 'h', 'hr', 'hrs'])
+    t.equal(iso(36, `${unit} ${ref}`), '2000-01-02T12:00:00Z', unit);
   for (const unit of ['days', 'day', 'd']) t.equal(iso(1.5, `${unit} ${ref}`), '2000-01-02T12:00:00Z', unit);
   t.equal(iso(1500, `milliseconds ${ref}`), '2000-01-01T00:00:01.500Z');
   t.equal(iso(1, `Days Since 2000-01-01`), '2000-01-02T00:00:00Z', 'case-insensitive');
@@ -56,9 +74,17 @@ t.test('reference date forms and time zones', async (t) => {
 
 t.test('calendars', async (t) => {
   // Checked against ncdump -t (netCDF-C 4.9) on the same values.
-  t.equal(iso(730120, 'days since 0001-01-01', 'standard'), '1999-12-31T00:00:00Z', 'mixed Julian/Gregorian before 1582');
+  t.equal(
+    iso(730120, 'days since 0001-01-01', 'standard'),
+    '1999-12-31T00:00:00Z',
+    'mixed Julian/Gregorian before 1582',
+  );
   t.equal(iso(730120, 'days since 0001-01-01', 'proleptic_gregorian'), '2000-01-02T00:00:00Z');
-  t.equal(iso(1, 'days since 1582-10-04', 'standard'), '1582-10-15T00:00:00Z', 'the day after 4 October 1582 is 15 October');
+  t.equal(
+    iso(1, 'days since 1582-10-04', 'standard'),
+    '1582-10-15T00:00:00Z',
+    'the day after 4 October 1582 is 15 October',
+  );
   t.throws(() => parseTimeUnits('days since 1582-10-10', 'standard'), /calendar gap/);
   t.equal(iso(365, 'days since 2000-01-01', 'noleap'), '2001-01-01T00:00:00Z', 'noleap skips 29 February 2000');
   t.equal(iso(59, 'days since 2000-01-01', '365_day'), '2000-03-01T00:00:00Z');
@@ -67,7 +93,10 @@ t.test('calendars', async (t) => {
   t.equal(iso(36524, 'days since 2000-01-01', 'julian'), '2099-12-31T00:00:00Z', 'julian read as proleptic Gregorian');
   t.throws(() => parseTimeUnits('days since 2000-02-29', 'noleap'), /invalid reference date/);
   for (const calendar of ['360_day', 'all_leap', '366_day', 'none']) {
-    t.throws(() => parseTimeUnits('days since 2000-01-01', calendar), new RegExp(`calendar "${calendar}" has dates that do not exist`));
+    t.throws(
+      () => parseTimeUnits('days since 2000-01-01', calendar),
+      new RegExp(`calendar "${calendar}" has dates that do not exist`),
+    );
   }
   t.throws(() => parseTimeUnits('days since 2000-01-01', 'martian'), /unknown calendar "martian"/);
   t.equal(parseTimeUnits('days since 2000-01-01', ' GREGORIAN ').calendar, 'standard');
@@ -116,10 +145,15 @@ t.test('real time coordinates', async (t) => {
   const coads = await openNetcdf3(await openFileSource(coadsPath), coadsPath);
   t.teardown(() => coads.close());
   const timeVar = (await coads.info()).variables.find((v) => v.name === 'TIME')!;
-  const times = decodeTimes(decodeNumeric(await coads.readRaw('TIME'), timeVar.attrs), String(timeVar.attrs['units']), String(timeVar.attrs['calendar']));
+  const times = decodeTimes(
+    decodeNumeric(await coads.readRaw('TIME'), timeVar.attrs),
+    String(timeVar.attrs['units']),
+    String(timeVar.attrs['calendar']),
+  );
   t.equal(isoString(times[0]!), '2000-01-16T06:00:00Z');
   t.equal(isoString(times[11]!), '2000-12-16T01:20:06Z');
-  for (const e of referenceEntries('satellite/coads_sst_classic.nc')) t.equal(isoString(times[e.indices!['TIME']!]!), e.coordinates!['time']);
+  for (const e of referenceEntries('satellite/coads_sst_classic.nc'))
+    t.equal(isoString(times[e.indices!['TIME']!]!), e.coordinates!['time']);
 
   const profPath = sharedData('argo/1900857_prof.nc');
   const prof = await openNetcdf3(await openFileSource(profPath), profPath);
@@ -128,6 +162,10 @@ t.test('real time coordinates', async (t) => {
   const juldRaw = await prof.readRaw('JULD');
   t.equal((juldRaw.data as Float64Array)[0], 21239.16875, 'the stored JULD of the first profile');
   const juld = decodeTimes(decodeNumeric(juldRaw, juldVar.attrs), String(juldVar.attrs['units']));
-  for (const e of referenceEntries('argo/1900857_prof.nc')) t.equal(isoString(juld[e.indices!['N_PROF']!]!), e.coordinates!['time']);
-  t.ok(Array.from(juld).every((ms) => ms % 1000 === 0), 'all 194 profile times land on whole seconds');
+  for (const e of referenceEntries('argo/1900857_prof.nc'))
+    t.equal(isoString(juld[e.indices!['N_PROF']!]!), e.coordinates!['time']);
+  t.ok(
+    Array.from(juld).every((ms) => ms % 1000 === 0),
+    'all 194 profile times land on whole seconds',
+  );
 });

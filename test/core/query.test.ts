@@ -9,8 +9,19 @@ t.test('bbox', async (t) => {
   t.ok(containsPoint(anti, 175, 0));
   t.ok(containsPoint(anti, -175, 0));
   t.notOk(containsPoint(anti, 0, 0));
-  t.ok(lineIntersectsBBox(parseBBox('0,0,1,1'), [[-1, 0.5], [2, 0.5]]), 'a line crossing the box without a vertex inside');
-  t.notOk(lineIntersectsBBox(parseBBox('0,0,1,1'), [[-1, 2], [2, 2]]));
+  t.ok(
+    lineIntersectsBBox(parseBBox('0,0,1,1'), [
+      [-1, 0.5],
+      [2, 0.5],
+    ]),
+    'a line crossing the box without a vertex inside',
+  );
+  t.notOk(
+    lineIntersectsBBox(parseBBox('0,0,1,1'), [
+      [-1, 2],
+      [2, 2],
+    ]),
+  );
   for (const bad of ['1,2,3', '1,2,3,x', '', '0,10,5,-10', '0,-91,1,1', '-181,0,0,1']) {
     t.throws(() => parseBBox(bad), { code: 'InvalidParameterValue', parameter: 'bbox' }, bad);
   }

@@ -15,12 +15,28 @@ const T0 = Date.UTC(2000, 0, 1);
 
 function profiles(n: number): SamplesPayload {
   return {
-    kind: 'samples', collectionId: 'c', title: 't', request: 'r', domainType: 'VerticalProfile', single: false, hasIds: true,
-    parameters: [{ name: 'TEMP', label: 'Temperature', units: 'degree_Celsius', standardName: 'sea_water_temperature' }],
+    kind: 'samples',
+    collectionId: 'c',
+    title: 't',
+    request: 'r',
+    domainType: 'VerticalProfile',
+    single: false,
+    hasIds: true,
+    parameters: [
+      { name: 'TEMP', label: 'Temperature', units: 'degree_Celsius', standardName: 'sea_water_temperature' },
+    ],
     vertical: { name: 'PRES', units: 'decibar', positive: 'down' },
     sets: async function* () {
       for (let k = 0; k < n; k++) {
-        yield { id: `p${k}`, domainType: 'VerticalProfile' as const, t: new Float64Array([T0, T0, T0]), x: new Float64Array([1, 1, 1]), y: new Float64Array([2, 2, 2]), z: new Float64Array([5, 10, 10]), values: { TEMP: new Float64Array([10.5, NaN, 3]) } };
+        yield {
+          id: `p${k}`,
+          domainType: 'VerticalProfile' as const,
+          t: new Float64Array([T0, T0, T0]),
+          x: new Float64Array([1, 1, 1]),
+          y: new Float64Array([2, 2, 2]),
+          z: new Float64Array([5, 10, 10]),
+          values: { TEMP: new Float64Array([10.5, NaN, 3]) },
+        };
       }
     },
   };
@@ -28,17 +44,35 @@ function profiles(n: number): SamplesPayload {
 
 /** A (t, y, x) grid of 2 × 2 × 3 cells with a mask dropping (y=-1, x=5); value 4 of each step missing. */
 function grid(): GridPayload {
-  const axis = (role: GridAxis['role'], dim: string, values: number[]): GridAxis => ({ role, dim, variable: dim, label: dim, names: [dim], values: Float64Array.from(values), attrs: {}, dtype: 'f8', direction: 1 });
+  const axis = (role: GridAxis['role'], dim: string, values: number[]): GridAxis => ({
+    role,
+    dim,
+    variable: dim,
+    label: dim,
+    names: [dim],
+    values: Float64Array.from(values),
+    attrs: {},
+    dtype: 'f8',
+    direction: 1,
+  });
   const axes = [axis('t', 'time', [T0, T0 + 86_400_000]), axis('y', 'lat', [-1, 1]), axis('x', 'lon', [1, 3, 5])];
   const field = { name: 'SST', dtype: 'f8' as const, dims: ['time', 'lat', 'lon'], attrs: { units: 'Deg C' } };
   const model: GridModel = { axes, fields: [field], crs: { label: 'CRS84', kind: 'geographic' }, files: [], attrs: {} };
   const plan: GridPlan = {
-    model, fields: [field], shape: [2, 2, 3], cells: 12, sourceBytes: 96,
+    model,
+    fields: [field],
+    shape: [2, 2, 3],
+    cells: 12,
+    sourceBytes: 96,
     axes: axes.map((a) => ({ axis: a, picks: Int32Array.from(a.values, (_, i) => i), values: a.values })),
     mask: { flags: new Uint8Array([1, 1, 0, 1, 1, 1]), ny: 2, nx: 3, selected: 5 },
   };
   return {
-    plan, collectionId: 'g', title: 'g', description: 'g', request: 'r',
+    plan,
+    collectionId: 'g',
+    title: 'g',
+    description: 'g',
+    request: 'r',
     read: async function* () {
       for (let it = 0; it < 2; it++) {
         const v = new Float64Array(6).map((_, i) => it * 10 + i);
@@ -67,7 +101,7 @@ t.test('CoverageJSON of profiles: valid, unique z, nulls', async (t) => {
   t.equal(doc.parameters.TEMP.observedProperty.id, 'http://vocab.nerc.ac.uk/standard_name/sea_water_temperature/');
 });
 
-t.test('CoverageJSON grid (the registry\'s, as Coverages): axis order t,y,x and mask → null', async (t) => {
+t.test("CoverageJSON grid (the registry's, as Coverages): axis order t,y,x and mask → null", async (t) => {
   const doc = JSON.parse(await text(GRID_ENCODERS.covjson.prepare(grid()).body()));
   const validate = covjsonValidator();
   t.ok(validate(doc), JSON.stringify(validate.errors?.slice(0, 3)));
@@ -92,7 +126,10 @@ t.test('Arrow IPC stream: schema once, every batch, end marker; readable by apac
   for await (const c of arrowStream(samplesTable(profiles(3)))) parts.push(c);
   const table = tableFromIPC(Buffer.concat(parts));
   t.equal(table.numRows, 9);
-  t.same(table.schema.fields.map((f) => f.name), ['id', 'time', 'lon', 'lat', 'PRES', 'TEMP']);
+  t.same(
+    table.schema.fields.map((f) => f.name),
+    ['id', 'time', 'lon', 'lat', 'PRES', 'TEMP'],
+  );
   const row = table.get(0)!.toJSON() as Record<string, unknown>;
   t.equal(row['id'], 'p0');
   t.equal(Number(row['time']), T0);

@@ -62,14 +62,22 @@ type Pattern = (band: number, row: number, col: number) => number;
 
 function arrayFor(dtype: GeoTiffDType, n: number): Exclude<PixelArray, readonly number[]> {
   switch (dtype) {
-    case 'u1': return new Uint8Array(n);
-    case 'i1': return new Int8Array(n);
-    case 'u2': return new Uint16Array(n);
-    case 'i2': return new Int16Array(n);
-    case 'u4': return new Uint32Array(n);
-    case 'i4': return new Int32Array(n);
-    case 'f4': return new Float32Array(n);
-    case 'f8': return new Float64Array(n);
+    case 'u1':
+      return new Uint8Array(n);
+    case 'i1':
+      return new Int8Array(n);
+    case 'u2':
+      return new Uint16Array(n);
+    case 'i2':
+      return new Int16Array(n);
+    case 'u4':
+      return new Uint32Array(n);
+    case 'i4':
+      return new Int32Array(n);
+    case 'f4':
+      return new Float32Array(n);
+    case 'f8':
+      return new Float64Array(n);
   }
 }
 
@@ -77,10 +85,11 @@ function arrayFor(dtype: GeoTiffDType, n: number): Exclude<PixelArray, readonly 
 function* rowBands(def: GeoTiffDef, pattern: Pattern, heights = [1, 7, 50]): Generator<RowBand> {
   for (let band = 0; band < def.bands; band++) {
     let i = 0;
-    for (let y = 0; y < def.height; ) {
+    for (let y = 0; y < def.height;) {
       const y1 = Math.min(def.height, y + heights[i++ % heights.length]!);
       const data = arrayFor(def.dtype, (y1 - y) * def.width);
-      for (let r = y; r < y1; r++) for (let c = 0; c < def.width; c++) data[(r - y) * def.width + c] = pattern(band, r, c);
+      for (let r = y; r < y1; r++)
+        for (let c = 0; c < def.width; c++) data[(r - y) * def.width + c] = pattern(band, r, c);
       yield { band, rows: [y, y1], data };
       y = y1;
     }
@@ -99,12 +108,21 @@ function expectedBand(def: GeoTiffDef, pattern: Pattern, band: number): Float64A
   return out;
 }
 
-function sameValues(t: Check, found: ArrayLike<number | bigint>, wanted: ArrayLike<number | bigint>, message: string): void {
+function sameValues(
+  t: Check,
+  found: ArrayLike<number | bigint>,
+  wanted: ArrayLike<number | bigint>,
+  message: string,
+): void {
   let at = found.length === wanted.length ? -1 : Math.min(found.length, wanted.length);
   for (let i = 0; at < 0 && i < found.length; i++) {
     if (!Object.is(Number(found[i]), Number(wanted[i]))) at = i;
   }
-  t.equal(at < 0 ? 'equal' : `differ at ${at}: ${found[at]} vs ${wanted[at]} (lengths ${found.length}, ${wanted.length})`, 'equal', message);
+  t.equal(
+    at < 0 ? 'equal' : `differ at ${at}: ${found[at]} vs ${wanted[at]} (lengths ${found.length}, ${wanted.length})`,
+    'equal',
+    message,
+  );
 }
 
 interface GdalInfo {
@@ -112,7 +130,17 @@ interface GdalInfo {
   geoTransform: number[];
   stac?: { 'proj:epsg'?: number };
   metadata: Record<string, Record<string, string>>;
-  bands: Array<{ band: number; block: [number, number]; type: string; noDataValue?: number | string; description?: string; scale?: number; offset?: number; unit?: string; metadata: Record<string, Record<string, string>> }>;
+  bands: Array<{
+    band: number;
+    block: [number, number];
+    type: string;
+    noDataValue?: number | string;
+    description?: string;
+    scale?: number;
+    offset?: number;
+    unit?: string;
+    metadata: Record<string, Record<string, string>>;
+  }>;
 }
 
 function gdalinfo(file: string): GdalInfo {
@@ -121,8 +149,9 @@ function gdalinfo(file: string): GdalInfo {
 
 /** Every value of every band as GDAL decodes them, as float64, with one Python process per file. */
 function gdalBands(file: string, width: number, height: number): Float64Array[] {
-  const script = 'import sys; from osgeo import gdal; import numpy as np; ds = gdal.Open(sys.argv[1]); '
-    + 'a = ds.ReadAsArray().astype(np.float64); sys.stdout.buffer.write(a.tobytes())';
+  const script =
+    'import sys; from osgeo import gdal; import numpy as np; ds = gdal.Open(sys.argv[1]); ' +
+    'a = ds.ReadAsArray().astype(np.float64); sys.stdout.buffer.write(a.tobytes())';
   const out = execFileSync(GDAL_PYTHON, ['-c', script, file], { maxBuffer: 1 << 28 });
   const all = new Float64Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
   const n = width * height;
@@ -168,15 +197,28 @@ async function verify(t: Check, written: Written, def: GeoTiffDef, pattern: Patt
       const wanted = expectedBand(def, pattern, band);
       sameValues(t, gdal[band]!, wanted, `band ${band}: every GDAL value`);
       sameValues(t, await geotiffJsBand(file, band), wanted, `band ${band}: every geotiff.js value`);
-      sameValues(t, (await reader.readRaw(variables[band]!.name)).data as NumericArray, wanted, `band ${band}: every value through GeoTiffReader`);
+      sameValues(
+        t,
+        (await reader.readRaw(variables[band]!.name)).data as NumericArray,
+        wanted,
+        `band ${band}: every value through GeoTiffReader`,
+      );
     }
   } finally {
     await reader.close();
   }
 }
 
-const UTM: Pick<GeoTiffDef, 'transform' | 'epsg' | 'geographic'> = { transform: [101985, 300, 0, 2826915, 0, -300], epsg: 32618, geographic: false };
-const LONLAT: Pick<GeoTiffDef, 'transform' | 'epsg' | 'geographic'> = { transform: [26.375, 0.0416, 0, 48.75, 0, -0.0417], epsg: 4326, geographic: true };
+const UTM: Pick<GeoTiffDef, 'transform' | 'epsg' | 'geographic'> = {
+  transform: [101985, 300, 0, 2826915, 0, -300],
+  epsg: 32618,
+  geographic: false,
+};
+const LONLAT: Pick<GeoTiffDef, 'transform' | 'epsg' | 'geographic'> = {
+  transform: [26.375, 0.0416, 0, 48.75, 0, -0.0417],
+  epsg: 4326,
+  geographic: true,
+};
 
 t.test('u1, 3 bands, 300×200 with edge tiles, projected: none and deflate', async (t) => {
   const pattern: Pattern = (b, r, c) => (c * 3 + r * 5 + b * 70) & 255;
@@ -196,9 +238,24 @@ t.test('i2 with nodata, scale/offset/description and metadata, geographic', asyn
   const pattern: Pattern = (b, r, c) => ((r + c) % 17 === 0 ? -32768 : r * 100 + c - 15000 + b);
   for (const compression of ['none', 'deflate'] as const) {
     const def: GeoTiffDef = {
-      width: 270, height: 260, bands: 2, dtype: 'i2', compression, nodata: -32768, ...LONLAT,
+      width: 270,
+      height: 260,
+      bands: 2,
+      dtype: 'i2',
+      compression,
+      nodata: -32768,
+      ...LONLAT,
       metadata: { title: 'SST & friends <test> "quoted"', Conventions: 'CF-1.8' },
-      bandInfo: [{ description: 'analysed_sst', scale: 0.01, offset: 273.15, units: 'kelvin', metadata: { standard_name: 'sea_surface_temperature' } }, { description: 'température' }],
+      bandInfo: [
+        {
+          description: 'analysed_sst',
+          scale: 0.01,
+          offset: 273.15,
+          units: 'kelvin',
+          metadata: { standard_name: 'sea_surface_temperature' },
+        },
+        { description: 'température' },
+      ],
     };
     const written = await write(def, rowBands(def, pattern, [260]));
     await verify(t, written, def, pattern);
@@ -237,7 +294,15 @@ t.test('i2 with nodata, scale/offset/description and metadata, geographic', asyn
 t.test('f4 with NaN values and NaN nodata', async (t) => {
   const pattern: Pattern = (b, r, c) => ((r * c) % 23 === 1 ? Number.NaN : (r - c) / 7 + b * 0.5);
   for (const compression of ['none', 'deflate'] as const) {
-    const def: GeoTiffDef = { width: 257, height: 513, bands: 1, dtype: 'f4', compression, nodata: Number.NaN, ...LONLAT };
+    const def: GeoTiffDef = {
+      width: 257,
+      height: 513,
+      bands: 1,
+      dtype: 'f4',
+      compression,
+      nodata: Number.NaN,
+      ...LONLAT,
+    };
     const written = await write(def, rowBands(def, pattern, [100, 3]));
     await verify(t, written, def, pattern);
   }
@@ -247,13 +312,29 @@ t.test('every dtype, 16-px tiles, rows one at a time', async (t) => {
   const dtypes: GeoTiffDType[] = ['u1', 'i1', 'u2', 'i2', 'u4', 'i4', 'f4', 'f8'];
   const pattern: Pattern = (b, r, c) => (r * 41 + c * 13 + b) * (r % 2 === 0 ? 1 : -1) * 1.5;
   for (const dtype of dtypes) {
-    const def: GeoTiffDef = { width: 40, height: 35, bands: 2, dtype, tileSize: 16, compression: dtype.endsWith('1') ? 'none' : 'deflate', ...UTM };
+    const def: GeoTiffDef = {
+      width: 40,
+      height: 35,
+      bands: 2,
+      dtype,
+      tileSize: 16,
+      compression: dtype.endsWith('1') ? 'none' : 'deflate',
+      ...UTM,
+    };
     await verify(t, await write(def, rowBands(def, pattern, [1])), def, pattern);
   }
 });
 
 t.test('rotated grid: ModelTransformation', async (t) => {
-  const def: GeoTiffDef = { width: 50, height: 40, bands: 1, dtype: 'u2', transform: [1000, 10, 2, 5000, 3, -10], epsg: 32618, geographic: false };
+  const def: GeoTiffDef = {
+    width: 50,
+    height: 40,
+    bands: 1,
+    dtype: 'u2',
+    transform: [1000, 10, 2, 5000, 3, -10],
+    epsg: 32618,
+    geographic: false,
+  };
   const pattern: Pattern = (_b, r, c) => r * 50 + c;
   const written = await write(def, rowBands(def, pattern));
   t.equal(JSON.stringify(gdalinfo(written.file).geoTransform), JSON.stringify(def.transform));
@@ -263,7 +344,16 @@ t.test('rotated grid: ModelTransformation', async (t) => {
 t.test('BigTIFF forced on a small file', async (t) => {
   const pattern: Pattern = (b, r, c) => (r ^ c) + b;
   for (const compression of ['none', 'deflate'] as const) {
-    const def: GeoTiffDef = { width: 300, height: 100, bands: 2, dtype: 'u2', compression, bigTiff: true, nodata: 0, ...UTM };
+    const def: GeoTiffDef = {
+      width: 300,
+      height: 100,
+      bands: 2,
+      dtype: 'u2',
+      compression,
+      bigTiff: true,
+      nodata: 0,
+      ...UTM,
+    };
     const written = await write(def, rowBands(def, pattern));
     t.equal(written.layout?.bigTiff, true);
     const head = readFileSync(written.file).subarray(0, 4);
@@ -273,7 +363,10 @@ t.test('BigTIFF forced on a small file', async (t) => {
   }
   // auto keeps small files classic
   const def: GeoTiffDef = { width: 16, height: 16, bands: 1, dtype: 'u1', ...UTM };
-  const small = await write(def, rowBands(def, () => 1));
+  const small = await write(
+    def,
+    rowBands(def, () => 1),
+  );
   t.equal(readFileSync(small.file).readUInt16LE(2), 42, 'classic TIFF by default');
 });
 
@@ -318,13 +411,21 @@ t.test('bad definitions and bad input', async (t) => {
         yield r;
       }
     })();
-    await t.rejects(drain({ ...def, compression, bandInfo: [{ description: 'a\0b' }] }, counting), RangeError, `${compression}: NUL in a text tag`);
+    await t.rejects(
+      drain({ ...def, compression, bandInfo: [{ description: 'a\0b' }] }, counting),
+      RangeError,
+      `${compression}: NUL in a text tag`,
+    );
     t.equal(consumed, 0, `${compression}: rejected before reading any input`);
   }
   await t.rejects(drain(def, rows.slice(0, -1)), InputOrderError, 'input ends early');
   await t.rejects(drain(def, [rows[1]!, rows[0]!]), InputOrderError, 'rows out of order');
   await t.rejects(drain(def, [rows[3]!]), InputOrderError, 'band 1 before band 0');
-  await t.rejects(drain(def, [{ band: 0, rows: [0, 10], data: new Uint8Array(5) }]), InputOrderError, 'wrong value count');
+  await t.rejects(
+    drain(def, [{ band: 0, rows: [0, 10], data: new Uint8Array(5) }]),
+    InputOrderError,
+    'wrong value count',
+  );
   await t.rejects(drain(def, [...rows, rows[0]!]), InputOrderError, 'rows after the end');
 });
 
@@ -338,14 +439,19 @@ t.test('20000×20000 u1 in row bands: streamed, complete, GDAL reads the corners
     for (let y = 0; y < height; y += band) {
       const y1 = Math.min(height, y + band);
       for (let r = y; r < y1; r++) data.fill((r * 7) & 255, (r - y) * width, (r - y + 1) * width);
-      data[(0) * width + (width - 1)] = 200; // top-right of each band
+      data[0 * width + (width - 1)] = 200; // top-right of each band
       yield { band: 0, rows: [y, y1], data: data.subarray(0, (y1 - y) * width) };
     }
   }
   const written = await write(def, rows());
   t.equal(written.bytes, geoTiffSize(def), 'every byte declared was written');
   t.equal(statSync(written.file).size, written.bytes);
-  const value = (col: number, row: number) => Number(execFileSync('gdallocationinfo', ['-valonly', written.file, String(col), String(row)], { encoding: 'utf8' }).trim());
+  const value = (col: number, row: number) =>
+    Number(
+      execFileSync('gdallocationinfo', ['-valonly', written.file, String(col), String(row)], {
+        encoding: 'utf8',
+      }).trim(),
+    );
   t.equal(value(0, 0), 0, 'top-left');
   t.equal(value(width - 1, 0), 200, 'top-right');
   t.equal(value(0, height - 1), ((height - 1) * 7) & 255, 'bottom-left');

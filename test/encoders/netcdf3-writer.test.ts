@@ -6,8 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  encodeNetcdf3Header, ncLayout, writeNetcdf3,
-  type NcChunk, type NcDataSource, type NcFileDef, type NcValues,
+  encodeNetcdf3Header,
+  ncLayout,
+  writeNetcdf3,
+  type NcChunk,
+  type NcDataSource,
+  type NcFileDef,
+  type NcValues,
 } from '../../src/encoders/netcdf3/writer.js';
 import type { Reader } from '../../src/readers/types.js';
 
@@ -41,16 +46,32 @@ for k, v in d.variables.items():
 print(json.dumps(out))
 `;
 
-interface PyAttr { type: string; value: string | (number | null)[] }
-interface PyVar { dtype: string; dims: string[]; shape: number[]; attrs: Record<string, PyAttr>; values?: (number | null)[]; bytes?: string }
-interface PyDump { model: string; dims: Record<string, [number, boolean]>; attrs: Record<string, PyAttr>; vars: Record<string, PyVar> }
+interface PyAttr {
+  type: string;
+  value: string | (number | null)[];
+}
+interface PyVar {
+  dtype: string;
+  dims: string[];
+  shape: number[];
+  attrs: Record<string, PyAttr>;
+  values?: (number | null)[];
+  bytes?: string;
+}
+interface PyDump {
+  model: string;
+  dims: Record<string, [number, boolean]>;
+  attrs: Record<string, PyAttr>;
+  vars: Record<string, PyVar>;
+}
 
 function pyDump(path: string): PyDump {
   return JSON.parse(execFileSync(PYTHON, ['-c', PY_DUMP, path], { encoding: 'utf8', maxBuffer: 1 << 28 })) as PyDump;
 }
 
 async function openOurs(path: string): Promise<Reader> {
-  const { openFileSource } = (await import('../../src/readers/source/file.js')) as typeof import('../../src/readers/source/file.js');
+  const { openFileSource } =
+    (await import('../../src/readers/source/file.js')) as typeof import('../../src/readers/source/file.js');
   const { openNetcdf3 } = (await import(READER_TS)) as { openNetcdf3: (s: unknown, p: string) => Promise<Reader> };
   return openNetcdf3(await openFileSource(path), path);
 }
@@ -66,7 +87,9 @@ function chunked(values: ArrayLike<number> | string[], size = Infinity): NcChunk
   if (!Number.isFinite(size)) return [values];
   const out: NcChunk[] = [];
   for (let i = 0; i < values.length; i += size) {
-    out.push(Array.isArray(values) ? values.slice(i, i + size) : Array.prototype.slice.call(values, i, i + size) as number[]);
+    out.push(
+      Array.isArray(values) ? values.slice(i, i + size) : (Array.prototype.slice.call(values, i, i + size) as number[]),
+    );
   }
   return out;
 }
@@ -125,7 +148,12 @@ function sampleDef(format: NcFileDef['format'] = 'auto'): NcFileDef {
       { name: 'lat', type: 'f8', dims: ['lat'], attrs: { units: 'degrees_north', valid_min: -90, valid_max: 90 } },
       { name: 'lon', type: 'f4', dims: ['lon'], attrs: { units: 'degrees_east', actual_range: [0.1, 3.1] } },
       { name: 'sst', type: 'f4', dims: ['lat', 'lon'], attrs: { _FillValue: -999, missing_value: -999 } },
-      { name: 'crs', type: 'i4', dims: [], attrs: { grid_mapping_name: 'latitude_longitude', flags16: { type: 'i2', value: 7 } } },
+      {
+        name: 'crs',
+        type: 'i4',
+        dims: [],
+        attrs: { grid_mapping_name: 'latitude_longitude', flags16: { type: 'i2', value: 7 } },
+      },
       { name: 'time', type: 'f8', dims: ['time'], attrs: { units: 'days since 1950-01-01 00:00:00 UTC' } },
       { name: 'temp', type: 'f4', dims: ['time', 'station'], attrs: { _FillValue: 99999 } },
       { name: 'qc', type: 'char', dims: ['time', 'station', 'one'], attrs: { _FillValue: ' ' } },
@@ -154,7 +182,12 @@ const expectedNumbers: Record<string, (number | null)[]> = {
   level: [1, 2, 3, 4, 5, 6, 7, 8, 9],
 };
 
-async function writeTo(dir: string, name: string, def: NcFileDef, data: NcDataSource): Promise<{ path: string; bytes: Buffer }> {
+async function writeTo(
+  dir: string,
+  name: string,
+  def: NcFileDef,
+  data: NcDataSource,
+): Promise<{ path: string; bytes: Buffer }> {
   const bytes = await collect(writeNetcdf3(def, data));
   const path = join(dir, name);
   await writeFile(path, bytes);
@@ -173,60 +206,91 @@ t.test('round trip of every type, attribute kind and record variables', async (t
       t.equal(bytes.length, layout.totalSize, 'ncLayout.totalSize is the size written');
       t.equal(layout.format, format);
       t.same([...bytes.subarray(0, 4)], [0x43, 0x44, 0x46, format === 'cdf1' ? 1 : 2], 'magic');
-      t.equal(layout.recordSize, 8 + 8 + 4 + 8, 'record = time f8 + temp 2×f4 + qc 2 chars padded to 4 + level 3×i2 padded to 8');
+      t.equal(
+        layout.recordSize,
+        8 + 8 + 4 + 8,
+        'record = time f8 + temp 2×f4 + qc 2 chars padded to 4 + level 3×i2 padded to 8',
+      );
 
-      t.test('python3-netcdf4 reads it back', { skip: hasNetCDF4 ? false : 'python3-netcdf4 not installed' }, async (t) => {
-        const py = pyDump(path);
-        t.equal(py.model, format === 'cdf1' ? 'NETCDF3_CLASSIC' : 'NETCDF3_64BIT_OFFSET');
-        t.same(py.dims.time, [3, true]);
-        t.same(py.dims.strlen, [6, false]);
-        t.same(py.attrs.title, { type: 'str', value: 'writer round trip' });
-        t.same(py.attrs.degree, { type: 'str', value: 'température °C' });
-        t.same(py.attrs.version, { type: '<i2', value: [3, 1] });
-        t.same(py.attrs.scale, { type: '<f4', value: [Math.fround(0.1)] });
-        t.same(py.attrs.answer, { type: '<f8', value: [42] });
-        t.same(py.vars.flags!.attrs._FillValue, { type: '|i1', value: [-127] }, 'i1 _FillValue takes the variable type');
-        t.same(py.vars.flags!.attrs.valid_range, { type: '|i1', value: [-128, 127] });
-        t.same(py.vars.counts!.attrs._FillValue, { type: '<i2', value: [-999] });
-        t.same(py.vars.ids!.attrs._FillValue, { type: '<i4', value: [99999] });
-        t.same(py.vars.lat!.attrs.valid_min, { type: '<f8', value: [-90] });
-        t.same(py.vars.lon!.attrs.actual_range, { type: '<f4', value: [0.1, 3.1].map(Math.fround) });
-        t.same(py.vars.sst!.attrs.missing_value, { type: '<f4', value: [-999] });
-        t.same(py.vars.crs!.attrs.flags16, { type: '<i2', value: [7] });
-        t.same(py.vars.qc!.attrs._FillValue, { type: 'bytes', value: ' ' });
-        const dtypes: Record<string, string> = {
-          station_name: '|S1', flags: '|i1', counts: '<i2', ids: '<i4', lat: '<f8', lon: '<f4', sst: '<f4',
-          crs: '<i4', time: '<f8', temp: '<f4', qc: '|S1', level: '<i2',
-        };
-        for (const [name, dtype] of Object.entries(dtypes)) t.equal(py.vars[name]!.dtype, dtype, `${name} dtype`);
-        t.same(py.vars.sst!.shape, [3, 4]);
-        t.same(py.vars.crs!.shape, []);
-        t.same(py.vars.qc!.shape, [3, 2, 1]);
-        t.same(py.vars.level!.dims, ['time', 'lat']);
-        for (const [name, values] of Object.entries(expectedNumbers)) t.same(py.vars[name]!.values, values, `${name} values`);
-        t.equal(Buffer.from(py.vars.station_name!.bytes!, 'base64').toString('latin1'), 'AB\0\0\0\0CDEFG\0', 'char rows NUL-padded');
-        t.equal(Buffer.from(py.vars.qc!.bytes!, 'base64').toString('latin1'), '1411 9');
-      });
+      t.test(
+        'python3-netcdf4 reads it back',
+        { skip: hasNetCDF4 ? false : 'python3-netcdf4 not installed' },
+        async (t) => {
+          const py = pyDump(path);
+          t.equal(py.model, format === 'cdf1' ? 'NETCDF3_CLASSIC' : 'NETCDF3_64BIT_OFFSET');
+          t.same(py.dims.time, [3, true]);
+          t.same(py.dims.strlen, [6, false]);
+          t.same(py.attrs.title, { type: 'str', value: 'writer round trip' });
+          t.same(py.attrs.degree, { type: 'str', value: 'température °C' });
+          t.same(py.attrs.version, { type: '<i2', value: [3, 1] });
+          t.same(py.attrs.scale, { type: '<f4', value: [Math.fround(0.1)] });
+          t.same(py.attrs.answer, { type: '<f8', value: [42] });
+          t.same(
+            py.vars.flags!.attrs._FillValue,
+            { type: '|i1', value: [-127] },
+            'i1 _FillValue takes the variable type',
+          );
+          t.same(py.vars.flags!.attrs.valid_range, { type: '|i1', value: [-128, 127] });
+          t.same(py.vars.counts!.attrs._FillValue, { type: '<i2', value: [-999] });
+          t.same(py.vars.ids!.attrs._FillValue, { type: '<i4', value: [99999] });
+          t.same(py.vars.lat!.attrs.valid_min, { type: '<f8', value: [-90] });
+          t.same(py.vars.lon!.attrs.actual_range, { type: '<f4', value: [0.1, 3.1].map(Math.fround) });
+          t.same(py.vars.sst!.attrs.missing_value, { type: '<f4', value: [-999] });
+          t.same(py.vars.crs!.attrs.flags16, { type: '<i2', value: [7] });
+          t.same(py.vars.qc!.attrs._FillValue, { type: 'bytes', value: ' ' });
+          const dtypes: Record<string, string> = {
+            station_name: '|S1',
+            flags: '|i1',
+            counts: '<i2',
+            ids: '<i4',
+            lat: '<f8',
+            lon: '<f4',
+            sst: '<f4',
+            crs: '<i4',
+            time: '<f8',
+            temp: '<f4',
+            qc: '|S1',
+            level: '<i2',
+          };
+          for (const [name, dtype] of Object.entries(dtypes)) t.equal(py.vars[name]!.dtype, dtype, `${name} dtype`);
+          t.same(py.vars.sst!.shape, [3, 4]);
+          t.same(py.vars.crs!.shape, []);
+          t.same(py.vars.qc!.shape, [3, 2, 1]);
+          t.same(py.vars.level!.dims, ['time', 'lat']);
+          for (const [name, values] of Object.entries(expectedNumbers))
+            t.same(py.vars[name]!.values, values, `${name} values`);
+          t.equal(
+            Buffer.from(py.vars.station_name!.bytes!, 'base64').toString('latin1'),
+            'AB\0\0\0\0CDEFG\0',
+            'char rows NUL-padded',
+          );
+          t.equal(Buffer.from(py.vars.qc!.bytes!, 'base64').toString('latin1'), '1411 9');
+        },
+      );
 
-      t.test('our NetCDF-3 reader reads it back', { skip: hasReader ? false : 'src/readers/netcdf3/reader.ts not written yet' }, async (t) => {
-        const reader = await openOurs(path);
-        t.teardown(() => reader.close());
-        const info = await reader.info();
-        t.equal(info.unlimited, 'time');
-        t.equal(info.dims.time, 3);
-        t.equal(info.attrs.title, 'writer round trip');
-        t.same(info.attrs.version, [3, 1]);
-        for (const [name, values] of Object.entries(expectedNumbers)) {
-          const raw = await reader.readRaw(name);
-          t.same(Array.from(raw.data as ArrayLike<number>), values, `${name} values`);
-        }
-        const names = await reader.readRaw('station_name');
-        t.equal(names.dtype, 'char');
-        t.equal(Buffer.from(names.data as Uint8Array).toString('latin1'), 'AB\0\0\0\0CDEFG\0');
-        const vars = Object.fromEntries(info.variables.map((v) => [v.name, v]));
-        t.same(vars.qc!.shape, [3, 2, 1]);
-        t.equal(vars.flags!.attrs._FillValue, -127);
-      });
+      t.test(
+        'our NetCDF-3 reader reads it back',
+        { skip: hasReader ? false : 'src/readers/netcdf3/reader.ts not written yet' },
+        async (t) => {
+          const reader = await openOurs(path);
+          t.teardown(() => reader.close());
+          const info = await reader.info();
+          t.equal(info.unlimited, 'time');
+          t.equal(info.dims.time, 3);
+          t.equal(info.attrs.title, 'writer round trip');
+          t.same(info.attrs.version, [3, 1]);
+          for (const [name, values] of Object.entries(expectedNumbers)) {
+            const raw = await reader.readRaw(name);
+            t.same(Array.from(raw.data as ArrayLike<number>), values, `${name} values`);
+          }
+          const names = await reader.readRaw('station_name');
+          t.equal(names.dtype, 'char');
+          t.equal(Buffer.from(names.data as Uint8Array).toString('latin1'), 'AB\0\0\0\0CDEFG\0');
+          const vars = Object.fromEntries(info.variables.map((v) => [v.name, v]));
+          t.same(vars.qc!.shape, [3, 2, 1]);
+          t.equal(vars.flags!.attrs._FillValue, -127);
+        },
+      );
     });
   }
 });
@@ -236,14 +300,19 @@ t.test('single record variable: records are packed without padding (netCDF-C rul
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   for (const type of ['i2', 'char', 'i1'] as const) {
     const def: NcFileDef = {
-      dims: [{ name: 'rec', size: 5, unlimited: true }, { name: 'n', size: 3 }],
+      dims: [
+        { name: 'rec', size: 5, unlimited: true },
+        { name: 'n', size: 3 },
+      ],
       variables: [
         { name: 'fixed', type: 'i2', dims: ['n'] },
         { name: 'v', type, dims: ['rec', 'n'] },
       ],
     };
     const values = type === 'char' ? ['abc', 'de', 'f', '', 'xyz'] : Array.from({ length: 15 }, (_, i) => i - 7);
-    const { path, bytes } = await writeTo(dir, `single-${type}.nc`, def, (name) => [name === 'fixed' ? [1, 2, 3] : values]);
+    const { path, bytes } = await writeTo(dir, `single-${type}.nc`, def, (name) => [
+      name === 'fixed' ? [1, 2, 3] : values,
+    ]);
     const layout = ncLayout(def);
     const size = type === 'i2' ? 2 : 1;
     t.equal(layout.recordSize, 3 * size, `${type}: record size unpadded`);
@@ -251,7 +320,8 @@ t.test('single record variable: records are packed without padding (netCDF-C rul
     t.equal(bytes.length, layout.totalSize);
     if (hasNetCDF4) {
       const py = pyDump(path);
-      if (type === 'char') t.equal(Buffer.from(py.vars.v!.bytes!, 'base64').toString('latin1'), 'abcde\0f\0\0\0\0\0xyz');
+      if (type === 'char')
+        t.equal(Buffer.from(py.vars.v!.bytes!, 'base64').toString('latin1'), 'abcde\0f\0\0\0\0\0xyz');
       else t.same(py.vars.v!.values, values);
       t.same(py.vars.fixed!.values, [1, 2, 3]);
     }
@@ -269,7 +339,10 @@ t.test('an unlimited dimension with no records (Argo N_HISTORY)', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'odas-nc3w-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const def: NcFileDef = {
-    dims: [{ name: 'N_PROF', size: 2 }, { name: 'N_HISTORY', size: 0, unlimited: true }],
+    dims: [
+      { name: 'N_PROF', size: 2 },
+      { name: 'N_HISTORY', size: 0, unlimited: true },
+    ],
     variables: [
       { name: 'CYCLE_NUMBER', type: 'i4', dims: ['N_PROF'], attrs: { _FillValue: 99999 } },
       { name: 'HISTORY_START_PRES', type: 'f4', dims: ['N_HISTORY', 'N_PROF'], attrs: { _FillValue: 99999 } },
@@ -283,8 +356,10 @@ t.test('an unlimited dimension with no records (Argo N_HISTORY)', async (t) => {
     t.same(py.vars.HISTORY_START_PRES!.shape, [0, 2]);
     t.same(py.vars.CYCLE_NUMBER!.values, [1, 2]);
   }
-  await t.rejects(collect(writeNetcdf3(def, (name) => (name === 'CYCLE_NUMBER' ? [[1, 2]] : [[1]]))),
-    /"HISTORY_START_PRES" received more than the expected 0 values/);
+  await t.rejects(
+    collect(writeNetcdf3(def, (name) => (name === 'CYCLE_NUMBER' ? [[1, 2]] : [[1]]))),
+    /"HISTORY_START_PRES" received more than the expected 0 values/,
+  );
   // A zero length marks the record dimension in the format, so a fixed empty dimension cannot exist.
   t.throws(() => ncLayout({ dims: [{ name: 'EMPTY', size: 0 }], variables: [] }), /"EMPTY" has length 0/);
 });
@@ -293,7 +368,10 @@ t.test('variables the data source leaves out are written with their fill value',
   const dir = await mkdtemp(join(tmpdir(), 'odas-nc3w-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const def: NcFileDef = {
-    dims: [{ name: 'n', size: 3 }, { name: 's', size: 2 }],
+    dims: [
+      { name: 'n', size: 3 },
+      { name: 's', size: 2 },
+    ],
     variables: [
       { name: 'a', type: 'f4', dims: ['n'], attrs: { _FillValue: 99999 } },
       { name: 'b', type: 'i2', dims: ['n'] },
@@ -308,7 +386,11 @@ t.test('variables the data source leaves out are written with their fill value',
   t.same(py.vars.a!.values, [99999, 99999, 99999]);
   t.same(py.vars.b!.values, [-32767, -32767, -32767], 'default NC_FILL_SHORT');
   t.equal(Buffer.from(py.vars.c!.bytes!, 'base64').toString('latin1'), '      ');
-  t.same(py.vars.d!.values, [9.969209968386869e36, 9.969209968386869e36, 9.969209968386869e36], 'default NC_FILL_DOUBLE');
+  t.same(
+    py.vars.d!.values,
+    [9.969209968386869e36, 9.969209968386869e36, 9.969209968386869e36],
+    'default NC_FILL_DOUBLE',
+  );
 });
 
 t.test('chunked input gives the same bytes as one chunk', async (t) => {
@@ -320,14 +402,21 @@ t.test('chunked input gives the same bytes as one chunk', async (t) => {
   const tiny = writeNetcdf3(sampleDef(), sampleData(), { chunkSize: 8 });
   const parts: Uint8Array[] = [];
   for await (const c of tiny) parts.push(c);
-  t.ok(parts.slice(0, -1).every((p) => p.length === 8), 'output chunks have the requested size');
+  t.ok(
+    parts.slice(0, -1).every((p) => p.length === 8),
+    'output chunks have the requested size',
+  );
   t.ok(Buffer.concat(parts).equals(whole), 'and the same bytes');
 
   // A larger variable crossing the 1 MiB conversion buffer and output chunk boundaries.
   const n = 700_001;
   const values = Float64Array.from({ length: n }, (_, i) => (i % 1000 === 0 ? NAN : Math.sin(i) * 1000));
   const def: NcFileDef = {
-    dims: [{ name: 'x', size: n }, { name: 'rec', size: 7, unlimited: true }, { name: 'y', size: 100_003 }],
+    dims: [
+      { name: 'x', size: n },
+      { name: 'rec', size: 7, unlimited: true },
+      { name: 'y', size: 100_003 },
+    ],
     variables: [
       { name: 'v', type: 'f8', dims: ['x'], attrs: { _FillValue: -1 } },
       { name: 'w', type: 'f4', dims: ['x'], attrs: { _FillValue: -1 } },
@@ -337,8 +426,10 @@ t.test('chunked input gives the same bytes as one chunk', async (t) => {
   };
   const recValues = Int16Array.from({ length: 7 * 100_003 }, (_, i) => (i * 7) % 30000);
   const recBytes = Int8Array.from(recValues, (x) => x % 128);
-  const big = (size: number): NcDataSource => (name) =>
-    name === 'r' ? chunked(recValues, size) : name === 's' ? chunked(recBytes, size) : chunked(values, size);
+  const big =
+    (size: number): NcDataSource =>
+    (name) =>
+      name === 'r' ? chunked(recValues, size) : name === 's' ? chunked(recBytes, size) : chunked(values, size);
   const one = await collect(writeNetcdf3(def, big(Infinity)));
   t.equal(one.length, ncLayout(def).totalSize);
   const many = await collect(writeNetcdf3(def, big(65_537)));
@@ -351,7 +442,10 @@ t.test('chunked input gives the same bytes as one chunk', async (t) => {
 
 t.test('wrong element counts and bad values fail with a clear error', async (t) => {
   const def: NcFileDef = {
-    dims: [{ name: 'n', size: 4 }, { name: 'rec', size: 2, unlimited: true }],
+    dims: [
+      { name: 'n', size: 4 },
+      { name: 'rec', size: 2, unlimited: true },
+    ],
     variables: [
       { name: 'a', type: 'f4', dims: ['n'] },
       { name: 'b', type: 'i2', dims: ['rec', 'n'] },
@@ -363,11 +457,22 @@ t.test('wrong element counts and bad values fail with a clear error', async (t) 
     collect(writeNetcdf3(def, (name) => override[name] ?? [ok[name]!]));
   await t.resolves(run({}));
   await t.rejects(run({ a: [[1, 2, 3]] }), /variable "a" received 3 values, expected 4/);
-  await t.rejects(run({ a: [[1, 2], [3, 4, 5]] }), /variable "a" received more than the expected 4 values/);
+  await t.rejects(
+    run({
+      a: [
+        [1, 2],
+        [3, 4, 5],
+      ],
+    }),
+    /variable "a" received more than the expected 4 values/,
+  );
   await t.rejects(run({ a: [[1, 2, 3, 4], [5]] }), /variable "a" received more than the expected 4 values/);
   await t.rejects(run({ b: [[1, 2, 3, 4, 5, 6, 7]] }), /variable "b" received 7 values, expected 8/);
   await t.rejects(run({ b: [[1, 2, 3, 4, 5, 6, 7, 8, 9]] }), /variable "b" received more than/);
-  await t.rejects(run({ b: [[1, 2, 3, 40000, 5, 6, 7, 8]] }), /variable "b" \(i2\) value 3 = 40000 is outside the type's range/);
+  await t.rejects(
+    run({ b: [[1, 2, 3, 40000, 5, 6, 7, 8]] }),
+    /variable "b" \(i2\) value 3 = 40000 is outside the type's range/,
+  );
   await t.rejects(run({ b: [[1, 2, 3, NAN, 5, 6, 7, 8]] }), /value 3 is NaN and no _FillValue/);
   await t.rejects(run({ c: [['abcde']] }), /longer than 4 bytes/);
   await t.rejects(run({ a: [['x', 'y', 'z', 'w']] }), /variable "a" \(f4\) received strings/);
@@ -402,7 +507,10 @@ t.test('a consumer that stops early closes the value iterators', async (t) => {
       closed++;
     }
   }
-  const def: NcFileDef = { dims: [{ name: 'n', size: 1_000_000 }], variables: [{ name: 'v', type: 'f4', dims: ['n'] }] };
+  const def: NcFileDef = {
+    dims: [{ name: 'n', size: 1_000_000 }],
+    variables: [{ name: 'v', type: 'f4', dims: ['n'] }],
+  };
   for await (const chunk of writeNetcdf3(def, () => values(1_000_000), { chunkSize: 65536 })) {
     t.equal(chunk.length, 65536);
     break;
@@ -411,18 +519,64 @@ t.test('a consumer that stops early closes the value iterators', async (t) => {
 });
 
 t.test('definitions are validated before any byte is produced', async (t) => {
-  const base = (vars: NcFileDef['variables'], dims: NcFileDef['dims'] = [{ name: 'n', size: 2 }]): NcFileDef => ({ dims, variables: vars });
+  const base = (vars: NcFileDef['variables'], dims: NcFileDef['dims'] = [{ name: 'n', size: 2 }]): NcFileDef => ({
+    dims,
+    variables: vars,
+  });
   t.throws(() => ncLayout(base([{ name: 'v', type: 'f4', dims: ['m'] }])), /undeclared dimension "m"/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n', 't'] }], [{ name: 'n', size: 2 }, { name: 't', size: 1, unlimited: true }])),
-    /the unlimited dimension "t" must come first/);
-  t.throws(() => ncLayout(base([], [{ name: 'a', size: 1, unlimited: true }, { name: 'b', size: 1, unlimited: true }])), /only one unlimited/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n'], attrs: { _FillValue: { type: 'f8', value: 1 } } }])),
-    /_FillValue must have the variable's type f4/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'i2', dims: ['n'], attrs: { _FillValue: 99999 } }])), /99999 is not a valid i2 value/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'i4', dims: ['n'], attrs: { _FillValue: 1.5 } }])), /not a valid i4/);
+  t.throws(
+    () =>
+      ncLayout(
+        base(
+          [{ name: 'v', type: 'f4', dims: ['n', 't'] }],
+          [
+            { name: 'n', size: 2 },
+            { name: 't', size: 1, unlimited: true },
+          ],
+        ),
+      ),
+    /the unlimited dimension "t" must come first/,
+  );
+  t.throws(
+    () =>
+      ncLayout(
+        base(
+          [],
+          [
+            { name: 'a', size: 1, unlimited: true },
+            { name: 'b', size: 1, unlimited: true },
+          ],
+        ),
+      ),
+    /only one unlimited/,
+  );
+  t.throws(
+    () => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n'], attrs: { _FillValue: { type: 'f8', value: 1 } } }])),
+    /_FillValue must have the variable's type f4/,
+  );
+  t.throws(
+    () => ncLayout(base([{ name: 'v', type: 'i2', dims: ['n'], attrs: { _FillValue: 99999 } }])),
+    /99999 is not a valid i2 value/,
+  );
+  t.throws(
+    () => ncLayout(base([{ name: 'v', type: 'i4', dims: ['n'], attrs: { _FillValue: 1.5 } }])),
+    /not a valid i4/,
+  );
   t.throws(() => ncLayout(base([{ name: 'a/b', type: 'f4', dims: ['n'] }])), /invalid variable name/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n'], attrs: { 'trailing ': 'x' } }])), /invalid attribute/);
-  t.throws(() => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n'] }, { name: 'v', type: 'f8', dims: [] }])), /declared twice/);
+  t.throws(
+    () => ncLayout(base([{ name: 'v', type: 'f4', dims: ['n'], attrs: { 'trailing ': 'x' } }])),
+    /invalid attribute/,
+  );
+  t.throws(
+    () =>
+      ncLayout(
+        base([
+          { name: 'v', type: 'f4', dims: ['n'] },
+          { name: 'v', type: 'f8', dims: [] },
+        ]),
+      ),
+    /declared twice/,
+  );
   t.throws(() => ncLayout(base([], [{ name: 'n', size: 2 ** 31 }])), /dimension "n" size/);
   t.throws(() => ncLayout(base([{ name: 'c', type: 'char', dims: ['n'], attrs: { _FillValue: 32 } }])), /as a string/);
 });
@@ -440,9 +594,16 @@ t.test('CDF-1 offset limit and CDF-2 64-bit offsets', async (t) => {
     dims: [{ name: 'x', size: 500_000_000 }],
     variables: ['a', 'b', 'c'].map((name) => ({ name, type: 'f4' as const, dims: ['x'] })),
   };
-  t.throws(() => ncLayout(twoGb), /variable "c" would start at byte 4000000\d+, beyond CDF-1's limit of 2\^31-1; use format 'cdf2'/);
+  t.throws(
+    () => ncLayout(twoGb),
+    /variable "c" would start at byte 4000000\d+, beyond CDF-1's limit of 2\^31-1; use format 'cdf2'/,
+  );
   t.equal(ncLayout({ ...twoGb, format: 'auto' }).format, 'cdf2', 'auto falls back to CDF-2');
-  t.equal(ncLayout({ ...twoGb, variables: twoGb.variables.slice(0, 1) }).format, 'cdf1', 'a single 2 GB variable fits CDF-1');
+  t.equal(
+    ncLayout({ ...twoGb, variables: twoGb.variables.slice(0, 1) }).format,
+    'cdf1',
+    'a single 2 GB variable fits CDF-1',
+  );
 
   const layout = ncLayout(huge('cdf2'));
   t.equal(layout.format, 'cdf2');
@@ -454,34 +615,59 @@ t.test('CDF-1 offset limit and CDF-2 64-bit offsets', async (t) => {
   t.equal(Number(header.readBigUInt64BE(header.length - 8)), c.begin, 'last begin field is 64-bit and exact');
   t.equal(header.readUInt32BE(header.length - 12), 3_000_000_000, 'vsize of a 3 GB variable');
 
-  const tooBig = ncLayout({ format: 'cdf2', dims: [{ name: 'x', size: 1_200_000_000 }], variables: [{ name: 'a', type: 'f4', dims: ['x'] }] });
+  const tooBig = ncLayout({
+    format: 'cdf2',
+    dims: [{ name: 'x', size: 1_200_000_000 }],
+    variables: [{ name: 'a', type: 'f4', dims: ['x'] }],
+  });
   t.equal(tooBig.variables[0]!.bytes, 4_800_000_000, 'the last variable may exceed 4 GiB');
-  const h = Buffer.from(encodeNetcdf3Header({ format: 'cdf2', dims: [{ name: 'x', size: 1_200_000_000 }], variables: [{ name: 'a', type: 'f4', dims: ['x'] }] }));
+  const h = Buffer.from(
+    encodeNetcdf3Header({
+      format: 'cdf2',
+      dims: [{ name: 'x', size: 1_200_000_000 }],
+      variables: [{ name: 'a', type: 'f4', dims: ['x'] }],
+    }),
+  );
   t.equal(h.readUInt32BE(h.length - 12), 0xffffffff, 'its vsize field saturates at 2^32-1');
 });
 
-t.test('netCDF-C writes the very same bytes for the same definition', { skip: hasNetCDF4 ? false : 'python3-netcdf4 not installed' }, async (t) => {
-  // A layout choice of a future netCDF-C (e.g. header alignment) could break this without either file being wrong;
-  // the round-trip tests above are the contract, this one pins the details (fill-value padding, record layout).
-  const dir = await mkdtemp(join(tmpdir(), 'odas-nc3w-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  for (const format of ['cdf1', 'cdf2'] as const) {
-    const def: NcFileDef = {
-      format,
-      dims: [{ name: 'time', size: 3, unlimited: true }, { name: 'n', size: 3 }, { name: 's', size: 5 }],
-      attrs: { title: 'x', v: { type: 'i2', value: [1, 2, 3] } },
-      variables: [
-        { name: 'a', type: 'i2', dims: ['n'], attrs: { _FillValue: -5 } },
-        { name: 'c', type: 'char', dims: ['s'], attrs: { _FillValue: ' ' } },
-        { name: 'b', type: 'f8', dims: ['n'] },
-        { name: 'r', type: 'i1', dims: ['time', 'n'] },
-        { name: 'q', type: 'f4', dims: ['time'], attrs: { _FillValue: 1e20 } },
-      ],
-    };
-    const data: Record<string, NcChunk> = { a: [1, 2, 3], c: ['ab'], b: [1.5, 2.5, 3.5], r: [1, 2, 3, 4, 5, 6, 7, 8, 9], q: [1, NAN, 3] };
-    const { bytes } = await writeTo(dir, `ours-${format}.nc`, def, (name) => [data[name]!]);
-    const ref = join(dir, `ref-${format}.nc`);
-    execFileSync(PYTHON, ['-c', String.raw`
+t.test(
+  'netCDF-C writes the very same bytes for the same definition',
+  { skip: hasNetCDF4 ? false : 'python3-netcdf4 not installed' },
+  async (t) => {
+    // A layout choice of a future netCDF-C (e.g. header alignment) could break this without either file being wrong;
+    // the round-trip tests above are the contract, this one pins the details (fill-value padding, record layout).
+    const dir = await mkdtemp(join(tmpdir(), 'odas-nc3w-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    for (const format of ['cdf1', 'cdf2'] as const) {
+      const def: NcFileDef = {
+        format,
+        dims: [
+          { name: 'time', size: 3, unlimited: true },
+          { name: 'n', size: 3 },
+          { name: 's', size: 5 },
+        ],
+        attrs: { title: 'x', v: { type: 'i2', value: [1, 2, 3] } },
+        variables: [
+          { name: 'a', type: 'i2', dims: ['n'], attrs: { _FillValue: -5 } },
+          { name: 'c', type: 'char', dims: ['s'], attrs: { _FillValue: ' ' } },
+          { name: 'b', type: 'f8', dims: ['n'] },
+          { name: 'r', type: 'i1', dims: ['time', 'n'] },
+          { name: 'q', type: 'f4', dims: ['time'], attrs: { _FillValue: 1e20 } },
+        ],
+      };
+      const data: Record<string, NcChunk> = {
+        a: [1, 2, 3],
+        c: ['ab'],
+        b: [1.5, 2.5, 3.5],
+        r: [1, 2, 3, 4, 5, 6, 7, 8, 9],
+        q: [1, NAN, 3],
+      };
+      const { bytes } = await writeTo(dir, `ours-${format}.nc`, def, (name) => [data[name]!]);
+      const ref = join(dir, `ref-${format}.nc`);
+      execFileSync(PYTHON, [
+        '-c',
+        String.raw`
 import sys, netCDF4, numpy as np
 d = netCDF4.Dataset(sys.argv[1], 'w', format=sys.argv[2])
 d.createDimension('time', None); d.createDimension('n', 3); d.createDimension('s', 5)
@@ -492,7 +678,11 @@ q = d.createVariable('q', 'f4', ('time',), fill_value=1e20)
 a[:] = [1, 2, 3]; c[:] = np.array([b'a', b'b', b'', b'', b'']); b[:] = [1.5, 2.5, 3.5]
 r[:] = np.arange(1, 10).reshape(3, 3); q[:] = np.array([1, 1e20, 3], 'f4')
 d.close()
-`, ref, format === 'cdf1' ? 'NETCDF3_CLASSIC' : 'NETCDF3_64BIT_OFFSET']);
-    t.ok(bytes.equals(await readFile(ref)), `${format}: identical to netCDF-C's file`);
-  }
-});
+`,
+        ref,
+        format === 'cdf1' ? 'NETCDF3_CLASSIC' : 'NETCDF3_64BIT_OFFSET',
+      ]);
+      t.ok(bytes.equals(await readFile(ref)), `${format}: identical to netCDF-C's file`);
+    }
+  },
+);

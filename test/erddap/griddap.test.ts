@@ -27,16 +27,32 @@ let base: string;
 /** Latitude stored north to south, as many satellite products do. */
 async function makeDescending(path: string): Promise<void> {
   const def: NcFileDef = {
-    dims: [{ name: 'time', size: 2 }, { name: 'latitude', size: 5 }, { name: 'longitude', size: 4 }],
+    dims: [
+      { name: 'time', size: 2 },
+      { name: 'latitude', size: 5 },
+      { name: 'longitude', size: 4 },
+    ],
     variables: [
-      { name: 'time', type: 'f8', dims: ['time'], attrs: { units: 'seconds since 1970-01-01T00:00:00Z', standard_name: 'time' } },
+      {
+        name: 'time',
+        type: 'f8',
+        dims: ['time'],
+        attrs: { units: 'seconds since 1970-01-01T00:00:00Z', standard_name: 'time' },
+      },
       { name: 'latitude', type: 'f4', dims: ['latitude'], attrs: { units: 'degrees_north' } },
       { name: 'longitude', type: 'f4', dims: ['longitude'], attrs: { units: 'degrees_east' } },
-      { name: 'sst', type: 'f4', dims: ['time', 'latitude', 'longitude'], attrs: { units: 'degree_C', _FillValue: -999 } },
+      {
+        name: 'sst',
+        type: 'f4',
+        dims: ['time', 'latitude', 'longitude'],
+        attrs: { units: 'degree_C', _FillValue: -999 },
+      },
     ],
   };
   const data: Record<string, ArrayLike<number>> = {
-    time: [1577836800, 1577923200], latitude: [14, 13, 12, 11, 10], longitude: [20, 21, 22, 23],
+    time: [1577836800, 1577923200],
+    latitude: [14, 13, 12, 11, 10],
+    longitude: [20, 21, 22, 23],
     sst: Float32Array.from({ length: 40 }, (_, k) => (k === 6 ? -999 : k + 0.5)),
   };
   const parts: Uint8Array[] = [];
@@ -48,7 +64,10 @@ t.before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'odas-erddap-test-'));
   await mkdir(join(scratch, 'data'));
   await makeDescending(join(scratch, 'data', 'north-down.nc'));
-  const collections = new Map([...(await discoverRoots([SHARED_DATA])), ...(await discoverRoots([join(scratch, 'data')]))]);
+  const collections = new Map([
+    ...(await discoverRoots([SHARED_DATA])),
+    ...(await discoverRoots([join(scratch, 'data')])),
+  ]);
   app = await buildApp({ collections });
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -64,7 +83,10 @@ async function get(url: string) {
 }
 
 function csvRows(body: string): string[][] {
-  return body.trim().split('\n').map((l) => l.split(','));
+  return body
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 }
 
 t.test('the dataset id rule', async (t) => {
@@ -72,12 +94,19 @@ t.test('the dataset id rule', async (t) => {
   t.equal(erddapId('sst-daily'), 'sst_daily');
   t.equal(erddapId('20160707000000-GOS-L4'), 'd20160707000000_GOS_L4');
   t.equal((await get(`/erddap/griddap/${GHRSST}.csvp?time`)).statusCode, 200, 'the ERDDAP id');
-  t.equal((await get('/erddap/griddap/20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0.csvp?time')).statusCode, 200, 'the collection id');
+  t.equal(
+    (await get('/erddap/griddap/20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0.csvp?time'))
+      .statusCode,
+    200,
+    'the collection id',
+  );
 });
 
 t.test("ERDDAP's documented griddap URL forms against the Black Sea GHRSST file", async (t) => {
   // As in ERDDAP's griddap documentation: analysed_sst[(time)][(lat0):stride:(lat1)][(lon0):stride:(lon1)].
-  const res = await get(`/erddap/griddap/${GHRSST}.csv?analysed_sst%5B(2016-07-07T00:00:00Z)%5D%5B(42.0):1:(42.1)%5D%5B(30.0):1:(30.1)%5D`);
+  const res = await get(
+    `/erddap/griddap/${GHRSST}.csv?analysed_sst%5B(2016-07-07T00:00:00Z)%5D%5B(42.0):1:(42.1)%5D%5B(30.0):1:(30.1)%5D`,
+  );
   t.equal(res.statusCode, 200);
   const rows = csvRows(res.body);
   t.same(rows[0], ['time', 'lat', 'lon', 'analysed_sst']);
@@ -94,10 +123,18 @@ t.test("ERDDAP's documented griddap URL forms against the Black Sea GHRSST file"
     t.ok(Math.abs(Number(one[2]![3]) - (ref.value as number)) < 1e-4, `value ${one[2]![3]} ≈ ${ref.value}`);
   }
   // (last), last-n, index strides; .csvp and .json.
-  const p = (await get(`/erddap/griddap/${GHRSST}.csvp?analysed_sst[last][0:100:239][last-2:last]`)).body.trim().split('\n');
+  const p = (await get(`/erddap/griddap/${GHRSST}.csvp?analysed_sst[last][0:100:239][last-2:last]`)).body
+    .trim()
+    .split('\n');
   t.equal(p[0], 'time (UTC),lat (degrees_north),lon (degrees_east),analysed_sst (kelvin)');
   t.equal(p.length, 1 + 3 * 3);
-  const j = JSON.parse((await get(`/erddap/griddap/${GHRSST}.json?analysed_sst[0][(41):(41.1)][(28):(28.05)],analysis_error[0][(41):(41.1)][(28):(28.05)]`)).body) as { table: { columnNames: string[]; columnTypes: string[]; rows: unknown[][] } };
+  const j = JSON.parse(
+    (
+      await get(
+        `/erddap/griddap/${GHRSST}.json?analysed_sst[0][(41):(41.1)][(28):(28.05)],analysis_error[0][(41):(41.1)][(28):(28.05)]`,
+      )
+    ).body,
+  ) as { table: { columnNames: string[]; columnTypes: string[]; rows: unknown[][] } };
   t.same(j.table.columnNames, ['time', 'lat', 'lon', 'analysed_sst', 'analysis_error']);
   t.same(j.table.columnTypes, ['String', 'float', 'float', 'float', 'float']);
   t.ok(j.table.rows.length > 0);
@@ -117,15 +154,35 @@ t.test("ERDDAP's documented griddap URL forms against the Black Sea GHRSST file"
 });
 
 t.test('descending latitude: values in either order select the same cells', async (t) => {
-  const a = csvRows((await get('/erddap/griddap/north_down.csv?sst[(2020-01-02)][(13):(11)][(21):(22)]')).body).slice(2);
-  const b = csvRows((await get('/erddap/griddap/north_down.csv?sst[(2020-01-02)][(11):(13)][(21):(22)]')).body).slice(2);
+  const a = csvRows((await get('/erddap/griddap/north_down.csv?sst[(2020-01-02)][(13):(11)][(21):(22)]')).body).slice(
+    2,
+  );
+  const b = csvRows((await get('/erddap/griddap/north_down.csv?sst[(2020-01-02)][(11):(13)][(21):(22)]')).body).slice(
+    2,
+  );
   t.same(a, b);
-  t.same(a.map((r) => [r[1], r[2], r[3]]), [['13', '21', '25.5'], ['13', '22', '26.5'], ['12', '21', '29.5'], ['12', '22', '30.5'], ['11', '21', '33.5'], ['11', '22', '34.5']]);
+  t.same(
+    a.map((r) => [r[1], r[2], r[3]]),
+    [
+      ['13', '21', '25.5'],
+      ['13', '22', '26.5'],
+      ['12', '21', '29.5'],
+      ['12', '22', '30.5'],
+      ['11', '21', '33.5'],
+      ['11', '22', '34.5'],
+    ],
+  );
   const missing = csvRows((await get('/erddap/griddap/north_down.csv?sst[0][(13)][(22)]')).body);
   t.equal(missing[2]![3], 'NaN', 'the fill value is NaN');
-  const json = JSON.parse((await get('/erddap/griddap/north_down.json?sst[0][(13)][(22)]')).body) as { table: { rows: unknown[][] } };
+  const json = JSON.parse((await get('/erddap/griddap/north_down.json?sst[0][(13)][(22)]')).body) as {
+    table: { rows: unknown[][] };
+  };
   t.equal(json.table.rows[0]![3], null, 'and null in JSON');
-  t.same(csvRows((await get('/erddap/griddap/north_down.csv?sst[(1577923200)][0][0]')).body)[2]!.slice(0, 2), ['2020-01-02T00:00:00Z', '14'], 'epoch seconds on time');
+  t.same(
+    csvRows((await get('/erddap/griddap/north_down.csv?sst[(1577923200)][0][0]')).body)[2]!.slice(0, 2),
+    ['2020-01-02T00:00:00Z', '14'],
+    'epoch seconds on time',
+  );
 });
 
 t.test("errors are ERDDAP's Error {…} text with the HTTP status", async (t) => {
@@ -158,12 +215,22 @@ t.test("errors are ERDDAP's Error {…} text with the HTTP status", async (t) =>
 });
 
 t.test('info, search and allDatasets', async (t) => {
-  const info = JSON.parse((await get('/erddap/info/coads_sst/index.json')).body) as { table: { columnNames: string[]; rows: string[][] } };
+  const info = JSON.parse((await get('/erddap/info/coads_sst/index.json')).body) as {
+    table: { columnNames: string[]; rows: string[][] };
+  };
   t.same(info.table.columnNames, ['Row Type', 'Variable Name', 'Attribute Name', 'Data Type', 'Value']);
   t.ok(info.table.rows.some((r) => r[0] === 'dimension' && r[1] === 'TIME' && /^nValues=12,/.test(r[4]!)));
-  t.ok(info.table.rows.some((r) => r[0] === 'variable' && r[1] === 'SST' && r[3] === 'float' && r[4] === 'TIME, COADSY, COADSX'));
-  t.ok(info.table.rows.some((r) => r[1] === 'TIME' && r[2] === 'units' && r[4] === 'seconds since 1970-01-01T00:00:00Z'));
-  const search = JSON.parse((await get('/erddap/search/index.json?searchFor=Black%20Sea&page=1&itemsPerPage=10')).body) as { table: { columnNames: string[]; rows: string[][] } };
+  t.ok(
+    info.table.rows.some(
+      (r) => r[0] === 'variable' && r[1] === 'SST' && r[3] === 'float' && r[4] === 'TIME, COADSY, COADSX',
+    ),
+  );
+  t.ok(
+    info.table.rows.some((r) => r[1] === 'TIME' && r[2] === 'units' && r[4] === 'seconds since 1970-01-01T00:00:00Z'),
+  );
+  const search = JSON.parse(
+    (await get('/erddap/search/index.json?searchFor=Black%20Sea&page=1&itemsPerPage=10')).body,
+  ) as { table: { columnNames: string[]; rows: string[][] } };
   const idCol = search.table.columnNames.indexOf('Dataset ID');
   t.ok(search.table.rows.some((r) => r[idCol] === GHRSST));
   t.equal((await get('/erddap/search/index.json?searchFor=nosuchwordanywhere')).statusCode, 404);
@@ -179,21 +246,44 @@ t.test('griddap answers DAP2 too (the DDS erddapy parses)', async (t) => {
   t.match(dds.body, /GRID \{\n {6}ARRAY:\n {8}Float32 SST\[TIME = 12\]/);
 });
 
-t.test('erddapy-style griddap session and xarray over the griddap URL, values equal to the files', { skip: haveClients ? false : 'python3 netCDF4/xarray/pandas not installed' }, async (t) => {
-  const cases = [
-    { url: `${base}/erddap/griddap/coads_sst`, source: join(SHARED_DATA, 'satellite/coads_sst.nc'), variable: 'SST', step: 7 },
-    { url: `${base}/erddap/griddap/${GHRSST}`, source: join(SHARED_DATA, GHRSST_FILE), variable: 'analysed_sst', step: 9 },
-    { url: `${base}/erddap/griddap/dt_med_allsat_phy_l4_2005T2`, source: join(SHARED_DATA, 'satellite/dt_med_allsat_phy_l4_2005T2.nc'), variable: 'adt', step: 11 },
-  ];
-  const child = spawn(PY, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.end(JSON.stringify(cases));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  t.equal(status, 0, err);
-  const results = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { check: string; url: string; ok: boolean; why: string });
-  t.equal(results.length, cases.length * 3);
-  for (const r of results) t.ok(r.ok, `${r.check} ${r.url.replace(base, '')}: ${r.why}`);
-});
+t.test(
+  'erddapy-style griddap session and xarray over the griddap URL, values equal to the files',
+  { skip: haveClients ? false : 'python3 netCDF4/xarray/pandas not installed' },
+  async (t) => {
+    const cases = [
+      {
+        url: `${base}/erddap/griddap/coads_sst`,
+        source: join(SHARED_DATA, 'satellite/coads_sst.nc'),
+        variable: 'SST',
+        step: 7,
+      },
+      {
+        url: `${base}/erddap/griddap/${GHRSST}`,
+        source: join(SHARED_DATA, GHRSST_FILE),
+        variable: 'analysed_sst',
+        step: 9,
+      },
+      {
+        url: `${base}/erddap/griddap/dt_med_allsat_phy_l4_2005T2`,
+        source: join(SHARED_DATA, 'satellite/dt_med_allsat_phy_l4_2005T2.nc'),
+        variable: 'adt',
+        step: 11,
+      },
+    ];
+    const child = spawn(PY, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.end(JSON.stringify(cases));
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    t.equal(status, 0, err);
+    const results = out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { check: string; url: string; ok: boolean; why: string });
+    t.equal(results.length, cases.length * 3);
+    for (const r of results) t.ok(r.ok, `${r.check} ${r.url.replace(base, '')}: ${r.why}`);
+  },
+);

@@ -14,18 +14,27 @@ export const SHARED_DATA = sharedDataRoot;
 
 export const silent = pino({ level: 'silent' });
 
-export async function discoverRoots(roots: string[], configs: CollectionConfig[] = []): Promise<Map<string, Collection>> {
+export async function discoverRoots(
+  roots: string[],
+  configs: CollectionConfig[] = [],
+): Promise<Map<string, Collection>> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-test-cache-'));
   return discover({ dataRoots: roots, configs, log: silent, cacheDir, ...(await testCatalogOption()) });
 }
 
 /** The app over real data roots, driven through fastify.inject. */
-export async function buildTestApp(roots: string[] = [SHARED_DATA], configs: CollectionConfig[] = []): Promise<FastifyInstance> {
+export async function buildTestApp(
+  roots: string[] = [SHARED_DATA],
+  configs: CollectionConfig[] = [],
+): Promise<FastifyInstance> {
   const collections = await discoverRoots(roots, configs);
   return buildApp({ collections });
 }
 
-export async function getJson<T = Record<string, unknown>>(app: FastifyInstance, url: string): Promise<{ status: number; body: T; headers: Record<string, unknown> }> {
+export async function getJson<T = Record<string, unknown>>(
+  app: FastifyInstance,
+  url: string,
+): Promise<{ status: number; body: T; headers: Record<string, unknown> }> {
   const res = await app.inject({ method: 'GET', url });
   return { status: res.statusCode, body: JSON.parse(res.body) as T, headers: res.headers };
 }

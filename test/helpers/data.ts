@@ -30,6 +30,7 @@ let referenceCache: ReferenceEntry[] | undefined;
 
 /** Reference entries of one data file, as listed in shared/data/reference.json. */
 export function referenceEntries(relPath: string): ReferenceEntry[] {
-  referenceCache ??= (JSON.parse(readFileSync(sharedData('reference.json'), 'utf8')) as { entries: ReferenceEntry[] }).entries;
+  referenceCache ??= (JSON.parse(readFileSync(sharedData('reference.json'), 'utf8')) as { entries: ReferenceEntry[] })
+    .entries;
   return referenceCache.filter((e) => e.file === relPath);
 }

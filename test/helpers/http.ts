@@ -19,7 +19,11 @@ export async function http(base: string, path: string, init?: RequestInit): Prom
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-export async function httpJson<T = Record<string, unknown>>(base: string, path: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: T }> {
+export async function httpJson<T = Record<string, unknown>>(
+  base: string,
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; headers: Headers; body: T }> {
   const r = await http(base, path, init);
   if (r.status === 204) return { status: r.status, headers: r.headers, body: undefined as T };
   return { status: r.status, headers: r.headers, body: JSON.parse(r.text) as T };

@@ -32,20 +32,47 @@ t.teardown(() => app?.close());
 
 t.test('OWSLib reads the capabilities, a map and a feature info', async (t) => {
   const ref = referenceEntries('satellite/coads_sst.nc')[0]!;
-  const { stdout } = await run('/usr/bin/python3', [join(import.meta.dirname, '..', 'clients', 'wms_owslib.py'), base, `${COADS}/SST`, ref.coordinates!['time'] as string]);
-  const seen = JSON.parse(stdout) as { operations: string[]; crs: string[]; dimensions: Record<string, unknown>; styles: string[]; png_signature_ok: boolean; featureinfo: { features: Array<{ properties: { value: number; units: string } }> } };
+  const { stdout } = await run('/usr/bin/python3', [
+    join(import.meta.dirname, '..', 'clients', 'wms_owslib.py'),
+    base,
+    `${COADS}/SST`,
+    ref.coordinates!['time'] as string,
+  ]);
+  const seen = JSON.parse(stdout) as {
+    operations: string[];
+    crs: string[];
+    dimensions: Record<string, unknown>;
+    styles: string[];
+    png_signature_ok: boolean;
+    featureinfo: { features: Array<{ properties: { value: number; units: string } }> };
+  };
   t.same(seen.crs, ['CRS:84', 'EPSG:3857', 'EPSG:4326']);
   t.ok(seen.operations.includes('GetMap') && seen.operations.includes('GetFeatureInfo'));
   t.ok('time' in seen.dimensions);
   t.same(seen.styles, ['diverging', 'greys', 'haline', 'thermal', 'viridis']);
   t.ok(seen.png_signature_ok);
-  t.ok(Math.abs(seen.featureinfo.features[0]!.properties.value - (ref.value as number)) < 1e-4, 'the value at lon 1, lat 1');
+  t.ok(
+    Math.abs(seen.featureinfo.features[0]!.properties.value - (ref.value as number)) < 1e-4,
+    'the value at lon 1, lat 1',
+  );
 });
 
 t.test('headless QGIS renders the WMS layers to images that are not blank', async (t) => {
-  for (const [layer, crs, file] of [[`${COADS}/SST`, 'EPSG:4326', 'qgis-coads.png'], [`${SEAICE}/${ICE_FIELD}`, 'EPSG:3857', 'qgis-seaice.png']] as const) {
-    const { stdout } = await run('/usr/bin/python3', [join(import.meta.dirname, '..', 'clients', 'wms_qgis.py'), base, layer, crs, join(OUT, file)], { timeout: 90_000 });
-    const seen = JSON.parse(stdout.trim().split('\n').pop()!) as { valid: boolean; painted: number; colours: number; errors: string[] };
+  for (const [layer, crs, file] of [
+    [`${COADS}/SST`, 'EPSG:4326', 'qgis-coads.png'],
+    [`${SEAICE}/${ICE_FIELD}`, 'EPSG:3857', 'qgis-seaice.png'],
+  ] as const) {
+    const { stdout } = await run(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, '..', 'clients', 'wms_qgis.py'), base, layer, crs, join(OUT, file)],
+      { timeout: 90_000 },
+    );
+    const seen = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      valid: boolean;
+      painted: number;
+      colours: number;
+      errors: string[];
+    };
     t.ok(seen.valid, `${layer} is a valid QGIS layer`);
     t.same(seen.errors, []);
     t.ok(seen.painted > 2000, `${seen.painted} painted pixels of 20 000 sampled`);

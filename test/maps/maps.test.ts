@@ -25,9 +25,17 @@ t.before(async () => {
 });
 t.teardown(() => app?.close());
 
-async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: Buffer; headers: Headers }> {
+async function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; body: Buffer; headers: Headers }> {
   const res = await fetch(`${base}${path}`, { headers });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: Buffer.from(await res.arrayBuffer()), headers: res.headers };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    body: Buffer.from(await res.arrayBuffer()),
+    headers: res.headers,
+  };
 }
 
 /** The colour odas must paint a value with: the band of a 254-band scale over [lo, hi], sampled from the map's table. */
@@ -72,7 +80,11 @@ t.test('WMS GetMap pixels are the source values through the colour map (CRS:84 a
     // One-degree pixels: the pixel whose centre is half a degree east and south of the 2° cell centre.
     const [r, g, bl, alpha] = pixel(img, Math.floor(lon + 180), Math.floor(90 - lat));
     t.equal(alpha, 255, `painted at ${lon},${lat}`);
-    t.same([r, g, bl], expectedColour('thermal', ref.value as number, -2, 32), `colour of ${ref.value} at ${lon},${lat} ${time}`);
+    t.same(
+      [r, g, bl],
+      expectedColour('thermal', ref.value as number, -2, 32),
+      `colour of ${ref.value} at ${lon},${lat} ${time}`,
+    );
   }
 });
 
@@ -95,26 +107,56 @@ t.test('WMS GetMap reprojects the polar stereographic sea ice grid to EPSG:3857'
     const y = 6378137 * Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360));
     const dLat = 2500 / 111_000;
     const dLon = dLat / Math.cos((lat * Math.PI) / 180);
-    const views = [`CRS=CRS:84&BBOX=${lon - dLon},${lat - dLat},${lon + dLon},${lat + dLat}`, ...(lat < 85 ? [`CRS=EPSG:3857&BBOX=${x - d},${y - d},${x + d},${y + d}`] : [])];
+    const views = [
+      `CRS=CRS:84&BBOX=${lon - dLon},${lat - dLat},${lon + dLon},${lat + dLat}`,
+      ...(lat < 85 ? [`CRS=EPSG:3857&BBOX=${x - d},${y - d},${x + d},${y + d}`] : []),
+    ];
     for (const view of views) {
-      const r = await get(wms(`REQUEST=GetMap&LAYERS=${SEAICE}/${ICE_FIELD}&STYLES=viridis&${view}&WIDTH=4&HEIGHT=4&FORMAT=image/png&COLORSCALERANGE=0,1`));
+      const r = await get(
+        wms(
+          `REQUEST=GetMap&LAYERS=${SEAICE}/${ICE_FIELD}&STYLES=viridis&${view}&WIDTH=4&HEIGHT=4&FORMAT=image/png&COLORSCALERANGE=0,1`,
+        ),
+      );
       t.equal(r.status, 200);
       const [red, g, b, a] = pixel(decodePng(r.body), 2, 2);
       t.equal(a, 255);
-      t.same([red, g, b], expectedColour('viridis', ref.value as number, 0, 1), `sea ice ${ref.value} at ${lon},${lat} (${view.slice(0, 14)})`);
+      t.same(
+        [red, g, b],
+        expectedColour('viridis', ref.value as number, 0, 1),
+        `sea ice ${ref.value} at ${lon},${lat} (${view.slice(0, 14)})`,
+      );
     }
   }
-  const globe = decodePng((await get(wms(`REQUEST=GetMap&LAYERS=${SEAICE}/${ICE_FIELD}&STYLES=&CRS=EPSG:3857&BBOX=-20037508,-20037508,20037508,20037508&WIDTH=256&HEIGHT=256&FORMAT=image/png`))).body);
-  t.ok(pixel(globe, 128, 10)[3] === 255 && pixel(globe, 128, 250)[3] === 0, 'the Arctic is painted, the southern hemisphere is not');
+  const globe = decodePng(
+    (
+      await get(
+        wms(
+          `REQUEST=GetMap&LAYERS=${SEAICE}/${ICE_FIELD}&STYLES=&CRS=EPSG:3857&BBOX=-20037508,-20037508,20037508,20037508&WIDTH=256&HEIGHT=256&FORMAT=image/png`,
+        ),
+      )
+    ).body,
+  );
+  t.ok(
+    pixel(globe, 128, 10)[3] === 255 && pixel(globe, 128, 250)[3] === 0,
+    'the Arctic is painted, the southern hemisphere is not',
+  );
 });
 
 t.test('WMS GetFeatureInfo gives the value with its units as text, JSON and HTML', async (t) => {
   const ref = referenceEntries('satellite/coads_sst.nc')[1]!;
   const lon = ref.coordinates!['lon'] as number;
   const lat = ref.coordinates!['lat'] as number;
-  const q = (f: string) => wms(`REQUEST=GetFeatureInfo&LAYERS=${COADS}/SST&QUERY_LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=360&HEIGHT=180&I=${Math.floor(lon + 180)}&J=${Math.floor(90 - lat)}&INFO_FORMAT=${f}&TIME=${ref.coordinates!['time']}`);
-  const json = JSON.parse((await get(q('application/json'))).body.toString()) as { features: Array<{ properties: { value: number; units: string } }> };
-  t.ok(Math.abs(json.features[0]!.properties.value - (ref.value as number)) < 1e-4, `${json.features[0]!.properties.value} ≈ ${ref.value}`);
+  const q = (f: string) =>
+    wms(
+      `REQUEST=GetFeatureInfo&LAYERS=${COADS}/SST&QUERY_LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=360&HEIGHT=180&I=${Math.floor(lon + 180)}&J=${Math.floor(90 - lat)}&INFO_FORMAT=${f}&TIME=${ref.coordinates!['time']}`,
+    );
+  const json = JSON.parse((await get(q('application/json'))).body.toString()) as {
+    features: Array<{ properties: { value: number; units: string } }>;
+  };
+  t.ok(
+    Math.abs(json.features[0]!.properties.value - (ref.value as number)) < 1e-4,
+    `${json.features[0]!.properties.value} ≈ ${ref.value}`,
+  );
   t.equal(json.features[0]!.properties.units, 'Deg C');
   const text = (await get(q('text/plain'))).body.toString();
   t.match(text, new RegExp(`Value: ${String(ref.value).slice(0, 5)}\\d* Deg C`));
@@ -128,27 +170,73 @@ t.test('WMS GetLegendGraphic, NUMCOLORBANDS and LOGSCALE', async (t) => {
   t.equal(img.height, 264);
   const top = pixel(img, 10, 7);
   t.same(top.slice(0, 3), expectedColour('viridis', 30, 0, 30), 'the maximum is at the top');
-  const banded = decodePng((await get(wms(`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=viridis&CRS=CRS:84&BBOX=-180,-60,180,60&WIDTH=360&HEIGHT=120&FORMAT=image/png&NUMCOLORBANDS=4&COLORSCALERANGE=0,30`))).body);
+  const banded = decodePng(
+    (
+      await get(
+        wms(
+          `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=viridis&CRS=CRS:84&BBOX=-180,-60,180,60&WIDTH=360&HEIGHT=120&FORMAT=image/png&NUMCOLORBANDS=4&COLORSCALERANGE=0,30`,
+        ),
+      )
+    ).body,
+  );
   const colours = new Set<string>();
-  for (let p = 0; p < banded.width * banded.height; p++) if (banded.rgba[p * 4 + 3] === 255) colours.add(banded.rgba.subarray(p * 4, p * 4 + 3).join(','));
+  for (let p = 0; p < banded.width * banded.height; p++)
+    if (banded.rgba[p * 4 + 3] === 255) colours.add(banded.rgba.subarray(p * 4, p * 4 + 3).join(','));
   t.equal(colours.size, 4, 'four bands, four colours');
-  const log = await get(wms(`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=36&HEIGHT=18&FORMAT=image/png&LOGSCALE=true&COLORSCALERANGE=1,30`));
+  const log = await get(
+    wms(
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=36&HEIGHT=18&FORMAT=image/png&LOGSCALE=true&COLORSCALERANGE=1,30`,
+    ),
+  );
   t.equal(log.status, 200);
 });
 
 t.test('WMS errors are ServiceExceptionReports with the WMS code, never 500', async (t) => {
   const cases: Array<[string, string]> = [
-    [`REQUEST=GetMap&LAYERS=nope/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'LayerNotDefined'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/NOPE&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'LayerNotDefined'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=rainbow&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'StyleNotDefined'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:32632&BBOX=0,0,1,1&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'InvalidCRS'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:4326&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'InvalidParameterValue'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:3857&BBOX=0,0,3e7,1&WIDTH=10&HEIGHT=10&FORMAT=image/png`, 'InvalidParameterValue'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=5000&HEIGHT=5000&FORMAT=image/png`, 'InvalidParameterValue'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/gif`, 'InvalidFormat'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png&TIME=1990-01-01`, 'InvalidDimensionValue'],
-    [`REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png&COLORSCALERANGE=5,1`, 'InvalidParameterValue'],
-    [`REQUEST=GetFeatureInfo&QUERY_LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&I=11&J=0&INFO_FORMAT=text/plain`, 'InvalidPoint'],
+    [
+      `REQUEST=GetMap&LAYERS=nope/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'LayerNotDefined',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/NOPE&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'LayerNotDefined',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=rainbow&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'StyleNotDefined',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:32632&BBOX=0,0,1,1&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'InvalidCRS',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:4326&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'InvalidParameterValue',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=EPSG:3857&BBOX=0,0,3e7,1&WIDTH=10&HEIGHT=10&FORMAT=image/png`,
+      'InvalidParameterValue',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=5000&HEIGHT=5000&FORMAT=image/png`,
+      'InvalidParameterValue',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/gif`,
+      'InvalidFormat',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png&TIME=1990-01-01`,
+      'InvalidDimensionValue',
+    ],
+    [
+      `REQUEST=GetMap&LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&FORMAT=image/png&COLORSCALERANGE=5,1`,
+      'InvalidParameterValue',
+    ],
+    [
+      `REQUEST=GetFeatureInfo&QUERY_LAYERS=${COADS}/SST&STYLES=&CRS=CRS:84&BBOX=-180,-90,180,90&WIDTH=10&HEIGHT=10&I=11&J=0&INFO_FORMAT=text/plain`,
+      'InvalidPoint',
+    ],
     ['REQUEST=DescribeLayer', 'OperationNotSupported'],
     [`REQUEST=GetMap&STYLES=&CRS=CRS:84`, 'MissingParameterValue'],
   ];
@@ -161,11 +249,17 @@ t.test('WMS errors are ServiceExceptionReports with the WMS code, never 500', as
 });
 
 t.test('OGC API - Tiles: tile matrix sets, tilesets, tiles with datetime, cache and ETag', async (t) => {
-  const tms = JSON.parse((await get('/tileMatrixSets/WorldCRS84Quad')).body.toString()) as { tileMatrices: Array<{ matrixWidth: number; matrixHeight: number }> };
+  const tms = JSON.parse((await get('/tileMatrixSets/WorldCRS84Quad')).body.toString()) as {
+    tileMatrices: Array<{ matrixWidth: number; matrixHeight: number }>;
+  };
   t.same([tms.tileMatrices[0]!.matrixWidth, tms.tileMatrices[0]!.matrixHeight], [2, 1]);
-  const sets = JSON.parse((await get(`/collections/${COADS}/map/tiles`)).body.toString()) as { tilesets: Array<{ tileMatrixSetURI: string }> };
+  const sets = JSON.parse((await get(`/collections/${COADS}/map/tiles`)).body.toString()) as {
+    tilesets: Array<{ tileMatrixSetURI: string }>;
+  };
   t.equal(sets.tilesets.length, 2);
-  const meta = JSON.parse((await get(`/collections/${COADS}/map/tiles/WebMercatorQuad`)).body.toString()) as { links: Array<{ rel: string; href: string }> };
+  const meta = JSON.parse((await get(`/collections/${COADS}/map/tiles/WebMercatorQuad`)).body.toString()) as {
+    links: Array<{ rel: string; href: string }>;
+  };
   t.ok(meta.links.some((l) => l.rel === 'item' && l.href.endsWith('/{tileMatrix}/{tileRow}/{tileCol}')));
   const ref = referenceEntries('satellite/coads_sst.nc')[1]!; // lon 71, lat -35, July
   // WorldCRS84Quad level 1: 4 × 2 tiles of 90°; lon 71 lat -35 lies in row 1, col 2, at pixel (71/90·256, 35/90·256).
@@ -185,7 +279,11 @@ t.test('OGC API - Tiles: tile matrix sets, tilesets, tiles with datetime, cache 
   const mercator = await get(`/collections/${COADS}/map/tiles/WebMercatorQuad/0/0/0`);
   t.equal(mercator.status, 200);
   t.equal(decodePng(mercator.body).width, 256);
-  for (const bad of [`/collections/${COADS}/map/tiles/WebMercatorQuad/1/2/0`, `/collections/${COADS}/map/tiles/WebMercatorQuad/x/0/0`, `/collections/${COADS}/map/tiles/WorldCRS84Quad/0/0/0?datetime=1900-01-01T00:00:00Z`]) {
+  for (const bad of [
+    `/collections/${COADS}/map/tiles/WebMercatorQuad/1/2/0`,
+    `/collections/${COADS}/map/tiles/WebMercatorQuad/x/0/0`,
+    `/collections/${COADS}/map/tiles/WorldCRS84Quad/0/0/0?datetime=1900-01-01T00:00:00Z`,
+  ]) {
     const r = await get(bad);
     t.equal(r.status, 400, bad);
     t.match(JSON.parse(r.body.toString()), { code: 'InvalidParameterValue' });
@@ -203,7 +301,14 @@ t.test('OGC API - Maps: bbox, bbox-crs, crs, subset, width from the aspect; conf
   const sub = await get(`/collections/${COADS}/map?subset=Lat(-10:10),Lon(0:40),time("2000-07-16T20:54:36Z")&width=40`);
   t.equal(sub.status, 200);
   t.same([decodePng(sub.body).width, decodePng(sub.body).height], [40, 20]);
-  for (const [q, parameter] of [['crs=EPSG:32632', 'crs'], ['bbox=0,-100,10,10', 'bbox'], ['width=9000', 'width'], ['style=rainbow', 'style'], ['properties=NOPE', 'properties'], ['foo=1', 'foo']] as Array<[string, string]>) {
+  for (const [q, parameter] of [
+    ['crs=EPSG:32632', 'crs'],
+    ['bbox=0,-100,10,10', 'bbox'],
+    ['width=9000', 'width'],
+    ['style=rainbow', 'style'],
+    ['properties=NOPE', 'properties'],
+    ['foo=1', 'foo'],
+  ] as Array<[string, string]>) {
     const e = await get(`/collections/${COADS}/map?${q}`);
     t.equal(e.status, 400, q);
     t.match(JSON.parse(e.body.toString()).description, parameter);
@@ -212,6 +317,8 @@ t.test('OGC API - Maps: bbox, bbox-crs, crs, subset, width from the aspect; conf
   const conf = JSON.parse((await get('/conformance')).body.toString()) as { conformsTo: string[] };
   t.ok(conf.conformsTo.includes('http://www.opengis.net/spec/ogcapi-maps-1/1.0/conf/core'));
   t.ok(conf.conformsTo.includes('http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset'));
-  const doc = JSON.parse((await get(`/collections/${COADS}?f=json`)).body.toString()) as { links: Array<{ rel: string }> };
+  const doc = JSON.parse((await get(`/collections/${COADS}?f=json`)).body.toString()) as {
+    links: Array<{ rel: string }>;
+  };
   t.ok(doc.links.some((l) => l.rel === 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-map'));
 });

@@ -11,7 +11,15 @@ import { sharedData } from '../helpers/data.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(import.meta.dirname, '..', '..', '.tap', 'maps');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 // A browser (or QGIS) on a loaded two-core machine takes minutes, not seconds.
 t.setTimeout(360_000);
@@ -55,7 +63,11 @@ async function visit(path: string, ready: string, shot: string): Promise<{ error
 }
 
 t.test('a grid collection page shows its tiles, a time slider and the legend, without console errors', async (t) => {
-  const { errors, value } = await visit('/collections/coads_sst?f=html', 'Number(document.body.dataset.tilesLoaded || 0) >= 2 && document.getElementById("odas-legend").complete && document.getElementById("odas-legend").naturalWidth', 'coads_sst-page.png');
+  const { errors, value } = await visit(
+    '/collections/coads_sst?f=html',
+    'Number(document.body.dataset.tilesLoaded || 0) >= 2 && document.getElementById("odas-legend").complete && document.getElementById("odas-legend").naturalWidth',
+    'coads_sst-page.png',
+  );
   t.same(errors, []);
   t.ok(Number(value) > 0, 'the legend image loaded');
   const page = await browser.newPage();
@@ -66,19 +78,32 @@ t.test('a grid collection page shows its tiles, a time slider and the legend, wi
   await page.locator('#odas-time').fill('3');
   await page.waitForFunction(`Number(document.body.dataset.tilesLoaded) > ${String(before)}`);
   t.match(await page.locator('#odas-time-label').textContent(), /^2000-04-/);
-  const srcs = await page.locator('img.leaflet-tile-loaded').evaluateAll((imgs) => imgs.map((i) => (i as unknown as { src: string }).src));
-  t.ok(srcs.some((s) => s.includes('datetime=2000-04-')), 'tiles follow the slider');
+  const srcs = await page
+    .locator('img.leaflet-tile-loaded')
+    .evaluateAll((imgs) => imgs.map((i) => (i as unknown as { src: string }).src));
+  t.ok(
+    srcs.some((s) => s.includes('datetime=2000-04-')),
+    'tiles follow the slider',
+  );
   await page.close();
 });
 
 t.test('the polar sea ice grid is drawn on the Web Mercator map', async (t) => {
-  const { errors, value } = await visit('/collections/seaice_conc_monthly_nh_202112_f17_v04r00?f=html', 'Number(document.body.dataset.tilesLoaded || 0)', 'seaice-page.png');
+  const { errors, value } = await visit(
+    '/collections/seaice_conc_monthly_nh_202112_f17_v04r00?f=html',
+    'Number(document.body.dataset.tilesLoaded || 0)',
+    'seaice-page.png',
+  );
   t.same(errors, []);
   t.ok(Number(value) >= 1);
 });
 
 t.test('a feature collection page shows its profiles as points with popups', async (t) => {
-  const { errors, value } = await visit('/collections/1900857_prof?f=html', 'Number(document.body.dataset.featuresLoaded || 0)', 'argo-page.png');
+  const { errors, value } = await visit(
+    '/collections/1900857_prof?f=html',
+    'Number(document.body.dataset.featuresLoaded || 0)',
+    'argo-page.png',
+  );
   t.same(errors, []);
   t.equal(Number(value), 194, 'every profile of the float');
 });

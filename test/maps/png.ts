@@ -50,7 +50,8 @@ export function decodePng(buf: Buffer): Rgba {
       const a = x >= bpp ? out[y * stride + x - bpp]! : 0;
       const b = y > 0 ? out[(y - 1) * stride + x]! : 0;
       const c = x >= bpp && y > 0 ? out[(y - 1) * stride + x - bpp]! : 0;
-      out[y * stride + x] = (r + (f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : paeth(a, b, c))) & 255;
+      out[y * stride + x] =
+        (r + (f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : paeth(a, b, c))) & 255;
     }
   }
   const rgba = new Uint8Array(width * height * 4);

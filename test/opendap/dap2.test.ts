@@ -31,22 +31,51 @@ async function write(path: string, def: NcFileDef, data: Record<string, ArrayLik
 async function makeDaily(dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: string[] = [];
-  for (const [name, day] of [['b.nc', 0], ['a.nc', 1], ['c.nc', 2]] as const) {
+  for (const [name, day] of [
+    ['b.nc', 0],
+    ['a.nc', 1],
+    ['c.nc', 2],
+  ] as const) {
     const path = join(dir, name);
-    await write(path, {
-      dims: [{ name: 'time', size: 1 }, { name: 'lat', size: 5 }, { name: 'lon', size: 7 }],
-      variables: [
-        { name: 'time', type: 'f8', dims: ['time'], attrs: { units: 'days since 2020-01-01', standard_name: 'time' } },
-        { name: 'lat', type: 'f4', dims: ['lat'], attrs: { units: 'degrees_north' } },
-        { name: 'lon', type: 'f4', dims: ['lon'], attrs: { units: 'degrees_east' } },
-        { name: 'chl', type: 'i2', dims: ['time', 'lat', 'lon'], attrs: { units: 'mg m-3', scale_factor: 0.01, _FillValue: { type: 'i2', value: -1 } } },
-        { name: 'flag', type: 'i1', dims: ['time', 'lat', 'lon'], attrs: { _Unsigned: 'true', _FillValue: { type: 'i1', value: -1 } } },
-      ],
-    }, {
-      time: [day], lat: [10, 11, 12, 13, 14], lon: [20, 21, 22, 23, 24, 25, 26],
-      chl: Int16Array.from({ length: 35 }, (_, k) => (k === 5 ? -1 : 100 * day + k)),
-      flag: Int8Array.from({ length: 35 }, (_, k) => (k === 7 ? -1 : ((k * 9 + day) % 250) - 120)),
-    });
+    await write(
+      path,
+      {
+        dims: [
+          { name: 'time', size: 1 },
+          { name: 'lat', size: 5 },
+          { name: 'lon', size: 7 },
+        ],
+        variables: [
+          {
+            name: 'time',
+            type: 'f8',
+            dims: ['time'],
+            attrs: { units: 'days since 2020-01-01', standard_name: 'time' },
+          },
+          { name: 'lat', type: 'f4', dims: ['lat'], attrs: { units: 'degrees_north' } },
+          { name: 'lon', type: 'f4', dims: ['lon'], attrs: { units: 'degrees_east' } },
+          {
+            name: 'chl',
+            type: 'i2',
+            dims: ['time', 'lat', 'lon'],
+            attrs: { units: 'mg m-3', scale_factor: 0.01, _FillValue: { type: 'i2', value: -1 } },
+          },
+          {
+            name: 'flag',
+            type: 'i1',
+            dims: ['time', 'lat', 'lon'],
+            attrs: { _Unsigned: 'true', _FillValue: { type: 'i1', value: -1 } },
+          },
+        ],
+      },
+      {
+        time: [day],
+        lat: [10, 11, 12, 13, 14],
+        lon: [20, 21, 22, 23, 24, 25, 26],
+        chl: Int16Array.from({ length: 35 }, (_, k) => (k === 5 ? -1 : 100 * day + k)),
+        flag: Int8Array.from({ length: 35 }, (_, k) => (k === 7 ? -1 : ((k * 9 + day) % 250) - 120)),
+      },
+    );
     files[day] = path;
   }
   return files;
@@ -57,7 +86,10 @@ let dailyFiles: string[] = [];
 t.before(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'odas-dap-test-'));
   dailyFiles = await makeDaily(join(scratch, 'data', 'daily'));
-  const collections = new Map([...(await discoverRoots([SHARED_DATA])), ...(await discoverRoots([join(scratch, 'data')]))]);
+  const collections = new Map([
+    ...(await discoverRoots([SHARED_DATA])),
+    ...(await discoverRoots([join(scratch, 'data')])),
+  ]);
   app = await buildApp({ collections });
   await app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -87,27 +119,152 @@ async function runClients(cases: object[]): Promise<ClientResult[]> {
   child.stdin.end(JSON.stringify(cases));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (status !== 0) throw new Error(`client check failed (${status}): ${stderr}`);
-  return stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ClientResult);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as ClientResult);
 }
 
 const src = (rel: string) => join(SHARED_DATA, rel);
 
-t.test('netCDF4-python and xarray read every grid collection of the coverages cases through DAP2, equal to the files', { skip: haveClients ? false : 'python3-netcdf4/xarray not installed' }, async (t) => {
-  const cases = [
-    { url: `${base}/opendap/coads_sst`, sources: [src('satellite/coads_sst.nc')], variable: 'SST', slices: [[[2, 6], [40, 55], [5, 20]], [[0, 12, 5], [0, 90, 7], [1, 180, 13]], [[11, 12], [89, 90], [179, 180]]] },
-    { url: `${base}/opendap/coads_sst_classic`, sources: [src('satellite/coads_sst_classic.nc')], variable: 'AIRT', slices: [[[9, 12], [55, 70], [60, 80]]] },
-    { url: `${base}/opendap/dt_med_allsat_phy_l4_2005T2`, sources: [src('satellite/dt_med_allsat_phy_l4_2005T2.nc')], variable: 'adt', slices: [[[0, 10], [20, 40], [100, 140]], [[3, 91, 30], [0, 128, 9], [0, 344, 17]]] },
-    { url: `${base}/opendap/${GHRSST}`, sources: [src(GHRSST_FILE)], variable: 'analysed_sst', slices: [[[0, 1], [100, 172], [150, 270]], [[0, 1], [0, 240, 4], [0, 384, 3]]] },
-    { url: `${base}/opendap/${GHRSST}`, sources: [src(GHRSST_FILE)], variable: 'mask', slices: [[[0, 1], [0, 240, 5], [0, 384, 5]]] },
-    { url: `${base}/opendap/seaice_conc_monthly_nh_202112_f17_v04r00`, sources: [src('satellite/seaice_conc_monthly_nh_202112_f17_v04r00.nc')], variable: 'cdr_seaice_conc_monthly', slices: [[[0, 1], [100, 300, 3], [50, 250, 2]]] },
-    { url: `${base}/opendap/daily`, sources: dailyFiles, variable: 'chl', slices: [[[0, 3], [0, 5], [0, 7]], [[1, 3], [1, 5, 2], [0, 7, 3]]] },
-    { url: `${base}/opendap/daily`, sources: dailyFiles, variable: 'flag', slices: [[[0, 3], [0, 5], [0, 7]]] },
-  ];
-  const results = await runClients(cases);
-  t.ok(results.length >= cases.length * 2, `${results.length} checks ran`);
-  for (const r of results) t.ok(r.ok, `${r.client} ${r.url.replace(base, '')} ${r.variable}${JSON.stringify(r.slices ?? [])} ${r.why}`);
-  t.ok(results.some((r) => r.client === 'xarray' && r.url.endsWith('/daily') && r.ok), 'xarray reads the aggregated folder');
-});
+t.test(
+  'netCDF4-python and xarray read every grid collection of the coverages cases through DAP2, equal to the files',
+  { skip: haveClients ? false : 'python3-netcdf4/xarray not installed' },
+  async (t) => {
+    const cases = [
+      {
+        url: `${base}/opendap/coads_sst`,
+        sources: [src('satellite/coads_sst.nc')],
+        variable: 'SST',
+        slices: [
+          [
+            [2, 6],
+            [40, 55],
+            [5, 20],
+          ],
+          [
+            [0, 12, 5],
+            [0, 90, 7],
+            [1, 180, 13],
+          ],
+          [
+            [11, 12],
+            [89, 90],
+            [179, 180],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/coads_sst_classic`,
+        sources: [src('satellite/coads_sst_classic.nc')],
+        variable: 'AIRT',
+        slices: [
+          [
+            [9, 12],
+            [55, 70],
+            [60, 80],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/dt_med_allsat_phy_l4_2005T2`,
+        sources: [src('satellite/dt_med_allsat_phy_l4_2005T2.nc')],
+        variable: 'adt',
+        slices: [
+          [
+            [0, 10],
+            [20, 40],
+            [100, 140],
+          ],
+          [
+            [3, 91, 30],
+            [0, 128, 9],
+            [0, 344, 17],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/${GHRSST}`,
+        sources: [src(GHRSST_FILE)],
+        variable: 'analysed_sst',
+        slices: [
+          [
+            [0, 1],
+            [100, 172],
+            [150, 270],
+          ],
+          [
+            [0, 1],
+            [0, 240, 4],
+            [0, 384, 3],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/${GHRSST}`,
+        sources: [src(GHRSST_FILE)],
+        variable: 'mask',
+        slices: [
+          [
+            [0, 1],
+            [0, 240, 5],
+            [0, 384, 5],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/seaice_conc_monthly_nh_202112_f17_v04r00`,
+        sources: [src('satellite/seaice_conc_monthly_nh_202112_f17_v04r00.nc')],
+        variable: 'cdr_seaice_conc_monthly',
+        slices: [
+          [
+            [0, 1],
+            [100, 300, 3],
+            [50, 250, 2],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/daily`,
+        sources: dailyFiles,
+        variable: 'chl',
+        slices: [
+          [
+            [0, 3],
+            [0, 5],
+            [0, 7],
+          ],
+          [
+            [1, 3],
+            [1, 5, 2],
+            [0, 7, 3],
+          ],
+        ],
+      },
+      {
+        url: `${base}/opendap/daily`,
+        sources: dailyFiles,
+        variable: 'flag',
+        slices: [
+          [
+            [0, 3],
+            [0, 5],
+            [0, 7],
+          ],
+        ],
+      },
+    ];
+    const results = await runClients(cases);
+    t.ok(results.length >= cases.length * 2, `${results.length} checks ran`);
+    for (const r of results)
+      t.ok(r.ok, `${r.client} ${r.url.replace(base, '')} ${r.variable}${JSON.stringify(r.slices ?? [])} ${r.why}`);
+    t.ok(
+      results.some((r) => r.client === 'xarray' && r.url.endsWith('/daily') && r.ok),
+      'xarray reads the aggregated folder',
+    );
+  },
+);
 
 async function get(url: string) {
   return app.inject({ method: 'GET', url });
@@ -118,19 +275,28 @@ t.test('DDS, DAS and the constrained DDS', async (t) => {
   t.equal(dds.statusCode, 200);
   t.equal(dds.headers['content-description'], 'dods-dds');
   t.match(dds.body, /^Dataset \{\n {4}Float64 TIME\[TIME = 12\];/);
-  t.match(dds.body, /GRID \{\n {6}ARRAY:\n {8}Float32 SST\[TIME = 12\]\[COADSY = 90\]\[COADSX = 180\];\n {6}MAPS:\n {8}Float64 TIME\[TIME = 12\];/);
+  t.match(
+    dds.body,
+    /GRID \{\n {6}ARRAY:\n {8}Float32 SST\[TIME = 12\]\[COADSY = 90\]\[COADSX = 180\];\n {6}MAPS:\n {8}Float64 TIME\[TIME = 12\];/,
+  );
   t.match(dds.body, /\} coads_sst;\n$/);
   const das = (await get('/opendap/coads_sst.das')).body;
   t.match(das, /SST \{\n {8}Float32 _FillValue -1e\+34;/);
   t.match(das, /NC_GLOBAL \{/);
   t.match(das, /String Unlimited_Dimension "TIME";/);
   const c = (await get('/opendap/coads_sst.dds?SST[0:1:2][10:12][0:3:9],COADSX')).body;
-  t.match(c, /Float64 COADSX\[COADSX = 180\];\n {4}GRID \{\n {6}ARRAY:\n {8}Float32 SST\[TIME = 3\]\[COADSY = 3\]\[COADSX = 4\];/);
+  t.match(
+    c,
+    /Float64 COADSX\[COADSX = 180\];\n {4}GRID \{\n {6}ARRAY:\n {8}Float32 SST\[TIME = 3\]\[COADSY = 3\]\[COADSX = 4\];/,
+  );
   // The array alone travels as a Structure, as libdap sends it.
   const s = (await get('/opendap/coads_sst.dds?SST.SST%5B0%5D%5B0:1%5D%5B0:1%5D')).body;
   t.match(s, /Structure \{\n {8}Float32 SST\[TIME = 1\]\[COADSY = 2\]\[COADSX = 2\];\n {4}\} SST;/);
   const packed = (await get(`/opendap/${GHRSST}.das`)).body;
-  t.match(packed, /analysed_sst \{[^}]*Int16 _FillValue -32768;[^}]*Float32 add_offset 273\.15;[^}]*Float32 scale_factor 0\.01;/);
+  t.match(
+    packed,
+    /analysed_sst \{[^}]*Int16 _FillValue -32768;[^}]*Float32 add_offset 273\.15;[^}]*Float32 scale_factor 0\.01;/,
+  );
   t.match(packed, /mask \{[^}]*Byte _FillValue 128;[^}]*String _Unsigned "false";/);
 });
 
@@ -145,7 +311,10 @@ t.test('.dods: XDR as oc2 parses it (count twice, bytes padded, 16-bit widened, 
   // lat[1:2]: Float32 ×2.
   t.same([dv.getUint32(0), dv.getUint32(4), dv.getFloat32(8), dv.getFloat32(12)], [2, 2, 11, 12]);
   // chl day 1, row 0, cols 0..2: 100, 101, 102 widened to 32 bits.
-  t.same([dv.getUint32(16), dv.getUint32(20), dv.getInt32(24), dv.getInt32(28), dv.getInt32(32)], [3, 3, 100, 101, 102]);
+  t.same(
+    [dv.getUint32(16), dv.getUint32(20), dv.getInt32(24), dv.getInt32(28), dv.getInt32(32)],
+    [3, 3, 100, 101, 102],
+  );
   // flag day 0, row 1, cols 0..4: five bytes then three bytes of padding.
   t.same([dv.getUint32(36), dv.getUint32(40)], [5, 5]);
   const bytes = [...new Int8Array(body.buffer, body.byteOffset + at + 44, 5)];
@@ -157,7 +326,10 @@ t.test('.dods: XDR as oc2 parses it (count twice, bytes padded, 16-bit widened, 
 t.test('.ascii lists the rows with their indices', async (t) => {
   const res = await get('/opendap/daily.ascii?chl[0:1][0][0:3]');
   t.equal(res.statusCode, 200);
-  t.match(res.body, /---------------------------------------------\nchl\.chl\[2\]\[1\]\[4\]\n\[0\]\[0\], 0, 1, 2, 3\n\[1\]\[0\], 100, 101, 102, 103\n/);
+  t.match(
+    res.body,
+    /---------------------------------------------\nchl\.chl\[2\]\[1\]\[4\]\n\[0\]\[0\], 0, 1, 2, 3\n\[1\]\[0\], 100, 101, 102, 103\n/,
+  );
   t.match(res.body, /chl\.time\[2\]\n0, 1\n/);
 });
 

@@ -14,12 +14,23 @@ import { silent } from '../helpers/app.js';
 import { sharedData } from '../helpers/data.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const odas = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+const odas = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
 
 t.test('odas catalog copy moves a SQLite catalog into PostgreSQL: the same pages, no re-indexing', async (t) => {
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-copy-'));
   const root = sharedData('argo');
-  const built = await Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, rescanSeconds: 0, workers: 1 });
+  const built = await Catalog.open({
+    dataRoots: [root],
+    configs: [],
+    log: silent,
+    cacheDir,
+    rescanSeconds: 0,
+    workers: 1,
+  });
   await built.indexOnce();
   await built.close();
   const url = await freshDatabase();
@@ -38,14 +49,23 @@ t.test('odas catalog copy moves a SQLite catalog into PostgreSQL: the same pages
     await sqlite.close();
     await postgres.close();
   });
-  t.same([...postgres.collections.keys()].sort(), [...sqlite.collections.keys()].sort(), 'the same collections, before any indexing');
+  t.same(
+    [...postgres.collections.keys()].sort(),
+    [...sqlite.collections.keys()].sort(),
+    'the same collections, before any indexing',
+  );
   const a = await buildApp({ collections: sqlite.collections });
   const b = await buildApp({ collections: postgres.collections });
   t.teardown(async () => {
     await a.close();
     await b.close();
   });
-  for (const url of ['/collections/1900857_prof/items?limit=7&offset=3', '/collections/1900857_prof/items?bbox=-60,-50,-20,-30&datetime=2008-01-01T00:00:00Z/..', '/stac/search?limit=5&collections=1900857_prof', '/collections/1900857_prof/items/1900857_010?f=json']) {
+  for (const url of [
+    '/collections/1900857_prof/items?limit=7&offset=3',
+    '/collections/1900857_prof/items?bbox=-60,-50,-20,-30&datetime=2008-01-01T00:00:00Z/..',
+    '/stac/search?limit=5&collections=1900857_prof',
+    '/collections/1900857_prof/items/1900857_010?f=json',
+  ]) {
     const one = (await a.inject({ url })).body.replace(/"timeStamp":"[^"]+"/, '');
     const two = (await b.inject({ url })).body.replace(/"timeStamp":"[^"]+"/, '');
     t.equal(two, one, `${url}: the same answer from both catalogs`);

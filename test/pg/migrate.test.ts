@@ -11,7 +11,11 @@ import { silent } from '../helpers/app.js';
 import { sharedData } from '../helpers/data.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const odas = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+const odas = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
 
 t.test('migrations run once; a catalog from a newer odas is refused with a clear message', async (t) => {
   const url = await freshDatabase();
@@ -19,14 +23,24 @@ t.test('migrations run once; a catalog from a newer odas is refused with a clear
   t.equal(run.status, 0, `odas catalog migrate exits 0 ${run.status === 0 ? '' : run.stderr}`);
   t.match(run.stdout, new RegExp(`catalog schema ${SCHEMA_VERSION}`));
   const again = await PgBackend.open(url);
-  t.same(await migrate(again.pool, again.location), { from: SCHEMA_VERSION, to: SCHEMA_VERSION }, 'a second run has nothing to do');
+  t.same(
+    await migrate(again.pool, again.location),
+    { from: SCHEMA_VERSION, to: SCHEMA_VERSION },
+    'a second run has nothing to do',
+  );
   await again.close();
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const tables = await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_indexes WHERE tablename = 'items' AND indexdef LIKE '%gist%'");
+  const tables = await c.query<{ n: string }>(
+    "SELECT count(*) AS n FROM pg_indexes WHERE tablename = 'items' AND indexdef LIKE '%gist%'",
+  );
   t.equal(Number(tables.rows[0]!.n), 1, 'items have a GiST index on their geometry');
   await c.query('INSERT INTO odas_schema (version) VALUES ($1)', [SCHEMA_VERSION + 1]);
   await c.end();
   await t.rejects(PgBackend.open(url), /written by a newer odas \(schema \d+; this odas knows schemas up to \d+\)/);
-  await t.rejects(Catalog.open({ dataRoots: [sharedData('argo')], configs: [], log: silent, catalog: url }), /newer odas/, 'odas serve refuses it');
+  await t.rejects(
+    Catalog.open({ dataRoots: [sharedData('argo')], configs: [], log: silent, catalog: url }),
+    /newer odas/,
+    'odas serve refuses it',
+  );
 });

@@ -51,7 +51,13 @@ t.test('database away: 503 with Retry-After, never a hang; the rest serves; it r
   const proxy = await Proxy.start();
   url.port = String(proxy.port);
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-outage-'));
-  const collections = await discover({ dataRoots: [sharedData('argo')], configs: [], log: silent, cacheDir, catalog: url.toString() });
+  const collections = await discover({
+    dataRoots: [sharedData('argo')],
+    configs: [],
+    log: silent,
+    cacheDir,
+    catalog: url.toString(),
+  });
   const catalog = catalogOf(collections)!;
   const app = await buildApp({ collections });
   t.teardown(async () => {
@@ -69,7 +75,11 @@ t.test('database away: 503 with Retry-After, never a hang; the rest serves; it r
   t.ok(Number(away.headers['retry-after']) > 0, 'with Retry-After');
   t.equal((JSON.parse(away.body) as { code: string }).code, 'ServiceUnavailable');
   t.ok(Date.now() - t0 < 12_000, `answered in ${Date.now() - t0} ms, not a hang`);
-  t.equal((await app.inject({ url: '/collections/1900857_prof' })).statusCode, 200, 'a collection description needs no database');
+  t.equal(
+    (await app.inject({ url: '/collections/1900857_prof' })).statusCode,
+    200,
+    'a collection description needs no database',
+  );
   t.equal((await app.inject({ url: '/stac/search?limit=1' })).statusCode, 503, 'STAC search: 503 too');
 
   await proxy.up();
@@ -81,7 +91,13 @@ t.test('database away: 503 with Retry-After, never a hang; the rest serves; it r
 t.test('connections terminated by the server (pg_terminate_backend) are replaced without an error', async (t) => {
   const url = await freshDatabase();
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-terminate-'));
-  const collections = await discover({ dataRoots: [sharedData('argo')], configs: [], log: silent, cacheDir, catalog: url });
+  const collections = await discover({
+    dataRoots: [sharedData('argo')],
+    configs: [],
+    log: silent,
+    cacheDir,
+    catalog: url,
+  });
   const catalog = catalogOf(collections)!;
   t.teardown(() => catalog.close());
   const app = await buildApp({ collections });
@@ -90,7 +106,9 @@ t.test('connections terminated by the server (pg_terminate_backend) are replaced
   t.equal((await app.inject({ url: items })).statusCode, 200);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const killed = await admin.query<{ n: string }>('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  const killed = await admin.query<{ n: string }>(
+    'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
   await admin.end();
   t.ok(Number(killed.rows[0]!.n) >= 1, 'the catalog had connections to terminate');
   const res = await app.inject({ url: items });

@@ -27,7 +27,32 @@ interface Replica {
 
 async function startReplica(root: string, catalog: string, cacheDir: string): Promise<Replica> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'serve', '--data', root, '--catalog', catalog, '--cache-dir', cacheDir, '--host', '127.0.0.1', '--port', String(port), '--rescan', '1', '--workers', '1', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src', 'cli.ts'),
+      'serve',
+      '--data',
+      root,
+      '--catalog',
+      catalog,
+      '--cache-dir',
+      cacheDir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--rescan',
+      '1',
+      '--workers',
+      '1',
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'], cwd: ROOT },
+  );
   const base = `http://127.0.0.1:${port}`;
   const t0 = Date.now();
   for (;;) {

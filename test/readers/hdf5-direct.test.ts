@@ -11,7 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import h5wasm from 'h5wasm/node';
-import { Hdf5Pool, MemoryManifestStore, openHdf5, type Hdf5Log, type ManifestOrMiss, type ManifestStore } from '../../src/readers/hdf5/reader.js';
+import {
+  Hdf5Pool,
+  MemoryManifestStore,
+  openHdf5,
+  type Hdf5Log,
+  type ManifestOrMiss,
+  type ManifestStore,
+} from '../../src/readers/hdf5/reader.js';
 import type { Chunk, RawArray, Window } from '../../src/readers/types.js';
 import { CorruptFileError } from '../../src/readers/types.js';
 import { sharedData } from '../helpers/data.js';
@@ -66,7 +73,13 @@ function identical(a: RawArray, b: RawArray): boolean {
 }
 
 /** Reads `windows` of `variable` through both paths; asserts equal bytes and that the direct path was taken. */
-async function compare(t: Test, file: string, variable: string, windows: Window[], expectPath: 'direct' | 'h5wasm' = 'direct'): Promise<void> {
+async function compare(
+  t: Test,
+  file: string,
+  variable: string,
+  windows: Window[],
+  expectPath: 'direct' | 'h5wasm' = 'direct',
+): Promise<void> {
   const a = await openHdf5(file, direct);
   const b = await openHdf5(file, wasm);
   for (const w of windows) {
@@ -95,18 +108,30 @@ t.test('shuffle + deflate int16 (AVISO adt): windows across chunk boundaries', a
 });
 
 t.test('chunked without filters (COADS), shuffle+deflate int16/int8 (GHRSST), deflate uint8 (sea ice)', async (t) => {
-  await compare(t, COADS, 'SST', [{}, { TIME: [3, 7], COADSY: [10, 30], COADSX: [100, 150] }, { TIME: [11, 12], COADSY: [89, 90] }]);
+  await compare(t, COADS, 'SST', [
+    {},
+    { TIME: [3, 7], COADSY: [10, 30], COADSX: [100, 150] },
+    { TIME: [11, 12], COADSY: [89, 90] },
+  ]);
   await compare(t, COADS, 'COADSX', [{}, { COADSX: [5, 17] }]);
   await compare(t, GHRSST, 'analysed_sst', [{}, { lat: [72, 169], lon: [96, 269] }]);
   await compare(t, GHRSST, 'mask', [{ lat: [0, 240], lon: [100, 101] }]);
-  await compare(t, SEAICE, 'cdr_seaice_conc_monthly', [{}, { y: [100, 300], x: [0, 304] }, { y: [224, 225], x: [152, 153] }]);
+  await compare(t, SEAICE, 'cdr_seaice_conc_monthly', [
+    {},
+    { y: [100, 300], x: [0, 304] },
+    { y: [224, 225], x: [152, 153] },
+  ]);
 });
 
 t.test('contiguous storage (moored CTD), 2-D chunked floats and chars (Argo S-prof)', async (t) => {
   await compare(t, MCTD, 'TEMP_01', [{ time: [782, 783] }, {}, { time: [100, 5000] }]);
   const line = log.decisions(path.resolve(MCTD), '/TEMP_01')[0];
   t.equal(line?.fields.storage, 'contiguous');
-  await compare(t, SPROF, 'PRES', [{}, { N_PROF: [0, 1], N_LEVELS: [0, 1] }, { N_PROF: [100, 162], N_LEVELS: [700, 800] }]);
+  await compare(t, SPROF, 'PRES', [
+    {},
+    { N_PROF: [0, 1], N_LEVELS: [0, 1] },
+    { N_PROF: [100, 162], N_LEVELS: [700, 800] },
+  ]);
   await compare(t, SPROF, 'PLATFORM_NUMBER', [{}, { N_PROF: [10, 12], STRING8: [0, 7] }]);
 });
 
@@ -125,7 +150,10 @@ t.test('sparse windows gather from still-shuffled chunks (no chunk cache)', asyn
   if (haveNetcdf4) {
     const w: Window = { y: [3, 9], x: [17, 18] };
     const x = await (await openHdf5(NC_FIXTURE, uncached)).readRaw('be', w);
-    t.ok(identical(x, await (await openHdf5(NC_FIXTURE, wasm)).readRaw('be', w)), 'big-endian doubles gathered then swapped');
+    t.ok(
+      identical(x, await (await openHdf5(NC_FIXTURE, wasm)).readRaw('be', w)),
+      'big-endian doubles gathered then swapped',
+    );
   }
 });
 
@@ -134,12 +162,17 @@ t.test('read() streams the same chunk windows and values through both paths', as
   const collect = async (pool: Hdf5Pool): Promise<Chunk[]> => {
     const r = await openHdf5(ADT, pool, { maxChunkBytes: 20 * slab });
     const out: Chunk[] = [];
-    for await (const c of r.read({ variables: ['adt', 'time'], window: { time: [5, 50], latitude: [30, 100] } })) out.push(c);
+    for await (const c of r.read({ variables: ['adt', 'time'], window: { time: [5, 50], latitude: [30, 100] } }))
+      out.push(c);
     return out;
   };
   const a = await collect(direct);
   const b = await collect(wasm);
-  t.same(a.map((c) => [c.variable, c.window]), b.map((c) => [c.variable, c.window]), 'same pieces in the same order');
+  t.same(
+    a.map((c) => [c.variable, c.window]),
+    b.map((c) => [c.variable, c.window]),
+    'same pieces in the same order',
+  );
   a.forEach((c, i) => t.ok(identical(c, b[i]!), `piece ${i} identical`));
 });
 
@@ -220,22 +253,26 @@ ds.close()
 `,
 );
 
-t.test('netCDF-4 fixture: big-endian, fletcher32, unallocated chunks with _FillValue', { skip: haveNetcdf4 ? false : 'python3-netcdf4 not installed' }, async (t) => {
-  await compare(t, NC_FIXTURE, 'be', [{}, { y: [3, 9], x: [17, 95] }]);
-  await compare(t, NC_FIXTURE, 'fl', [{}, { y: [5, 6], x: [29, 31] }]);
-  await compare(t, NC_FIXTURE, 'partial', [{}, { y: [2, 6], x: [25, 35] }]);
-  await compare(t, NC_FIXTURE, 'be_contig', [{}, { y: [1, 3], x: [50, 60] }]);
-  const r = await openHdf5(NC_FIXTURE, direct);
-  const be = await r.readRaw('be', { y: [3, 4], x: [17, 18] });
-  t.equal(be.data[0], 317 * 0.25, 'big-endian doubles swapped');
-  const partial = await r.readRaw('partial', {});
-  t.equal(partial.data[0], 7, 'written chunk');
-  t.equal(partial.data[999], -999, 'unallocated chunk reads as _FillValue');
-  const stored = log.decisions(r.path, '/partial')[0]?.fields.chunks;
-  t.ok(typeof stored === 'number' && stored < 9, `only ${String(stored)} of 9 chunks stored`);
-  t.ok((log.decisions(r.path, '/fl')[0]?.fields.filters as number[]).includes(3), 'fletcher32 in the pipeline');
-  t.equal((await r.readRaw('be_contig', { y: [9, 10], x: [99, 100] })).data[0], 999 * 3);
-});
+t.test(
+  'netCDF-4 fixture: big-endian, fletcher32, unallocated chunks with _FillValue',
+  { skip: haveNetcdf4 ? false : 'python3-netcdf4 not installed' },
+  async (t) => {
+    await compare(t, NC_FIXTURE, 'be', [{}, { y: [3, 9], x: [17, 95] }]);
+    await compare(t, NC_FIXTURE, 'fl', [{}, { y: [5, 6], x: [29, 31] }]);
+    await compare(t, NC_FIXTURE, 'partial', [{}, { y: [2, 6], x: [25, 35] }]);
+    await compare(t, NC_FIXTURE, 'be_contig', [{}, { y: [1, 3], x: [50, 60] }]);
+    const r = await openHdf5(NC_FIXTURE, direct);
+    const be = await r.readRaw('be', { y: [3, 4], x: [17, 18] });
+    t.equal(be.data[0], 317 * 0.25, 'big-endian doubles swapped');
+    const partial = await r.readRaw('partial', {});
+    t.equal(partial.data[0], 7, 'written chunk');
+    t.equal(partial.data[999], -999, 'unallocated chunk reads as _FillValue');
+    const stored = log.decisions(r.path, '/partial')[0]?.fields.chunks;
+    t.ok(typeof stored === 'number' && stored < 9, `only ${String(stored)} of 9 chunks stored`);
+    t.ok((log.decisions(r.path, '/fl')[0]?.fields.filters as number[]).includes(3), 'fletcher32 in the pipeline');
+    t.equal((await r.readRaw('be_contig', { y: [9, 10], x: [99, 100] })).data[0], 999 * 3);
+  },
+);
 
 const V4_FIXTURE = path.join(tmp, 'latest.h5');
 const haveH5py = python(
@@ -252,20 +289,27 @@ with h5py.File(${JSON.stringify(V4_FIXTURE)}, 'w', libver='latest') as f:
 `,
 );
 
-t.test('layout v4 (superblock v3): fixed-array and single-chunk direct, extensible array falls back', { skip: haveH5py ? false : 'python3-h5py not installed' }, async (t) => {
-  await compare(t, V4_FIXTURE, 'fixed', [{}, { phony_dim_0: [3, 9], phony_dim_1: [17, 95] }]);
-  await compare(t, V4_FIXTURE, 'single', [{}, { phony_dim_0: [0, 1] }]);
-  await compare(t, V4_FIXTURE, 'sparse', [{}]);
-  await compare(t, V4_FIXTURE, 'ext', [{}], 'h5wasm');
-  t.match(String(log.decisions(path.resolve(V4_FIXTURE), '/ext')[0]?.fields.reason), /extensible-array/);
-});
+t.test(
+  'layout v4 (superblock v3): fixed-array and single-chunk direct, extensible array falls back',
+  { skip: haveH5py ? false : 'python3-h5py not installed' },
+  async (t) => {
+    await compare(t, V4_FIXTURE, 'fixed', [{}, { phony_dim_0: [3, 9], phony_dim_1: [17, 95] }]);
+    await compare(t, V4_FIXTURE, 'single', [{}, { phony_dim_0: [0, 1] }]);
+    await compare(t, V4_FIXTURE, 'sparse', [{}]);
+    await compare(t, V4_FIXTURE, 'ext', [{}], 'h5wasm');
+    t.match(String(log.decisions(path.resolve(V4_FIXTURE), '/ext')[0]?.fields.reason), /extensible-array/);
+  },
+);
 
 // ---- fallback, corruption, rewritten files -------------------------------------------------
 
 async function h5wasmModule(): Promise<Awaited<typeof h5wasm.ready>> {
   const M = await h5wasm.ready;
   M.activate_throwing_error_handler();
-  const pluginDir = path.join(path.dirname(createRequire(import.meta.url).resolve('h5wasm-plugins/package.json')), 'plugins');
+  const pluginDir = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('h5wasm-plugins/package.json')),
+    'plugins',
+  );
   if (!M.get_plugin_search_paths().includes(pluginDir)) M.insert_plugin_search_path(pluginDir, 0);
   return M;
 }
@@ -273,7 +317,14 @@ async function h5wasmModule(): Promise<Awaited<typeof h5wasm.ready>> {
 function writeGrid(file: string, scale: number): void {
   const f = new h5wasm.File(file, 'w');
   const values = Float32Array.from({ length: 1000 }, (_, i) => i * scale);
-  f.create_dataset({ name: 'v', data: values, shape: [10, 100], chunks: [4, 30], compression: 'gzip', compression_opts: [4] });
+  f.create_dataset({
+    name: 'v',
+    data: values,
+    shape: [10, 100],
+    chunks: [4, 30],
+    compression: 'gzip',
+    compression_opts: [4],
+  });
   f.close();
 }
 
@@ -282,7 +333,14 @@ t.test('a filter outside deflate/shuffle/fletcher32 (zstd) is read by h5wasm', a
   const file = path.join(tmp, 'zstd.h5');
   const f = new h5wasm.File(file, 'w');
   const values = Float32Array.from({ length: 1000 }, (_, i) => i / 4);
-  f.create_dataset({ name: 'zstd', data: values, shape: [10, 100], chunks: [5, 50], compression: 32015, compression_opts: [3] });
+  f.create_dataset({
+    name: 'zstd',
+    data: values,
+    shape: [10, 100],
+    chunks: [5, 50],
+    compression: 32015,
+    compression_opts: [3],
+  });
   f.close();
   await compare(t, file, 'zstd', [{}, { phony_dim_0: [2, 3] }], 'h5wasm');
   t.match(String(log.decisions(path.resolve(file), '/zstd')[0]?.fields.reason), /filter 32015/);
@@ -316,26 +374,34 @@ t.test('a corrupted chunk: CorruptFileError naming the file and the variable', a
   t.ok((await r.readRaw('adt', { time: [0, 1] })).data.length > 0, 'chunks that are intact still read');
 });
 
-t.test('fletcher32 mismatch is a CorruptFileError', { skip: haveH5py ? false : 'python3-h5py not installed' }, async (t) => {
-  const copy = path.join(tmp, 'fletcher-corrupt.h5');
-  fs.copyFileSync(V4_FIXTURE, copy);
-  const target = await direct.direct.target(copy, { h5path: '/fixed', dtype: 'f4' });
-  const m = target!.manifest;
-  t.same(m.filters.map((f) => f.id), [2, 1, 3], 'h5py: fletcher32 last, checked first');
-  const at = m.offsets[0]! + 2;
-  const fd = fs.openSync(copy, 'r+');
-  fs.writeSync(fd, Buffer.from([0x00, 0x01, 0x02]), 0, 3, at);
-  fs.closeSync(fd);
-  const bumped = new Date(Date.now() + 5_000);
-  fs.utimesSync(copy, bumped, bumped);
-  const err = await (await openHdf5(copy, direct)).readRaw('fixed').then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.type(err, CorruptFileError);
-  t.match((err as Error).message, /fletcher32 checksum mismatch/);
-  t.match((err as Error).message, copy);
-});
+t.test(
+  'fletcher32 mismatch is a CorruptFileError',
+  { skip: haveH5py ? false : 'python3-h5py not installed' },
+  async (t) => {
+    const copy = path.join(tmp, 'fletcher-corrupt.h5');
+    fs.copyFileSync(V4_FIXTURE, copy);
+    const target = await direct.direct.target(copy, { h5path: '/fixed', dtype: 'f4' });
+    const m = target!.manifest;
+    t.same(
+      m.filters.map((f) => f.id),
+      [2, 1, 3],
+      'h5py: fletcher32 last, checked first',
+    );
+    const at = m.offsets[0]! + 2;
+    const fd = fs.openSync(copy, 'r+');
+    fs.writeSync(fd, Buffer.from([0x00, 0x01, 0x02]), 0, 3, at);
+    fs.closeSync(fd);
+    const bumped = new Date(Date.now() + 5_000);
+    fs.utimesSync(copy, bumped, bumped);
+    const err = await (await openHdf5(copy, direct)).readRaw('fixed').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    t.type(err, CorruptFileError);
+    t.match((err as Error).message, /fletcher32 checksum mismatch/);
+    t.match((err as Error).message, copy);
+  },
+);
 
 t.test('a file rewritten after its manifest was taken is read anew, never with stale offsets', async (t) => {
   await h5wasmModule();

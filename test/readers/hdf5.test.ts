@@ -71,10 +71,20 @@ function num(raw: RawArray, index: number[]): number {
 function charRow(raw: RawArray, row: number): string {
   const width = raw.shape.at(-1) as number;
   const bytes = (raw.data as Uint8Array).subarray(row * width, (row + 1) * width);
-  return Buffer.from(bytes).toString('latin1').replace(/[\s\0]+$/, '');
+  return Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\s\0]+$/, '');
 }
 
-const HIDDEN = ['_Netcdf4Dimid', '_Netcdf4Coordinates', '_NCProperties', 'DIMENSION_LIST', 'REFERENCE_LIST', '_nc3_strict', '_IsNetcdf4'];
+const HIDDEN = [
+  '_Netcdf4Dimid',
+  '_Netcdf4Coordinates',
+  '_NCProperties',
+  'DIMENSION_LIST',
+  'REFERENCE_LIST',
+  '_nc3_strict',
+  '_IsNetcdf4',
+];
 
 /** The error a promise rejects with; throws (failing the test) when it resolves. */
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -159,7 +169,11 @@ t.test('sea ice CDR: uint8, dims tdim/y/x, time is not a coordinate variable', a
   // The tdim scale itself holds 0 records; the dimension is as long as its longest variable.
   t.same(info.dims, { tdim: 1, y: 448, x: 304 });
   t.equal(info.unlimited, 'tdim');
-  for (const dimOnly of ['tdim', 'x', 'y']) t.notOk(info.variables.some((v) => v.name === dimOnly), `${dimOnly} is a dimension only`);
+  for (const dimOnly of ['tdim', 'x', 'y'])
+    t.notOk(
+      info.variables.some((v) => v.name === dimOnly),
+      `${dimOnly} is a dimension only`,
+    );
   const time = info.variables.find((v) => v.name === 'time');
   t.same(time?.dims, ['tdim']);
   t.same(info.variables.find((v) => v.name === 'xgrid')?.dims, ['x']);
@@ -181,7 +195,10 @@ t.test('Argo S-prof (netCDF-4 classic model): floats, chars, JULD', async (t) =>
   t.equal(info.dims.N_PROF, 162);
   t.equal(info.dims.N_LEVELS, 800);
   t.equal(info.dims.STRING8, 8);
-  t.notOk(info.variables.some((v) => v.name === 'N_PROF'), 'dimension-only scale is not a variable');
+  t.notOk(
+    info.variables.some((v) => v.name === 'N_PROF'),
+    'dimension-only scale is not a variable',
+  );
   t.notOk('_nc3_strict' in info.attrs);
   t.equal(info.attrs.featureType, 'trajectoryProfile');
 
@@ -255,8 +272,15 @@ t.test('BAG (plain HDF5): group paths, phony dims, elevation', async (t) => {
   t.same(elev?.dims, ['phony_dim_0', 'phony_dim_1'], 'equal-length dims would still get distinct names');
   t.same(elev?.chunks, [100, 100]);
   t.equal(elev?.dtype, 'f4');
-  t.same(info.variables.find((v) => v.name === 'BAG_root/uncertainty')?.dims, elev?.dims, 'same lengths share phony dims');
-  t.notOk(info.variables.some((v) => v.name === 'BAG_root/tracking_list'), 'compound dataset has no DType');
+  t.same(
+    info.variables.find((v) => v.name === 'BAG_root/uncertainty')?.dims,
+    elev?.dims,
+    'same lengths share phony dims',
+  );
+  t.notOk(
+    info.variables.some((v) => v.name === 'BAG_root/tracking_list'),
+    'compound dataset has no DType',
+  );
   t.equal(info.variables.find((v) => v.name === 'BAG_root/metadata')?.dtype, 'char');
   const raw = await r.readRaw('BAG_root/elevation', { phony_dim_0: [452, 453], phony_dim_1: [795, 796] });
   t.ok(Math.abs(num(raw, [0, 0]) - -51.656002) < 1e-5);
@@ -305,15 +329,35 @@ t.test('planChunks: chunk-aligned pieces, bounded size', async (t) => {
   ];
   const slab = 128 * 344 * 2;
   t.same(
-    pieces({ start: [0, 0, 0], count: [91, 128, 344] }, [20, 64, 344], 2, 20 * slab).map((p) => [p.start[0], p.count[0]]),
-    [[0, 20], [20, 20], [40, 20], [60, 20], [80, 11]],
+    pieces({ start: [0, 0, 0], count: [91, 128, 344] }, [20, 64, 344], 2, 20 * slab).map((p) => [
+      p.start[0],
+      p.count[0],
+    ]),
+    [
+      [0, 20],
+      [20, 20],
+      [40, 20],
+      [60, 20],
+      [80, 11],
+    ],
   );
   t.same(
-    pieces({ start: [5, 0, 0], count: [45, 128, 344] }, [20, 64, 344], 2, 25 * slab).map((p) => [p.start[0], p.count[0]]),
-    [[5, 15], [20, 20], [40, 10]],
+    pieces({ start: [5, 0, 0], count: [45, 128, 344] }, [20, 64, 344], 2, 25 * slab).map((p) => [
+      p.start[0],
+      p.count[0],
+    ]),
+    [
+      [5, 15],
+      [20, 20],
+      [40, 10],
+    ],
     'first piece ends on the chunk grid',
   );
-  t.same(pieces({ start: [0, 0], count: [4, 4] }, [2, 2], 4, 1024), [{ start: [0, 0], count: [4, 4] }], 'fits: one piece');
+  t.same(
+    pieces({ start: [0, 0], count: [4, 4] }, [2, 2], 4, 1024),
+    [{ start: [0, 0], count: [4, 4] }],
+    'fits: one piece',
+  );
   t.same(pieces({ start: [0, 0], count: [0, 4] }, undefined, 4, 1024), [], 'empty window: no piece');
   const inner = pieces({ start: [0, 0, 0], count: [2, 3, 1000] }, undefined, 1, 1000);
   t.equal(inner.length, 6, 'split on an inner dimension when one outer index is too big');
@@ -328,15 +372,22 @@ t.test('read() streams chunk-aligned pieces that reassemble to the full read', a
   for await (const c of r.read({ variables: ['adt'], window: { time: [5, 50] } })) chunks.push(c);
   t.same(
     chunks.map((c) => c.window.time),
-    [[5, 20], [20, 40], [40, 50]],
+    [
+      [5, 20],
+      [20, 40],
+      [40, 50],
+    ],
   );
   t.ok(chunks.every((c) => c.variable === 'adt' && c.dtype === 'i2' && c.data.length * 2 <= 20 * slab));
   t.same(chunks[0]?.window, { time: [5, 20], latitude: [0, 128], longitude: [0, 344] });
-  chunks.forEach((c) => t.equal(mismatches(c, full, [(c.window.time as [number, number])[0], 0, 0]), 0, `chunk ${c.window.time}`));
+  chunks.forEach((c) =>
+    t.equal(mismatches(c, full, [(c.window.time as [number, number])[0], 0, 0]), 0, `chunk ${c.window.time}`),
+  );
 
   const coads = await reader(COADS);
   const names: string[] = [];
-  for await (const c of coads.read({ variables: ['SST', 'TIME'], window: { TIME: [0, 2] } })) names.push(`${c.variable}:${JSON.stringify(c.window)}`);
+  for await (const c of coads.read({ variables: ['SST', 'TIME'], window: { TIME: [0, 2] } }))
+    names.push(`${c.variable}:${JSON.stringify(c.window)}`);
   // SST's two time steps may come as one piece or, read by two workers at once, as two.
   t.same(
     [...new Set(names.map((n) => n.split(':')[0]))],
@@ -346,7 +397,12 @@ t.test('read() streams chunk-aligned pieces that reassemble to the full read', a
   t.ok(names.includes('TIME:{"TIME":[0,2]}'));
   t.same(
     names.filter((n) => n.startsWith('SST')).map((n) => (JSON.parse(n.slice(4)) as { TIME: [number, number] }).TIME),
-    names.filter((n) => n.startsWith('SST')).length === 1 ? [[0, 2]] : [[0, 1], [1, 2]],
+    names.filter((n) => n.startsWith('SST')).length === 1
+      ? [[0, 2]]
+      : [
+          [0, 1],
+          [1, 2],
+        ],
     'SST pieces cover the window in order',
   );
 
@@ -379,7 +435,10 @@ t.test('abort: before start, between chunks', async (t) => {
     t.equal((err as Error).name, 'AbortError');
   }
   t.equal(seen, 2, 'no chunk after the abort');
-  t.equal(num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]), Math.fround(26.615416));
+  t.equal(
+    num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]),
+    Math.fround(26.615416),
+  );
 });
 
 t.test('request errors are ReaderRequestError', async (t) => {
@@ -446,7 +505,10 @@ t.test('corrupt, truncated, non-HDF5 and missing files reject cleanly; the pool 
     t.match(e.message, /signature|Not an HDF5/i);
   }
   const garbage = path.join(dir, 'garbage.h5');
-  fs.writeFileSync(garbage, Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096, 0xab)]));
+  fs.writeFileSync(
+    garbage,
+    Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(4096, 0xab)]),
+  );
   {
     const e = await rejection(openHdf5(garbage, pool));
     t.type(e, CorruptFileError);
@@ -458,7 +520,10 @@ t.test('corrupt, truncated, non-HDF5 and missing files reject cleanly; the pool 
   t.equal((missing as NodeJS.ErrnoException).code, 'ENOENT');
 
   const r = await openHdf5(COADS, pool);
-  t.ok(Math.abs(num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]) - 26.615416) < 1e-5);
+  t.ok(
+    Math.abs(num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]) - 26.615416) <
+      1e-5,
+  );
   t.equal(pool.stats.workers <= pool.size, true);
 });
 
@@ -474,12 +539,29 @@ async function writeFixture(): Promise<Fixture> {
   const file = path.join(dir, 'fixture.h5');
   const M = await h5wasm.ready;
   M.activate_throwing_error_handler();
-  const pluginDir = path.join(path.dirname(createRequire(import.meta.url).resolve('h5wasm-plugins/package.json')), 'plugins');
+  const pluginDir = path.join(
+    path.dirname(createRequire(import.meta.url).resolve('h5wasm-plugins/package.json')),
+    'plugins',
+  );
   if (!M.get_plugin_search_paths().includes(pluginDir)) M.insert_plugin_search_path(pluginDir, 0);
   const f = new h5wasm.File(file, 'w');
   const values = Float32Array.from({ length: 1000 }, (_, i) => i / 4);
-  f.create_dataset({ name: 'zstd', data: values, shape: [10, 100], chunks: [5, 50], compression: 32015, compression_opts: [3] });
-  f.create_dataset({ name: 'lzf', data: values, shape: [10, 100], chunks: [5, 50], compression: 32000, compression_opts: [] });
+  f.create_dataset({
+    name: 'zstd',
+    data: values,
+    shape: [10, 100],
+    chunks: [5, 50],
+    compression: 32015,
+    compression_opts: [3],
+  });
+  f.create_dataset({
+    name: 'lzf',
+    data: values,
+    shape: [10, 100],
+    chunks: [5, 50],
+    compression: 32000,
+    compression_opts: [],
+  });
   f.create_dataset({ name: 'vlen_str', data: ['a', 'bc', 'def'], dtype: 'S' });
   f.create_dataset({ name: 'fixed_str', data: ['a', 'bc', 'def'], dtype: 'S4' });
   f.create_dataset({ name: 'big', data: BigInt64Array.from([1n, -2n, 2n ** 40n]) });
@@ -490,9 +572,19 @@ async function writeFixture(): Promise<Fixture> {
   inner.create_attribute('valid_range', [0, 10], [2], '<i');
   inner.create_attribute('count', BigInt64Array.from([7n]));
   // A netCDF-style unlimited dimension whose variable holds fewer records than the scale.
-  const time = f.create_dataset({ name: 'time', data: Float64Array.from([0, 1, 2, 3, 4]), maxshape: [null], chunks: [5] });
+  const time = f.create_dataset({
+    name: 'time',
+    data: Float64Array.from([0, 1, 2, 3, 4]),
+    maxshape: [null],
+    chunks: [5],
+  });
   time.make_scale('time');
-  const short = f.create_dataset({ name: 'short', data: Float32Array.from([10, 11, 12]), maxshape: [null], chunks: [3] });
+  const short = f.create_dataset({
+    name: 'short',
+    data: Float32Array.from([10, 11, 12]),
+    maxshape: [null],
+    chunks: [3],
+  });
   short.attach_scale(0, '/time');
   f.close();
   return { file, dir };
@@ -506,7 +598,11 @@ t.test('fixture: plugin filters, unsupported filter, strings, int64, groups, sho
   const byName = new Map(info.variables.map((v) => [v.name, v]));
 
   const z = await r.readRaw('zstd', { [byName.get('zstd')!.dims[0]!]: [2, 3] });
-  t.same(Array.from(z.data as Float32Array).slice(0, 3), [50, 50.25, 50.5], 'zstd (h5wasm-plugins) decodes in the worker');
+  t.same(
+    Array.from(z.data as Float32Array).slice(0, 3),
+    [50, 50.25, 50.5],
+    'zstd (h5wasm-plugins) decodes in the worker',
+  );
 
   const lzf = await rejection(r.readRaw('lzf'));
   t.type(lzf, UnsupportedFilterError);
@@ -545,7 +641,10 @@ t.test('fixture: plugin filters, unsupported filter, strings, int64, groups, sho
   t.same((await r.readRaw('short', { time: [4, 5] })).shape, [0]);
   const parts: Chunk[] = [];
   for await (const c of r.read({ variables: ['short'], window: { time: [0, 5] } })) parts.push(c);
-  t.same(parts.map((c) => c.window), [{ time: [0, 3] }]);
+  t.same(
+    parts.map((c) => c.window),
+    [{ time: [0, 3] }],
+  );
 });
 
 // ---- event loop ----------------------------------------------------------------------------
@@ -577,7 +676,10 @@ t.test('reads run off the main thread: timers keep firing during a large read', 
   const p95 = lags[Math.floor(lags.length * 0.95)] ?? Infinity;
   const max = lags.at(-1) ?? Infinity;
   t.ok(lags.length >= 20, `${lags.length} timer ticks during ${reads} reads`);
-  t.ok(p95 < 50, `timer lag p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms, over ${(performance.now() - t0).toFixed(0)} ms of reads`);
+  t.ok(
+    p95 < 50,
+    `timer lag p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms, over ${(performance.now() - t0).toFixed(0)} ms of reads`,
+  );
 });
 
 // ---- shared pool ---------------------------------------------------------------------------
@@ -701,7 +803,10 @@ t.test('WorkerPool: a worker whose init fails rejects the task instead of hangin
     const { serveTasks } = await import(${JSON.stringify(POOL_TS)});
     serveTasks(() => ({ value: 'unreachable' }), { init: async () => { throw new Error('init failed: no wasm'); } });
   `;
-  const p = new WorkerPool<TestRequest, unknown>(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { size: 1, execArgv: [] });
+  const p = new WorkerPool<TestRequest, unknown>(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
+    size: 1,
+    execArgv: [],
+  });
   t.teardown(() => p.close());
   for (let i = 0; i < 2; i++) {
     const e = await rejection(p.run({ op: 'echo', value: i }));
@@ -728,4 +833,3 @@ t.test('idle workers never keep the process alive; a busy one does', async (t) =
   t.equal(res.status, 0, res.stderr);
   t.equal(res.stdout.trim(), 'slept 42');
 });
-

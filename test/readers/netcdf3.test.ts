@@ -31,13 +31,26 @@ async function numbers(reader: Netcdf3Reader, name: string, window?: Window): Pr
 
 async function times(reader: Netcdf3Reader, name: string, window?: Window): Promise<Float64Array> {
   const attrs = (await reader.info()).variables.find((v) => v.name === name)!.attrs;
-  return decodeTimes(await numbers(reader, name, window), String(attrs['units']), attrs['calendar'] as string | undefined);
+  return decodeTimes(
+    await numbers(reader, name, window),
+    String(attrs['units']),
+    attrs['calendar'] as string | undefined,
+  );
 }
 
 /** Reference values are printed with 6 decimals; float32 data is within 1e-5 of them. */
-function near(t: { ok(pass: boolean, message: string): unknown }, actual: number, expected: number | string | null | undefined, what: string): void {
+function near(
+  t: { ok(pass: boolean, message: string): unknown },
+  actual: number,
+  expected: number | string | null | undefined,
+  what: string,
+): void {
   if (expected === null) t.ok(Number.isNaN(actual), `${what} is missing (got ${actual})`);
-  else t.ok(Math.abs(actual - Number(expected)) <= 1e-5 * Math.max(1, Math.abs(Number(expected))), `${what}: ${actual} ≈ ${expected}`);
+  else
+    t.ok(
+      Math.abs(actual - Number(expected)) <= 1e-5 * Math.max(1, Math.abs(Number(expected))),
+      `${what}: ${actual} ≈ ${expected}`,
+    );
 }
 
 /** Every typed-array element as a plain number, for deep comparisons. */
@@ -59,7 +72,10 @@ t.test('Argo single-profile file D1900857_001.nc', async (t) => {
   t.equal(info.unlimited, 'N_HISTORY');
   t.match(info.dims, { N_PROF: 2, N_LEVELS: 109, N_HISTORY: 4, STRING8: 8, DATE_TIME: 14 });
   const pres = info.variables.find((v) => v.name === 'PRES')!;
-  t.same({ dtype: pres.dtype, dims: pres.dims, shape: pres.shape }, { dtype: 'f4', dims: ['N_PROF', 'N_LEVELS'], shape: [2, 109] });
+  t.same(
+    { dtype: pres.dtype, dims: pres.dims, shape: pres.shape },
+    { dtype: 'f4', dims: ['N_PROF', 'N_LEVELS'], shape: [2, 109] },
+  );
   t.equal(pres.attrs['units'], 'decibar');
   t.equal(pres.attrs['_FillValue'], 99999);
   t.equal(pres.chunks, undefined, 'contiguous storage has no chunk shape');
@@ -76,7 +92,11 @@ t.test('Argo single-profile file D1900857_001.nc', async (t) => {
   t.same(decodeChars(await r.readRaw('DIRECTION')), ['A', 'A']);
   t.same(Array.from(await numbers(r, 'CYCLE_NUMBER')), [1, 1]);
   t.same(Array.from(await times(r, 'JULD'), isoString), ['2008-03-09T01:23:00Z', '2008-03-09T01:23:00Z']);
-  t.same(decodeStrings(await r.readRaw('HISTORY_INSTITUTION', { N_PROF: [0, 1] })).length, 4, 'record variable windowed on an inner dimension');
+  t.same(
+    decodeStrings(await r.readRaw('HISTORY_INSTITUTION', { N_PROF: [0, 1] })).length,
+    4,
+    'record variable windowed on an inner dimension',
+  );
 
   const entries = referenceEntries(SINGLE);
   t.equal(entries.length, 3);
@@ -124,7 +144,10 @@ t.test('Argo multi-profile file 1900857_prof.nc', async (t) => {
   const directions = decodeChars(await r.readRaw('DIRECTION'));
   const presQcStrings = decodeStrings(await r.readRaw('PRES_QC'), { trim: false });
   t.equal(presQcStrings.length, 194);
-  t.ok(presQcStrings.every((s) => s.length === 110), 'untrimmed QC strings keep one character per level');
+  t.ok(
+    presQcStrings.every((s) => s.length === 110),
+    'untrimmed QC strings keep one character per level',
+  );
   const entries = referenceEntries(PROF);
   t.equal(entries.length, 4);
   for (const e of entries) {
@@ -151,7 +174,10 @@ t.test('Argo multi-profile file 1900857_prof.nc', async (t) => {
   const subPres = await r.readRaw('PRES', { N_PROF: [90, 100], N_LEVELS: [50, 60] });
   t.same(subPres.shape, [10, 10]);
   const whole = plain(wholePres);
-  t.same(plain(subPres), Array.from({ length: 100 }, (_, i) => whole[(90 + Math.floor(i / 10)) * 110 + 50 + (i % 10)]));
+  t.same(
+    plain(subPres),
+    Array.from({ length: 100 }, (_, i) => whole[(90 + Math.floor(i / 10)) * 110 + 50 + (i % 10)]),
+  );
 });
 
 t.test('Argo trajectory file 1900857_Rtraj.nc: record variables', async (t) => {
@@ -174,8 +200,13 @@ t.test('Argo trajectory file 1900857_Rtraj.nc: record variables', async (t) => {
     near(t, (await numbers(r, 'LATITUDE', window))[0]!, e.coordinates!['lat'], `LATITUDE[${m}]`);
     near(t, (await numbers(r, 'LONGITUDE', window))[0]!, e.coordinates!['lon'], `LONGITUDE[${m}]`);
     t.equal((await numbers(r, 'CYCLE_NUMBER', window))[0], e.coordinates!['cycle_number'], `CYCLE_NUMBER[${m}]`);
-    t.equal((await numbers(r, 'MEASUREMENT_CODE', window))[0], e.coordinates!['measurement_code'], `MEASUREMENT_CODE[${m}]`);
-    for (const name of ['PRES', 'TEMP', 'PSAL']) near(t, (await numbers(r, name, window))[0]!, e.values![name], `${name}[${m}]`);
+    t.equal(
+      (await numbers(r, 'MEASUREMENT_CODE', window))[0],
+      e.coordinates!['measurement_code'],
+      `MEASUREMENT_CODE[${m}]`,
+    );
+    for (const name of ['PRES', 'TEMP', 'PSAL'])
+      near(t, (await numbers(r, name, window))[0]!, e.values![name], `${name}[${m}]`);
   }
   const m5497 = { N_MEASUREMENT: [5497, 5498] } satisfies Window;
   t.equal((await numbers(r, 'PRES', m5497))[0], 980);
@@ -203,13 +234,21 @@ t.test('Argo trajectory file 1900857_Rtraj.nc: record variables', async (t) => {
   t.equal(chunks.length, 1, 'under 4 MiB: a single chunk');
   const small = await open(TRAJ, { maxChunkBytes: 4096 });
   t.teardown(() => small.close());
-  const smallChunks = await collect(small.read({ variables: ['TEMP', 'JULD'], window: { N_MEASUREMENT: [100, 10682] } }));
+  const smallChunks = await collect(
+    small.read({ variables: ['TEMP', 'JULD'], window: { N_MEASUREMENT: [100, 10682] } }),
+  );
   const temp = smallChunks.filter((c) => c.variable === 'TEMP');
   t.equal(temp.length, Math.ceil(10582 / 1024), 'TEMP: 1024 float32 per 4 KiB chunk');
   t.same(temp[1]!.window, { N_MEASUREMENT: [1124, 2148] });
-  t.same(temp.flatMap((c) => plain(c)), whole.slice(100));
+  t.same(
+    temp.flatMap((c) => plain(c)),
+    whole.slice(100),
+  );
   t.equal(smallChunks.filter((c) => c.variable === 'JULD').length, Math.ceil(10582 / 512));
-  t.ok(smallChunks.every((c) => c.data.length * (c.dtype === 'f8' ? 8 : 4) <= 4096), 'every chunk within the bound');
+  t.ok(
+    smallChunks.every((c) => c.data.length * (c.dtype === 'f8' ? 8 : 4) <= 4096),
+    'every chunk within the bound',
+  );
 });
 
 t.test('Argo meta file 1900857_meta.nc', async (t) => {
@@ -239,7 +278,10 @@ t.test('COADS classic grid: record variables over TIME, windows and streaming', 
   t.same(info.dims, { TIME: 12, COADSX: 180, COADSY: 90 });
   t.equal(info.unlimited, 'TIME');
   const sst = info.variables.find((v) => v.name === 'SST')!;
-  t.same({ dims: sst.dims, shape: sst.shape, dtype: sst.dtype }, { dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'f4' });
+  t.same(
+    { dims: sst.dims, shape: sst.shape, dtype: sst.dtype },
+    { dims: ['TIME', 'COADSY', 'COADSX'], shape: [12, 90, 180], dtype: 'f4' },
+  );
   t.equal(info.variables.find((v) => v.name === 'TIME')!.attrs['units'], 'hours since 2000-01-01');
 
   const time = await times(r, 'TIME');
@@ -257,7 +299,11 @@ t.test('COADS classic grid: record variables over TIME, windows and streaming', 
     near(t, (await numbers(r, 'COADSX', { COADSX: [x, x + 1] }))[0]!, e.coordinates!['lon'], 'COADSX');
     near(t, (await numbers(r, 'COADSY', { COADSY: [y, y + 1] }))[0]!, e.coordinates!['lat'], 'COADSY');
     t.equal(isoString(time[ti]!), e.coordinates!['time']);
-    t.equal(wholeSst[(ti * 90 + y) * 180 + x], (await r.readRaw('SST', cell)).data[0], 'cell read equals the whole read');
+    t.equal(
+      wholeSst[(ti * 90 + y) * 180 + x],
+      (await r.readRaw('SST', cell)).data[0],
+      'cell read equals the whole read',
+    );
   }
 
   // A 3-D sub-window equals the same cells of the whole variable.
@@ -265,7 +311,8 @@ t.test('COADS classic grid: record variables over TIME, windows and streaming', 
   const sub = await r.readRaw('SST', window);
   t.same(sub.shape, [5, 30, 10]);
   const expected: number[] = [];
-  for (let ti = 2; ti < 7; ti++) for (let y = 10; y < 40; y++) for (let x = 170; x < 180; x++) expected.push(wholeSst[(ti * 90 + y) * 180 + x]!);
+  for (let ti = 2; ti < 7; ti++)
+    for (let y = 10; y < 40; y++) for (let x = 170; x < 180; x++) expected.push(wholeSst[(ti * 90 + y) * 180 + x]!);
   t.same(plain(sub), expected);
   t.same(plain(await r.readRaw('SST', { COADSX: [5, 6] })).length, 12 * 90, 'a column through every record');
 
@@ -273,13 +320,21 @@ t.test('COADS classic grid: record variables over TIME, windows and streaming', 
   const small = await open(COADS, { maxChunkBytes: 30 * 10 * 4 });
   t.teardown(() => small.close());
   const chunks = await collect(small.read({ variables: ['SST'], window }));
-  t.same(chunks[0]!.window, { TIME: [2, 3], COADSY: [10, 40], COADSX: [170, 180] }, 'a whole record slab fits: one chunk per record');
+  t.same(
+    chunks[0]!.window,
+    { TIME: [2, 3], COADSY: [10, 40], COADSX: [170, 180] },
+    'a whole record slab fits: one chunk per record',
+  );
   t.equal(chunks.length, 5);
   const tiny = await open(COADS, { maxChunkBytes: 100 });
   t.teardown(() => tiny.close());
   const tinyChunks = await collect(tiny.read({ variables: ['SST'], window }));
   t.same(tinyChunks[0]!.window, { TIME: [2, 3], COADSY: [10, 12], COADSX: [170, 180] });
-  t.same(tinyChunks.flatMap((c) => plain(c)), expected, 'chunks reassemble to the window');
+  t.same(
+    tinyChunks.flatMap((c) => plain(c)),
+    expected,
+    'chunks reassemble to the window',
+  );
   t.ok(tinyChunks.every((c) => c.data.length * 4 <= 100));
   t.same(await collect(r.read({ variables: ['SST'], window: { TIME: [3, 3] } })), [], 'an empty window yields nothing');
   t.same((await r.readRaw('SST', { TIME: [3, 3] })).shape, [0, 90, 180]);
@@ -333,7 +388,12 @@ t.test('truncated and corrupt files', async (t) => {
   const completeRecords = Math.floor((Math.floor(bytes.length * 0.6) - firstRecord) / recordBytes);
   t.equal(completeRecords, 7);
   t.equal(isoString((await times(r, 'TIME', { TIME: [0, 7] }))[6]!), '2000-07-16T20:54:36Z', 'complete records read');
-  near(t, (await numbers(r, 'SST', { TIME: [6, 7], COADSY: [27, 28], COADSX: [125, 126] }))[0]!, 16.225, 'SST in a complete record');
+  near(
+    t,
+    (await numbers(r, 'SST', { TIME: [6, 7], COADSY: [27, 28], COADSX: [125, 126] }))[0]!,
+    16.225,
+    'SST in a complete record',
+  );
   await t.rejects(r.readRaw('SST', { TIME: [11, 12] }), CorruptFileError);
   await t.rejects(r.readRaw('SST'), /variable SST needs bytes .* but the file ends at byte \d+ \(truncated file\?\)/);
   const error = await r.readRaw('SST').catch((e: unknown) => e);
@@ -348,14 +408,21 @@ t.test('truncated and corrupt files', async (t) => {
   const badMagic = path.join(dir, 'bad_magic.nc');
   await writeFile(badMagic, Buffer.concat([Buffer.from('XDF\x01'), bytes.subarray(4, 2000)]));
   await t.rejects(openNetcdf3(await openFileSource(badMagic), badMagic), CorruptFileError);
-  await t.rejects(openNetcdf3(await openFileSource(badMagic), badMagic), new RegExp(`^${badMagic}: not a NetCDF classic file`));
+  await t.rejects(
+    openNetcdf3(await openFileSource(badMagic), badMagic),
+    new RegExp(`^${badMagic}: not a NetCDF classic file`),
+  );
 
   const badVersion = path.join(dir, 'bad_version.nc');
   await writeFile(badVersion, Buffer.concat([Buffer.from('CDF\x03'), bytes.subarray(4, 2000)]));
   await t.rejects(openNetcdf3(await openFileSource(badVersion), badVersion), /version byte 3/);
 
   const hdf5 = sharedData('satellite/coads_sst.nc');
-  await t.rejects(openNetcdf3(await openFileSource(hdf5), hdf5), CorruptFileError, 'an HDF5 file is not NetCDF classic');
+  await t.rejects(
+    openNetcdf3(await openFileSource(hdf5), hdf5),
+    CorruptFileError,
+    'an HDF5 file is not NetCDF classic',
+  );
 
   const empty = path.join(dir, 'empty.nc');
   await writeFile(empty, new Uint8Array(0));
@@ -365,15 +432,42 @@ t.test('truncated and corrupt files', async (t) => {
 // ---------------------------------------------------------------------------------------------
 // Hand-built CDF-1/2/5 files: the data set has only CDF-1, so the other variants are written here.
 
-type NcTypeName = 'byte' | 'char' | 'short' | 'int' | 'float' | 'double' | 'ubyte' | 'ushort' | 'uint' | 'int64' | 'uint64';
+type NcTypeName =
+  'byte' | 'char' | 'short' | 'int' | 'float' | 'double' | 'ubyte' | 'ushort' | 'uint' | 'int64' | 'uint64';
 const TYPE_CODE: Record<NcTypeName, [code: number, size: number]> = {
-  byte: [1, 1], char: [2, 1], short: [3, 2], int: [4, 4], float: [5, 4], double: [6, 8],
-  ubyte: [7, 1], ushort: [8, 2], uint: [9, 4], int64: [10, 8], uint64: [11, 8],
+  byte: [1, 1],
+  char: [2, 1],
+  short: [3, 2],
+  int: [4, 4],
+  float: [5, 4],
+  double: [6, 8],
+  ubyte: [7, 1],
+  ushort: [8, 2],
+  uint: [9, 4],
+  int64: [10, 8],
+  uint64: [11, 8],
 };
 type Values = string | (number | bigint)[];
-interface SpecAttr { name: string; type: NcTypeName; values: Values }
-interface SpecVar { name: string; type: NcTypeName; dims: string[]; attrs?: SpecAttr[]; values: Values }
-interface Spec { version: 1 | 2 | 5; dims: [string, number | 'unlimited'][]; attrs?: SpecAttr[]; vars: SpecVar[]; numrecs: number; streaming?: boolean }
+interface SpecAttr {
+  name: string;
+  type: NcTypeName;
+  values: Values;
+}
+interface SpecVar {
+  name: string;
+  type: NcTypeName;
+  dims: string[];
+  attrs?: SpecAttr[];
+  values: Values;
+}
+interface Spec {
+  version: 1 | 2 | 5;
+  dims: [string, number | 'unlimited'][];
+  attrs?: SpecAttr[];
+  vars: SpecVar[];
+  numrecs: number;
+  streaming?: boolean;
+}
 
 /** Big-endian encoding of values of one nc type. */
 function encodeValues(type: NcTypeName, values: Values): Uint8Array {
@@ -402,38 +496,71 @@ function buildClassic(spec: Spec): Uint8Array {
   const dimLength = new Map(spec.dims.map(([n, l]) => [n, l === 'unlimited' ? spec.numrecs : l]));
   const recordDim = spec.dims.find(([, l]) => l === 'unlimited')?.[0];
   const isRecord = (v: SpecVar): boolean => v.dims[0] !== undefined && v.dims[0] === recordDim;
-  const slab = (v: SpecVar): number => v.dims.filter((d) => d !== recordDim).reduce((a, d) => a * dimLength.get(d)!, TYPE_CODE[v.type][1]);
+  const slab = (v: SpecVar): number =>
+    v.dims.filter((d) => d !== recordDim).reduce((a, d) => a * dimLength.get(d)!, TYPE_CODE[v.type][1]);
   const pad = (n: number): number => Math.ceil(n / 4) * 4;
 
   const writeHeader = (begins: number[]): number[] => {
     const out: number[] = [];
     const u32 = (n: number): void => void out.push((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
-    const u64 = (n: number): void => { u32(Math.floor(n / 2 ** 32)); u32(n % 2 ** 32); };
+    const u64 = (n: number): void => {
+      u32(Math.floor(n / 2 ** 32));
+      u32(n % 2 ** 32);
+    };
     const count = (n: number): void => (wide ? u64(n) : u32(n));
-    const bytes = (b: Uint8Array): void => { out.push(...b); while (out.length % 4) out.push(0); };
-    const name = (s: string): void => { const b = new TextEncoder().encode(s); count(b.length); bytes(b); };
+    const bytes = (b: Uint8Array): void => {
+      out.push(...b);
+      while (out.length % 4) out.push(0);
+    };
+    const name = (s: string): void => {
+      const b = new TextEncoder().encode(s);
+      count(b.length);
+      bytes(b);
+    };
     const attrs = (list: SpecAttr[] = []): void => {
-      if (list.length === 0) { u32(0); count(0); return; }
-      u32(0x0c); count(list.length);
+      if (list.length === 0) {
+        u32(0);
+        count(0);
+        return;
+      }
+      u32(0x0c);
+      count(list.length);
       for (const a of list) {
-        name(a.name); u32(TYPE_CODE[a.type][0]);
+        name(a.name);
+        u32(TYPE_CODE[a.type][0]);
         const encoded = encodeValues(a.type, a.values);
-        count(encoded.length / TYPE_CODE[a.type][1]); bytes(encoded);
+        count(encoded.length / TYPE_CODE[a.type][1]);
+        bytes(encoded);
       }
     };
     out.push(0x43, 0x44, 0x46, spec.version);
-    if (spec.streaming) { u32(0xffffffff); if (wide) u32(0xffffffff); } else count(spec.numrecs);
-    if (spec.dims.length === 0) { u32(0); count(0); } else {
-      u32(0x0a); count(spec.dims.length);
-      for (const [n, l] of spec.dims) { name(n); count(l === 'unlimited' ? 0 : l); }
+    if (spec.streaming) {
+      u32(0xffffffff);
+      if (wide) u32(0xffffffff);
+    } else count(spec.numrecs);
+    if (spec.dims.length === 0) {
+      u32(0);
+      count(0);
+    } else {
+      u32(0x0a);
+      count(spec.dims.length);
+      for (const [n, l] of spec.dims) {
+        name(n);
+        count(l === 'unlimited' ? 0 : l);
+      }
     }
     attrs(spec.attrs);
-    u32(0x0b); count(spec.vars.length);
+    u32(0x0b);
+    count(spec.vars.length);
     spec.vars.forEach((v, i) => {
-      name(v.name); count(v.dims.length);
+      name(v.name);
+      count(v.dims.length);
       for (const d of v.dims) count(spec.dims.findIndex(([n]) => n === d));
-      attrs(v.attrs); u32(TYPE_CODE[v.type][0]); count(pad(slab(v)));
-      if (spec.version === 1) u32(begins[i]!); else u64(begins[i]!);
+      attrs(v.attrs);
+      u32(TYPE_CODE[v.type][0]);
+      count(pad(slab(v)));
+      if (spec.version === 1) u32(begins[i]!);
+      else u64(begins[i]!);
     });
     return out;
   };
@@ -443,17 +570,28 @@ function buildClassic(spec: Spec): Uint8Array {
   const recordSize = records.length === 1 ? slab(records[0]!) : records.reduce((s, v) => s + pad(slab(v)), 0);
   const begins: number[] = [];
   let at = headerLength;
-  for (const v of spec.vars) if (!isRecord(v)) { begins[spec.vars.indexOf(v)] = at; at += pad(slab(v)); }
+  for (const v of spec.vars)
+    if (!isRecord(v)) {
+      begins[spec.vars.indexOf(v)] = at;
+      at += pad(slab(v));
+    }
   const recordStart = at;
-  for (const v of records) { begins[spec.vars.indexOf(v)] = at; at += records.length === 1 ? slab(v) : pad(slab(v)); }
+  for (const v of records) {
+    begins[spec.vars.indexOf(v)] = at;
+    at += records.length === 1 ? slab(v) : pad(slab(v));
+  }
   const total = recordStart + recordSize * spec.numrecs;
   const file = new Uint8Array(Math.max(total, recordStart));
   file.set(writeHeader(begins), 0);
   spec.vars.forEach((v, i) => {
     const data = encodeValues(v.type, v.values);
-    if (!isRecord(v)) { file.set(data, begins[i]!); return; }
+    if (!isRecord(v)) {
+      file.set(data, begins[i]!);
+      return;
+    }
     const size = slab(v);
-    for (let rec = 0; rec < spec.numrecs; rec++) file.set(data.subarray(rec * size, (rec + 1) * size), begins[i]! + rec * recordSize);
+    for (let rec = 0; rec < spec.numrecs; rec++)
+      file.set(data.subarray(rec * size, (rec + 1) * size), begins[i]! + rec * recordSize);
   });
   return file;
 }
@@ -471,17 +609,32 @@ function memorySource(bytes: Uint8Array): ByteSource {
 t.test('CDF-2 (64-bit offset): 64-bit begin, padding, several record variables', async (t) => {
   const file = buildClassic({
     version: 2,
-    dims: [['x', 3], ['rec', 'unlimited'], ['len', 5]],
+    dims: [
+      ['x', 3],
+      ['rec', 'unlimited'],
+      ['len', 5],
+    ],
     attrs: [
       { name: 'title', type: 'char', values: 'CDF-2 test\0\0' },
       { name: 'ints', type: 'int', values: [1, -2, 3] },
       { name: 'scale', type: 'double', values: [0.5] },
     ],
     vars: [
-      { name: 'sh', type: 'short', dims: ['x'], values: [-1, 2, 32767], attrs: [{ name: 'units', type: 'char', values: 'm' }] },
+      {
+        name: 'sh',
+        type: 'short',
+        dims: ['x'],
+        values: [-1, 2, 32767],
+        attrs: [{ name: 'units', type: 'char', values: 'm' }],
+      },
       { name: 'name', type: 'char', dims: ['len'], values: 'abc  ' },
       { name: 'rb', type: 'byte', dims: ['rec'], values: [-5, 6, 7, -128] },
-      { name: 'rd', type: 'double', dims: ['rec', 'x'], values: [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 11.5] },
+      {
+        name: 'rd',
+        type: 'double',
+        dims: ['rec', 'x'],
+        values: [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 11.5],
+      },
       { name: 'rs', type: 'short', dims: ['rec'], values: [100, 200, 300, 400] },
     ],
     numrecs: 4,
@@ -505,7 +658,10 @@ t.test('CDF-5: unsigned and 64-bit types, 64-bit counts, streaming numrecs', asy
   const file = buildClassic({
     version: 5,
     streaming: true,
-    dims: [['n', 2], ['t', 'unlimited']],
+    dims: [
+      ['n', 2],
+      ['t', 'unlimited'],
+    ],
     attrs: [
       { name: 'big', type: 'int64', values: [9007199254740993n] },
       { name: 'ub', type: 'ubyte', values: [255, 1] },
@@ -514,7 +670,13 @@ t.test('CDF-5: unsigned and 64-bit types, 64-bit counts, streaming numrecs', asy
       { name: 'u1', type: 'ubyte', dims: ['n'], values: [255, 7] },
       { name: 'u2', type: 'ushort', dims: ['n'], values: [65535, 1] },
       { name: 'u4', type: 'uint', dims: ['n'], values: [4294967295, 2] },
-      { name: 'i8', type: 'int64', dims: ['n'], values: [-9223372036854775806n, 42n], attrs: [{ name: '_FillValue', type: 'int64', values: [-9223372036854775806n] }] },
+      {
+        name: 'i8',
+        type: 'int64',
+        dims: ['n'],
+        values: [-9223372036854775806n, 42n],
+        attrs: [{ name: '_FillValue', type: 'int64', values: [-9223372036854775806n] }],
+      },
       { name: 'u8', type: 'uint64', dims: ['n'], values: [18446744073709551615n, 3n] },
       { name: 'f', type: 'float', dims: ['t'], values: [1.5, 2.5, 3.5] },
     ],
@@ -545,7 +707,10 @@ t.test('CDF-5: unsigned and 64-bit types, 64-bit counts, streaming numrecs', asy
 t.test('CDF-1: one short record variable is not padded between records', async (t) => {
   const file = buildClassic({
     version: 1,
-    dims: [['t', 'unlimited'], ['k', 3]],
+    dims: [
+      ['t', 'unlimited'],
+      ['k', 3],
+    ],
     vars: [
       { name: 'k', type: 'int', dims: ['k'], values: [10, 20, 30] },
       { name: 's', type: 'short', dims: ['t', 'k'], values: [1, 2, 3, 4, 5, 6, 7, 8, 9] },
@@ -558,7 +723,13 @@ t.test('CDF-1: one short record variable is not padded between records', async (
   t.same(plain(await r.readRaw('s', { t: [1, 3], k: [2, 3] })), [6, 9]);
   t.same(plain(await r.readRaw('k', { k: [1, 2] })), [20]);
 
-  const streamed = buildClassic({ version: 1, streaming: true, dims: [['t', 'unlimited']], vars: [{ name: 'c', type: 'char', dims: ['t'], values: 'hello' }], numrecs: 5 });
+  const streamed = buildClassic({
+    version: 1,
+    streaming: true,
+    dims: [['t', 'unlimited']],
+    vars: [{ name: 'c', type: 'char', dims: ['t'], values: 'hello' }],
+    numrecs: 5,
+  });
   const rs = await openNetcdf3(memorySource(streamed), 'stream.nc');
   t.equal(rs.header.numrecs, 5, 'streaming numrecs: one byte per record');
   t.same(decodeStrings(await rs.readRaw('c')), ['hello']);
@@ -598,7 +769,11 @@ t.test('reads touch only the bytes of the window', async (t) => {
   requests.length = 0;
   await strict.readRaw('SST', { TIME: [6, 7], COADSY: [27, 28], COADSX: [125, 126] });
   const sst = strict.header.variables.find((v) => v.name === 'SST')!;
-  t.same(requests, [[sst.begin + 6 * strict.header.recordBytes + (27 * 180 + 125) * 4, 4]], 'one cell: one 4-byte request');
+  t.same(
+    requests,
+    [[sst.begin + 6 * strict.header.recordBytes + (27 * 180 + 125) * 4, 4]],
+    'one cell: one 4-byte request',
+  );
 
   requests.length = 0;
   await strict.readRaw('SST', { TIME: [0, 2], COADSY: [10, 13] });
@@ -625,7 +800,15 @@ t.test('FileSource', async (t) => {
   t.ok(source instanceof FileSource);
   t.equal(source.key, `${file}:${size}:${mtimeMs}`);
   t.equal(await source.size(), bytes.length);
-  for (const [offset, length] of [[0, 4], [4090, 20], [100_000, 4096], [5000, 50_000], [bytes.length - 10, 100], [bytes.length + 5, 10], [123, 0]] as const) {
+  for (const [offset, length] of [
+    [0, 4],
+    [4090, 20],
+    [100_000, 4096],
+    [5000, 50_000],
+    [bytes.length - 10, 100],
+    [bytes.length + 5, 10],
+    [123, 0],
+  ] as const) {
     const got = await source.read(offset, length);
     t.same(Buffer.from(got), bytes.subarray(offset, offset + length), `read(${offset}, ${length})`);
   }

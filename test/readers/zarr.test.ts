@@ -133,7 +133,11 @@ function encode(compressor: TinyArray['compressor'], bytes: Uint8Array): Uint8Ar
 }
 
 /** Writes a store; consolidated adds .zmetadata (as zarr.consolidate_metadata does), else per-array files only. */
-function writeStore(name: string, arrays: Record<string, TinyArray>, opts: { consolidated?: boolean; rootAttrs?: Record<string, unknown>; rawZattrs?: Record<string, string> } = {}): string {
+function writeStore(
+  name: string,
+  arrays: Record<string, TinyArray>,
+  opts: { consolidated?: boolean; rootAttrs?: Record<string, unknown>; rawZattrs?: Record<string, string> } = {},
+): string {
   const dir = path.join(tmp, name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -165,7 +169,8 @@ function writeStore(name: string, arrays: Record<string, TinyArray>, opts: { con
       fs.writeFileSync(file, encode(zarray.compressor as TinyArray['compressor'], bytes));
     }
   }
-  if (opts.consolidated ?? true) fs.writeFileSync(path.join(dir, '.zmetadata'), JSON.stringify({ metadata: meta, zarr_consolidated_format: 1 }));
+  if (opts.consolidated ?? true)
+    fs.writeFileSync(path.join(dir, '.zmetadata'), JSON.stringify({ metadata: meta, zarr_consolidated_format: 1 }));
   return dir;
 }
 
@@ -209,13 +214,29 @@ t.test('registry: sniffFormat recognises stores and still files; openReader open
 
 t.test('zarrStoreStamp: metadata sizes and mtimes; a new chunk or a longer array changes it', async (t) => {
   const real = await zarrStoreStamp(MED_ZARR);
-  const metaFiles = ['.zmetadata', '.zgroup', '.zattrs', ...['adt', 'latitude', 'longitude', 'time'].flatMap((a) => [`${a}/.zarray`, `${a}/.zattrs`])];
-  t.equal(real.size, metaFiles.reduce((n, f) => n + fs.statSync(path.join(MED_ZARR, f)).size, 0));
+  const metaFiles = [
+    '.zmetadata',
+    '.zgroup',
+    '.zattrs',
+    ...['adt', 'latitude', 'longitude', 'time'].flatMap((a) => [`${a}/.zarray`, `${a}/.zattrs`]),
+  ];
+  t.equal(
+    real.size,
+    metaFiles.reduce((n, f) => n + fs.statSync(path.join(MED_ZARR, f)).size, 0),
+  );
   t.ok(real.mtimeMs >= fs.statSync(path.join(MED_ZARR, '.zmetadata')).mtimeMs);
 
-  const dir = writeStore('stamp', { v: { dtype: '<i2', shape: [4], chunks: [2], dims: ['x'], chunks_: { '0': bytesOf(new Int16Array([1, 2])) } } });
+  const dir = writeStore('stamp', {
+    v: { dtype: '<i2', shape: [4], chunks: [2], dims: ['x'], chunks_: { '0': bytesOf(new Int16Array([1, 2])) } },
+  });
   const past = new Date(Date.now() - 60_000);
-  for (const p of [dir, path.join(dir, 'v'), ...fs.readdirSync(dir).map((f) => path.join(dir, f)), ...fs.readdirSync(path.join(dir, 'v')).map((f) => path.join(dir, 'v', f))]) fs.utimesSync(p, past, past);
+  for (const p of [
+    dir,
+    path.join(dir, 'v'),
+    ...fs.readdirSync(dir).map((f) => path.join(dir, f)),
+    ...fs.readdirSync(path.join(dir, 'v')).map((f) => path.join(dir, 'v', f)),
+  ])
+    fs.utimesSync(p, past, past);
   const before = await zarrStoreStamp(dir);
   // zarr-python writes a chunk to a temporary file and renames it into place.
   fs.writeFileSync(path.join(dir, 'v', '.tmp-1'), zlib.deflateSync(Buffer.from(new Int16Array([3, 4]).buffer)));
@@ -235,7 +256,10 @@ t.test('coads_climatology.zarr: dims, variables, attributes, fill values', async
   t.equal(info.format, 'zarr');
   t.same(info.dims, { TIME: 12, COADSY: 90, COADSX: 180 });
   t.equal(info.unlimited, undefined, 'Zarr has no unlimited dimension');
-  t.same(info.variables.map((v) => v.name), ['AIRT', 'COADSX', 'COADSY', 'SST', 'TIME', 'UWND', 'VWND']);
+  t.same(
+    info.variables.map((v) => v.name),
+    ['AIRT', 'COADSX', 'COADSY', 'SST', 'TIME', 'UWND', 'VWND'],
+  );
   t.equal(info.attrs.history, 'FERRET V4.30 (debug/no GUI) 15-Aug-96');
   const sst = info.variables.find((v) => v.name === 'SST')!;
   t.same(sst.dims, ['TIME', 'COADSY', 'COADSX']);
@@ -244,7 +268,11 @@ t.test('coads_climatology.zarr: dims, variables, attributes, fill values', async
   t.equal(sst.dtype, 'f4');
   t.equal(sst.attrs.units, 'Deg C');
   t.equal(sst.attrs.long_name, 'SEA SURFACE TEMPERATURE');
-  t.equal(sst.attrs._FillValue, Math.fround(-9.99999979e33), 'fill_value exposed as _FillValue, as the NetCDF file has it');
+  t.equal(
+    sst.attrs._FillValue,
+    Math.fround(-9.99999979e33),
+    'fill_value exposed as _FillValue, as the NetCDF file has it',
+  );
   t.notOk('_ARRAY_DIMENSIONS' in sst.attrs, 'the dimension-name attribute is consumed');
   const time = info.variables.find((v) => v.name === 'TIME')!;
   t.equal(time.dtype, 'f8');
@@ -255,7 +283,8 @@ t.test('coads_climatology.zarr: dims, variables, attributes, fill values', async
   // Same metadata as the NetCDF original, apart from the fill value xarray moved into .zarray.
   const nc = await open(COADS_NC);
   const ncSst = (await nc.info()).variables.find((v) => v.name === 'SST')!;
-  for (const k of ['units', 'long_name', 'history', 'missing_value', '_FillValue']) t.same(sst.attrs[k], ncSst.attrs[k], `SST ${k} as in NetCDF`);
+  for (const k of ['units', 'long_name', 'history', 'missing_value', '_FillValue'])
+    t.same(sst.attrs[k], ncSst.attrs[k], `SST ${k} as in NetCDF`);
 });
 
 t.test('med_allsat_phy_l4_2005_P1D.zarr: int16 packed adt, global attributes', async (t) => {
@@ -325,7 +354,8 @@ t.test('med: adt windows equal the NetCDF file; MANIFEST reference values', asyn
   t.equal(num(full, [0, 64, 172]), -1502);
   t.equal(num(full, [45, 38, 240]), -1709);
   t.equal(num(full, [90, 89, 86]), -1590);
-  for (const v of ['time', 'latitude', 'longitude']) t.equal(firstDifference(await z.readRaw(v), await nc.readRaw(v)), -1, `${v} equals NetCDF`);
+  for (const v of ['time', 'latitude', 'longitude'])
+    t.equal(firstDifference(await z.readRaw(v), await nc.readRaw(v)), -1, `${v} equals NetCDF`);
 });
 
 t.test('streamed read equals readRaw; pieces are ordered and on the chunk grid', async (t) => {
@@ -348,11 +378,29 @@ t.test('streamed read equals readRaw; pieces are ordered and on the chunk grid',
   opened.push(z2);
   const w2: Window = { TIME: [1, 12], COADSY: [0, 90], COADSX: [0, 180] };
   const parts = await collect(z2.read({ variables: ['SST', 'AIRT'], window: w2 }));
-  t.same(parts.map((c) => `${c.variable}:${c.window.TIME}`), ['SST:1,4', 'SST:4,7', 'SST:7,10', 'SST:10,12', 'AIRT:1,4', 'AIRT:4,7', 'AIRT:7,10', 'AIRT:10,12']);
+  t.same(
+    parts.map((c) => `${c.variable}:${c.window.TIME}`),
+    ['SST:1,4', 'SST:4,7', 'SST:7,10', 'SST:10,12', 'AIRT:1,4', 'AIRT:4,7', 'AIRT:7,10', 'AIRT:10,12'],
+  );
   const sstRaw = await z2.readRaw('SST', w2);
-  t.equal(firstDifference(assemble(parts.filter((c) => c.variable === 'SST'), ['TIME', 'COADSY', 'COADSX'], w2, sstRaw), sstRaw), -1);
+  t.equal(
+    firstDifference(
+      assemble(
+        parts.filter((c) => c.variable === 'SST'),
+        ['TIME', 'COADSY', 'COADSX'],
+        w2,
+        sstRaw,
+      ),
+      sstRaw,
+    ),
+    -1,
+  );
 
-  t.same(await collect(z2.read({ variables: ['SST'], window: { TIME: [3, 3] } })), [], 'an empty window yields nothing');
+  t.same(
+    await collect(z2.read({ variables: ['SST'], window: { TIME: [3, 3] } })),
+    [],
+    'an empty window yields nothing',
+  );
 });
 
 t.test('planPieces: covers the selection once, on the chunk grid', async (t) => {
@@ -369,10 +417,14 @@ t.test('planPieces: covers the selection once, on the chunk grid', async (t) => 
       }
       for (let i = p.start[0]!; i < p.start[0]! + p.count[0]!; i++)
         for (let j = p.start[1]!; j < p.start[1]! + p.count[1]!; j++)
-          for (let k = p.start[2]!; k < p.start[2]! + p.count[2]!; k++) seen.set(`${i},${j},${k}`, (seen.get(`${i},${j},${k}`) ?? 0) + 1);
+          for (let k = p.start[2]!; k < p.start[2]! + p.count[2]!; k++)
+            seen.set(`${i},${j},${k}`, (seen.get(`${i},${j},${k}`) ?? 0) + 1);
     }
     t.equal(seen.size, 10 * 20 * 30, `every cell covered (max ${maxBytes})`);
-    t.ok([...seen.values()].every((n) => n === 1), `no cell twice (max ${maxBytes})`);
+    t.ok(
+      [...seen.values()].every((n) => n === 1),
+      `no cell twice (max ${maxBytes})`,
+    );
   }
 });
 
@@ -392,8 +444,17 @@ t.test('missing chunk files read as the fill value; chunk edges inside a window'
   t.same(win.shape, [2, 5]);
   t.same(Array.from(win.data as Int16Array), [3, -9, -9, -9, 20, 6, -9, -9, -9, 22]);
   t.same(Array.from((await r.readRaw('nofill')).data as Float32Array), new Array(16).fill(0), 'no fill_value: zeros');
-  const streamed = await collect((await openZarr(dir, { maxChunkBytes: 12 })).read({ variables: ['v'], window: { x: [1, 8] } }));
-  t.same(streamed.map((c) => c.window.x), [[1, 3], [3, 6], [6, 8]]);
+  const streamed = await collect(
+    (await openZarr(dir, { maxChunkBytes: 12 })).read({ variables: ['v'], window: { x: [1, 8] } }),
+  );
+  t.same(
+    streamed.map((c) => c.window.x),
+    [
+      [1, 3],
+      [3, 6],
+      [6, 8],
+    ],
+  );
   t.same(Array.from(streamed[1]!.data as Int16Array), [-9, -9, -9, -9, -9, -9]);
 });
 
@@ -401,11 +462,48 @@ t.test('big-endian dtypes, "/" separator, gzip, shuffle and delta filters, no co
   const values = [1, -2, 300, 70000, -5, 6];
   const deltas = values.map((v, i) => (i === 0 ? v : v - values[i - 1]!));
   const dir = writeStore('codecs', {
-    be: { dtype: '>i4', shape: [2, 3], chunks: [1, 3], separator: '/', compressor: { id: 'gzip', level: 1 }, dims: ['row', 'col'], fill: 0, chunks_: { '0/0': bigEndian(values.slice(0, 3), 4), '1/0': bigEndian(values.slice(3), 4) } },
-    be2: { dtype: '>i2', shape: [3], chunks: [3], compressor: null, dims: ['three'], chunks_: { '0': bigEndian([-1, 2, -300], 2) } },
-    shuf: { dtype: '<f8', shape: [4], chunks: [4], filters: [{ id: 'shuffle', elementsize: 8 }], dims: ['four'], chunks_: { '0': shuffle(bytesOf(new Float64Array([0.5, -1.25, 1e300, Number.NaN])), 8) } },
-    delta: { dtype: '<i4', shape: [6], chunks: [6], filters: [{ id: 'delta', dtype: '<i4' }], dims: ['six'], chunks_: { '0': bytesOf(new Int32Array(deltas)) } },
-    u8: { dtype: '<u8', shape: [2], chunks: [2], fill: 7, dims: ['two'], chunks_: { '0': bytesOf(new BigUint64Array([2n ** 63n + 5n, 1n])) } },
+    be: {
+      dtype: '>i4',
+      shape: [2, 3],
+      chunks: [1, 3],
+      separator: '/',
+      compressor: { id: 'gzip', level: 1 },
+      dims: ['row', 'col'],
+      fill: 0,
+      chunks_: { '0/0': bigEndian(values.slice(0, 3), 4), '1/0': bigEndian(values.slice(3), 4) },
+    },
+    be2: {
+      dtype: '>i2',
+      shape: [3],
+      chunks: [3],
+      compressor: null,
+      dims: ['three'],
+      chunks_: { '0': bigEndian([-1, 2, -300], 2) },
+    },
+    shuf: {
+      dtype: '<f8',
+      shape: [4],
+      chunks: [4],
+      filters: [{ id: 'shuffle', elementsize: 8 }],
+      dims: ['four'],
+      chunks_: { '0': shuffle(bytesOf(new Float64Array([0.5, -1.25, 1e300, Number.NaN])), 8) },
+    },
+    delta: {
+      dtype: '<i4',
+      shape: [6],
+      chunks: [6],
+      filters: [{ id: 'delta', dtype: '<i4' }],
+      dims: ['six'],
+      chunks_: { '0': bytesOf(new Int32Array(deltas)) },
+    },
+    u8: {
+      dtype: '<u8',
+      shape: [2],
+      chunks: [2],
+      fill: 7,
+      dims: ['two'],
+      chunks_: { '0': bytesOf(new BigUint64Array([2n ** 63n + 5n, 1n])) },
+    },
   });
   const r = await open(dir);
   const be = await r.readRaw('be');
@@ -422,73 +520,131 @@ t.test('big-endian dtypes, "/" separator, gzip, shuffle and delta filters, no co
   t.equal((await r.info()).variables.find((v) => v.name === 'u8')?.attrs._FillValue, 7n, '64-bit fill as bigint');
 });
 
-t.test('fixed strings as char, dims without _ARRAY_DIMENSIONS, Python NaN in attributes, per-array metadata', async (t) => {
-  const dir = writeStore(
-    'strings',
-    {
-      platform: { dtype: '|S4', shape: [3], chunks: [2], dims: ['n'], fill: Buffer.from(' ').toString('base64'), chunks_: { '0': new Uint8Array(Buffer.from('ab\0\0cdef')) } },
-      flag: { dtype: '|S1', shape: [3], chunks: [3], dims: ['n'], chunks_: { '0': new Uint8Array(Buffer.from('ABC')) } },
-      anon: { dtype: '<u1', shape: [2, 2], chunks: [2, 2], dims: null, chunks_: { '0.0': new Uint8Array([1, 2, 3, 4]) } },
-      weird: { dtype: '<U4', shape: [1], chunks: [1], dims: ['one'], chunks_: {} },
-      fortran: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], order: 'F', dims: ['y', 'x'], chunks_: {} },
-      zstd: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], compressor: { id: 'zstd', level: 1 }, dims: ['y', 'x'], chunks_: {} },
-      delta8: { dtype: '<i2', shape: [2], chunks: [2], filters: [{ id: 'delta', dtype: '<i2', astype: '<i1' }], dims: ['two'], chunks_: {} },
-      bloscz: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], compressor: { id: 'blosc', cname: 'zstd', clevel: 5, shuffle: 1 }, dims: ['y', 'x'], chunks_: {} },
-    },
-    {
-      consolidated: false,
-      rootAttrs: { title: 'tiny', flags: [1, 2], ok: true, nested: { a: 1 }, names: ['a', 'b'] },
-      rawZattrs: { flag: '{"_ARRAY_DIMENSIONS": ["n"], "valid_min": NaN, "valid_max": Infinity, "note": "NaN stays text"}' },
-    },
-  );
-  const r = await open(dir);
-  const info = await r.info();
-  t.same(info.attrs, { title: 'tiny', flags: [1, 2], ok: 1, nested: '{"a":1}', names: '["a","b"]' });
-  t.same(info.dims, { n: 3, string4: 4, dim_0: 2, dim_1: 2, one: 1, y: 2, x: 2, two: 2 });
-  const platform = info.variables.find((v) => v.name === 'platform')!;
-  t.equal(platform.dtype, 'char');
-  t.same(platform.dims, ['n', 'string4']);
-  t.same(platform.chunks, [2, 4]);
-  t.equal(platform.attrs._FillValue, ' ');
-  const raw = await r.readRaw('platform');
-  t.same(raw.shape, [3, 4]);
-  t.equal(Buffer.from(raw.data as Uint8Array).toString('latin1'), 'ab\0\0cdef    ', 'missing chunk: fill bytes');
-  t.equal(Buffer.from((await r.readRaw('platform', { n: [1, 2], string4: [1, 3] })).data as Uint8Array).toString('latin1'), 'de');
-  t.equal(Buffer.from((await r.readRaw('flag')).data as Uint8Array).toString('latin1'), 'ABC');
-  const flag = info.variables.find((v) => v.name === 'flag')!;
-  t.same(flag.dims, ['n'], '|S1 stays one char per element');
-  t.ok(Number.isNaN(flag.attrs.valid_min));
-  t.equal(flag.attrs.valid_max, Number.POSITIVE_INFINITY);
-  t.equal(flag.attrs.note, 'NaN stays text');
-  t.same(info.variables.find((v) => v.name === 'anon')?.dims, ['dim_0', 'dim_1']);
-  t.same(Array.from((await r.readRaw('anon', { dim_1: [1, 2] })).data as Uint8Array), [2, 4]);
+t.test(
+  'fixed strings as char, dims without _ARRAY_DIMENSIONS, Python NaN in attributes, per-array metadata',
+  async (t) => {
+    const dir = writeStore(
+      'strings',
+      {
+        platform: {
+          dtype: '|S4',
+          shape: [3],
+          chunks: [2],
+          dims: ['n'],
+          fill: Buffer.from(' ').toString('base64'),
+          chunks_: { '0': new Uint8Array(Buffer.from('ab\0\0cdef')) },
+        },
+        flag: {
+          dtype: '|S1',
+          shape: [3],
+          chunks: [3],
+          dims: ['n'],
+          chunks_: { '0': new Uint8Array(Buffer.from('ABC')) },
+        },
+        anon: {
+          dtype: '<u1',
+          shape: [2, 2],
+          chunks: [2, 2],
+          dims: null,
+          chunks_: { '0.0': new Uint8Array([1, 2, 3, 4]) },
+        },
+        weird: { dtype: '<U4', shape: [1], chunks: [1], dims: ['one'], chunks_: {} },
+        fortran: { dtype: '<i2', shape: [2, 2], chunks: [2, 2], order: 'F', dims: ['y', 'x'], chunks_: {} },
+        zstd: {
+          dtype: '<i2',
+          shape: [2, 2],
+          chunks: [2, 2],
+          compressor: { id: 'zstd', level: 1 },
+          dims: ['y', 'x'],
+          chunks_: {},
+        },
+        delta8: {
+          dtype: '<i2',
+          shape: [2],
+          chunks: [2],
+          filters: [{ id: 'delta', dtype: '<i2', astype: '<i1' }],
+          dims: ['two'],
+          chunks_: {},
+        },
+        bloscz: {
+          dtype: '<i2',
+          shape: [2, 2],
+          chunks: [2, 2],
+          compressor: { id: 'blosc', cname: 'zstd', clevel: 5, shuffle: 1 },
+          dims: ['y', 'x'],
+          chunks_: {},
+        },
+      },
+      {
+        consolidated: false,
+        rootAttrs: { title: 'tiny', flags: [1, 2], ok: true, nested: { a: 1 }, names: ['a', 'b'] },
+        rawZattrs: {
+          flag: '{"_ARRAY_DIMENSIONS": ["n"], "valid_min": NaN, "valid_max": Infinity, "note": "NaN stays text"}',
+        },
+      },
+    );
+    const r = await open(dir);
+    const info = await r.info();
+    t.same(info.attrs, { title: 'tiny', flags: [1, 2], ok: 1, nested: '{"a":1}', names: '["a","b"]' });
+    t.same(info.dims, { n: 3, string4: 4, dim_0: 2, dim_1: 2, one: 1, y: 2, x: 2, two: 2 });
+    const platform = info.variables.find((v) => v.name === 'platform')!;
+    t.equal(platform.dtype, 'char');
+    t.same(platform.dims, ['n', 'string4']);
+    t.same(platform.chunks, [2, 4]);
+    t.equal(platform.attrs._FillValue, ' ');
+    const raw = await r.readRaw('platform');
+    t.same(raw.shape, [3, 4]);
+    t.equal(Buffer.from(raw.data as Uint8Array).toString('latin1'), 'ab\0\0cdef    ', 'missing chunk: fill bytes');
+    t.equal(
+      Buffer.from((await r.readRaw('platform', { n: [1, 2], string4: [1, 3] })).data as Uint8Array).toString('latin1'),
+      'de',
+    );
+    t.equal(Buffer.from((await r.readRaw('flag')).data as Uint8Array).toString('latin1'), 'ABC');
+    const flag = info.variables.find((v) => v.name === 'flag')!;
+    t.same(flag.dims, ['n'], '|S1 stays one char per element');
+    t.ok(Number.isNaN(flag.attrs.valid_min));
+    t.equal(flag.attrs.valid_max, Number.POSITIVE_INFINITY);
+    t.equal(flag.attrs.note, 'NaN stays text');
+    t.same(info.variables.find((v) => v.name === 'anon')?.dims, ['dim_0', 'dim_1']);
+    t.same(Array.from((await r.readRaw('anon', { dim_1: [1, 2] })).data as Uint8Array), [2, 4]);
 
-  t.notOk(info.variables.some((v) => v.name === 'weird'), 'unicode strings have no DType: not listed');
-  const weird = await rejection(r.readRaw('weird'));
-  t.type(weird, UnsupportedFilterError);
-  t.match(weird.message, /<U4/);
-  const fortran = await rejection(r.readRaw('fortran'));
-  t.type(fortran, UnsupportedFilterError);
-  t.match(fortran.message, /order "F".*only order "C"/);
-  t.ok(info.variables.some((v) => v.name === 'fortran'), 'listed, refused on read');
-  const zstd = await rejection(r.readRaw('zstd'));
-  t.match(zstd.message, /compressor "zstd" is not supported/);
-  t.match(zstd.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-  const bloscZstd = await rejection(collect(r.read({ variables: ['bloscz'], window: {} })));
-  t.match(bloscZstd.message, /blosc with inner codec "zstd"/);
+    t.notOk(
+      info.variables.some((v) => v.name === 'weird'),
+      'unicode strings have no DType: not listed',
+    );
+    const weird = await rejection(r.readRaw('weird'));
+    t.type(weird, UnsupportedFilterError);
+    t.match(weird.message, /<U4/);
+    const fortran = await rejection(r.readRaw('fortran'));
+    t.type(fortran, UnsupportedFilterError);
+    t.match(fortran.message, /order "F".*only order "C"/);
+    t.ok(
+      info.variables.some((v) => v.name === 'fortran'),
+      'listed, refused on read',
+    );
+    const zstd = await rejection(r.readRaw('zstd'));
+    t.match(zstd.message, /compressor "zstd" is not supported/);
+    t.match(zstd.message, new RegExp(dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const bloscZstd = await rejection(collect(r.read({ variables: ['bloscz'], window: {} })));
+    t.match(bloscZstd.message, /blosc with inner codec "zstd"/);
 
-  t.match((await rejection(r.readRaw('delta8'))).message, /delta filter with astype "<i1" different from dtype "<i2"/);
+    t.match(
+      (await rejection(r.readRaw('delta8'))).message,
+      /delta filter with astype "<i1" different from dtype "<i2"/,
+    );
 
-  t.type(await rejection(r.readRaw('nope')), ReaderRequestError);
-  t.type(await rejection(r.readRaw('anon', { dim_0: [0, 3] })), ReaderRequestError);
-  t.type(await rejection(r.readRaw('anon', { nodim: [0, 1] })), ReaderRequestError);
-});
+    t.type(await rejection(r.readRaw('nope')), ReaderRequestError);
+    t.type(await rejection(r.readRaw('anon', { dim_0: [0, 3] })), ReaderRequestError);
+    t.type(await rejection(r.readRaw('anon', { nodim: [0, 1] })), ReaderRequestError);
+  },
+);
 
 t.test('a corrupt chunk names the store, the array and the chunk key', async (t) => {
   // A copy of the real store with SST chunk 3.0.0 overwritten by garbage (the shared data stays read-only).
   const copy = path.join(tmp, 'corrupt.zarr');
   fs.mkdirSync(path.join(copy, 'SST'), { recursive: true });
-  for (const f of ['.zmetadata', '.zgroup', '.zattrs']) fs.writeFileSync(path.join(copy, f), fs.readFileSync(path.join(COADS_ZARR, f)));
+  for (const f of ['.zmetadata', '.zgroup', '.zattrs'])
+    fs.writeFileSync(path.join(copy, f), fs.readFileSync(path.join(COADS_ZARR, f)));
   for (const f of fs.readdirSync(path.join(COADS_ZARR, 'SST'))) {
     fs.writeFileSync(path.join(copy, 'SST', f), fs.readFileSync(path.join(COADS_ZARR, 'SST', f)));
   }
@@ -496,7 +652,11 @@ t.test('a corrupt chunk names the store, the array and the chunk key', async (t)
   // A valid zlib stream of the wrong size is corrupt too.
   fs.writeFileSync(path.join(copy, 'SST', '5.0.0'), zlib.deflateSync(Buffer.alloc(100)));
   const r = await open(copy);
-  t.equal(num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]), Math.fround(26.615416), 'intact chunks still read');
+  t.equal(
+    num(await r.readRaw('SST', { TIME: [0, 1], COADSY: [45, 46], COADSX: [90, 91] }), [0, 0, 0]),
+    Math.fround(26.615416),
+    'intact chunks still read',
+  );
   const err = await rejection(r.readRaw('SST', { TIME: [2, 5] }));
   t.type(err, CorruptFileError);
   t.match(err.message, copy);
@@ -506,7 +666,11 @@ t.test('a corrupt chunk names the store, the array and the chunk key', async (t)
   t.match(streamed.message, /chunk 3\.0\.0/);
   const short = await rejection(r.readRaw('SST', { TIME: [5, 6] }));
   t.match(short.message, /array "SST", chunk 5\.0\.0: decodes to 100 bytes, expected 64800/);
-  t.equal((await r.readRaw('AIRT', { TIME: [0, 1] })).data[0], Math.fround(-9.99999979e33), 'AIRT has no files in the copy: all fill');
+  t.equal(
+    (await r.readRaw('AIRT', { TIME: [0, 1] })).data[0],
+    Math.fround(-9.99999979e33),
+    'AIRT has no files in the copy: all fill',
+  );
 });
 
 t.test('metadata cannot send reads outside the store', async (t) => {
@@ -516,10 +680,22 @@ t.test('metadata cannot send reads outside the store', async (t) => {
   t.doesNotThrow(() => checkStoreKey(tmp, 'SST'));
   const dir = path.join(tmp, 'escape.zarr');
   fs.mkdirSync(dir, { recursive: true });
-  const zarray = { chunks: [2], compressor: null, dtype: '<i2', fill_value: 0, filters: null, order: 'C', shape: [2], zarr_format: 2 };
+  const zarray = {
+    chunks: [2],
+    compressor: null,
+    dtype: '<i2',
+    fill_value: 0,
+    filters: null,
+    order: 'C',
+    shape: [2],
+    zarr_format: 2,
+  };
   fs.writeFileSync(
     path.join(dir, '.zmetadata'),
-    JSON.stringify({ metadata: { '.zgroup': { zarr_format: 2 }, '../.zarray': zarray, '../.zattrs': { _ARRAY_DIMENSIONS: ['x'] } }, zarr_consolidated_format: 1 }),
+    JSON.stringify({
+      metadata: { '.zgroup': { zarr_format: 2 }, '../.zarray': zarray, '../.zattrs': { _ARRAY_DIMENSIONS: ['x'] } },
+      zarr_consolidated_format: 1,
+    }),
   );
   const err = await rejection(openReader(dir));
   t.type(err, CorruptFileError);
@@ -585,7 +761,11 @@ t.test('abort: before the first chunk, between chunks, and a consumer that stops
 // ---- codecs ---------------------------------------------------------------------------------
 
 t.test('codecs: Python JSON, lz4 blocks, blosc frames', async (t) => {
-  t.same(parsePythonJson('{"a": NaN, "b": [-Infinity, 1], "c": "NaN Infinity"}'), { a: Number.NaN, b: [Number.NEGATIVE_INFINITY, 1], c: 'NaN Infinity' });
+  t.same(parsePythonJson('{"a": NaN, "b": [-Infinity, 1], "c": "NaN Infinity"}'), {
+    a: Number.NaN,
+    b: [Number.NEGATIVE_INFINITY, 1],
+    c: 'NaN Infinity',
+  });
   // lz4: literal "abc", then a match of 9 bytes at offset 3 (overlapping), then literals "Z".
   const lz = new Uint8Array([0x35, 0x61, 0x62, 0x63, 0x03, 0x00, 0x10, 0x5a]);
   const dest = new Uint8Array(13);
@@ -602,20 +782,24 @@ t.test('codecs: Python JSON, lz4 blocks, blosc frames', async (t) => {
 
 const hasPythonZarr = spawnSync('/usr/bin/python3', ['-c', 'import zarr'], { encoding: 'utf8' }).status === 0;
 
-t.test('python3-zarr cross-check (optional)', { skip: hasPythonZarr ? false : 'python3-zarr is not installed (apt install python3-zarr)' }, async (t) => {
-  const dir = path.join(tmp, 'py.zarr');
-  const script = [
-    'import sys, zarr, numpy as np',
-    'g = zarr.open_group(sys.argv[1], mode="w")',
-    'a = g.create_dataset("v", shape=(5, 7), chunks=(2, 3), dtype=">i4", fill_value=-1)',
-    'a[:4, :] = np.arange(28).reshape(4, 7)',
-    'a.attrs["_ARRAY_DIMENSIONS"] = ["y", "x"]',
-    'zarr.consolidate_metadata(sys.argv[1])',
-  ].join('\n');
-  const run = spawnSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' });
-  t.equal(run.status, 0, run.stderr);
-  const r = await open(dir);
-  const raw = await r.readRaw('v');
-  const expected = [...Array.from({ length: 28 }, (_, i) => i), ...new Array(7).fill(-1)];
-  t.same(Array.from(raw.data as Int32Array), expected);
-});
+t.test(
+  'python3-zarr cross-check (optional)',
+  { skip: hasPythonZarr ? false : 'python3-zarr is not installed (apt install python3-zarr)' },
+  async (t) => {
+    const dir = path.join(tmp, 'py.zarr');
+    const script = [
+      'import sys, zarr, numpy as np',
+      'g = zarr.open_group(sys.argv[1], mode="w")',
+      'a = g.create_dataset("v", shape=(5, 7), chunks=(2, 3), dtype=">i4", fill_value=-1)',
+      'a[:4, :] = np.arange(28).reshape(4, 7)',
+      'a.attrs["_ARRAY_DIMENSIONS"] = ["y", "x"]',
+      'zarr.consolidate_metadata(sys.argv[1])',
+    ].join('\n');
+    const run = spawnSync('/usr/bin/python3', ['-c', script, dir], { encoding: 'utf8' });
+    t.equal(run.status, 0, run.stderr);
+    const r = await open(dir);
+    const raw = await r.readRaw('v');
+    const expected = [...Array.from({ length: 28 }, (_, i) => i), ...new Array(7).fill(-1)];
+    t.same(Array.from(raw.data as Int32Array), expected);
+  },
+);

@@ -21,7 +21,12 @@ function draft(f: number, i: number): ItemDraft {
     bbox: [x, y, x, y],
     start: t,
     end: t,
-    properties: { datetime: new Date(t).toISOString(), cycle_number: i, data_mode: i % 2 ? 'D' : 'R', platform_number: String(1000 + f) },
+    properties: {
+      datetime: new Date(t).toISOString(),
+      cycle_number: i,
+      data_mode: i % 2 ? 'D' : 'R',
+      platform_number: String(1000 + f),
+    },
   };
 }
 
@@ -29,7 +34,12 @@ function source(id: string, files: number, perFile: number, version = 'v1'): Col
   return {
     id,
     kind: 'feature',
-    files: Array.from({ length: files }, (_, f) => ({ rel: `f${f}.nc`, stamp: `${version}-${f}`, size: () => 1000 + f, items: () => Array.from({ length: perFile }, (_, i) => draft(f, i)) })),
+    files: Array.from({ length: files }, (_, f) => ({
+      rel: `f${f}.nc`,
+      stamp: `${version}-${f}`,
+      size: () => 1000 + f,
+      items: () => Array.from({ length: perFile }, (_, i) => draft(f, i)),
+    })),
   };
 }
 
@@ -57,7 +67,12 @@ t.test('sync is incremental per source file and persists across opens', async (t
   t.match(r, { kept: 1, replaced: 1, removed: 1, items: 15 }, 'one file changed, one gone, a new collection');
   t.equal(idx.size, 25);
   t.same(idx.collections().sort(), ['a', 'b']);
-  t.same(idx.statsOf('a').types, { datetime: 'string', cycle_number: 'integer', data_mode: 'string', platform_number: 'string' });
+  t.same(idx.statsOf('a').types, {
+    datetime: 'string',
+    cycle_number: 'integer',
+    data_mode: 'string',
+    platform_number: 'string',
+  });
   t.same(idx.statsOf('a').values['data_mode']!.sort(), ['D', 'R']);
   t.same(idx.statsOf('a').ranges['cycle_number'], [0, 9]);
   r = idx.sync([source('b', 1, 5)]);
@@ -69,7 +84,8 @@ t.test('sync is incremental per source file and persists across opens', async (t
 t.test('search: filters agree with a brute-force scan, pages have no duplicates', async (t) => {
   const idx = CatalogStore.open(':memory:');
   idx.sync([source('a', 20, 100), source('b', 5, 100)]);
-  const all = [...Array(20).keys()].flatMap((f) => Array.from({ length: 100 }, (_, i) => ({ c: 'a', ...draft(f, i) })))
+  const all = [...Array(20).keys()]
+    .flatMap((f) => Array.from({ length: 100 }, (_, i) => ({ c: 'a', ...draft(f, i) })))
     .concat([...Array(5).keys()].flatMap((f) => Array.from({ length: 100 }, (_, i) => ({ c: 'b', ...draft(f, i) }))));
   const collect = (q: Omit<SearchSpec, 'limit' | 'token'>, limit = 37) => {
     const ids: string[] = [];
@@ -84,19 +100,65 @@ t.test('search: filters agree with a brute-force scan, pages have no duplicates'
     }
     return { ids, matched };
   };
-  const expect = (pred: (d: (typeof all)[number]) => boolean) => all.filter(pred).map((d) => `${d.c}/${d.id}`).sort();
+  const expect = (pred: (d: (typeof all)[number]) => boolean) =>
+    all
+      .filter(pred)
+      .map((d) => `${d.c}/${d.id}`)
+      .sort();
   const cases: Array<[string, Omit<SearchSpec, 'limit'>, (d: (typeof all)[number]) => boolean]> = [
-    ['bbox', { bbox: { west: 0, south: -20, east: 60, north: 40 } }, (d) => d.bbox![0] >= 0 && d.bbox![0] <= 60 && d.bbox![1] >= -20 && d.bbox![1] <= 40],
-    ['antimeridian bbox', { bbox: { west: 170, south: -90, east: -160, north: 90 } }, (d) => d.bbox![0] >= 170 || d.bbox![0] <= -160],
-    ['datetime', { datetime: { start: T0 + 300 * DAY, end: T0 + 700 * DAY } }, (d) => d.start >= T0 + 300 * DAY && d.start <= T0 + 700 * DAY],
+    [
+      'bbox',
+      { bbox: { west: 0, south: -20, east: 60, north: 40 } },
+      (d) => d.bbox![0] >= 0 && d.bbox![0] <= 60 && d.bbox![1] >= -20 && d.bbox![1] <= 40,
+    ],
+    [
+      'antimeridian bbox',
+      { bbox: { west: 170, south: -90, east: -160, north: 90 } },
+      (d) => d.bbox![0] >= 170 || d.bbox![0] <= -160,
+    ],
+    [
+      'datetime',
+      { datetime: { start: T0 + 300 * DAY, end: T0 + 700 * DAY } },
+      (d) => d.start >= T0 + 300 * DAY && d.start <= T0 + 700 * DAY,
+    ],
     ['collections', { collections: ['b'] }, (d) => d.c === 'b'],
     ['ids', { ids: ['p3_4', 'p0_0', 'nope'] }, (d) => ['p3_4', 'p0_0'].includes(d.id)],
-    ['intersects', { intersects: boxPolygon([-50, -50, 0, 0]) }, (d) => d.bbox![0] >= -50 && d.bbox![0] <= 0 && d.bbox![1] >= -50 && d.bbox![1] <= 0],
-    ['CQL2 AND', { filter: parseCql2Text("data_mode = 'D' AND cycle_number < 10") }, (d) => d.properties['data_mode'] === 'D' && (d.properties['cycle_number'] as number) < 10],
-    ['CQL2 OR/NOT/IN', { filter: parseCql2Text("NOT (cycle_number >= 3) OR platform_number IN ('1004', '1005')") }, (d) => (d.properties['cycle_number'] as number) < 3 || ['1004', '1005'].includes(d.properties['platform_number'] as string)],
-    ['CQL2 S_INTERSECTS + T_INTERSECTS', { filter: parseCql2Text("S_INTERSECTS(geometry, BBOX(-100, -80, 100, 0)) AND T_INTERSECTS(datetime, INTERVAL('2011-01-01', '2012-12-31'))") },
-      (d) => d.bbox![0] >= -100 && d.bbox![0] <= 100 && d.bbox![1] <= 0 && d.start >= Date.UTC(2011, 0, 1) && d.start <= Date.UTC(2012, 11, 31, 23, 59, 59, 999)],
-    ['CQL2 collection + LIKE', { filter: parseCql2Text("collection = 'b' AND id LIKE 'p1\\_%'") }, (d) => d.c === 'b' && d.id.startsWith('p1_')],
+    [
+      'intersects',
+      { intersects: boxPolygon([-50, -50, 0, 0]) },
+      (d) => d.bbox![0] >= -50 && d.bbox![0] <= 0 && d.bbox![1] >= -50 && d.bbox![1] <= 0,
+    ],
+    [
+      'CQL2 AND',
+      { filter: parseCql2Text("data_mode = 'D' AND cycle_number < 10") },
+      (d) => d.properties['data_mode'] === 'D' && (d.properties['cycle_number'] as number) < 10,
+    ],
+    [
+      'CQL2 OR/NOT/IN',
+      { filter: parseCql2Text("NOT (cycle_number >= 3) OR platform_number IN ('1004', '1005')") },
+      (d) =>
+        (d.properties['cycle_number'] as number) < 3 ||
+        ['1004', '1005'].includes(d.properties['platform_number'] as string),
+    ],
+    [
+      'CQL2 S_INTERSECTS + T_INTERSECTS',
+      {
+        filter: parseCql2Text(
+          "S_INTERSECTS(geometry, BBOX(-100, -80, 100, 0)) AND T_INTERSECTS(datetime, INTERVAL('2011-01-01', '2012-12-31'))",
+        ),
+      },
+      (d) =>
+        d.bbox![0] >= -100 &&
+        d.bbox![0] <= 100 &&
+        d.bbox![1] <= 0 &&
+        d.start >= Date.UTC(2011, 0, 1) &&
+        d.start <= Date.UTC(2012, 11, 31, 23, 59, 59, 999),
+    ],
+    [
+      'CQL2 collection + LIKE',
+      { filter: parseCql2Text("collection = 'b' AND id LIKE 'p1\\_%'") },
+      (d) => d.c === 'b' && d.id.startsWith('p1_'),
+    ],
     ['everything', {}, () => true],
   ];
   for (const [label, q, pred] of cases) {
@@ -116,7 +178,11 @@ t.test('search: order, sortby and the many-matches plan', async (t) => {
   const first = idx.search({ limit: 5 });
   t.equal(first.matched, idx.size, 'a plain count is still given');
   const times = first.rows.map((r) => r.sk);
-  t.same(times, [...times].sort((a, b) => b - a), 'newest first by default');
+  t.same(
+    times,
+    [...times].sort((a, b) => b - a),
+    'newest first by default',
+  );
   const broad = idx.search({ limit: 50, bbox: { west: -180, south: -90, east: 180, north: 90 } });
   t.equal(broad.matched, undefined, 'no count over the cap for a spatial query');
   const seen = new Set<string>();
@@ -128,12 +194,32 @@ t.test('search: order, sortby and the many-matches plan', async (t) => {
     token = r.next;
   }
   const asc = idx.search({ limit: 3, sortby: [{ field: 'properties.datetime', direction: 'asc' }] });
-  t.same(asc.rows.map((r) => r.id), ['p0_0', 'p0_1', 'p0_2']);
-  const byCycle = idx.search({ limit: 3, collections: ['a'], ids: ['p1_5', 'p2_3', 'p3_9'], sortby: [{ field: 'cycle_number', direction: 'desc' }] });
-  t.same(byCycle.rows.map((r) => r.id), ['p3_9', 'p1_5', 'p2_3']);
-  t.throws(() => idx.search({ limit: 1, sortby: [{ field: 'nope', direction: 'asc' }] }), { statusCode: 400, message: /'sortby'/ });
-  t.throws(() => idx.search({ limit: 1, filter: parseCql2Text('nope = 1') }), { statusCode: 400, message: /unknown queryable 'nope'/ });
-  t.throws(() => idx.search({ limit: 1, filter: parseCql2Text("cycle_number = 'three'") }), { statusCode: 400, message: /cycle_number/ });
+  t.same(
+    asc.rows.map((r) => r.id),
+    ['p0_0', 'p0_1', 'p0_2'],
+  );
+  const byCycle = idx.search({
+    limit: 3,
+    collections: ['a'],
+    ids: ['p1_5', 'p2_3', 'p3_9'],
+    sortby: [{ field: 'cycle_number', direction: 'desc' }],
+  });
+  t.same(
+    byCycle.rows.map((r) => r.id),
+    ['p3_9', 'p1_5', 'p2_3'],
+  );
+  t.throws(() => idx.search({ limit: 1, sortby: [{ field: 'nope', direction: 'asc' }] }), {
+    statusCode: 400,
+    message: /'sortby'/,
+  });
+  t.throws(() => idx.search({ limit: 1, filter: parseCql2Text('nope = 1') }), {
+    statusCode: 400,
+    message: /unknown queryable 'nope'/,
+  });
+  t.throws(() => idx.search({ limit: 1, filter: parseCql2Text("cycle_number = 'three'") }), {
+    statusCode: 400,
+    message: /cycle_number/,
+  });
   t.throws(() => idx.search({ limit: 1, collections: ['zz'] }), { statusCode: 400, message: /'collections'/ });
   idx.close();
 });

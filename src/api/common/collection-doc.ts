@@ -26,7 +26,11 @@ export interface CollectionDoc {
 export type CollectionDescriber = (c: Collection, doc: CollectionDoc, base: string) => void;
 
 /** The collection description shared by /collections and /collections/{id}. */
-export function collectionDoc(c: Collection, base: string, describers: readonly CollectionDescriber[] = []): CollectionDoc {
+export function collectionDoc(
+  c: Collection,
+  base: string,
+  describers: readonly CollectionDescriber[] = [],
+): CollectionDoc {
   const href = `${base}/collections/${encodeURIComponent(c.id)}`;
   const links: Link[] = [
     { href, rel: 'self', type: 'application/json', title: 'This collection' },
@@ -35,8 +39,18 @@ export function collectionDoc(c: Collection, base: string, describers: readonly 
   if (c.features) {
     // Without a query string: GDAL appends /{featureId} to this link to fetch one item.
     links.push({ href: `${href}/items`, rel: 'items', type: 'application/geo+json', title: 'Features' });
-    links.push({ href: `${href}/queryables`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables', type: 'application/schema+json', title: 'Queryable properties' });
-    links.push({ href: `${href}/sortables`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/sortables', type: 'application/schema+json', title: 'Sortable properties' });
+    links.push({
+      href: `${href}/queryables`,
+      rel: 'http://www.opengis.net/def/rel/ogc/1.0/queryables',
+      type: 'application/schema+json',
+      title: 'Queryable properties',
+    });
+    links.push({
+      href: `${href}/sortables`,
+      rel: 'http://www.opengis.net/def/rel/ogc/1.0/sortables',
+      type: 'application/schema+json',
+      title: 'Sortable properties',
+    });
   }
   if (c.license && /^https?:\/\//.test(c.license)) links.push({ href: c.license, rel: 'license', title: 'Licence' });
   const doc: CollectionDoc = {
@@ -46,7 +60,10 @@ export function collectionDoc(c: Collection, base: string, describers: readonly 
     keywords: c.keywords,
     extent: {
       spatial: { bbox: [c.bbox ?? [-180, -90, 180, 90]], crs: CRS84 },
-      temporal: { interval: [[isoTime(c.timeSpan?.[0]), isoTime(c.timeSpan?.[1])]], trs: 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian' },
+      temporal: {
+        interval: [[isoTime(c.timeSpan?.[0]), isoTime(c.timeSpan?.[1])]],
+        trs: 'http://www.opengis.net/def/uom/ISO-8601/0/Gregorian',
+      },
     },
     crs: [CRS84],
     storageCrs: CRS84,

@@ -21,33 +21,62 @@ const noStore = { 'cache-control': 'no-store' };
  * event loop turns; /ready answers 503 while the catalog cannot be read, the HDF5 workers are
  * down, no collection has been indexed yet on a first start, or the server is draining.
  */
-export async function healthRoutes(app: FastifyInstance, opts: { readiness: () => Readiness | Promise<Readiness> }): Promise<void> {
-  app.get('/health', {
-    schema: { summary: 'Liveness: the process answers', tags: ['Common'], response: { 200: { description: 'Alive', type: 'object', additionalProperties: true } } },
-  }, async (_request, reply) => reply.headers(noStore).type('application/json').send(JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })));
-
-  app.get('/ready', {
-    schema: {
-      summary: 'Readiness: catalog reachable, workers up, indexing state; 503 when not ready',
-      tags: ['Common'],
-      response: {
-        200: { description: 'Ready to serve', type: 'object', additionalProperties: true },
-        503: { description: 'Not ready (the checks say why)', type: 'object', additionalProperties: true },
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { readiness: () => Readiness | Promise<Readiness> },
+): Promise<void> {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['Common'],
+        response: { 200: { description: 'Alive', type: 'object', additionalProperties: true } },
       },
     },
-  }, async (_request, reply) => {
-    let r: Readiness;
-    try {
-      r = await opts.readiness();
-    } catch (err) {
-      r = {
-        catalog: { ok: false, detail: `readiness could not be checked: ${(err as Error).message}` },
-        workers: { ok: false, detail: 'unknown' },
-        indexing: { ok: false, detail: 'unknown', state: 'unknown', filesDone: 0, filesTotal: 0 },
-        draining: false,
-      };
-    }
-    const ready = r.catalog.ok && r.workers.ok && r.indexing.ok && !r.draining;
-    return reply.code(ready ? 200 : 503).headers(noStore).type('application/json').send(JSON.stringify({ status: ready ? 'ready' : 'not ready', checks: { catalog: r.catalog, workers: r.workers, indexing: r.indexing }, draining: r.draining }));
-  });
+    async (_request, reply) =>
+      reply
+        .headers(noStore)
+        .type('application/json')
+        .send(JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: catalog reachable, workers up, indexing state; 503 when not ready',
+        tags: ['Common'],
+        response: {
+          200: { description: 'Ready to serve', type: 'object', additionalProperties: true },
+          503: { description: 'Not ready (the checks say why)', type: 'object', additionalProperties: true },
+        },
+      },
+    },
+    async (_request, reply) => {
+      let r: Readiness;
+      try {
+        r = await opts.readiness();
+      } catch (err) {
+        r = {
+          catalog: { ok: false, detail: `readiness could not be checked: ${(err as Error).message}` },
+          workers: { ok: false, detail: 'unknown' },
+          indexing: { ok: false, detail: 'unknown', state: 'unknown', filesDone: 0, filesTotal: 0 },
+          draining: false,
+        };
+      }
+      const ready = r.catalog.ok && r.workers.ok && r.indexing.ok && !r.draining;
+      return reply
+        .code(ready ? 200 : 503)
+        .headers(noStore)
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            status: ready ? 'ready' : 'not ready',
+            checks: { catalog: r.catalog, workers: r.workers, indexing: r.indexing },
+            draining: r.draining,
+          }),
+        );
+    },
+  );
 }

@@ -49,9 +49,24 @@ export function describeGridCollection(c: Collection, doc: CollectionDoc, base: 
     title: `The coverage as ${f.title}`,
   }));
   links.push(
-    { href: `${href}/schema`, rel: REL_SCHEMA, type: 'application/schema+json', title: 'Fields of the coverage (JSON Schema)' },
-    { href: `${href}/coverage/domainset`, rel: REL_DOMAINSET, type: 'application/json', title: 'Domain set of the coverage' },
-    { href: `${href}/coverage/rangetype`, rel: REL_RANGETYPE, type: 'application/json', title: 'Range type of the coverage' },
+    {
+      href: `${href}/schema`,
+      rel: REL_SCHEMA,
+      type: 'application/schema+json',
+      title: 'Fields of the coverage (JSON Schema)',
+    },
+    {
+      href: `${href}/coverage/domainset`,
+      rel: REL_DOMAINSET,
+      type: 'application/json',
+      title: 'Domain set of the coverage',
+    },
+    {
+      href: `${href}/coverage/rangetype`,
+      rel: REL_RANGETYPE,
+      type: 'application/json',
+      title: 'Range type of the coverage',
+    },
   );
   doc.links.push(...links);
   const x = summary.axes.find((a) => a.role === 'x');
@@ -120,13 +135,30 @@ export function domainSet(model: GridModel): object {
     const lo = Math.min(a.values[0]!, a.values[n - 1]!);
     const hi = Math.max(a.values[0]!, a.values[n - 1]!);
     if (a.role === 't') {
-      return { type: 'IrregularAxisType', axisLabel: a.label, uomLabel: 's', coordinate: Array.from(a.values, (t) => isoString(t)) };
+      return {
+        type: 'IrregularAxisType',
+        axisLabel: a.label,
+        uomLabel: 's',
+        coordinate: Array.from(a.values, (t) => isoString(t)),
+      };
     }
     if (a.step !== undefined || n === 1) {
       const half = Math.abs(a.step ?? 0) / 2;
-      return { type: 'RegularAxisType', axisLabel: a.label, lowerBound: lo - half, upperBound: hi + half, uomLabel: axisUnits(a, model), resolution: a.step ?? 0 };
+      return {
+        type: 'RegularAxisType',
+        axisLabel: a.label,
+        lowerBound: lo - half,
+        upperBound: hi + half,
+        uomLabel: axisUnits(a, model),
+        resolution: a.step ?? 0,
+      };
     }
-    return { type: 'IrregularAxisType', axisLabel: a.label, uomLabel: axisUnits(a, model), coordinate: Array.from(a.values) };
+    return {
+      type: 'IrregularAxisType',
+      axisLabel: a.label,
+      uomLabel: axisUnits(a, model),
+      coordinate: Array.from(a.values),
+    };
   });
   const indexLabels = ['i', 'j', 'k', 'l', 'm'].slice(0, ordered.length);
   return {
@@ -140,13 +172,29 @@ export function domainSet(model: GridModel): object {
         type: 'GridLimitsType',
         srsName: `http://www.opengis.net/def/crs/OGC/0/Index${ordered.length}D`,
         axisLabels: indexLabels,
-        axis: ordered.map((a, i) => ({ type: 'IndexAxisType', axisLabel: indexLabels[i], lowerBound: 0, upperBound: a.values.length - 1 })),
+        axis: ordered.map((a, i) => ({
+          type: 'IndexAxisType',
+          axisLabel: indexLabels[i],
+          lowerBound: 0,
+          upperBound: a.values.length - 1,
+        })),
       },
     },
   };
 }
 
-const DATA_TYPE: Record<string, string> = { i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32', u4: 'uint32', i8: 'int64', u8: 'uint64', f4: 'float32', f8: 'float64' };
+const DATA_TYPE: Record<string, string> = {
+  i1: 'int8',
+  u1: 'uint8',
+  i2: 'int16',
+  u2: 'uint16',
+  i4: 'int32',
+  u4: 'uint32',
+  i8: 'int64',
+  u8: 'uint64',
+  f4: 'float32',
+  f8: 'float64',
+};
 
 /** SWE Common DataRecord range type: one Quantity per field, with units, definition and nil values. */
 export function rangeType(model: GridModel): object {
@@ -164,7 +212,9 @@ export function rangeType(model: GridModel): object {
         ...(attrString(f.attrs, 'long_name') ? { description: attrString(f.attrs, 'long_name') } : {}),
         uom: { type: 'UnitReference', code: attrString(f.attrs, 'units') ?? '1' },
         encodingInfo: { dataType: `http://www.opengis.net/def/dataType/OGC/0/${DATA_TYPE[f.dtype] ?? f.dtype}` },
-        ...(fill !== undefined && Number.isFinite(fill) ? { nilValues: [{ reason: 'http://www.opengis.net/def/nil/OGC/0/missing', value: fill }] } : {}),
+        ...(fill !== undefined && Number.isFinite(fill)
+          ? { nilValues: [{ reason: 'http://www.opengis.net/def/nil/OGC/0/missing', value: fill }] }
+          : {}),
       };
     }),
   };

@@ -13,7 +13,11 @@ export interface CoverageFormat {
 
 /** Output formats of /coverage (encoders of the grid registry), the first being the default when neither f nor Accept decides. */
 export const COVERAGE_FORMATS: CoverageFormat[] = (
-  [['covjson', 'covjson'], ['netcdf', 'netcdf'], ['geotiff', 'tif']] as const
+  [
+    ['covjson', 'covjson'],
+    ['netcdf', 'netcdf'],
+    ['geotiff', 'tif'],
+  ] as const
 ).map(([name, f]) => ({ name, f, mediaType: GRID_ENCODERS[name].mediaType, title: GRID_ENCODERS[name].title }));
 
 export const OFFERED: FormatName[] = COVERAGE_FORMATS.map((f) => f.name);

@@ -48,8 +48,14 @@ function withDefaultTime(request: GridRequest, model: GridModel): void {
 }
 
 /** Validates the query against the collection's grid and sets up the encoder; 4xx errors name the parameter. */
-export async function prepareCoverage(c: Collection, query: Record<string, unknown>, formatName: CoverageFormatName, opts: PrepareOptions = {}): Promise<PreparedCoverage> {
-  if (c.kind !== 'grid') throw new NotFound(`Collection '${c.id}' holds ${c.kind} features, not a coverage: use /collections/${c.id}/items`);
+export async function prepareCoverage(
+  c: Collection,
+  query: Record<string, unknown>,
+  formatName: CoverageFormatName,
+  opts: PrepareOptions = {},
+): Promise<PreparedCoverage> {
+  if (c.kind !== 'grid')
+    throw new NotFound(`Collection '${c.id}' holds ${c.kind} features, not a coverage: use /collections/${c.id}/items`);
   const model = await collectionGrid(c, opts.log);
   const { request, dryRun } = parseCoverageQuery(query, model);
   if (formatName === 'geotiff') withDefaultTime(request, model);

@@ -16,7 +16,14 @@ import { readField, type OpenReader } from '../../core/grid/read.js';
 import type { GridAxis, GridModel } from '../../core/grid/types.js';
 import type { BBox } from '../../core/query/bbox.js';
 import type { TimeInterval } from '../../core/query/datetime.js';
-import { bboxOf, circleBBox, distanceToPath, EARTH_RADIUS_M, haversine, pointInPolygons } from '../../core/query/geodesic.js';
+import {
+  bboxOf,
+  circleBBox,
+  distanceToPath,
+  EARTH_RADIUS_M,
+  haversine,
+  pointInPolygons,
+} from '../../core/query/geodesic.js';
 import { polygonsOf, vertices, type Position } from '../../core/query/wkt.js';
 import type { ZSelection } from '../../core/query/z.js';
 import type { SampleDomain, SampleSet, SamplesPayload } from '../../encoders/edr/payload.js';
@@ -57,7 +64,12 @@ class SharedReaders {
     }
     const reader = await r;
     // readField closes what it opened; the real close happens in close().
-    return { info: () => reader.info(), readRaw: (...a) => reader.readRaw(...a), read: (req) => reader.read(req), close: async () => undefined };
+    return {
+      info: () => reader.info(),
+      readRaw: (...a) => reader.readRaw(...a),
+      read: (req) => reader.read(req),
+      close: async () => undefined,
+    };
   };
 
   async close(): Promise<void> {
@@ -72,19 +84,38 @@ class SharedReaders {
  * A grid without a time axis holds the same values at every time: `datetime` selects all of it
  * (the EDR test suite sends the collection's temporal extent, even `null/null`, to every collection).
  */
-function request(model: GridModel, q: EdrQuery, box: [number, number, number, number], parameter: string, datetime: TimeInterval | undefined, z: ZSelection | undefined, sizes: boolean): GridRequest {
-  const req: GridRequest = { bbox: { box, crs: GEOGRAPHIC, parameter }, properties: q.parameters, firstOfOtherAxes: true };
+function request(
+  model: GridModel,
+  q: EdrQuery,
+  box: [number, number, number, number],
+  parameter: string,
+  datetime: TimeInterval | undefined,
+  z: ZSelection | undefined,
+  sizes: boolean,
+): GridRequest {
+  const req: GridRequest = {
+    bbox: { box, crs: GEOGRAPHIC, parameter },
+    properties: q.parameters,
+    firstOfOtherAxes: true,
+  };
   if (datetime && model.axes.some((a) => a.role === 't')) req.datetime = datetime;
   if (z) req.z = z;
   const r = q.resolution ?? {};
   // resolution-x|y|z: a number of positions; never more than the window has (no upsampling).
-  const counts = (['x', 'y', 'z'] as const).flatMap((a) => (r[a] !== undefined ? [{ axis: a, value: r[a]!, parameter: `resolution-${a}`, atMost: true }] : []));
+  const counts = (['x', 'y', 'z'] as const).flatMap((a) =>
+    r[a] !== undefined ? [{ axis: a, value: r[a]!, parameter: `resolution-${a}`, atMost: true }] : [],
+  );
   if (sizes && counts.length > 0) req.scaling = { sizes: counts };
   return req;
 }
 
 /** Decoded values of one field over a plan, in output order, block by block. */
-async function* decoded(p: GridPlan, field: GridPlan['fields'][number], open: OpenReader, signal?: AbortSignal): AsyncGenerator<Float64Array> {
+async function* decoded(
+  p: GridPlan,
+  field: GridPlan['fields'][number],
+  open: OpenReader,
+  signal?: AbortSignal,
+): AsyncGenerator<Float64Array> {
   for await (const b of readField(p, field, open, signal ? { signal } : {})) {
     yield decodeNumeric({ dtype: b.dtype, shape: [b.data.length], data: b.data }, field.attrs);
   }
@@ -118,7 +149,12 @@ function widen(b: BBox, metres: number): BBox {
   const dLat = (metres / EARTH_RADIUS_M) * (180 / Math.PI);
   const lat = Math.min(89, Math.max(Math.abs(b.south), Math.abs(b.north)) + dLat);
   const dLon = Math.min(180, dLat / Math.cos((lat * Math.PI) / 180));
-  return { west: Math.max(-180, b.west - dLon), south: Math.max(-90, b.south - dLat), east: Math.min(180, b.east + dLon), north: Math.min(90, b.north + dLat) };
+  return {
+    west: Math.max(-180, b.west - dLon),
+    south: Math.max(-90, b.south - dLat),
+    east: Math.min(180, b.east + dLon),
+    north: Math.min(90, b.north + dLat),
+  };
 }
 
 interface Context {
@@ -129,9 +165,21 @@ interface Context {
   signal?: AbortSignal | undefined;
 }
 
-function base(ctx: Context): { collectionId: string; title: string; parameters: ReturnType<typeof edrParameters>; request: string; vertical?: VerticalAxis } {
+function base(ctx: Context): {
+  collectionId: string;
+  title: string;
+  parameters: ReturnType<typeof edrParameters>;
+  request: string;
+  vertical?: VerticalAxis;
+} {
   const vertical = verticalAxis(ctx.model);
-  return { collectionId: ctx.c.id, title: ctx.c.title, parameters: edrParameters(ctx.c, ctx.q.parameters), request: ctx.request, ...(vertical ? { vertical } : {}) };
+  return {
+    collectionId: ctx.c.id,
+    title: ctx.c.title,
+    parameters: edrParameters(ctx.c, ctx.q.parameters),
+    request: ctx.request,
+    ...(vertical ? { vertical } : {}),
+  };
 }
 
 function grid(ctx: Context, plan: GridPlan): EdrGridAnswer {
@@ -139,7 +187,13 @@ function grid(ctx: Context, plan: GridPlan): EdrGridAnswer {
 }
 
 /** A box plan keeping the (y, x) cells inside a geometry: area, radius and corridor answers. */
-function masked(ctx: Context, box: BBox, datetime: TimeInterval | undefined, z: ZSelection | undefined, inside: (lon: number, lat: number) => boolean): EdrGridAnswer {
+function masked(
+  ctx: Context,
+  box: BBox,
+  datetime: TimeInterval | undefined,
+  z: ZSelection | undefined,
+  inside: (lon: number, lat: number) => boolean,
+): EdrGridAnswer {
   const req = request(ctx.model, ctx.q, boxOf(box), 'coords', datetime, z, true);
   req.within = { parameter: 'coords', inside };
   return grid(ctx, planGrid(ctx.model, req));
@@ -153,12 +207,20 @@ function checkSamples(ctx: Context, plans: GridPlan[]): void {
 }
 
 /** Rows of a small plan (t × z at one cell), as a sample set at the requested position. */
-function samplesOf(p: GridPlan, values: Record<string, Float64Array>, id: string, at: Position, domainType: SampleDomain, time?: number): SampleSet {
+function samplesOf(
+  p: GridPlan,
+  values: Record<string, Float64Array>,
+  id: string,
+  at: Position,
+  domainType: SampleDomain,
+  time?: number,
+): SampleSet {
   const t = axisOf(p, 't');
   const z = axisOf(p, 'z');
   const n = p.cells;
   const strides = outputStrides(p);
-  const idx = (k: number, a: { index: number } | undefined) => (a ? Math.floor(k / strides[a.index]!) % p.shape[a.index]! : 0);
+  const idx = (k: number, a: { index: number } | undefined) =>
+    a ? Math.floor(k / strides[a.index]!) % p.shape[a.index]! : 0;
   const set: SampleSet = {
     id,
     domainType,
@@ -183,7 +245,11 @@ async function position(ctx: Context): Promise<EdrAnswer> {
   const nt = axisOf(p0, 't')?.values.length ?? 0;
   const nz = axisOf(p0, 'z')?.values.length ?? 0;
   if (nt > 1 && nz > 1) {
-    if (plans.length > 1) throw new InvalidParameterValue('z', 'a MULTIPOINT position over several times and several levels has no CoverageJSON domain: give one level (z) or one time (datetime)');
+    if (plans.length > 1)
+      throw new InvalidParameterValue(
+        'z',
+        'a MULTIPOINT position over several times and several levels has no CoverageJSON domain: give one level (z) or one time (datetime)',
+      );
     return grid(ctx, p0);
   }
   checkSamples(ctx, plans);
@@ -195,17 +261,24 @@ async function position(ctx: Context): Promise<EdrAnswer> {
     domainType,
     single: points.length === 1,
     hasIds: false,
-    sets: () => (async function* () {
-      try {
-        for (const [i, p] of plans.entries()) {
-          const pt = points[i]!;
-          const at = { x: axisOf(p, 'x')!.values[0]!, y: axisOf(p, 'y')!.values[0]! };
-          yield samplesOf(p, await readAll(p, readers.opener, signal), `${pt.x},${pt.y}`, model.crs.kind === 'geographic' ? at : pt, domainType);
+    sets: () =>
+      (async function* () {
+        try {
+          for (const [i, p] of plans.entries()) {
+            const pt = points[i]!;
+            const at = { x: axisOf(p, 'x')!.values[0]!, y: axisOf(p, 'y')!.values[0]! };
+            yield samplesOf(
+              p,
+              await readAll(p, readers.opener, signal),
+              `${pt.x},${pt.y}`,
+              model.crs.kind === 'geographic' ? at : pt,
+              domainType,
+            );
+          }
+        } finally {
+          await readers.close();
         }
-      } finally {
-        await readers.close();
-      }
-    })(),
+      })(),
   };
   return payload;
 }
@@ -213,10 +286,26 @@ async function position(ctx: Context): Promise<EdrAnswer> {
 async function trajectory(ctx: Context): Promise<EdrAnswer> {
   const { model, q, signal } = ctx;
   const path = vertices(q.coords!);
-  if (path.length > MAX_VERTICES) throw new InvalidParameterValue('coords', `${path.length} vertices; at most ${MAX_VERTICES} (use a corridor for long paths)`);
+  if (path.length > MAX_VERTICES)
+    throw new InvalidParameterValue(
+      'coords',
+      `${path.length} vertices; at most ${MAX_VERTICES} (use a corridor for long paths)`,
+    );
   // Each vertex: its own time (LINESTRINGM/ZM) or the datetime parameter, its own level (Z) or z.
-  const plans = path.map((v) => planGrid(model, request(model, q, pointBox(v), 'coords', v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
-    v.z !== undefined ? { kind: 'values', values: [v.z] } : q.z, false)));
+  const plans = path.map((v) =>
+    planGrid(
+      model,
+      request(
+        model,
+        q,
+        pointBox(v),
+        'coords',
+        v.m !== undefined ? { start: v.m * 1000, end: v.m * 1000 } : q.datetime,
+        v.z !== undefined ? { kind: 'values', values: [v.z] } : q.z,
+        false,
+      ),
+    ),
+  );
   checkSamples(ctx, plans);
   const readers = new SharedReaders();
   return {
@@ -225,18 +314,28 @@ async function trajectory(ctx: Context): Promise<EdrAnswer> {
     domainType: 'Trajectory',
     single: true,
     hasIds: false,
-    sets: () => (async function* () {
-      try {
-        const parts: SampleSet[] = [];
-        for (const [i, p] of plans.entries()) {
-          const v = path[i]!;
-          parts.push(samplesOf(p, await readAll(p, readers.opener, signal), 'trajectory', v, 'Trajectory', v.m !== undefined ? v.m * 1000 : undefined));
+    sets: () =>
+      (async function* () {
+        try {
+          const parts: SampleSet[] = [];
+          for (const [i, p] of plans.entries()) {
+            const v = path[i]!;
+            parts.push(
+              samplesOf(
+                p,
+                await readAll(p, readers.opener, signal),
+                'trajectory',
+                v,
+                'Trajectory',
+                v.m !== undefined ? v.m * 1000 : undefined,
+              ),
+            );
+          }
+          yield concat(parts, q.parameters);
+        } finally {
+          await readers.close();
         }
-        yield concat(parts, q.parameters);
-      } finally {
-        await readers.close();
-      }
-    })(),
+      })(),
   };
 }
 
@@ -268,7 +367,12 @@ function concat(parts: SampleSet[], names: string[]): SampleSet {
 export type EdrAnswer = SamplesPayload | EdrGridAnswer;
 
 /** The answer of an EDR query on a grid collection; values are read when it is encoded. */
-export async function gridAnswer(c: Collection, q: EdrQuery, requestLine: string, signal?: AbortSignal): Promise<EdrAnswer> {
+export async function gridAnswer(
+  c: Collection,
+  q: EdrQuery,
+  requestLine: string,
+  signal?: AbortSignal,
+): Promise<EdrAnswer> {
   const model = await collectionGrid(c);
   const ctx: Context = { c, model, q, request: requestLine, signal };
   switch (q.type) {
@@ -286,7 +390,17 @@ export async function gridAnswer(c: Collection, q: EdrQuery, requestLine: string
       const centres = vertices(q.coords!);
       const r = q.within!;
       const boxes = centres.map((p) => circleBBox(p.x, p.y, r));
-      const box = boxes.length === 1 ? boxes[0]! : boxes.some((b) => b.west > b.east) ? { west: -180, south: -90, east: 180, north: 90 } : bboxOf(boxes.flatMap((b) => [{ x: b.west, y: b.south }, { x: b.east, y: b.north }]));
+      const box =
+        boxes.length === 1
+          ? boxes[0]!
+          : boxes.some((b) => b.west > b.east)
+            ? { west: -180, south: -90, east: 180, north: 90 }
+            : bboxOf(
+                boxes.flatMap((b) => [
+                  { x: b.west, y: b.south },
+                  { x: b.east, y: b.north },
+                ]),
+              );
       return masked(ctx, box, q.datetime, q.z, (x, y) => centres.some((p) => haversine(p.x, p.y, x, y) <= r));
     }
     case 'corridor': {
@@ -296,10 +410,16 @@ export async function gridAnswer(c: Collection, q: EdrQuery, requestLine: string
       const datetime = ms.length > 0 ? { start: Math.min(...ms), end: Math.max(...ms) } : q.datetime;
       const zs = path.flatMap((v) => (v.z !== undefined ? [v.z] : []));
       const h = q.corridorHeight;
-      const z: ZSelection | undefined = zs.length > 0 && h !== undefined ? { kind: 'range', min: Math.min(...zs) - h / 2, max: Math.max(...zs) + h / 2 } : q.z;
+      const z: ZSelection | undefined =
+        zs.length > 0 && h !== undefined
+          ? { kind: 'range', min: Math.min(...zs) - h / 2, max: Math.max(...zs) + h / 2 }
+          : q.z;
       return masked(ctx, widen(bboxOf(path), half), datetime, z, (x, y) => distanceToPath(x, y, path).distance <= half);
     }
     case 'locations':
-      throw new InvalidParameterValue('locations', `collection '${c.id}' is a grid: it has no named locations; use position`);
+      throw new InvalidParameterValue(
+        'locations',
+        `collection '${c.id}' is a grid: it has no named locations; use position`,
+      );
   }
 }

@@ -40,16 +40,26 @@ function verticalOf(v: VariableInfo): VerticalAxis {
 
 /** The vertical coordinate for rows along `rowDims`: a declared z axis, else a pressure variable. */
 function zVariable(info: DatasetInfo, rowDims: string[]): VariableInfo | undefined {
-  const fits = (v: VariableInfo) => v.dims.length > 0 && v.dims.every((d) => rowDims.includes(d)) && v.dtype !== 'char' && v.dtype !== 'string';
+  const fits = (v: VariableInfo) =>
+    v.dims.length > 0 && v.dims.every((d) => rowDims.includes(d)) && v.dtype !== 'char' && v.dtype !== 'string';
   const axis = findAxis(info, 'z');
   if (axis && fits(axis) && axis.dims.some((d) => d === rowDims[rowDims.length - 1])) return axis;
-  return info.variables.find((v) => fits(v) && (v.attrs['standard_name'] === 'sea_water_pressure' || PRESSURE_NAME.test(v.name)) && !/_(QC|ADJUSTED)/.test(v.name));
+  return info.variables.find(
+    (v) =>
+      fits(v) &&
+      (v.attrs['standard_name'] === 'sea_water_pressure' || PRESSURE_NAME.test(v.name)) &&
+      !/_(QC|ADJUSTED)/.test(v.name),
+  );
 }
 
 function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
   if (c.kind === 'profile') {
     const pres = info.variables.find((v) => v.name === 'PRES') ?? zVariable(info, ['N_PROF', 'N_LEVELS']);
-    return { domainType: 'VerticalProfile', featureDim: 'N_PROF', ...(pres ? { z: pres, vertical: verticalOf(pres) } : {}) };
+    return {
+      domainType: 'VerticalProfile',
+      featureDim: 'N_PROF',
+      ...(pres ? { z: pres, vertical: verticalOf(pres) } : {}),
+    };
   }
   const time = findAxis(info, 'time');
   const lat = findAxis(info, 'lat');
@@ -58,10 +68,21 @@ function layoutOf(c: Collection, info: DatasetInfo): InSituLayout {
     const featureDim = lat?.dims[0];
     const rowDims = [...(featureDim ? [featureDim] : []), ...(time?.dims ?? [])];
     const z = zVariable(info, rowDims);
-    return { domainType: 'PointSeries', ...(featureDim ? { featureDim } : {}), ...(time ? { time } : {}), ...(z ? { z, vertical: verticalOf(z) } : {}) };
+    return {
+      domainType: 'PointSeries',
+      ...(featureDim ? { featureDim } : {}),
+      ...(time ? { time } : {}),
+      ...(z ? { z, vertical: verticalOf(z) } : {}),
+    };
   }
   const z = lat ? zVariable(info, lat.dims) : undefined;
-  return { domainType: 'Trajectory', ...(time ? { time } : {}), ...(lat ? { lat } : {}), ...(lon ? { lon } : {}), ...(z ? { z, vertical: verticalOf(z) } : {}) };
+  return {
+    domainType: 'Trajectory',
+    ...(time ? { time } : {}),
+    ...(lat ? { lat } : {}),
+    ...(lon ? { lon } : {}),
+    ...(z ? { z, vertical: verticalOf(z) } : {}),
+  };
 }
 
 interface OpenFile {
@@ -77,7 +98,10 @@ const MAX_OPEN_FILES = 32;
 export class InSituSource {
   private readonly files = new Map<string, Promise<OpenFile>>();
 
-  constructor(private readonly c: Collection, private readonly signal?: AbortSignal) {}
+  constructor(
+    private readonly c: Collection,
+    private readonly signal?: AbortSignal,
+  ) {}
 
   /** The layout of the collection's first file: what every response header (columns, z) is built from. */
   async layout(): Promise<InSituLayout> {
@@ -187,7 +211,16 @@ export class InSituSource {
     const values: Record<string, Float64Array> = {};
     for (const name of parameters) values[name] = levels.get(name) ?? new Float64Array(n).fill(NaN);
     const [lon, lat] = r.geometry?.type === 'Point' ? r.geometry.coordinates : [NaN, NaN];
-    return { id: r.id, domainType: layout.domainType, t: new Float64Array(n).fill(r.start), x: new Float64Array(n).fill(lon), y: new Float64Array(n).fill(lat), ...(z ? { z } : {}), values, properties: r.properties };
+    return {
+      id: r.id,
+      domainType: layout.domainType,
+      t: new Float64Array(n).fill(r.start),
+      x: new Float64Array(n).fill(lon),
+      y: new Float64Array(n).fill(lat),
+      ...(z ? { z } : {}),
+      values,
+      properties: r.properties,
+    };
   }
 
   async close(): Promise<void> {

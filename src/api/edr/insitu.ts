@@ -9,7 +9,14 @@ import type { FeatureRecord } from '../../catalog/feature.js';
 import { NotFound } from '../../core/errors.js';
 import type { BBox } from '../../core/query/bbox.js';
 import { containsPoint } from '../../core/query/bbox.js';
-import { bboxOf, circleBBox, distanceToPath, EARTH_RADIUS_M, haversine, pointInPolygons } from '../../core/query/geodesic.js';
+import {
+  bboxOf,
+  circleBBox,
+  distanceToPath,
+  EARTH_RADIUS_M,
+  haversine,
+  pointInPolygons,
+} from '../../core/query/geodesic.js';
 import { polygonsOf, vertices, type Position } from '../../core/query/wkt.js';
 import { selectLevels } from '../../core/query/z.js';
 import type { SampleSet, SamplesPayload } from '../../encoders/edr/payload.js';
@@ -34,7 +41,12 @@ function widen(b: BBox, metres: number): BBox {
   const dLat = (metres / EARTH_RADIUS_M) * (180 / Math.PI);
   const lat = Math.min(89, Math.max(Math.abs(b.south), Math.abs(b.north)) + dLat);
   const dLon = Math.min(180, dLat / Math.cos((lat * Math.PI) / 180));
-  return { west: Math.max(-180, b.west - dLon), south: Math.max(-90, b.south - dLat), east: Math.min(180, b.east + dLon), north: Math.min(90, b.north + dLat) };
+  return {
+    west: Math.max(-180, b.west - dLon),
+    south: Math.max(-90, b.south - dLat),
+    east: Math.min(180, b.east + dLon),
+    north: Math.min(90, b.north + dLat),
+  };
 }
 
 function pointOf(r: FeatureRecord): [number, number] | undefined {
@@ -75,7 +87,12 @@ async function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Pr
   };
   switch (q.type) {
     case 'position': {
-      const targets = q.coords!.type === 'Point' ? [q.coords!.coordinates] : (q.coords!.type === 'MultiPoint' ? q.coords!.coordinates : []);
+      const targets =
+        q.coords!.type === 'Point'
+          ? [q.coords!.coordinates]
+          : q.coords!.type === 'MultiPoint'
+            ? q.coords!.coordinates
+            : [];
       if (!points) return { candidates: () => all(), nearestRows: targets };
       // One pass keeps the nearest feature to each target.
       const best = targets.map(() => ({ d: Infinity, r: undefined as FeatureRecord | undefined }));
@@ -115,11 +132,15 @@ async function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Pr
       const polygons = polygonsOf(q.coords!);
       const inside = (x: number, y: number) => pointInPolygons(x, y, polygons);
       const box = bboxOf(vertices(q.coords!));
-      return points ? { candidates: () => where(all(box), (f) => at(f, inside)) } : { candidates: () => all(box), keepXY: inside };
+      return points
+        ? { candidates: () => where(all(box), (f) => at(f, inside)) }
+        : { candidates: () => all(box), keepXY: inside };
     }
     case 'cube': {
       const box = q.bbox!;
-      return points ? { candidates: () => all(box) } : { candidates: () => all(box), keepXY: (x, y) => containsPoint(box, x, y) };
+      return points
+        ? { candidates: () => all(box) }
+        : { candidates: () => all(box), keepXY: (x, y) => containsPoint(box, x, y) };
     }
     case 'trajectory':
     case 'corridor': {
@@ -127,7 +148,9 @@ async function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Pr
       const half = (q.corridorWidth ?? 2 * TRAJECTORY_DEFAULT_WIDTH_M) / 2;
       const near = (x: number, y: number) => distanceToPath(x, y, path).distance <= half;
       const box = widen(bboxOf(path), half);
-      const p: Plan = points ? { candidates: () => where(all(box), (f) => at(f, near)) } : { candidates: () => all(box), keepXY: near };
+      const p: Plan = points
+        ? { candidates: () => where(all(box), (f) => at(f, near)) }
+        : { candidates: () => all(box), keepXY: near };
       const height = q.corridorHeight;
       if (height !== undefined && path.every((v) => v.z !== undefined)) {
         // The path's z at the nearest point of the path, within half the corridor height.
@@ -148,7 +171,8 @@ async function plan(c: Collection & { features: FeatureStore }, q: EdrQuery): Pr
         return { candidates: () => index.iterate({ ...filter, properties: { platform_number: id } }, levels) };
       }
       const one = await index.get(id);
-      if (!one || locationIdOf(c, one) !== id) throw new NotFound(`No location '${id}' in collection '${c.id}'; see /collections/${c.id}/locations`);
+      if (!one || locationIdOf(c, one) !== id)
+        throw new NotFound(`No location '${id}' in collection '${c.id}'; see /collections/${c.id}/locations`);
       return { candidates: () => where(index.iterate(filter, levels), (f) => f.id === id) };
     }
   }
@@ -190,7 +214,12 @@ function select(s: SampleSet, q: EdrQuery, p: Plan): SampleSet {
 }
 
 /** The samples payload of an EDR query on an in-situ collection; reads happen when `sets()` is iterated. */
-export async function insituPayload(c: Collection & { features: FeatureStore }, q: EdrQuery, request: string, signal?: AbortSignal): Promise<SamplesPayload> {
+export async function insituPayload(
+  c: Collection & { features: FeatureStore },
+  q: EdrQuery,
+  request: string,
+  signal?: AbortSignal,
+): Promise<SamplesPayload> {
   const p = await plan(c, q);
   const limit = q.limit ?? Infinity;
   const probe = new InSituSource(c, signal);

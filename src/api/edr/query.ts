@@ -44,7 +44,16 @@ export const QUERY_PARAMETERS: Record<QueryType, string[]> = {
   area: ['coords', 'resolution-x', 'resolution-y'],
   cube: ['bbox', 'cube-z', 'resolution-x', 'resolution-y', 'resolution-z'],
   trajectory: ['coords'],
-  corridor: ['coords', 'corridor-width', 'width-units', 'corridor-height', 'height-units', 'resolution-x', 'resolution-y', 'resolution-z'],
+  corridor: [
+    'coords',
+    'corridor-width',
+    'width-units',
+    'corridor-height',
+    'height-units',
+    'resolution-x',
+    'resolution-y',
+    'resolution-z',
+  ],
   locations: ['bbox'],
 };
 
@@ -67,20 +76,31 @@ const MAX_LIMIT = 100_000;
  * extent of [[null, null]]); a fully open interval selects no time at all (undefined).
  */
 export function parseEdrDatetime(text: string): TimeInterval | undefined {
-  const t = text.split('/').map((p) => (p.trim() === 'null' ? '..' : p)).join('/');
+  const t = text
+    .split('/')
+    .map((p) => (p.trim() === 'null' ? '..' : p))
+    .join('/');
   return /^\s*(\.\.)?(\/(\.\.)?)?\s*$/.test(t) ? undefined : parseDatetime(t, 'datetime');
 }
 
 function positive(name: string, text: string, integer = false): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new InvalidParameterValue(name, `expected a ${integer ? 'whole number' : 'number'} greater than 0, got '${text}'`);
+    throw new InvalidParameterValue(
+      name,
+      `expected a ${integer ? 'whole number' : 'number'} greater than 0, got '${text}'`,
+    );
   }
   return n;
 }
 
 /** Parse and check the query string of one EDR query on collection `c`. */
-export function parseEdrQuery(type: QueryType, c: Collection, query: Record<string, unknown>, locationId?: string): EdrQuery {
+export function parseEdrQuery(
+  type: QueryType,
+  c: Collection,
+  query: Record<string, unknown>,
+  locationId?: string,
+): EdrQuery {
   const accepted = [...COMMON, ...QUERY_PARAMETERS[type]];
   for (const key of Object.keys(query)) if (!accepted.includes(key)) throw new UnknownParameter(key, accepted);
   const str = (k: string): string | undefined => {
@@ -94,31 +114,46 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
 
   const names = str('parameter-name');
   if (names !== undefined) {
-    const wanted = names.split(',').map((s) => s.trim()).filter(Boolean);
+    const wanted = names
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const known = new Set(q.parameters);
     const unknown = wanted.filter((n) => !known.has(n));
     if (wanted.length === 0 || unknown.length > 0) {
-      throw new InvalidParameterValue('parameter-name', `${unknown.length ? `unknown parameter(s) ${unknown.map((u) => `'${u}'`).join(', ')}` : 'empty list'}; this collection has: ${q.parameters.join(', ')}`);
+      throw new InvalidParameterValue(
+        'parameter-name',
+        `${unknown.length ? `unknown parameter(s) ${unknown.map((u) => `'${u}'`).join(', ')}` : 'empty list'}; this collection has: ${q.parameters.join(', ')}`,
+      );
     }
     q.parameters = q.parameters.filter((n) => wanted.includes(n));
   }
 
   const crs = str('crs');
-  if (crs !== undefined && !ACCEPTED_CRS.has(crs.trim())) throw new InvalidParameterValue('crs', `only ${CRS84} (or EPSG:4326) is supported, got '${crs}'`);
+  if (crs !== undefined && !ACCEPTED_CRS.has(crs.trim()))
+    throw new InvalidParameterValue('crs', `only ${CRS84} (or EPSG:4326) is supported, got '${crs}'`);
 
   const coords = str('coords');
   const types = COORDS_TYPES[type];
   if (types) {
-    if (coords === undefined) throw new InvalidParameterValue('coords', `required for ${type} queries: a WKT ${types.map((t) => t.toUpperCase()).join(' or ')}`);
+    if (coords === undefined)
+      throw new InvalidParameterValue(
+        'coords',
+        `required for ${type} queries: a WKT ${types.map((t) => t.toUpperCase()).join(' or ')}`,
+      );
     q.coords = parseWkt(coords, 'coords');
     if (!types.includes(q.coords.type)) {
-      throw new InvalidParameterValue('coords', `a ${type} query takes a WKT ${types.map((t) => t.toUpperCase()).join(' or ')}, got ${q.coords.type.toUpperCase()}`);
+      throw new InvalidParameterValue(
+        'coords',
+        `a ${type} query takes a WKT ${types.map((t) => t.toUpperCase()).join(' or ')}, got ${q.coords.type.toUpperCase()}`,
+      );
     }
   }
 
   const bbox = str('bbox');
   if (bbox !== undefined) q.bbox = parseBBox(bbox, 'bbox');
-  else if (type === 'cube') throw new InvalidParameterValue('bbox', 'required for cube queries: minLon,minLat,maxLon,maxLat');
+  else if (type === 'cube')
+    throw new InvalidParameterValue('bbox', 'required for cube queries: minLon,minLat,maxLon,maxLat');
 
   const datetime = str('datetime');
   if (datetime !== undefined) {
@@ -132,20 +167,27 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
   if (type === 'radius') {
     const within = str('within');
     const units = str('within-units');
-    if (within === undefined) throw new InvalidParameterValue('within', 'required for radius queries: the radius, with within-units');
+    if (within === undefined)
+      throw new InvalidParameterValue('within', 'required for radius queries: the radius, with within-units');
     if (units === undefined) throw new InvalidParameterValue('within-units', 'required with within: km, m, mi or nmi');
     q.within = toMetres(positive('within', within), units, 'within-units');
   }
   if (type === 'corridor') {
     const width = str('corridor-width');
     const wUnits = str('width-units');
-    if (width === undefined) throw new InvalidParameterValue('corridor-width', 'required for corridor queries, with width-units');
-    if (wUnits === undefined) throw new InvalidParameterValue('width-units', 'required with corridor-width: km, m, mi or nmi');
+    if (width === undefined)
+      throw new InvalidParameterValue('corridor-width', 'required for corridor queries, with width-units');
+    if (wUnits === undefined)
+      throw new InvalidParameterValue('width-units', 'required with corridor-width: km, m, mi or nmi');
     q.corridorWidth = toMetres(positive('corridor-width', width), wUnits, 'width-units');
     const height = str('corridor-height');
     if (height !== undefined) {
       const hUnits = str('height-units');
-      if (hUnits === undefined) throw new InvalidParameterValue('height-units', 'required with corridor-height (the vertical axis units, e.g. m or dbar)');
+      if (hUnits === undefined)
+        throw new InvalidParameterValue(
+          'height-units',
+          'required with corridor-height (the vertical axis units, e.g. m or dbar)',
+        );
       q.corridorHeight = positive('corridor-height', height);
     }
   }
@@ -155,7 +197,8 @@ export function parseEdrQuery(type: QueryType, c: Collection, query: Record<stri
   }
   const limit = str('limit');
   if (limit !== undefined) {
-    if (!/^\s*\d+\s*$/.test(limit) || Number(limit) < 1) throw new InvalidParameterValue('limit', `expected a whole number from 1 to ${MAX_LIMIT}, got '${limit}'`);
+    if (!/^\s*\d+\s*$/.test(limit) || Number(limit) < 1)
+      throw new InvalidParameterValue('limit', `expected a whole number from 1 to ${MAX_LIMIT}, got '${limit}'`);
     q.limit = Math.min(Number(limit), MAX_LIMIT);
   }
   return q;

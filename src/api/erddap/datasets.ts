@@ -25,22 +25,40 @@ export function erddapId(collectionId: string): string {
 /** The grid collection an ERDDAP id (or a collection id) names; 404 in ERDDAP's words otherwise. */
 export function griddapCollection(ctx: ApiContext, request: FastifyRequest, id: string): Collection {
   let c = ctx.collections.get(id);
-  if (!c) for (const x of ctx.collections.values()) if (erddapId(x.id) === id) { c = x; break; }
+  if (!c)
+    for (const x of ctx.collections.values())
+      if (erddapId(x.id) === id) {
+        c = x;
+        break;
+      }
   if (!c || c.kind !== 'grid') {
-    throw new NotFound(`Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' holds ${c.kind} features, not a grid)` : ''}. See /erddap/tabledap/allDatasets.html`);
+    throw new NotFound(
+      `Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' holds ${c.kind} features, not a grid)` : ''}. See /erddap/tabledap/allDatasets.html`,
+    );
   }
   // A restricted collection needs its credential here as on /collections/{id} (401 with a Bearer challenge).
   ctx.access?.check(request, c.id);
   return c;
 }
 
-const ERDDAP_TYPE: Record<DapType | 'String', string> = { Byte: 'byte', Int16: 'short', UInt16: 'ushort', Int32: 'int', UInt32: 'uint', Float32: 'float', Float64: 'double', String: 'String' };
+const ERDDAP_TYPE: Record<DapType | 'String', string> = {
+  Byte: 'byte',
+  Int16: 'short',
+  UInt16: 'ushort',
+  Int32: 'int',
+  UInt32: 'uint',
+  Float32: 'float',
+  Float64: 'double',
+  String: 'String',
+};
 
 function attrRow(variable: string, a: DapAttr): ErddapValue[] {
   return ['attribute', variable, a.name, ERDDAP_TYPE[a.type], a.values.map(String).join(', ')];
 }
 
-export const INFO_COLUMNS: ErddapColumn[] = ['Row Type', 'Variable Name', 'Attribute Name', 'Data Type', 'Value'].map((name) => ({ name, type: 'String' }));
+export const INFO_COLUMNS: ErddapColumn[] = ['Row Type', 'Variable Name', 'Attribute Name', 'Data Type', 'Value'].map(
+  (name) => ({ name, type: 'String' }),
+);
 
 /** info/{id}/index: the global attributes, each axis (dimension) and each data variable with its attributes, as ERDDAP lists them. */
 export function infoRows(c: Collection, model: GridModel): ErddapValue[][] {
@@ -53,7 +71,10 @@ export function infoRows(c: Collection, model: GridModel): ErddapValue[][] {
   ];
   const t = model.axes.find((a) => a.role === 't');
   if (t) {
-    globals.push({ name: 'time_coverage_start', type: 'String', values: [isoString(t.values[0]!)] }, { name: 'time_coverage_end', type: 'String', values: [isoString(t.values[t.values.length - 1]!)] });
+    globals.push(
+      { name: 'time_coverage_start', type: 'String', values: [isoString(t.values[0]!)] },
+      { name: 'time_coverage_end', type: 'String', values: [isoString(t.values[t.values.length - 1]!)] },
+    );
   }
   for (const a of globals) rows.push(attrRow('NC_GLOBAL', a));
   for (const v of ds.variables) {
@@ -64,20 +85,34 @@ export function infoRows(c: Collection, model: GridModel): ErddapValue[][] {
     const served = axis.role === 't' ? Float64Array.from(axis.values, (ms) => ms / 1000) : v.values;
     const spacing = n > 1 ? (served[n - 1]! - served[0]!) / (n - 1) : 0;
     const type = axis.role === 't' ? 'double' : ERDDAP_TYPE[v.type];
-    rows.push(['dimension', erddapAxisName(axis), '', type, `nValues=${n}, evenlySpaced=${axis.step !== undefined}, averageSpacing=${spacing}`]);
+    rows.push([
+      'dimension',
+      erddapAxisName(axis),
+      '',
+      type,
+      `nValues=${n}, evenlySpaced=${axis.step !== undefined}, averageSpacing=${spacing}`,
+    ]);
     const range = [Math.min(served[0]!, served[n - 1]!), Math.max(served[0]!, served[n - 1]!)];
     rows.push(['attribute', erddapAxisName(axis), 'actual_range', type, range.join(', ')]);
     for (const a of v.attrs) {
       if (axis.role === 't' && (a.name === 'units' || a.name === 'calendar')) continue;
       rows.push(attrRow(erddapAxisName(axis), a));
     }
-    if (axis.role === 't') rows.push(['attribute', erddapAxisName(axis), 'units', 'String', 'seconds since 1970-01-01T00:00:00Z']);
+    if (axis.role === 't')
+      rows.push(['attribute', erddapAxisName(axis), 'units', 'String', 'seconds since 1970-01-01T00:00:00Z']);
   }
   for (const v of ds.variables) {
     if (v.kind !== 'field') continue;
-    rows.push(['variable', v.name, '', fieldType(v.field.attrs, v.field.dtype), model.axes.map(erddapAxisName).join(', ')]);
+    rows.push([
+      'variable',
+      v.name,
+      '',
+      fieldType(v.field.attrs, v.field.dtype),
+      model.axes.map(erddapAxisName).join(', '),
+    ]);
     // Values come unpacked: the packing attributes are not the data's.
-    for (const a of v.attrs) if (!['scale_factor', 'add_offset', '_Unsigned'].includes(a.name)) rows.push(attrRow(v.name, a));
+    for (const a of v.attrs)
+      if (!['scale_factor', 'add_offset', '_Unsigned'].includes(a.name)) rows.push(attrRow(v.name, a));
   }
   return rows;
 }
@@ -86,17 +121,40 @@ export function infoRows(c: Collection, model: GridModel): ErddapValue[][] {
 export function fieldType(attrs: Record<string, unknown>, dtype: string): string {
   const scale = attrs['scale_factor'] ?? attrs['add_offset'];
   if (typeof scale === 'number') return Math.fround(scale) === scale ? 'float' : 'double';
-  const map: Record<string, string> = { i1: 'byte', u1: 'ubyte', i2: 'short', u2: 'ushort', i4: 'int', u4: 'uint', i8: 'long', u8: 'ulong', f4: 'float', f8: 'double' };
+  const map: Record<string, string> = {
+    i1: 'byte',
+    u1: 'ubyte',
+    i2: 'short',
+    u2: 'ushort',
+    i4: 'int',
+    u4: 'uint',
+    i8: 'long',
+    u8: 'ulong',
+    f4: 'float',
+    f8: 'double',
+  };
   return map[dtype] ?? 'double';
 }
 
 export const ALL_DATASETS_COLUMNS: ErddapColumn[] = [
-  { name: 'datasetID', type: 'String' }, { name: 'accessible', type: 'String' }, { name: 'institution', type: 'String' },
-  { name: 'dataStructure', type: 'String' }, { name: 'cdm_data_type', type: 'String' }, { name: 'class', type: 'String' },
-  { name: 'title', type: 'String' }, { name: 'minLongitude', type: 'double', units: 'degrees_east' }, { name: 'maxLongitude', type: 'double', units: 'degrees_east' },
-  { name: 'minLatitude', type: 'double', units: 'degrees_north' }, { name: 'maxLatitude', type: 'double', units: 'degrees_north' },
-  { name: 'minTime', type: 'String', units: 'UTC' }, { name: 'maxTime', type: 'String', units: 'UTC' },
-  { name: 'griddap', type: 'String' }, { name: 'tabledap', type: 'String' }, { name: 'opendap', type: 'String' }, { name: 'metadata', type: 'String' }, { name: 'summary', type: 'String' },
+  { name: 'datasetID', type: 'String' },
+  { name: 'accessible', type: 'String' },
+  { name: 'institution', type: 'String' },
+  { name: 'dataStructure', type: 'String' },
+  { name: 'cdm_data_type', type: 'String' },
+  { name: 'class', type: 'String' },
+  { name: 'title', type: 'String' },
+  { name: 'minLongitude', type: 'double', units: 'degrees_east' },
+  { name: 'maxLongitude', type: 'double', units: 'degrees_east' },
+  { name: 'minLatitude', type: 'double', units: 'degrees_north' },
+  { name: 'maxLatitude', type: 'double', units: 'degrees_north' },
+  { name: 'minTime', type: 'String', units: 'UTC' },
+  { name: 'maxTime', type: 'String', units: 'UTC' },
+  { name: 'griddap', type: 'String' },
+  { name: 'tabledap', type: 'String' },
+  { name: 'opendap', type: 'String' },
+  { name: 'metadata', type: 'String' },
+  { name: 'summary', type: 'String' },
 ];
 
 /** The grid collections this request may see (restricted ones only with their credential). */
@@ -108,23 +166,78 @@ export function allDatasetsRow(c: Collection, base: string): ErddapValue[] {
   const id = erddapId(c.id);
   const [w, s, e, n] = c.bbox ?? [NaN, NaN, NaN, NaN];
   return [
-    id, 'public', c.attrs['institution'] ?? '', 'grid', 'Grid', 'EDDGridFromFiles', c.title, w, e, s, n,
-    c.timeSpan ? isoString(c.timeSpan[0]) : '', c.timeSpan ? isoString(c.timeSpan[1]) : '',
-    `${base}/erddap/griddap/${id}`, '', `${base}/opendap/${encodeURIComponent(c.id)}`, `${base}/erddap/info/${id}/index.json`, c.description,
+    id,
+    'public',
+    c.attrs['institution'] ?? '',
+    'grid',
+    'Grid',
+    'EDDGridFromFiles',
+    c.title,
+    w,
+    e,
+    s,
+    n,
+    c.timeSpan ? isoString(c.timeSpan[0]) : '',
+    c.timeSpan ? isoString(c.timeSpan[1]) : '',
+    `${base}/erddap/griddap/${id}`,
+    '',
+    `${base}/opendap/${encodeURIComponent(c.id)}`,
+    `${base}/erddap/info/${id}/index.json`,
+    c.description,
   ];
 }
 
-export const SEARCH_COLUMNS: ErddapColumn[] = ['griddap', 'Subset', 'tabledap', 'Make A Graph', 'wms', 'files', 'Accessible', 'Title', 'Summary', 'FGDC', 'ISO 19115', 'Info', 'Background Info', 'RSS', 'Email', 'Institution', 'Dataset ID']
-  .map((name) => ({ name, type: 'String' }));
+export const SEARCH_COLUMNS: ErddapColumn[] = [
+  'griddap',
+  'Subset',
+  'tabledap',
+  'Make A Graph',
+  'wms',
+  'files',
+  'Accessible',
+  'Title',
+  'Summary',
+  'FGDC',
+  'ISO 19115',
+  'Info',
+  'Background Info',
+  'RSS',
+  'Email',
+  'Institution',
+  'Dataset ID',
+].map((name) => ({ name, type: 'String' }));
 
 /** Collections whose id, title, description or keywords hold every word of `searchFor` (ERDDAP's full-text search, simplified). */
 export function searchRows(ctx: ApiContext, request: FastifyRequest, searchFor: string, base: string): ErddapValue[][] {
-  const words = searchFor.toLowerCase().split(/\s+/).filter((w) => w !== '' && w !== 'all');
-  return gridCollections(ctx, request).filter((c) => {
-    const text = [c.id, erddapId(c.id), c.title, c.description, ...c.keywords].join(' ').toLowerCase();
-    return words.every((w) => text.includes(w.replace(/^"|"$/g, '')));
-  }).map((c) => {
-    const id = erddapId(c.id);
-    return [`${base}/erddap/griddap/${id}`, '', '', '', '', '', 'public', c.title, c.description, '', '', `${base}/erddap/info/${id}/index.json`, `${base}/collections/${encodeURIComponent(c.id)}`, '', '', c.attrs['institution'] ?? '', id];
-  });
+  const words = searchFor
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '' && w !== 'all');
+  return gridCollections(ctx, request)
+    .filter((c) => {
+      const text = [c.id, erddapId(c.id), c.title, c.description, ...c.keywords].join(' ').toLowerCase();
+      return words.every((w) => text.includes(w.replace(/^"|"$/g, '')));
+    })
+    .map((c) => {
+      const id = erddapId(c.id);
+      return [
+        `${base}/erddap/griddap/${id}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+        'public',
+        c.title,
+        c.description,
+        '',
+        '',
+        `${base}/erddap/info/${id}/index.json`,
+        `${base}/collections/${encodeURIComponent(c.id)}`,
+        '',
+        '',
+        c.attrs['institution'] ?? '',
+        id,
+      ];
+    });
 }

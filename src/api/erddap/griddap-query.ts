@@ -59,11 +59,16 @@ function axisValue(axis: GridAxis, text: string, where: string): number {
   if (axis.role === 't') {
     if (/^-?\d+(\.\d*)?([eE][+-]?\d+)?$/.test(text)) return Number(text) * 1000;
     const ms = Date.parse(/[Zz]|[+-]\d\d:?\d\d$/.test(text) || !/T/.test(text) ? text : `${text}Z`);
-    if (!Number.isFinite(ms)) throw new InvalidParameterValue(QUERY, `${where}: '${text}' is not an ISO 8601 time (e.g. 2016-07-07T00:00:00Z) or epoch seconds`);
+    if (!Number.isFinite(ms))
+      throw new InvalidParameterValue(
+        QUERY,
+        `${where}: '${text}' is not an ISO 8601 time (e.g. 2016-07-07T00:00:00Z) or epoch seconds`,
+      );
     return ms;
   }
   const v = Number(text);
-  if (text.trim() === '' || !Number.isFinite(v)) throw new InvalidParameterValue(QUERY, `${where}: '${text}' is not a number`);
+  if (text.trim() === '' || !Number.isFinite(v))
+    throw new InvalidParameterValue(QUERY, `${where}: '${text}' is not a number`);
   return v;
 }
 
@@ -78,8 +83,16 @@ function nearestIndex(axis: GridAxis, v: number, where: string): number {
   const hi = Math.max(axis.values[0]!, axis.values[n - 1]!);
   const tol = spacing(axis);
   const name = erddapAxisName(axis);
-  if (v < lo - tol) throw new InvalidParameterValue(QUERY, `${where}: ${describe(axis, v)} is less than the ${name} axis minimum ${describe(axis, lo)}`);
-  if (v > hi + tol) throw new InvalidParameterValue(QUERY, `${where}: ${describe(axis, v)} is greater than the ${name} axis maximum ${describe(axis, hi)}`);
+  if (v < lo - tol)
+    throw new InvalidParameterValue(
+      QUERY,
+      `${where}: ${describe(axis, v)} is less than the ${name} axis minimum ${describe(axis, lo)}`,
+    );
+  if (v > hi + tol)
+    throw new InvalidParameterValue(
+      QUERY,
+      `${where}: ${describe(axis, v)} is greater than the ${name} axis maximum ${describe(axis, hi)}`,
+    );
   let best = 0;
   for (let i = 1; i < n; i++) if (Math.abs(axis.values[i]! - v) < Math.abs(axis.values[best]! - v)) best = i;
   return best;
@@ -93,34 +106,50 @@ interface Bound {
 function bound(axis: GridAxis, token: string, where: string): Bound {
   const t = token.trim();
   const n = axis.values.length;
-  if (t.startsWith('(') && t.endsWith(')')) return { index: nearestIndex(axis, axisValue(axis, t.slice(1, -1).trim(), where), where), byValue: true };
+  if (t.startsWith('(') && t.endsWith(')'))
+    return { index: nearestIndex(axis, axisValue(axis, t.slice(1, -1).trim(), where), where), byValue: true };
   const last = /^last\s*(?:-\s*(\d+))?$/.exec(t);
   if (last) {
     const i = n - 1 - Number(last[1] ?? 0);
-    if (i < 0) throw new InvalidParameterValue(QUERY, `${where}: '${t}' is before the first index of ${erddapAxisName(axis)} (it has ${n})`);
+    if (i < 0)
+      throw new InvalidParameterValue(
+        QUERY,
+        `${where}: '${t}' is before the first index of ${erddapAxisName(axis)} (it has ${n})`,
+      );
     return { index: i, byValue: false };
   }
-  if (!/^\d+$/.test(t)) throw new InvalidParameterValue(QUERY, `${where}: '${t}' is neither an index, last[-n], nor a value in parentheses`);
+  if (!/^\d+$/.test(t))
+    throw new InvalidParameterValue(
+      QUERY,
+      `${where}: '${t}' is neither an index, last[-n], nor a value in parentheses`,
+    );
   const i = Number(t);
-  if (i >= n) throw new InvalidParameterValue(QUERY, `${where}: index ${i} is greater than the last index (${n - 1}) of ${erddapAxisName(axis)}`);
+  if (i >= n)
+    throw new InvalidParameterValue(
+      QUERY,
+      `${where}: index ${i} is greater than the last index (${n - 1}) of ${erddapAxisName(axis)}`,
+    );
   return { index: i, byValue: false };
 }
 
 function slabOf(axis: GridAxis, text: string, where: string): IndexSlab {
   const parts = splitTopLevel(text, ':');
-  if (parts.length > 3) throw new InvalidParameterValue(QUERY, `${where}: expected [start], [start:stop] or [start:stride:stop]`);
+  if (parts.length > 3)
+    throw new InvalidParameterValue(QUERY, `${where}: expected [start], [start:stop] or [start:stride:stop]`);
   const start = bound(axis, parts[0]!, where);
   const stop = parts.length === 1 ? start : bound(axis, parts[parts.length - 1]!, where);
   let stride = 1;
   if (parts.length === 3) {
     const s = parts[1]!.trim();
-    if (!/^\d+$/.test(s) || Number(s) < 1) throw new InvalidParameterValue(QUERY, `${where}: the stride '${s}' must be a whole number ≥ 1`);
+    if (!/^\d+$/.test(s) || Number(s) < 1)
+      throw new InvalidParameterValue(QUERY, `${where}: the stride '${s}' must be a whole number ≥ 1`);
     stride = Number(s);
   }
   let [a, b] = [start.index, stop.index];
   if (a > b) {
     // Values on a descending axis (latitude north to south) come in either order; indices must not.
-    if (!(start.byValue && stop.byValue)) throw new InvalidParameterValue(QUERY, `${where}: start index ${a} is greater than stop index ${b}`);
+    if (!(start.byValue && stop.byValue))
+      throw new InvalidParameterValue(QUERY, `${where}: start index ${a} is greater than stop index ${b}`);
     [a, b] = [b, a];
   }
   return { axis: axis.dim, start: a, stride, stop: b, parameter: QUERY };
@@ -130,8 +159,14 @@ function slabOf(axis: GridAxis, text: string, where: string): IndexSlab {
 export function parseGriddapQuery(model: GridModel, query: string): GriddapQuery {
   const [projection = '', ...rest] = query.split('&');
   const extra = rest.filter((p) => p.trim() !== '' && !p.startsWith('.'));
-  if (extra.length > 0) throw new InvalidParameterValue(QUERY, `griddap takes no constraints after '&' ('${extra[0]}'): give ranges in brackets, e.g. var[(t0):(t1)]`);
-  const items = splitTopLevel(projection, ',').map((s) => s.trim()).filter((s) => s !== '');
+  if (extra.length > 0)
+    throw new InvalidParameterValue(
+      QUERY,
+      `griddap takes no constraints after '&' ('${extra[0]}'): give ranges in brackets, e.g. var[(t0):(t1)]`,
+    );
+  const items = splitTopLevel(projection, ',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const fieldNames = model.fields.map((f) => f.name);
   const axisNames = model.axes.map(erddapAxisName);
   const fields: string[] = [];
@@ -147,23 +182,49 @@ export function parseGriddapQuery(model: GridModel, query: string): GriddapQuery
     if (a >= 0) {
       if (brackets.length > 1) throw new InvalidParameterValue(QUERY, `'${item}': the axis ${name} takes one [range]`);
       axes.push(a);
-      axisSlabs.set(a, brackets.length === 1 ? slabOf(model.axes[a]!, brackets[0]!, `${name}[${brackets[0]}]`) : { axis: model.axes[a]!.dim, start: 0, stride: 1, stop: model.axes[a]!.values.length - 1, parameter: QUERY });
+      axisSlabs.set(
+        a,
+        brackets.length === 1
+          ? slabOf(model.axes[a]!, brackets[0]!, `${name}[${brackets[0]}]`)
+          : { axis: model.axes[a]!.dim, start: 0, stride: 1, stop: model.axes[a]!.values.length - 1, parameter: QUERY },
+      );
       continue;
     }
-    if (!fieldNames.includes(name)) throw new InvalidParameterValue(QUERY, `Unrecognized variable="${name}". This dataset's variables: ${[...axisNames, ...fieldNames].join(', ')}`);
+    if (!fieldNames.includes(name))
+      throw new InvalidParameterValue(
+        QUERY,
+        `Unrecognized variable="${name}". This dataset's variables: ${[...axisNames, ...fieldNames].join(', ')}`,
+      );
     if (brackets.length !== 0 && brackets.length !== model.axes.length) {
-      throw new InvalidParameterValue(QUERY, `'${item}' has ${brackets.length} [range]s; ${name} has ${model.axes.length} axes (${axisNames.join(', ')})`);
+      throw new InvalidParameterValue(
+        QUERY,
+        `'${item}' has ${brackets.length} [range]s; ${name} has ${model.axes.length} axes (${axisNames.join(', ')})`,
+      );
     }
-    const slabs = brackets.length === 0
-      ? model.axes.map((ax) => ({ axis: ax.dim, start: 0, stride: 1, stop: ax.values.length - 1, parameter: QUERY }))
-      : model.axes.map((ax, d) => slabOf(ax, brackets[d]!, `${name}[${brackets[d]}]`));
+    const slabs =
+      brackets.length === 0
+        ? model.axes.map((ax) => ({ axis: ax.dim, start: 0, stride: 1, stop: ax.values.length - 1, parameter: QUERY }))
+        : model.axes.map((ax, d) => slabOf(ax, brackets[d]!, `${name}[${brackets[d]}]`));
     const key = slabs.map((s) => `${s.start}:${s.stride}:${s.stop}`).join('/');
-    if (shared && shared.text !== key) throw new InvalidParameterValue(QUERY, `every data variable of one request must have the same constraints ('${item}' differs)`);
+    if (shared && shared.text !== key)
+      throw new InvalidParameterValue(
+        QUERY,
+        `every data variable of one request must have the same constraints ('${item}' differs)`,
+      );
     shared = { text: key, slabs };
     fields.push(name);
   }
-  if (fields.length > 0 && axes.length > 0) throw new InvalidParameterValue(QUERY, 'ask for axis variables or data variables, not both (the axes come with the data)');
-  const slabs = shared?.slabs ?? model.axes.map((ax, d) => axisSlabs.get(d) ?? { axis: ax.dim, start: 0, stride: 1, stop: ax.values.length - 1, parameter: QUERY });
+  if (fields.length > 0 && axes.length > 0)
+    throw new InvalidParameterValue(
+      QUERY,
+      'ask for axis variables or data variables, not both (the axes come with the data)',
+    );
+  const slabs =
+    shared?.slabs ??
+    model.axes.map(
+      (ax, d) =>
+        axisSlabs.get(d) ?? { axis: ax.dim, start: 0, stride: 1, stop: ax.values.length - 1, parameter: QUERY },
+    );
   return { fields, axes, slabs };
 }
 

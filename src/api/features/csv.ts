@@ -27,7 +27,12 @@ export function featureDataCsv(r: FeatureRecord, data: FeatureData, crs: VectorC
   const [x, y] = position(r, crs);
   const hasTime = data.columns.some((c) => c.name === 'time');
   const hasPos = data.columns.some((c) => c.name === 'latitude');
-  const head = ['id', ...(hasTime ? [] : ['datetime']), ...(hasPos ? [] : crs.axes), ...data.columns.map((c) => (c.units ? `${c.name} [${c.units}]` : c.name))];
+  const head = [
+    'id',
+    ...(hasTime ? [] : ['datetime']),
+    ...(hasPos ? [] : crs.axes),
+    ...data.columns.map((c) => (c.units ? `${c.name} [${c.units}]` : c.name)),
+  ];
   const n = Math.max(0, ...data.columns.map((c) => c.values.length));
   const lines = [head.map(csvField).join(',')];
   for (let k = 0; k < n; k++) {

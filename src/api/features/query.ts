@@ -24,24 +24,56 @@ export const itemsQuerystring = {
   explode: false,
   properties: {
     f: { type: 'string', description: 'Output format: json (GeoJSON), html or csv (beats the Accept header).' },
-    limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, [CLAMPED]: true, description: `Features per page (larger values are served at ${MAX_LIMIT}, with next links).` },
+    limit: {
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_LIMIT,
+      default: DEFAULT_LIMIT,
+      [CLAMPED]: true,
+      description: `Features per page (larger values are served at ${MAX_LIMIT}, with next links).`,
+    },
     offset: { type: 'integer', minimum: 0, default: 0, description: 'Features to skip (the next links carry it).' },
     bbox: {
-      type: 'array', minItems: 4, maxItems: 6, items: { type: 'number' },
-      description: 'minLon,minLat,maxLon,maxLat in CRS84 (or in bbox-crs, in its axis order; 6 numbers: heights ignored); minLon > maxLon crosses the antimeridian.',
+      type: 'array',
+      minItems: 4,
+      maxItems: 6,
+      items: { type: 'number' },
+      description:
+        'minLon,minLat,maxLon,maxLat in CRS84 (or in bbox-crs, in its axis order; 6 numbers: heights ignored); minLon > maxLon crosses the antimeridian.',
     },
-    'bbox-crs': { type: 'string', description: 'CRS of bbox: CRS84 (default), EPSG:4326 (latitude first) or EPSG:3857.' },
+    'bbox-crs': {
+      type: 'string',
+      description: 'CRS of bbox: CRS84 (default), EPSG:4326 (latitude first) or EPSG:3857.',
+    },
     datetime: { type: 'string', description: 'RFC 3339 instant or interval (a/b, ../b, a/.., /b, a/).' },
-    crs: { type: 'string', description: 'CRS of the returned geometries: CRS84 (default), EPSG:4326 (latitude first) or EPSG:3857. The Content-Crs header names it.' },
-    filter: { type: 'string', description: 'CQL2 filter over the queryables (see /queryables): text (default) or JSON per filter-lang.' },
-    'filter-lang': { type: 'string', enum: ['cql2-text', 'cql2-json'], default: 'cql2-text', description: 'Encoding of filter.' },
-    'filter-crs': { type: 'string', description: 'CRS of the geometries in filter: CRS84 (default), EPSG:4326 or EPSG:3857.' },
+    crs: {
+      type: 'string',
+      description:
+        'CRS of the returned geometries: CRS84 (default), EPSG:4326 (latitude first) or EPSG:3857. The Content-Crs header names it.',
+    },
+    filter: {
+      type: 'string',
+      description: 'CQL2 filter over the queryables (see /queryables): text (default) or JSON per filter-lang.',
+    },
+    'filter-lang': {
+      type: 'string',
+      enum: ['cql2-text', 'cql2-json'],
+      default: 'cql2-text',
+      description: 'Encoding of filter.',
+    },
+    'filter-crs': {
+      type: 'string',
+      description: 'CRS of the geometries in filter: CRS84 (default), EPSG:4326 or EPSG:3857.',
+    },
     sortby: {
-      type: 'array', items: { type: 'string', pattern: '^[+ -]?[A-Za-z0-9_.:-]+$' },
-      description: 'Comma-separated sortables (see /sortables), each optionally prefixed with + (ascending, the default) or - (descending).',
+      type: 'array',
+      items: { type: 'string', pattern: '^[+ -]?[A-Za-z0-9_.:-]+$' },
+      description:
+        'Comma-separated sortables (see /sortables), each optionally prefixed with + (ascending, the default) or - (descending).',
     },
   },
-  description: 'Any queryable property (see /queryables) also filters by equality, e.g. platform_number=1900857&data_mode=D.',
+  description:
+    'Any queryable property (see /queryables) also filters by equality, e.g. platform_number=1900857&data_mode=D.',
 } as const;
 
 /** Query parameters of /items defined by OGC API - Features (everything else must be a queryable). */
@@ -59,12 +91,16 @@ function coerce(name: string, value: string, type: string): PropertyValue {
   if (type === 'integer' || type === 'number') {
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || (type === 'integer' && !Number.isInteger(n))) {
-      throw new InvalidParameterValue(name, `expected ${type === 'integer' ? 'an integer' : 'a number'}, got '${value}'`);
+      throw new InvalidParameterValue(
+        name,
+        `expected ${type === 'integer' ? 'an integer' : 'a number'}, got '${value}'`,
+      );
     }
     return n;
   }
   if (type === 'boolean') {
-    if (value !== 'true' && value !== 'false') throw new InvalidParameterValue(name, `expected true or false, got '${value}'`);
+    if (value !== 'true' && value !== 'false')
+      throw new InvalidParameterValue(name, `expected true or false, got '${value}'`);
     return value === 'true';
   }
   return value;
@@ -130,7 +166,11 @@ export function parseItemsQuery(c: Collection, query: Record<string, unknown>): 
   const bbox = query['bbox'];
   if (Array.isArray(bbox)) {
     const bboxCrs = str('bbox-crs');
-    filter.bbox = bboxToCrs84(bbox as number[], bboxCrs === undefined ? CRS84 : parseVectorCrs(bboxCrs, 'bbox-crs'), 'bbox');
+    filter.bbox = bboxToCrs84(
+      bbox as number[],
+      bboxCrs === undefined ? CRS84 : parseVectorCrs(bboxCrs, 'bbox-crs'),
+      'bbox',
+    );
   } else if (str('bbox-crs') !== undefined) {
     parseVectorCrs(str('bbox-crs')!, 'bbox-crs');
   }
@@ -148,7 +188,8 @@ export function parseItemsQuery(c: Collection, query: Record<string, unknown>): 
   for (const key of Object.keys(query)) {
     if (ITEMS_PARAMETERS.includes(key)) continue;
     const type = types.get(key);
-    if (!type || key === 'datetime') throw new UnknownParameter(key, [...ITEMS_PARAMETERS, ...[...types.keys()].filter((k) => k !== 'datetime')]);
+    if (!type || key === 'datetime')
+      throw new UnknownParameter(key, [...ITEMS_PARAMETERS, ...[...types.keys()].filter((k) => k !== 'datetime')]);
     props[key] = coerce(key, str(key)!, type);
   }
   if (Object.keys(props).length > 0) filter.properties = props;

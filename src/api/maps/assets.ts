@@ -27,7 +27,12 @@ const LEAFLET_FILES: Record<string, string> = {
 
 export async function assetRoutes(app: FastifyInstance): Promise<void> {
   const hide = { hide: true } as const;
-  app.get('/assets/odas-map.js', { schema: hide }, (_request, reply) => reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(MAP_SCRIPT));
+  app.get('/assets/odas-map.js', { schema: hide }, (_request, reply) =>
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(MAP_SCRIPT),
+  );
   app.get('/assets/leaflet/*', { schema: hide }, async (request, reply) => {
     const file = (request.params as { '*': string })['*'];
     const type = LEAFLET_FILES[file];

@@ -66,7 +66,14 @@ export function drawableFields(model: GridModel): GridField[] {
 }
 
 /** The collection and field of a layer; unknown ones are a 400 (WMS LayerNotDefined) or 404 naming what exists. */
-export async function layerOf(ctx: ApiContext, collectionId: string, fieldName: string | undefined, names: ParameterNames, log?: FastifyBaseLogger, notFound = false): Promise<Layer> {
+export async function layerOf(
+  ctx: ApiContext,
+  collectionId: string,
+  fieldName: string | undefined,
+  names: ParameterNames,
+  log?: FastifyBaseLogger,
+  notFound = false,
+): Promise<Layer> {
   const c = ctx.collections.get(collectionId);
   if (!c || c.kind !== 'grid') {
     const grids = [...ctx.collections.values()].filter((x) => x.kind === 'grid').map((x) => x.id);
@@ -76,7 +83,11 @@ export async function layerOf(ctx: ApiContext, collectionId: string, fieldName: 
   const model = await collectionGrid(c, log);
   const fields = drawableFields(model);
   const field = fieldName === undefined ? fields[0] : fields.find((f) => f.name === fieldName);
-  if (!field) throw new InvalidParameterValue(names.layer, `collection '${c.id}' has no field '${fieldName ?? ''}' to draw; fields: ${fields.map((f) => f.name).join(', ')}`);
+  if (!field)
+    throw new InvalidParameterValue(
+      names.layer,
+      `collection '${c.id}' has no field '${fieldName ?? ''}' to draw; fields: ${fields.map((f) => f.name).join(', ')}`,
+    );
   return { c, model, field };
 }
 
@@ -90,9 +101,16 @@ export function defaultStyle(field: GridField): string {
 
 /** A style name as requests give it: NAME, default-scalar/NAME, raster/NAME; empty = the field's default. */
 function resolveStyleName(text: string | undefined, field: GridField, parameter: string): string {
-  const name = (text ?? '').trim().replace(/^(default-scalar|raster|default)\//i, '').toLowerCase();
+  const name = (text ?? '')
+    .trim()
+    .replace(/^(default-scalar|raster|default)\//i, '')
+    .toLowerCase();
   if (name === '' || name === 'default' || name === 'default-scalar') return defaultStyle(field);
-  if (!COLOUR_MAPS.has(name)) throw new InvalidParameterValue(parameter, `unknown style '${text}'; styles: ${COLOUR_MAP_NAMES.join(', ')} (also as default-scalar/NAME)`);
+  if (!COLOUR_MAPS.has(name))
+    throw new InvalidParameterValue(
+      parameter,
+      `unknown style '${text}'; styles: ${COLOUR_MAP_NAMES.join(', ')} (also as default-scalar/NAME)`,
+    );
   return name;
 }
 
@@ -100,8 +118,16 @@ function resolveStyleName(text: string | undefined, field: GridField, parameter:
  * Decoded values of a plan, float32 for images (half the memory of a 4096² map's cells), float64
  * where a value is reported (GetFeatureInfo).
  */
-async function readValues(layer: Layer, plan: GridPlan, signal?: AbortSignal, exact = false): Promise<Float32Array | Float64Array> {
-  const payload = gridPayload(layer.c, plan, { request: `map ${layer.c.id}/${layer.field.name}`, ...(signal ? { signal } : {}) });
+async function readValues(
+  layer: Layer,
+  plan: GridPlan,
+  signal?: AbortSignal,
+  exact = false,
+): Promise<Float32Array | Float64Array> {
+  const payload = gridPayload(layer.c, plan, {
+    request: `map ${layer.c.id}/${layer.field.name}`,
+    ...(signal ? { signal } : {}),
+  });
   const values = exact ? new Float64Array(plan.cells) : new Float32Array(plan.cells);
   let k = 0;
   for await (const block of decodedField(payload, layer.field)) {
@@ -145,10 +171,15 @@ function autoRange(layer: Layer): Promise<[number, number]> {
 export async function resolveStyle(layer: Layer, req: StyleRequest, names: ParameterNames): Promise<RenderStyle> {
   const colourMap = COLOUR_MAPS.get(resolveStyleName(req.name, layer.field, names.style))!;
   const bands = req.bands ?? MAX_BANDS;
-  if (!Number.isInteger(bands) || bands < 1 || bands > MAX_BANDS) throw new InvalidParameterValue(names.bands, `expected a whole number of colour bands from 1 to ${MAX_BANDS}, got '${req.bands}'`);
+  if (!Number.isInteger(bands) || bands < 1 || bands > MAX_BANDS)
+    throw new InvalidParameterValue(
+      names.bands,
+      `expected a whole number of colour bands from 1 to ${MAX_BANDS}, got '${req.bands}'`,
+    );
   const range = req.range ?? physicalValidRange(layer.field.dtype, layer.field.attrs) ?? (await autoRange(layer));
   const log = req.log ?? false;
-  if (log && !(range[0] > 0)) throw new InvalidParameterValue(names.range, `a logarithmic scale needs a range above 0, got ${range.join(',')}`);
+  if (log && !(range[0] > 0))
+    throw new InvalidParameterValue(names.range, `a logarithmic scale needs a range above 0, got ${range.join(',')}`);
   return { colourMap, range, bands, log };
 }
 
@@ -156,16 +187,22 @@ export async function resolveStyle(layer: Layer, req: StyleRequest, names: Param
 export function parseRange(text: string | undefined, parameter: string): [number, number] | undefined {
   if (text === undefined || text === '' || /^(auto|default)$/i.test(text.trim())) return undefined;
   const parts = text.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v)) || parts[0]! >= parts[1]!) throw new InvalidParameterValue(parameter, `expected min,max with min < max, got '${text}'`);
+  if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v)) || parts[0]! >= parts[1]!)
+    throw new InvalidParameterValue(parameter, `expected min,max with min < max, got '${text}'`);
   return [parts[0]!, parts[1]!];
 }
 
 /** Checks the image size against the limits (400 beyond). */
 export function checkSize(width: number, height: number, names: { width: string; height: string }): void {
-  for (const [v, p] of [[width, names.width], [height, names.height]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE) throw new InvalidParameterValue(p, `expected a whole number of pixels from 1 to ${MAX_SIDE}, got '${v}'`);
+  for (const [v, p] of [
+    [width, names.width],
+    [height, names.height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_SIDE)
+      throw new InvalidParameterValue(p, `expected a whole number of pixels from 1 to ${MAX_SIDE}, got '${v}'`);
   }
-  if (width * height > MAX_PIXELS) throw new InvalidParameterValue(names.width, `${width} × ${height} pixels is over the limit of ${MAX_PIXELS}`);
+  if (width * height > MAX_PIXELS)
+    throw new InvalidParameterValue(names.width, `${width} × ${height} pixels is over the limit of ${MAX_PIXELS}`);
 }
 
 function styleKey(style: RenderStyle): string {
@@ -180,17 +217,30 @@ export interface RenderedImage {
 }
 
 /** A PNG of a layer over a view at a step, from the cache when it was drawn before. */
-export async function renderMap(layer: Layer, view: MapView, selection: Omit<ViewSelection, 'field'>, style: RenderStyle, signal?: AbortSignal): Promise<RenderedImage> {
+export async function renderMap(
+  layer: Layer,
+  view: MapView,
+  selection: Omit<ViewSelection, 'field'>,
+  style: RenderStyle,
+  signal?: AbortSignal,
+): Promise<RenderedImage> {
   const dt = selection.datetime ? `${selection.datetime.start}/${selection.datetime.end}` : '';
   const key = `map|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${view.crs}|${view.bbox.join(',')}|${view.width}x${view.height}|${dt}|${selection.elevation ?? ''}|${styleKey(style)}`;
   const hit = imageCache.get(key);
   if (hit) return { png: hit, key, cached: true };
   const vp = planView(layer.model, view, { ...selection, field: layer.field.name });
   let png: Buffer;
-  if (!vp.plan) png = encodeIndexedPng(style.background ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style) : emptyImage(view.width, view.height));
+  if (!vp.plan)
+    png = encodeIndexedPng(
+      style.background
+        ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style)
+        : emptyImage(view.width, view.height),
+    );
   else {
     const overview = overviewFor(layer, vp.plan, view);
-    const { values, index } = overview ? { values: (await overview).values, index: indexView(layer.model, view, (await overview).plan) } : { values: await readValues(layer, vp.plan, signal), index: vp.index };
+    const { values, index } = overview
+      ? { values: (await overview).values, index: indexView(layer.model, view, (await overview).plan) }
+      : { values: await readValues(layer, vp.plan, signal), index: vp.index };
     png = encodeIndexedPng(colourPixels(values, index, view.width, view.height, style));
   }
   imageCache.set(key, png);
@@ -227,8 +277,12 @@ function overviewFor(layer: Layer, plan: GridPlan, view: MapView): Promise<Overv
     const picks = plan.axes.find((a) => a.axis.role === role)!.picks;
     return Math.abs(picks[picks.length - 1]! - picks[0]!) + 1;
   };
-  if (cellsAcross('x') / view.width < OVERVIEW_FACTOR || cellsAcross('y') / view.height < OVERVIEW_FACTOR) return undefined;
-  const step = plan.axes.filter((a) => a.axis.role !== 'x' && a.axis.role !== 'y').map((a) => `${a.axis.label}=${a.picks[0]}`).join(',');
+  if (cellsAcross('x') / view.width < OVERVIEW_FACTOR || cellsAcross('y') / view.height < OVERVIEW_FACTOR)
+    return undefined;
+  const step = plan.axes
+    .filter((a) => a.axis.role !== 'x' && a.axis.role !== 'y')
+    .map((a) => `${a.axis.label}=${a.picks[0]}`)
+    .join(',');
   const key = `${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${step}`;
   const hit = overviews.get(key);
   if (hit) {
@@ -283,9 +337,19 @@ export interface PointValue {
 }
 
 /** The value of a layer at a longitude/latitude and step (the nearest cell; null off the grid or missing). */
-export async function pointValue(layer: Layer, lon: number, lat: number, selection: Omit<ViewSelection, 'field'>, signal?: AbortSignal): Promise<PointValue> {
+export async function pointValue(
+  layer: Layer,
+  lon: number,
+  lat: number,
+  selection: Omit<ViewSelection, 'field'>,
+  signal?: AbortSignal,
+): Promise<PointValue> {
   const e = 1e-7;
-  const vp = planView(layer.model, { crs: 'CRS84', bbox: [lon - e, lat - e, lon + e, lat + e], width: 1, height: 1 }, { ...selection, field: layer.field.name });
+  const vp = planView(
+    layer.model,
+    { crs: 'CRS84', bbox: [lon - e, lat - e, lon + e, lat + e], width: 1, height: 1 },
+    { ...selection, field: layer.field.name },
+  );
   const units = attrString(layer.field.attrs, 'units');
   const base: PointValue = { value: null, lon, lat, cell: {}, ...(units ? { units } : {}) };
   if (!vp.plan || vp.index[0]! < 0) return base;

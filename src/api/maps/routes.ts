@@ -18,13 +18,25 @@ import type { CollectionDoc } from '../common/collection-doc.js';
 import { baseUrl, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { assetRoutes } from './assets.js';
-import { checkSize, layerOf, parseRange, renderMap, resolveStyle, type Layer, type ParameterNames, type RenderedImage, type StyleRequest } from './render.js';
+import {
+  checkSize,
+  layerOf,
+  parseRange,
+  renderMap,
+  resolveStyle,
+  type Layer,
+  type ParameterNames,
+  type RenderedImage,
+  type StyleRequest,
+} from './render.js';
 import { TILE_MATRIX_SETS, tileMatrixSet, tileMatrixSetDoc, tileView } from './tms.js';
 
 const MAPS = 'http://www.opengis.net/spec/ogcapi-maps-1/1.0/conf/';
 const TILES = 'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/';
 const MAPS_CONFORMANCE = [
-  ...['core', 'scaling', 'spatial-subsetting', 'datetime', 'general-subsetting', 'crs', 'collection-map', 'png'].map((c) => `${MAPS}${c}`),
+  ...['core', 'scaling', 'spatial-subsetting', 'datetime', 'general-subsetting', 'crs', 'collection-map', 'png'].map(
+    (c) => `${MAPS}${c}`,
+  ),
   ...['core', 'tileset', 'tilesets-list', 'geodata-tilesets', 'png', 'oas30'].map((c) => `${TILES}${c}`),
   'http://www.opengis.net/spec/tms/2.0/conf/tilematrixset',
   'http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset',
@@ -34,7 +46,22 @@ const REL_MAP = 'http://www.opengis.net/def/rel/ogc/1.0/map';
 const REL_TILESETS_MAP = 'http://www.opengis.net/def/rel/ogc/1.0/tilesets-map';
 const REL_TILING_SCHEME = 'http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme';
 const NAMES: ParameterNames = { layer: 'properties', style: 'style', range: 'range', bands: 'bands' };
-const MAP_PARAMETERS = ['f', 'bbox', 'bbox-crs', 'crs', 'width', 'height', 'datetime', 'subset', 'style', 'properties', 'range', 'bands', 'transparent', 'bgcolor'];
+const MAP_PARAMETERS = [
+  'f',
+  'bbox',
+  'bbox-crs',
+  'crs',
+  'width',
+  'height',
+  'datetime',
+  'subset',
+  'style',
+  'properties',
+  'range',
+  'bands',
+  'transparent',
+  'bgcolor',
+];
 const TILE_PARAMETERS = ['f', 'datetime', 'style', 'properties', 'range', 'bands', 'subset'];
 const mercator = webMercator();
 
@@ -60,7 +87,10 @@ function mapCrs(text: string | undefined, parameter: string): MapCrs {
   const code = epsgFromText(t);
   if (code === 4326) return 'EPSG:4326';
   if (code === 3857 || code === 900913) return 'EPSG:3857';
-  throw new InvalidParameterValue(parameter, `CRS '${text}' is not offered; use ${CRS84}, ${EPSG_4326} or ${EPSG_3857}`);
+  throw new InvalidParameterValue(
+    parameter,
+    `CRS '${text}' is not offered; use ${CRS84}, ${EPSG_4326} or ${EPSG_3857}`,
+  );
 }
 
 function crsUri(crs: MapCrs): string {
@@ -70,12 +100,17 @@ function crsUri(crs: MapCrs): string {
 /** A box in a request CRS as [west, south, east, north] CRS84, or as metres for EPSG:3857. */
 function parseMapBox(text: string, crs: MapCrs): [number, number, number, number] {
   const nums = text.split(',').map((s) => Number(s.trim()));
-  if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n))) throw new InvalidParameterValue('bbox', `expected 4 comma-separated numbers, got '${text}'`);
+  if (nums.length !== 4 || nums.some((n) => !Number.isFinite(n)))
+    throw new InvalidParameterValue('bbox', `expected 4 comma-separated numbers, got '${text}'`);
   if (crs === 'EPSG:3857') {
     const [x0, y0, x1, y1] = nums as [number, number, number, number];
     const lim = MERCATOR_HALF_WORLD * 1.001;
     if (!(x0 < x1 && y0 < y1)) throw new InvalidParameterValue('bbox', `minimum not below maximum in '${text}'`);
-    if ([x0, y0, x1, y1].some((v) => Math.abs(v) > lim)) throw new InvalidParameterValue('bbox', `'${text}' lies outside EPSG:3857 (±${MERCATOR_HALF_WORLD.toFixed(2)} m)`);
+    if ([x0, y0, x1, y1].some((v) => Math.abs(v) > lim))
+      throw new InvalidParameterValue(
+        'bbox',
+        `'${text}' lies outside EPSG:3857 (±${MERCATOR_HALF_WORLD.toFixed(2)} m)`,
+      );
     return [x0, y0, x1, y1];
   }
   const [a, b, c, d] = nums as [number, number, number, number];
@@ -99,7 +134,8 @@ function toLonLat(box: [number, number, number, number]): [number, number, numbe
 function positiveInt(text: string | undefined, parameter: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\s*\d+\s*$/.test(text) || n < 1) throw new InvalidParameterValue(parameter, `expected a whole number of pixels ≥ 1, got '${text}'`);
+  if (!/^\s*\d+\s*$/.test(text) || n < 1)
+    throw new InvalidParameterValue(parameter, `expected a whole number of pixels ≥ 1, got '${text}'`);
   return n;
 }
 
@@ -115,13 +151,17 @@ function styleRequest(query: Query): StyleRequest {
 }
 
 /** datetime, and subset's time, level and Lat/Lon terms (the latter narrow the box). */
-function stepOf(query: Query, layer: Layer): { step: Omit<ViewSelection, 'field'>; lonLat?: Partial<Record<'west' | 'south' | 'east' | 'north', number>> } {
+function stepOf(
+  query: Query,
+  layer: Layer,
+): { step: Omit<ViewSelection, 'field'>; lonLat?: Partial<Record<'west' | 'south' | 'east' | 'north', number>> } {
   const step: Omit<ViewSelection, 'field'> = {};
   const datetime = one(query, 'datetime');
   if (datetime !== undefined) {
     const i = parseDatetime(datetime);
     // A date alone (a whole day) means its first instant: the step nearest to it.
-    if (i.start !== i.end && !/^\d{4}-\d{2}-\d{2}$/.test(datetime.trim())) throw new InvalidParameterValue('datetime', 'a map shows one time step: give an instant (or a date)');
+    if (i.start !== i.end && !/^\d{4}-\d{2}-\d{2}$/.test(datetime.trim()))
+      throw new InvalidParameterValue('datetime', 'a map shows one time step: give an instant (or a date)');
     step.datetime = { start: i.start, end: i.start };
   }
   const subsetText = query['subset'];
@@ -131,23 +171,40 @@ function stepOf(query: Query, layer: Layer): { step: Omit<ViewSelection, 'field'
     const name = s.axis.toLowerCase();
     const axis = layer.model.axes.find((a) => a.names.some((n) => n.toLowerCase() === name));
     const num = (b: typeof s.low) => (b.kind === 'number' ? b.value : undefined);
-    if (['lon', 'long', 'longitude', 'x', 'e'].includes(name) || (axis?.role === 'x' && layer.model.crs.kind === 'geographic')) {
+    if (
+      ['lon', 'long', 'longitude', 'x', 'e'].includes(name) ||
+      (axis?.role === 'x' && layer.model.crs.kind === 'geographic')
+    ) {
       if (s.kind !== 'trim') throw new InvalidParameterValue('subset', `'${s.text}': give a longitude range lo:hi`);
       lonLat.west = num(s.low) ?? -180;
       lonLat.east = num(s.high) ?? 180;
-    } else if (['lat', 'latitude', 'y', 'n'].includes(name) || (axis?.role === 'y' && layer.model.crs.kind === 'geographic')) {
+    } else if (
+      ['lat', 'latitude', 'y', 'n'].includes(name) ||
+      (axis?.role === 'y' && layer.model.crs.kind === 'geographic')
+    ) {
       if (s.kind !== 'trim') throw new InvalidParameterValue('subset', `'${s.text}': give a latitude range lo:hi`);
       lonLat.south = num(s.low) ?? -90;
       lonLat.north = num(s.high) ?? 90;
     } else if (axis?.role === 't' || name === 'time') {
-      if (s.kind !== 'slice' || s.low.kind !== 'text') throw new InvalidParameterValue('subset', `'${s.text}': a map shows one time step: time("2000-01-01T00:00:00Z")`);
+      if (s.kind !== 'slice' || s.low.kind !== 'text')
+        throw new InvalidParameterValue(
+          'subset',
+          `'${s.text}': a map shows one time step: time("2000-01-01T00:00:00Z")`,
+        );
       const t = parseDatetime(s.low.value, 'subset');
       step.datetime = { start: t.start, end: t.start };
     } else if (axis?.role === 'z') {
-      if (s.kind !== 'slice' || s.low.kind !== 'number') throw new InvalidParameterValue('subset', `'${s.text}': a map shows one level: ${axis.label}(value)`);
+      if (s.kind !== 'slice' || s.low.kind !== 'number')
+        throw new InvalidParameterValue('subset', `'${s.text}': a map shows one level: ${axis.label}(value)`);
       step.elevation = s.low.value;
     } else {
-      throw new InvalidParameterValue('subset', `unknown axis '${s.axis}' in '${s.text}'; axes: Lon, Lat, ${layer.model.axes.filter((a) => a.role === 't' || a.role === 'z').map((a) => a.label).join(', ')}`);
+      throw new InvalidParameterValue(
+        'subset',
+        `unknown axis '${s.axis}' in '${s.text}'; axes: Lon, Lat, ${layer.model.axes
+          .filter((a) => a.role === 't' || a.role === 'z')
+          .map((a) => a.label)
+          .join(', ')}`,
+      );
     }
   }
   return { step, lonLat };
@@ -157,9 +214,17 @@ function etagOf(image: RenderedImage): string {
   return `"${createHash('sha1').update(image.key).digest('base64url').slice(0, 20)}"`;
 }
 
-function sendPng(request: FastifyRequest, reply: FastifyReply, image: RenderedImage, headers: Record<string, string>): FastifyReply {
+function sendPng(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  image: RenderedImage,
+  headers: Record<string, string>,
+): FastifyReply {
   const etag = etagOf(image);
-  reply.header('etag', etag).header('cache-control', 'public, max-age=300').header('x-odas-cache', image.cached ? 'hit' : 'miss');
+  reply
+    .header('etag', etag)
+    .header('cache-control', 'public, max-age=300')
+    .header('x-odas-cache', image.cached ? 'hit' : 'miss');
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   if (request.headers['if-none-match'] === etag) return reply.status(304).send();
   return reply.type('image/png').send(image.png);
@@ -167,13 +232,15 @@ function sendPng(request: FastifyRequest, reply: FastifyReply, image: RenderedIm
 
 function checkPng(query: Query): void {
   const f = one(query, 'f');
-  if (f !== undefined && !['png', 'image/png'].includes(f.toLowerCase())) throw new InvalidParameterValue('f', `format '${f}' is not offered; maps and tiles are PNG (f=png)`);
+  if (f !== undefined && !['png', 'image/png'].includes(f.toLowerCase()))
+    throw new InvalidParameterValue('f', `format '${f}' is not offered; maps and tiles are PNG (f=png)`);
 }
 
 async function layerFrom(ctx: ApiContext, request: FastifyRequest, query: Query): Promise<Layer> {
   const { collectionId } = request.params as { collectionId: string };
   const props = one(query, 'properties');
-  if (props !== undefined && props.includes(',')) throw new InvalidParameterValue('properties', 'a map shows one field');
+  if (props !== undefined && props.includes(','))
+    throw new InvalidParameterValue('properties', 'a map shows one field');
   return layerOf(ctx, collectionId, props, NAMES, request.log, true);
 }
 
@@ -189,11 +256,27 @@ async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
   let box: [number, number, number, number];
   if (bboxText !== undefined) {
     const parsed = parseMapBox(bboxText, bboxCrs);
-    box = bboxCrs === 'EPSG:3857' ? (crs === 'EPSG:3857' ? parsed : toLonLat(parsed)) : crs === 'EPSG:3857' ? toMercator(parsed) : parsed;
+    box =
+      bboxCrs === 'EPSG:3857'
+        ? crs === 'EPSG:3857'
+          ? parsed
+          : toLonLat(parsed)
+        : crs === 'EPSG:3857'
+          ? toMercator(parsed)
+          : parsed;
   } else {
     const ll = layer.c.bbox ?? [-180, -90, 180, 90];
-    const withSubset: [number, number, number, number] = [lonLat?.west ?? ll[0], lonLat?.south ?? ll[1], lonLat?.east ?? ll[2], lonLat?.north ?? ll[3]];
-    if (withSubset[1] < -90 || withSubset[3] > 90 || withSubset[1] >= withSubset[3]) throw new InvalidParameterValue('subset', `latitudes ${withSubset[1]}..${withSubset[3]} are not a range inside -90..90`);
+    const withSubset: [number, number, number, number] = [
+      lonLat?.west ?? ll[0],
+      lonLat?.south ?? ll[1],
+      lonLat?.east ?? ll[2],
+      lonLat?.north ?? ll[3],
+    ];
+    if (withSubset[1] < -90 || withSubset[3] > 90 || withSubset[1] >= withSubset[3])
+      throw new InvalidParameterValue(
+        'subset',
+        `latitudes ${withSubset[1]}..${withSubset[3]} are not a range inside -90..90`,
+      );
     box = crs === 'EPSG:3857' ? toMercator(withSubset) : withSubset;
   }
   if (box[2] < box[0] && crs !== 'EPSG:3857') box = [box[0], box[1], box[2] + 360, box[3]];
@@ -215,7 +298,10 @@ async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
   const view: MapView = { crs: crs === 'EPSG:3857' ? 'EPSG:3857' : 'CRS84', bbox: box, width, height };
   const image = await renderMap(layer, view, step, style);
   const shown = crs === 'EPSG:4326' ? [box[1], box[0], box[3], box[2]] : box;
-  return sendPng(request, reply, image, { 'content-crs': `<${crsUri(crs)}>`, 'content-bbox': shown.map((v) => Math.round(v * 1e6) / 1e6).join(',') });
+  return sendPng(request, reply, image, {
+    'content-crs': `<${crsUri(crs)}>`,
+    'content-bbox': shown.map((v) => Math.round(v * 1e6) / 1e6).join(','),
+  });
 }
 
 async function tile(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -244,7 +330,13 @@ function tilesetDoc(base: string, c: Collection, tmsId: string): object {
     links: [
       { rel: 'self', type: 'application/json', href },
       { rel: REL_TILING_SCHEME, type: 'application/json', href: `${base}/tileMatrixSets/${tms.id}`, title: tms.title },
-      { rel: 'item', type: 'image/png', templated: true, href: `${href}/{tileMatrix}/{tileRow}/{tileCol}`, title: 'A map tile (PNG); datetime=, style=, properties= may follow' },
+      {
+        rel: 'item',
+        type: 'image/png',
+        templated: true,
+        href: `${href}/{tileMatrix}/{tileRow}/{tileCol}`,
+        title: 'A map tile (PNG); datetime=, style=, properties= may follow',
+      },
     ],
   };
 }
@@ -252,28 +344,39 @@ function tilesetDoc(base: string, c: Collection, tmsId: string): object {
 function gridCollectionOf(ctx: ApiContext, request: FastifyRequest): Collection {
   const { collectionId } = request.params as { collectionId: string };
   const c = ctx.collections.get(collectionId);
-  if (!c || c.kind !== 'grid') throw new InvalidParameterValue('collectionId', `no grid collection '${collectionId}' (maps and tiles draw grids)`);
+  if (!c || c.kind !== 'grid')
+    throw new InvalidParameterValue('collectionId', `no grid collection '${collectionId}' (maps and tiles draw grids)`);
   return c;
 }
 
-const json = (description: string) => ({ 200: { description, type: 'object', additionalProperties: true }, 400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' }, 404: { description: 'Not found (OGC exception JSON)', $ref: 'exception#' } });
+const json = (description: string) => ({
+  200: { description, type: 'object', additionalProperties: true },
+  400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
+  404: { description: 'Not found (OGC exception JSON)', $ref: 'exception#' },
+});
 const png = (description: string) => ({
   200: { description, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
   400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
   404: { description: 'Unknown collection (OGC exception JSON)', $ref: 'exception#' },
 });
-const strings = (names: string[], docs: Record<string, string>) => ({ type: 'object', additionalProperties: true, properties: Object.fromEntries(names.map((n) => [n, { type: 'string', ...(docs[n] ? { description: docs[n] } : {}) }])) });
+const strings = (names: string[], docs: Record<string, string>) => ({
+  type: 'object',
+  additionalProperties: true,
+  properties: Object.fromEntries(
+    names.map((n) => [n, { type: 'string', ...(docs[n] ? { description: docs[n] } : {}) }]),
+  ),
+});
 const DOCS: Record<string, string> = {
   bbox: 'minx,miny,maxx,maxy in bbox-crs (CRS84 by default; EPSG:4326 latitude first)',
   'bbox-crs': 'CRS84, EPSG:4326 or EPSG:3857 (URIs or EPSG:n)',
   crs: 'Output CRS: CRS84 (default), EPSG:4326 or EPSG:3857',
-  width: 'Pixels across (default 1024, or from height and the box\'s aspect)',
-  height: 'Pixels down (default from width and the box\'s aspect)',
+  width: "Pixels across (default 1024, or from height and the box's aspect)",
+  height: "Pixels down (default from width and the box's aspect)",
   datetime: 'An instant: the nearest time step (default: the last)',
   subset: 'Lon(a:b), Lat(a:b), time("…") and a level of the vertical axis, e.g. depth(10)',
-  style: 'viridis, thermal, haline, diverging or greys (default: by the field\'s name)',
+  style: "viridis, thermal, haline, diverging or greys (default: by the field's name)",
   properties: 'The field to draw (default: the first)',
-  range: 'min,max of the colour scale (default: valid_min/valid_max, else the data\'s extremes)',
+  range: "min,max of the colour scale (default: valid_min/valid_max, else the data's extremes)",
   bands: 'Colour bands, 1..254',
   transparent: 'false: paint missing values with bgcolor',
   bgcolor: '0xRRGGBB (default white)',
@@ -284,49 +387,120 @@ async function mapsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
   const { ctx } = opts;
   await assetRoutes(app);
   const params = { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string' } } };
-  app.get('/collections/:collectionId/map', {
-    schema: { summary: 'A map of a grid collection (PNG)', tags: ['Maps'], params, querystring: strings(MAP_PARAMETERS, DOCS), response: png('The map') },
-  }, (request, reply) => map(ctx, request, reply));
-  app.get('/collections/:collectionId/map/tiles', {
-    schema: { summary: 'Map tilesets of a grid collection', tags: ['Tiles'], params, response: json('Tilesets') },
-  }, (request, reply) => {
-    const c = gridCollectionOf(ctx, request);
-    const base = baseUrl(ctx, request);
-    const tilesets = Object.keys(TILE_MATRIX_SETS).map((id) => {
-      const doc = tilesetDoc(base, c, id) as { links: object[] };
-      return { ...doc, links: doc.links.slice(0, 2) };
-    });
-    return sendText(reply, 'json', JSON.stringify({ tilesets, links: [{ rel: 'self', type: 'application/json', href: `${base}/collections/${encodeURIComponent(c.id)}/map/tiles` }] }));
-  });
-  app.get('/collections/:collectionId/map/tiles/:tileMatrixSetId', {
-    schema: { summary: 'Tileset metadata', tags: ['Tiles'], params: { ...params, properties: { ...params.properties, tileMatrixSetId: { type: 'string' } } }, response: json('Tileset') },
-  }, (request, reply) => {
-    const c = gridCollectionOf(ctx, request);
-    const { tileMatrixSetId } = request.params as { tileMatrixSetId: string };
-    return sendText(reply, 'json', JSON.stringify(tilesetDoc(baseUrl(ctx, request), c, tileMatrixSetId)));
-  });
-  app.get('/collections/:collectionId/map/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol', {
-    schema: {
-      summary: 'A map tile (PNG)',
-      tags: ['Tiles'],
-      params: { type: 'object', properties: Object.fromEntries(['collectionId', 'tileMatrixSetId', 'tileMatrix', 'tileRow', 'tileCol'].map((p) => [p, { type: 'string' }])) },
-      querystring: strings(TILE_PARAMETERS, DOCS),
-      response: png('The tile'),
+  app.get(
+    '/collections/:collectionId/map',
+    {
+      schema: {
+        summary: 'A map of a grid collection (PNG)',
+        tags: ['Maps'],
+        params,
+        querystring: strings(MAP_PARAMETERS, DOCS),
+        response: png('The map'),
+      },
     },
-  }, (request, reply) => tile(ctx, request, reply));
-  app.get('/tileMatrixSets', {
-    schema: { summary: 'Tile matrix sets offered', tags: ['Tiles'], response: json('Tile matrix sets') },
-  }, (request, reply) => {
-    const base = baseUrl(ctx, request);
-    const list = Object.values(TILE_MATRIX_SETS).map((t) => ({ id: t.id, title: t.title, uri: t.uri, crs: t.crs, links: [{ rel: 'self', type: 'application/json', href: `${base}/tileMatrixSets/${t.id}` }] }));
-    return sendText(reply, 'json', JSON.stringify({ tileMatrixSets: list, links: [{ rel: 'self', type: 'application/json', href: `${base}/tileMatrixSets` }] }));
-  });
-  app.get('/tileMatrixSets/:tileMatrixSetId', {
-    schema: { summary: 'A tile matrix set definition (OGC TMS 2.0 JSON)', tags: ['Tiles'], params: { type: 'object', properties: { tileMatrixSetId: { type: 'string' } } }, response: json('Tile matrix set') },
-  }, (request, reply) => {
-    const { tileMatrixSetId } = request.params as { tileMatrixSetId: string };
-    return sendText(reply, 'json', JSON.stringify(tileMatrixSetDoc(tileMatrixSet(tileMatrixSetId))));
-  });
+    (request, reply) => map(ctx, request, reply),
+  );
+  app.get(
+    '/collections/:collectionId/map/tiles',
+    {
+      schema: { summary: 'Map tilesets of a grid collection', tags: ['Tiles'], params, response: json('Tilesets') },
+    },
+    (request, reply) => {
+      const c = gridCollectionOf(ctx, request);
+      const base = baseUrl(ctx, request);
+      const tilesets = Object.keys(TILE_MATRIX_SETS).map((id) => {
+        const doc = tilesetDoc(base, c, id) as { links: object[] };
+        return { ...doc, links: doc.links.slice(0, 2) };
+      });
+      return sendText(
+        reply,
+        'json',
+        JSON.stringify({
+          tilesets,
+          links: [
+            {
+              rel: 'self',
+              type: 'application/json',
+              href: `${base}/collections/${encodeURIComponent(c.id)}/map/tiles`,
+            },
+          ],
+        }),
+      );
+    },
+  );
+  app.get(
+    '/collections/:collectionId/map/tiles/:tileMatrixSetId',
+    {
+      schema: {
+        summary: 'Tileset metadata',
+        tags: ['Tiles'],
+        params: { ...params, properties: { ...params.properties, tileMatrixSetId: { type: 'string' } } },
+        response: json('Tileset'),
+      },
+    },
+    (request, reply) => {
+      const c = gridCollectionOf(ctx, request);
+      const { tileMatrixSetId } = request.params as { tileMatrixSetId: string };
+      return sendText(reply, 'json', JSON.stringify(tilesetDoc(baseUrl(ctx, request), c, tileMatrixSetId)));
+    },
+  );
+  app.get(
+    '/collections/:collectionId/map/tiles/:tileMatrixSetId/:tileMatrix/:tileRow/:tileCol',
+    {
+      schema: {
+        summary: 'A map tile (PNG)',
+        tags: ['Tiles'],
+        params: {
+          type: 'object',
+          properties: Object.fromEntries(
+            ['collectionId', 'tileMatrixSetId', 'tileMatrix', 'tileRow', 'tileCol'].map((p) => [p, { type: 'string' }]),
+          ),
+        },
+        querystring: strings(TILE_PARAMETERS, DOCS),
+        response: png('The tile'),
+      },
+    },
+    (request, reply) => tile(ctx, request, reply),
+  );
+  app.get(
+    '/tileMatrixSets',
+    {
+      schema: { summary: 'Tile matrix sets offered', tags: ['Tiles'], response: json('Tile matrix sets') },
+    },
+    (request, reply) => {
+      const base = baseUrl(ctx, request);
+      const list = Object.values(TILE_MATRIX_SETS).map((t) => ({
+        id: t.id,
+        title: t.title,
+        uri: t.uri,
+        crs: t.crs,
+        links: [{ rel: 'self', type: 'application/json', href: `${base}/tileMatrixSets/${t.id}` }],
+      }));
+      return sendText(
+        reply,
+        'json',
+        JSON.stringify({
+          tileMatrixSets: list,
+          links: [{ rel: 'self', type: 'application/json', href: `${base}/tileMatrixSets` }],
+        }),
+      );
+    },
+  );
+  app.get(
+    '/tileMatrixSets/:tileMatrixSetId',
+    {
+      schema: {
+        summary: 'A tile matrix set definition (OGC TMS 2.0 JSON)',
+        tags: ['Tiles'],
+        params: { type: 'object', properties: { tileMatrixSetId: { type: 'string' } } },
+        response: json('Tile matrix set'),
+      },
+    },
+    (request, reply) => {
+      const { tileMatrixSetId } = request.params as { tileMatrixSetId: string };
+      return sendText(reply, 'json', JSON.stringify(tileMatrixSetDoc(tileMatrixSet(tileMatrixSetId))));
+    },
+  );
 }
 
 /** Map and tiles links on a grid collection's description. */
@@ -335,7 +509,12 @@ function describeMapCollection(c: Collection, doc: CollectionDoc, base: string):
   const href = `${base}/collections/${encodeURIComponent(c.id)}`;
   doc.links.push(
     { href: `${href}/map?f=png`, rel: REL_MAP, type: 'image/png', title: 'A map of the collection (PNG)' },
-    { href: `${href}/map/tiles`, rel: REL_TILESETS_MAP, type: 'application/json', title: 'Map tilesets (WebMercatorQuad, WorldCRS84Quad)' },
+    {
+      href: `${href}/map/tiles`,
+      rel: REL_TILESETS_MAP,
+      type: 'application/json',
+      title: 'Map tilesets (WebMercatorQuad, WorldCRS84Quad)',
+    },
   );
 }
 

@@ -29,12 +29,26 @@ export interface TileMatrixSetDef {
 
 export const TILE_MATRIX_SETS: Record<string, TileMatrixSetDef> = {
   WebMercatorQuad: {
-    id: 'WebMercatorQuad', title: 'Google Maps Compatible for the World', uri: 'http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad',
-    crs: EPSG_3857, cols0: 1, rows0: 1, origin: [-MERCATOR_HALF_WORLD, MERCATOR_HALF_WORLD], span0: 2 * MERCATOR_HALF_WORLD, view: 'EPSG:3857',
+    id: 'WebMercatorQuad',
+    title: 'Google Maps Compatible for the World',
+    uri: 'http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad',
+    crs: EPSG_3857,
+    cols0: 1,
+    rows0: 1,
+    origin: [-MERCATOR_HALF_WORLD, MERCATOR_HALF_WORLD],
+    span0: 2 * MERCATOR_HALF_WORLD,
+    view: 'EPSG:3857',
   },
   WorldCRS84Quad: {
-    id: 'WorldCRS84Quad', title: 'CRS84 for the World', uri: 'http://www.opengis.net/def/tilematrixset/OGC/1.0/WorldCRS84Quad',
-    crs: CRS84, cols0: 2, rows0: 1, origin: [-180, 90], span0: 180, view: 'CRS84',
+    id: 'WorldCRS84Quad',
+    title: 'CRS84 for the World',
+    uri: 'http://www.opengis.net/def/tilematrixset/OGC/1.0/WorldCRS84Quad',
+    crs: CRS84,
+    cols0: 2,
+    rows0: 1,
+    origin: [-180, 90],
+    span0: 180,
+    view: 'CRS84',
   },
 };
 
@@ -46,7 +60,8 @@ export function tileMatrixSet(id: string): TileMatrixSetDef {
 
 function wholeNumber(text: string, parameter: string, max: number): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n > max) throw new InvalidParameterValue(parameter, `expected a whole number from 0 to ${max}, got '${text}'`);
+  if (!/^\d+$/.test(text) || n > max)
+    throw new InvalidParameterValue(parameter, `expected a whole number from 0 to ${max}, got '${text}'`);
   return n;
 }
 

@@ -33,7 +33,10 @@ export function constraintOf(url: string): string {
 function parseSlab(text: string, where: string): DapSlab {
   const parts = text.split(':').map((p) => p.trim());
   if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p))) {
-    throw new InvalidParameterValue(CE, `'[${text}]' in '${where}' is not a hyperslab: use [index], [start:stop] or [start:stride:stop] with whole numbers`);
+    throw new InvalidParameterValue(
+      CE,
+      `'[${text}]' in '${where}' is not a hyperslab: use [index], [start:stop] or [start:stride:stop] with whole numbers`,
+    );
   }
   const n = parts.map(Number);
   if (n.length === 1) return { start: n[0]!, stride: 1, stop: n[0]! };
@@ -48,13 +51,18 @@ function parseProjection(text: string): Component[] {
   while (pos < text.length) {
     re.lastIndex = pos;
     const m = re.exec(text);
-    if (!m || m[0].length === 0) throw new InvalidParameterValue(CE, `cannot parse '${text}' at '${text.slice(pos)}': expected name[start:stride:stop]… or name.member[…]`);
+    if (!m || m[0].length === 0)
+      throw new InvalidParameterValue(
+        CE,
+        `cannot parse '${text}' at '${text.slice(pos)}': expected name[start:stride:stop]… or name.member[…]`,
+      );
     const name = m[1]!.replace(/^"|"$/g, '').trim();
     const slabs = [...m[2]!.matchAll(/\[([^\]]*)\]/g)].map((b) => parseSlab(b[1]!, text));
     out.push({ name, slabs });
     pos = re.lastIndex;
   }
-  if (out.length === 0 || out.length > 2) throw new InvalidParameterValue(CE, `'${text}' names no variable of this dataset`);
+  if (out.length === 0 || out.length > 2)
+    throw new InvalidParameterValue(CE, `'${text}' names no variable of this dataset`);
   return out;
 }
 
@@ -64,15 +72,24 @@ function fullSlab(n: number): DapSlab {
 
 function checkSlab(slab: DapSlab, size: number, dim: string, where: string): void {
   if (slab.stride < 1) throw new InvalidParameterValue(CE, `'${where}': the stride on ${dim} must be at least 1`);
-  if (slab.start > slab.stop) throw new InvalidParameterValue(CE, `'${where}': start ${slab.start} is after stop ${slab.stop} on ${dim}`);
-  if (slab.stop >= size) throw new InvalidParameterValue(CE, `'${where}': index ${slab.stop} is past the last index (${size - 1}) of ${dim}`);
+  if (slab.start > slab.stop)
+    throw new InvalidParameterValue(CE, `'${where}': start ${slab.start} is after stop ${slab.stop} on ${dim}`);
+  if (slab.stop >= size)
+    throw new InvalidParameterValue(
+      CE,
+      `'${where}': index ${slab.stop} is past the last index (${size - 1}) of ${dim}`,
+    );
 }
 
 /** Slabs of a variable: given (one per dimension) or whole. */
 function slabsFor(dataset: DapDataset, dims: string[], given: DapSlab[], where: string): DapSlab[] {
   const sizes = dims.map((d) => dataset.model.axes.find((a) => a.dim === d)!.values.length);
   if (given.length === 0) return sizes.map(fullSlab);
-  if (given.length !== dims.length) throw new InvalidParameterValue(CE, `'${where}' gives ${given.length} hyperslab${given.length > 1 ? 's' : ''} for ${dims.length} dimension${dims.length > 1 ? 's' : ''} (${dims.join(', ')})`);
+  if (given.length !== dims.length)
+    throw new InvalidParameterValue(
+      CE,
+      `'${where}' gives ${given.length} hyperslab${given.length > 1 ? 's' : ''} for ${dims.length} dimension${dims.length > 1 ? 's' : ''} (${dims.join(', ')})`,
+    );
   given.forEach((s, i) => checkSlab(s, sizes[i]!, dims[i]!, where));
   return given;
 }
@@ -82,19 +99,33 @@ export function selectFromConstraint(dataset: DapDataset, constraint: string): S
   const [projection = '', ...clauses] = constraint.split('&');
   const selections = clauses.filter((c) => c.trim() !== '');
   if (selections.length > 0) {
-    throw new InvalidParameterValue(CE, `selection clauses ('&${selections[0]}') apply to sequences; this dataset holds arrays and grids: select cells with hyperslabs, e.g. ${dataset.variables.at(-1)?.name ?? 'var'}[0:1:0]`);
+    throw new InvalidParameterValue(
+      CE,
+      `selection clauses ('&${selections[0]}') apply to sequences; this dataset holds arrays and grids: select cells with hyperslabs, e.g. ${dataset.variables.at(-1)?.name ?? 'var'}[0:1:0]`,
+    );
   }
-  if (projection.includes('(')) throw new InvalidParameterValue(CE, `server functions are not supported ('${projection}')`);
+  if (projection.includes('('))
+    throw new InvalidParameterValue(CE, `server functions are not supported ('${projection}')`);
   const coordinates = new Map<string, DapSlab>();
   const fields = new Map<string, SelectedField>();
-  const items = projection.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const items = projection
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const names = dataset.variables.map((v) => v.name);
   const find = (name: string) => dataset.variables.find((v) => v.name === name);
   const fieldEntry = (v: DapField): SelectedField => {
     let f = fields.get(v.name);
     if (!f) {
       const sizes = v.field.dims.map((d) => dataset.model.axes.find((a) => a.dim === d)!.values.length);
-      f = { kind: 'field', variable: v, slabs: sizes.map(fullSlab), mapSlabs: sizes.map(fullSlab), array: false, maps: sizes.map(() => false) };
+      f = {
+        kind: 'field',
+        variable: v,
+        slabs: sizes.map(fullSlab),
+        mapSlabs: sizes.map(fullSlab),
+        array: false,
+        maps: sizes.map(() => false),
+      };
       fields.set(v.name, f);
     }
     return f;
@@ -112,9 +143,14 @@ export function selectFromConstraint(dataset: DapDataset, constraint: string): S
   for (const text of items) {
     const [head, member] = parseProjection(text);
     const v = find(head!.name);
-    if (!v) throw new InvalidParameterValue(CE, `no variable '${head!.name}' in this dataset; variables: ${names.join(', ')}`);
+    if (!v)
+      throw new InvalidParameterValue(
+        CE,
+        `no variable '${head!.name}' in this dataset; variables: ${names.join(', ')}`,
+      );
     if (v.kind === 'coordinate') {
-      if (member) throw new InvalidParameterValue(CE, `'${text}': ${v.name} is an array, it has no member '${member.name}'`);
+      if (member)
+        throw new InvalidParameterValue(CE, `'${text}': ${v.name} is an array, it has no member '${member.name}'`);
       const [slab] = slabsFor(dataset, dimsOf(dataset.model, v), head!.slabs, text);
       coordinates.set(v.name, slab!);
       continue;
@@ -131,14 +167,19 @@ export function selectFromConstraint(dataset: DapDataset, constraint: string): S
       }
       continue;
     }
-    if (head!.slabs.length > 0) throw new InvalidParameterValue(CE, `'${text}': put the hyperslab on the member (${v.name}.${member.name}[…])`);
+    if (head!.slabs.length > 0)
+      throw new InvalidParameterValue(CE, `'${text}': put the hyperslab on the member (${v.name}.${member.name}[…])`);
     if (member.name === v.name) {
       f.array = true;
       f.slabs = slabsFor(dataset, dims, member.slabs, text);
       continue;
     }
     const d = v.maps?.findIndex((m: DapCoordinate) => m.name === member.name) ?? -1;
-    if (d < 0) throw new InvalidParameterValue(CE, `'${text}': ${v.name} has no member '${member.name}'; its members: ${[v.name, ...(v.maps ?? []).map((m) => m.name)].join(', ')}`);
+    if (d < 0)
+      throw new InvalidParameterValue(
+        CE,
+        `'${text}': ${v.name} has no member '${member.name}'; its members: ${[v.name, ...(v.maps ?? []).map((m) => m.name)].join(', ')}`,
+      );
     f.maps[d] = true;
     f.mapSlabs[d] = slabsFor(dataset, [dims[d]!], member.slabs, text)[0]!;
   }

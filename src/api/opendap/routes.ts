@@ -30,7 +30,10 @@ type Suffix = (typeof SUFFIXES)[number];
 
 /** The answer of any DAP2 request carries these (clients log them; `dods-error` marks errors). */
 function dapHeaders(reply: FastifyReply, description: string): FastifyReply {
-  return reply.header('xdods-server', `odas/${VERSION}`).header('xdap', '2.0').header('content-description', description);
+  return reply
+    .header('xdods-server', `odas/${VERSION}`)
+    .header('xdap', '2.0')
+    .header('content-description', description);
 }
 
 /** Errors as DAP2 error objects with the HTTP status (400 bad constraint, 404 no dataset, 413 too large, 502 broken file). */
@@ -39,16 +42,23 @@ function sendDapError(request: FastifyRequest, reply: FastifyReply, err: unknown
   let message = 'The server failed to answer this request; the error has been logged.';
   if (err instanceof ApiError) [status, message] = [err.statusCode, err.message];
   else if (err instanceof ReaderRequestError) [status, message] = [400, err.message];
-  else if (err instanceof CorruptFileError || (err instanceof Error && err.name === 'UnsupportedFilterError')) [status, message] = [502, `A data file could not be read: ${err.message}`];
+  else if (err instanceof CorruptFileError || (err instanceof Error && err.name === 'UnsupportedFilterError'))
+    [status, message] = [502, `A data file could not be read: ${err.message}`];
   if (status >= 500) request.log.error({ err }, message);
   else request.log.info({ status }, message);
   if (err instanceof ApiErrorWithHeaders) void reply.headers(err.headers);
-  return dapHeaders(reply, 'dods-error').status(status).type('text/plain; charset=utf-8').send(dapErrorText(status, message));
+  return dapHeaders(reply, 'dods-error')
+    .status(status)
+    .type('text/plain; charset=utf-8')
+    .send(dapErrorText(status, message));
 }
 
 function gridCollection(ctx: ApiContext, id: string): Collection {
   const c = getCollection(ctx, id);
-  if (c.kind !== 'grid') throw new NotFound(`Collection '${id}' holds ${c.kind} features: OPeNDAP serves the grid collections here (see /opendap/)`);
+  if (c.kind !== 'grid')
+    throw new NotFound(
+      `Collection '${id}' holds ${c.kind} features: OPeNDAP serves the grid collections here (see /opendap/)`,
+    );
   return c;
 }
 
@@ -78,13 +88,22 @@ function selectionOf(dataset: DapDataset, url: string, signal: AbortSignal): Dap
 /** The 413 policy of every grid answer, with DAP2's own advice. */
 function checkDapSize(sel: DapSelection, bytes: number): void {
   const fields = sel.items.filter((i) => i.kind === 'field');
-  const cells = fields.reduce((n, f) => n + (f.kind === 'field' ? f.slabs.reduce((p, s) => p * slabCount(s), 1) : 0), 0);
+  const cells = fields.reduce(
+    (n, f) => n + (f.kind === 'field' ? f.slabs.reduce((p, s) => p * slabCount(s), 1) : 0),
+    0,
+  );
   const t = sel.dataset.model.axes.findIndex((a) => a.role === 't');
   checkSize({
-    bytes, cells, fields: Math.max(1, fields.length), format: 'DAP2 data', api: 'opendap',
+    bytes,
+    cells,
+    fields: Math.max(1, fields.length),
+    format: 'DAP2 data',
+    api: 'opendap',
     split: (parts) => {
       const steps = sel.dataset.model.axes[t]?.values.length ?? 0;
-      return t >= 0 && steps >= parts ? `split it along ${sel.dataset.model.axes[t]!.dim} into ${parts} or more hyperslabs of at most ${Math.floor(steps / parts)} steps` : 'split it into smaller hyperslabs';
+      return t >= 0 && steps >= parts
+        ? `split it along ${sel.dataset.model.axes[t]!.dim} into ${parts} or more hyperslabs of at most ${Math.floor(steps / parts)} steps`
+        : 'split it into smaller hyperslabs';
     },
   });
 }
@@ -95,7 +114,13 @@ function htmlPage(dataset: DapDataset, base: string): string {
     const dims = v.kind === 'coordinate' ? [dataset.model.axes[v.axis]!.dim] : v.field.dims;
     const shape = dims.map((d) => `${d} = ${dataset.model.axes.find((a) => a.dim === d)!.values.length}`).join(', ');
     const units = v.attrs.find((a) => a.name === 'units')?.values[0];
-    return [esc(v.name), v.kind === 'coordinate' ? 'Array' : v.maps ? 'Grid' : 'Array', esc(v.type), esc(shape), esc(units ?? '')];
+    return [
+      esc(v.name),
+      v.kind === 'coordinate' ? 'Array' : v.maps ? 'Grid' : 'Array',
+      esc(v.type),
+      esc(shape),
+      esc(units ?? ''),
+    ];
   });
   const t = dataset.model.axes.find((a) => a.role === 't');
   const body = `<p>OPeNDAP (DAP2) dataset <code>${esc(url)}</code>: open it with <code>xarray.open_dataset("${esc(url)}")</code>,
@@ -105,7 +130,15 @@ ${t ? `Time runs ${esc(isoString(t.values[0]!))} to ${esc(isoString(t.values[t.v
 ${table(['variable', 'DAP2 kind', 'type', 'dimensions', 'units'], rows)}
 <p>Hyperslabs are index ranges <code>[start:stride:stop]</code> (stop inclusive), e.g.
 <code>${esc(url)}.ascii?${esc(rows.at(-1)?.[0] ?? 'var')}${dataset.variables.at(-1)?.kind === 'field' ? (dataset.variables.at(-1) as { field: { dims: string[] } }).field.dims.map(() => '[0:1:0]').join('') : '[0:1:0]'}</code>.</p>`;
-  return page(`${dataset.name} (OPeNDAP)`, [{ label: 'odas', href: `${base}/` }, { label: 'OPeNDAP', href: `${base}/opendap` }, { label: dataset.name, href: `${base}/opendap/${encodeURIComponent(dataset.name)}` }], body);
+  return page(
+    `${dataset.name} (OPeNDAP)`,
+    [
+      { label: 'odas', href: `${base}/` },
+      { label: 'OPeNDAP', href: `${base}/opendap` },
+      { label: dataset.name, href: `${base}/opendap/${encodeURIComponent(dataset.name)}` },
+    ],
+    body,
+  );
 }
 
 async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -120,8 +153,17 @@ export function isDapSuffix(s: string): s is Suffix {
 }
 
 /** One DAP2 response of a grid collection (errors are thrown: each caller writes them in its protocol's form). */
-export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, id: string, suffix: Suffix): Promise<FastifyReply> {
-  if (suffix === 'ver') return dapHeaders(reply, 'dods-version').type('text/plain').send(`Core version: dap/2.0\nServer version: odas/${VERSION}\n`);
+export async function dapAnswer(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  id: string,
+  suffix: Suffix,
+): Promise<FastifyReply> {
+  if (suffix === 'ver')
+    return dapHeaders(reply, 'dods-version')
+      .type('text/plain')
+      .send(`Core version: dap/2.0\nServer version: odas/${VERSION}\n`);
   const dataset = await datasetOf(ctx, request, id);
   const controller = new AbortController();
   switch (suffix) {
@@ -144,7 +186,11 @@ export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply:
       // about twice the read itself (W3 box: 0.26 s plain, 0.8 s gzipped on loopback). @fastify/compress skips
       // any request carrying this header.
       request.headers['x-no-compression'] = 'dap2-data';
-      return sendStream(request, reply, dodsBody(sel), { type: 'application/octet-stream', size: header + data, controller });
+      return sendStream(request, reply, dodsBody(sel), {
+        type: 'application/octet-stream',
+        size: header + data,
+        controller,
+      });
     }
     case 'ascii': {
       const sel = selectionOf(dataset, request.url, controller.signal);
@@ -159,40 +205,84 @@ export async function dapAnswer(ctx: ApiContext, request: FastifyRequest, reply:
 }
 
 function catalogPage(ctx: ApiContext, request: FastifyRequest, base: string): string {
-  const rows = visibleCollections(ctx, request).filter((c) => c.kind === 'grid').map((c) => {
-    const url = `${base}/opendap/${encodeURIComponent(c.id)}`;
-    return [`<a href="${esc(url)}">${esc(c.id)}</a>`, esc(c.title), `<a href="${esc(url)}.dds">dds</a> <a href="${esc(url)}.das">das</a>`];
-  });
-  return page('OPeNDAP datasets', [{ label: 'odas', href: `${base}/` }, { label: 'OPeNDAP', href: `${base}/opendap` }], `<p>Every grid collection is a DAP2 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`);
+  const rows = visibleCollections(ctx, request)
+    .filter((c) => c.kind === 'grid')
+    .map((c) => {
+      const url = `${base}/opendap/${encodeURIComponent(c.id)}`;
+      return [
+        `<a href="${esc(url)}">${esc(c.id)}</a>`,
+        esc(c.title),
+        `<a href="${esc(url)}.dds">dds</a> <a href="${esc(url)}.das">das</a>`,
+      ];
+    });
+  return page(
+    'OPeNDAP datasets',
+    [
+      { label: 'odas', href: `${base}/` },
+      { label: 'OPeNDAP', href: `${base}/opendap` },
+    ],
+    `<p>Every grid collection is a DAP2 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`,
+  );
 }
 
 async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {
   const { ctx } = opts;
-  app.get('/opendap', {
-    schema: { summary: 'The OPeNDAP datasets: one per grid collection (HTML)', tags: ['OPeNDAP'], response: { 200: { description: 'HTML list', content: { 'text/html': { schema: { type: 'string' } } } } } },
-  }, async (request, reply) => reply.type('text/html; charset=utf-8').send(catalogPage(ctx, request, baseUrl(ctx, request))));
-  app.get('/opendap/:target', {
-    schema: {
-      summary: 'A grid collection as an OPeNDAP DAP2 dataset: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html',
-      tags: ['OPeNDAP'],
-      params: { type: 'object', required: ['target'], properties: { target: { type: 'string', description: 'Collection id and DAP2 suffix, e.g. coads_sst.dds' } } },
-      response: {
-        200: {
-          description: 'The DAP2 response',
-          content: { 'text/plain': { schema: { type: 'string' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, 'text/html': { schema: { type: 'string' } } },
-        },
-        400: { description: 'Bad constraint expression (DAP2 error object)', content: { 'text/plain': { schema: { type: 'string' } } } },
-        404: { description: 'No such grid collection (DAP2 error object)', content: { 'text/plain': { schema: { type: 'string' } } } },
-        413: { description: 'The answer would exceed the size limit; the message gives the estimate (DAP2 error object)', content: { 'text/plain': { schema: { type: 'string' } } } },
+  app.get(
+    '/opendap',
+    {
+      schema: {
+        summary: 'The OPeNDAP datasets: one per grid collection (HTML)',
+        tags: ['OPeNDAP'],
+        response: { 200: { description: 'HTML list', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
     },
-  }, async (request, reply) => {
-    try {
-      return await answer(ctx, request, reply);
-    } catch (err) {
-      return sendDapError(request, reply, err);
-    }
-  });
+    async (request, reply) =>
+      reply.type('text/html; charset=utf-8').send(catalogPage(ctx, request, baseUrl(ctx, request))),
+  );
+  app.get(
+    '/opendap/:target',
+    {
+      schema: {
+        summary:
+          'A grid collection as an OPeNDAP DAP2 dataset: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html',
+        tags: ['OPeNDAP'],
+        params: {
+          type: 'object',
+          required: ['target'],
+          properties: { target: { type: 'string', description: 'Collection id and DAP2 suffix, e.g. coads_sst.dds' } },
+        },
+        response: {
+          200: {
+            description: 'The DAP2 response',
+            content: {
+              'text/plain': { schema: { type: 'string' } },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              'text/html': { schema: { type: 'string' } },
+            },
+          },
+          400: {
+            description: 'Bad constraint expression (DAP2 error object)',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          404: {
+            description: 'No such grid collection (DAP2 error object)',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          413: {
+            description: 'The answer would exceed the size limit; the message gives the estimate (DAP2 error object)',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      try {
+        return await answer(ctx, request, reply);
+      } catch (err) {
+        return sendDapError(request, reply, err);
+      }
+    },
+  );
 }
 
 export const opendapApi: ApiModule = {

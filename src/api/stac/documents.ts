@@ -34,19 +34,40 @@ function describedLinks(ctx: ApiContext, c: Collection): StacLink[] {
   const out: StacLink[] = [];
   for (const l of doc.links) {
     if (l.rel.startsWith(OGC_REL) && !l.rel.endsWith('/queryables') && !l.rel.endsWith('/items')) {
-      out.push({ rel: l.rel, href: l.href, ...(l.type ? { type: l.type } : {}), ...(l.title ? { title: l.title } : {}) });
+      out.push({
+        rel: l.rel,
+        href: l.href,
+        ...(l.type ? { type: l.type } : {}),
+        ...(l.title ? { title: l.title } : {}),
+      });
     } else if (l.rel === 'data') {
-      out.push({ rel: 'related', href: l.href, ...(l.type ? { type: l.type } : {}), title: l.title ?? 'OGC API - EDR query' });
+      out.push({
+        rel: 'related',
+        href: l.href,
+        ...(l.type ? { type: l.type } : {}),
+        title: l.title ?? 'OGC API - EDR query',
+      });
     }
   }
   return out;
 }
 
 /** The STAC Collection document of a served id (generated or static), or undefined. */
-export function collectionDocument(ctx: ApiContext, stac: StacService, id: string, base: string): Record<string, unknown> | undefined {
+export function collectionDocument(
+  ctx: ApiContext,
+  stac: StacService,
+  id: string,
+  base: string,
+): Record<string, unknown> | undefined {
   const stats = stac.index.statsOf(id);
   const c = stac.generated(id);
-  if (c) return stacCollection(c, { base, stats, ogcLinks: ogcLinks(ctx, c, base), datacube: stac.extensions.has('datacube') });
+  if (c)
+    return stacCollection(c, {
+      base,
+      stats,
+      ogcLinks: ogcLinks(ctx, c, base),
+      datacube: stac.extensions.has('datacube'),
+    });
   const s = stac.statics.get(id);
   if (s) return staticStacCollection(s, { base, stats, ogcLinks: [], datacube: false });
   return undefined;
@@ -56,7 +77,12 @@ export function collectionDocument(ctx: ApiContext, stac: StacService, id: strin
 export class ItemWriter {
   private readonly contexts = new Map<string, ItemContext>();
 
-  constructor(private readonly ctx: ApiContext, private readonly stac: StacService, private readonly base: string, private readonly fields?: Fields) {}
+  constructor(
+    private readonly ctx: ApiContext,
+    private readonly stac: StacService,
+    private readonly base: string,
+    private readonly fields?: Fields,
+  ) {}
 
   private contextOf(collection: string): ItemContext {
     let ic = this.contexts.get(collection);
@@ -71,6 +97,8 @@ export class ItemWriter {
 
   json(row: ItemRow): string {
     const text = itemJson(row, this.contextOf(row.collection));
-    return hasFields(this.fields) ? JSON.stringify(applyFields(JSON.parse(text) as Record<string, unknown>, this.fields)) : text;
+    return hasFields(this.fields)
+      ? JSON.stringify(applyFields(JSON.parse(text) as Record<string, unknown>, this.fields))
+      : text;
   }
 }

@@ -25,7 +25,17 @@ const fileName = (id: string) => id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\
 
 /** Links of a document made relative for a self-contained catalog: navigation ones replaced, the rest kept. */
 function relink(links: StacLink[], nav: StacLink[]): StacLink[] {
-  const NAV = new Set(['self', 'root', 'parent', 'collection', 'items', 'child', 'item', 'next', 'http://www.opengis.net/def/rel/ogc/1.0/queryables']);
+  const NAV = new Set([
+    'self',
+    'root',
+    'parent',
+    'collection',
+    'items',
+    'child',
+    'item',
+    'next',
+    'http://www.opengis.net/def/rel/ogc/1.0/queryables',
+  ]);
   return [...nav, ...links.filter((l) => !NAV.has(l.rel))];
 }
 
@@ -54,24 +64,35 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     await mkdir(join(dir, 'items'), { recursive: true });
     const itemLinks: StacLink[] = [];
     let n = 0;
-    for await (const batch of o.stac.index.itemBatches(id)) for (const row of batch) {
-      const item = JSON.parse(writer.json(row)) as { id: string; links: StacLink[] };
-      const name = `${fileName(item.id)}.json`;
-      item.links = relink(item.links, [
-        { rel: 'root', href: '../../catalog.json', type: MEDIA.json },
-        { rel: 'parent', href: '../collection.json', type: MEDIA.json },
-        { rel: 'collection', href: '../collection.json', type: MEDIA.json },
-        { rel: 'alternate', href: `${base}/stac/collections/${encodeURIComponent(id)}/items/${encodeURIComponent(item.id)}`, type: MEDIA.geojson, title: 'This item in the STAC API' },
-      ]);
-      await writeFile(join(dir, 'items', name), JSON.stringify(item, null, 1));
-      itemLinks.push({ rel: 'item', href: `./items/${name}`, type: MEDIA.geojson });
-      n++;
-    }
+    for await (const batch of o.stac.index.itemBatches(id))
+      for (const row of batch) {
+        const item = JSON.parse(writer.json(row)) as { id: string; links: StacLink[] };
+        const name = `${fileName(item.id)}.json`;
+        item.links = relink(item.links, [
+          { rel: 'root', href: '../../catalog.json', type: MEDIA.json },
+          { rel: 'parent', href: '../collection.json', type: MEDIA.json },
+          { rel: 'collection', href: '../collection.json', type: MEDIA.json },
+          {
+            rel: 'alternate',
+            href: `${base}/stac/collections/${encodeURIComponent(id)}/items/${encodeURIComponent(item.id)}`,
+            type: MEDIA.geojson,
+            title: 'This item in the STAC API',
+          },
+        ]);
+        await writeFile(join(dir, 'items', name), JSON.stringify(item, null, 1));
+        itemLinks.push({ rel: 'item', href: `./items/${name}`, type: MEDIA.geojson });
+        n++;
+      }
     const doc = collectionDocument(ctx, o.stac, id, base)!;
     doc['links'] = relink(doc['links'] as StacLink[], [
       { rel: 'root', href: '../catalog.json', type: MEDIA.json },
       { rel: 'parent', href: '../catalog.json', type: MEDIA.json },
-      { rel: 'alternate', href: `${base}/stac/collections/${encodeURIComponent(id)}`, type: MEDIA.json, title: 'This collection in the STAC API' },
+      {
+        rel: 'alternate',
+        href: `${base}/stac/collections/${encodeURIComponent(id)}`,
+        type: MEDIA.json,
+        title: 'This collection in the STAC API',
+      },
       ...itemLinks,
     ]);
     await writeFile(join(dir, 'collection.json'), JSON.stringify(doc, null, 1));
@@ -86,8 +107,18 @@ export async function exportStaticCatalog(o: ExportOptions): Promise<{ collectio
     description: ctx.description,
     links: [
       { rel: 'root', href: './catalog.json', type: MEDIA.json },
-      { rel: 'alternate', href: `${base}/stac`, type: MEDIA.json, title: 'The STAC API this catalog was exported from (with search)' },
-      ...ids.map((id) => ({ rel: 'child', href: `./${fileName(id)}/collection.json`, type: MEDIA.json, title: o.stac.collections.get(id)?.title ?? id })),
+      {
+        rel: 'alternate',
+        href: `${base}/stac`,
+        type: MEDIA.json,
+        title: 'The STAC API this catalog was exported from (with search)',
+      },
+      ...ids.map((id) => ({
+        rel: 'child',
+        href: `./${fileName(id)}/collection.json`,
+        type: MEDIA.json,
+        title: o.stac.collections.get(id)?.title ?? id,
+      })),
     ],
   };
   await writeFile(join(o.outDir, 'catalog.json'), JSON.stringify(catalog, null, 1));

@@ -40,8 +40,15 @@ function parseRange(header: string | undefined, size: number): { start: number; 
  * collection's own files): a path is never built from the request alone, and the real path must
  * still lie inside the root (a symbolic link swapped in later cannot lead out of it).
  */
-export async function sendDataFile(request: FastifyRequest, reply: FastifyReply, root: string, rel: string, allowed: boolean): Promise<FastifyReply> {
-  if (!allowed || rel.split('/').some((p) => p === '..' || p === '')) throw new NotFound(`No file '${rel}' in this collection`);
+export async function sendDataFile(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  root: string,
+  rel: string,
+  allowed: boolean,
+): Promise<FastifyReply> {
+  if (!allowed || rel.split('/').some((p) => p === '..' || p === ''))
+    throw new NotFound(`No file '${rel}' in this collection`);
   let real: string;
   let size: number;
   let mtime: Date;

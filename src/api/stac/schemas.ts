@@ -8,22 +8,43 @@ const errors = {
   404: { description: 'Unknown collection or item (OGC exception JSON)', $ref: 'exception#' },
 };
 
-export const jsonResponse = (description: string) => ({ 200: { description, type: 'object', additionalProperties: true }, ...errors });
+export const jsonResponse = (description: string) => ({
+  200: { description, type: 'object', additionalProperties: true },
+  ...errors,
+});
 
 export const itemsResponse = {
-  200: { description: 'GeoJSON FeatureCollection of STAC Items (numberMatched when cheap to count, next link when more), or one Item', content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } } } },
+  200: {
+    description:
+      'GeoJSON FeatureCollection of STAC Items (numberMatched when cheap to count, next link when more), or one Item',
+    content: { 'application/geo+json': { schema: { type: 'object', additionalProperties: true } } },
+  },
   ...errors,
 };
 
 export const fileResponse = {
-  200: { description: 'The file (NetCDF, HDF5 or GeoTIFF), with Accept-Ranges', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
-  206: { description: 'One byte range of the file (Range: bytes=a-b)', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+  200: {
+    description: 'The file (NetCDF, HDF5 or GeoTIFF), with Accept-Ranges',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  },
+  206: {
+    description: 'One byte range of the file (Range: bytes=a-b)',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  },
   404: errors[404],
   416: { description: 'The range lies outside the file', $ref: 'exception#' },
 };
 
-export const idParams = { type: 'object', required: ['collectionId'], properties: { collectionId: { type: 'string', description: 'Collection id' } } } as const;
-export const itemParams = { type: 'object', required: ['collectionId', 'itemId'], properties: { collectionId: { type: 'string' }, itemId: { type: 'string' } } } as const;
+export const idParams = {
+  type: 'object',
+  required: ['collectionId'],
+  properties: { collectionId: { type: 'string', description: 'Collection id' } },
+} as const;
+export const itemParams = {
+  type: 'object',
+  required: ['collectionId', 'itemId'],
+  properties: { collectionId: { type: 'string' }, itemId: { type: 'string' } },
+} as const;
 
 const DOCS: Record<string, string> = {
   f: 'json (the only format; geojson is accepted as a synonym).',
@@ -34,9 +55,12 @@ const DOCS: Record<string, string> = {
   collections: 'Comma-separated collection ids.',
   limit: `Items per page, 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}; larger values are served at ${MAX_LIMIT}).`,
   token: 'Paging token: follow the next link.',
-  fields: 'Fields extension: comma-separated paths to include, prefixed with - to exclude (e.g. id,properties.datetime,-assets).',
-  sortby: 'Sort extension: comma-separated fields, + ascending (default) or - descending (e.g. -properties.datetime,id). Default: datetime descending.',
-  filter: 'CQL2 filter (text by default): comparisons, LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT, S_INTERSECTS, T_INTERSECTS and the other temporal functions. Properties: see /stac/queryables.',
+  fields:
+    'Fields extension: comma-separated paths to include, prefixed with - to exclude (e.g. id,properties.datetime,-assets).',
+  sortby:
+    'Sort extension: comma-separated fields, + ascending (default) or - descending (e.g. -properties.datetime,id). Default: datetime descending.',
+  filter:
+    'CQL2 filter (text by default): comparisons, LIKE, BETWEEN, IN, IS NULL, AND/OR/NOT, S_INTERSECTS, T_INTERSECTS and the other temporal functions. Properties: see /stac/queryables.',
   'filter-lang': 'cql2-text (default for GET) or cql2-json.',
   'filter-crs': `Only ${CRS84}.`,
   q: 'Free text: comma-separated terms, any of which may match the title, description, keywords or id.',
@@ -48,14 +72,40 @@ const querystring = (names: readonly string[]) => ({
   properties: Object.fromEntries(names.map((n) => [n, { type: 'string', description: DOCS[n] ?? n }])),
 });
 
-export const searchQuerystring = querystring(['f', 'bbox', 'intersects', 'datetime', 'ids', 'collections', 'limit', 'token', 'fields', 'sortby', 'filter', 'filter-lang', 'filter-crs']);
-export const itemsQuerystring = querystring(['f', 'bbox', 'datetime', 'limit', 'token', 'fields', 'sortby', 'filter', 'filter-lang', 'filter-crs']);
+export const searchQuerystring = querystring([
+  'f',
+  'bbox',
+  'intersects',
+  'datetime',
+  'ids',
+  'collections',
+  'limit',
+  'token',
+  'fields',
+  'sortby',
+  'filter',
+  'filter-lang',
+  'filter-crs',
+]);
+export const itemsQuerystring = querystring([
+  'f',
+  'bbox',
+  'datetime',
+  'limit',
+  'token',
+  'fields',
+  'sortby',
+  'filter',
+  'filter-lang',
+  'filter-crs',
+]);
 export const collectionsQuerystring = querystring(['f', 'q', 'bbox', 'datetime', 'limit', 'token']);
 
 export const searchBody = {
   type: 'object',
   additionalProperties: true,
-  description: 'Search parameters as JSON: arrays for bbox, ids and collections; filter as CQL2 JSON (or text with filter-lang cql2-text); sortby as [{field, direction}]; fields as {include, exclude}.',
+  description:
+    'Search parameters as JSON: arrays for bbox, ids and collections; filter as CQL2 JSON (or text with filter-lang cql2-text); sortby as [{field, direction}]; fields as {include, exclude}.',
   properties: {
     bbox: { type: 'array', items: { type: 'number' }, description: DOCS['bbox'] },
     intersects: { type: 'object', additionalProperties: true, description: 'A GeoJSON geometry. Not with bbox.' },
@@ -64,8 +114,23 @@ export const searchBody = {
     collections: { type: 'array', items: { type: 'string' } },
     limit: { type: 'integer', description: DOCS['limit'] },
     token: { type: 'string', description: DOCS['token'] },
-    fields: { type: 'object', nullable: true, additionalProperties: true, properties: { include: { type: 'array', nullable: true, items: { type: 'string' } }, exclude: { type: 'array', nullable: true, items: { type: 'string' } } } },
-    sortby: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } } } },
+    fields: {
+      type: 'object',
+      nullable: true,
+      additionalProperties: true,
+      properties: {
+        include: { type: 'array', nullable: true, items: { type: 'string' } },
+        exclude: { type: 'array', nullable: true, items: { type: 'string' } },
+      },
+    },
+    sortby: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: { field: { type: 'string' }, direction: { type: 'string', enum: ['asc', 'desc'] } },
+      },
+    },
     filter: { description: 'CQL2 JSON object (or CQL2 text string)' },
     'filter-lang': { type: 'string', enum: ['cql2-json', 'cql2-text'] },
     'filter-crs': { type: 'string' },

@@ -28,7 +28,8 @@ function isoPeriod(ms: number): string {
 function timeDimension(t: GridAxis): string {
   const v = Array.from(t.values).sort((a, b) => a - b);
   const step = v.length > 2 ? v[1]! - v[0]! : 0;
-  const regular = step > 0 && v.every((s, i) => i === 0 || Math.abs(s - v[i - 1]! - step) < 1000) && Number.isInteger(step / 1000);
+  const regular =
+    step > 0 && v.every((s, i) => i === 0 || Math.abs(s - v[i - 1]! - step) < 1000) && Number.isInteger(step / 1000);
   if (regular) return `${isoString(v[0]!)}/${isoString(v[v.length - 1]!)}/${isoPeriod(step)}`;
   return v.map((s) => isoString(s)).join(',');
 }
@@ -44,10 +45,15 @@ function layerXml(base: string, c: Collection, model: GridModel): string {
   const [mx0, my0] = mercator.forward(w, Math.max(s, -85.0511));
   const [mx1, my1] = mercator.forward(e < w ? e + 360 : e, Math.min(n, 85.0511));
   const dims: string[] = [];
-  if (t) dims.push(`<Dimension name="time" units="ISO8601" multipleValues="0" nearestValue="1" current="1" default="${isoString(Math.max(t.values[0]!, t.values[t.values.length - 1]!))}">${timeDimension(t)}</Dimension>`);
+  if (t)
+    dims.push(
+      `<Dimension name="time" units="ISO8601" multipleValues="0" nearestValue="1" current="1" default="${isoString(Math.max(t.values[0]!, t.values[t.values.length - 1]!))}">${timeDimension(t)}</Dimension>`,
+    );
   if (z) {
     const units = attrString(z.attrs, 'units') ?? 'unknown';
-    dims.push(`<Dimension name="elevation" units="${x(units)}" unitSymbol="${x(units)}" multipleValues="0" nearestValue="1" default="${num(z.values[0]!)}">${Array.from(z.values, num).join(',')}</Dimension>`);
+    dims.push(
+      `<Dimension name="elevation" units="${x(units)}" unitSymbol="${x(units)}" multipleValues="0" nearestValue="1" default="${num(z.values[0]!)}">${Array.from(z.values, num).join(',')}</Dimension>`,
+    );
   }
   const fields = drawableFields(model).map((f) => {
     const name = `${c.id}/${f.name}`;
@@ -78,7 +84,13 @@ function layerXml(base: string, c: Collection, model: GridModel): string {
     </Layer>`;
 }
 
-export async function capabilities(base: string, title: string, description: string, collections: Collection[], log: FastifyBaseLogger): Promise<string> {
+export async function capabilities(
+  base: string,
+  title: string,
+  description: string,
+  collections: Collection[],
+  log: FastifyBaseLogger,
+): Promise<string> {
   const layers: string[] = [];
   for (const c of collections) {
     if (c.kind !== 'grid') continue;
@@ -88,7 +100,8 @@ export async function capabilities(base: string, title: string, description: str
       log.warn({ err, collection: c.id }, `WMS capabilities: collection '${c.id}' left out`);
     }
   }
-  const op = (formats: string[]) => `${formats.map((f) => `<Format>${f}</Format>`).join('')}<DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="${base}/wms?"/></Get></HTTP></DCPType>`;
+  const op = (formats: string[]) =>
+    `${formats.map((f) => `<Format>${f}</Format>`).join('')}<DCPType><HTTP><Get><OnlineResource xlink:type="simple" xlink:href="${base}/wms?"/></Get></HTTP></DCPType>`;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/wms http://schemas.opengis.net/wms/1.3.0/capabilities_1_3_0.xsd">
   <Service>

@@ -7,7 +7,11 @@ import { ApiError, InvalidParameterValue } from '../../core/errors.js';
 import { xmlEscape } from './xml.js';
 
 export class WmsException extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message);
     this.name = 'WmsException';
   }
@@ -15,12 +19,23 @@ export class WmsException extends Error {
 
 /** WMS codes by the parameter an error names. */
 const CODE_BY_PARAMETER: Record<string, string> = {
-  layers: 'LayerNotDefined', layer: 'LayerNotDefined', query_layers: 'LayerNotQueryable',
-  styles: 'StyleNotDefined', style: 'StyleNotDefined',
-  crs: 'InvalidCRS', srs: 'InvalidCRS',
-  format: 'InvalidFormat', info_format: 'InvalidFormat',
-  time: 'InvalidDimensionValue', datetime: 'InvalidDimensionValue', elevation: 'InvalidDimensionValue', subset: 'InvalidDimensionValue',
-  i: 'InvalidPoint', j: 'InvalidPoint', x: 'InvalidPoint', y: 'InvalidPoint',
+  layers: 'LayerNotDefined',
+  layer: 'LayerNotDefined',
+  query_layers: 'LayerNotQueryable',
+  styles: 'StyleNotDefined',
+  style: 'StyleNotDefined',
+  crs: 'InvalidCRS',
+  srs: 'InvalidCRS',
+  format: 'InvalidFormat',
+  info_format: 'InvalidFormat',
+  time: 'InvalidDimensionValue',
+  datetime: 'InvalidDimensionValue',
+  elevation: 'InvalidDimensionValue',
+  subset: 'InvalidDimensionValue',
+  i: 'InvalidPoint',
+  j: 'InvalidPoint',
+  x: 'InvalidPoint',
+  y: 'InvalidPoint',
 };
 
 /** The WMS form of any error thrown while answering: code, text, HTTP status; undefined for a server fault. */
@@ -28,10 +43,20 @@ export function asWmsException(err: unknown): WmsException | undefined {
   if (err instanceof WmsException) return err;
   if (err instanceof InvalidParameterValue) {
     const p = err.parameter.toLowerCase();
-    const text = p === 'datetime' ? err.message.replace(`'datetime'`, `'TIME'`) : p === 'subset' ? err.message.replace(`'subset'`, `'ELEVATION'`) : err.message;
+    const text =
+      p === 'datetime'
+        ? err.message.replace(`'datetime'`, `'TIME'`)
+        : p === 'subset'
+          ? err.message.replace(`'subset'`, `'ELEVATION'`)
+          : err.message;
     return new WmsException(CODE_BY_PARAMETER[p] ?? 'InvalidParameterValue', text);
   }
-  if (err instanceof ApiError) return new WmsException(err.statusCode === 404 ? 'LayerNotDefined' : err.code, err.message, err.statusCode === 404 ? 400 : err.statusCode);
+  if (err instanceof ApiError)
+    return new WmsException(
+      err.statusCode === 404 ? 'LayerNotDefined' : err.code,
+      err.message,
+      err.statusCode === 404 ? 400 : err.statusCode,
+    );
   return undefined;
 }
 

@@ -21,7 +21,8 @@ export function wmsQuery(query: Record<string, unknown>): WmsQuery {
 
 export function required(q: WmsQuery, name: string): string {
   const v = q.get(name);
-  if (v === undefined || v.trim() === '') throw new WmsException('MissingParameterValue', `parameter ${name} is required`);
+  if (v === undefined || v.trim() === '')
+    throw new WmsException('MissingParameterValue', `parameter ${name} is required`);
   return v.trim();
 }
 
@@ -35,19 +36,30 @@ export function parseView(q: WmsQuery): MapView {
   const width = Number(required(q, 'WIDTH'));
   const height = Number(required(q, 'HEIGHT'));
   checkSize(width, height, { width: 'WIDTH', height: 'HEIGHT' });
-  const parts = required(q, 'BBOX').split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 4 || parts.some((v) => !Number.isFinite(v))) throw new InvalidParameterValue('BBOX', `expected minx,miny,maxx,maxy, got '${q.get('BBOX')}'`);
+  const parts = required(q, 'BBOX')
+    .split(',')
+    .map((s) => Number(s.trim()));
+  if (parts.length !== 4 || parts.some((v) => !Number.isFinite(v)))
+    throw new InvalidParameterValue('BBOX', `expected minx,miny,maxx,maxy, got '${q.get('BBOX')}'`);
   let [a, b, c, d] = parts as [number, number, number, number];
   let crs: MapView['crs'];
   if (crsText === 'CRS:84' || crsText === 'OGC:CRS84' || crsText === 'EPSG:4326') {
     // 1.3.0: EPSG:4326 is latitude first; 1.1.1's SRS=EPSG:4326 is longitude first.
     if (crsText === 'EPSG:4326' && version !== '1.1.1' && version !== '1.1.0') [a, b, c, d] = [b, a, d, c];
     crs = 'CRS84';
-    if (b < -90 || d > 90 || a < -360 || c > 360) throw new InvalidParameterValue('BBOX', `${q.get('BBOX')} lies outside ${crsText} (longitudes -180..360, latitudes -90..90, in the CRS's axis order)`);
+    if (b < -90 || d > 90 || a < -360 || c > 360)
+      throw new InvalidParameterValue(
+        'BBOX',
+        `${q.get('BBOX')} lies outside ${crsText} (longitudes -180..360, latitudes -90..90, in the CRS's axis order)`,
+      );
   } else if (crsText === 'EPSG:3857' || crsText === 'EPSG:900913' || crsText === 'EPSG:102100') {
     crs = 'EPSG:3857';
     const lim = MERCATOR_HALF_WORLD * 1.001;
-    if (Math.abs(a) > lim || Math.abs(c) > lim || Math.abs(b) > lim || Math.abs(d) > lim) throw new InvalidParameterValue('BBOX', `${q.get('BBOX')} lies outside EPSG:3857 (±${MERCATOR_HALF_WORLD.toFixed(2)} m)`);
+    if (Math.abs(a) > lim || Math.abs(c) > lim || Math.abs(b) > lim || Math.abs(d) > lim)
+      throw new InvalidParameterValue(
+        'BBOX',
+        `${q.get('BBOX')} lies outside EPSG:3857 (±${MERCATOR_HALF_WORLD.toFixed(2)} m)`,
+      );
   } else {
     throw new WmsException('InvalidCRS', `CRS '${crsText}' is not offered; use one of ${WMS_CRS.join(', ')}`);
   }
@@ -74,7 +86,10 @@ export function parseStep(q: WmsQuery): Omit<ViewSelection, 'field'> {
 }
 
 /** STYLES/STYLE, COLORSCALERANGE, NUMCOLORBANDS, LOGSCALE (ncWMS), TRANSPARENT and BGCOLOR. */
-export function parseStyle(q: WmsQuery, styleParameter: 'STYLES' | 'STYLE'): StyleRequest & { background?: [number, number, number] } {
+export function parseStyle(
+  q: WmsQuery,
+  styleParameter: 'STYLES' | 'STYLE',
+): StyleRequest & { background?: [number, number, number] } {
   const out: StyleRequest & { background?: [number, number, number] } = {};
   const name = q.get(styleParameter)?.split(',')[0]?.trim();
   if (name) out.name = name;
@@ -84,7 +99,8 @@ export function parseStyle(q: WmsQuery, styleParameter: 'STYLES' | 'STYLE'): Sty
   if (bands !== undefined && bands !== '') out.bands = Number(bands);
   const log = q.get('LOGSCALE');
   if (log !== undefined && log !== '') {
-    if (!/^(true|false)$/i.test(log)) throw new InvalidParameterValue('LOGSCALE', `expected true or false, got '${log}'`);
+    if (!/^(true|false)$/i.test(log))
+      throw new InvalidParameterValue('LOGSCALE', `expected true or false, got '${log}'`);
     out.log = log.toLowerCase() === 'true';
   }
   if ((q.get('TRANSPARENT') ?? 'TRUE').toUpperCase() === 'FALSE') {

@@ -8,7 +8,9 @@ import type { ExtractContext, Extraction, ParameterInfo } from './types.js';
 function profileParameters(ctx: ExtractContext): ParameterInfo[] {
   return ctx.info.variables
     .filter((v) => v.dims.length === 2 && v.dims[0] === 'N_PROF' && v.dims[1] === 'N_LEVELS')
-    .filter((v) => v.dtype !== 'char' && !/_(QC|ADJUSTED|ADJUSTED_ERROR|dPRES)$/.test(v.name) && !/^PROFILE_/.test(v.name))
+    .filter(
+      (v) => v.dtype !== 'char' && !/_(QC|ADJUSTED|ADJUSTED_ERROR|dPRES)$/.test(v.name) && !/^PROFILE_/.test(v.name),
+    )
     .map(parameterInfo);
 }
 
@@ -29,21 +31,22 @@ export function isArgoTrajectory(ctx: ExtractContext): boolean {
 export async function extractArgoProfiles(ctx: ExtractContext): Promise<Extraction> {
   const { data } = ctx;
   const n = ctx.info.dims['N_PROF'] ?? 0;
-  const [platform, cycles, juld, lat, lon, direction, dataMode, positionQc, project, pi, centre, platformType, pres] = await Promise.all([
-    data.strings('PLATFORM_NUMBER'),
-    data.numbersIfAny('CYCLE_NUMBER'),
-    data.times('JULD'),
-    data.numbers('LATITUDE'),
-    data.numbers('LONGITUDE'),
-    charsPerElement(data, 'DIRECTION'),
-    charsPerElement(data, 'DATA_MODE'),
-    charsPerElement(data, 'POSITION_QC'),
-    data.stringsIfAny('PROJECT_NAME'),
-    data.stringsIfAny('PI_NAME'),
-    data.stringsIfAny('DATA_CENTRE'),
-    data.stringsIfAny('PLATFORM_TYPE'),
-    data.numbersIfAny('PRES'),
-  ]);
+  const [platform, cycles, juld, lat, lon, direction, dataMode, positionQc, project, pi, centre, platformType, pres] =
+    await Promise.all([
+      data.strings('PLATFORM_NUMBER'),
+      data.numbersIfAny('CYCLE_NUMBER'),
+      data.times('JULD'),
+      data.numbers('LATITUDE'),
+      data.numbers('LONGITUDE'),
+      charsPerElement(data, 'DIRECTION'),
+      charsPerElement(data, 'DATA_MODE'),
+      charsPerElement(data, 'POSITION_QC'),
+      data.stringsIfAny('PROJECT_NAME'),
+      data.stringsIfAny('PI_NAME'),
+      data.stringsIfAny('DATA_CENTRE'),
+      data.stringsIfAny('PLATFORM_TYPE'),
+      data.numbersIfAny('PRES'),
+    ]);
   const parameters = profileParameters(ctx);
   const names = parameters.map((p) => p.name).join(',');
   const units = parameters.map((p) => p.units ?? '').join(',');
@@ -110,7 +113,8 @@ export async function extractArgoTrajectory(ctx: ExtractContext): Promise<Extrac
   ]);
   const coords: Array<[number, number]> = [];
   for (let i = 0; i < lat.length; i++) {
-    if (Number.isFinite(lat[i]) && Number.isFinite(lon[i])) coords.push([round(wrapLon(lon[i]!), 6), round(lat[i]!, 6)]);
+    if (Number.isFinite(lat[i]) && Number.isFinite(lon[i]))
+      coords.push([round(wrapLon(lon[i]!), 6), round(lat[i]!, 6)]);
   }
   const span = finiteRange(juld);
   const cycleRange = cycles ? finiteRange(cycles) : undefined;
@@ -121,7 +125,12 @@ export async function extractArgoTrajectory(ctx: ExtractContext): Promise<Extrac
   const id = safeId(`${platform[0] ?? 'unknown'}_traj`);
   const feature: FeatureRecord = {
     id,
-    geometry: coords.length >= 2 ? { type: 'LineString', coordinates: coords } : coords.length === 1 ? { type: 'Point', coordinates: coords[0]! } : null,
+    geometry:
+      coords.length >= 2
+        ? { type: 'LineString', coordinates: coords }
+        : coords.length === 1
+          ? { type: 'Point', coordinates: coords[0]! }
+          : null,
     start: span?.[0] ?? NaN,
     end: span?.[1] ?? NaN,
     properties: {

@@ -20,7 +20,9 @@ function roleVariable(ctx: ExtractContext, role: string): VariableInfo | undefin
 }
 
 function measured(ctx: ExtractContext, dims: (v: VariableInfo) => boolean): VariableInfo[] {
-  return ctx.info.variables.filter((v) => dims(v) && !isCoordinateLike(v, ctx.info) && v.dtype !== 'char' && v.dtype !== 'string');
+  return ctx.info.variables.filter(
+    (v) => dims(v) && !isCoordinateLike(v, ctx.info) && v.dtype !== 'char' && v.dtype !== 'string',
+  );
 }
 
 function commonProperties(ctx: ExtractContext): Record<string, PropertyValue> {
@@ -39,7 +41,11 @@ export async function extractTrajectory(ctx: ExtractContext): Promise<Extraction
   const time = findAxis(ctx.info, 'time');
   if (!lat || !lon || !time || lat.dims.length !== 1) return undefined;
   const obsDim = lat.dims[0]!;
-  const [ys, xs, ts] = await Promise.all([ctx.data.numbers(lat.name), ctx.data.numbers(lon.name), ctx.data.times(time.name)]);
+  const [ys, xs, ts] = await Promise.all([
+    ctx.data.numbers(lat.name),
+    ctx.data.numbers(lon.name),
+    ctx.data.times(time.name),
+  ]);
   const valid: number[] = [];
   for (let i = 0; i < ys.length; i++) if (Number.isFinite(ys[i]) && Number.isFinite(xs[i])) valid.push(i);
   const stride = Math.max(1, Math.ceil(valid.length / MAX_VERTICES));
@@ -55,15 +61,25 @@ export async function extractTrajectory(ctx: ExtractContext): Promise<Extraction
   const span = finiteRange(ts);
   const parameters = measured(ctx, (v) => v.dims.length === 1 && v.dims[0] === obsDim).map(parameterInfo);
   const a = ctx.info.attrs;
-  const name = attrString(a, 'deployment_name') ?? attrString(a, 'id') ?? attrString(a, 'title') ?? ctx.relPath.replace(/\.[^.]+$/, '');
+  const name =
+    attrString(a, 'deployment_name') ??
+    attrString(a, 'id') ??
+    attrString(a, 'title') ??
+    ctx.relPath.replace(/\.[^.]+$/, '');
   const feature: FeatureRecord = {
     id: safeId(name),
-    geometry: coords.length >= 2 ? { type: 'LineString', coordinates: coords } : coords.length === 1 ? { type: 'Point', coordinates: coords[0]! } : null,
+    geometry:
+      coords.length >= 2
+        ? { type: 'LineString', coordinates: coords }
+        : coords.length === 1
+          ? { type: 'Point', coordinates: coords[0]! }
+          : null,
     start: span?.[0] ?? NaN,
     end: span?.[1] ?? NaN,
     properties: {
       trajectory_id: name,
-      platform_name: attrString(a, 'glider_name') ?? attrString(a, 'platform_name') ?? attrString(a, 'platform') ?? null,
+      platform_name:
+        attrString(a, 'glider_name') ?? attrString(a, 'platform_name') ?? attrString(a, 'platform') ?? null,
       wmo_id: attrString(a, 'wmo_id') ?? attrString(a, 'glider_wmo') ?? null,
       ...commonProperties(ctx),
       datetime: isoOrNull(span?.[0] ?? NaN),
@@ -86,21 +102,30 @@ export async function extractTimeSeries(ctx: ExtractContext): Promise<Extraction
   if (!lat || !lon || !time || lat.dims.length > 1 || time.dims.length !== 1) return undefined;
   const stationDim = lat.dims[0];
   const timeDim = time.dims[0]!;
-  const [ys, xs, ts] = await Promise.all([ctx.data.numbers(lat.name), ctx.data.numbers(lon.name), ctx.data.times(time.name)]);
+  const [ys, xs, ts] = await Promise.all([
+    ctx.data.numbers(lat.name),
+    ctx.data.numbers(lon.name),
+    ctx.data.times(time.name),
+  ]);
   const idVar = roleVariable(ctx, 'timeseries_id');
   let stationIds: string[] | undefined;
   if (idVar) {
-    stationIds = idVar.dtype === 'char' || idVar.dtype === 'string'
-      ? await ctx.data.strings(idVar.name)
-      : Array.from(await ctx.data.numbers(idVar.name), (v) => (Number.isFinite(v) ? String(v) : ''));
+    stationIds =
+      idVar.dtype === 'char' || idVar.dtype === 'string'
+        ? await ctx.data.strings(idVar.name)
+        : Array.from(await ctx.data.numbers(idVar.name), (v) => (Number.isFinite(v) ? String(v) : ''));
   }
   const span = finiteRange(ts);
-  const parameters = measured(ctx, (v) => v.dims.includes(timeDim) && v.dims.every((d) => d === timeDim || d === stationDim)).map(parameterInfo);
+  const parameters = measured(
+    ctx,
+    (v) => v.dims.includes(timeDim) && v.dims.every((d) => d === timeDim || d === stationDim),
+  ).map(parameterInfo);
   const a = ctx.info.attrs;
   const stem = ctx.relPath.replace(/^.*\//, '').replace(/\.[^.]+$/, '');
   const features: FeatureRecord[] = [];
   for (let i = 0; i < ys.length; i++) {
-    const label = stationIds?.[i] && stationIds[i] !== '0' ? `${stem}_${stationIds[i]}` : ys.length === 1 ? stem : `${stem}_${i}`;
+    const label =
+      stationIds?.[i] && stationIds[i] !== '0' ? `${stem}_${stationIds[i]}` : ys.length === 1 ? stem : `${stem}_${i}`;
     const valid = Number.isFinite(xs[i]) && Number.isFinite(ys[i]);
     features.push({
       id: safeId(label),
@@ -109,7 +134,8 @@ export async function extractTimeSeries(ctx: ExtractContext): Promise<Extraction
       end: span?.[1] ?? NaN,
       properties: {
         station_id: stationIds?.[i] ?? String(i),
-        station_name: attrString(a, 'station_name') ?? attrString(a, 'mooring_number') ?? attrString(a, 'platform') ?? null,
+        station_name:
+          attrString(a, 'station_name') ?? attrString(a, 'mooring_number') ?? attrString(a, 'platform') ?? null,
         ...commonProperties(ctx),
         datetime: isoOrNull(span?.[0] ?? NaN),
         start_datetime: isoOrNull(span?.[0] ?? NaN),

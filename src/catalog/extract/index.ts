@@ -24,5 +24,7 @@ export async function extract(ctx: ExtractContext): Promise<ClassifyResult> {
   }
   const grid = await extractGrid(ctx);
   if (!('reason' in grid)) return grid;
-  return { skip: `no Argo, CF discrete-sampling or gridded structure recognised (featureType '${ft || 'none'}'; grid: ${grid.reason})` };
+  return {
+    skip: `no Argo, CF discrete-sampling or gridded structure recognised (featureType '${ft || 'none'}'; grid: ${grid.reason})`,
+  };
 }

@@ -6,7 +6,17 @@
  */
 import type { ManifestStore } from '../../readers/hdf5/manifest.js';
 import type { FileCommit, FileRemoval, FileState, FileStatus } from './ledger.js';
-import type { CollectionSource, CollectionStats, FeatureFilter, ItemKind, ItemRow, JsonType, SearchResult, SearchSpec, SyncReport } from './types.js';
+import type {
+  CollectionSource,
+  CollectionStats,
+  FeatureFilter,
+  ItemKind,
+  ItemRow,
+  JsonType,
+  SearchResult,
+  SearchSpec,
+  SyncReport,
+} from './types.js';
 
 type BackendKind = 'sqlite' | 'postgresql';
 
@@ -74,7 +84,12 @@ export interface CatalogBackend {
   // --- the read side the APIs use ---
   search(q: SearchSpec): Promise<SearchResult>;
   /** One page of a data collection's features in file order, with the exact number matched. */
-  features(collection: string, q: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; rows: ItemRow[] }>;
+  features(
+    collection: string,
+    q: FeatureFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ matched: number; rows: ItemRow[] }>;
   /** Every matching feature in file order, a batch at a time (no cursor held between batches). */
   featureBatches(collection: string, q: FeatureFilter, withLevels?: boolean): AsyncGenerator<ItemRow[]>;
   get(collection: string, id: string): Promise<ItemRow | undefined>;

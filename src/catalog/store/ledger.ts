@@ -49,20 +49,28 @@ export class FileLedger {
   /** The files of one folder as the catalog knows them. */
   folder(root: string, folder: string): Map<string, FileState> {
     const out = new Map<string, FileState>();
-    const rows = this.store.stmt('SELECT rel, size, mtime, status FROM files WHERE root = ? AND folder = ?').all(root, folder) as Array<{ rel: string; size: number; mtime: number; status: FileStatus }>;
+    const rows = this.store
+      .stmt('SELECT rel, size, mtime, status FROM files WHERE root = ? AND folder = ?')
+      .all(root, folder) as Array<{ rel: string; size: number; mtime: number; status: FileStatus }>;
     for (const r of rows) out.set(r.rel, { size: r.size, mtimeMs: r.mtime, status: r.status });
     return out;
   }
 
   /** How many files of a folder the catalog knows, and how many of them failed (a quick scan's tally). */
   folderCounts(root: string, folder: string): { files: number; failed: number } {
-    const r = this.store.stmt("SELECT count(*) AS files, coalesce(sum(status = 'failed'), 0) AS failed FROM files WHERE root = ? AND folder = ?").get(root, folder) as { files: number; failed: number };
+    const r = this.store
+      .stmt(
+        "SELECT count(*) AS files, coalesce(sum(status = 'failed'), 0) AS failed FROM files WHERE root = ? AND folder = ?",
+      )
+      .get(root, folder) as { files: number; failed: number };
     return r;
   }
 
   /** Every folder of a root that holds indexed files (to find folders that disappeared). */
   folders(root: string): string[] {
-    return (this.store.stmt('SELECT DISTINCT folder FROM files WHERE root = ?').all(root) as Array<{ folder: string }>).map((r) => r.folder);
+    return (
+      this.store.stmt('SELECT DISTINCT folder FROM files WHERE root = ?').all(root) as Array<{ folder: string }>
+    ).map((r) => r.folder);
   }
 
   /** Roots the catalog holds files of. */
@@ -72,12 +80,17 @@ export class FileLedger {
 
   /** The collection each served file of a folder belongs to (to keep a folder's grouping on a rescan). */
   folderCollections(root: string, folder: string): Array<{ rel: string; collection: string }> {
-    return this.store.stmt('SELECT f.rel AS rel, c.id AS collection FROM files f JOIN collections c ON c.cid = f.cid WHERE f.root = ? AND f.folder = ? AND f.status = \'ok\'').all(root, folder) as Array<{ rel: string; collection: string }>;
+    return this.store
+      .stmt(
+        "SELECT f.rel AS rel, c.id AS collection FROM files f JOIN collections c ON c.cid = f.cid WHERE f.root = ? AND f.folder = ? AND f.status = 'ok'",
+      )
+      .all(root, folder) as Array<{ rel: string; collection: string }>;
   }
 
   /** Root of a collection's files, or undefined for a new id. */
   collectionRoot(id: string): string | null | undefined {
-    const r = this.store.stmt('SELECT root FROM collections WHERE id = ?').get(id) as { root: string | null } | undefined;
+    const r = this.store.stmt('SELECT root FROM collections WHERE id = ?').get(id) as
+      { root: string | null } | undefined;
     return r ? r.root : undefined;
   }
 
@@ -85,9 +98,14 @@ export class FileLedger {
   collectionHasOtherFiles(id: string, root: string, folder: string | undefined, rel: string): boolean {
     const cid = this.store.cidOf(id);
     if (cid === undefined) return false;
-    const row = folder === undefined
-      ? this.store.stmt('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND rel = ?) LIMIT 1').get(cid, root, rel)
-      : this.store.stmt('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND folder = ?) LIMIT 1').get(cid, root, folder);
+    const row =
+      folder === undefined
+        ? this.store
+            .stmt('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND rel = ?) LIMIT 1')
+            .get(cid, root, rel)
+        : this.store
+            .stmt('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND folder = ?) LIMIT 1')
+            .get(cid, root, folder);
     return row !== undefined;
   }
 
@@ -95,7 +113,9 @@ export class FileLedger {
   collectionFiles(id: string, limit = -1): Array<{ rel: string; entry: unknown }> {
     const cid = this.store.cidOf(id);
     if (cid === undefined) return [];
-    const rows = this.store.stmt('SELECT rel, entry FROM files WHERE cid = ? ORDER BY rel LIMIT ?').all(cid, limit) as Array<{ rel: string; entry: string | null }>;
+    const rows = this.store
+      .stmt('SELECT rel, entry FROM files WHERE cid = ? ORDER BY rel LIMIT ?')
+      .all(cid, limit) as Array<{ rel: string; entry: string | null }>;
     return rows.map((r) => ({ rel: r.rel, entry: r.entry ? (JSON.parse(r.entry) as unknown) : undefined }));
   }
 
@@ -111,13 +131,18 @@ export class FileLedger {
   lease(owner: string, ttlMs: number): boolean {
     const db = this.store.connection;
     const take = db.transaction(() => {
-      const row = this.store.stmt("SELECT value FROM meta WHERE key = 'indexer'").get() as { value: string } | undefined;
+      const row = this.store.stmt("SELECT value FROM meta WHERE key = 'indexer'").get() as
+        { value: string } | undefined;
       const now = Date.now();
       if (row) {
         const held = JSON.parse(row.value) as { owner: string; until: number };
         if (held.owner !== owner && held.until > now) return false;
       }
-      this.store.stmt("INSERT INTO meta (key, value) VALUES ('indexer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify({ owner, until: now + ttlMs }));
+      this.store
+        .stmt(
+          "INSERT INTO meta (key, value) VALUES ('indexer', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(JSON.stringify({ owner, until: now + ttlMs }));
       return true;
     });
     return take.immediate();
@@ -126,19 +151,31 @@ export class FileLedger {
   /** Give the lease back (clean shutdown): another process may index at once. */
   release(owner: string): void {
     const row = this.store.stmt("SELECT value FROM meta WHERE key = 'indexer'").get() as { value: string } | undefined;
-    if (row && (JSON.parse(row.value) as { owner: string }).owner === owner) this.store.stmt("DELETE FROM meta WHERE key = 'indexer'").run();
+    if (row && (JSON.parse(row.value) as { owner: string }).owner === owner)
+      this.store.stmt("DELETE FROM meta WHERE key = 'indexer'").run();
   }
 
   /** Files that could not be read, most recent first, with their errors. */
   failures(limit: number): Array<{ root: string; file: string; error: string; at: string }> {
-    const rows = this.store.stmt('SELECT root, rel, error, indexed_at FROM files WHERE status = \'failed\' ORDER BY indexed_at DESC LIMIT ?').all(limit) as Array<{ root: string; rel: string; error: string | null; indexed_at: number }>;
+    const rows = this.store
+      .stmt("SELECT root, rel, error, indexed_at FROM files WHERE status = 'failed' ORDER BY indexed_at DESC LIMIT ?")
+      .all(limit) as Array<{ root: string; rel: string; error: string | null; indexed_at: number }>;
     // Readers name the absolute path in their messages: the file's path relative to its root says the same.
-    return rows.map((r) => ({ root: r.root, file: r.rel, error: (r.error ?? '').split(`${r.root}/`).join(''), at: new Date(r.indexed_at).toISOString() }));
+    return rows.map((r) => ({
+      root: r.root,
+      file: r.rel,
+      error: (r.error ?? '').split(`${r.root}/`).join(''),
+      at: new Date(r.indexed_at).toISOString(),
+    }));
   }
 
   counts(): Record<FileStatus, number> {
     const out: Record<FileStatus, number> = { ok: 0, skipped: 0, failed: 0 };
-    for (const r of this.store.stmt('SELECT status, count(*) AS n FROM files GROUP BY status').all() as Array<{ status: FileStatus; n: number }>) out[r.status] = r.n;
+    for (const r of this.store.stmt('SELECT status, count(*) AS n FROM files GROUP BY status').all() as Array<{
+      status: FileStatus;
+      n: number;
+    }>)
+      out[r.status] = r.n;
     return out;
   }
 
@@ -152,10 +189,13 @@ export class FileLedger {
     const dirty = new Set<number>();
     const grown = new Map<number, CollectionStats>();
     const prevOf = this.store.stmt('SELECT fid, sid, cid FROM files WHERE root = ? AND rel = ?');
-    const upsertCollection = this.store.stmt('INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid');
+    const upsertCollection = this.store.stmt(
+      'INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid',
+    );
     const insSource = this.store.stmt('INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?)');
     const updSource = this.store.stmt('UPDATE sources SET stats = ? WHERE sid = ?');
-    const upsertFile = this.store.stmt(`INSERT INTO files (root, folder, rel, size, mtime, status, error, cid, sid, entry, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    const upsertFile = this.store
+      .stmt(`INSERT INTO files (root, folder, rel, size, mtime, status, error, cid, sid, entry, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (root, rel) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status, error = excluded.error, cid = excluded.cid, sid = excluded.sid, entry = excluded.entry, indexed_at = excluded.indexed_at`);
     const delFile = this.store.stmt('DELETE FROM files WHERE fid = ?');
     const ids = new Map<number, string>();
@@ -180,7 +220,19 @@ export class FileLedger {
           const g = grown.get(cid);
           grown.set(cid, g ? mergeStats(g, stats) : stats);
         }
-        upsertFile.run(f.root, folderOf(f.rel), f.rel, f.size, f.mtimeMs, f.status, f.error ?? null, cid, sid, f.entry === undefined ? null : JSON.stringify(f.entry), now);
+        upsertFile.run(
+          f.root,
+          folderOf(f.rel),
+          f.rel,
+          f.size,
+          f.mtimeMs,
+          f.status,
+          f.error ?? null,
+          cid,
+          sid,
+          f.entry === undefined ? null : JSON.stringify(f.entry),
+          now,
+        );
       }
       for (const r of removed) {
         const prev = prevOf.get(r.root, r.rel) as { fid: number; sid: number | null; cid: number | null } | undefined;
@@ -195,7 +247,9 @@ export class FileLedger {
       for (const cid of dirty) {
         // A collection that lost a file is recounted from its sources; one left without any is gone.
         if (!this.store.refreshStats(cid)) {
-          const id = (this.store.stmt('SELECT id FROM collections WHERE cid = ?').get(cid) as { id: string } | undefined)?.id;
+          const id = (
+            this.store.stmt('SELECT id FROM collections WHERE cid = ?').get(cid) as { id: string } | undefined
+          )?.id;
           if (id) ids.set(cid, id);
           this.store.stmt('UPDATE files SET cid = NULL WHERE cid = ?').run(cid);
           this.store.stmt('DELETE FROM collections WHERE cid = ?').run(cid);

@@ -22,7 +22,9 @@ export class CatalogManifestStore implements ManifestStore {
       this.parsed.set(k, hit);
       return hit;
     }
-    const row = this.store.stmt('SELECT json FROM manifests WHERE file_key = ? AND variable = ?').get(fileKey, variable) as { json: string } | undefined;
+    const row = this.store
+      .stmt('SELECT json FROM manifests WHERE file_key = ? AND variable = ?')
+      .get(fileKey, variable) as { json: string } | undefined;
     if (!row) return undefined;
     const m = JSON.parse(row.json) as ManifestOrMiss;
     this.remember(k, m);
@@ -31,7 +33,10 @@ export class CatalogManifestStore implements ManifestStore {
 
   put(fileKey: string, variable: string, manifest: ManifestOrMiss): void {
     this.remember(`${fileKey}\u0000${variable}`, manifest);
-    this.store.stmt('INSERT INTO manifests (file_key, path, variable, json) VALUES (?, ?, ?, ?) ON CONFLICT (file_key, variable) DO UPDATE SET json = excluded.json')
+    this.store
+      .stmt(
+        'INSERT INTO manifests (file_key, path, variable, json) VALUES (?, ?, ?, ?) ON CONFLICT (file_key, variable) DO UPDATE SET json = excluded.json',
+      )
       .run(fileKey, fileKey.replace(/:\d+:[\d.]+$/, ''), variable, JSON.stringify(manifest));
     this.store.noteWrite();
   }

@@ -6,7 +6,11 @@ import { InvalidParameterValue } from '../../core/errors.js';
 import type { JsonType, SortField } from './types.js';
 import { SQLITE, type SqlDialect } from './where.js';
 
-export function orderBy(sortby: readonly SortField[], types: Record<string, JsonType>, opts: { dialect?: SqlDialect; sortablesHref?: string } = {}): string {
+export function orderBy(
+  sortby: readonly SortField[],
+  types: Record<string, JsonType>,
+  opts: { dialect?: SqlDialect; sortablesHref?: string } = {},
+): string {
   const dialect = opts.dialect ?? SQLITE;
   const parts = sortby.map((s) => {
     const n = s.field.replace(/^properties\./, '');
@@ -15,7 +19,14 @@ export function orderBy(sortby: readonly SortField[], types: Record<string, Json
     if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
     if (n === 'end_datetime') return `i.e ${d}`;
     if (!(n in types)) {
-      throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a sortable property (see ${opts.sortablesHref ?? 'the queryables'}): id, datetime, ${Object.keys(types).filter((k) => k !== 'datetime').join(', ')}`);
+      throw new InvalidParameterValue(
+        'sortby',
+        `cannot sort by '${s.field}': not a sortable property (see ${opts.sortablesHref ?? 'the queryables'}): id, datetime, ${Object.keys(
+          types,
+        )
+          .filter((k) => k !== 'datetime')
+          .join(', ')}`,
+      );
     }
     return `${dialect.property(n, types[n])} ${d}`;
   });

@@ -7,12 +7,34 @@ import { addItem, emptyStats } from './stats.js';
 import type { CollectionStats, ItemDraft } from './types.js';
 
 /** Geometry type codes stored per item. */
-const GTYPE: Record<string, number> = { Point: 1, LineString: 2, Polygon: 4, MultiPoint: 4, MultiLineString: 4, MultiPolygon: 4, GeometryCollection: 4 };
+const GTYPE: Record<string, number> = {
+  Point: 1,
+  LineString: 2,
+  Polygon: 4,
+  MultiPoint: 4,
+  MultiLineString: 4,
+  MultiPolygon: 4,
+  GeometryCollection: 4,
+};
 /** Geometry type code of an axis-aligned box polygon: its bbox is its exact shape. */
 export const GTYPE_BOX = 3;
 
 /** id, start, end (epoch ms), minx, miny, maxx, maxy, geometry type, GeoJSON (lines, polygons), properties JSON, item JSON (static), index in file, packed levels. */
-type PreparedRow = [string, number | null, number | null, number | null, number | null, number | null, number | null, number, string | null, string, string | null, number | null, Uint8Array | null];
+type PreparedRow = [
+  string,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number | null,
+  number,
+  string | null,
+  string,
+  string | null,
+  number | null,
+  Uint8Array | null,
+];
 
 export interface PreparedItems {
   rows: PreparedRow[];
@@ -33,13 +55,32 @@ export function prepareItems(items: Iterable<ItemDraft>): PreparedItems {
   const stats = emptyStats();
   for (const item of items) {
     // A box crossing the antimeridian is stored as the full longitude range (the exact test uses the geometry).
-    const b = item.bbox && item.bbox[0] <= item.bbox[2] ? item.bbox : item.bbox ? ([-180, item.bbox[1], 180, item.bbox[3]] as const) : null;
+    const b =
+      item.bbox && item.bbox[0] <= item.bbox[2]
+        ? item.bbox
+        : item.bbox
+          ? ([-180, item.bbox[1], 180, item.bbox[3]] as const)
+          : null;
     const s = Number.isFinite(item.start) ? item.start : Number.isFinite(item.end) ? item.end : null;
     const e = Number.isFinite(item.end) ? item.end : s;
     const gtype = !item.geometry ? 0 : isBox(item.geometry) ? GTYPE_BOX : (GTYPE[item.geometry.type] ?? 4);
     // Points and boxes are rebuilt from the stored box: only other shapes keep their GeoJSON.
     const geom = item.geometry && gtype !== 1 && gtype !== GTYPE_BOX ? JSON.stringify(item.geometry) : null;
-    rows.push([item.id, s, e, b?.[0] ?? null, b?.[1] ?? null, b?.[2] ?? null, b?.[3] ?? null, gtype, geom, JSON.stringify(item.properties), item.doc ?? null, item.fidx ?? null, item.levels ?? null]);
+    rows.push([
+      item.id,
+      s,
+      e,
+      b?.[0] ?? null,
+      b?.[1] ?? null,
+      b?.[2] ?? null,
+      b?.[3] ?? null,
+      gtype,
+      geom,
+      JSON.stringify(item.properties),
+      item.doc ?? null,
+      item.fidx ?? null,
+      item.levels ?? null,
+    ]);
     addItem(stats, item);
   }
   return { rows, stats };

@@ -7,7 +7,17 @@ import type { CatalogBackend, CatalogLedger } from './backend.js';
 import { FileLedger, type FileCommit, type FileRemoval, type FileState, type FileStatus } from './ledger.js';
 import { CatalogManifestStore } from './manifests.js';
 import { CatalogStore, type CatalogStoreOptions } from './store.js';
-import type { CollectionSource, CollectionStats, FeatureFilter, ItemKind, ItemRow, JsonType, SearchResult, SearchSpec, SyncReport } from './types.js';
+import type {
+  CollectionSource,
+  CollectionStats,
+  FeatureFilter,
+  ItemKind,
+  ItemRow,
+  JsonType,
+  SearchResult,
+  SearchSpec,
+  SyncReport,
+} from './types.js';
 
 /** Rows per batch when a whole collection is streamed for export. */
 const EXPORT_BATCH = 500;
@@ -64,7 +74,10 @@ export class SqliteBackend implements CatalogBackend {
   readonly recovered?: string;
   private manifestStore?: CatalogManifestStore;
 
-  private constructor(readonly store: CatalogStore, readonly location: string) {
+  private constructor(
+    readonly store: CatalogStore,
+    readonly location: string,
+  ) {
     this.ledger = new SqliteLedger(new FileLedger(store));
     if (store.recovered) this.recovered = store.recovered;
   }
@@ -115,7 +128,12 @@ export class SqliteBackend implements CatalogBackend {
   async search(q: SearchSpec): Promise<SearchResult> {
     return this.store.search(q);
   }
-  async features(collection: string, q: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; rows: ItemRow[] }> {
+  async features(
+    collection: string,
+    q: FeatureFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ matched: number; rows: ItemRow[] }> {
     return this.store.features(collection, q, offset, limit);
   }
   async *featureBatches(collection: string, q: FeatureFilter, withLevels = false): AsyncGenerator<ItemRow[]> {

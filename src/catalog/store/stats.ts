@@ -26,7 +26,12 @@ export function addItem(s: CollectionStats, item: ItemDraft): void {
       continue;
     }
     const prev = s.types[k];
-    s.types[k] = prev === undefined || prev === t ? t : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+    s.types[k] =
+      prev === undefined || prev === t
+        ? t
+        : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
+          ? 'number'
+          : 'string';
     if (t === 'number' || t === 'integer') {
       const r = s.ranges[k];
       if (!r) s.ranges[k] = [v as number, v as number];
@@ -53,16 +58,28 @@ export function addItem(s: CollectionStats, item: ItemDraft): void {
   }
   if (item.bbox) {
     const [w, so, e, n] = item.bbox;
-    s.bbox = s.bbox ? [Math.min(s.bbox[0], w), Math.min(s.bbox[1], so), Math.max(s.bbox[2], e), Math.max(s.bbox[3], n)] : [w, so, e, n];
+    s.bbox = s.bbox
+      ? [Math.min(s.bbox[0], w), Math.min(s.bbox[1], so), Math.max(s.bbox[2], e), Math.max(s.bbox[3], n)]
+      : [w, so, e, n];
   }
 }
 
 /** Union of two stats (per-file stats into a collection's). */
 export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionStats {
-  const out: CollectionStats = { count: a.count + b.count, types: { ...a.types }, values: { ...a.values }, ranges: { ...a.ranges } };
+  const out: CollectionStats = {
+    count: a.count + b.count,
+    types: { ...a.types },
+    values: { ...a.values },
+    ranges: { ...a.ranges },
+  };
   for (const [k, t] of Object.entries(b.types)) {
     const prev = out.types[k];
-    out.types[k] = prev === undefined || prev === t ? t : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+    out.types[k] =
+      prev === undefined || prev === t
+        ? t
+        : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
+          ? 'number'
+          : 'string';
   }
   for (const [k, list] of Object.entries(b.values)) {
     const cur = out.values[k];
@@ -77,13 +94,22 @@ export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionSt
     const cur = out.ranges[k];
     out.ranges[k] = cur ? [Math.min(cur[0], r[0]), Math.max(cur[1], r[1])] : [r[0], r[1]];
   }
-  const time = a.time && b.time ? [Math.min(a.time[0], b.time[0]), Math.max(a.time[1], b.time[1])] as [number, number] : (a.time ?? b.time);
+  const time =
+    a.time && b.time
+      ? ([Math.min(a.time[0], b.time[0]), Math.max(a.time[1], b.time[1])] as [number, number])
+      : (a.time ?? b.time);
   if (time) out.time = time;
   const span = Math.max(a.maxSpan ?? 0, b.maxSpan ?? 0);
   if (span > 0) out.maxSpan = span;
-  const bbox = a.bbox && b.bbox
-    ? [Math.min(a.bbox[0], b.bbox[0]), Math.min(a.bbox[1], b.bbox[1]), Math.max(a.bbox[2], b.bbox[2]), Math.max(a.bbox[3], b.bbox[3])] as CollectionStats['bbox']
-    : (a.bbox ?? b.bbox);
+  const bbox =
+    a.bbox && b.bbox
+      ? ([
+          Math.min(a.bbox[0], b.bbox[0]),
+          Math.min(a.bbox[1], b.bbox[1]),
+          Math.max(a.bbox[2], b.bbox[2]),
+          Math.max(a.bbox[3], b.bbox[3]),
+        ] as CollectionStats['bbox'])
+      : (a.bbox ?? b.bbox);
   if (bbox) out.bbox = bbox;
   if (a.files !== undefined || b.files !== undefined) out.files = (a.files ?? 0) + (b.files ?? 0);
   if (a.timed !== undefined || b.timed !== undefined) out.timed = (a.timed ?? 0) + (b.timed ?? 0);

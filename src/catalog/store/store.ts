@@ -3,12 +3,41 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import { lonRanges } from '../../core/query/bbox.js';
-import { boxPolygon, intersects, pointHits, prepare, type GeoJsonGeometry, type Prepared } from '../../core/geometry.js';
+import {
+  boxPolygon,
+  intersects,
+  pointHits,
+  prepare,
+  type GeoJsonGeometry,
+  type Prepared,
+} from '../../core/geometry.js';
 import { GTYPE_BOX, prepareItems, type PreparedItems } from './rows.js';
 import { emptyStats, mergeStats } from './stats.js';
-import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from './types.js';
+import type {
+  CollectionSource,
+  CollectionStats,
+  FeatureFilter,
+  ItemDraft,
+  ItemKind,
+  ItemRow,
+  JsonType,
+  PageToken,
+  SearchResult,
+  SearchSpec,
+  SortField,
+  SyncReport,
+} from './types.js';
 import { orderBy } from './order.js';
-import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, SQLITE, type CompileContext, type Sql } from './where.js';
+import {
+  BIG,
+  clampInf,
+  compileFilter,
+  hoistBounds,
+  spatialSql,
+  SQLITE,
+  type CompileContext,
+  type Sql,
+} from './where.js';
 
 /** Bump when what is stored changes: a catalog of another version is rebuilt from the files, never read. */
 const SCHEMA_VERSION = 9;
@@ -72,7 +101,8 @@ interface RawRow {
   fidx: number | null;
 }
 
-const ROW_COLUMNS = 'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, i.fidx AS fidx, src.rel AS rel, src.size AS size';
+const ROW_COLUMNS =
+  'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, i.fidx AS fidx, src.rel AS rel, src.size AS size';
 
 export interface CatalogStoreOptions {
   /** SQLite page cache, MiB: the index's resident memory stays near this whatever its size. */
@@ -99,7 +129,11 @@ export class CatalogStore {
   private readonly pageEnds = new Map<string, number>();
   private countsVersion = '';
 
-  private constructor(private readonly file: string, private readonly temporary: boolean, opts: CatalogStoreOptions) {
+  private constructor(
+    private readonly file: string,
+    private readonly temporary: boolean,
+    opts: CatalogStoreOptions,
+  ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const opened = openChecked(file, opts);
     this.db = opened.db;
@@ -112,7 +146,8 @@ export class CatalogStore {
       if (t === 1) return pointHits(q, Number(minx), Number(miny)) ? 1 : 0;
       // A box against a box query: the caller's column comparison already decided it.
       if (t === GTYPE_BOX && q.isBox) return 1;
-      if (t === GTYPE_BOX) return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
+      if (t === GTYPE_BOX)
+        return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
       if (typeof geom !== 'string') return 0;
       return intersects(q, JSON.parse(geom) as GeoJsonGeometry) ? 1 : 0;
     });
@@ -162,7 +197,12 @@ export class CatalogStore {
     this.cids.clear();
     this.ids.clear();
     this.stats.clear();
-    for (const r of this.db.prepare('SELECT cid, id, kind, stats FROM collections').all() as Array<{ cid: number; id: string; kind: ItemKind; stats: string | null }>) {
+    for (const r of this.db.prepare('SELECT cid, id, kind, stats FROM collections').all() as Array<{
+      cid: number;
+      id: string;
+      kind: ItemKind;
+      stats: string | null;
+    }>) {
       this.cids.set(r.id, { cid: r.cid, kind: r.kind });
       this.ids.set(r.cid, r.id);
       if (r.stats) this.stats.set(r.id, JSON.parse(r.stats) as CollectionStats);
@@ -175,13 +215,17 @@ export class CatalogStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      key,
+      value,
+    );
   }
 
   /** Forget every file, collection and item (the next scan reads everything again). */
   reset(): void {
     this.db.transaction(() => {
-      for (const t of ['items_rtree', 'feature_levels', 'items', 'sources', 'collections', 'files', 'manifests']) this.db.exec(`DELETE FROM ${t}`);
+      for (const t of ['items_rtree', 'feature_levels', 'items', 'sources', 'collections', 'files', 'manifests'])
+        this.db.exec(`DELETE FROM ${t}`);
     })();
     this.noteWrite();
     this.loadCatalog();
@@ -190,7 +234,8 @@ export class CatalogStore {
   /** Re-read some collections after a commit here (cheaper than loadCatalog with many collections). */
   reloadCollections(cids: Iterable<number>): void {
     for (const cid of cids) {
-      const r = this.stmt('SELECT id, kind, stats FROM collections WHERE cid = ?').get(cid) as { id: string; kind: ItemKind; stats: string | null } | undefined;
+      const r = this.stmt('SELECT id, kind, stats FROM collections WHERE cid = ?').get(cid) as
+        { id: string; kind: ItemKind; stats: string | null } | undefined;
       const old = this.ids.get(cid);
       if (old !== undefined && old !== r?.id) {
         this.cids.delete(old);
@@ -208,7 +253,9 @@ export class CatalogStore {
   /** Recompute a collection's stats from its sources (after a file left it) and store them; false when it has none left. */
   refreshStats(cid: number): boolean {
     let stats: CollectionStats | undefined;
-    for (const r of this.db.prepare('SELECT stats FROM sources WHERE cid = ?').iterate(cid) as Iterable<{ stats: string }>) {
+    for (const r of this.db.prepare('SELECT stats FROM sources WHERE cid = ?').iterate(cid) as Iterable<{
+      stats: string;
+    }>) {
       const s = JSON.parse(r.stats) as CollectionStats;
       stats = stats ? mergeStats(stats, s) : s;
     }
@@ -219,7 +266,8 @@ export class CatalogStore {
 
   /** Fold one source's stats into its collection's (a file added). */
   addStats(cid: number, s: CollectionStats): void {
-    const row = this.db.prepare('SELECT stats FROM collections WHERE cid = ?').get(cid) as { stats: string | null } | undefined;
+    const row = this.db.prepare('SELECT stats FROM collections WHERE cid = ?').get(cid) as
+      { stats: string | null } | undefined;
     const merged = row?.stats ? mergeStats(JSON.parse(row.stats) as CollectionStats, s) : s;
     this.db.prepare('UPDATE collections SET stats = ? WHERE cid = ?').run(JSON.stringify(merged), cid);
   }
@@ -258,7 +306,12 @@ export class CatalogStore {
     for (const id of collections ?? this.collections()) {
       for (const [k, t] of Object.entries(this.statsOf(id).types)) {
         const prev = out[k];
-        out[k] = prev === undefined || prev === t ? t : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+        out[k] =
+          prev === undefined || prev === t
+            ? t
+            : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
+              ? 'number'
+              : 'string';
       }
     }
     return out;
@@ -277,20 +330,35 @@ export class CatalogStore {
     const report: SyncReport = { collections: 0, files: 0, kept: 0, replaced: 0, removed: 0, items: 0, seconds: 0 };
     const empty = this.size === 0;
     const db = this.db;
-    if (empty) db.exec('DROP INDEX IF EXISTS items_sk; DROP INDEX IF EXISTS items_cid_sk; DROP INDEX IF EXISTS items_sid;');
+    if (empty)
+      db.exec('DROP INDEX IF EXISTS items_sk; DROP INDEX IF EXISTS items_cid_sk; DROP INDEX IF EXISTS items_sid;');
     const existing = new Map<string, { sid: number; stamp: string }>();
     const inScope = (kind: ItemKind) => !scope || scope.includes(kind);
     // Only the sources of the kinds synced here: the data files' million sources are not even read.
     const kinds = scope ? `WHERE c.kind IN (${scope.map(() => '?').join(',')})` : '';
-    for (const r of db.prepare(`SELECT s.sid AS sid, s.stamp AS stamp, s.rel AS rel, c.id AS cid, c.kind AS kind FROM sources s JOIN collections c ON c.cid = s.cid ${kinds}`).iterate(...(scope ?? [])) as Iterable<{ sid: number; stamp: string; rel: string; cid: string; kind: ItemKind }>) {
+    for (const r of db
+      .prepare(
+        `SELECT s.sid AS sid, s.stamp AS stamp, s.rel AS rel, c.id AS cid, c.kind AS kind FROM sources s JOIN collections c ON c.cid = s.cid ${kinds}`,
+      )
+      .iterate(...(scope ?? [])) as Iterable<{
+      sid: number;
+      stamp: string;
+      rel: string;
+      cid: string;
+      kind: ItemKind;
+    }>) {
       existing.set(`${r.cid}\u0000${r.rel}`, { sid: r.sid, stamp: r.stamp });
     }
     const keepCollections = new Set<string>();
     const keepSources = new Set<number>();
-    const insCollection = db.prepare('INSERT INTO collections (id, kind) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid');
+    const insCollection = db.prepare(
+      'INSERT INTO collections (id, kind) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid',
+    );
     const insSource = db.prepare('INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?)');
     const updSourceStats = db.prepare('UPDATE sources SET stats = ? WHERE sid = ?');
-    const delSourceItemsRtree = db.prepare('DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)');
+    const delSourceItemsRtree = db.prepare(
+      'DELETE FROM items_rtree WHERE id IN (SELECT rowid FROM items WHERE sid = ?)',
+    );
     const delSourceItems = db.prepare('DELETE FROM items WHERE sid = ?');
     const delSource = db.prepare('DELETE FROM sources WHERE sid = ?');
 
@@ -352,22 +420,34 @@ export class CatalogStore {
    */
   insertItems(cid: number, sid: number, items: Iterable<ItemDraft> | PreparedItems): CollectionStats {
     const prepared = 'rows' in items ? items : prepareItems(items);
-    const insItem = this.stmt('INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insItem = this.stmt(
+      'INSERT OR IGNORE INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     const insRtree = this.stmt('INSERT INTO items_rtree VALUES (?, ?, ?, ?, ?, ?, ?)');
     const insLevels = this.stmt('INSERT INTO feature_levels (rowid, data) VALUES (?, ?)');
     for (const [id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, levels] of prepared.rows) {
-      const row = (rid: string) => insItem.run(cid, sid, rid, s ?? -BIG, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx);
+      const row = (rid: string) =>
+        insItem.run(cid, sid, rid, s ?? -BIG, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx);
       let info = row(id);
       for (let k = 2; info.changes === 0 && k < 1000; k++) info = row(`${id}_${k}`);
       if (levels) insLevels.run(info.lastInsertRowid, levels);
-      insRtree.run(Number(info.lastInsertRowid), minx ?? NOWHERE, maxx ?? NOWHERE, miny ?? NOWHERE, maxy ?? NOWHERE, s === null ? NOWHERE : s / DAY, e === null ? NOWHERE : e / DAY);
+      insRtree.run(
+        Number(info.lastInsertRowid),
+        minx ?? NOWHERE,
+        maxx ?? NOWHERE,
+        miny ?? NOWHERE,
+        maxy ?? NOWHERE,
+        s === null ? NOWHERE : s / DAY,
+        e === null ? NOWHERE : e / DAY,
+      );
     }
     return prepared.stats;
   }
 
   /** A profile's packed levels, when the catalog has them. */
   levels(rowid: number): Uint8Array | undefined {
-    return (this.stmt('SELECT data FROM feature_levels WHERE rowid = ?').get(rowid) as { data: Uint8Array } | undefined)?.data;
+    return (this.stmt('SELECT data FROM feature_levels WHERE rowid = ?').get(rowid) as { data: Uint8Array } | undefined)
+      ?.data;
   }
 
   /** Remove one source and its items (inside the caller's transaction). */
@@ -400,7 +480,12 @@ export class CatalogStore {
       start: r.s,
       end: r.e,
       bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
-      geom: r.gtype === 1 ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}` : r.gtype === GTYPE_BOX ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!])) : r.geom,
+      geom:
+        r.gtype === 1
+          ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
+          : r.gtype === GTYPE_BOX
+            ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
+            : r.geom,
       props: r.props,
       doc: r.doc,
       file: r.rel,
@@ -412,7 +497,9 @@ export class CatalogStore {
   get(collection: string, id: string): ItemRow | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    const r = this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`).get(id, c.cid) as RawRow | undefined;
+    const r = this.db
+      .prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`)
+      .get(id, c.cid) as RawRow | undefined;
     return r ? this.toRow(r) : undefined;
   }
 
@@ -420,7 +507,11 @@ export class CatalogStore {
   *iterate(collection: string): Generator<ItemRow> {
     const c = this.cids.get(collection);
     if (!c) return;
-    for (const r of this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.cid = ? ORDER BY i.rowid`).iterate(c.cid) as Iterable<RawRow>) {
+    for (const r of this.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.cid = ? ORDER BY i.rowid`,
+      )
+      .iterate(c.cid) as Iterable<RawRow>) {
       yield this.toRow(r);
     }
   }
@@ -429,7 +520,8 @@ export class CatalogStore {
   source(collection: string, rel: string): { size: number | null } | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as { size: number | null } | undefined;
+    return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as
+      { size: number | null } | undefined;
   }
 
   /**
@@ -447,7 +539,14 @@ export class CatalogStore {
       const params = where.flatMap((w) => w.params);
       const filtered = where.length > 1;
       const key = `${collection}\u0000${JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties, q.cql])}`;
-      const order = q.sortby && q.sortby.length > 0 ? orderBy(q.sortby, this.statsOf(collection).types, q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}) : undefined;
+      const order =
+        q.sortby && q.sortby.length > 0
+          ? orderBy(
+              q.sortby,
+              this.statsOf(collection).types,
+              q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {},
+            )
+          : undefined;
       const version = this.dataVersion();
       if (version !== this.countsVersion) {
         this.counts.clear();
@@ -468,9 +567,17 @@ export class CatalogStore {
       if (limit > 0 && offset < matched) {
         // The page's rowids first (only integers go through the sort), then its rows.
         const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
-        const ids = (after !== undefined
-          ? this.db.prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`).pluck().all(...params, after, limit)
-          : this.db.prepare(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`).pluck().all(...params, limit, offset)) as number[];
+        const ids = (
+          after !== undefined
+            ? this.db
+                .prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`)
+                .pluck()
+                .all(...params, after, limit)
+            : this.db
+                .prepare(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`)
+                .pluck()
+                .all(...params, limit, offset)
+        ) as number[];
         if (ids.length > 0) rows = this.rowsByIds(ids);
         if (order) {
           const rank = new Map(ids.map((id, k) => [id, k]));
@@ -489,7 +596,11 @@ export class CatalogStore {
 
   /** Rows by rowid, in rowid order. */
   private rowsByIds(ids: number[]): RawRow[] {
-    return this.db.prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...ids) as RawRow[];
+    return this.db
+      .prepare(
+        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
+      )
+      .all(...ids) as RawRow[];
   }
 
   /**
@@ -505,7 +616,10 @@ export class CatalogStore {
     let ids: number[];
     try {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
-      ids = this.db.prepare(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`).pluck().all(...where.flatMap((w) => w.params)) as number[];
+      ids = this.db
+        .prepare(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`)
+        .pluck()
+        .all(...where.flatMap((w) => w.params)) as number[];
     } finally {
       for (const h of handles) this.geometries.delete(h);
     }
@@ -514,7 +628,11 @@ export class CatalogStore {
     const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
     for (let k = 0; k < ids.length; k += FEATURE_BATCH) {
       const batch = ids.slice(k, k + FEATURE_BATCH);
-      const rows = this.db.prepare(`SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`).all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
+      const rows = this.db
+        .prepare(
+          `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
+        )
+        .all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
       for (const r of rows) {
         const row = this.toRow(r);
         if (r.levels) row.levels = r.levels;
@@ -523,28 +641,59 @@ export class CatalogStore {
     }
   }
 
-  private featureWhere(cid: number, collection: string, q: FeatureFilter, handles: number[]): { from: string; where: Sql[] } {
+  private featureWhere(
+    cid: number,
+    collection: string,
+    q: FeatureFilter,
+    handles: number[],
+  ): { from: string; where: Sql[] } {
     const where: Sql[] = [{ sql: 'i.cid = ?', params: [cid] }];
     const rtree: Sql[] = [];
     if (q.bbox) {
       const ranges = lonRanges(q.bbox);
       const h = this.nextHandle++;
-      this.geometries.set(h, prepare(ranges.length > 1
-        ? { type: 'MultiPolygon', coordinates: ranges.map(([lo, hi]) => (boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as { coordinates: Array<Array<[number, number]>> }).coordinates) }
-        : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north])));
+      this.geometries.set(
+        h,
+        prepare(
+          ranges.length > 1
+            ? {
+                type: 'MultiPolygon',
+                coordinates: ranges.map(
+                  ([lo, hi]) =>
+                    (
+                      boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as {
+                        coordinates: Array<Array<[number, number]>>;
+                      }
+                    ).coordinates,
+                ),
+              }
+            : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north]),
+        ),
+      );
       handles.push(h);
       // Points and boxes are decided by their stored box; lines by their segments (odas_hit).
       where.push({
         sql: `(${ranges.map(() => '(i.maxx >= ? AND i.minx <= ?)').join(' OR ')}) AND i.maxy >= ? AND i.miny <= ? AND (i.gtype IN (1, ${GTYPE_BOX}) OR odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom))`,
         params: [...ranges.flat(), q.bbox.south, q.bbox.north, h],
       });
-      rtree.push(ranges.length === 1
-        ? { sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [q.bbox.east, q.bbox.west, q.bbox.north, q.bbox.south] }
-        : { sql: 'r.miny <= ? AND r.maxy >= ?', params: [q.bbox.north, q.bbox.south] });
+      rtree.push(
+        ranges.length === 1
+          ? {
+              sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?',
+              params: [q.bbox.east, q.bbox.west, q.bbox.north, q.bbox.south],
+            }
+          : { sql: 'r.miny <= ? AND r.maxy >= ?', params: [q.bbox.north, q.bbox.south] },
+      );
     }
     if (q.datetime) {
       where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
-      rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [q.datetime.end === Infinity ? BIG : q.datetime.end / DAY, q.datetime.start === -Infinity ? -BIG : q.datetime.start / DAY] });
+      rtree.push({
+        sql: 'r.mint <= ? AND r.maxt >= ?',
+        params: [
+          q.datetime.end === Infinity ? BIG : q.datetime.end / DAY,
+          q.datetime.start === -Infinity ? -BIG : q.datetime.start / DAY,
+        ],
+      });
     }
     for (const [k, v] of Object.entries(q.properties ?? {})) {
       if (v === null) continue;
@@ -565,12 +714,23 @@ export class CatalogStore {
       where.push(compileFilter(q.cql, ctx));
       // The filter's top-level box and interval narrow the R*-tree scan too.
       const hb = hoistBounds(q.cql);
-      for (const b of hb.boxes) rtree.push({ sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [b[2], b[0], b[3], b[1]] });
-      if (hb.tmin > -Infinity || hb.tmax < Infinity) rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [hb.tmax === Infinity ? BIG : hb.tmax / DAY, hb.tmin === -Infinity ? -BIG : hb.tmin / DAY] });
+      for (const b of hb.boxes)
+        rtree.push({
+          sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?',
+          params: [b[2], b[0], b[3], b[1]],
+        });
+      if (hb.tmin > -Infinity || hb.tmax < Infinity)
+        rtree.push({
+          sql: 'r.mint <= ? AND r.maxt >= ?',
+          params: [hb.tmax === Infinity ? BIG : hb.tmax / DAY, hb.tmin === -Infinity ? -BIG : hb.tmin / DAY],
+        });
     }
     // A small collection is read through its own index; a big one through the R*-tree when a box or interval narrows it.
     const useRtree = rtree.length > 0 && this.statsOf(collection).count > COUNT_CAP;
-    return { from: useRtree ? 'items_rtree r CROSS JOIN items i ON i.rowid = r.id' : 'items i', where: useRtree ? [...rtree, ...where] : where };
+    return {
+      from: useRtree ? 'items_rtree r CROSS JOIN items i ON i.rowid = r.id' : 'items i',
+      where: useRtree ? [...rtree, ...where] : where,
+    };
   }
 
   /**
@@ -614,7 +774,8 @@ export class CatalogStore {
       where.push({ sql: `i.cid IN (${cids.map(() => '?').join(',')})`, params: cids });
     }
     const excluded = (q.excludeCollections ?? []).flatMap((id) => this.cids.get(id)?.cid ?? []);
-    if (excluded.length > 0) where.push({ sql: `i.cid NOT IN (${excluded.map(() => '?').join(',')})`, params: excluded });
+    if (excluded.length > 0)
+      where.push({ sql: `i.cid NOT IN (${excluded.map(() => '?').join(',')})`, params: excluded });
     if (q.ids && q.ids.length > 0) {
       onlyCollections = false;
       where.push({ sql: `i.id IN (${q.ids.map(() => '?').join(',')})`, params: q.ids });
@@ -628,9 +789,21 @@ export class CatalogStore {
       const ranges = lonRanges(q.bbox);
       crossesAntimeridian = ranges.length > 1;
       const parts = ranges.map(() => '(i.maxx >= ? AND i.minx <= ?)');
-      const lineTest = ctx.registerGeometry(ranges.length > 1
-        ? { type: 'MultiPolygon', coordinates: ranges.map(([lo, hi]) => (boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as { coordinates: Array<Array<[number, number]>> }).coordinates) }
-        : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north]));
+      const lineTest = ctx.registerGeometry(
+        ranges.length > 1
+          ? {
+              type: 'MultiPolygon',
+              coordinates: ranges.map(
+                ([lo, hi]) =>
+                  (
+                    boxPolygon([lo, q.bbox!.south, hi, q.bbox!.north]) as {
+                      coordinates: Array<Array<[number, number]>>;
+                    }
+                  ).coordinates,
+              ),
+            }
+          : boxPolygon([q.bbox.west, q.bbox.south, q.bbox.east, q.bbox.north]),
+      );
       // Points and boxes are decided by their stored box; lines and other shapes by odas_hit.
       where.push({
         sql: `((${parts.join(' OR ')}) AND i.maxy >= ? AND i.miny <= ? AND (i.gtype IN (1, ${GTYPE_BOX}) OR odas_hit(?, i.gtype, i.minx, i.miny, i.maxx, i.maxy, i.geom)))`,
@@ -641,7 +814,11 @@ export class CatalogStore {
     if (q.intersects) {
       onlyCollections = false;
       where.push(spatialSql(q.intersects, ctx));
-      const hb = hoistBounds({ op: 's_intersects', property: { kind: 'property', name: 'geometry' }, geometry: q.intersects });
+      const hb = hoistBounds({
+        op: 's_intersects',
+        property: { kind: 'property', name: 'geometry' },
+        geometry: q.intersects,
+      });
       boxes.push(...hb.boxes);
     }
     if (q.datetime) {
@@ -659,17 +836,31 @@ export class CatalogStore {
       tmax = Math.min(tmax, hb.tmax);
     }
     if (boxes.length > 0) {
-      const b = boxes.reduce((a, c) => [Math.max(a[0], c[0]), Math.max(a[1], c[1]), Math.min(a[2], c[2]), Math.min(a[3], c[3])]);
-      rtree.push({ sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?', params: [b[2], b[0], b[3], b[1]] });
+      const b = boxes.reduce((a, c) => [
+        Math.max(a[0], c[0]),
+        Math.max(a[1], c[1]),
+        Math.min(a[2], c[2]),
+        Math.min(a[3], c[3]),
+      ]);
+      rtree.push({
+        sql: 'r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?',
+        params: [b[2], b[0], b[3], b[1]],
+      });
     }
     if (tmin > -Infinity || tmax < Infinity) {
-      rtree.push({ sql: 'r.mint <= ? AND r.maxt >= ?', params: [tmax === Infinity ? BIG : tmax / DAY, tmin === -Infinity ? -BIG : tmin / DAY] });
+      rtree.push({
+        sql: 'r.mint <= ? AND r.maxt >= ?',
+        params: [tmax === Infinity ? BIG : tmax / DAY, tmin === -Infinity ? -BIG : tmin / DAY],
+      });
     }
 
     const sort = this.sortPlan(q.sortby);
     const whereSql = (extra: Sql[] = []) => {
       const all = [...where, ...extra];
-      return { sql: all.length ? `WHERE ${all.map((w) => w.sql).join(' AND ')}` : '', params: all.flatMap((w) => w.params) };
+      return {
+        sql: all.length ? `WHERE ${all.map((w) => w.sql).join(' AND ')}` : '',
+        params: all.flatMap((w) => w.params),
+      };
     };
     // The R*-tree drives unless ids or small collections narrow the search more (their B-trees then do).
     const collectionItems = q.collections?.reduce((n, id) => n + this.statsOf(id).count, 0) ?? Infinity;
@@ -686,7 +877,11 @@ export class CatalogStore {
     let matched = q.token?.matched;
     if (matched === undefined) {
       const w = whereSql(rtree);
-      const n = (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${w.sql} LIMIT ${COUNT_CAP + 1})`).get(...w.params) as { n: number }).n;
+      const n = (
+        this.db
+          .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${w.sql} LIMIT ${COUNT_CAP + 1})`)
+          .get(...w.params) as { n: number }
+      ).n;
       matched = n <= COUNT_CAP ? n : -1;
     }
     let rows: RawRow[];
@@ -694,11 +889,15 @@ export class CatalogStore {
     const join = 'JOIN sources src ON src.sid = i.sid';
     if (matched >= 0) {
       const w = whereSql([...rtree, ...keyset]);
-      rows = this.db.prepare(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`).all(...w.params, q.limit + 1, skip) as RawRow[];
+      rows = this.db
+        .prepare(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+        .all(...w.params, q.limit + 1, skip) as RawRow[];
     } else {
       if (onlyCollections && !q.token) {
         // Collections' own counts of timed items: counting a million rows for a page of ten costs 180 ms.
-        matched = (q.collections ?? this.collections()).filter((id) => !q.excludeCollections?.includes(id)).reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
+        matched = (q.collections ?? this.collections())
+          .filter((id) => !q.excludeCollections?.includes(id))
+          .reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
       }
       // Many matches: walk the rows in time order (bounded by the query's time, if any) and stop after one page.
       const range: Sql[] = [];
@@ -706,7 +905,9 @@ export class CatalogStore {
       if (tmin > -Infinity) range.push({ sql: 'i.sk >= ?', params: [tmin - this.maxSpan()] });
       const hint = !sort.keyset ? '' : cids && cids.length === 1 ? 'INDEXED BY items_cid_sk' : 'INDEXED BY items_sk';
       const w = whereSql([...range, ...keyset]);
-      rows = this.db.prepare(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`).all(...w.params, q.limit + 1, skip) as RawRow[];
+      rows = this.db
+        .prepare(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+        .all(...w.params, q.limit + 1, skip) as RawRow[];
     }
     const more = rows.length > q.limit;
     if (more) rows.pop();
@@ -738,7 +939,11 @@ export class CatalogStore {
       if (n === 'collection') return `(SELECT c.id FROM collections c WHERE c.cid = i.cid) ${d}`;
       if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
       if (n === 'end_datetime') return `i.e ${d}`;
-      if (!(n in types)) throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`);
+      if (!(n in types))
+        throw new InvalidParameterValue(
+          'sortby',
+          `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`,
+        );
       return `json_extract(i.props, '$."${n.replace(/["'\\]/g, '')}"') ${d}`;
     });
     return { order: `${parts.join(', ')}, i.rowid ASC` };
@@ -760,7 +965,9 @@ function configure(db: Database.Database, opts: CatalogStoreOptions): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version !== SCHEMA_VERSION) {
     // Another version's catalog is rebuilt from the files, never read.
-    db.exec('DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS feature_levels; DROP TABLE IF EXISTS manifests;');
+    db.exec(
+      'DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS items_rtree; DROP TABLE IF EXISTS sources; DROP TABLE IF EXISTS collections; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS feature_levels; DROP TABLE IF EXISTS manifests;',
+    );
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
   db.exec(SCHEMA);
@@ -787,6 +994,9 @@ function openChecked(file: string, opts: CatalogStoreOptions): { db: Database.Da
     for (const ext of ['-wal', '-shm']) rmSync(`${file}${ext}`, { force: true });
     db = new Database(file);
     configure(db, opts);
-    return { db, recovered: `catalog ${file} was unreadable (${(err as Error).message}): moved to ${aside} and rebuilt from the files` };
+    return {
+      db,
+      recovered: `catalog ${file} was unreadable (${(err as Error).message}): moved to ${aside} and rebuilt from the files`,
+    };
   }
 }

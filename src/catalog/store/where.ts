@@ -83,7 +83,10 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
   const type = ctx.types[name];
   if (!type) {
     const known = [...new Set([...CORE_QUERYABLES, ...Object.keys(ctx.types)])].slice(0, 30).join(', ');
-    throw new InvalidParameterValue(FILTER, `unknown queryable '${p.name}' (see ${ctx.queryablesHref ?? '/stac/queryables'}): ${known}`);
+    throw new InvalidParameterValue(
+      FILTER,
+      `unknown queryable '${p.name}' (see ${ctx.queryablesHref ?? '/stac/queryables'}): ${known}`,
+    );
   }
   return { kind: 'json', sql: (ctx.dialect ?? SQLITE).property(name, type), type };
 }
@@ -91,7 +94,10 @@ function resolve(p: Cql2Property, ctx: CompileContext): Target {
 /** A literal as a value comparable with the target column; a type mismatch is the client's error. */
 function value(t: Target, lit: Cql2Literal, name: string): string | number {
   const mismatch = (want: string): never => {
-    throw new InvalidParameterValue(FILTER, `'${name}' is ${want}: it cannot be compared with ${lit.kind === 'string' ? `'${lit.value}'` : `a ${lit.kind}`}`);
+    throw new InvalidParameterValue(
+      FILTER,
+      `'${name}' is ${want}: it cannot be compared with ${lit.kind === 'string' ? `'${lit.value}'` : `a ${lit.kind}`}`,
+    );
   };
   if (t.kind === 'time') {
     if (lit.kind === 'instant') return lit.start;
@@ -101,7 +107,8 @@ function value(t: Target, lit: Cql2Literal, name: string): string | number {
   if (t.kind === 'geometry') return mismatch('a geometry (use S_INTERSECTS)');
   if (t.kind === 'json' && (t.type === 'number' || t.type === 'integer')) {
     if (lit.kind === 'number') return lit.value;
-    if (lit.kind === 'string' && lit.value.trim() !== '' && Number.isFinite(Number(lit.value))) return Number(lit.value);
+    if (lit.kind === 'string' && lit.value.trim() !== '' && Number.isFinite(Number(lit.value)))
+      return Number(lit.value);
     return mismatch(`a ${t.type}`);
   }
   if (t.kind === 'json' && t.type === 'boolean') {
@@ -131,7 +138,12 @@ export function likeToGlob(pattern: string): string {
 }
 
 function compareTime(t: Target & { kind: 'time' }, cmp: ComparisonOp, lit: Cql2Literal, name: string): Sql {
-  const [a, b] = lit.kind === 'instant' ? [lit.start, lit.end] : lit.kind === 'string' ? [parseInstant(lit.value, FILTER), parseInstant(lit.value, FILTER)] : [value(t, lit, name), 0];
+  const [a, b] =
+    lit.kind === 'instant'
+      ? [lit.start, lit.end]
+      : lit.kind === 'string'
+        ? [parseInstant(lit.value, FILTER), parseInstant(lit.value, FILTER)]
+        : [value(t, lit, name), 0];
   // The property's own instant is its start column (datetime of a range item is its start).
   const c = t.s;
   switch (cmp) {
@@ -197,7 +209,10 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     case 'and':
     case 'or': {
       const parts = n.args.map((a) => compileFilter(a, ctx));
-      return { sql: `(${parts.map((p) => p.sql).join(n.op === 'and' ? ' AND ' : ' OR ')})`, params: parts.flatMap((p) => p.params) };
+      return {
+        sql: `(${parts.map((p) => p.sql).join(n.op === 'and' ? ' AND ' : ' OR ')})`,
+        params: parts.flatMap((p) => p.params),
+      };
     }
     case 'not': {
       const p = compileFilter(n.arg, ctx);
@@ -211,7 +226,8 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
     }
     case 's_intersects': {
       const t = resolve(n.property, ctx);
-      if (t.kind !== 'geometry') throw new InvalidParameterValue(FILTER, `S_INTERSECTS applies to 'geometry', not '${n.property.name}'`);
+      if (t.kind !== 'geometry')
+        throw new InvalidParameterValue(FILTER, `S_INTERSECTS applies to 'geometry', not '${n.property.name}'`);
       return spatialSql(n.geometry, ctx);
     }
     case 'compare':
@@ -221,7 +237,11 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
       break;
     default: {
       const t = resolve(n.property, ctx);
-      if (t.kind !== 'time') throw new InvalidParameterValue(FILTER, `${n.op.toUpperCase()} applies to datetime, start_datetime or end_datetime, not '${n.property.name}'`);
+      if (t.kind !== 'time')
+        throw new InvalidParameterValue(
+          FILTER,
+          `${n.op.toUpperCase()} applies to datetime, start_datetime or end_datetime, not '${n.property.name}'`,
+        );
       return temporal(n.op, t.s, t.e, n.value.start, n.value.end);
     }
   }
@@ -230,7 +250,8 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
   if (t.kind === 'collection') {
     // Collection ids are stored as numbers: compare those, and an unknown id matches nothing.
     const cid = (lit: Cql2Literal) => (lit.kind === 'string' ? (ctx.cidOf(lit.value) ?? -1) : -1);
-    if (n.op === 'compare' && (n.cmp === '=' || n.cmp === '<>')) return { sql: `i.cid ${n.cmp === '=' ? '=' : '<>'} ?`, params: [cid(n.value)] };
+    if (n.op === 'compare' && (n.cmp === '=' || n.cmp === '<>'))
+      return { sql: `i.cid ${n.cmp === '=' ? '=' : '<>'} ?`, params: [cid(n.value)] };
     if (n.op === 'in') return { sql: `i.cid IN (${n.values.map(() => '?').join(',')})`, params: n.values.map(cid) };
     const sub: Target = { kind: 'text', sql: '(SELECT c.id FROM collections c WHERE c.cid = i.cid)' };
     return compileOn(sub, n, name, ctx);
@@ -239,16 +260,28 @@ export function compileFilter(n: Cql2Node, ctx: CompileContext): Sql {
   return compileOn(t, n, name, ctx);
 }
 
-function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' }, name: string, ctx: CompileContext): Sql {
+function compileOn(
+  t: Target,
+  n: Cql2Node & { op: 'compare' | 'between' | 'in' | 'like' },
+  name: string,
+  ctx: CompileContext,
+): Sql {
   const col = t.kind === 'time' ? t.s : t.kind === 'text' || t.kind === 'json' ? t.sql : undefined;
-  if (!col) throw new InvalidParameterValue(FILTER, `'${name}' cannot be used with ${n.op === 'compare' ? n.cmp : n.op.toUpperCase()}`);
+  if (!col)
+    throw new InvalidParameterValue(
+      FILTER,
+      `'${name}' cannot be used with ${n.op === 'compare' ? n.cmp : n.op.toUpperCase()}`,
+    );
   switch (n.op) {
     case 'compare':
       return { sql: `${col} ${n.cmp} ?`, params: [value(t, n.value, name)] };
     case 'between':
       return { sql: `${col} BETWEEN ? AND ?`, params: [value(t, n.low, name), value(t, n.high, name)] };
     case 'in':
-      return { sql: `${col} IN (${n.values.map(() => '?').join(',')})`, params: n.values.map((v) => value(t, v, name)) };
+      return {
+        sql: `${col} IN (${n.values.map(() => '?').join(',')})`,
+        params: n.values.map((v) => value(t, v, name)),
+      };
     case 'like':
       if (t.kind === 'time') throw new InvalidParameterValue(FILTER, `LIKE applies to strings, not to '${name}'`);
       return (ctx.dialect ?? SQLITE).like(col, n.pattern);
@@ -256,7 +289,11 @@ function compileOn(t: Target, n: Cql2Node & { op: 'compare' | 'between' | 'in' |
 }
 
 /** Spatial and temporal bounds implied by the top-level AND of a filter, to narrow the R*-tree scan. */
-export function hoistBounds(n: Cql2Node): { boxes: Array<[number, number, number, number]>; tmin: number; tmax: number } {
+export function hoistBounds(n: Cql2Node): {
+  boxes: Array<[number, number, number, number]>;
+  tmin: number;
+  tmax: number;
+} {
   const out = { boxes: [] as Array<[number, number, number, number]>, tmin: -Infinity, tmax: Infinity };
   const terms = n.op === 'and' ? n.args : [n];
   for (const t of terms) {

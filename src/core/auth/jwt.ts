@@ -49,11 +49,19 @@ function decodePart(part: string, what: string): Record<string, unknown> {
 export class JwtVerifier {
   private readonly keys: Key[];
 
-  constructor(jwks: Jwks, private readonly rules: JwtRules = {}) {
+  constructor(
+    jwks: Jwks,
+    private readonly rules: JwtRules = {},
+  ) {
     if (!jwks || !Array.isArray(jwks.keys)) throw new JwtError('a JWKS must be an object with a "keys" array');
     this.keys = jwks.keys
       .filter((k) => k.use === undefined || k.use === 'sig')
-      .map((k) => ({ ...(k.kid !== undefined ? { kid: k.kid } : {}), ...(k.alg !== undefined ? { alg: k.alg } : {}), kty: String(k.kty), key: createPublicKey({ key: k, format: 'jwk' }) }));
+      .map((k) => ({
+        ...(k.kid !== undefined ? { kid: k.kid } : {}),
+        ...(k.alg !== undefined ? { alg: k.alg } : {}),
+        kty: String(k.kty),
+        key: createPublicKey({ key: k, format: 'jwk' }),
+      }));
     if (this.keys.length === 0) throw new JwtError('the JWKS holds no signing key');
   }
 
@@ -64,20 +72,34 @@ export class JwtVerifier {
     const [h, p, s] = parts as [string, string, string];
     const header = decodePart(h, 'header');
     const alg = header['alg'];
-    if (typeof alg !== 'string' || !(alg in ALGORITHMS)) throw new JwtError(`algorithm ${String(alg)} is not accepted (RS256, ES256)`);
+    if (typeof alg !== 'string' || !(alg in ALGORITHMS))
+      throw new JwtError(`algorithm ${String(alg)} is not accepted (RS256, ES256)`);
     const spec = ALGORITHMS[alg as Algorithm];
     const kid = typeof header['kid'] === 'string' ? header['kid'] : undefined;
-    const candidates = this.keys.filter((k) => k.kty === spec.kty && (k.alg === undefined || k.alg === alg) && (kid === undefined || k.kid === undefined || k.kid === kid));
+    const candidates = this.keys.filter(
+      (k) =>
+        k.kty === spec.kty &&
+        (k.alg === undefined || k.alg === alg) &&
+        (kid === undefined || k.kid === undefined || k.kid === kid),
+    );
     if (candidates.length === 0) throw new JwtError(`no key in the JWKS for ${alg}${kid ? ` kid ${kid}` : ''}`);
     const data = Buffer.from(`${h}.${p}`);
     const signature = Buffer.from(s, 'base64url');
-    const ok = candidates.some((k) => verifySignature(spec.hash, data, spec.dsaEncoding ? { key: k.key, dsaEncoding: spec.dsaEncoding } : k.key, signature));
+    const ok = candidates.some((k) =>
+      verifySignature(
+        spec.hash,
+        data,
+        spec.dsaEncoding ? { key: k.key, dsaEncoding: spec.dsaEncoding } : k.key,
+        signature,
+      ),
+    );
     if (!ok) throw new JwtError('bad signature');
     const claims = decodePart(p, 'payload');
     const leeway = this.rules.leewaySeconds ?? 60;
     if (typeof claims['exp'] === 'number' && nowSeconds > claims['exp'] + leeway) throw new JwtError('expired');
     if (typeof claims['nbf'] === 'number' && nowSeconds < claims['nbf'] - leeway) throw new JwtError('not valid yet');
-    if (this.rules.issuer !== undefined && claims['iss'] !== this.rules.issuer) throw new JwtError(`issuer ${String(claims['iss'])} is not ${this.rules.issuer}`);
+    if (this.rules.issuer !== undefined && claims['iss'] !== this.rules.issuer)
+      throw new JwtError(`issuer ${String(claims['iss'])} is not ${this.rules.issuer}`);
     if (this.rules.audience !== undefined) {
       const aud = claims['aud'];
       const list = Array.isArray(aud) ? aud : [aud];

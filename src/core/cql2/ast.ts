@@ -23,8 +23,21 @@ export interface Cql2Property {
 export type ComparisonOp = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
 export const TEMPORAL_OPS = [
-  't_after', 't_before', 't_contains', 't_disjoint', 't_during', 't_equals', 't_finishedby', 't_finishes',
-  't_intersects', 't_meets', 't_metby', 't_overlappedby', 't_overlaps', 't_startedby', 't_starts',
+  't_after',
+  't_before',
+  't_contains',
+  't_disjoint',
+  't_during',
+  't_equals',
+  't_finishedby',
+  't_finishes',
+  't_intersects',
+  't_meets',
+  't_metby',
+  't_overlappedby',
+  't_overlaps',
+  't_startedby',
+  't_starts',
 ] as const;
 export type TemporalOp = (typeof TEMPORAL_OPS)[number];
 

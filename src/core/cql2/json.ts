@@ -1,6 +1,14 @@
 import { InvalidParameterValue } from '../errors.js';
 import { boxPolygon, parseGeometry, type GeoJsonGeometry } from '../geometry.js';
-import { FILTER, TEMPORAL_OPS, type ComparisonOp, type Cql2Literal, type Cql2Node, type Cql2Property, type TemporalOp } from './ast.js';
+import {
+  FILTER,
+  TEMPORAL_OPS,
+  type ComparisonOp,
+  type Cql2Literal,
+  type Cql2Node,
+  type Cql2Property,
+  type TemporalOp,
+} from './ast.js';
 import { dateLiteral, intervalLiteral, timestampLiteral } from './literals.js';
 
 function fail(msg: string): never {
@@ -17,7 +25,8 @@ function property(v: unknown, op: string): Cql2Property {
 function geometry(v: unknown): GeoJsonGeometry {
   if (isObject(v) && Array.isArray(v['bbox']) && !('type' in v)) {
     const b = v['bbox'] as unknown[];
-    if ((b.length !== 4 && b.length !== 6) || !b.every((n) => typeof n === 'number')) fail('{"bbox": [...]} takes 4 or 6 numbers');
+    if ((b.length !== 4 && b.length !== 6) || !b.every((n) => typeof n === 'number'))
+      fail('{"bbox": [...]} takes 4 or 6 numbers');
     const n = b as number[];
     return boxPolygon(n.length === 4 ? [n[0]!, n[1]!, n[2]!, n[3]!] : [n[0]!, n[1]!, n[3]!, n[4]!]);
   }
@@ -80,7 +89,12 @@ export function parseCql2Json(v: unknown): Cql2Node {
     case 'between': {
       const a = args(v, op);
       // Early drafts wrapped the bounds in an array: accept both shapes.
-      const [p, lo, hi] = a.length === 2 && Array.isArray(a[1]) ? [a[0], a[1][0], a[1][1]] : a.length === 3 ? a : fail("'between' takes a property and two bounds");
+      const [p, lo, hi] =
+        a.length === 2 && Array.isArray(a[1])
+          ? [a[0], a[1][0], a[1][1]]
+          : a.length === 3
+            ? a
+            : fail("'between' takes a property and two bounds");
       return { op: 'between', property: property(p, op), low: literal(lo), high: literal(hi) };
     }
     case 'in': {
@@ -98,7 +112,8 @@ export function parseCql2Json(v: unknown): Cql2Node {
       if ((TEMPORAL_OPS as readonly string[]).includes(op)) {
         const [p, x] = args(v, op, 2);
         const value = literal(x);
-        if (value.kind !== 'instant' && value.kind !== 'interval') fail(`'${op}' needs {"timestamp"}, {"date"} or {"interval"} as its second argument`);
+        if (value.kind !== 'instant' && value.kind !== 'interval')
+          fail(`'${op}' needs {"timestamp"}, {"date"} or {"interval"} as its second argument`);
         return { op: op as TemporalOp, property: property(p, op), value };
       }
       if (op.startsWith('s_')) fail(`'${op}' is not supported: only s_intersects (basic spatial functions)`);

@@ -7,14 +7,19 @@ const DAY = 86_400_000;
 
 /** TIMESTAMP('...'): one instant. */
 export function timestampLiteral(text: string): Cql2Literal & { kind: 'instant' } {
-  if (!/T/i.test(text)) throw new InvalidParameterValue(FILTER, `TIMESTAMP('${text}') needs a date-time such as 2010-01-31T12:00:00Z (use DATE() for a day)`);
+  if (!/T/i.test(text))
+    throw new InvalidParameterValue(
+      FILTER,
+      `TIMESTAMP('${text}') needs a date-time such as 2010-01-31T12:00:00Z (use DATE() for a day)`,
+    );
   const t = parseInstant(text, FILTER);
   return { kind: 'instant', start: t, end: t };
 }
 
 /** DATE('...'): the whole day, so `datetime = DATE('2009-05-01')` matches any time that day. */
 export function dateLiteral(text: string): Cql2Literal & { kind: 'instant' } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text.trim())) throw new InvalidParameterValue(FILTER, `DATE('${text}') needs a date such as 2010-01-31`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text.trim()))
+    throw new InvalidParameterValue(FILTER, `DATE('${text}') needs a date such as 2010-01-31`);
   const t = parseInstant(text, FILTER);
   return { kind: 'instant', start: t, end: t + DAY - 1 };
 }
@@ -29,7 +34,7 @@ function intervalEnd(v: Cql2Literal | string, end: boolean): number {
   }
   if (v.kind === 'instant') return end ? v.end : v.start;
   if (v.kind === 'string') return intervalEnd(v.value, end);
-  throw new InvalidParameterValue(FILTER, 'INTERVAL() takes dates, timestamps or \'..\'');
+  throw new InvalidParameterValue(FILTER, "INTERVAL() takes dates, timestamps or '..'");
 }
 
 export function intervalLiteral(a: Cql2Literal | string, b: Cql2Literal | string): Cql2Literal & { kind: 'interval' } {

@@ -1,6 +1,14 @@
 import { InvalidParameterValue } from '../errors.js';
 import { parseGeometry, boxPolygon, type GeoJsonGeometry, type Position } from '../geometry.js';
-import { FILTER, TEMPORAL_OPS, type ComparisonOp, type Cql2Literal, type Cql2Node, type Cql2Property, type TemporalOp } from './ast.js';
+import {
+  FILTER,
+  TEMPORAL_OPS,
+  type ComparisonOp,
+  type Cql2Literal,
+  type Cql2Node,
+  type Cql2Property,
+  type TemporalOp,
+} from './ast.js';
 import { dateLiteral, intervalLiteral, timestampLiteral } from './literals.js';
 
 type Token =
@@ -69,7 +77,16 @@ function tokenize(src: string): Token[] {
   return out;
 }
 
-const GEOMETRY_WORDS = new Set(['POINT', 'LINESTRING', 'POLYGON', 'MULTIPOINT', 'MULTILINESTRING', 'MULTIPOLYGON', 'GEOMETRYCOLLECTION', 'BBOX']);
+const GEOMETRY_WORDS = new Set([
+  'POINT',
+  'LINESTRING',
+  'POLYGON',
+  'MULTIPOINT',
+  'MULTILINESTRING',
+  'MULTIPOLYGON',
+  'GEOMETRYCOLLECTION',
+  'BBOX',
+]);
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'LIKE', 'BETWEEN', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE']);
 
 class Parser {
@@ -216,7 +233,8 @@ class Parser {
       return not ? { op: 'not', arg: n } : n;
     }
     const op = this.next();
-    if (op.t !== 'punct' || !['=', '<>', '<', '<=', '>', '>='].includes(op.v)) fail(op.pos, 'expected a comparison operator (=, <>, <, <=, >, >=), LIKE, BETWEEN, IN or IS NULL');
+    if (op.t !== 'punct' || !['=', '<>', '<', '<=', '>', '>='].includes(op.v))
+      fail(op.pos, 'expected a comparison operator (=, <>, <, <=, >, >=), LIKE, BETWEEN, IN or IS NULL');
     return { op: 'compare', cmp: op.v as ComparisonOp, property, value: this.literal() };
   }
 
@@ -258,7 +276,8 @@ class Parser {
       return t.v;
     }
     const lit = this.literal();
-    if (lit.kind !== 'instant') fail(t.pos, "INTERVAL() takes DATE(), TIMESTAMP() or quoted instants ('..' for an open end)");
+    if (lit.kind !== 'instant')
+      fail(t.pos, "INTERVAL() takes DATE(), TIMESTAMP() or quoted instants ('..' for an open end)");
     return lit;
   }
 
@@ -279,7 +298,8 @@ class Parser {
     this.expectPunct(',');
     const start = this.peek();
     const value = this.literal();
-    if (value.kind !== 'instant' && value.kind !== 'interval') fail(start.pos, `${op.v.toUpperCase()} needs DATE(), TIMESTAMP() or INTERVAL() as its second argument`);
+    if (value.kind !== 'instant' && value.kind !== 'interval')
+      fail(start.pos, `${op.v.toUpperCase()} needs DATE(), TIMESTAMP() or INTERVAL() as its second argument`);
     this.expectPunct(')');
     return { op: op.v.toLowerCase() as TemporalOp, property, value };
   }
@@ -311,7 +331,8 @@ class Parser {
 
   private geometry(): GeoJsonGeometry {
     const t = this.next();
-    if (t.t !== 'word' || !GEOMETRY_WORDS.has(t.v.toUpperCase())) fail(t.pos, 'expected a geometry (WKT such as POINT(1 2) or POLYGON((...)), or BBOX(w,s,e,n))');
+    if (t.t !== 'word' || !GEOMETRY_WORDS.has(t.v.toUpperCase()))
+      fail(t.pos, 'expected a geometry (WKT such as POINT(1 2) or POLYGON((...)), or BBOX(w,s,e,n))');
     const type = t.v.toUpperCase();
     if (this.isWord('Z')) this.next();
     const ring = () => this.list(() => this.pos());

@@ -6,7 +6,16 @@
 import { attrNumber, attrString } from '../../cf/read.js';
 import type { Attrs } from '../../readers/types.js';
 import { InvalidParameterValue } from '../errors.js';
-import { ellipsoid, HUGHES_1980, polarStereographic, transverseMercator, utm, webMercator, WGS84, type Ellipsoid } from './projection.js';
+import {
+  ellipsoid,
+  HUGHES_1980,
+  polarStereographic,
+  transverseMercator,
+  utm,
+  webMercator,
+  WGS84,
+  type Ellipsoid,
+} from './projection.js';
 import type { GridCrs, Projection } from './types.js';
 
 export const CRS84 = 'http://www.opengis.net/def/crs/OGC/1.3/CRS84';
@@ -37,7 +46,13 @@ const POLAR_STEREO_EPSG: Record<number, { e: Ellipsoid; lat0: number; latTs: num
 /** The projection of an EPSG code this server can compute, if any. */
 export function projectionForEpsg(code: number): Projection | undefined {
   const ps = POLAR_STEREO_EPSG[code];
-  if (ps) return polarStereographic({ ellipsoid: ps.e, latitudeOfOrigin: ps.lat0, standardParallel: ps.latTs, centralMeridian: ps.lon0 });
+  if (ps)
+    return polarStereographic({
+      ellipsoid: ps.e,
+      latitudeOfOrigin: ps.lat0,
+      standardParallel: ps.latTs,
+      centralMeridian: ps.lon0,
+    });
   if (code === 3857 || code === 900913) return webMercator();
   if (code >= 32601 && code <= 32660) return utm(code - 32600, false);
   if (code >= 32701 && code <= 32760) return utm(code - 32700, true);
@@ -60,7 +75,10 @@ export function crsFromEpsg(code: number, wkt?: string): GridCrs {
 export function epsgFromText(text: string | undefined): number | undefined {
   if (!text) return undefined;
   const t = text.trim();
-  const simple = /^(?:\[?EPSG:{1,2}(\d+)\]?|urn:ogc:def:crs:EPSG:[\d.]*:(\d+)|https?:\/\/www\.opengis\.net\/def\/crs\/EPSG\/[\d.]+\/(\d+))$/i.exec(t);
+  const simple =
+    /^(?:\[?EPSG:{1,2}(\d+)\]?|urn:ogc:def:crs:EPSG:[\d.]*:(\d+)|https?:\/\/www\.opengis\.net\/def\/crs\/EPSG\/[\d.]+\/(\d+))$/i.exec(
+      t,
+    );
   if (simple) return Number(simple[1] ?? simple[2] ?? simple[3]);
   const ids = [...t.matchAll(/(?:AUTHORITY|ID)\[\s*"EPSG"\s*,\s*"?(\d+)"?\s*\]/gi)];
   const last = ids[ids.length - 1];
@@ -79,14 +97,16 @@ function proj4Ellipsoid(p: Map<string, string>): Ellipsoid {
   const a = num('a') ?? num('r');
   if (a !== undefined) return ellipsoid(a, num('b') ?? (p.has('r') ? a : undefined), num('rf'));
   const name = (p.get('ellps') ?? p.get('datum') ?? 'WGS84').toUpperCase();
-  if (name === 'GRS80' || name === 'WGS84' || name === 'NAD83') return name === 'GRS80' || name === 'NAD83' ? ellipsoid(6378137, undefined, 298.257222101) : WGS84;
+  if (name === 'GRS80' || name === 'WGS84' || name === 'NAD83')
+    return name === 'GRS80' || name === 'NAD83' ? ellipsoid(6378137, undefined, 298.257222101) : WGS84;
   return WGS84;
 }
 
 /** The projection a PROJ.4 string describes, for the projections this server computes. */
 function projectionFromProj4(text: string): Projection | undefined {
   const p = proj4Params(text);
-  const num = (k: string, fallback: number) => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : fallback);
+  const num = (k: string, fallback: number) =>
+    p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : fallback;
   const e = proj4Ellipsoid(p);
   switch (p.get('proj')) {
     case 'stere': {
@@ -105,18 +125,31 @@ function projectionFromProj4(text: string): Projection | undefined {
     case 'utm':
       return p.has('zone') ? utm(num('zone', 0), p.has('south'), e) : undefined;
     case 'tmerc':
-      return transverseMercator({ ellipsoid: e, centralMeridian: num('lon_0', 0), latitudeOfOrigin: num('lat_0', 0), scaleFactor: num('k_0', num('k', 1)), falseEasting: num('x_0', 0), falseNorthing: num('y_0', 0) });
+      return transverseMercator({
+        ellipsoid: e,
+        centralMeridian: num('lon_0', 0),
+        latitudeOfOrigin: num('lat_0', 0),
+        scaleFactor: num('k_0', num('k', 1)),
+        falseEasting: num('x_0', 0),
+        falseNorthing: num('y_0', 0),
+      });
     case 'merc':
-      return e.es === 0 && e.a === 6378137 && num('lat_ts', 0) === 0 && num('lon_0', 0) === 0 ? webMercator() : undefined;
+      return e.es === 0 && e.a === 6378137 && num('lat_ts', 0) === 0 && num('lon_0', 0) === 0
+        ? webMercator()
+        : undefined;
     default:
       return undefined;
   }
 }
 
 function cfEllipsoid(attrs: Attrs): Ellipsoid {
-  const a = attrNumber(attrs, 'semi_major_axis') ?? attrNumber(attrs, 'semimajor_radius') ?? attrNumber(attrs, 'earth_radius');
+  const a =
+    attrNumber(attrs, 'semi_major_axis') ?? attrNumber(attrs, 'semimajor_radius') ?? attrNumber(attrs, 'earth_radius');
   if (a === undefined) return WGS84;
-  const b = attrNumber(attrs, 'semi_minor_axis') ?? attrNumber(attrs, 'semiminor_radius') ?? (attrs['earth_radius'] !== undefined ? a : undefined);
+  const b =
+    attrNumber(attrs, 'semi_minor_axis') ??
+    attrNumber(attrs, 'semiminor_radius') ??
+    (attrs['earth_radius'] !== undefined ? a : undefined);
   return ellipsoid(a, b, attrNumber(attrs, 'inverse_flattening'));
 }
 
@@ -129,7 +162,10 @@ function projectionFromCf(attrs: Attrs): Projection | undefined {
     case 'polar_stereographic': {
       const lat0 = attrNumber(attrs, 'latitude_of_projection_origin') ?? 90;
       const sp = attrNumber(attrs, 'standard_parallel');
-      const lon0 = attrNumber(attrs, 'straight_vertical_longitude_from_pole') ?? attrNumber(attrs, 'longitude_of_projection_origin') ?? 0;
+      const lon0 =
+        attrNumber(attrs, 'straight_vertical_longitude_from_pole') ??
+        attrNumber(attrs, 'longitude_of_projection_origin') ??
+        0;
       return polarStereographic({
         ellipsoid: e,
         latitudeOfOrigin: lat0,
@@ -180,26 +216,40 @@ export function crsFromGridMapping(variable: string, attrs: Attrs): DetectedCrs 
   const warnings: string[] = [];
   const mappingName = attrString(attrs, 'grid_mapping_name');
   const wkt = attrString(attrs, 'crs_wkt') ?? attrString(attrs, 'spatial_ref');
-  const epsg = epsgFromText(attrString(attrs, 'srid')) ?? epsgFromText(attrString(attrs, 'epsg_code')) ?? epsgFromText(wkt);
+  const epsg =
+    epsgFromText(attrString(attrs, 'srid')) ?? epsgFromText(attrString(attrs, 'epsg_code')) ?? epsgFromText(wkt);
   if (mappingName === 'latitude_longitude' || (epsg !== undefined && GEOGRAPHIC_EPSG.has(epsg))) {
     return { crs: { ...geographicCrs(), gridMapping: { variable, attrs } }, warnings };
   }
-  const proj4 = attrString(attrs, 'proj4text') ?? attrString(attrs, 'proj4') ?? attrString(attrs, 'proj4_params') ?? attrString(attrs, 'proj4string');
+  const proj4 =
+    attrString(attrs, 'proj4text') ??
+    attrString(attrs, 'proj4') ??
+    attrString(attrs, 'proj4_params') ??
+    attrString(attrs, 'proj4string');
   const fromProj4 = proj4 ? projectionFromProj4(proj4) : undefined;
   const fromEpsg = epsg !== undefined ? projectionForEpsg(epsg) : undefined;
   const fromCf = projectionFromCf(attrs);
   const projection = fromProj4 ?? fromEpsg ?? fromCf;
   if (projection && fromCf && projection !== fromCf) {
-    const probes: Array<[number, number]> = mappingName === 'polar_stereographic'
-      ? [[0, (attrNumber(attrs, 'latitude_of_projection_origin') ?? 90) > 0 ? 70 : -70], [90, (attrNumber(attrs, 'latitude_of_projection_origin') ?? 90) > 0 ? 60 : -60]]
-      : [[0, 0], [1, 1]];
+    const probes: Array<[number, number]> =
+      mappingName === 'polar_stereographic'
+        ? [
+            [0, (attrNumber(attrs, 'latitude_of_projection_origin') ?? 90) > 0 ? 70 : -70],
+            [90, (attrNumber(attrs, 'latitude_of_projection_origin') ?? 90) > 0 ? 60 : -60],
+          ]
+        : [
+            [0, 0],
+            [1, 1],
+          ];
     if (!sameProjection(projection, fromCf, probes)) {
-      warnings.push(`grid_mapping '${variable}': its CF attributes disagree with its ${fromProj4 ? 'PROJ string' : `EPSG code ${epsg}`}; following the latter`);
+      warnings.push(
+        `grid_mapping '${variable}': its CF attributes disagree with its ${fromProj4 ? 'PROJ string' : `EPSG code ${epsg}`}; following the latter`,
+      );
     }
   }
   const crs: GridCrs = {
     ...(epsg !== undefined ? { uri: epsgUri(epsg) } : {}),
-    label: epsg !== undefined ? `EPSG:${epsg}` : mappingName ?? variable,
+    label: epsg !== undefined ? `EPSG:${epsg}` : (mappingName ?? variable),
     kind: 'projected',
     gridMapping: { variable, attrs },
   };
@@ -219,7 +269,14 @@ export interface RequestCrs {
   latitudeFirst: boolean;
 }
 
-const CRS84_NAMES = new Set([CRS84.toLowerCase(), 'ogc:crs84', 'crs84', '[ogc:crs84]', 'urn:ogc:def:crs:ogc:1.3:crs84', 'http://www.opengis.net/def/crs/ogc/0/crs84']);
+const CRS84_NAMES = new Set([
+  CRS84.toLowerCase(),
+  'ogc:crs84',
+  'crs84',
+  '[ogc:crs84]',
+  'urn:ogc:def:crs:ogc:1.3:crs84',
+  'http://www.opengis.net/def/crs/ogc/0/crs84',
+]);
 
 /** Parse a CRS parameter against a grid's CRS; a CRS the server cannot use is a 400 naming the ones it can. */
 export function parseRequestCrs(text: string, parameter: string, native: GridCrs): RequestCrs {
@@ -228,11 +285,15 @@ export function parseRequestCrs(text: string, parameter: string, native: GridCrs
   const lower = t.toLowerCase();
   const nativeUri = native.uri;
   const accepted = () => [...new Set([CRS84, EPSG_4326, ...(nativeUri ? [nativeUri] : [])])].join(', ');
-  if (CRS84_NAMES.has(lower)) return { uri: CRS84, native: native.kind === 'geographic', geographic: true, latitudeFirst: false };
+  if (CRS84_NAMES.has(lower))
+    return { uri: CRS84, native: native.kind === 'geographic', geographic: true, latitudeFirst: false };
   const code = epsgFromText(t);
   if (code === 4326) return { uri: EPSG_4326, native: false, geographic: true, latitudeFirst: true };
   if (nativeUri && (t === nativeUri || (code !== undefined && epsgUri(code) === nativeUri))) {
     return { uri: nativeUri, native: true, geographic: native.kind === 'geographic', latitudeFirst: false };
   }
-  throw new InvalidParameterValue(parameter, `CRS '${t}' is not supported for this collection; use one of: ${accepted()}`);
+  throw new InvalidParameterValue(
+    parameter,
+    `CRS '${t}' is not supported for this collection; use one of: ${accepted()}`,
+  );
 }

@@ -105,14 +105,24 @@ function classify(info: DatasetInfo, v: VariableInfo): Candidate | undefined {
 }
 
 /** Labels and accepted names per role (the first name is the label). */
-function namesFor(role: GridAxisRole, geographic: boolean, dim: string, variable?: string): { label: string; names: string[] } {
+function namesFor(
+  role: GridAxisRole,
+  geographic: boolean,
+  dim: string,
+  variable?: string,
+): { label: string; names: string[] } {
   const base = ((): string[] => {
     switch (role) {
-      case 'x': return geographic ? ['Lon', 'Long', 'Longitude', 'x', 'E'] : ['x', 'E', 'Easting'];
-      case 'y': return geographic ? ['Lat', 'Latitude', 'y', 'N'] : ['y', 'N', 'Northing'];
-      case 't': return ['time', 't', 'date'];
-      case 'z': return ['z', 'h', 'depth', 'height', 'elevation', 'level'];
-      default: return [dim];
+      case 'x':
+        return geographic ? ['Lon', 'Long', 'Longitude', 'x', 'E'] : ['x', 'E', 'Easting'];
+      case 'y':
+        return geographic ? ['Lat', 'Latitude', 'y', 'N'] : ['y', 'N', 'Northing'];
+      case 't':
+        return ['time', 't', 'date'];
+      case 'z':
+        return ['z', 'h', 'depth', 'height', 'elevation', 'level'];
+      default:
+        return [dim];
     }
   })();
   const names = unique([...base, dim, variable]);
@@ -138,15 +148,23 @@ export function detectGrid(info: DatasetInfo, georef?: GeorefHint): GridLayout |
     const key = c.field.dims.join('\u0000');
     groups.set(key, [...(groups.get(key) ?? []), c]);
   }
-  const chosen = [...groups.values()].sort((a, b) => b[0]!.field.dims.length - a[0]!.field.dims.length || b.length - a.length)[0]!;
+  const chosen = [...groups.values()].sort(
+    (a, b) => b[0]!.field.dims.length - a[0]!.field.dims.length || b.length - a.length,
+  )[0]!;
   const first = chosen[0]!;
   const geographic = first.roles.includes('lon');
   const warnings: string[] = [];
   const axes: GridLayoutAxis[] = first.field.dims.map((dim, i) => {
     const r = first.roles[i];
-    const role: GridAxisRole = r === 'lon' || r === 'px' ? 'x' : r === 'lat' || r === 'py' ? 'y' : r === 't' ? 't' : r === 'z' ? 'z' : 'other';
+    const role: GridAxisRole =
+      r === 'lon' || r === 'px' ? 'x' : r === 'lat' || r === 'py' ? 'y' : r === 't' ? 't' : r === 'z' ? 'z' : 'other';
     const coordinate = first.coords[i];
-    const axis: GridLayoutAxis = { role, dim, size: info.dims[dim] ?? first.field.shape[i]!, ...namesFor(role, geographic, dim, coordinate?.name) };
+    const axis: GridLayoutAxis = {
+      role,
+      dim,
+      size: info.dims[dim] ?? first.field.shape[i]!,
+      ...namesFor(role, geographic, dim, coordinate?.name),
+    };
     if (coordinate) axis.coordinate = coordinate;
     if (r === 'lon') axis.longitude = true;
     return axis;
@@ -180,6 +198,11 @@ export function detectGrid(info: DatasetInfo, georef?: GeorefHint): GridLayout |
       if (a.role === 'y') Object.assign(a, namesFor('y', true, a.dim, a.coordinate?.name));
     }
   }
-  const fields: GridField[] = chosen.map((c) => ({ name: c.field.name, dtype: c.field.dtype, dims: [...c.field.dims], attrs: c.field.attrs }));
+  const fields: GridField[] = chosen.map((c) => ({
+    name: c.field.name,
+    dtype: c.field.dtype,
+    dims: [...c.field.dims],
+    attrs: c.field.attrs,
+  }));
   return { axes, fields, crs, warnings };
 }

@@ -46,12 +46,15 @@ function suggestSplit(plan: GridPlan, parts: number, api: LimitApi = 'coverages'
     const first = api === 'edr' ? `${y.axis.label} ${lo} to ${hi}` : `subset=${y.axis.label}(${lo}:${hi})`;
     return `split it into ${Math.ceil(y.values.length / per)} bands of at most ${per} rows along ${y.axis.label} (the first: ${first})`;
   }
-  return api === 'edr' ? 'reduce it with resolution-x and resolution-y' : `reduce it with scale-factor=${Math.ceil(Math.sqrt(parts))}`;
+  return api === 'edr'
+    ? 'reduce it with resolution-x and resolution-y'
+    : `reduce it with scale-factor=${Math.ceil(Math.sqrt(parts))}`;
 }
 
 /** How each API says "ask for less". */
 const FEWER: Record<LimitApi, string> = {
-  coverages: 'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.',
+  coverages:
+    'or ask for fewer fields (properties=…), a smaller bbox, or a coarser grid (scale-factor=…). dry-run=true gives the estimate of any request.',
   edr: 'or ask for fewer parameters (parameter-name=…), a smaller area or a coarser grid (resolution-x, resolution-y).',
   opendap: 'or project fewer variables, smaller hyperslabs or a stride (var[start:stride:stop]).',
   erddap: 'or ask for fewer variables, a smaller range or a stride (var[(start):stride:(stop)]).',
@@ -59,18 +62,32 @@ const FEWER: Record<LimitApi, string> = {
 
 /** 413 when the estimated answer exceeds the limit. */
 export function checkLimit(plan: GridPlan, estimatedBytes: number, format: string, api: LimitApi = 'coverages'): void {
-  checkSize({ bytes: estimatedBytes, cells: plan.cells, fields: plan.fields.length, format, api, split: (parts) => suggestSplit(plan, parts, api) });
+  checkSize({
+    bytes: estimatedBytes,
+    cells: plan.cells,
+    fields: plan.fields.length,
+    format,
+    api,
+    split: (parts) => suggestSplit(plan, parts, api),
+  });
 }
 
 /** The same policy for answers made of several plans (EDR position and trajectory: one per point). */
-export function checkSize(e: { bytes: number; cells: number; fields: number; format: string; api: LimitApi; split?: (parts: number) => string }): void {
+export function checkSize(e: {
+  bytes: number;
+  cells: number;
+  fields: number;
+  format: string;
+  api: LimitApi;
+  split?: (parts: number) => string;
+}): void {
   const limit = coverageLimitBytes();
   if (e.bytes <= limit) return;
   const parts = Math.ceil(e.bytes / limit);
   const split = e.split?.(parts) ?? (e.api === 'edr' ? 'ask for fewer points or a shorter time interval' : 'split it');
   const fewer = FEWER[e.api];
   throw new ResponseTooLarge(
-    `This ${e.api === 'coverages' ? 'coverage' : 'answer'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), `
-      + `over this server's limit of ${humanBytes(limit)} per answer. ${split[0]!.toUpperCase()}${split.slice(1)}; ${fewer}`,
+    `This ${e.api === 'coverages' ? 'coverage' : 'answer'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), ` +
+      `over this server's limit of ${humanBytes(limit)} per answer. ${split[0]!.toUpperCase()}${split.slice(1)}; ${fewer}`,
   );
 }

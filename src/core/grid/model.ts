@@ -53,11 +53,24 @@ function georefOf(reader: Reader): GeorefHint | undefined {
   return typeof candidate.georef === 'function' ? candidate.georef() : undefined;
 }
 
-async function axisOf(layout: GridLayoutAxis, data: DecodedReader, warnings: string[]): Promise<{ axis: GridAxis; raw?: Float64Array }> {
+async function axisOf(
+  layout: GridLayoutAxis,
+  data: DecodedReader,
+  warnings: string[],
+): Promise<{ axis: GridAxis; raw?: Float64Array }> {
   const base = { role: layout.role, dim: layout.dim, label: layout.label, names: layout.names };
   const v = layout.coordinate;
   if (!v) {
-    return { axis: { ...base, values: indexValues(layout.size), attrs: {}, dtype: 'i4', direction: layout.size > 1 ? 1 : 0, ...(layout.size > 1 ? { step: 1 } : {}) } };
+    return {
+      axis: {
+        ...base,
+        values: indexValues(layout.size),
+        attrs: {},
+        dtype: 'i4',
+        direction: layout.size > 1 ? 1 : 0,
+        ...(layout.size > 1 ? { step: 1 } : {}),
+      },
+    };
   }
   let values: Float64Array;
   let raw: Float64Array | undefined;
@@ -69,15 +82,38 @@ async function axisOf(layout: GridLayoutAxis, data: DecodedReader, warnings: str
       if (!(err instanceof TimeUnitsError)) throw err;
       warnings.push(`time coordinate '${v.name}': ${err.message}; served as plain numbers`);
       const m = monotony(raw);
-      return { axis: { ...base, role: 'other', label: layout.dim, variable: v.name, values: raw, attrs: v.attrs, dtype: v.dtype, direction: m?.direction ?? 1, ...(m?.step ? { step: m.step } : {}) } };
+      return {
+        axis: {
+          ...base,
+          role: 'other',
+          label: layout.dim,
+          variable: v.name,
+          values: raw,
+          attrs: v.attrs,
+          dtype: v.dtype,
+          direction: m?.direction ?? 1,
+          ...(m?.step ? { step: m.step } : {}),
+        },
+      };
     }
   } else {
     values = await data.numbers(v.name);
   }
   const m = monotony(values, v.dtype === 'f4');
   if (!m) {
-    warnings.push(`coordinate '${v.name}' is not strictly monotonic (or has missing values): its dimension '${layout.dim}' is indexed by position`);
-    return { axis: { ...base, values: indexValues(layout.size), attrs: v.attrs, dtype: v.dtype, direction: layout.size > 1 ? 1 : 0, ...(layout.size > 1 ? { step: 1 } : {}) } };
+    warnings.push(
+      `coordinate '${v.name}' is not strictly monotonic (or has missing values): its dimension '${layout.dim}' is indexed by position`,
+    );
+    return {
+      axis: {
+        ...base,
+        values: indexValues(layout.size),
+        attrs: v.attrs,
+        dtype: v.dtype,
+        direction: layout.size > 1 ? 1 : 0,
+        ...(layout.size > 1 ? { step: 1 } : {}),
+      },
+    };
   }
   const axis: GridAxis = { ...base, variable: v.name, values, attrs: v.attrs, dtype: v.dtype, direction: m.direction };
   if (m.step !== undefined) axis.step = m.step;
@@ -86,7 +122,10 @@ async function axisOf(layout: GridLayoutAxis, data: DecodedReader, warnings: str
 }
 
 /** The grid of one open file, or the reason it has none. */
-export async function gridFromReader(reader: Reader, slot: { path: string; rel: string }): Promise<BuiltGrid | { reason: string }> {
+export async function gridFromReader(
+  reader: Reader,
+  slot: { path: string; rel: string },
+): Promise<BuiltGrid | { reason: string }> {
   const info = await reader.info();
   const layout = detectGrid(info, georefOf(reader));
   if ('reason' in layout) return layout;
@@ -126,7 +165,8 @@ function compatible(model: GridModel, other: GridSummary): string | undefined {
     const first = a.values[0]!;
     const last = a.values[a.values.length - 1]!;
     const tolerance = Math.abs(a.step ?? 1) * 1e-3;
-    if (Math.abs(o.first - first) > tolerance || Math.abs(o.last - last) > tolerance) return `has '${a.dim}' from ${o.first} to ${o.last}, not ${first} to ${last}`;
+    if (Math.abs(o.first - first) > tolerance || Math.abs(o.last - last) > tolerance)
+      return `has '${a.dim}' from ${o.first} to ${o.last}, not ${first} to ${last}`;
   }
   return undefined;
 }
@@ -136,13 +176,18 @@ function compatible(model: GridModel, other: GridSummary): string | undefined {
  * the summaries discovery kept of the rest (their time steps). Files whose grid differs are left
  * out with a warning; files without a time axis cannot be concatenated (only the first is served).
  */
-export function aggregateAlongTime(first: BuiltGrid, others: Array<{ path: string; rel: string; summary: GridSummary }>): BuiltGrid {
+export function aggregateAlongTime(
+  first: BuiltGrid,
+  others: Array<{ path: string; rel: string; summary: GridSummary }>,
+): BuiltGrid {
   const warnings = [...first.warnings];
   const { model } = first;
   const ti = model.axes.findIndex((a) => a.role === 't');
   if (others.length === 0) return first;
   if (ti < 0) {
-    warnings.push(`${others.length + 1} files share a folder but have no time axis to concatenate along: serving only ${model.files[0]!.rel}`);
+    warnings.push(
+      `${others.length + 1} files share a folder but have no time axis to concatenate along: serving only ${model.files[0]!.rel}`,
+    );
     return { model, warnings };
   }
   const tAxis = model.axes[ti]!;
@@ -165,7 +210,12 @@ export function aggregateAlongTime(first: BuiltGrid, others: Array<{ path: strin
     slots.push({ path: o.path, rel: o.rel, timeStart: times.length, timeCount: ts.length });
     times.push(...ts);
     last = ts[ts.length - 1]!;
-    if (sameUnits && o.summary.time!.units === model.rawTime!.units && o.summary.time!.calendar === model.rawTime!.calendar) raws!.push(...o.summary.time!.raw);
+    if (
+      sameUnits &&
+      o.summary.time!.units === model.rawTime!.units &&
+      o.summary.time!.calendar === model.rawTime!.calendar
+    )
+      raws!.push(...o.summary.time!.raw);
     else sameUnits = false;
   }
   const values = Float64Array.from(times);

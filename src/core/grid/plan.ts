@@ -12,7 +12,16 @@ import { parseInstant, type TimeInterval } from '../query/datetime.js';
 import { selectLevels, type ZSelection } from '../query/z.js';
 import type { SubsetBound, SubsetSpec } from '../query/subset.js';
 import type { RequestCrs } from './crs.js';
-import { axisBounds, intersectRuns, nearestCell, nearestLongitude, runCells, trimAxis, trimLongitude, type IndexRun } from './select.js';
+import {
+  axisBounds,
+  intersectRuns,
+  nearestCell,
+  nearestLongitude,
+  runCells,
+  trimAxis,
+  trimLongitude,
+  type IndexRun,
+} from './select.js';
 import type { GridAxis, GridField, GridModel, NativeBox } from './types.js';
 
 interface AxisValueRequest {
@@ -115,7 +124,9 @@ export interface GridPlan {
 
 /** How an axis is named to users, with its alternatives. */
 function axisNames(model: GridModel): string {
-  return model.axes.map((a) => (a.names.length > 1 ? `${a.label} (or ${a.names.slice(1).join(', ')})` : a.label)).join('; ');
+  return model.axes
+    .map((a) => (a.names.length > 1 ? `${a.label} (or ${a.names.slice(1).join(', ')})` : a.label))
+    .join('; ');
 }
 
 export function findAxis(model: GridModel, name: string): GridAxis | undefined {
@@ -132,10 +143,18 @@ function formatCoordinate(axis: GridAxis, v: number): string {
 }
 
 function extentText(axis: GridAxis): string {
-  const [lo, hi] = axis.role === 't' ? [Math.min(axis.values[0]!, axis.values[axis.values.length - 1]!), Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!)] : axisBounds(axis);
+  const [lo, hi] =
+    axis.role === 't'
+      ? [
+          Math.min(axis.values[0]!, axis.values[axis.values.length - 1]!),
+          Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!),
+        ]
+      : axisBounds(axis);
   if (axis.role === 't') {
     const n = axis.values.length;
-    return n === 1 ? `its one time step is ${formatCoordinate(axis, lo)}` : `its ${n} time steps run from ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
+    return n === 1
+      ? `its one time step is ${formatCoordinate(axis, lo)}`
+      : `its ${n} time steps run from ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
   }
   return `its ${axis.label} cells span ${formatCoordinate(axis, lo)} to ${formatCoordinate(axis, hi)}`;
 }
@@ -144,10 +163,15 @@ function extentText(axis: GridAxis): string {
 function boundValue(axis: GridAxis, b: SubsetBound, spec: SubsetSpec, end: 'low' | 'high'): number {
   if (b.kind === 'open') return end === 'low' ? -Infinity : Infinity;
   if (axis.role === 't') {
-    if (b.kind !== 'text') throw new InvalidParameterValue('subset', `'${spec.text}': ${axis.label} takes RFC 3339 date-times in quotes, e.g. ${axis.label}("2000-01-01T00:00:00Z")`);
+    if (b.kind !== 'text')
+      throw new InvalidParameterValue(
+        'subset',
+        `'${spec.text}': ${axis.label} takes RFC 3339 date-times in quotes, e.g. ${axis.label}("2000-01-01T00:00:00Z")`,
+      );
     return parseInstant(b.value, 'subset', end === 'high' && spec.kind === 'trim');
   }
-  if (b.kind !== 'number') throw new InvalidParameterValue('subset', `'${spec.text}': ${axis.label} takes numbers, got '${b.value}'`);
+  if (b.kind !== 'number')
+    throw new InvalidParameterValue('subset', `'${spec.text}': ${axis.label} takes numbers, got '${b.value}'`);
   return b.value;
 }
 
@@ -180,14 +204,22 @@ function withoutRepeats(runs: IndexRun[]): IndexRun[] {
 
 /** Longitude intervals of a CRS84 box, split at the antimeridian when west > east. */
 function lonIntervals(west: number, east: number): Array<[number, number]> {
-  return west <= east ? [[west, east]] : [[west, 180], [-180, east]];
+  return west <= east
+    ? [[west, east]]
+    : [
+        [west, 180],
+        [-180, east],
+      ];
 }
 
 /** The native-CRS envelope of a CRS84 box on a projected grid: its outline densely projected, plus any pole inside. */
 function projectBox(model: GridModel, box: [number, number, number, number], parameter: string): NativeBox {
   const projection = model.crs.projection;
   if (!projection) {
-    throw new InvalidParameterValue(parameter, `this collection's grid is in ${model.crs.label}, which this server cannot transform longitude/latitude into: give the box in ${model.crs.uri ?? 'its native x/y coordinates'}${model.crs.uri ? ` (${parameter === 'bbox' ? 'bbox-crs' : 'subset-crs'}=${model.crs.uri})` : ''}`);
+    throw new InvalidParameterValue(
+      parameter,
+      `this collection's grid is in ${model.crs.label}, which this server cannot transform longitude/latitude into: give the box in ${model.crs.uri ?? 'its native x/y coordinates'}${model.crs.uri ? ` (${parameter === 'bbox' ? 'bbox-crs' : 'subset-crs'}=${model.crs.uri})` : ''}`,
+    );
   }
   const [west, south, east, north] = box;
   const xs: number[] = [];
@@ -213,7 +245,8 @@ function projectBox(model: GridModel, box: [number, number, number, number], par
       if (plat >= south && plat <= north && plon >= w && plon <= e) add(plon, plat);
     }
   }
-  if (xs.length === 0) throw new InvalidParameterValue(parameter, `the box ${box.join(',')} cannot be projected into ${model.crs.label}`);
+  if (xs.length === 0)
+    throw new InvalidParameterValue(parameter, `the box ${box.join(',')} cannot be projected into ${model.crs.label}`);
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
 }
 
@@ -224,30 +257,67 @@ interface Selections {
   by: string[][];
 }
 
-function constrain(model: GridModel, sel: Selections, axis: GridAxis, runs: IndexRun[], parameter: string, what: string): void {
+function constrain(
+  model: GridModel,
+  sel: Selections,
+  axis: GridAxis,
+  runs: IndexRun[],
+  parameter: string,
+  what: string,
+): void {
   const i = model.axes.indexOf(axis);
   const current = sel.runs[i];
   const next = current ? intersectRuns(current, runs) : runs;
   sel.by[i]!.push(what);
   if (next.length === 0) {
-    const detail = runs.length === 0 ? `${what} selects no cell of the coverage: ${extentText(axis)}` : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
+    const detail =
+      runs.length === 0
+        ? `${what} selects no cell of the coverage: ${extentText(axis)}`
+        : `${sel.by[i]!.join(' and ')} have no cell of ${axis.label} in common`;
     throw new EmptySelection(parameter, detail);
   }
   sel.runs[i] = next;
 }
 
-function applyGeographicBox(model: GridModel, sel: Selections, box: [number, number, number, number], parameter: string, what: string): void {
+function applyGeographicBox(
+  model: GridModel,
+  sel: Selections,
+  box: [number, number, number, number],
+  parameter: string,
+  what: string,
+): void {
   const x = model.axes.find((a) => a.role === 'x')!;
   const y = model.axes.find((a) => a.role === 'y')!;
   const [west, south, east, north] = box;
   if (model.crs.kind === 'geographic') {
-    constrain(model, sel, x, withoutRepeats(lonIntervals(west, east).flatMap(([w, e]) => trimRuns(x, w, e))), parameter, what);
+    constrain(
+      model,
+      sel,
+      x,
+      withoutRepeats(lonIntervals(west, east).flatMap(([w, e]) => trimRuns(x, w, e))),
+      parameter,
+      what,
+    );
     constrain(model, sel, y, trimRuns(y, south, north), parameter, what);
     return;
   }
   const [x0, y0, x1, y1] = projectBox(model, box, parameter);
-  constrain(model, sel, x, trimRuns(x, x0, x1), parameter, `${what} (${model.crs.label} x ${Math.round(x0)}..${Math.round(x1)})`);
-  constrain(model, sel, y, trimRuns(y, y0, y1), parameter, `${what} (${model.crs.label} y ${Math.round(y0)}..${Math.round(y1)})`);
+  constrain(
+    model,
+    sel,
+    x,
+    trimRuns(x, x0, x1),
+    parameter,
+    `${what} (${model.crs.label} x ${Math.round(x0)}..${Math.round(x1)})`,
+  );
+  constrain(
+    model,
+    sel,
+    y,
+    trimRuns(y, y0, y1),
+    parameter,
+    `${what} (${model.crs.label} y ${Math.round(y0)}..${Math.round(y1)})`,
+  );
 }
 
 function applyBbox(model: GridModel, sel: Selections, bbox: NonNullable<GridRequest['bbox']>): void {
@@ -263,7 +333,12 @@ function applyBbox(model: GridModel, sel: Selections, bbox: NonNullable<GridRequ
   constrain(model, sel, y, trimRuns(y, bbox.box[1], bbox.box[3]), parameter, what);
 }
 
-function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], subsetCrs: RequestCrs | undefined): void {
+function applySubsets(
+  model: GridModel,
+  sel: Selections,
+  subsets: SubsetSpec[],
+  subsetCrs: RequestCrs | undefined,
+): void {
   const projected = model.crs.kind === 'projected';
   const geographicValues = projected && subsetCrs?.geographic === true;
   const geoBox: [number, number, number, number] = [-180, -90, 180, 90];
@@ -275,7 +350,8 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
     const asLon = projected && (LON_NAMES.has(lower) || (geographicValues && axis?.role === 'x'));
     const asLat = projected && (LAT_NAMES.has(lower) || (geographicValues && axis?.role === 'y'));
     if (asLon || asLat) {
-      if (spec.low.kind === 'text' || spec.high.kind === 'text') throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
+      if (spec.low.kind === 'text' || spec.high.kind === 'text')
+        throw new InvalidParameterValue('subset', `'${spec.text}': longitudes and latitudes are numbers`);
       const lo = spec.low.kind === 'number' ? spec.low.value : asLon ? -180 : -90;
       const hi = spec.high.kind === 'number' ? spec.high.value : asLon ? 180 : 90;
       // Lon(170:-170) crosses the antimeridian, as a bbox with west > east does.
@@ -286,14 +362,23 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
       continue;
     }
     if (!axis) {
-      throw new InvalidParameterValue('subset', `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`);
+      throw new InvalidParameterValue(
+        'subset',
+        `unknown axis '${spec.axis}' in '${spec.text}'; this coverage's axes are: ${axisNames(model)}`,
+      );
     }
     if (spec.kind === 'slice') {
       if (spec.low.kind === 'open' && axis.role !== 't') {
-        throw new InvalidParameterValue('subset', `'${spec.text}': a slice needs a value (* alone is the latest time step; use ${spec.axis}(*:*) for the whole axis)`);
+        throw new InvalidParameterValue(
+          'subset',
+          `'${spec.text}': a slice needs a value (* alone is the latest time step; use ${spec.axis}(*:*) for the whole axis)`,
+        );
       }
       // time(*): the latest step.
-      const v = spec.low.kind === 'open' ? Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!) : boundValue(axis, spec.low, spec, 'low');
+      const v =
+        spec.low.kind === 'open'
+          ? Math.max(axis.values[0]!, axis.values[axis.values.length - 1]!)
+          : boundValue(axis, spec.low, spec, 'low');
       constrain(model, sel, axis, sliceRuns(axis, v), 'subset', `'${spec.text}'`);
       continue;
     }
@@ -301,10 +386,21 @@ function applySubsets(model: GridModel, sel: Selections, subsets: SubsetSpec[], 
     const hi = boundValue(axis, spec.high, spec, 'high');
     if (lo > hi && axis.longitude) {
       // Lon(170:-170): across the antimeridian, the two sides read as one selection, west to east.
-      constrain(model, sel, axis, withoutRepeats(lonIntervals(lo, hi).flatMap(([w, e]) => trimRuns(axis, w, e))), 'subset', `'${spec.text}'`);
+      constrain(
+        model,
+        sel,
+        axis,
+        withoutRepeats(lonIntervals(lo, hi).flatMap(([w, e]) => trimRuns(axis, w, e))),
+        'subset',
+        `'${spec.text}'`,
+      );
       continue;
     }
-    if (lo > hi) throw new InvalidParameterValue('subset', `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`);
+    if (lo > hi)
+      throw new InvalidParameterValue(
+        'subset',
+        `'${spec.text}': low ${formatCoordinate(axis, lo)} is above high ${formatCoordinate(axis, hi)}`,
+      );
     constrain(model, sel, axis, trimRuns(axis, lo, hi), 'subset', `'${spec.text}'`);
   }
   if (geo) applyGeographicBox(model, sel, geoBox, 'subset', `subset Lon/Lat box ${geoBox.join(',')}`);
@@ -315,7 +411,8 @@ function applyDatetime(model: GridModel, sel: Selections, interval: TimeInterval
   if (!t) throw new InvalidParameterValue('datetime', 'this coverage has no time axis');
   const what = `datetime ${Number.isFinite(interval.start) ? isoString(interval.start) : '..'}/${Number.isFinite(interval.end) ? isoString(interval.end) : '..'}`;
   // An instant picks the step nearest to it (within the steps' extent); an interval trims.
-  const runs = interval.start === interval.end ? sliceRuns(t, interval.start) : trimRuns(t, interval.start, interval.end);
+  const runs =
+    interval.start === interval.end ? sliceRuns(t, interval.start) : trimRuns(t, interval.start, interval.end);
   constrain(model, sel, t, runs, 'datetime', what);
 }
 
@@ -324,17 +421,35 @@ function applySlabs(model: GridModel, sel: Selections, slabs: IndexSlab[]): Map<
   const targets = new Map<number, Target>();
   for (const slab of slabs) {
     const axis = model.axes.find((a) => a.dim === slab.axis) ?? findAxis(model, slab.axis);
-    if (!axis) throw new InvalidParameterValue(slab.parameter, `unknown dimension '${slab.axis}'; dimensions: ${model.axes.map((a) => a.dim).join(', ')}`);
+    if (!axis)
+      throw new InvalidParameterValue(
+        slab.parameter,
+        `unknown dimension '${slab.axis}'; dimensions: ${model.axes.map((a) => a.dim).join(', ')}`,
+      );
     const n = axis.values.length;
     const { start, stride, stop } = slab;
     if (![start, stride, stop].every(Number.isInteger) || start < 0 || stride < 1 || stop < start) {
-      throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim} is not a valid hyperslab: start ≤ stop, both ≥ 0, stride ≥ 1`);
+      throw new InvalidParameterValue(
+        slab.parameter,
+        `[${start}:${stride}:${stop}] on ${axis.dim} is not a valid hyperslab: start ≤ stop, both ≥ 0, stride ≥ 1`,
+      );
     }
-    if (stop >= n) throw new InvalidParameterValue(slab.parameter, `[${start}:${stride}:${stop}] on ${axis.dim}: the index ${stop} is past its last index ${n - 1}`);
+    if (stop >= n)
+      throw new InvalidParameterValue(
+        slab.parameter,
+        `[${start}:${stride}:${stop}] on ${axis.dim}: the index ${stop} is past its last index ${n - 1}`,
+      );
     const i = model.axes.indexOf(axis);
     if (targets.has(i)) throw new InvalidParameterValue(slab.parameter, `two hyperslabs on ${axis.dim}`);
     const size = Math.floor((stop - start) / stride) + 1;
-    constrain(model, sel, axis, [{ start, stop: start + (size - 1) * stride + 1, shift: 0 }], slab.parameter, `[${start}:${stride}:${stop}]`);
+    constrain(
+      model,
+      sel,
+      axis,
+      [{ start, stop: start + (size - 1) * stride + 1, shift: 0 }],
+      slab.parameter,
+      `[${start}:${stride}:${stop}]`,
+    );
     targets.set(i, { size, stride });
   }
   return targets;
@@ -354,18 +469,29 @@ function targetSizes(sizes: number[], model: GridModel, scaling: ScalingRequest 
   if (!scaling) return target;
   const axisOf = (name: string, parameter: string): number => {
     const axis = findAxis(model, name);
-    if (!axis) throw new InvalidParameterValue(parameter, `unknown axis '${name}'; this coverage's axes are: ${axisNames(model)}`);
+    if (!axis)
+      throw new InvalidParameterValue(
+        parameter,
+        `unknown axis '${name}'; this coverage's axes are: ${axisNames(model)}`,
+      );
     return model.axes.indexOf(axis);
   };
   const setSize = (i: number, m: number, parameter: string, atMost = false) => {
     if (atMost) m = Math.min(m, sizes[i]!);
     if (m > sizes[i]!) {
-      throw new InvalidParameterValue(parameter, `asks for ${m} cells along ${model.axes[i]!.label}, which has ${sizes[i]} in this subset: only downsampling (nearest neighbour) is supported`);
+      throw new InvalidParameterValue(
+        parameter,
+        `asks for ${m} cells along ${model.axes[i]!.label}, which has ${sizes[i]} in this subset: only downsampling (nearest neighbour) is supported`,
+      );
     }
     target[i] = { size: m };
   };
   const setFactor = (i: number, f: number, parameter: string) => {
-    if (f < 1) throw new InvalidParameterValue(parameter, `factor ${f} would upsample: only factors ≥ 1 (downsampling) are supported`);
+    if (f < 1)
+      throw new InvalidParameterValue(
+        parameter,
+        `factor ${f} would upsample: only factors ≥ 1 (downsampling) are supported`,
+      );
     const n = sizes[i]!;
     if (Number.isInteger(f)) target[i] = { size: Math.max(1, Math.floor(n / f)), stride: f };
     else setSize(i, Math.max(1, Math.round(n / f)), parameter);
@@ -413,7 +539,8 @@ function select(axis: GridAxis, runs: IndexRun[], target: Target): AxisSelection
   const values = new Float64Array(m);
   const offset = target.stride ? Math.floor((n - ((m - 1) * target.stride + 1)) / 2) : 0;
   for (let j = 0; j < m; j++) {
-    const at = m === n ? j : target.stride ? offset + j * target.stride : Math.min(n - 1, Math.floor(((j + 0.5) * n) / m));
+    const at =
+      m === n ? j : target.stride ? offset + j * target.stride : Math.min(n - 1, Math.floor(((j + 0.5) * n) / m));
     picks[j] = indices[at]!;
     values[j] = axis.values[indices[at]!]! + shifts[at]!;
   }
@@ -440,19 +567,30 @@ function pickSpan(picks: Int32Array): number {
 function chooseFields(model: GridModel, req: GridRequest): GridField[] {
   const names = model.fields.map((f) => f.name);
   const check = (list: string[], parameter: string) => {
-    if (list.length === 0 || list.some((p) => p === '')) throw new InvalidParameterValue(parameter, `expected a comma-separated list of fields; available: ${names.join(', ')}`);
+    if (list.length === 0 || list.some((p) => p === ''))
+      throw new InvalidParameterValue(
+        parameter,
+        `expected a comma-separated list of fields; available: ${names.join(', ')}`,
+      );
     const unknown = list.filter((p) => !names.includes(p));
-    if (unknown.length > 0) throw new InvalidParameterValue(parameter, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; available: ${names.join(', ')}`);
+    if (unknown.length > 0)
+      throw new InvalidParameterValue(
+        parameter,
+        `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; available: ${names.join(', ')}`,
+      );
   };
   let fields = model.fields;
   if (req.properties) {
     check(req.properties, 'properties');
-    fields = req.properties.filter((p, i, all) => all.indexOf(p) === i).map((p) => model.fields.find((f) => f.name === p)!);
+    fields = req.properties
+      .filter((p, i, all) => all.indexOf(p) === i)
+      .map((p) => model.fields.find((f) => f.name === p)!);
   }
   if (req.excludeProperties) {
     check(req.excludeProperties, 'exclude-properties');
     fields = fields.filter((f) => !req.excludeProperties!.includes(f.name));
-    if (fields.length === 0) throw new InvalidParameterValue('exclude-properties', 'excludes every field of the coverage');
+    if (fields.length === 0)
+      throw new InvalidParameterValue('exclude-properties', 'excludes every field of the coverage');
   }
   return fields;
 }
@@ -489,10 +627,19 @@ function levels(sel: AxisSelection, req: GridRequest): AxisSelection {
   const { axis } = sel;
   if (axis.role === 'z' && req.z) {
     const kept = selectLevels(req.z, sel.values);
-    if (kept.length === 0) throw new EmptySelection('z', `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`);
-    return { axis, picks: Int32Array.from(kept, (k) => sel.picks[k]!), values: Float64Array.from(kept, (k) => sel.values[k]!) };
+    if (kept.length === 0)
+      throw new EmptySelection(
+        'z',
+        `no level of ${axis.label} in the selection; levels: ${Array.from(axis.values).slice(0, 50).join(', ')}`,
+      );
+    return {
+      axis,
+      picks: Int32Array.from(kept, (k) => sel.picks[k]!),
+      values: Float64Array.from(kept, (k) => sel.values[k]!),
+    };
   }
-  if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1) return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
+  if (axis.role === 'other' && req.firstOfOtherAxes && sel.picks.length > 1)
+    return { axis, picks: sel.picks.slice(0, 1), values: sel.values.slice(0, 1) };
   return sel;
 }
 
@@ -502,7 +649,11 @@ function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
   const y = plan.axes.find((a) => a.axis.role === 'y')!.values;
   const crs = plan.model.crs;
   const projection = crs.kind === 'projected' ? crs.projection : undefined;
-  if (crs.kind === 'projected' && !projection) throw new InvalidParameterValue(within.parameter, `no transformation from ${crs.label} to longitude/latitude: use a bbox (cube) query`);
+  if (crs.kind === 'projected' && !projection)
+    throw new InvalidParameterValue(
+      within.parameter,
+      `no transformation from ${crs.label} to longitude/latitude: use a bbox (cube) query`,
+    );
   const flags = new Uint8Array(x.length * y.length);
   let selected = 0;
   for (let iy = 0; iy < y.length; iy++) {
@@ -514,7 +665,8 @@ function cellMask(plan: GridPlan, within: WithinRequest): CellMask {
       }
     }
   }
-  if (selected === 0) throw new EmptySelection(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
+  if (selected === 0)
+    throw new EmptySelection(within.parameter, 'no cell centre of the grid lies inside the requested geometry');
   return { flags, ny: y.length, nx: x.length, selected };
 }
 

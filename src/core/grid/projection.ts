@@ -69,9 +69,10 @@ export function polarStereographic(p: PolarStereographicParams): Projection {
   };
   const latTs = p.standardParallel === undefined ? 90 : Math.abs(p.standardParallel);
   // rho = factor · t(phi)
-  const factor = Math.abs(latTs - 90) < 1e-10
-    ? (2 * a * (p.scaleFactor ?? 1)) / Math.sqrt(Math.pow(1 + e, 1 + e) * Math.pow(1 - e, 1 - e))
-    : (a * msfn(latTs * RAD)) / tsfn(latTs * RAD);
+  const factor =
+    Math.abs(latTs - 90) < 1e-10
+      ? (2 * a * (p.scaleFactor ?? 1)) / Math.sqrt(Math.pow(1 + e, 1 + e) * Math.pow(1 - e, 1 - e))
+      : (a * msfn(latTs * RAD)) / tsfn(latTs * RAD);
   const sign = south ? -1 : 1;
   return {
     forward(lon, lat) {
@@ -124,7 +125,8 @@ export function transverseMercator(p: TransverseMercatorParams): Projection {
   const m2 = (3 * es) / 8 + (3 * e4) / 32 + (45 * e6) / 1024;
   const m3 = (15 * e4) / 256 + (45 * e6) / 1024;
   const m4 = (35 * e6) / 3072;
-  const meridional = (phi: number): number => a * (m1 * phi - m2 * Math.sin(2 * phi) + m3 * Math.sin(4 * phi) - m4 * Math.sin(6 * phi));
+  const meridional = (phi: number): number =>
+    a * (m1 * phi - m2 * Math.sin(2 * phi) + m3 * Math.sin(4 * phi) - m4 * Math.sin(6 * phi));
   const mOrigin = meridional((p.latitudeOfOrigin ?? 0) * RAD);
   const e1 = (1 - Math.sqrt(1 - es)) / (1 + Math.sqrt(1 - es));
   return {
@@ -139,15 +141,27 @@ export function transverseMercator(p: TransverseMercatorParams): Projection {
       const c = eps * cos * cos;
       const A = dl * cos;
       const x = k0 * n * (A + ((1 - t + c) * A ** 3) / 6 + ((5 - 18 * t + t * t + 72 * c - 58 * eps) * A ** 5) / 120);
-      const y = k0 * (meridional(phi) - mOrigin + n * Math.tan(phi) * (A * A / 2 + ((5 - t + 9 * c + 4 * c * c) * A ** 4) / 24 + ((61 - 58 * t + t * t + 600 * c - 330 * eps) * A ** 6) / 720));
+      const y =
+        k0 *
+        (meridional(phi) -
+          mOrigin +
+          n *
+            Math.tan(phi) *
+            ((A * A) / 2 +
+              ((5 - t + 9 * c + 4 * c * c) * A ** 4) / 24 +
+              ((61 - 58 * t + t * t + 600 * c - 330 * eps) * A ** 6) / 720));
       return [x + p.falseEasting, y + p.falseNorthing];
     },
     inverse(x, y) {
       const xs = x - p.falseEasting;
       const m = mOrigin + (y - p.falseNorthing) / k0;
       const mu = m / (a * m1);
-      const phi1 = mu + ((3 * e1) / 2 - (27 * e1 ** 3) / 32) * Math.sin(2 * mu) + ((21 * e1 * e1) / 16 - (55 * e1 ** 4) / 32) * Math.sin(4 * mu)
-        + ((151 * e1 ** 3) / 96) * Math.sin(6 * mu) + ((1097 * e1 ** 4) / 512) * Math.sin(8 * mu);
+      const phi1 =
+        mu +
+        ((3 * e1) / 2 - (27 * e1 ** 3) / 32) * Math.sin(2 * mu) +
+        ((21 * e1 * e1) / 16 - (55 * e1 ** 4) / 32) * Math.sin(4 * mu) +
+        ((151 * e1 ** 3) / 96) * Math.sin(6 * mu) +
+        ((1097 * e1 ** 4) / 512) * Math.sin(8 * mu);
       const sin = Math.sin(phi1);
       const cos = Math.cos(phi1);
       const c1 = eps * cos * cos;
@@ -155,9 +169,18 @@ export function transverseMercator(p: TransverseMercatorParams): Projection {
       const n1 = a / Math.sqrt(1 - es * sin * sin);
       const r1 = (a * (1 - es)) / Math.pow(1 - es * sin * sin, 1.5);
       const d = xs / (n1 * k0);
-      const phi = phi1 - ((n1 * Math.tan(phi1)) / r1) * (d * d / 2 - ((5 + 3 * t1 + 10 * c1 - 4 * c1 * c1 - 9 * eps) * d ** 4) / 24
-        + ((61 + 90 * t1 + 298 * c1 + 45 * t1 * t1 - 252 * eps - 3 * c1 * c1) * d ** 6) / 720);
-      const lam = lon0 + (d - ((1 + 2 * t1 + c1) * d ** 3) / 6 + ((5 - 2 * c1 + 28 * t1 - 3 * c1 * c1 + 8 * eps + 24 * t1 * t1) * d ** 5) / 120) / cos;
+      const phi =
+        phi1 -
+        ((n1 * Math.tan(phi1)) / r1) *
+          ((d * d) / 2 -
+            ((5 + 3 * t1 + 10 * c1 - 4 * c1 * c1 - 9 * eps) * d ** 4) / 24 +
+            ((61 + 90 * t1 + 298 * c1 + 45 * t1 * t1 - 252 * eps - 3 * c1 * c1) * d ** 6) / 720);
+      const lam =
+        lon0 +
+        (d -
+          ((1 + 2 * t1 + c1) * d ** 3) / 6 +
+          ((5 - 2 * c1 + 28 * t1 - 3 * c1 * c1 + 8 * eps + 24 * t1 * t1) * d ** 5) / 120) /
+          cos;
       return [wrap(lam * DEG), phi * DEG];
     },
   };

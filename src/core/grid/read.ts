@@ -73,7 +73,12 @@ function segmentsOf(picks: Int32Array, slotOf: ((i: number) => number) | undefin
 }
 
 /** Copies a chunk (its own absolute window) into `target` (holding `window`), both row-major over `dims`. */
-function place(target: NumericArray, window: Array<[number, number]>, chunkData: NumericArray, chunkWindow: Array<[number, number]>): void {
+function place(
+  target: NumericArray,
+  window: Array<[number, number]>,
+  chunkData: NumericArray,
+  chunkWindow: Array<[number, number]>,
+): void {
   const rank = window.length;
   const tShape = window.map(([a, b]) => b - a);
   const cShape = chunkWindow.map(([a, b]) => b - a);
@@ -110,7 +115,11 @@ function place(target: NumericArray, window: Array<[number, number]>, chunkData:
 class ReaderCache {
   private readonly open = new Map<number, Promise<Reader>>();
 
-  constructor(private readonly files: GridFileSlot[], private readonly opener: OpenReader, private readonly max: number) {}
+  constructor(
+    private readonly files: GridFileSlot[],
+    private readonly opener: OpenReader,
+    private readonly max: number,
+  ) {}
 
   get(slot: number): Promise<Reader> {
     let r = this.open.get(slot);
@@ -140,7 +149,12 @@ class ReaderCache {
 }
 
 /** Stored values of `window` of a field, as one array (the reader may answer in several chunks). */
-async function readWindow(reader: Reader, field: GridField, window: Array<[number, number]>, signal: AbortSignal | undefined): Promise<NumericArray> {
+async function readWindow(
+  reader: Reader,
+  field: GridField,
+  window: Array<[number, number]>,
+  signal: AbortSignal | undefined,
+): Promise<NumericArray> {
   const w: Window = {};
   field.dims.forEach((d, i) => {
     w[d] = window[i]!;
@@ -166,7 +180,12 @@ const MULTI_FILE_READ_AHEAD = 4;
  * The stored values of one field over the plan, in output row-major order, block by block.
  * Readers are opened through `open` and closed when the generator ends, however it ends.
  */
-export async function* readField(plan: GridPlan, field: GridField, open: OpenReader, options: ReadFieldOptions = {}): AsyncGenerator<FieldBlock> {
+export async function* readField(
+  plan: GridPlan,
+  field: GridField,
+  open: OpenReader,
+  options: ReadFieldOptions = {},
+): AsyncGenerator<FieldBlock> {
   const { signal } = options;
   const budget = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
   const item = DTYPE_BYTES[field.dtype];
@@ -284,7 +303,8 @@ async function readBlock(
   const combos = choices.reduce((n, c) => n * c.length, 1);
   const plans = plan.axes;
   // Ascending and without gaps: the window's values are the block's, in order.
-  const contiguous = (seg: Segment, d: number) => seg.hi - seg.lo + 1 === seg.to - seg.from && plans[d]!.picks[seg.from] === seg.lo;
+  const contiguous = (seg: Segment, d: number) =>
+    seg.hi - seg.lo + 1 === seg.to - seg.from && plans[d]!.picks[seg.from] === seg.lo;
   let out: NumericArray | undefined;
   const pick = new Array<number>(rank).fill(0);
   for (let c = 0; c < combos; c++) {
@@ -296,7 +316,9 @@ async function readBlock(
     const segs = choices.map((ch, d) => ch[pick[d]!]!);
     const slot = ti >= 0 ? segs[ti]!.slot : 0;
     const offset = ti >= 0 ? files[slot]!.timeStart : 0;
-    const window = segs.map((seg, d) => (d === ti ? [seg.lo - offset, seg.hi + 1 - offset] : [seg.lo, seg.hi + 1]) as [number, number]);
+    const window = segs.map(
+      (seg, d) => (d === ti ? [seg.lo - offset, seg.hi + 1 - offset] : [seg.lo, seg.hi + 1]) as [number, number],
+    );
     const reader = await readers.get(slot);
     const data = await readWindow(reader, field, window, signal);
     if (combos === 1 && segs.every((seg, d) => contiguous(seg, d) && seg.to - seg.from === blockShape[d])) {
@@ -309,7 +331,15 @@ async function readBlock(
 }
 
 /** Copies the picked cells of one window into their places in the block. */
-function gather(out: NumericArray, blockStrides: number[], data: NumericArray, window: Array<[number, number]>, segs: Segment[], plan: GridPlan, s: number): void {
+function gather(
+  out: NumericArray,
+  blockStrides: number[],
+  data: NumericArray,
+  window: Array<[number, number]>,
+  segs: Segment[],
+  plan: GridPlan,
+  s: number,
+): void {
   const rank = window.length;
   const wStrides = new Array<number>(rank);
   let acc = 1;

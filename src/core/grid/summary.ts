@@ -65,7 +65,11 @@ function longitudeExtent(lo: number, hi: number): [number, number] {
 }
 
 /** CRS84 extent of a native box through a projection: its outline densely sampled, plus any pole inside it. */
-export function projectedExtent(box: NativeBox, projection: Projection, samples = 64): [number, number, number, number] {
+export function projectedExtent(
+  box: NativeBox,
+  projection: Projection,
+  samples = 64,
+): [number, number, number, number] {
   const [x0, y0, x1, y1] = box;
   let west = Infinity;
   let east = -Infinity;
@@ -103,7 +107,14 @@ export function summarizeGrid(model: GridModel): GridSummary {
     crsLabel: model.crs.label,
     kind: model.crs.kind,
     axes: model.axes.map((a) => {
-      const s: GridAxisSummary = { role: a.role, dim: a.dim, label: a.label, size: a.values.length, first: a.values[0]!, last: a.values[a.values.length - 1]! };
+      const s: GridAxisSummary = {
+        role: a.role,
+        dim: a.dim,
+        label: a.label,
+        size: a.values.length,
+        first: a.values[0]!,
+        last: a.values[a.values.length - 1]!,
+      };
       if (a.step !== undefined) s.step = a.step;
       const units = a.attrs['units'];
       if (typeof units === 'string' && a.role !== 't') s.units = units;

@@ -81,7 +81,13 @@ function stepRequest(model: GridModel, sel: ViewSelection): GridRequest {
   const z = axisOf(model, 'z');
   if (z) {
     const value = sel.elevation ?? z.values[0]!;
-    subsets.push({ axis: z.label, kind: 'slice', low: { kind: 'number', value }, high: { kind: 'number', value }, text: `${z.label}(${value})` });
+    subsets.push({
+      axis: z.label,
+      kind: 'slice',
+      low: { kind: 'number', value },
+      high: { kind: 'number', value },
+      text: `${z.label}(${value})`,
+    });
   } else if (sel.elevation !== undefined) {
     throw new InvalidParameterValue('elevation', 'this layer has no vertical axis');
   }
@@ -111,7 +117,11 @@ function nearestIndex(values: Float64Array, v: number, edge: number): number {
 }
 
 /** Plans the box, then again decimated to `target` cells per axis when that is fewer than the box holds. */
-function planDecimated(model: GridModel, req: GridRequest, target: (axis: GridAxis, selected: number) => number): GridPlan {
+function planDecimated(
+  model: GridModel,
+  req: GridRequest,
+  target: (axis: GridAxis, selected: number) => number,
+): GridPlan {
   const full = planGrid(model, req);
   const sizes: NonNullable<NonNullable<GridRequest['scaling']>['sizes']> = [];
   full.axes.forEach((a) => {
@@ -154,10 +164,22 @@ function minStep(values: Float64Array): number {
 
 /** Half the local spacing at the ends of an axis selection, the source's when it is a single cell. */
 function edgeOf(values: Float64Array, source: GridAxis): number {
-  return (values.length > 1 ? Math.max(Math.abs(values[1]! - values[0]!), Math.abs(values[values.length - 1]! - values[values.length - 2]!)) : spacing(source)) / 2;
+  return (
+    (values.length > 1
+      ? Math.max(Math.abs(values[1]! - values[0]!), Math.abs(values[values.length - 1]! - values[values.length - 2]!))
+      : spacing(source)) / 2
+  );
 }
 
-function planGeographic(model: GridModel, base: GridRequest, lons: Float64Array, lats: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): ViewPlan {
+function planGeographic(
+  model: GridModel,
+  base: GridRequest,
+  lons: Float64Array,
+  lats: Float64Array,
+  index: Int32Array,
+  xAxis: GridAxis,
+  yAxis: GridAxis,
+): ViewPlan {
   const width = lons.length;
   const height = lats.length;
   const dx = spacing(xAxis);
@@ -169,14 +191,29 @@ function planGeographic(model: GridModel, base: GridRequest, lons: Float64Array,
   const north = Math.min(90, Math.max(lats[0]!, lats[height - 1]!) + dy);
   const pixelX = width > 1 ? Math.abs(lons[1]! - lons[0]!) : east - west;
   const pixelY = height > 1 ? minStep(lats) : north - south;
-  const req: GridRequest = { ...base, bbox: { box: [west, south, east, north], crs: { uri: 'CRS84', native: true, geographic: true, latitudeFirst: false } } };
-  const plan = planOrNothing(() => planDecimated(model, req, (axis, n) => Math.ceil((n * spacing(axis)) / (axis.role === 'x' ? pixelX : pixelY)) + 1));
+  const req: GridRequest = {
+    ...base,
+    bbox: {
+      box: [west, south, east, north],
+      crs: { uri: 'CRS84', native: true, geographic: true, latitudeFirst: false },
+    },
+  };
+  const plan = planOrNothing(() =>
+    planDecimated(model, req, (axis, n) => Math.ceil((n * spacing(axis)) / (axis.role === 'x' ? pixelX : pixelY)) + 1),
+  );
   if (!plan) return { index };
   indexGeographic(plan, lons, lats, index, xAxis, yAxis);
   return { plan, index };
 }
 
-function indexGeographic(plan: GridPlan, lons: Float64Array, lats: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): void {
+function indexGeographic(
+  plan: GridPlan,
+  lons: Float64Array,
+  lats: Float64Array,
+  index: Int32Array,
+  xAxis: GridAxis,
+  yAxis: GridAxis,
+): void {
   const width = lons.length;
   const height = lats.length;
   const strides = outputStrides(plan);
@@ -201,9 +238,21 @@ function indexGeographic(plan: GridPlan, lons: Float64Array, lats: Float64Array,
   }
 }
 
-function planProjected(model: GridModel, base: GridRequest, lons: Float64Array, lats: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): ViewPlan {
+function planProjected(
+  model: GridModel,
+  base: GridRequest,
+  lons: Float64Array,
+  lats: Float64Array,
+  index: Int32Array,
+  xAxis: GridAxis,
+  yAxis: GridAxis,
+): ViewPlan {
   const projection = model.crs.projection;
-  if (!projection) throw new InvalidParameterValue('crs', `this layer's grid is in ${model.crs.label}, which this server cannot reproject`);
+  if (!projection)
+    throw new InvalidParameterValue(
+      'crs',
+      `this layer's grid is in ${model.crs.label}, which this server cannot reproject`,
+    );
   const width = lons.length;
   const height = lats.length;
   const nx = new Float64Array(width * height);
@@ -240,14 +289,29 @@ function planProjected(model: GridModel, base: GridRequest, lons: Float64Array, 
   const dx = spacing(xAxis);
   const dy = spacing(yAxis);
   const uri = model.crs.uri ?? model.crs.label;
-  const req: GridRequest = { ...base, bbox: { box: [x0 - dx, y0 - dy, x1 + dx, y1 + dy], crs: { uri, native: true, geographic: false, latitudeFirst: false } } };
-  const plan = planOrNothing(() => planDecimated(model, req, (axis, n) => (Number.isFinite(pixel) ? Math.ceil((n * spacing(axis)) / pixel) + 1 : n)));
+  const req: GridRequest = {
+    ...base,
+    bbox: {
+      box: [x0 - dx, y0 - dy, x1 + dx, y1 + dy],
+      crs: { uri, native: true, geographic: false, latitudeFirst: false },
+    },
+  };
+  const plan = planOrNothing(() =>
+    planDecimated(model, req, (axis, n) => (Number.isFinite(pixel) ? Math.ceil((n * spacing(axis)) / pixel) + 1 : n)),
+  );
   if (!plan) return { index };
   indexProjected(plan, nx, ny, index, xAxis, yAxis);
   return { plan, index };
 }
 
-function indexProjected(plan: GridPlan, nx: Float64Array, ny: Float64Array, index: Int32Array, xAxis: GridAxis, yAxis: GridAxis): void {
+function indexProjected(
+  plan: GridPlan,
+  nx: Float64Array,
+  ny: Float64Array,
+  index: Int32Array,
+  xAxis: GridAxis,
+  yAxis: GridAxis,
+): void {
   const strides = outputStrides(plan);
   const xi = plan.axes.findIndex((a) => a.axis.role === 'x');
   const yi = plan.axes.findIndex((a) => a.axis.role === 'y');
@@ -305,7 +369,13 @@ export function overviewRequest(plan: GridPlan, field: string, factor: number): 
       req.datetime = { start: a.values[0]!, end: a.values[0]! };
     } else if (a.axis.role === 'z') {
       const value = a.values[0]!;
-      subsets.push({ axis: a.axis.label, kind: 'slice', low: { kind: 'number', value }, high: { kind: 'number', value }, text: `${a.axis.label}(${value})` });
+      subsets.push({
+        axis: a.axis.label,
+        kind: 'slice',
+        low: { kind: 'number', value },
+        high: { kind: 'number', value },
+        text: `${a.axis.label}(${value})`,
+      });
     }
   }
   if (factors.length > 0) req.scaling = { factors };

@@ -12,14 +12,18 @@ export interface BBox {
 export function parseBBox(value: string, parameter = 'bbox'): BBox {
   const parts = value.split(',').map((s) => s.trim());
   if (parts.length !== 4 && parts.length !== 6) {
-    throw new InvalidParameterValue(parameter, `expected 4 or 6 comma-separated numbers (minLon,minLat,maxLon,maxLat), got '${value}'`);
+    throw new InvalidParameterValue(
+      parameter,
+      `expected 4 or 6 comma-separated numbers (minLon,minLat,maxLon,maxLat), got '${value}'`,
+    );
   }
   const nums = parts.map(Number);
   const bad = parts.findIndex((p, i) => p === '' || !Number.isFinite(nums[i]));
   if (bad >= 0) throw new InvalidParameterValue(parameter, `'${parts[bad]}' is not a number`);
   const [west, south, east, north] = parts.length === 4 ? nums : [nums[0]!, nums[1]!, nums[3]!, nums[4]!];
   if (south! > north!) throw new InvalidParameterValue(parameter, `minLat ${south} is greater than maxLat ${north}`);
-  if (south! < -90 || north! > 90) throw new InvalidParameterValue(parameter, `latitudes must lie in [-90, 90], got ${south}..${north}`);
+  if (south! < -90 || north! > 90)
+    throw new InvalidParameterValue(parameter, `latitudes must lie in [-90, 90], got ${south}..${north}`);
   if (west! < -180 || west! > 180 || east! < -180 || east! > 180) {
     throw new InvalidParameterValue(parameter, `longitudes must lie in [-180, 180], got ${west}..${east}`);
   }
@@ -28,7 +32,12 @@ export function parseBBox(value: string, parameter = 'bbox'): BBox {
 
 /** Longitude ranges of a box, split in two when it crosses the antimeridian. */
 export function lonRanges(b: BBox): Array<[number, number]> {
-  return b.west <= b.east ? [[b.west, b.east]] : [[b.west, 180], [-180, b.east]];
+  return b.west <= b.east
+    ? [[b.west, b.east]]
+    : [
+        [b.west, 180],
+        [-180, b.east],
+      ];
 }
 
 function normLon(lon: number): number {
@@ -48,12 +57,26 @@ export function intersectsBox(b: BBox, w: number, s: number, e: number, n: numbe
 }
 
 /** Whether a segment intersects a box (Liang–Barsky clipping); used for trajectory lines. */
-function segmentIntersectsBox(x0: number, y0: number, x1: number, y1: number, w: number, s: number, e: number, n: number): boolean {
+function segmentIntersectsBox(
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  w: number,
+  s: number,
+  e: number,
+  n: number,
+): boolean {
   let t0 = 0;
   let t1 = 1;
   const dx = x1 - x0;
   const dy = y1 - y0;
-  const edges: Array<[number, number]> = [[-dx, x0 - w], [dx, e - x0], [-dy, y0 - s], [dy, n - y0]];
+  const edges: Array<[number, number]> = [
+    [-dx, x0 - w],
+    [dx, e - x0],
+    [-dy, y0 - s],
+    [dy, n - y0],
+  ];
   for (const [p, q] of edges) {
     if (p === 0) {
       if (q < 0) return false;

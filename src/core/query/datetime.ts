@@ -14,16 +14,33 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d
  */
 export function parseInstant(text: string, parameter: string, endOfDay = false): number {
   const m = RFC3339.exec(text.trim());
-  if (!m) throw new InvalidParameterValue(parameter, `'${text}' is not an RFC 3339 date-time (e.g. 2010-01-31T12:00:00Z)`);
+  if (!m)
+    throw new InvalidParameterValue(parameter, `'${text}' is not an RFC 3339 date-time (e.g. 2010-01-31T12:00:00Z)`);
   const [, y, mo, d, h, mi, s, frac, zone] = m;
   const month = Number(mo);
   const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h ?? 0) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 60) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    Number(h ?? 0) > 23 ||
+    Number(mi ?? 0) > 59 ||
+    Number(s ?? 0) > 60
+  ) {
     throw new InvalidParameterValue(parameter, `'${text}' is not a valid date-time`);
   }
   // A leap second (:60, RFC 3339 allows it) is the last instant of its minute here.
   const leap = Number(s ?? 0) === 60;
-  let ms = Date.UTC(Number(y), month - 1, day, Number(h ?? 0), Number(mi ?? 0), leap ? 59 : Number(s ?? 0), leap ? 999 : frac ? Math.round(Number(frac) * 1000) : 0);
+  let ms = Date.UTC(
+    Number(y),
+    month - 1,
+    day,
+    Number(h ?? 0),
+    Number(mi ?? 0),
+    leap ? 59 : Number(s ?? 0),
+    leap ? 999 : frac ? Math.round(Number(frac) * 1000) : 0,
+  );
   if (new Date(ms).getUTCDate() !== day) throw new InvalidParameterValue(parameter, `'${text}' is not a valid date`);
   if (zone && zone !== 'Z' && zone !== 'z') {
     const sign = zone[0] === '-' ? -1 : 1;
@@ -41,7 +58,10 @@ const RFC3339_DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[
 function requireRfc3339(text: string, parameter: string): void {
   const m = RFC3339_DATE_TIME.exec(text);
   if (!m || Number(m[1] ?? 0) > 23 || Number(m[2] ?? 0) > 59) {
-    throw new InvalidParameterValue(parameter, `'${text}' is not an RFC 3339 date-time: give a date, a time with seconds and a zone, e.g. 2010-01-31T12:00:00Z or 2010-01-31T13:00:00+01:00`);
+    throw new InvalidParameterValue(
+      parameter,
+      `'${text}' is not an RFC 3339 date-time: give a date, a time with seconds and a zone, e.g. 2010-01-31T12:00:00Z or 2010-01-31T13:00:00+01:00`,
+    );
   }
 }
 
@@ -56,7 +76,8 @@ export interface DatetimeOptions {
 /** `datetime`: an instant, `a/b`, `../b`, `a/..`, `/b`, `a/` (OGC API and STAC). */
 export function parseDatetime(value: string, parameter = 'datetime', opts: DatetimeOptions = {}): TimeInterval {
   const text = opts.rfc3339 ? value : value.trim();
-  if (opts.rfc3339) for (const part of text.split('/')) if (part !== '' && part !== '..') requireRfc3339(part, parameter);
+  if (opts.rfc3339)
+    for (const part of text.split('/')) if (part !== '' && part !== '..') requireRfc3339(part, parameter);
   if (!text.includes('/')) {
     const t = parseInstant(text, parameter);
     const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
@@ -84,7 +105,8 @@ const DAY_MS = 86_400_000;
 /** Mean Gregorian year and month: a period compared with a grid's spacing, not added to a date. */
 const YEAR_MS = 365.2425 * DAY_MS;
 const MONTH_MS = YEAR_MS / 12;
-const DURATION = /^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+const DURATION =
+  /^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
 
 /** An ISO 8601 period (P1M, P10D, PT6H) as milliseconds, months and years at their mean Gregorian length. */
 export function parseDuration(text: string, parameter: string): number {

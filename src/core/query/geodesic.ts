@@ -9,10 +9,23 @@ const RAD = Math.PI / 180;
 
 /** Metres per unit for `within-units`, `width-units` (and their spelled-out forms). */
 const LENGTH_UNITS: Record<string, number> = {
-  m: 1, meter: 1, meters: 1, metre: 1, metres: 1,
-  km: 1000, kilometer: 1000, kilometers: 1000, kilometre: 1000, kilometres: 1000,
-  mi: 1609.344, mile: 1609.344, miles: 1609.344,
-  nmi: 1852, nm: 1852, 'nautical mile': 1852, 'nautical miles': 1852,
+  m: 1,
+  meter: 1,
+  meters: 1,
+  metre: 1,
+  metres: 1,
+  km: 1000,
+  kilometer: 1000,
+  kilometers: 1000,
+  kilometre: 1000,
+  kilometres: 1000,
+  mi: 1609.344,
+  mile: 1609.344,
+  miles: 1609.344,
+  nmi: 1852,
+  nm: 1852,
+  'nautical mile': 1852,
+  'nautical miles': 1852,
 };
 
 export const LENGTH_UNIT_NAMES = ['km', 'm', 'mi', 'nmi'] as const;
@@ -20,7 +33,8 @@ export const LENGTH_UNIT_NAMES = ['km', 'm', 'mi', 'nmi'] as const;
 /** A distance in metres from a value and its unit name; an unknown unit is a 400 naming `parameter`. */
 export function toMetres(value: number, unit: string, parameter: string): number {
   const f = LENGTH_UNITS[unit.trim().toLowerCase()];
-  if (f === undefined) throw new InvalidParameterValue(parameter, `unknown unit '${unit}'; use one of ${LENGTH_UNIT_NAMES.join(', ')}`);
+  if (f === undefined)
+    throw new InvalidParameterValue(parameter, `unknown unit '${unit}'; use one of ${LENGTH_UNIT_NAMES.join(', ')}`);
   return value * f;
 }
 
@@ -56,7 +70,13 @@ export function circleBBox(lon: number, lat: number, radius: number): BBox {
  * often float32, so a cell centre "on" an edge given in decimal degrees is off by an ulp or so.
  */
 function onSegment(x: number, y: number, a: Position, b: Position, eps: number): boolean {
-  if (x < Math.min(a.x, b.x) - eps || x > Math.max(a.x, b.x) + eps || y < Math.min(a.y, b.y) - eps || y > Math.max(a.y, b.y) + eps) return false;
+  if (
+    x < Math.min(a.x, b.x) - eps ||
+    x > Math.max(a.x, b.x) + eps ||
+    y < Math.min(a.y, b.y) - eps ||
+    y > Math.max(a.y, b.y) + eps
+  )
+    return false;
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const len = Math.hypot(dx, dy);
@@ -72,14 +92,15 @@ function onSegment(x: number, y: number, a: Position, b: Position, eps: number):
 export function pointInRings(x: number, y: number, rings: ReadonlyArray<Ring>): boolean {
   const eps = 1e-6 * Math.max(1, Math.abs(x), Math.abs(y));
   for (const ring of rings) {
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) if (onSegment(x, y, ring[i]!, ring[j]!, eps)) return true;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++)
+      if (onSegment(x, y, ring[i]!, ring[j]!, eps)) return true;
   }
   let inside = false;
   for (const ring of rings) {
     for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
       const a = ring[i]!;
       const b = ring[j]!;
-      if ((a.y > y) !== (b.y > y) && x < ((b.x - a.x) * (y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+      if (a.y > y !== b.y > y && x < ((b.x - a.x) * (y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
     }
   }
   return inside;
@@ -92,7 +113,10 @@ export function pointInPolygons(x: number, y: number, polygons: ReadonlyArray<Re
 
 /** The CRS84 box of some vertices. */
 export function bboxOf(points: ReadonlyArray<Position>): BBox {
-  let west = Infinity, south = Infinity, east = -Infinity, north = -Infinity;
+  let west = Infinity,
+    south = Infinity,
+    east = -Infinity,
+    north = -Infinity;
   for (const p of points) {
     west = Math.min(west, p.x);
     east = Math.max(east, p.x);
@@ -107,7 +131,11 @@ export function bboxOf(points: ReadonlyArray<Position>): BBox {
  * Each segment is flattened in an equirectangular plane centred on the point: exact enough for
  * corridor widths up to hundreds of kilometres away from the poles.
  */
-export function distanceToPath(lon: number, lat: number, path: ReadonlyArray<Position>): { distance: number; segment: number; fraction: number } {
+export function distanceToPath(
+  lon: number,
+  lat: number,
+  path: ReadonlyArray<Position>,
+): { distance: number; segment: number; fraction: number } {
   const kx = Math.cos(lat * RAD) * RAD * EARTH_RADIUS_M;
   const ky = RAD * EARTH_RADIUS_M;
   const px = (x: number) => {
@@ -121,8 +149,12 @@ export function distanceToPath(lon: number, lat: number, path: ReadonlyArray<Pos
   for (let i = 0; i + 1 < path.length; i++) {
     const a = path[i]!;
     const b = path[i + 1]!;
-    const ax = px(a.x), ay = (a.y - lat) * ky, bx = px(b.x), by = (b.y - lat) * ky;
-    const dx = bx - ax, dy = by - ay;
+    const ax = px(a.x),
+      ay = (a.y - lat) * ky,
+      bx = px(b.x),
+      by = (b.y - lat) * ky;
+    const dx = bx - ax,
+      dy = by - ay;
     const len2 = dx * dx + dy * dy;
     const f = len2 === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2));
     const d = Math.hypot(ax + f * dx, ay + f * dy);

@@ -85,7 +85,10 @@ function splitRange(args: string, text: string, parameter: string): [string, str
   if (colons.length === 1) return [args.slice(0, colons[0]), args.slice(colons[0]! + 1)];
   const pair = UNQUOTED_TIME_PAIR.exec(args);
   if (pair) return [pair[1] ?? '', pair[2] ?? ''];
-  throw new InvalidParameterValue(parameter, `cannot tell low from high in '${text}': quote date-times, e.g. time("2000-01-01T00:00:00Z":"2000-02-01T00:00:00Z")`);
+  throw new InvalidParameterValue(
+    parameter,
+    `cannot tell low from high in '${text}': quote date-times, e.g. time("2000-01-01T00:00:00Z":"2000-02-01T00:00:00Z")`,
+  );
 }
 
 /** Every `subset` parameter value (the parameter may repeat), each axis at most once. */
@@ -96,7 +99,13 @@ export function parseSubset(values: string[], parameter = 'subset'): SubsetSpec[
       if (term.args === '') throw new InvalidParameterValue(parameter, `'${term.text}' has no value or range`);
       const range = splitRange(term.args, term.text, parameter);
       if (range) {
-        out.push({ axis: term.name, kind: 'trim', low: bound(range[0], term.text, parameter), high: bound(range[1], term.text, parameter), text: term.text });
+        out.push({
+          axis: term.name,
+          kind: 'trim',
+          low: bound(range[0], term.text, parameter),
+          high: bound(range[1], term.text, parameter),
+          text: term.text,
+        });
       } else {
         // time(*) slices at the latest step; the grid decides which axes take it.
         const b = bound(term.args, term.text, parameter);
@@ -117,12 +126,14 @@ export function parseSubset(values: string[], parameter = 'subset'): SubsetSpec[
 export function parseAxisNumbers(value: string, parameter: string): Array<{ axis: string; value: number }> {
   const out = splitAxisList(value, parameter).map((term) => {
     const n = Number(term.args);
-    if (term.args === '' || !Number.isFinite(n) || n <= 0) throw new InvalidParameterValue(parameter, `'${term.text}': expected a positive number in the parentheses`);
+    if (term.args === '' || !Number.isFinite(n) || n <= 0)
+      throw new InvalidParameterValue(parameter, `'${term.text}': expected a positive number in the parentheses`);
     return { axis: term.name, value: n };
   });
   const seen = new Set<string>();
   for (const s of out) {
-    if (seen.has(s.axis.toLowerCase())) throw new InvalidParameterValue(parameter, `axis '${s.axis}' is given more than once`);
+    if (seen.has(s.axis.toLowerCase()))
+      throw new InvalidParameterValue(parameter, `axis '${s.axis}' is given more than once`);
     seen.add(s.axis.toLowerCase());
   }
   return out;

@@ -8,7 +8,6 @@ import type { GeoJsonGeometry } from '../geometry.js';
 import type { BBox } from './bbox.js';
 import { CRS84 as CRS84_URI, EPSG_3857, EPSG_4326 } from '../grid/crs.js';
 
-
 export interface VectorCrs {
   uri: string;
   /** Names of the two axes, in the CRS's own order (CSV columns). */
@@ -24,8 +23,18 @@ const RAD = Math.PI / 180;
 /** Web Mercator's latitude limit: the square world of EPSG:3857. */
 const MAX_MERCATOR_LAT = 85.0511287798066;
 
-export const CRS84: VectorCrs = { uri: CRS84_URI, axes: ['longitude', 'latitude'], fromCrs84: (lon, lat) => [lon, lat], toCrs84: (x, y) => [x, y] };
-const EPSG4326: VectorCrs = { uri: EPSG_4326, axes: ['latitude', 'longitude'], fromCrs84: (lon, lat) => [lat, lon], toCrs84: (lat, lon) => [lon, lat] };
+export const CRS84: VectorCrs = {
+  uri: CRS84_URI,
+  axes: ['longitude', 'latitude'],
+  fromCrs84: (lon, lat) => [lon, lat],
+  toCrs84: (x, y) => [x, y],
+};
+const EPSG4326: VectorCrs = {
+  uri: EPSG_4326,
+  axes: ['latitude', 'longitude'],
+  fromCrs84: (lon, lat) => [lat, lon],
+  toCrs84: (lat, lon) => [lon, lat],
+};
 const EPSG3857: VectorCrs = {
   uri: EPSG_3857,
   axes: ['x', 'y'],
@@ -42,11 +51,14 @@ export const VECTOR_CRS: readonly VectorCrs[] = [CRS84, EPSG4326, EPSG3857];
 /** The spellings clients use for each: URIs (http or https), CURIEs, safe CURIEs, `EPSG:n`. */
 function canonical(text: string): string | undefined {
   const t = text.trim().replace(/^\[(.*)\]$/, '$1');
-  const m = /^https?:\/\/www\.opengis\.net\/def\/crs\/(OGC|EPSG)\/[^/]+\/([A-Za-z0-9]+)$/i.exec(t) ?? /^(OGC|EPSG|CRS):{1,2}([A-Za-z0-9]+)$/i.exec(t);
+  const m =
+    /^https?:\/\/www\.opengis\.net\/def\/crs\/(OGC|EPSG)\/[^/]+\/([A-Za-z0-9]+)$/i.exec(t) ??
+    /^(OGC|EPSG|CRS):{1,2}([A-Za-z0-9]+)$/i.exec(t);
   if (!m) return /^CRS84$/i.test(t) ? CRS84_URI : undefined;
   const [, auth, code] = m;
   const c = code!.toUpperCase();
-  if ((auth!.toUpperCase() === 'OGC' || auth!.toUpperCase() === 'CRS') && (c === 'CRS84' || c === '84')) return CRS84_URI;
+  if ((auth!.toUpperCase() === 'OGC' || auth!.toUpperCase() === 'CRS') && (c === 'CRS84' || c === '84'))
+    return CRS84_URI;
   if (auth!.toUpperCase() === 'EPSG' && c === '4326') return EPSG_4326;
   if (auth!.toUpperCase() === 'EPSG' && c === '3857') return EPSG_3857;
   return undefined;
@@ -56,19 +68,36 @@ function canonical(text: string): string | undefined {
 export function parseVectorCrs(text: string, parameter: string): VectorCrs {
   const uri = canonical(text);
   const crs = VECTOR_CRS.find((c) => c.uri === uri);
-  if (!crs) throw new InvalidParameterValue(parameter, `unsupported CRS '${text}'; supported: ${VECTOR_CRS.map((c) => c.uri).join(', ')}`);
+  if (!crs)
+    throw new InvalidParameterValue(
+      parameter,
+      `unsupported CRS '${text}'; supported: ${VECTOR_CRS.map((c) => c.uri).join(', ')}`,
+    );
   return crs;
 }
 
 /** A box given in `crs` (4 or 6 numbers, in its axis order; heights ignored) as a CRS84 box. */
 export function bboxToCrs84(nums: readonly number[], crs: VectorCrs, parameter: string): BBox {
-  if (nums.length !== 4 && nums.length !== 6) throw new InvalidParameterValue(parameter, `expected 4 or 6 numbers, got ${nums.length}`);
+  if (nums.length !== 4 && nums.length !== 6)
+    throw new InvalidParameterValue(parameter, `expected 4 or 6 numbers, got ${nums.length}`);
   const [a0, b0, a1, b1] = nums.length === 4 ? nums : [nums[0]!, nums[1]!, nums[3]!, nums[4]!];
   const [west, south] = crs.toCrs84(a0!, b0!);
   const [east, north] = crs.toCrs84(a1!, b1!);
-  if (south > north) throw new InvalidParameterValue(parameter, `the lower corner is north of the upper one (in ${crs.uri}, axis order ${crs.axes.join(', ')})`);
-  if (south < -90 || north > 90) throw new InvalidParameterValue(parameter, `latitudes must lie in [-90, 90], got ${south}..${north} (axis order of ${crs.uri}: ${crs.axes.join(', ')})`);
-  if (west < -180 || west > 180 || east < -180 || east > 180) throw new InvalidParameterValue(parameter, `longitudes must lie in [-180, 180], got ${west}..${east} (axis order of ${crs.uri}: ${crs.axes.join(', ')})`);
+  if (south > north)
+    throw new InvalidParameterValue(
+      parameter,
+      `the lower corner is north of the upper one (in ${crs.uri}, axis order ${crs.axes.join(', ')})`,
+    );
+  if (south < -90 || north > 90)
+    throw new InvalidParameterValue(
+      parameter,
+      `latitudes must lie in [-90, 90], got ${south}..${north} (axis order of ${crs.uri}: ${crs.axes.join(', ')})`,
+    );
+  if (west < -180 || west > 180 || east < -180 || east > 180)
+    throw new InvalidParameterValue(
+      parameter,
+      `longitudes must lie in [-180, 180], got ${west}..${east} (axis order of ${crs.uri}: ${crs.axes.join(', ')})`,
+    );
   return { west, south, east, north };
 }
 

@@ -24,7 +24,12 @@ export type WktType = WktGeometry['type'];
 type Dims = '' | 'Z' | 'M' | 'ZM';
 
 const TYPES: Record<string, WktType> = {
-  POINT: 'Point', MULTIPOINT: 'MultiPoint', LINESTRING: 'LineString', MULTILINESTRING: 'MultiLineString', POLYGON: 'Polygon', MULTIPOLYGON: 'MultiPolygon',
+  POINT: 'Point',
+  MULTIPOINT: 'MultiPoint',
+  LINESTRING: 'LineString',
+  MULTILINESTRING: 'MultiLineString',
+  POLYGON: 'Polygon',
+  MULTIPOLYGON: 'MultiPolygon',
 };
 
 /**
@@ -33,11 +38,17 @@ const TYPES: Record<string, WktType> = {
  */
 class Scanner {
   pos = 0;
-  constructor(readonly text: string, readonly parameter: string) {}
+  constructor(
+    readonly text: string,
+    readonly parameter: string,
+  ) {}
 
   fail(detail: string): never {
     const near = this.text.slice(Math.max(0, this.pos - 10), this.pos + 10);
-    throw new InvalidParameterValue(this.parameter, `invalid WKT: ${detail} at character ${this.pos + 1} (near '${near}')`);
+    throw new InvalidParameterValue(
+      this.parameter,
+      `invalid WKT: ${detail} at character ${this.pos + 1} (near '${near}')`,
+    );
   }
 
   skip(): void {
@@ -75,7 +86,8 @@ function position(s: Scanner, dims: Dims): Position {
   const nums = [s.number(), s.number()];
   while (/[-+.\d]/.test(s.peek())) nums.push(s.number());
   const want = dims === '' ? undefined : 2 + dims.length;
-  if (want !== undefined && nums.length !== want) s.fail(`expected ${want} numbers per position for ${dims}, got ${nums.length}`);
+  if (want !== undefined && nums.length !== want)
+    s.fail(`expected ${want} numbers per position for ${dims}, got ${nums.length}`);
   if (nums.length > 4) s.fail(`a position has at most 4 numbers, got ${nums.length}`);
   const [x, y] = nums as [number, number];
   if (x < -180 || x > 360) s.fail(`longitude ${x} is outside -180..360`);
@@ -104,7 +116,8 @@ function ring(s: Scanner, dims: Dims): Ring {
   if (r.length < 4) s.fail(`a polygon ring needs at least 4 positions (closed), got ${r.length}`);
   const a = r[0]!;
   const b = r[r.length - 1]!;
-  if (a.x !== b.x || a.y !== b.y) s.fail(`a polygon ring must be closed: its first (${a.x} ${a.y}) and last (${b.x} ${b.y}) positions differ`);
+  if (a.x !== b.x || a.y !== b.y)
+    s.fail(`a polygon ring must be closed: its first (${a.x} ${a.y}) and last (${b.x} ${b.y}) positions differ`);
   return r;
 }
 
@@ -134,7 +147,10 @@ export function parseWkt(text: string, parameter = 'coords'): WktGeometry {
   }
   const type = TYPES[head];
   if (!type) {
-    throw new InvalidParameterValue(parameter, `invalid WKT: '${text.slice(0, 40)}' does not start with POINT, MULTIPOINT, LINESTRING, MULTILINESTRING, POLYGON or MULTIPOLYGON`);
+    throw new InvalidParameterValue(
+      parameter,
+      `invalid WKT: '${text.slice(0, 40)}' does not start with POINT, MULTIPOINT, LINESTRING, MULTILINESTRING, POLYGON or MULTIPOLYGON`,
+    );
   }
   if (dims === '') {
     const save = s.pos;

@@ -13,18 +13,21 @@ const MAX_REPEATS = 10_000;
 
 function num(text: string, parameter: string, what: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n)) throw new InvalidParameterValue(parameter, `${what} '${text}' is not a number`);
+  if (text.trim() === '' || !Number.isFinite(n))
+    throw new InvalidParameterValue(parameter, `${what} '${text}' is not a number`);
   return n;
 }
 
 /** Parse `z`: a value, `a/b`, a comma list, or `Rn/min/step` (n levels from min, step apart). */
 export function parseZ(value: string, parameter = 'z'): ZSelection {
   const text = value.trim();
-  if (text === '') throw new InvalidParameterValue(parameter, 'empty value; expected a level, a/b, a list or Rn/min/step');
+  if (text === '')
+    throw new InvalidParameterValue(parameter, 'empty value; expected a level, a/b, a list or Rn/min/step');
   const rep = /^R(\d+)\/([^/]+)\/([^/]+)$/i.exec(text);
   if (rep) {
     const n = Number(rep[1]);
-    if (n < 1 || n > MAX_REPEATS) throw new InvalidParameterValue(parameter, `Rn/min/step needs 1 ≤ n ≤ ${MAX_REPEATS}, got ${rep[1]}`);
+    if (n < 1 || n > MAX_REPEATS)
+      throw new InvalidParameterValue(parameter, `Rn/min/step needs 1 ≤ n ≤ ${MAX_REPEATS}, got ${rep[1]}`);
     const min = num(rep[2]!, parameter, 'min');
     const step = num(rep[3]!, parameter, 'step');
     return { kind: 'values', values: Array.from({ length: n }, (_, i) => min + i * step) };

@@ -26,7 +26,11 @@ export async function* asciiBody(sel: DapSelection): AsyncGenerator<string> {
     const prefix = item.variable.maps ? `${item.variable.name}.` : '';
     for (const part of fieldParts(item)) {
       if (part.map) {
-        yield* vectorLines(`${prefix}${part.map.name}`, part.map.type, slabValues(part.map.values, item.mapSlabs[part.axis!]!));
+        yield* vectorLines(
+          `${prefix}${part.map.name}`,
+          part.map.type,
+          slabValues(part.map.values, item.mapSlabs[part.axis!]!),
+        );
         continue;
       }
       const shape = item.slabs.map(slabCount);

@@ -12,7 +12,18 @@ export type DapType = 'Byte' | 'Int16' | 'UInt16' | 'Int32' | 'UInt32' | 'Float3
 
 /** The DAP2 type a stored type travels as: signed bytes as Byte (with _Unsigned = "false"), 64-bit integers as doubles. */
 const DAP_TYPE: Record<DType, DapType | undefined> = {
-  i1: 'Byte', u1: 'Byte', i2: 'Int16', u2: 'UInt16', i4: 'Int32', u4: 'UInt32', f4: 'Float32', f8: 'Float64', i8: 'Float64', u8: 'Float64', char: undefined, string: undefined,
+  i1: 'Byte',
+  u1: 'Byte',
+  i2: 'Int16',
+  u2: 'UInt16',
+  i4: 'Int32',
+  u4: 'UInt32',
+  f4: 'Float32',
+  f8: 'Float64',
+  i8: 'Float64',
+  u8: 'Float64',
+  char: undefined,
+  string: undefined,
 };
 
 export interface DapAttr {
@@ -52,13 +63,50 @@ export interface DapDataset {
 }
 
 /** Storage details and references that mean nothing to a DAP client. */
-const DROPPED = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_ChunkSizes', 'chunksizes', '_NCProperties', '_SuperblockVersion', '_IsNetcdf4']);
+const DROPPED = new Set([
+  'DIMENSION_LIST',
+  'REFERENCE_LIST',
+  'CLASS',
+  'NAME',
+  '_Netcdf4Dimid',
+  '_Netcdf4Coordinates',
+  '_nc3_strict',
+  '_ChunkSizes',
+  'chunksizes',
+  '_NCProperties',
+  '_SuperblockVersion',
+  '_IsNetcdf4',
+]);
 /** Attributes CF wants in the variable's own type. */
-const TYPED = new Set(['_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range', 'actual_range', 'flag_values', 'flag_masks']);
+const TYPED = new Set([
+  '_FillValue',
+  'missing_value',
+  'valid_min',
+  'valid_max',
+  'valid_range',
+  'actual_range',
+  'flag_values',
+  'flag_masks',
+]);
 /** A coordinate's values are served decoded: its packing attributes would decode them twice. */
-const COORD_DROPPED = new Set(['scale_factor', 'add_offset', '_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range', '_Unsigned']);
+const COORD_DROPPED = new Set([
+  'scale_factor',
+  'add_offset',
+  '_FillValue',
+  'missing_value',
+  'valid_min',
+  'valid_max',
+  'valid_range',
+  '_Unsigned',
+]);
 
-const INT_RANGE: Partial<Record<DapType, [number, number]>> = { Byte: [0, 255], Int16: [-32768, 32767], UInt16: [0, 65535], Int32: [-2147483648, 2147483647], UInt32: [0, 4294967295] };
+const INT_RANGE: Partial<Record<DapType, [number, number]>> = {
+  Byte: [0, 255],
+  Int16: [-32768, 32767],
+  UInt16: [0, 65535],
+  Int32: [-2147483648, 2147483647],
+  UInt32: [0, 4294967295],
+};
 
 function numbers(value: AttrValue): number[] | undefined {
   if (typeof value === 'number') return [value];
@@ -74,7 +122,12 @@ function numberType(list: number[]): DapType {
   return 'Float64';
 }
 
-function dapAttr(name: string, value: AttrValue, varType: DapType | undefined, signedByte: boolean): DapAttr | undefined {
+function dapAttr(
+  name: string,
+  value: AttrValue,
+  varType: DapType | undefined,
+  signedByte: boolean,
+): DapAttr | undefined {
   if (typeof value === 'string') return { name, type: 'String', values: [value] };
   const list = numbers(value);
   if (!list || list.length === 0) return undefined;
@@ -82,13 +135,15 @@ function dapAttr(name: string, value: AttrValue, varType: DapType | undefined, s
     const range = INT_RANGE[varType];
     // Signed bytes travel as their unsigned bits (-1 → 255), as their values do.
     const stored = signedByte ? list.map((v) => (v < 0 ? v + 256 : v)) : list;
-    if (!range || stored.every((v) => Number.isInteger(v) && v >= range[0] && v <= range[1])) return { name, type: varType, values: stored };
+    if (!range || stored.every((v) => Number.isInteger(v) && v >= range[0] && v <= range[1]))
+      return { name, type: varType, values: stored };
     if (name === '_FillValue') return undefined;
     return { name, type: 'Float64', values: list };
   }
   const type = numberType(list);
   // Packing attributes are floating point whatever their value (an add_offset of 0 as Int32 would change the unpacked type).
-  if (type === 'Int32' && (name === 'scale_factor' || name === 'add_offset')) return { name, type: list.every((v) => Math.fround(v) === v) ? 'Float32' : 'Float64', values: list };
+  if (type === 'Int32' && (name === 'scale_factor' || name === 'add_offset'))
+    return { name, type: list.every((v) => Math.fround(v) === v) ? 'Float32' : 'Float64', values: list };
   return { name, type, values: list };
 }
 
@@ -115,7 +170,14 @@ function coordinateOf(model: GridModel, axis: GridAxis, index: number): DapCoord
     if (raw?.calendar) kept.push({ name: 'calendar', type: 'String', values: [raw.calendar] });
     return { kind: 'coordinate', name: axis.variable, axis: index, type: 'Float64', values, attrs: kept };
   }
-  return { kind: 'coordinate', name: axis.variable, axis: index, type: axis.dtype === 'f4' ? 'Float32' : 'Float64', values: axis.values, attrs };
+  return {
+    kind: 'coordinate',
+    name: axis.variable,
+    axis: index,
+    type: axis.dtype === 'f4' ? 'Float32' : 'Float64',
+    values: axis.values,
+    attrs,
+  };
 }
 
 /** The DAP2 view of a grid; fields of a type DAP2 cannot carry (text) are left out. */
@@ -130,15 +192,26 @@ export function dapDataset(name: string, model: GridModel, globals: Attrs): DapD
     const attrs = dapAttrs(field.attrs, type, signedByte, new Set(type === 'Byte' ? ['_Unsigned'] : []));
     // netCDF-C reads a DAP2 Byte as a signed byte: _Unsigned says which the file held (netCDF4-python and xarray honour it).
     const declared = typeof field.attrs['_Unsigned'] === 'string' ? field.attrs['_Unsigned'] : undefined;
-    if (type === 'Byte') attrs.push({ name: '_Unsigned', type: 'String', values: [declared ?? (signedByte ? 'false' : 'true')] });
-    variables.push({ kind: 'field', name: field.name, field, type, attrs, ...(gridded ? { maps: coords as DapCoordinate[] } : {}) });
+    if (type === 'Byte')
+      attrs.push({ name: '_Unsigned', type: 'String', values: [declared ?? (signedByte ? 'false' : 'true')] });
+    variables.push({
+      kind: 'field',
+      name: field.name,
+      field,
+      type,
+      attrs,
+      ...(gridded ? { maps: coords as DapCoordinate[] } : {}),
+    });
   }
   return { name, model, variables, globals: dapAttrs(globals, undefined, false, new Set()) };
 }
 
 /** A DAP2 identifier: characters outside the grammar's word set are %-escaped. */
 export function dapName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_!~*'\-"./+]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return name.replace(
+    /[^A-Za-z0-9_!~*'\-"./+]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 export function dimsOf(model: GridModel, v: DapVariable): string[] {

@@ -63,7 +63,10 @@ function quoted(s: string): string {
 }
 
 function attrLines(attrs: DapAttr[], indent: string): string[] {
-  return attrs.map((a) => `${indent}${a.type} ${dapName(a.name)} ${a.values.map((v) => (a.type === 'String' ? quoted(String(v)) : numberText(a.type, v as number))).join(', ')};`);
+  return attrs.map(
+    (a) =>
+      `${indent}${a.type} ${dapName(a.name)} ${a.values.map((v) => (a.type === 'String' ? quoted(String(v)) : numberText(a.type, v as number))).join(', ')};`,
+  );
 }
 
 /** The DAS: every variable's attributes, then the globals as NC_GLOBAL. */

@@ -52,7 +52,12 @@ export interface DapSelection {
 /** Whether a field travels as a whole Grid (array and every map), else as a Structure of its projected parts (as libdap does). */
 export function wholeGrid(s: SelectedField): boolean {
   const same = (a: DapSlab, b: DapSlab) => a.start === b.start && a.stride === b.stride && a.stop === b.stop;
-  return s.variable.maps !== undefined && s.array && s.maps.every(Boolean) && s.slabs.every((slab, d) => same(slab, s.mapSlabs[d]!));
+  return (
+    s.variable.maps !== undefined &&
+    s.array &&
+    s.maps.every(Boolean) &&
+    s.slabs.every((slab, d) => same(slab, s.mapSlabs[d]!))
+  );
 }
 
 /** Values of a coordinate over a slab. */
@@ -89,7 +94,10 @@ export function xdrBytes(sel: DapSelection): number {
     for (const part of fieldParts(item)) {
       total += part.map
         ? xdrArrayBytes(part.map.type, slabCount(item.mapSlabs[part.axis!]!))
-        : xdrArrayBytes(item.variable.type, item.slabs.reduce((p, s) => p * slabCount(s), 1));
+        : xdrArrayBytes(
+            item.variable.type,
+            item.slabs.reduce((p, s) => p * slabCount(s), 1),
+          );
     }
   }
   return total;

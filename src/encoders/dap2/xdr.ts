@@ -57,19 +57,28 @@ function xdrValues(type: DapType, data: NumericArray): Uint8Array {
     case 'Float32':
       return swap32(new Uint32Array(data.buffer, data.byteOffset, data.length));
     case 'Float64':
-      return swap64(data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number | bigint>, Number));
+      return swap64(
+        data instanceof Float64Array ? data : Float64Array.from(data as ArrayLike<number | bigint>, Number),
+      );
   }
 }
 
 /** One whole array in XDR (a coordinate or a map). */
 function xdrArray(type: DapType, values: Float64Array): Uint8Array {
-  const typed: NumericArray = type === 'Float32' ? Float32Array.from(values)
-    : type === 'Byte' ? Uint8Array.from(values)
-    : type === 'Int16' ? Int16Array.from(values)
-    : type === 'UInt16' ? Uint16Array.from(values)
-    : type === 'Int32' ? Int32Array.from(values)
-    : type === 'UInt32' ? Uint32Array.from(values)
-    : values;
+  const typed: NumericArray =
+    type === 'Float32'
+      ? Float32Array.from(values)
+      : type === 'Byte'
+        ? Uint8Array.from(values)
+        : type === 'Int16'
+          ? Int16Array.from(values)
+          : type === 'UInt16'
+            ? Uint16Array.from(values)
+            : type === 'Int32'
+              ? Int32Array.from(values)
+              : type === 'UInt32'
+                ? Uint32Array.from(values)
+                : values;
   const body = xdrValues(type, typed);
   const pad = (4 - (body.length % 4)) % 4;
   const out = new Uint8Array(8 + body.length + pad);

@@ -34,7 +34,18 @@ function referencing(axes: { t: boolean; z?: VerticalAxis | undefined }): unknow
   if (axes.z) {
     out.push({
       coordinates: ['z'],
-      system: { type: 'VerticalCRS', cs: { csAxes: [{ name: { en: axes.z.name }, direction: axes.z.positive, ...(axes.z.units ? { unit: { symbol: axes.z.units } } : {}) }] } },
+      system: {
+        type: 'VerticalCRS',
+        cs: {
+          csAxes: [
+            {
+              name: { en: axes.z.name },
+              direction: axes.z.positive,
+              ...(axes.z.units ? { unit: { symbol: axes.z.units } } : {}),
+            },
+          ],
+        },
+      },
     });
   }
   return out;
@@ -73,7 +84,12 @@ function usableRows(s: SampleSet): number[] {
 }
 
 /** One sample set as a Coverage object (without parameters), or undefined when it has no usable row. */
-function sampleCoverage(s: SampleSet, vertical: VerticalAxis | undefined, parameters: ParameterInfo[], withParameters: boolean): string | undefined {
+function sampleCoverage(
+  s: SampleSet,
+  vertical: VerticalAxis | undefined,
+  parameters: ParameterInfo[],
+  withParameters: boolean,
+): string | undefined {
   const rows = usableRows(s);
   if (rows.length === 0) return undefined;
   const r0 = rows[0]!;
@@ -120,8 +136,12 @@ function sampleCoverage(s: SampleSet, vertical: VerticalAxis | undefined, parame
     }
     case 'Trajectory': {
       const withZ = s.z !== undefined && rows.every((i) => Number.isFinite(s.z![i]!));
-      const tuples = rows.map((i) => `[${time(i)},${jsonNumber(s.x[i]!)},${jsonNumber(s.y[i]!)}${withZ ? `,${jsonNumber(s.z![i]!)}` : ''}]`);
-      axes.push(`"composite":{"dataType":"tuple","coordinates":${JSON.stringify(withZ ? ['t', 'x', 'y', 'z'] : ['t', 'x', 'y'])},"values":[${tuples.join(',')}]}`);
+      const tuples = rows.map(
+        (i) => `[${time(i)},${jsonNumber(s.x[i]!)},${jsonNumber(s.y[i]!)}${withZ ? `,${jsonNumber(s.z![i]!)}` : ''}]`,
+      );
+      axes.push(
+        `"composite":{"dataType":"tuple","coordinates":${JSON.stringify(withZ ? ['t', 'x', 'y', 'z'] : ['t', 'x', 'y'])},"values":[${tuples.join(',')}]}`,
+      );
       hasT = true;
       if (withZ) zAxis = vertical ?? { name: 'z', positive: 'down' };
       axisNames = ['composite'];

@@ -13,7 +13,15 @@ export function samplesTable(p: SamplesPayload): Table {
     batches: async function* () {
       for await (const s of p.sets()) {
         if (s.t.length === 0) continue;
-        yield { n: s.t.length, ...(p.hasIds ? { id: s.id } : {}), t: s.t, x: s.x, y: s.y, ...(s.z ? { z: s.z } : {}), values: s.values };
+        yield {
+          n: s.t.length,
+          ...(p.hasIds ? { id: s.id } : {}),
+          t: s.t,
+          x: s.x,
+          y: s.y,
+          ...(s.z ? { z: s.z } : {}),
+          values: s.values,
+        };
       }
     },
   };

@@ -16,12 +16,20 @@ export interface ErddapColumn {
 /** One cell: a number (NaN = missing), a text, or null (missing). */
 export type ErddapValue = number | string | null;
 
-export type ErddapTableFormat = 'csv' | 'csvp' | 'csv0' | 'tsv' | 'tsvp' | 'tsv0' | 'json' | 'jsonlCSV' | 'jsonlCSV1' | 'jsonlKVP' | 'htmlTable';
+export type ErddapTableFormat =
+  'csv' | 'csvp' | 'csv0' | 'tsv' | 'tsvp' | 'tsv0' | 'json' | 'jsonlCSV' | 'jsonlCSV1' | 'jsonlKVP' | 'htmlTable';
 
 export const TABLE_MEDIA: Record<ErddapTableFormat, string> = {
-  csv: 'text/csv; charset=utf-8', csvp: 'text/csv; charset=utf-8', csv0: 'text/csv; charset=utf-8',
-  tsv: 'text/tab-separated-values; charset=utf-8', tsvp: 'text/tab-separated-values; charset=utf-8', tsv0: 'text/tab-separated-values; charset=utf-8',
-  json: 'application/json; charset=utf-8', jsonlCSV: 'application/jsonl; charset=utf-8', jsonlCSV1: 'application/jsonl; charset=utf-8', jsonlKVP: 'application/jsonl; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  csvp: 'text/csv; charset=utf-8',
+  csv0: 'text/csv; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  tsvp: 'text/tab-separated-values; charset=utf-8',
+  tsv0: 'text/tab-separated-values; charset=utf-8',
+  json: 'application/json; charset=utf-8',
+  jsonlCSV: 'application/jsonl; charset=utf-8',
+  jsonlCSV1: 'application/jsonl; charset=utf-8',
+  jsonlKVP: 'application/jsonl; charset=utf-8',
   htmlTable: 'text/html; charset=utf-8',
 };
 
@@ -41,7 +49,12 @@ function jsonCell(v: ErddapValue): string {
 }
 
 /** The table in one of ERDDAP's text formats, batch by batch. */
-export async function* erddapTable(format: ErddapTableFormat, columns: ErddapColumn[], batches: AsyncIterable<ErddapValue[][]>, title = 'Data'): AsyncGenerator<string> {
+export async function* erddapTable(
+  format: ErddapTableFormat,
+  columns: ErddapColumn[],
+  batches: AsyncIterable<ErddapValue[][]>,
+  title = 'Data',
+): AsyncGenerator<string> {
   const sep = format.startsWith('tsv') ? '\t' : ',';
   switch (format) {
     case 'csv':
@@ -59,7 +72,14 @@ export async function* erddapTable(format: ErddapTableFormat, columns: ErddapCol
       yield `${JSON.stringify(columns.map((c) => c.name))}\n`;
       break;
     case 'htmlTable':
-      yield page(title, [{ label: 'odas', href: '/' }, { label: 'ERDDAP', href: '/erddap' }], '').replace(/<\/main><\/body><\/html>$/, '');
+      yield page(
+        title,
+        [
+          { label: 'odas', href: '/' },
+          { label: 'ERDDAP', href: '/erddap' },
+        ],
+        '',
+      ).replace(/<\/main><\/body><\/html>$/, '');
       yield `<table class="erd commonBGColor nowrap">\n<tr>${columns.map((c) => `<th>${esc(c.name)}</th>`).join('')}</tr>\n<tr>${columns.map((c) => `<th>${esc(c.units ?? '')}</th>`).join('')}</tr>\n`;
       break;
     default:
@@ -81,7 +101,9 @@ export async function* erddapTable(format: ErddapTableFormat, columns: ErddapCol
           out.push(`{${row.map((v, i) => `${JSON.stringify(columns[i]!.name)}:${jsonCell(v)}`).join(',')}}\n`);
           break;
         case 'htmlTable':
-          out.push(`<tr>${row.map((v) => `<td>${v === null || (typeof v === 'number' && Number.isNaN(v)) ? '' : esc(String(v))}</td>`).join('')}</tr>\n`);
+          out.push(
+            `<tr>${row.map((v) => `<td>${v === null || (typeof v === 'number' && Number.isNaN(v)) ? '' : esc(String(v))}</td>`).join('')}</tr>\n`,
+          );
           break;
         default:
           out.push(`${row.map((v) => csvCell(v, sep)).join(sep)}\n`);
@@ -96,6 +118,12 @@ export async function* erddapTable(format: ErddapTableFormat, columns: ErddapCol
 
 /** ERDDAP's error text, sent with the HTTP status it names. */
 export function erddapErrorText(status: number, message: string): string {
-  const reason: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 413: 'Payload Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway' };
+  const reason: Record<number, string> = {
+    400: 'Bad Request',
+    404: 'Not Found',
+    413: 'Payload Too Large',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+  };
   return `Error {\n    code=${status};\n    message=${JSON.stringify(`${reason[status] ?? 'Error'}: ${message}`)};\n}\n`;
 }

@@ -7,8 +7,6 @@ import type { GeoTransform } from '../../readers/geotiff/georef.js';
 
 export type GeoTiffDType = 'u1' | 'i1' | 'u2' | 'i2' | 'u4' | 'i4' | 'f4' | 'f8';
 
-;
-
 /** Per-band metadata, stored in GDAL_METADATA where GDAL (and rasterio, QGIS) find it. */
 export interface GeoTiffBandInfo {
   description?: string;
@@ -83,16 +81,23 @@ export function resolveDef(def: GeoTiffDef): ResolvedDef {
   positiveInteger('height', def.height, 0xffffffff);
   positiveInteger('bands', def.bands, 0xffff);
   const info = DTYPE_INFO[def.dtype];
-  if (!info) throw new RangeError(`GeoTIFF dtype must be one of ${Object.keys(DTYPE_INFO).join(', ')}, got ${String(def.dtype)}`);
+  if (!info)
+    throw new RangeError(
+      `GeoTIFF dtype must be one of ${Object.keys(DTYPE_INFO).join(', ')}, got ${String(def.dtype)}`,
+    );
   const tileSize = def.tileSize ?? 256;
   positiveInteger('tileSize', tileSize, 65536);
-  if (tileSize % 16 !== 0) throw new RangeError(`GeoTIFF tileSize must be a multiple of 16 (TIFF 6.0 §15), got ${tileSize}`);
+  if (tileSize % 16 !== 0)
+    throw new RangeError(`GeoTIFF tileSize must be a multiple of 16 (TIFF 6.0 §15), got ${tileSize}`);
   const compression = def.compression ?? 'none';
-  if (compression !== 'none' && compression !== 'deflate') throw new RangeError(`GeoTIFF compression must be none or deflate, got ${String(compression)}`);
+  if (compression !== 'none' && compression !== 'deflate')
+    throw new RangeError(`GeoTIFF compression must be none or deflate, got ${String(compression)}`);
   const deflateLevel = def.deflateLevel ?? 6;
   positiveInteger('deflateLevel', deflateLevel, 9);
   if (!Array.isArray(def.transform) || def.transform.length !== 6 || !def.transform.every(Number.isFinite)) {
-    throw new RangeError('GeoTIFF transform must be 6 finite numbers [originX, pixelWidth, rotX, originY, rotY, pixelHeight]');
+    throw new RangeError(
+      'GeoTIFF transform must be 6 finite numbers [originX, pixelWidth, rotX, originY, rotY, pixelHeight]',
+    );
   }
   if (def.transform[1] === 0 || def.transform[5] === 0) throw new RangeError('GeoTIFF transform has a zero pixel size');
   positiveInteger('epsg', def.epsg, 32766);
@@ -104,9 +109,11 @@ export function resolveDef(def: GeoTiffDef): ResolvedDef {
       throw new RangeError(`GeoTIFF nodata ${n} is not a ${def.dtype} value (${info.min}..${info.max})`);
     }
   }
-  if (def.bandInfo && def.bandInfo.length > def.bands) throw new RangeError(`GeoTIFF bandInfo has ${def.bandInfo.length} entries for ${def.bands} bands`);
+  if (def.bandInfo && def.bandInfo.length > def.bands)
+    throw new RangeError(`GeoTIFF bandInfo has ${def.bandInfo.length} entries for ${def.bands} bands`);
   const spoolMemoryBytes = def.spoolMemoryBytes ?? 64 * 1024 * 1024;
-  if (!Number.isFinite(spoolMemoryBytes) || spoolMemoryBytes < 0) throw new RangeError('GeoTIFF spoolMemoryBytes must be a non-negative number');
+  if (!Number.isFinite(spoolMemoryBytes) || spoolMemoryBytes < 0)
+    throw new RangeError('GeoTIFF spoolMemoryBytes must be a non-negative number');
   const tilesAcross = Math.ceil(def.width / tileSize);
   const tilesDown = Math.ceil(def.height / tileSize);
   return {

@@ -43,7 +43,9 @@ interface Geometry {
 }
 
 function geometry(bigTiff: boolean): Geometry {
-  return bigTiff ? { bigTiff, headerBytes: 16, entryBytes: 20, inlineBytes: 8 } : { bigTiff, headerBytes: 8, entryBytes: 12, inlineBytes: 4 };
+  return bigTiff
+    ? { bigTiff, headerBytes: 16, entryBytes: 20, inlineBytes: 8 }
+    : { bigTiff, headerBytes: 8, entryBytes: 12, inlineBytes: 4 };
 }
 
 /** Bytes from the start of the file to the first pixel byte, for these tags. */
@@ -92,15 +94,18 @@ function writeValues(view: DataView, at: number, entry: TagEntry): void {
 /** Throws when a value cannot be stored in its field (NUL in text, integer out of range…). */
 export function checkValues(entry: TagEntry, bigTiff: boolean): void {
   if (typeof entry.values === 'string') {
-    if (!/^[\x01-\xff]*$/.test(entry.values)) throw new RangeError(`tag ${entry.tag}: ASCII value holds NUL or non-Latin-1 characters`);
+    if (!/^[\x01-\xff]*$/.test(entry.values))
+      throw new RangeError(`tag ${entry.tag}: ASCII value holds NUL or non-Latin-1 characters`);
     return;
   }
-  const limit = entry.type === FieldType.SHORT ? 0xffff : entry.type === FieldType.LONG ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+  const limit =
+    entry.type === FieldType.SHORT ? 0xffff : entry.type === FieldType.LONG ? 0xffffffff : Number.MAX_SAFE_INTEGER;
   if (entry.type === FieldType.DOUBLE) return;
   if (entry.type === FieldType.LONG8 && !bigTiff) throw new RangeError(`tag ${entry.tag}: LONG8 needs BigTIFF`);
   for (let i = 0; i < entry.values.length; i++) {
     const v = entry.values[i]!;
-    if (!Number.isInteger(v) || v < 0 || v > limit) throw new RangeError(`tag ${entry.tag}: value ${v} does not fit its field type`);
+    if (!Number.isInteger(v) || v < 0 || v > limit)
+      throw new RangeError(`tag ${entry.tag}: value ${v} does not fit its field type`);
   }
 }
 

@@ -56,7 +56,7 @@ export class TileSpool {
       yield* held;
       return;
     }
-    for (let position = 0; position < this.written; ) {
+    for (let position = 0; position < this.written;) {
       // A fresh buffer per read: the consumer may keep the previous one (stream queues do).
       const buffer = new Uint8Array(Math.min(READ_BYTES, this.written - position));
       const { bytesRead } = await this.file.read(buffer, 0, buffer.length, position);

@@ -41,7 +41,10 @@ const MODEL_GEOGRAPHIC = 2;
 const RASTER_PIXEL_IS_AREA = 1;
 
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 }
 
 /** Non-finite and integral values as GDAL prints them (it parses "nan", "inf" and any %g form). */
@@ -93,11 +96,24 @@ function asciiField(text: string): string {
 function georeferencing(def: ResolvedDef): TagEntry[] {
   const [x0, pw, rx, y0, ry, ph] = def.transform;
   const keys: number[] = [
-    GEOKEY.GTModelType, 0, 1, def.geographic ? MODEL_GEOGRAPHIC : MODEL_PROJECTED,
-    GEOKEY.GTRasterType, 0, 1, RASTER_PIXEL_IS_AREA,
-    def.geographic ? GEOKEY.GeographicType : GEOKEY.ProjectedCSType, 0, 1, def.epsg,
+    GEOKEY.GTModelType,
+    0,
+    1,
+    def.geographic ? MODEL_GEOGRAPHIC : MODEL_PROJECTED,
+    GEOKEY.GTRasterType,
+    0,
+    1,
+    RASTER_PIXEL_IS_AREA,
+    def.geographic ? GEOKEY.GeographicType : GEOKEY.ProjectedCSType,
+    0,
+    1,
+    def.epsg,
   ];
-  const geoKeys: TagEntry = { tag: TAG.GeoKeyDirectory, type: FieldType.SHORT, values: [1, 1, 0, keys.length / 4, ...keys] };
+  const geoKeys: TagEntry = {
+    tag: TAG.GeoKeyDirectory,
+    type: FieldType.SHORT,
+    values: [1, 1, 0, keys.length / 4, ...keys],
+  };
   if (rx !== 0 || ry !== 0) {
     // X = x0 + col·pw + row·rx; Y = y0 + col·ry + row·ph, as a 4×4 row-major matrix.
     const matrix = [pw, rx, 0, x0, ry, ph, 0, y0, 0, 0, 0, 0, 0, 0, 0, 1];
@@ -114,7 +130,12 @@ function georeferencing(def: ResolvedDef): TagEntry[] {
  * Every tag of the image. `offsets` and `byteCounts` hold one entry per tile, band-major
  * (PlanarConfiguration 2 order); their values do not change the encoded size.
  */
-export function geoTiffTags(def: ResolvedDef, offsets: ArrayLike<number>, byteCounts: ArrayLike<number>, bigTiff: boolean): TagEntry[] {
+export function geoTiffTags(
+  def: ResolvedDef,
+  offsets: ArrayLike<number>,
+  byteCounts: ArrayLike<number>,
+  bigTiff: boolean,
+): TagEntry[] {
   const { sampleFormat } = DTYPE_INFO[def.dtype];
   const bands = def.bands;
   const repeat = (value: number, n: number) => new Array<number>(n).fill(value);
@@ -122,7 +143,11 @@ export function geoTiffTags(def: ResolvedDef, offsets: ArrayLike<number>, byteCo
     { tag: TAG.ImageWidth, type: FieldType.LONG, values: [def.width] },
     { tag: TAG.ImageLength, type: FieldType.LONG, values: [def.height] },
     { tag: TAG.BitsPerSample, type: FieldType.SHORT, values: repeat(def.itemBytes * 8, bands) },
-    { tag: TAG.Compression, type: FieldType.SHORT, values: [def.compression === 'deflate' ? COMPRESSION_DEFLATE : COMPRESSION_NONE] },
+    {
+      tag: TAG.Compression,
+      type: FieldType.SHORT,
+      values: [def.compression === 'deflate' ? COMPRESSION_DEFLATE : COMPRESSION_NONE],
+    },
     { tag: TAG.Photometric, type: FieldType.SHORT, values: [PHOTOMETRIC_MINISBLACK] },
     { tag: TAG.SamplesPerPixel, type: FieldType.SHORT, values: [bands] },
     { tag: TAG.PlanarConfiguration, type: FieldType.SHORT, values: [bands > 1 ? PLANAR_SEPARATE : PLANAR_CONTIGUOUS] },

@@ -7,7 +7,14 @@ import { newTypedArray } from '../../readers/dtype.js';
 import type { GeoTiffDType, ResolvedDef } from './def.js';
 
 export type PixelArray =
-  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
   | readonly number[];
 
 /**
@@ -22,8 +29,8 @@ export interface RowBand {
   data: PixelArray;
 }
 
-type OutArray = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
-
+type OutArray =
+  Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 
 /** GeoTIFF sample types are never 64-bit integers, so the array is never a BigInt one. */
 function outArray(dtype: GeoTiffDType, length: number): OutArray {
@@ -31,7 +38,6 @@ function outArray(dtype: GeoTiffDType, length: number): OutArray {
 }
 
 const HOST_IS_LITTLE_ENDIAN = endianness() === 'LE';
-
 
 /** The array's bytes in little-endian order (a view on little-endian hosts, a swapped copy otherwise). */
 function littleEndianBytes(array: OutArray): Uint8Array {
@@ -65,7 +71,10 @@ export class InputOrderError extends Error {
  * Tile rows in file order (band-major, top to bottom). The TileRow handed out is valid until the
  * next one is requested: its buffer is reused.
  */
-export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> | Iterable<RowBand>): AsyncGenerator<TileRow> {
+export async function* tileRows(
+  def: ResolvedDef,
+  input: AsyncIterable<RowBand> | Iterable<RowBand>,
+): AsyncGenerator<TileRow> {
   const { width, height, tileSize: T, dtype, bands } = def;
   const buffer = outArray(dtype, T * width);
   const pad = def.nodata ?? 0;
@@ -99,14 +108,20 @@ export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> 
         next = 0;
         tileRow = 0;
       } else {
-        throw new InputOrderError(`GeoTIFF input: got band ${chunk.band} rows ${start}..${stop} while band ${band} is at row ${next} of ${height} (bands come in order, each complete)`);
+        throw new InputOrderError(
+          `GeoTIFF input: got band ${chunk.band} rows ${start}..${stop} while band ${band} is at row ${next} of ${height} (bands come in order, each complete)`,
+        );
       }
     }
     if (!Number.isInteger(start) || !Number.isInteger(stop) || start !== next || stop < start || stop > height) {
-      throw new InputOrderError(`GeoTIFF input: band ${band} expected rows from ${next}, got ${start}..${stop} (height ${height})`);
+      throw new InputOrderError(
+        `GeoTIFF input: band ${band} expected rows from ${next}, got ${start}..${stop} (height ${height})`,
+      );
     }
     if (chunk.data.length !== (stop - start) * width) {
-      throw new InputOrderError(`GeoTIFF input: band ${band} rows ${start}..${stop} need ${(stop - start) * width} values, got ${chunk.data.length}`);
+      throw new InputOrderError(
+        `GeoTIFF input: band ${band} rows ${start}..${stop} need ${(stop - start) * width} values, got ${chunk.data.length}`,
+      );
     }
     let row = start;
     while (row < stop) {
@@ -114,7 +129,9 @@ export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> 
       const upTo = Math.min(stop, tileEnd);
       const from = (row - start) * width;
       const values = chunk.data;
-      const part = ArrayBuffer.isView(values) ? values.subarray(from, from + (upTo - row) * width) : values.slice(from, from + (upTo - row) * width);
+      const part = ArrayBuffer.isView(values)
+        ? values.subarray(from, from + (upTo - row) * width)
+        : values.slice(from, from + (upTo - row) * width);
       buffer.set(part, (row - tileRow * T) * width);
       row = upTo;
       next = upTo;
@@ -125,6 +142,8 @@ export async function* tileRows(def: ResolvedDef, input: AsyncIterable<RowBand> 
     }
   }
   if (band !== bands - 1 || next !== height) {
-    throw new InputOrderError(`GeoTIFF input ended at band ${band} row ${next}; ${bands} band(s) of ${height} rows were declared`);
+    throw new InputOrderError(
+      `GeoTIFF input ended at band ${band} row ${next}; ${bands} band(s) of ${height} rows were declared`,
+    );
   }
 }

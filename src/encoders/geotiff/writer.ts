@@ -32,7 +32,7 @@ import { TileSpool } from './spool.js';
 import { geoTiffTags } from './tags.js';
 import { tileRows, type RowBand } from './tiler.js';
 
-export type { GeoTiffBandInfo, GeoTiffDef, GeoTiffDType,  } from './def.js';
+export type { GeoTiffBandInfo, GeoTiffDef, GeoTiffDType } from './def.js';
 export { InputOrderError, type PixelArray, type RowBand } from './tiler.js';
 
 const deflate = promisify(deflateCallback);
@@ -67,7 +67,9 @@ function planLayout(def: ResolvedDef, byteCounts: ArrayLike<number>): { layout: 
   const classicHeader = headerSize(geoTiffTags(def, zeros, zeros, false), false);
   const fitsClassic = classicHeader + dataBytes <= CLASSIC_LIMIT;
   if (def.bigTiff === false && !fitsClassic) {
-    throw new RangeError(`GeoTIFF output of ${classicHeader + dataBytes} bytes needs BigTIFF (bigTiff: false was requested)`);
+    throw new RangeError(
+      `GeoTIFF output of ${classicHeader + dataBytes} bytes needs BigTIFF (bigTiff: false was requested)`,
+    );
   }
   const bigTiff = def.bigTiff === true || !fitsClassic;
   const headerBytes = bigTiff ? headerSize(geoTiffTags(def, zeros, zeros, true), true) : classicHeader;
@@ -78,7 +80,8 @@ function planLayout(def: ResolvedDef, byteCounts: ArrayLike<number>): { layout: 
     at += byteCounts[i]!;
   }
   const head = encodeHeaderAndIfd(geoTiffTags(def, offsets, byteCounts, bigTiff), bigTiff);
-  if (head.byteLength !== headerBytes) throw new Error(`GeoTIFF header is ${head.byteLength} bytes, ${headerBytes} were planned`);
+  if (head.byteLength !== headerBytes)
+    throw new Error(`GeoTIFF header is ${head.byteLength} bytes, ${headerBytes} were planned`);
   return { layout: { bigTiff, headerBytes, dataBytes, totalBytes: headerBytes + dataBytes }, head };
 }
 
@@ -111,7 +114,11 @@ export async function* writeGeoTiff(
   else yield* writeDeflate(resolved, rows, options);
 }
 
-async function* writeUncompressed(def: ResolvedDef, rows: AsyncIterable<RowBand> | Iterable<RowBand>, options: WriteGeoTiffOptions): AsyncGenerator<Uint8Array> {
+async function* writeUncompressed(
+  def: ResolvedDef,
+  rows: AsyncIterable<RowBand> | Iterable<RowBand>,
+  options: WriteGeoTiffOptions,
+): AsyncGenerator<Uint8Array> {
   const { layout, head } = planLayout(def, uncompressedCounts(def));
   options.onLayout?.(layout);
   yield head;
@@ -120,7 +127,11 @@ async function* writeUncompressed(def: ResolvedDef, rows: AsyncIterable<RowBand>
   }
 }
 
-async function* writeDeflate(def: ResolvedDef, rows: AsyncIterable<RowBand> | Iterable<RowBand>, options: WriteGeoTiffOptions): AsyncGenerator<Uint8Array> {
+async function* writeDeflate(
+  def: ResolvedDef,
+  rows: AsyncIterable<RowBand> | Iterable<RowBand>,
+  options: WriteGeoTiffOptions,
+): AsyncGenerator<Uint8Array> {
   // Tag values are checked now: the header is only encoded after every tile is compressed.
   const zeros = new Array<number>(def.tileCount).fill(0);
   for (const entry of geoTiffTags(def, zeros, zeros, false)) checkValues(entry, false);

@@ -27,7 +27,10 @@ const INTEGER_TYPES = new Set<DType>(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 
 const PIECE_VALUES = 65_536;
 
 /** How one field's decoded values are printed. */
-function valueFormatter(dtype: DType, attrs: GridField['attrs']): { dataType: 'float' | 'integer'; format: (v: number) => string } {
+function valueFormatter(
+  dtype: DType,
+  attrs: GridField['attrs'],
+): { dataType: 'float' | 'integer'; format: (v: number) => string } {
   const scale = attrNumber(attrs, 'scale_factor');
   const offset = attrNumber(attrs, 'add_offset');
   const packed = scale !== undefined || offset !== undefined;
@@ -43,8 +46,12 @@ function valueFormatter(dtype: DType, attrs: GridField['attrs']): { dataType: 'f
 }
 
 function axisValues(sel: AxisSelection): string {
-  if (sel.axis.role === 't') return sel.values.length ? `"${Array.from(sel.values, (ms) => isoString(ms)).join('","')}"` : '';
-  const format = sel.axis.dtype === 'f4' && sel.values.every((v, i) => v === sel.axis.values[sel.picks[i]!]) ? numberText : (v: number) => String(v);
+  if (sel.axis.role === 't')
+    return sel.values.length ? `"${Array.from(sel.values, (ms) => isoString(ms)).join('","')}"` : '';
+  const format =
+    sel.axis.dtype === 'f4' && sel.values.every((v, i) => v === sel.axis.values[sel.picks[i]!])
+      ? numberText
+      : (v: number) => String(v);
   return Array.from(sel.values, format).join(',');
 }
 
@@ -52,26 +59,47 @@ function axisValues(sel: AxisSelection): string {
 export function checkCovJsonAxes(plan: GridPlan): void {
   for (const sel of plan.axes) {
     if (sel.axis.role === 'other' && sel.picks.length > 1) {
-      throw new InvalidParameterValue('f', `CoverageJSON grids have only x, y, z and t axes; slice axis '${sel.axis.label}' to one cell (subset=${sel.axis.label}(value)) or ask for f=netcdf`);
+      throw new InvalidParameterValue(
+        'f',
+        `CoverageJSON grids have only x, y, z and t axes; slice axis '${sel.axis.label}' to one cell (subset=${sel.axis.label}(value)) or ask for f=netcdf`,
+      );
     }
   }
 }
 
 function referencing(plan: GridPlan): object[] {
   const crs = plan.model.crs;
-  const refs: object[] = [{
-    coordinates: ['x', 'y'],
-    system: crs.kind === 'geographic'
-      ? { type: 'GeographicCRS', id: CRS84 }
-      : { type: 'ProjectedCRS', ...(crs.uri ? { id: crs.uri } : {}), ...(crs.wkt ? { wkt: crs.wkt } : {}) },
-  }];
+  const refs: object[] = [
+    {
+      coordinates: ['x', 'y'],
+      system:
+        crs.kind === 'geographic'
+          ? { type: 'GeographicCRS', id: CRS84 }
+          : { type: 'ProjectedCRS', ...(crs.uri ? { id: crs.uri } : {}), ...(crs.wkt ? { wkt: crs.wkt } : {}) },
+    },
+  ];
   const z = plan.axes.find((s) => s.axis.role === 'z');
   if (z) {
     const units = attrString(z.axis.attrs, 'units');
     const down = attrString(z.axis.attrs, 'positive') === 'down';
-    refs.push({ coordinates: ['z'], system: { type: 'VerticalCRS', cs: { csAxes: [{ name: { en: z.axis.variable ?? z.axis.dim }, direction: down ? 'down' : 'up', ...(units ? { unit: { symbol: units } } : {}) }] } } });
+    refs.push({
+      coordinates: ['z'],
+      system: {
+        type: 'VerticalCRS',
+        cs: {
+          csAxes: [
+            {
+              name: { en: z.axis.variable ?? z.axis.dim },
+              direction: down ? 'down' : 'up',
+              ...(units ? { unit: { symbol: units } } : {}),
+            },
+          ],
+        },
+      },
+    });
   }
-  if (plan.axes.some((s) => s.axis.role === 't')) refs.push({ coordinates: ['t'], system: { type: 'TemporalRS', calendar: 'Gregorian' } });
+  if (plan.axes.some((s) => s.axis.role === 't'))
+    refs.push({ coordinates: ['t'], system: { type: 'TemporalRS', calendar: 'Gregorian' } });
   return refs;
 }
 
@@ -96,12 +124,16 @@ export async function* encodeCovJson(payload: GridPayload): AsyncGenerator<strin
   const { plan } = payload;
   checkCovJsonAxes(plan);
   const shown = plan.axes.filter((s) => s.axis.role !== 'other');
-  const axes = shown.map((s) => `"${AXIS_KEY[s.axis.role as keyof typeof AXIS_KEY]}":{"values":[${axisValues(s)}]}`).join(',');
+  const axes = shown
+    .map((s) => `"${AXIS_KEY[s.axis.role as keyof typeof AXIS_KEY]}":{"values":[${axisValues(s)}]}`)
+    .join(',');
   const parameters = Object.fromEntries(plan.fields.map((f) => [f.name, parameter(f)]));
   const axisNames = JSON.stringify(shown.map((s) => AXIS_KEY[s.axis.role as keyof typeof AXIS_KEY]));
   const shape = JSON.stringify(shown.map((s) => s.picks.length));
-  yield `{"type":"Coverage","domain":{"type":"Domain","domainType":"Grid","axes":{${axes}},"referencing":${JSON.stringify(referencing(plan))}},`
-    + `"parameters":${JSON.stringify(parameters)},"ranges":{`;
+  yield (
+    `{"type":"Coverage","domain":{"type":"Domain","domainType":"Grid","axes":{${axes}},"referencing":${JSON.stringify(referencing(plan))}},` +
+    `"parameters":${JSON.stringify(parameters)},"ranges":{`
+  );
   for (let i = 0; i < plan.fields.length; i++) {
     const f = plan.fields[i]!;
     const { dataType, format } = valueFormatter(f.dtype, f.attrs);
@@ -113,7 +145,8 @@ export async function* encodeCovJson(payload: GridPayload): AsyncGenerator<strin
         let text = first ? '' : ',';
         for (let k = start; k < end; k++) {
           const v = decoded[k]!;
-          text += k > start ? (Number.isFinite(v) ? `,${format(v)}` : ',null') : Number.isFinite(v) ? format(v) : 'null';
+          text +=
+            k > start ? (Number.isFinite(v) ? `,${format(v)}` : ',null') : Number.isFinite(v) ? format(v) : 'null';
         }
         first = false;
         yield text;

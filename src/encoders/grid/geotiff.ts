@@ -22,7 +22,14 @@ import { epsgFromText } from '../../core/grid/crs.js';
 import type { AxisSelection, GridPlan } from '../../core/grid/plan.js';
 import type { GridField } from '../../core/grid/types.js';
 import type { NumericArray } from '../../readers/types.js';
-import { geoTiffSize, writeGeoTiff, type GeoTiffBandInfo, type GeoTiffDef, type GeoTiffDType, type RowBand } from '../geotiff/writer.js';
+import {
+  geoTiffSize,
+  writeGeoTiff,
+  type GeoTiffBandInfo,
+  type GeoTiffDef,
+  type GeoTiffDType,
+  type RowBand,
+} from '../geotiff/writer.js';
 import type { GridPayload } from './payload.js';
 
 const TIFF_TYPES = new Set(['u1', 'i1', 'u2', 'i2', 'u4', 'i4', 'f4', 'f8']);
@@ -40,7 +47,10 @@ function spacing(sel: AxisSelection): number {
   if (n === 1) return Math.abs(sel.axis.step ?? 1) * (sel.axis.direction || 1);
   const step = (v[n - 1]! - v[0]!) / (n - 1);
   for (let i = 1; i < n; i++) {
-    if (Math.abs(v[i]! - v[i - 1]! - step) > Math.abs(step) * 1e-4) fail(`the ${sel.axis.label} spacing of this selection is irregular (a regular grid is needed; integer scale factors keep it)`);
+    if (Math.abs(v[i]! - v[i - 1]! - step) > Math.abs(step) * 1e-4)
+      fail(
+        `the ${sel.axis.label} spacing of this selection is irregular (a regular grid is needed; integer scale factors keep it)`,
+      );
   }
   return step;
 }
@@ -53,7 +63,15 @@ function epsgOf(plan: GridPlan): number {
 }
 
 /** Stored numbers that are not the field's values: packing, or numbers standing for "missing" (fill, valid range). */
-const NOT_PHYSICAL = ['scale_factor', 'add_offset', '_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range'];
+const NOT_PHYSICAL = [
+  'scale_factor',
+  'add_offset',
+  '_FillValue',
+  'missing_value',
+  'valid_min',
+  'valid_max',
+  'valid_range',
+];
 
 /** Whether a field's stored numbers differ from its values (floats are written decoded too: NaN for their fill). */
 function storedIsNotPhysical(f: GridField): boolean {
@@ -70,10 +88,19 @@ function checkShape(plan: GridPlan): { y: AxisSelection; x: AxisSelection; extra
   const n = plan.axes.length;
   const y = plan.axes[n - 2];
   const x = plan.axes[n - 1];
-  if (!y || !x || y.axis.role !== 'y' || x.axis.role !== 'x') fail(`its fields' last two dimensions are not (y, x) but (${plan.axes.slice(-2).map((a) => a.axis.dim).join(', ')})`);
+  if (!y || !x || y.axis.role !== 'y' || x.axis.role !== 'x')
+    fail(
+      `its fields' last two dimensions are not (y, x) but (${plan.axes
+        .slice(-2)
+        .map((a) => a.axis.dim)
+        .join(', ')})`,
+    );
   if (physicalType(plan)) return { y, x, extra: plan.axes.slice(0, -2) };
   const dtypes = new Set(plan.fields.map((f) => f.dtype));
-  if (dtypes.size > 1) fail(`its fields have different storage types (${[...dtypes].join(', ')}): choose fields of one type with properties=`);
+  if (dtypes.size > 1)
+    fail(
+      `its fields have different storage types (${[...dtypes].join(', ')}): choose fields of one type with properties=`,
+    );
   const dtype = plan.fields[0]!.dtype;
   if (!TIFF_TYPES.has(dtype)) fail(`${dtype} values have no TIFF sample type`);
   return { y, x, extra: plan.axes.slice(0, -2) };
@@ -135,8 +162,16 @@ function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
     transform: [x.values[0]! - dx / 2, dx, 0, y.values[0]! - dy / 2, 0, dy],
     epsg: epsgOf(plan),
     geographic: plan.model.crs.kind === 'geographic',
-    metadata: { title: payload.title, source: `odas collection ${payload.collectionId}`, history: `odas: ${payload.request}` },
-    bandInfo: plan.fields.flatMap((f) => Array.from({ length: perField }, (_, e) => bandInfo(f, extra.length > 0 ? extraLabel(extra, e) : '', physical !== undefined))),
+    metadata: {
+      title: payload.title,
+      source: `odas collection ${payload.collectionId}`,
+      history: `odas: ${payload.request}`,
+    },
+    bandInfo: plan.fields.flatMap((f) =>
+      Array.from({ length: perField }, (_, e) =>
+        bandInfo(f, extra.length > 0 ? extraLabel(extra, e) : '', physical !== undefined),
+      ),
+    ),
   };
   // GDAL has one nodata for all bands; stored fill values that fit the type only.
   if (fill !== undefined && (dtype.startsWith('f') || Number.isInteger(fill))) {
@@ -144,20 +179,30 @@ function definition(payload: GridPayload, plan: GridPlan): GeoTiffDef {
     const min = { u1: 0, i1: -128, u2: 0, i2: -32768, u4: 0, i4: -2147483648 }[dtype as 'u1'] ?? -Infinity;
     if (Number.isNaN(fill) || (fill >= min && fill <= max)) def.nodata = fill;
   }
-  const raw = def.width * def.height * def.bands * ({ u1: 1, i1: 1, u2: 2, i2: 2, u4: 4, i4: 4, f4: 4, f8: 8 }[dtype] ?? 8);
+  const raw =
+    def.width * def.height * def.bands * ({ u1: 1, i1: 1, u2: 2, i2: 2, u4: 4, i4: 4, f4: 4, f8: 8 }[dtype] ?? 8);
   def.compression = raw <= DEFLATE_UP_TO ? 'deflate' : 'none';
   return def;
 }
 
 /** Blocks of output values (any length) cut into whole rows, band by band, as the writer takes them. */
-async function* rowBands(payload: GridPayload, plan: GridPlan, width: number, height: number, perField: number, physical: boolean): AsyncGenerator<RowBand> {
+async function* rowBands(
+  payload: GridPayload,
+  plan: GridPlan,
+  width: number,
+  height: number,
+  perField: number,
+  physical: boolean,
+): AsyncGenerator<RowBand> {
   const bandCells = width * height;
   for (let k = 0; k < plan.fields.length; k++) {
     const f = plan.fields[k]!;
     let position = 0; // cells of this field already emitted
     let carry: NumericArray | undefined; // a partial row left from the previous block
     for await (const block of payload.read(plan, f)) {
-      let data: NumericArray = physical ? decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs) : block.data;
+      let data: NumericArray = physical
+        ? decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs)
+        : block.data;
       if (carry) {
         const joined = new (data.constructor as new (n: number) => NumericArray)(carry.length + data.length);
         (joined as Float64Array).set(carry as Float64Array);
@@ -195,5 +240,9 @@ export function encodeGeoTiff(payload: GridPayload): GeoTiffOutput {
   const { extra } = checkShape(plan);
   const perField = extra.reduce((n, a) => n * a.values.length, 1);
   const size = geoTiffSize({ ...def, compression: 'none' })!;
-  return { size, exact: def.compression === 'none', body: writeGeoTiff(def, rowBands(payload, plan, def.width, def.height, perField, physicalType(plan) !== undefined)) };
+  return {
+    size,
+    exact: def.compression === 'none',
+    body: writeGeoTiff(def, rowBands(payload, plan, def.width, def.height, perField, physicalType(plan) !== undefined)),
+  };
 }

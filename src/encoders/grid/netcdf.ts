@@ -16,23 +16,98 @@ import { projectedExtent } from '../../core/grid/summary.js';
 import type { GridAxis, GridField } from '../../core/grid/types.js';
 import type { AttrValue, Attrs, DType, NumericArray } from '../../readers/types.js';
 import { VERSION } from '../../version.js';
-import { ncLayout, writeNetcdf3, type NcAttrs, type NcAttrValue, type NcChunk, type NcFileDef, type NcVarDef, type NcWriteType } from '../netcdf3/writer.js';
+import {
+  ncLayout,
+  writeNetcdf3,
+  type NcAttrs,
+  type NcAttrValue,
+  type NcChunk,
+  type NcFileDef,
+  type NcVarDef,
+  type NcWriteType,
+} from '../netcdf3/writer.js';
 import type { GridPayload } from './payload.js';
 
 const NC_TYPE: Record<DType, NcWriteType | undefined> = {
-  i1: 'i1', u1: 'i1', i2: 'i2', u2: 'i2', i4: 'i4', u4: 'i4', f4: 'f4', f8: 'f8', i8: 'f8', u8: 'f8', char: undefined, string: undefined,
+  i1: 'i1',
+  u1: 'i1',
+  i2: 'i2',
+  u2: 'i2',
+  i4: 'i4',
+  u4: 'i4',
+  f4: 'f4',
+  f8: 'f8',
+  i8: 'f8',
+  u8: 'f8',
+  char: undefined,
+  string: undefined,
 };
 const UNSIGNED = new Set<DType>(['u1', 'u2', 'u4']);
 /** netCDF-C's default fill values, as written (unsigned types in their signed type's bits). */
-const DEFAULT_FILL: Record<NcWriteType, number> = { i1: -127, i2: -32767, i4: -2147483647, f4: 9.969209968386869e36, f8: 9.969209968386869e36, char: 0 };
+const DEFAULT_FILL: Record<NcWriteType, number> = {
+  i1: -127,
+  i2: -32767,
+  i4: -2147483647,
+  f4: 9.969209968386869e36,
+  f8: 9.969209968386869e36,
+  char: 0,
+};
 const DEFAULT_UNSIGNED_FILL: Partial<Record<NcWriteType, number>> = { i1: -1, i2: -1, i4: -1 };
-const INT_RANGE: Partial<Record<NcWriteType, [number, number]>> = { i1: [-128, 127], i2: [-32768, 32767], i4: [-2147483648, 2147483647] };
+const INT_RANGE: Partial<Record<NcWriteType, [number, number]>> = {
+  i1: [-128, 127],
+  i2: [-32768, 32767],
+  i4: [-2147483648, 2147483647],
+};
 const SPAN: Partial<Record<NcWriteType, number>> = { i1: 256, i2: 65536, i4: 4294967296 };
 /** Attributes CF wants in the variable's own type. */
-const TYPED = new Set(['_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range', 'actual_range', 'flag_values', 'flag_masks']);
+const TYPED = new Set([
+  '_FillValue',
+  'missing_value',
+  'valid_min',
+  'valid_max',
+  'valid_range',
+  'actual_range',
+  'flag_values',
+  'flag_masks',
+]);
 /** Storage and library internals that mean nothing in a NetCDF-3 file, and references rewritten here. */
-const DROPPED = new Set(['DIMENSION_LIST', 'REFERENCE_LIST', 'CLASS', 'NAME', '_Netcdf4Dimid', '_Netcdf4Coordinates', '_nc3_strict', '_ChunkSizes', '_Unsigned', 'coordinates', 'bounds', 'ancillary_variables', 'chunksizes']);
-const GLOBAL_KEPT = ['institution', 'source', 'references', 'license', 'project', 'program', 'platform', 'instrument', 'creator_name', 'creator_url', 'creator_email', 'publisher_name', 'publisher_url', 'acknowledgement', 'acknowledgment', 'naming_authority', 'id', 'product_version', 'keywords', 'comment'];
+const DROPPED = new Set([
+  'DIMENSION_LIST',
+  'REFERENCE_LIST',
+  'CLASS',
+  'NAME',
+  '_Netcdf4Dimid',
+  '_Netcdf4Coordinates',
+  '_nc3_strict',
+  '_ChunkSizes',
+  '_Unsigned',
+  'coordinates',
+  'bounds',
+  'ancillary_variables',
+  'chunksizes',
+]);
+const GLOBAL_KEPT = [
+  'institution',
+  'source',
+  'references',
+  'license',
+  'project',
+  'program',
+  'platform',
+  'instrument',
+  'creator_name',
+  'creator_url',
+  'creator_email',
+  'publisher_name',
+  'publisher_url',
+  'acknowledgement',
+  'acknowledgment',
+  'naming_authority',
+  'id',
+  'product_version',
+  'keywords',
+  'comment',
+];
 const COORD_KEPT = ['units', 'standard_name', 'long_name', 'axis', 'calendar', 'positive', 'comment'];
 const NAME_OK = /^[A-Za-z0-9_\u0080-\u{10FFFF}][^\x00-\x1F\x7F/]*$/u;
 
@@ -50,7 +125,12 @@ function numbers(value: AttrValue): number[] | undefined {
 }
 
 /** One attribute value for a variable of type `type` (undefined: leave it out). */
-function attrValue(name: string, value: AttrValue, type: NcWriteType | undefined, unsigned: boolean): NcAttrValue | undefined {
+function attrValue(
+  name: string,
+  value: AttrValue,
+  type: NcWriteType | undefined,
+  unsigned: boolean,
+): NcAttrValue | undefined {
   if (typeof value === 'string') return value;
   const list = numbers(value);
   if (!list || list.length === 0) return undefined;
@@ -64,7 +144,12 @@ function attrValue(name: string, value: AttrValue, type: NcWriteType | undefined
   return name === '_FillValue' ? undefined : { type: 'f8', value: list };
 }
 
-function carriedAttrs(attrs: Attrs, type: NcWriteType | undefined, unsigned: boolean, keep?: readonly string[]): NcAttrs {
+function carriedAttrs(
+  attrs: Attrs,
+  type: NcWriteType | undefined,
+  unsigned: boolean,
+  keep?: readonly string[],
+): NcAttrs {
   const out: NcAttrs = {};
   for (const [name, value] of Object.entries(attrs)) {
     if (keep ? !keep.includes(name) : DROPPED.has(name)) continue;
@@ -76,12 +161,19 @@ function carriedAttrs(attrs: Attrs, type: NcWriteType | undefined, unsigned: boo
   return out;
 }
 
-function timeCoordinate(payload: GridPayload, sel: AxisSelection): { type: NcWriteType; attrs: NcAttrs; values: Float64Array } {
+function timeCoordinate(
+  payload: GridPayload,
+  sel: AxisSelection,
+): { type: NcWriteType; attrs: NcAttrs; values: Float64Array } {
   const raw = payload.plan.model.rawTime;
   const attrs = carriedAttrs(sel.axis.attrs, undefined, false, COORD_KEPT);
   if (raw) {
     const values = Float64Array.from(sel.picks, (p) => raw.values[p]!);
-    return { type: 'f8', attrs: { ...attrs, units: raw.units, ...(raw.calendar ? { calendar: raw.calendar } : {}) }, values };
+    return {
+      type: 'f8',
+      attrs: { ...attrs, units: raw.units, ...(raw.calendar ? { calendar: raw.calendar } : {}) },
+      values,
+    };
   }
   // Files with different time units: one unit for all.
   return {
@@ -97,10 +189,16 @@ function coordinateVar(payload: GridPayload, sel: AxisSelection): { def: NcVarDe
   const name = ncName(a.variable);
   if (a.role === 't') {
     const t = timeCoordinate(payload, sel);
-    return { def: { name, type: t.type, dims: [ncName(a.dim)], attrs: { ...t.attrs, standard_name: 'time', axis: 'T' } }, values: t.values };
+    return {
+      def: { name, type: t.type, dims: [ncName(a.dim)], attrs: { ...t.attrs, standard_name: 'time', axis: 'T' } },
+      values: t.values,
+    };
   }
   const type: NcWriteType = a.dtype === 'f4' ? 'f4' : 'f8';
-  return { def: { name, type, dims: [ncName(a.dim)], attrs: carriedAttrs(a.attrs, undefined, false, COORD_KEPT) }, values: sel.values };
+  return {
+    def: { name, type, dims: [ncName(a.dim)], attrs: carriedAttrs(a.attrs, undefined, false, COORD_KEPT) },
+    values: sel.values,
+  };
 }
 
 function minMax(values: Float64Array): [number, number] {
@@ -135,8 +233,12 @@ function geospatial(payload: GridPayload): NcAttrs {
   }
   const r = (v: number) => Math.round(v * 1e6) / 1e6;
   return {
-    geospatial_lon_min: r(lon[0]), geospatial_lon_max: r(lon[1]), geospatial_lon_units: 'degrees_east',
-    geospatial_lat_min: r(lat[0]), geospatial_lat_max: r(lat[1]), geospatial_lat_units: 'degrees_north',
+    geospatial_lon_min: r(lon[0]),
+    geospatial_lon_max: r(lon[1]),
+    geospatial_lon_units: 'degrees_east',
+    geospatial_lat_min: r(lat[0]),
+    geospatial_lat_max: r(lat[1]),
+    geospatial_lat_units: 'degrees_north',
   };
 }
 
@@ -168,12 +270,14 @@ function globalAttributes(payload: GridPayload): NcAttrs {
 function fieldVar(payload: GridPayload, f: GridField, written: Set<string>): NcVarDef {
   const type = NC_TYPE[f.dtype];
   if (!type) throw new Error(`field ${f.name}: ${f.dtype} values cannot be written to NetCDF`);
-  const unsigned = UNSIGNED.has(f.dtype) || (attrString(f.attrs, '_Unsigned') === 'true' && type !== 'f4' && type !== 'f8');
+  const unsigned =
+    UNSIGNED.has(f.dtype) || (attrString(f.attrs, '_Unsigned') === 'true' && type !== 'f4' && type !== 'f8');
   const attrs = carriedAttrs(f.attrs, type, unsigned);
   if (unsigned) {
     attrs['_Unsigned'] = 'true';
     // Readers convert only _FillValue to the unsigned type: a missing_value repeating it would read as a second, different fill.
-    if (f.attrs['missing_value'] !== undefined && String(f.attrs['missing_value']) === String(f.attrs['_FillValue'])) delete attrs['missing_value'];
+    if (f.attrs['missing_value'] !== undefined && String(f.attrs['missing_value']) === String(f.attrs['_FillValue']))
+      delete attrs['missing_value'];
   }
   const listed = (attrString(f.attrs, 'coordinates') ?? '').split(/\s+/).filter((n) => written.has(ncName(n)));
   if (listed.length > 0) attrs['coordinates'] = listed.map(ncName).join(' ');

@@ -42,39 +42,63 @@ function rowBytes(payload: GridPayload, fixed: number, perValue: number): number
 
 export const GRID_ENCODERS: Record<GridFormat, GridEncoder> = {
   covjson: {
-    format: 'covjson', mediaType: 'application/vnd.cov+json', title: 'CoverageJSON', extension: 'covjson', prime: 3,
+    format: 'covjson',
+    mediaType: 'application/vnd.cov+json',
+    title: 'CoverageJSON',
+    extension: 'covjson',
+    prime: 3,
     prepare: (payload) => {
       checkCovJsonAxes(payload.plan);
       return { bytes: covJsonEstimate(payload.plan), exact: false, body: () => encodeCovJson(payload) };
     },
   },
   netcdf: {
-    format: 'netcdf', mediaType: 'application/x-netcdf', title: 'NetCDF (CF-1.8, NetCDF-3)', extension: 'nc', prime: 1,
+    format: 'netcdf',
+    mediaType: 'application/x-netcdf',
+    title: 'NetCDF (CF-1.8, NetCDF-3)',
+    extension: 'nc',
+    prime: 1,
     prepare: (payload) => ({ bytes: encodeNetcdf(payload).size, exact: true, body: () => encodeNetcdf(payload).body }),
   },
   geotiff: {
-    format: 'geotiff', mediaType: 'image/tiff; application=geotiff', title: 'GeoTIFF', extension: 'tif', prime: 1,
+    format: 'geotiff',
+    mediaType: 'image/tiff; application=geotiff',
+    title: 'GeoTIFF',
+    extension: 'tif',
+    prime: 1,
     prepare: (payload) => {
       const { size, exact } = encodeGeoTiff(payload);
       return { bytes: size, exact, body: () => encodeGeoTiff(payload).body };
     },
   },
   csv: {
-    format: 'csv', mediaType: 'text/csv; charset=utf-8', title: 'CSV', extension: 'csv', prime: 2,
+    format: 'csv',
+    mediaType: 'text/csv; charset=utf-8',
+    title: 'CSV',
+    extension: 'csv',
+    prime: 2,
     prepare: (payload) => {
       checkTable(payload.plan);
       return { bytes: rowBytes(payload, 50, 10), exact: false, body: () => csvRows(gridTable(payload)) };
     },
   },
   geojson: {
-    format: 'geojson', mediaType: 'application/geo+json', title: 'GeoJSON', extension: 'geojson', prime: 2,
+    format: 'geojson',
+    mediaType: 'application/geo+json',
+    title: 'GeoJSON',
+    extension: 'geojson',
+    prime: 2,
     prepare: (payload) => {
       checkTable(payload.plan);
       return { bytes: rowBytes(payload, 110, 16), exact: false, body: () => geojsonFeatures(gridTable(payload)) };
     },
   },
   arrow: {
-    format: 'arrow', mediaType: 'application/vnd.apache.arrow.stream', title: 'Apache Arrow IPC stream', extension: 'arrows', prime: 1,
+    format: 'arrow',
+    mediaType: 'application/vnd.apache.arrow.stream',
+    title: 'Apache Arrow IPC stream',
+    extension: 'arrows',
+    prime: 1,
     prepare: (payload) => {
       checkTable(payload.plan);
       return { bytes: rowBytes(payload, 32, 8), exact: false, body: () => arrowStream(gridTable(payload)) };

@@ -18,7 +18,12 @@ function parameterInfo(f: GridField): ParameterInfo {
   const long = attrString(f.attrs, 'long_name');
   const std = attrString(f.attrs, 'standard_name');
   const units = attrString(f.attrs, 'units')?.trim();
-  return { name: f.name, label: long ?? std?.replace(/_/g, ' ') ?? f.name, ...(units ? { units } : {}), ...(std ? { standardName: std } : {}) };
+  return {
+    name: f.name,
+    label: long ?? std?.replace(/_/g, ' ') ?? f.name,
+    ...(units ? { units } : {}),
+    ...(std ? { standardName: std } : {}),
+  };
 }
 
 /** The grid's vertical axis as tables and CoverageJSON name it. */
@@ -34,7 +39,10 @@ export function verticalAxis(model: GridModel): VerticalAxis | undefined {
 export function checkTable(plan: GridPlan): void {
   const crs = plan.model.crs;
   if (crs.kind === 'projected' && !crs.projection) {
-    throw new InvalidParameterValue('f', `no transformation from ${crs.label} to longitude/latitude for the rows of a table: ask for CoverageJSON or NetCDF`);
+    throw new InvalidParameterValue(
+      'f',
+      `no transformation from ${crs.label} to longitude/latitude for the rows of a table: ask for CoverageJSON or NetCDF`,
+    );
   }
 }
 
@@ -76,10 +84,18 @@ async function* rows(payload: GridPayload): AsyncGenerator<RowBatch> {
     let i = 0;
     while (i < block.length) {
       const picked: number[] = [];
-      for (; i < block.length && picked.length < MAX_ROWS; i++) if (!selected || selected(block.start + i)) picked.push(i);
+      for (; i < block.length && picked.length < MAX_ROWS; i++)
+        if (!selected || selected(block.start + i)) picked.push(i);
       const n = picked.length;
       if (n === 0) continue;
-      const batch: RowBatch = { n, t: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n), ...(z ? { z: new Float64Array(n) } : {}), values: {} };
+      const batch: RowBatch = {
+        n,
+        t: new Float64Array(n),
+        x: new Float64Array(n),
+        y: new Float64Array(n),
+        ...(z ? { z: new Float64Array(n) } : {}),
+        values: {},
+      };
       for (const name of names) batch.values[name] = new Float64Array(n);
       for (let r = 0; r < n; r++) {
         const k = block.start + picked[r]!;

@@ -152,7 +152,14 @@ const VSIZE_OVERFLOW = 0xffffffff;
 
 /** CF attributes that must have the variable's own type. */
 const VAR_TYPED_ATTRS = new Set([
-  '_FillValue', 'missing_value', 'valid_min', 'valid_max', 'valid_range', 'actual_range', 'flag_values', 'flag_masks',
+  '_FillValue',
+  'missing_value',
+  'valid_min',
+  'valid_max',
+  'valid_range',
+  'actual_range',
+  'flag_values',
+  'flag_masks',
 ]);
 
 const DEFAULT_CHUNK = 1 << 20;
@@ -236,12 +243,24 @@ function encodeNumbers(values: ArrayLike<number>, type: NcWriteType, where: stri
     }
     const o = i * info.size;
     switch (type) {
-      case 'i1': view.setInt8(o, x); break;
-      case 'char': view.setUint8(o, x); break;
-      case 'i2': view.setInt16(o, x); break;
-      case 'i4': view.setInt32(o, x); break;
-      case 'f4': view.setFloat32(o, x); break;
-      case 'f8': view.setFloat64(o, x); break;
+      case 'i1':
+        view.setInt8(o, x);
+        break;
+      case 'char':
+        view.setUint8(o, x);
+        break;
+      case 'i2':
+        view.setInt16(o, x);
+        break;
+      case 'i4':
+        view.setInt32(o, x);
+        break;
+      case 'f4':
+        view.setFloat32(o, x);
+        break;
+      case 'f8':
+        view.setFloat64(o, x);
+        break;
     }
   }
   return out;
@@ -288,17 +307,24 @@ function fillOf(type: NcWriteType, attrs: EncodedAttr[]): { nanFill: number | un
   const info = TYPES[type];
   if (!fill) return { nanFill: undefined, fillBytes: encodeNumbers([info.defaultFill], type, 'default fill') };
   const view = new DataView(fill.bytes.buffer, fill.bytes.byteOffset, fill.bytes.byteLength);
-  const nanFill = type === 'f4' ? view.getFloat32(0)
-    : type === 'f8' ? view.getFloat64(0)
-    : type === 'i4' ? view.getInt32(0)
-    : type === 'i2' ? view.getInt16(0)
-    : type === 'i1' ? view.getInt8(0)
-    : view.getUint8(0);
+  const nanFill =
+    type === 'f4'
+      ? view.getFloat32(0)
+      : type === 'f8'
+        ? view.getFloat64(0)
+        : type === 'i4'
+          ? view.getInt32(0)
+          : type === 'i2'
+            ? view.getInt16(0)
+            : type === 'i1'
+              ? view.getInt8(0)
+              : view.getUint8(0);
   return { nanFill, fillBytes: fill.bytes.slice(0, info.size) };
 }
 
 function checkCount(n: number, what: string): void {
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_NON_NEG) fail(`${what} must be an integer in 0..${MAX_NON_NEG}, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_NON_NEG)
+    fail(`${what} must be an integer in 0..${MAX_NON_NEG}, got ${n}`);
 }
 
 function planFile(def: NcFileDef): Plan {
@@ -332,7 +358,8 @@ function planFile(def: NcFileDef): Plan {
     const dimIds = v.dims.map((name, k) => {
       const id = dimIndex.get(name);
       if (id === undefined) fail(`variable "${v.name}" uses undeclared dimension "${name}"`);
-      if (dims[id]!.unlimited && k !== 0) fail(`variable "${v.name}": the unlimited dimension "${name}" must come first`);
+      if (dims[id]!.unlimited && k !== 0)
+        fail(`variable "${v.name}": the unlimited dimension "${name}" must come first`);
       return id;
     });
     const shape = dimIds.map((id) => dims[id]!.size);
@@ -342,9 +369,21 @@ function planFile(def: NcFileDef): Plan {
     const attrs = encodeAttrs(v.attrs, v.type, v.name);
     const rowLength = v.dims.length === 0 ? 1 : shape[shape.length - 1]!;
     return {
-      name: v.name, nameBytes, type: v.type, info, dims: [...v.dims], dimIds, shape, record,
-      slabElements, elements: record ? slabElements * numrecs : slabElements,
-      slabBytes, paddedBytes: Math.ceil(slabBytes / 4) * 4, begin: 0, attrs, rowLength,
+      name: v.name,
+      nameBytes,
+      type: v.type,
+      info,
+      dims: [...v.dims],
+      dimIds,
+      shape,
+      record,
+      slabElements,
+      elements: record ? slabElements * numrecs : slabElements,
+      slabBytes,
+      paddedBytes: Math.ceil(slabBytes / 4) * 4,
+      begin: 0,
+      attrs,
+      rowLength,
       ...fillOf(v.type, attrs),
     };
   });
@@ -371,14 +410,27 @@ function planFile(def: NcFileDef): Plan {
 }
 
 function assignOffsets(
-  format: NcFormat, dims: Plan['dims'], globalAttrs: EncodedAttr[], vars: PlannedVar[], numrecs: number, recordSize: number,
+  format: NcFormat,
+  dims: Plan['dims'],
+  globalAttrs: EncodedAttr[],
+  vars: PlannedVar[],
+  numrecs: number,
+  recordSize: number,
 ): NcLayout {
   checkVarSizes(format, vars);
   const headerSize = headerLength(format, dims, globalAttrs, vars);
   let offset = headerSize;
-  for (const v of vars) if (!v.record) { v.begin = offset; offset += v.paddedBytes; }
+  for (const v of vars)
+    if (!v.record) {
+      v.begin = offset;
+      offset += v.paddedBytes;
+    }
   const recordsBegin = offset;
-  for (const v of vars) if (v.record) { v.begin = offset; offset += v.paddedBytes; }
+  for (const v of vars)
+    if (v.record) {
+      v.begin = offset;
+      offset += v.paddedBytes;
+    }
   if (format === 'cdf1') {
     for (const v of vars) {
       if (v.begin > MAX_CDF1_OFFSET) {
@@ -389,10 +441,21 @@ function assignOffsets(
   const totalSize = recordsBegin + numrecs * recordSize;
   if (!Number.isSafeInteger(totalSize)) fail(`file size ${totalSize} is not representable`);
   return {
-    format, headerSize, numrecs, recordsBegin, recordSize, totalSize,
+    format,
+    headerSize,
+    numrecs,
+    recordsBegin,
+    recordSize,
+    totalSize,
     variables: vars.map((v) => ({
-      name: v.name, type: v.type, dims: [...v.dims], shape: [...v.shape], record: v.record,
-      elements: v.elements, bytes: v.paddedBytes, begin: v.begin,
+      name: v.name,
+      type: v.type,
+      dims: [...v.dims],
+      shape: [...v.shape],
+      record: v.record,
+      elements: v.elements,
+      bytes: v.paddedBytes,
+      begin: v.begin,
     })),
   };
 }
@@ -411,8 +474,10 @@ function checkVarSizes(format: NcFormat, vars: PlannedVar[]): void {
       const exempt = i === group.length - 1 && (record || !hasRecords);
       if (!exempt) {
         const per = record ? ' per record' : '';
-        fail(`variable "${v.name}" takes ${v.slabBytes} bytes${per}, over the ${format.toUpperCase()} limit of ${max} ` +
-          `for any variable but the last${format === 'cdf1' ? "; use format 'cdf2'" : ''}`);
+        fail(
+          `variable "${v.name}" takes ${v.slabBytes} bytes${per}, over the ${format.toUpperCase()} limit of ${max} ` +
+            `for any variable but the last${format === 'cdf1' ? "; use format 'cdf2'" : ''}`,
+        );
       }
     });
   }
@@ -466,7 +531,8 @@ class ByteWriter {
 
 function writeAttrList(w: ByteWriter, attrs: EncodedAttr[]): void {
   if (attrs.length === 0) {
-    w.u32(0); w.u32(0); // ABSENT
+    w.u32(0);
+    w.u32(0); // ABSENT
     return;
   }
   w.u32(TAG_ATTRIBUTE);
@@ -479,12 +545,19 @@ function writeAttrList(w: ByteWriter, attrs: EncodedAttr[]): void {
   }
 }
 
-function serializeHeader(format: NcFormat, dims: Plan['dims'], globalAttrs: EncodedAttr[], vars: PlannedVar[], numrecs: number): Uint8Array {
+function serializeHeader(
+  format: NcFormat,
+  dims: Plan['dims'],
+  globalAttrs: EncodedAttr[],
+  vars: PlannedVar[],
+  numrecs: number,
+): Uint8Array {
   const w = new ByteWriter();
   w.padded(new Uint8Array([0x43, 0x44, 0x46, format === 'cdf1' ? 1 : 2]));
   w.u32(numrecs);
   if (dims.length === 0) {
-    w.u32(0); w.u32(0);
+    w.u32(0);
+    w.u32(0);
   } else {
     w.u32(TAG_DIMENSION);
     w.u32(dims.length);
@@ -495,7 +568,8 @@ function serializeHeader(format: NcFormat, dims: Plan['dims'], globalAttrs: Enco
   }
   writeAttrList(w, globalAttrs);
   if (vars.length === 0) {
-    w.u32(0); w.u32(0);
+    w.u32(0);
+    w.u32(0);
   } else {
     w.u32(TAG_VARIABLE);
     w.u32(vars.length);
@@ -551,10 +625,14 @@ class ValueStream {
   private done = false;
   private finished = false;
 
-  constructor(private readonly v: PlannedVar, values: NcValues) {
-    this.it = Symbol.asyncIterator in values
-      ? (values as AsyncIterable<NcChunk>)[Symbol.asyncIterator]()
-      : (values as Iterable<NcChunk>)[Symbol.iterator]();
+  constructor(
+    private readonly v: PlannedVar,
+    values: NcValues,
+  ) {
+    this.it =
+      Symbol.asyncIterator in values
+        ? (values as AsyncIterable<NcChunk>)[Symbol.asyncIterator]()
+        : (values as Iterable<NcChunk>)[Symbol.iterator]();
   }
 
   /** Up to `max` values (at least one), from the current chunk. */
@@ -582,7 +660,10 @@ class ValueStream {
     let extra = this.cur.length - this.pos;
     while (extra === 0) {
       const r = await this.it.next();
-      if (r.done) { this.done = true; return; }
+      if (r.done) {
+        this.done = true;
+        return;
+      }
       extra = normalizeChunk(this.v, r.value, this.received).length;
     }
     fail(`variable "${this.v.name}" received more than the expected ${this.v.elements} values`);
@@ -599,7 +680,9 @@ function normalizeChunk(v: PlannedVar, chunk: NcChunk, position: number): ArrayL
     return stringRows(v, chunk as string[], position);
   }
   if (typeof chunk !== 'object' || chunk === null || typeof chunk.length !== 'number') {
-    fail(`variable "${v.name}": each chunk must be an array of values, got ${typeof chunk} (give a whole array as [values])`);
+    fail(
+      `variable "${v.name}": each chunk must be an array of values, got ${typeof chunk} (give a whole array as [values])`,
+    );
   }
   if (ArrayBuffer.isView(chunk) && (chunk instanceof BigInt64Array || chunk instanceof BigUint64Array)) {
     fail(`variable "${v.name}": 64-bit integers cannot be stored in NetCDF-3 classic formats`);
@@ -609,7 +692,8 @@ function normalizeChunk(v: PlannedVar, chunk: NcChunk, position: number): ArrayL
 
 function stringRows(v: PlannedVar, rows: string[], position: number): Uint8Array {
   const len = v.rowLength;
-  if (position % len !== 0) fail(`variable "${v.name}": a string[] chunk must start at a row boundary (value ${position})`);
+  if (position % len !== 0)
+    fail(`variable "${v.name}": a string[] chunk must start at a row boundary (value ${position})`);
   const out = new Uint8Array(rows.length * len); // NUL-padded
   rows.forEach((s, i) => {
     const bytes = utf8.encode(s);
@@ -627,8 +711,14 @@ function* fillChunks(v: PlannedVar): Generator<NcChunk> {
     fill = new Uint8Array(n).fill(v.fillBytes[0]!);
   } else {
     const view = new DataView(v.fillBytes.buffer, v.fillBytes.byteOffset, v.fillBytes.byteLength);
-    const value = v.type === 'f4' ? view.getFloat32(0) : v.type === 'f8' ? view.getFloat64(0)
-      : v.type === 'i4' ? view.getInt32(0) : view.getInt16(0);
+    const value =
+      v.type === 'f4'
+        ? view.getFloat32(0)
+        : v.type === 'f8'
+          ? view.getFloat64(0)
+          : v.type === 'i4'
+            ? view.getInt32(0)
+            : view.getInt16(0);
     fill = new Float64Array(n).fill(value);
   }
   for (let left = v.elements; left > 0; left -= n) {
@@ -671,7 +761,8 @@ function convertIntegers(v: PlannedVar, p: Piece, dst: Int8Array | Int16Array | 
   for (let i = 0; i < count; i++) {
     let x = missingAsNaN(src[start + i]);
     if (x !== x) {
-      if (fill === undefined) fail(`variable "${v.name}" (${v.type}) value ${p.index + i} is NaN and no _FillValue is declared`);
+      if (fill === undefined)
+        fail(`variable "${v.name}" (${v.type}) value ${p.index + i} is NaN and no _FillValue is declared`);
       x = fill;
     } else if (x < min || x > max) {
       fail(`variable "${v.name}" (${v.type}) value ${p.index + i} = ${x} is outside the type's range`);
@@ -816,7 +907,11 @@ function* slabs(plan: Plan): Generator<Slab> {
  * exactly the variable's element count, or the stream fails with an Error naming the variable.
  * When the consumer stops early, every values iterator opened so far is closed (`return()`).
  */
-export async function* writeNetcdf3(def: NcFileDef, data: NcDataSource, options: NcWriteOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* writeNetcdf3(
+  def: NcFileDef,
+  data: NcDataSource,
+  options: NcWriteOptions = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
   const plan = planFile(def);
   const { layout } = plan;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
@@ -850,7 +945,8 @@ export async function* writeNetcdf3(def: NcFileDef, data: NcDataSource, options:
     // Variables that hold no values (a zero-length dimension, or no records) must still not receive any.
     for (const v of plan.vars) if (v.elements === 0) await streamOf(v).finish();
     out.end();
-    if (out.written !== layout.totalSize) fail(`internal error: wrote ${out.written} bytes, layout says ${layout.totalSize}`);
+    if (out.written !== layout.totalSize)
+      fail(`internal error: wrote ${out.written} bytes, layout says ${layout.totalSize}`);
     while (out.ready.length > 0) yield out.ready.shift()!;
   } finally {
     await Promise.allSettled([...streams.values()].map((s) => s.close()));

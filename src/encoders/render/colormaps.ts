@@ -18,26 +18,75 @@ export interface ColourMap {
 
 type Stop = [at: number, r: number, g: number, b: number];
 
-const even = (rgbs: Array<[number, number, number]>): Stop[] => rgbs.map(([r, g, b], i) => [i / (rgbs.length - 1), r, g, b]);
+const even = (rgbs: Array<[number, number, number]>): Stop[] =>
+  rgbs.map(([r, g, b], i) => [i / (rgbs.length - 1), r, g, b]);
 
 const STOPS: Record<string, { title: string; stops: Stop[] }> = {
   viridis: {
     title: 'viridis (perceptual, sequential)',
-    stops: [[0, 68, 1, 84], [0.13, 71, 44, 122], [0.25, 59, 81, 139], [0.38, 44, 113, 142], [0.5, 33, 144, 141], [0.63, 39, 173, 129], [0.75, 92, 200, 99], [0.88, 170, 220, 50], [1, 253, 231, 37]],
+    stops: [
+      [0, 68, 1, 84],
+      [0.13, 71, 44, 122],
+      [0.25, 59, 81, 139],
+      [0.38, 44, 113, 142],
+      [0.5, 33, 144, 141],
+      [0.63, 39, 173, 129],
+      [0.75, 92, 200, 99],
+      [0.88, 170, 220, 50],
+      [1, 253, 231, 37],
+    ],
   },
   thermal: {
     title: 'thermal (cmocean, for temperature)',
-    stops: [[0, 4, 35, 51], [0.13, 23, 51, 122], [0.25, 85, 59, 157], [0.38, 129, 79, 143], [0.5, 175, 95, 130], [0.63, 222, 112, 101], [0.75, 249, 146, 66], [0.88, 249, 196, 65], [1, 232, 250, 91]],
+    stops: [
+      [0, 4, 35, 51],
+      [0.13, 23, 51, 122],
+      [0.25, 85, 59, 157],
+      [0.38, 129, 79, 143],
+      [0.5, 175, 95, 130],
+      [0.63, 222, 112, 101],
+      [0.75, 249, 146, 66],
+      [0.88, 249, 196, 65],
+      [1, 232, 250, 91],
+    ],
   },
   haline: {
     title: 'haline (cmocean, for salinity)',
-    stops: [[0, 42, 24, 108], [0.13, 33, 50, 162], [0.25, 15, 90, 145], [0.38, 40, 118, 137], [0.5, 59, 146, 135], [0.63, 79, 175, 126], [0.75, 120, 203, 104], [0.88, 193, 221, 100], [1, 253, 239, 154]],
+    stops: [
+      [0, 42, 24, 108],
+      [0.13, 33, 50, 162],
+      [0.25, 15, 90, 145],
+      [0.38, 40, 118, 137],
+      [0.5, 59, 146, 135],
+      [0.63, 79, 175, 126],
+      [0.75, 120, 203, 104],
+      [0.88, 193, 221, 100],
+      [1, 253, 239, 154],
+    ],
   },
   diverging: {
     title: 'diverging blue–white–red (ColorBrewer RdBu, for anomalies)',
-    stops: even([[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31]]),
+    stops: even([
+      [5, 48, 97],
+      [33, 102, 172],
+      [67, 147, 195],
+      [146, 197, 222],
+      [209, 229, 240],
+      [247, 247, 247],
+      [253, 219, 199],
+      [244, 165, 130],
+      [214, 96, 77],
+      [178, 24, 43],
+      [103, 0, 31],
+    ]),
   },
-  greys: { title: 'greys (black to white)', stops: [[0, 0, 0, 0], [1, 255, 255, 255]] },
+  greys: {
+    title: 'greys (black to white)',
+    stops: [
+      [0, 0, 0, 0],
+      [1, 255, 255, 255],
+    ],
+  },
 };
 
 function lutOf(stops: Stop[]): Uint8Array {
@@ -56,13 +105,18 @@ function lutOf(stops: Stop[]): Uint8Array {
   return lut;
 }
 
-export const COLOUR_MAPS: ReadonlyMap<string, ColourMap> = new Map(Object.entries(STOPS).map(([name, s]) => [name, { name, title: s.title, lut: lutOf(s.stops) }]));
+export const COLOUR_MAPS: ReadonlyMap<string, ColourMap> = new Map(
+  Object.entries(STOPS).map(([name, s]) => [name, { name, title: s.title, lut: lutOf(s.stops) }]),
+);
 
 export const COLOUR_MAP_NAMES = [...COLOUR_MAPS.keys()];
 
 /** The map a field is drawn with by default: thermal for temperatures, haline for salinity, diverging for anomalies. */
 export function defaultColourMap(name: string, attrs: Record<string, unknown>): string {
-  const text = [name, attrs['standard_name'], attrs['long_name']].filter((s) => typeof s === 'string').join(' ').toLowerCase();
+  const text = [name, attrs['standard_name'], attrs['long_name']]
+    .filter((s) => typeof s === 'string')
+    .join(' ')
+    .toLowerCase();
   if (/anomal/.test(text)) return 'diverging';
   if (/temperature|sst|\btemp/.test(text)) return 'thermal';
   if (/salinity|psal|\bsal/.test(text)) return 'haline';

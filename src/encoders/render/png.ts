@@ -64,5 +64,10 @@ export function encodeIndexedPng(img: IndexedImage): Buffer {
 
 /** A truecolour PNG with alpha (colour type 6) from RGBA bytes. */
 export function encodeRgbaPng(width: number, height: number, rgba: Uint8Array): Buffer {
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header(width, height, 6)), chunk('IDAT', imageData(rgba, width, height, 4)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header(width, height, 6)),
+    chunk('IDAT', imageData(rgba, width, height, 4)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }

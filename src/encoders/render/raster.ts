@@ -48,7 +48,13 @@ export function bandOf(style: RenderStyle): (v: number) => number {
 }
 
 /** An image of width × height pixels: pixel p shows values[index[p]] (index -1: transparent). */
-export function colourPixels(values: Float32Array | Float64Array, index: Int32Array, width: number, height: number, style: RenderStyle): IndexedImage {
+export function colourPixels(
+  values: Float32Array | Float64Array,
+  index: Int32Array,
+  width: number,
+  height: number,
+  style: RenderStyle,
+): IndexedImage {
   const band = bandOf(style);
   const pixels = new Uint8Array(width * height);
   for (let p = 0; p < pixels.length; p++) {

@@ -8,7 +8,18 @@
  * schema message and end marker are cut off: IPC messages are self-delimiting (0xFFFFFFFF, int32
  * metadata length, metadata, body), so the cut is exact.
  */
-import { Field, Float64, RecordBatch, RecordBatchStreamWriter, Schema, Struct, TimestampMillisecond, Utf8, makeData, type Data } from 'apache-arrow';
+import {
+  Field,
+  Float64,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  TimestampMillisecond,
+  Utf8,
+  makeData,
+  type Data,
+} from 'apache-arrow';
 import type { RowBatch, Table } from './rows.js';
 
 /** End of stream: continuation marker and a zero metadata length. */
@@ -26,7 +37,13 @@ function validity(values: Float64Array): { nullBitmap: Uint8Array | undefined; n
 
 function floats(values: Float64Array): Data<Float64> {
   const { nullBitmap, nullCount } = validity(values);
-  return makeData({ type: new Float64(), length: values.length, nullCount, data: values, ...(nullBitmap ? { nullBitmap } : {}) });
+  return makeData({
+    type: new Float64(),
+    length: values.length,
+    nullCount,
+    data: values,
+    ...(nullBitmap ? { nullBitmap } : {}),
+  });
 }
 
 function times(ms: Float64Array): Data<TimestampMillisecond> {
@@ -34,7 +51,13 @@ function times(ms: Float64Array): Data<TimestampMillisecond> {
   const data = new BigInt64Array(ms.length);
   for (let i = 0; i < ms.length; i++) data[i] = Number.isFinite(ms[i]!) ? BigInt(Math.round(ms[i]!)) : 0n;
   // Timestamp data are int64 stored as pairs of int32 (the library's layout for 64-bit types).
-  return makeData({ type: new TimestampMillisecond('UTC'), length: ms.length, nullCount, data: new Int32Array(data.buffer), ...(nullBitmap ? { nullBitmap } : {}) });
+  return makeData({
+    type: new TimestampMillisecond('UTC'),
+    length: ms.length,
+    nullCount,
+    data: new Int32Array(data.buffer),
+    ...(nullBitmap ? { nullBitmap } : {}),
+  });
 }
 
 function repeatedString(text: string, n: number): Data<Utf8> {
@@ -65,14 +88,31 @@ export async function* arrowStream(p: Table): AsyncGenerator<Uint8Array> {
     new Field('time', new TimestampMillisecond('UTC'), true),
     new Field('lon', new Float64(), true, meta('degrees_east')),
     new Field('lat', new Float64(), true, meta('degrees_north')),
-    ...(withZ ? [new Field(zName === 'lon' || zName === 'lat' || zName === 'time' ? 'z' : zName, new Float64(), true, meta(p.vertical?.units))] : []),
+    ...(withZ
+      ? [
+          new Field(
+            zName === 'lon' || zName === 'lat' || zName === 'time' ? 'z' : zName,
+            new Float64(),
+            true,
+            meta(p.vertical?.units),
+          ),
+        ]
+      : []),
     ...p.parameters.map((q) => new Field(q.name, new Float64(), true, meta(q.units))),
   ];
-  const schema = new Schema(fields, new Map([['odas:collection', p.collectionId], ['odas:request', p.request]]));
+  const schema = new Schema(
+    fields,
+    new Map([
+      ['odas:collection', p.collectionId],
+      ['odas:request', p.request],
+    ]),
+  );
   const encode = (b: RowBatch): Uint8Array => {
     const children: Data[] = [
       ...(withId ? [repeatedString(b.id ?? '', b.n)] : []),
-      times(b.t), floats(b.x), floats(b.y),
+      times(b.t),
+      floats(b.x),
+      floats(b.y),
       ...(withZ ? [floats(b.z ?? new Float64Array(b.n).fill(NaN))] : []),
       ...p.parameters.map((q) => floats(b.values[q.name] ?? new Float64Array(b.n).fill(NaN))),
     ];
@@ -91,7 +131,17 @@ export async function* arrowStream(p: Table): AsyncGenerator<Uint8Array> {
   }
   if (!schemaSent) {
     // No rows: a stream with the schema only, so readers still learn the columns.
-    const empty = RecordBatchStreamWriter.writeAll([new RecordBatch(schema, makeData({ type: new Struct(fields), length: 0, nullCount: 0, children: fields.map((f) => makeData({ type: f.type, length: 0, nullCount: 0 })) }))]).toUint8Array(true);
+    const empty = RecordBatchStreamWriter.writeAll([
+      new RecordBatch(
+        schema,
+        makeData({
+          type: new Struct(fields),
+          length: 0,
+          nullCount: 0,
+          children: fields.map((f) => makeData({ type: f.type, length: 0, nullCount: 0 })),
+        }),
+      ),
+    ]).toUint8Array(true);
     yield empty.subarray(0, firstMessageLength(empty));
   }
   yield EOS;

@@ -5,7 +5,10 @@ import { csvField, isoOrNull, textNumber, TextBatcher } from './text.js';
 export async function* csvRows(p: Table): AsyncGenerator<string> {
   const zName = p.vertical?.name ?? 'z';
   const head = [
-    ...(p.withId ? ['id'] : []), 'time', 'longitude', 'latitude',
+    ...(p.withId ? ['id'] : []),
+    'time',
+    'longitude',
+    'latitude',
     ...(p.withZ ? [p.vertical?.units ? `${zName} [${p.vertical.units}]` : zName] : []),
     ...p.parameters.map((q) => (q.units ? `${q.name} [${q.units}]` : q.name)),
   ];

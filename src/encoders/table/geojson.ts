@@ -17,7 +17,10 @@ export async function* geojsonFeatures(p: Table): AsyncGenerator<string> {
     id: q.name,
     label: q.label,
     ...(q.units ? { unit: { label: q.units, symbol: q.units } } : {}),
-    observedProperty: { ...(q.standardName ? { id: observedPropertyId(q.standardName) } : { id: q.name }), label: q.label },
+    observedProperty: {
+      ...(q.standardName ? { id: observedPropertyId(q.standardName) } : { id: q.name }),
+      label: q.label,
+    },
   }));
   yield `{"type":"FeatureCollection","parameters":${JSON.stringify(parameters)},"timeStamp":"${new Date().toISOString()}","features":[`;
   const out = new TextBatcher();
@@ -28,7 +31,10 @@ export async function* geojsonFeatures(p: Table): AsyncGenerator<string> {
     for (let i = 0; i < b.n; i++) {
       const x = b.x[i]!;
       const y = b.y[i]!;
-      const geometry = Number.isFinite(x) && Number.isFinite(y) ? `{"type":"Point","coordinates":[${jsonNumber(x)},${jsonNumber(y)}]}` : 'null';
+      const geometry =
+        Number.isFinite(x) && Number.isFinite(y)
+          ? `{"type":"Point","coordinates":[${jsonNumber(x)},${jsonNumber(y)}]}`
+          : 'null';
       let props = `${id}"datetime":${JSON.stringify(isoOrNull(b.t[i]!))}`;
       if (withZ) props += `,${zKey}:${b.z ? jsonNumber(b.z[i]!) : 'null'}`;
       for (let k = 0; k < names.length; k++) props += `,${keys[k]}:${jsonNumber(b.values[names[k]!]?.[i] ?? NaN)}`;

@@ -6,7 +6,14 @@ import type { AttrValue, Attrs } from '../types.js';
 import { itemNumber, type GdalMetadataItem } from './gdal-metadata.js';
 
 /** CF attributes the reader derives from GDAL's own fields; text copies of them are dropped. */
-const DERIVED_ATTRS = new Set(['_FillValue', 'missing_value', 'scale_factor', 'add_offset', '_Unsigned', 'valid_range']);
+const DERIVED_ATTRS = new Set([
+  '_FillValue',
+  'missing_value',
+  'scale_factor',
+  'add_offset',
+  '_Unsigned',
+  'valid_range',
+]);
 
 /** Per-band attributes from the band's GDAL metadata items and the file's nodata value. */
 export function bandAttrs(items: GdalMetadataItem[], nodata: number | undefined): Attrs {

@@ -5,7 +5,14 @@
  */
 
 /** GDAL order: x = t[0] + col·t[1] + row·t[2]; y = t[3] + col·t[4] + row·t[5] (corner of pixel 0,0). */
-export type GeoTransform = [originX: number, pixelWidth: number, rotX: number, originY: number, rotY: number, pixelHeight: number];
+export type GeoTransform = [
+  originX: number,
+  pixelWidth: number,
+  rotX: number,
+  originY: number,
+  rotY: number,
+  pixelHeight: number,
+];
 
 /** The raw georeferencing tags of the full-resolution image. */
 export interface GeoTags {
@@ -67,7 +74,8 @@ export function geoCrs(geoKeys: Record<string, unknown> | null): GeoCrs {
   const model = keyNumber(geoKeys, 'GTModelTypeGeoKey');
   const projected = keyNumber(geoKeys, 'ProjectedCSTypeGeoKey');
   const geographicCode = keyNumber(geoKeys, 'GeographicTypeGeoKey');
-  const geographic = model === MODEL_GEOGRAPHIC || (model === undefined && projected === undefined && geographicCode !== undefined);
+  const geographic =
+    model === MODEL_GEOGRAPHIC || (model === undefined && projected === undefined && geographicCode !== undefined);
   const code = geographic ? geographicCode : model === MODEL_PROJECTED || model === undefined ? projected : undefined;
   return isEpsgCode(code) ? { epsg: code, geographic } : { geographic };
 }

@@ -35,7 +35,10 @@ interface LibJpegModule {
   JPEGDecoder: new () => LibJpegDecoder;
 }
 
-type DecoderParameters = ConstructorParameters<typeof BaseDecoder>[0] & { JPEGTables?: Uint8Array; photometric?: number };
+type DecoderParameters = ConstructorParameters<typeof BaseDecoder>[0] & {
+  JPEGTables?: Uint8Array;
+  photometric?: number;
+};
 
 let codec: Promise<LibJpegModule> | undefined;
 
@@ -65,7 +68,10 @@ async function decodeJpeg(stream: Uint8Array): Promise<{ frame: FrameInfo; sampl
     decoder.getEncodedBuffer(stream.length).set(stream);
     decoder.decode();
     const frame = decoder.getFrameInfo();
-    return { frame: { width: frame.width, height: frame.height, componentCount: frame.componentCount }, samples: decoder.getDecodedBuffer().slice() };
+    return {
+      frame: { width: frame.width, height: frame.height, componentCount: frame.componentCount },
+      samples: decoder.getDecodedBuffer().slice(),
+    };
   } finally {
     decoder.delete();
   }
@@ -98,7 +104,9 @@ export function useLibjpegForTiff(): void {
   if (registered) return;
   registered = true;
   const probe = { tileWidth: 1, tileHeight: 1, planarConfiguration: 1, bitsPerSample: 8, predictor: 1 };
-  geotiffJpeg = getDecoder(JPEG_COMPRESSION, probe).then((d) => d.constructor as new (p: DecoderParameters) => BaseDecoder);
+  geotiffJpeg = getDecoder(JPEG_COMPRESSION, probe).then(
+    (d) => d.constructor as new (p: DecoderParameters) => BaseDecoder,
+  );
   geotiffJpeg.catch(() => undefined);
   addDecoder(
     JPEG_COMPRESSION,
@@ -107,7 +115,9 @@ export function useLibjpegForTiff(): void {
       const isTiled = !fileDirectory.hasTag('StripOffsets');
       return {
         tileWidth: isTiled ? await fileDirectory.loadValue('TileWidth') : await fileDirectory.loadValue('ImageWidth'),
-        tileHeight: isTiled ? await fileDirectory.loadValue('TileLength') : (await fileDirectory.loadValue('RowsPerStrip')) || (await fileDirectory.loadValue('ImageLength')),
+        tileHeight: isTiled
+          ? await fileDirectory.loadValue('TileLength')
+          : (await fileDirectory.loadValue('RowsPerStrip')) || (await fileDirectory.loadValue('ImageLength')),
         planarConfiguration: await fileDirectory.loadValue('PlanarConfiguration'),
         bitsPerSample: await fileDirectory.loadValue('BitsPerSample'),
         predictor: (await fileDirectory.loadValue('Predictor')) || 1,

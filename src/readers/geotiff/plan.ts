@@ -28,7 +28,7 @@ export function* planPieces(box: PixelBox, grid: BlockGrid, itemBytes: number, m
   const rowBytes = width * itemBytes;
   if (rowBytes * blockHeight <= maxBytes) {
     const step = Math.max(1, Math.floor(maxBytes / (rowBytes * blockHeight))) * blockHeight;
-    for (let y = y0; y < y1; ) {
+    for (let y = y0; y < y1;) {
       const next = Math.min(y1, Math.floor(y / blockHeight) * blockHeight + step);
       yield [x0, y, x1, next];
       y = next;
@@ -38,9 +38,9 @@ export function* planPieces(box: PixelBox, grid: BlockGrid, itemBytes: number, m
   const tileBytes = blockWidth * blockHeight * itemBytes;
   if (grid.tiled && tileBytes <= maxBytes) {
     const colStep = Math.max(1, Math.floor(maxBytes / tileBytes)) * blockWidth;
-    for (let y = y0; y < y1; ) {
+    for (let y = y0; y < y1;) {
       const yNext = Math.min(y1, (Math.floor(y / blockHeight) + 1) * blockHeight);
-      for (let x = x0; x < x1; ) {
+      for (let x = x0; x < x1;) {
         const xNext = Math.min(x1, Math.floor(x / blockWidth) * blockWidth + colStep);
         yield [x, y, xNext, yNext];
         x = xNext;
@@ -51,10 +51,10 @@ export function* planPieces(box: PixelBox, grid: BlockGrid, itemBytes: number, m
   }
   const pieceWidth = grid.tiled ? Math.min(width, blockWidth) : width;
   const rows = Math.max(1, Math.floor(maxBytes / (pieceWidth * itemBytes)));
-  for (let y = y0; y < y1; ) {
+  for (let y = y0; y < y1;) {
     const blockEnd = (Math.floor(y / blockHeight) + 1) * blockHeight;
     const yNext = Math.min(y1, blockEnd, y + rows);
-    for (let x = x0; x < x1; ) {
+    for (let x = x0; x < x1;) {
       const xNext = grid.tiled ? Math.min(x1, (Math.floor(x / blockWidth) + 1) * blockWidth) : x1;
       yield [x, y, xNext, yNext];
       x = xNext;
@@ -67,7 +67,13 @@ export function* planPieces(box: PixelBox, grid: BlockGrid, itemBytes: number, m
  * For each of `outCount` output cells spread evenly over [start, stop) of the full-resolution
  * grid, the index of the source cell holding its centre in an image `decimation` times coarser.
  */
-export function nearestIndices(start: number, stop: number, outCount: number, decimation: number, sourceLength: number): Int32Array {
+export function nearestIndices(
+  start: number,
+  stop: number,
+  outCount: number,
+  decimation: number,
+  sourceLength: number,
+): Int32Array {
   const out = new Int32Array(outCount);
   const step = (stop - start) / outCount;
   for (let i = 0; i < outCount; i++) {

@@ -11,7 +11,18 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fromFile, type GeoTIFF, type GeoTIFFImage, type TypedArray } from 'geotiff';
-import type { Attrs, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import type {
+  Attrs,
+  Chunk,
+  DatasetInfo,
+  DType,
+  NumericArray,
+  RawArray,
+  ReadRequest,
+  Reader,
+  VariableInfo,
+  Window,
+} from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { newTypedArray, type NumericDType } from '../dtype.js';
 import { checkWindow } from '../window.js';
@@ -20,10 +31,16 @@ import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadat
 import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
 import { JPEG_COMPRESSION, useLibjpegForTiff } from './jpeg.js';
 import { nearestIndices, planPieces, type BlockGrid, type PixelBox } from './plan.js';
-import { checkBlockExtents, findOverviews, numberList, PHOTOMETRIC_YCBCR, sampleDType, TAG, tagString, type GeoTiffOverview } from './structure.js';
-
-;
-;
+import {
+  checkBlockExtents,
+  findOverviews,
+  numberList,
+  PHOTOMETRIC_YCBCR,
+  sampleDType,
+  TAG,
+  tagString,
+  type GeoTiffOverview,
+} from './structure.js';
 
 export interface GeoTiffGeoref {
   epsg?: number;
@@ -64,7 +81,11 @@ function isAbort(err: unknown): boolean {
 
 /** Node system errors (ENOENT, EACCES…) say what is wrong better than a "corrupt file" would. */
 function isSystemError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+  return (
+    err instanceof Error &&
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!)
+  );
 }
 
 function message(err: unknown): string {
@@ -91,7 +112,9 @@ export class GeoTiffReader implements Reader {
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
     this.grid = { blockWidth: image.getTileWidth(), blockHeight: image.getTileHeight(), tiled: image.isTiled };
     // YCbCr samples to convert: JPEG tiles are converted by their decoder already (jpeg.ts).
-    this.ycbcr = image.fileDirectory.getValue(TAG.Photometric) === PHOTOMETRIC_YCBCR && image.fileDirectory.getValue(TAG.Compression) !== JPEG_COMPRESSION;
+    this.ycbcr =
+      image.fileDirectory.getValue(TAG.Photometric) === PHOTOMETRIC_YCBCR &&
+      image.fileDirectory.getValue(TAG.Compression) !== JPEG_COMPRESSION;
     this.bands = this.describeBands(items);
     this.byName = new Map(this.bands.map((b) => [b.name, b]));
     // `bandN` stays valid when bands are named from descriptions: configs written against either work.
@@ -190,7 +213,13 @@ export class GeoTiffReader implements Reader {
         this.assertOpen();
         const data = await this.readBox(this.image, band, piece, req.signal);
         const [x0, y0, x1, y1] = piece;
-        yield { variable: p.name, window: { y: [y0, y1], x: [x0, x1] }, dtype: band.dtype, shape: [y1 - y0, x1 - x0], data };
+        yield {
+          variable: p.name,
+          window: { y: [y0, y1], x: [x0, x1] },
+          dtype: band.dtype,
+          shape: [y1 - y0, x1 - x0],
+          data,
+        };
       }
     }
   }
@@ -201,15 +230,25 @@ export class GeoTiffReader implements Reader {
    * still at least as fine as the requested ones. Only the block rows holding sampled rows are
    * decoded, in bounded pieces.
    */
-  async readResampled(variable: string, window: Window | undefined, outWidth: number, outHeight: number, signal?: AbortSignal): Promise<RawArray> {
+  async readResampled(
+    variable: string,
+    window: Window | undefined,
+    outWidth: number,
+    outHeight: number,
+    signal?: AbortSignal,
+  ): Promise<RawArray> {
     this.assertOpen();
     const band = this.band(variable);
     const box = this.box(window);
-    for (const [what, n] of [['outWidth', outWidth], ['outHeight', outHeight]] as const) {
+    for (const [what, n] of [
+      ['outWidth', outWidth],
+      ['outHeight', outHeight],
+    ] as const) {
       if (!Number.isInteger(n) || n <= 0) throw new ReaderRequestError(`${what} must be a positive integer, got ${n}`);
     }
     const [x0, y0, x1, y1] = box;
-    if (x1 <= x0 || y1 <= y0) throw new ReaderRequestError(`cannot resample an empty window of ${variable} in ${this.path}`);
+    if (x1 <= x0 || y1 <= y0)
+      throw new ReaderRequestError(`cannot resample an empty window of ${variable} in ${this.path}`);
     const { image, width, height } = await this.pickImage((x1 - x0) / outWidth, (y1 - y0) / outHeight);
     const cols = nearestIndices(x0, x1, outWidth, this.geo.width / width, width);
     const rows = nearestIndices(y0, y1, outHeight, this.geo.height / height, height);
@@ -221,9 +260,13 @@ export class GeoTiffReader implements Reader {
     // Output rows whose source rows lie in the same or adjacent block rows share one read (split in
     // bounded pieces): one geotiff.js call per thin strip costs more than decoding a skipped strip.
     // Block rows two or more apart are not read at all, so a strong decimation decodes little.
-    for (let first = 0; first < outHeight; ) {
+    for (let first = 0; first < outHeight;) {
       let last = first;
-      while (last + 1 < outHeight && Math.floor(rows[last + 1]! / blockHeight) - Math.floor(rows[last]! / blockHeight) <= 1) last++;
+      while (
+        last + 1 < outHeight &&
+        Math.floor(rows[last + 1]! / blockHeight) - Math.floor(rows[last]! / blockHeight) <= 1
+      )
+        last++;
       const span: PixelBox = [colMin, rows[first]!, colMax + 1, rows[last]! + 1];
       for (const piece of planPieces(span, grid, band.itemBytes, this.maxChunkBytes)) {
         throwIfAborted(signal);
@@ -256,14 +299,25 @@ export class GeoTiffReader implements Reader {
     const count = this.image.getSamplesPerPixel();
     const nodata = parseGdalNodata(tagString(this.image.fileDirectory.getValue(TAG.GdalNodata)));
     const bandItems = (sample: number) => items.filter((i) => i.sample === sample && i.domain === undefined);
-    const descriptions = Array.from({ length: count }, (_, s) => bandItems(s).find((i) => i.role === 'description')?.value.trim() ?? '');
+    const descriptions = Array.from(
+      { length: count },
+      (_, s) =>
+        bandItems(s)
+          .find((i) => i.role === 'description')
+          ?.value.trim() ?? '',
+    );
     // Descriptions become names only if every band has one, unique and not clashing with x / y.
-    const useDescriptions = descriptions.every((d) => d !== '' && d !== 'x' && d !== 'y') && new Set(descriptions).size === count;
+    const useDescriptions =
+      descriptions.every((d) => d !== '' && d !== 'x' && d !== 'y') && new Set(descriptions).size === count;
     return Array.from({ length: count }, (_, sample) => {
       const format = this.image.getSampleFormat(sample);
       const bits = this.image.getBitsPerSample(sample);
       const dtype = sampleDType(format, bits);
-      if (!dtype) throw new CorruptFileError(this.path, `band ${sample + 1}: unsupported sample type (SampleFormat ${format}, ${bits} bits)`);
+      if (!dtype)
+        throw new CorruptFileError(
+          this.path,
+          `band ${sample + 1}: unsupported sample type (SampleFormat ${format}, ${bits} bits)`,
+        );
       const attrs = bandAttrs(bandItems(sample), nodata);
       const name = useDescriptions ? descriptions[sample]! : `band${sample + 1}`;
       if (useDescriptions && attrs['long_name'] === undefined) attrs['long_name'] = descriptions[sample]!;
@@ -275,7 +329,14 @@ export class GeoTiffReader implements Reader {
     const { width, height, geographic, georeferenced } = this.geo;
     const chunks = [this.grid.blockHeight, this.grid.blockWidth];
     const variables: VariableInfo[] = [
-      ...this.bands.map((b) => ({ name: b.name, dtype: b.dtype, dims: ['y', 'x'], shape: [height, width], chunks, attrs: b.attrs })),
+      ...this.bands.map((b) => ({
+        name: b.name,
+        dtype: b.dtype,
+        dims: ['y', 'x'],
+        shape: [height, width],
+        chunks,
+        attrs: b.attrs,
+      })),
       { name: 'x', dtype: 'f8', dims: ['x'], shape: [width], attrs: axisAttrs('x', geographic, georeferenced) },
       { name: 'y', dtype: 'f8', dims: ['y'], shape: [height], attrs: axisAttrs('y', geographic, georeferenced) },
     ];
@@ -298,7 +359,12 @@ export class GeoTiffReader implements Reader {
   }
 
   private checkWindow(window: Window | undefined): void {
-    checkWindow(this.path, window, (d) => (d === 'x' ? this.geo.width : d === 'y' ? this.geo.height : undefined), () => ['y', 'x']);
+    checkWindow(
+      this.path,
+      window,
+      (d) => (d === 'x' ? this.geo.width : d === 'y' ? this.geo.height : undefined),
+      () => ['y', 'x'],
+    );
   }
 
   private box(window: Window | undefined): PixelBox {
@@ -320,18 +386,28 @@ export class GeoTiffReader implements Reader {
   }
 
   /** The coarsest image whose pixels are no larger than the requested ones (full resolution if none). */
-  private async pickImage(pixelsPerOutX: number, pixelsPerOutY: number): Promise<{ image: GeoTIFFImage; width: number; height: number }> {
+  private async pickImage(
+    pixelsPerOutX: number,
+    pixelsPerOutY: number,
+  ): Promise<{ image: GeoTIFFImage; width: number; height: number }> {
     const tolerance = 1e-9;
     let chosen = { image: this.image, width: this.geo.width, height: this.geo.height };
     for (const o of this.geo.overviews) {
-      const fits = this.geo.width / o.width <= pixelsPerOutX * (1 + tolerance) && this.geo.height / o.height <= pixelsPerOutY * (1 + tolerance);
+      const fits =
+        this.geo.width / o.width <= pixelsPerOutX * (1 + tolerance) &&
+        this.geo.height / o.height <= pixelsPerOutY * (1 + tolerance);
       if (!fits) break; // overviews are sorted from finest to coarsest
       chosen = { image: await this.tiff.getImage(o.index), width: o.width, height: o.height };
     }
     return chosen;
   }
 
-  private async readBox(image: GeoTIFFImage, band: BandMeta, box: PixelBox, signal: AbortSignal | undefined): Promise<NumericArray> {
+  private async readBox(
+    image: GeoTIFFImage,
+    band: BandMeta,
+    box: PixelBox,
+    signal: AbortSignal | undefined,
+  ): Promise<NumericArray> {
     if (box[2] <= box[0] || box[3] <= box[1]) return newTypedArray(band.dtype as NumericDType, 0);
     try {
       let arrays: TypedArray[];
@@ -351,7 +427,6 @@ export class GeoTiffReader implements Reader {
     }
   }
 }
-
 
 /** Opens a GeoTIFF / COG; the caller owns the reader and must close it. */
 export function openGeoTiff(filePath: string, options?: GeoTiffReaderOptions): Promise<GeoTiffReader> {

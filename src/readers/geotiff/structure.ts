@@ -38,7 +38,14 @@ const SUBFILE_MASK = 4;
 export function sampleDType(format: number, bits: number): DType | undefined {
   const key = `${format}:${bits}`;
   const map: Record<string, DType> = {
-    '1:8': 'u1', '2:8': 'i1', '1:16': 'u2', '2:16': 'i2', '1:32': 'u4', '2:32': 'i4', '3:32': 'f4', '3:64': 'f8',
+    '1:8': 'u1',
+    '2:8': 'i1',
+    '1:16': 'u2',
+    '2:16': 'i2',
+    '1:32': 'u4',
+    '2:32': 'i4',
+    '3:32': 'f4',
+    '3:64': 'f8',
   };
   return map[key];
 }
@@ -84,12 +91,16 @@ export async function checkBlockExtents(image: GeoTIFFImage, fileSize: number, i
   if (!offsets || !counts || offsets.length !== counts.length) {
     throw new Error(`image ${index}: missing or inconsistent ${image.isTiled ? 'tile' : 'strip'} offsets`);
   }
-  const perPlane = Math.ceil(image.getWidth() / image.getTileWidth()) * Math.ceil(image.getHeight() / image.getTileHeight());
+  const perPlane =
+    Math.ceil(image.getWidth() / image.getTileWidth()) * Math.ceil(image.getHeight() / image.getTileHeight());
   const planes = image.planarConfiguration === 2 ? image.getSamplesPerPixel() : 1;
-  if (offsets.length < perPlane * planes) throw new Error(`image ${index}: ${offsets.length} blocks listed, ${perPlane * planes} expected`);
+  if (offsets.length < perPlane * planes)
+    throw new Error(`image ${index}: ${offsets.length} blocks listed, ${perPlane * planes} expected`);
   for (let i = 0; i < offsets.length; i++) {
     if (counts[i]! > 0 && offsets[i]! + counts[i]! > fileSize) {
-      throw new Error(`image ${index}: block ${i} ends at byte ${offsets[i]! + counts[i]!}, past the end of the file (${fileSize} bytes): truncated?`);
+      throw new Error(
+        `image ${index}: block ${i} ends at byte ${offsets[i]! + counts[i]!}, past the end of the file (${fileSize} bytes): truncated?`,
+      );
     }
   }
 }

@@ -8,7 +8,15 @@ import { CorruptFileError } from '../types.js';
 import type { ChunkCache } from './chunk-cache.js';
 import type { ChunkManifest } from './manifest.js';
 import { TYPED_ARRAY } from '../dtype.js';
-import { ChunkDecodeError, checkFletcher32, FILTER_DEFLATE, FILTER_FLETCHER32, FILTER_SHUFFLE, inflateAsync, unshuffle } from './filters.js';
+import {
+  ChunkDecodeError,
+  checkFletcher32,
+  FILTER_DEFLATE,
+  FILTER_FLETCHER32,
+  FILTER_SHUFFLE,
+  inflateAsync,
+  unshuffle,
+} from './filters.js';
 
 export interface DirectSelection {
   start: number[];
@@ -31,7 +39,6 @@ export interface DirectContext {
 const MAX_GAP_BYTES = 64 * 1024;
 /** Per piece; the reader keeps two pieces in flight, so eight chunks for the four libuv threads. */
 const DEFAULT_CONCURRENCY = 4;
-
 
 /** Whether `sel` lies inside the manifest's dataset (a file that grew after it was taken: no). */
 export function selectionFits(m: ChunkManifest, sel: DirectSelection): boolean {
@@ -178,9 +185,17 @@ function sparse(m: ChunkManifest, origin: number[], sel: DirectSelection): boole
  * Reads and decodes stored chunk k, leaving the first `keep` filters applied (1: return it still
  * shuffled). A full decode is shared through the cache, so never modified.
  */
-async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: DirectContext, signal: AbortSignal | undefined, keep: number): Promise<Uint8Array> {
+async function loadChunk(
+  m: ChunkManifest,
+  k: number,
+  chunkBytes: number,
+  ctx: DirectContext,
+  signal: AbortSignal | undefined,
+  keep: number,
+): Promise<Uint8Array> {
   const stored = await ctx.source.read(m.offsets[k]!, m.sizes[k]!, signal);
-  if (stored.length !== m.sizes[k]) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} is cut short by the end of the file`);
+  if (stored.length !== m.sizes[k])
+    throw corrupt(ctx, `chunk at byte ${m.offsets[k]} is cut short by the end of the file`);
   let raw: Uint8Array;
   try {
     raw = await decode(m, stored, m.masks[k]!, chunkBytes, keep);
@@ -188,12 +203,19 @@ async function loadChunk(m: ChunkManifest, k: number, chunkBytes: number, ctx: D
     if (err instanceof ChunkDecodeError) throw corrupt(ctx, `chunk at byte ${m.offsets[k]}: ${err.message}`);
     throw err;
   }
-  if (raw.length < chunkBytes) throw corrupt(ctx, `chunk at byte ${m.offsets[k]} holds ${raw.length} bytes, ${chunkBytes} expected`);
+  if (raw.length < chunkBytes)
+    throw corrupt(ctx, `chunk at byte ${m.offsets[k]} holds ${raw.length} bytes, ${chunkBytes} expected`);
   return raw;
 }
 
 /** Undoes the pipeline backwards, skipping the filters this chunk's mask says were not applied. */
-async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkBytes: number, keep: number): Promise<Uint8Array> {
+async function decode(
+  m: ChunkManifest,
+  stored: Uint8Array,
+  mask: number,
+  chunkBytes: number,
+  keep: number,
+): Promise<Uint8Array> {
   let data = stored;
   for (let i = m.filters.length - 1; i >= keep; i--) {
     if (mask & (1 << i)) continue;
@@ -212,7 +234,12 @@ async function decode(m: ChunkManifest, stored: Uint8Array, mask: number, chunkB
  * overlap: `visit(s, o, run)` gets the run's first element in the block and in the output, and its
  * length, all in elements.
  */
-function overlapRuns(shape: number[], origin: number[], sel: DirectSelection, visit: (s: number, o: number, run: number) => void): void {
+function overlapRuns(
+  shape: number[],
+  origin: number[],
+  sel: DirectSelection,
+  visit: (s: number, o: number, run: number) => void,
+): void {
   const rank = shape.length;
   const from: number[] = [];
   const to: number[] = [];
@@ -248,12 +275,26 @@ function overlapRuns(shape: number[], origin: number[], sel: DirectSelection, vi
 }
 
 /** Copies the part of a block (a chunk, `shape` at `origin`) that the selection covers into `out`. */
-function copyBlock(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+function copyBlock(
+  src: Uint8Array,
+  shape: number[],
+  origin: number[],
+  out: Uint8Array,
+  sel: DirectSelection,
+  item: number,
+): void {
   overlapRuns(shape, origin, sel, (s, o, run) => out.set(src.subarray(s * item, (s + run) * item), o * item));
 }
 
 /** copyBlock from a still-shuffled chunk: byte b of element e sits at b·n + e (n elements). */
-function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], out: Uint8Array, sel: DirectSelection, item: number): void {
+function copyBlockShuffled(
+  src: Uint8Array,
+  shape: number[],
+  origin: number[],
+  out: Uint8Array,
+  sel: DirectSelection,
+  item: number,
+): void {
   const n = Math.floor(src.length / item);
   overlapRuns(shape, origin, sel, (s, o, run) => {
     for (let e = 0; e < run; e++) {
@@ -264,7 +305,12 @@ function copyBlockShuffled(src: Uint8Array, shape: number[], origin: number[], o
 
 // ---- contiguous ---------------------------------------------------------------------------
 
-async function readContiguous(m: ChunkManifest, sel: DirectSelection, out: Uint8Array, ctx: DirectContext): Promise<void> {
+async function readContiguous(
+  m: ChunkManifest,
+  sel: DirectSelection,
+  out: Uint8Array,
+  ctx: DirectContext,
+): Promise<void> {
   if (m.offsets.length === 0) {
     fillWith(out, m.fill); // storage never allocated
     return;

@@ -8,7 +8,13 @@ import { stat } from 'node:fs/promises';
 import type { ByteSource, DType } from '../types.js';
 import { FileSource } from '../source/file.js';
 import { ChunkCache } from './chunk-cache.js';
-import { buildManifest, MemoryManifestStore, type ChunkManifest, type ManifestOrMiss, type ManifestStore } from './manifest.js';
+import {
+  buildManifest,
+  MemoryManifestStore,
+  type ChunkManifest,
+  type ManifestOrMiss,
+  type ManifestStore,
+} from './manifest.js';
 
 /** The subset of a pino logger this module uses. */
 export interface Hdf5Log {
@@ -64,7 +70,9 @@ export class DirectEngine {
     this.enabled = options.enabled ?? process.env['ODAS_HDF5_DIRECT'] !== '0';
     this.manifests = options.manifests ?? new MemoryManifestStore();
     const cacheMb = Number(process.env['ODAS_HDF5_CHUNK_CACHE_MB']);
-    this.chunks = new ChunkCache(options.chunkCacheBytes ?? (Number.isFinite(cacheMb) && cacheMb >= 0 ? cacheMb * 1024 * 1024 : undefined));
+    this.chunks = new ChunkCache(
+      options.chunkCacheBytes ?? (Number.isFinite(cacheMb) && cacheMb >= 0 ? cacheMb * 1024 * 1024 : undefined),
+    );
     this.log = options.log;
   }
 
@@ -102,7 +110,10 @@ export class DirectEngine {
    * and stored. Undefined when the file is gone or changed while it was being parsed. Works whether
    * or not direct reads are enabled, so an indexer can take manifests ahead of serving.
    */
-  async manifest(path: string, h5path: string): Promise<{ manifest: ManifestOrMiss; key: string; size: number; mtimeMs: number } | undefined> {
+  async manifest(
+    path: string,
+    h5path: string,
+  ): Promise<{ manifest: ManifestOrMiss; key: string; size: number; mtimeMs: number } | undefined> {
     const st = await stat(path).catch(() => undefined);
     if (!st) return undefined;
     const key = `${path}:${st.size}:${st.mtimeMs}`;
@@ -128,7 +139,13 @@ export class DirectEngine {
     await Promise.all(open.map((s) => s.close()));
   }
 
-  private async take(path: string, key: string, size: number, mtimeMs: number, h5path: string): Promise<ManifestOrMiss | undefined> {
+  private async take(
+    path: string,
+    key: string,
+    size: number,
+    mtimeMs: number,
+    h5path: string,
+  ): Promise<ManifestOrMiss | undefined> {
     const address = await this.addressOf(path, h5path);
     let manifest: ManifestOrMiss;
     if (address === undefined) {

@@ -22,10 +22,14 @@ export function inflateAsync(data: Uint8Array, expectedBytes: number): Promise<U
   return new Promise((resolve, reject) => {
     // A chunk never inflates past its logical size; the bound stops a corrupt stream from ballooning.
     // One output buffer of the chunk's size: the default 16 KiB pieces cost a thread-pool round trip each.
-    inflate(data, { maxOutputLength: Math.max(expectedBytes, 1), chunkSize: Math.max(expectedBytes, 64) }, (err, out) => {
-      if (err) reject(new ChunkDecodeError(`deflate stream does not inflate (${err.message})`));
-      else resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-    });
+    inflate(
+      data,
+      { maxOutputLength: Math.max(expectedBytes, 1), chunkSize: Math.max(expectedBytes, 64) },
+      (err, out) => {
+        if (err) reject(new ChunkDecodeError(`deflate stream does not inflate (${err.message})`));
+        else resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      },
+    );
   });
 }
 

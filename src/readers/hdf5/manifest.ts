@@ -16,7 +16,16 @@ import {
   decodeOldFillValue,
   type Datatype,
 } from './format/messages.js';
-import { MSG_DATASPACE, MSG_DATATYPE, MSG_EXTERNAL_FILES, MSG_FILL, MSG_FILL_OLD, MSG_FILTERS, MSG_LAYOUT, readObjectHeader } from './format/object-header.js';
+import {
+  MSG_DATASPACE,
+  MSG_DATATYPE,
+  MSG_EXTERNAL_FILES,
+  MSG_FILL,
+  MSG_FILL_OLD,
+  MSG_FILTERS,
+  MSG_LAYOUT,
+  readObjectHeader,
+} from './format/object-header.js';
 import { readSuperblock } from './format/superblock.js';
 import { COVERED_FILTERS } from './filters.js';
 
@@ -154,8 +163,13 @@ async function build(readAt: ReadAt, fileSize: number, objectAddress: number): P
   if (unsupported) return miss(`HDF5 filter ${unsupported.id} is not decoded natively`);
   const fillMsg = find(MSG_FILL);
   const oldFill = find(MSG_FILL_OLD);
-  const fillBytes = fillMsg ? decodeFillValue(fillMsg.body, sb) : oldFill ? decodeOldFillValue(oldFill.body, sb) : undefined;
-  if (fillBytes && fillBytes.length !== datatype.size) return miss(`fill value of ${fillBytes.length} bytes for ${datatype.size}-byte elements`);
+  const fillBytes = fillMsg
+    ? decodeFillValue(fillMsg.body, sb)
+    : oldFill
+      ? decodeOldFillValue(oldFill.body, sb)
+      : undefined;
+  if (fillBytes && fillBytes.length !== datatype.size)
+    return miss(`fill value of ${fillBytes.length} bytes for ${datatype.size}-byte elements`);
   const base = {
     covered: true as const,
     version: MANIFEST_VERSION,
@@ -184,13 +198,21 @@ async function build(readAt: ReadAt, fileSize: number, objectAddress: number): P
   if (layout.kind === 'other') return miss(layout.detail);
   if (layout.chunkShape.length !== shape.length) throw new FormatError('chunk rank differs from dataset rank');
   if (layout.unfilteredEdges && filters.length > 0) return miss('partial edge chunks stored unfiltered');
-  const stored = await readChunkIndex(layout, { readAt, widths: sb, base: sb.baseAddress, shape, maxShape, itemSize: datatype.size });
+  const stored = await readChunkIndex(layout, {
+    readAt,
+    widths: sb,
+    base: sb.baseAddress,
+    shape,
+    maxShape,
+    itemSize: datatype.size,
+  });
   const coords: number[] = [];
   const offsets: number[] = [];
   const sizes: number[] = [];
   const masks: number[] = [];
   for (const ch of stored) {
-    if (ch.address + ch.size > fileSize) throw new FormatError(`chunk at ${ch.address} (${ch.size} bytes) past the end of the file`);
+    if (ch.address + ch.size > fileSize)
+      throw new FormatError(`chunk at ${ch.address} (${ch.size} bytes) past the end of the file`);
     coords.push(...ch.coords);
     offsets.push(ch.address);
     sizes.push(ch.size);

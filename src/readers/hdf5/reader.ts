@@ -25,9 +25,9 @@ import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.j
 
 import type { ManifestOrMiss, ManifestStore } from './manifest.js';
 
-export type {   ManifestOrMiss, ManifestStore } from './manifest.js';
+export type { ManifestOrMiss, ManifestStore } from './manifest.js';
 export { MemoryManifestStore } from './manifest.js';
-export type {  Hdf5Log } from './engine.js';
+export type { Hdf5Log } from './engine.js';
 
 /** A dataset is compressed with a filter this server cannot decode (the file itself is fine). */
 export class UnsupportedFilterError extends Error {
@@ -109,7 +109,13 @@ export class Hdf5Pool {
   }
 
   /** One hyperslab (`start`, `count` per dimension, inside the dataset's shape) of one dataset. */
-  async read(filePath: string, dataset: string, start: number[], count: number[], signal?: AbortSignal): Promise<Hdf5ReadResult> {
+  async read(
+    filePath: string,
+    dataset: string,
+    start: number[],
+    count: number[],
+    signal?: AbortSignal,
+  ): Promise<Hdf5ReadResult> {
     const res = await this.call({ op: 'read', path: filePath, dataset, start, count }, signal);
     if (res.kind !== 'read') throw new Error(`hdf5 worker answered ${res.kind} to read`);
     return res;
@@ -223,7 +229,6 @@ export interface Selection {
   count: number[];
 }
 
-
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
 }
@@ -238,7 +243,12 @@ function product(values: number[]): number {
  * along that dimension whenever a piece can hold at least one chunk row (so no chunk is decompressed
  * twice). Dimensions outside the split one advance one index at a time.
  */
-export function* planChunks(sel: Selection, chunks: number[] | undefined, itemBytes: number, maxBytes: number): Generator<Selection> {
+export function* planChunks(
+  sel: Selection,
+  chunks: number[] | undefined,
+  itemBytes: number,
+  maxBytes: number,
+): Generator<Selection> {
   const { start, count } = sel;
   const rank = count.length;
   if (count.some((c) => c === 0)) return;
@@ -297,7 +307,9 @@ export class Hdf5Reader implements Reader {
     this.byName = new Map(meta.variables.map((v) => [v.name, v]));
     this.dimLengths = new Map(Object.entries(meta.dims));
     this.maxChunkBytes = options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
-    const variables: VariableInfo[] = inCreationOrder(meta.variables).map(({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v);
+    const variables: VariableInfo[] = inCreationOrder(meta.variables).map(
+      ({ h5path: _h5path, filters: _filters, objectAddress: _address, ...v }) => v,
+    );
     this.publicInfo = { format: 'hdf5', dims: meta.dims, variables, attrs: meta.attrs };
     if (meta.unlimited !== undefined) this.publicInfo.unlimited = meta.unlimited;
   }
@@ -338,7 +350,11 @@ export class Hdf5Reader implements Reader {
       // The cost is the chunks decompressed, not the bytes returned: a point time series touches one
       // chunk per step and is worth splitting however few bytes it returns.
       const chunksTouched = v.chunks
-        ? selection.start.reduce((n, a, i) => n * (Math.floor((a + selection.count[i]! - 1) / v.chunks![i]!) - Math.floor(a / v.chunks![i]!) + 1), 1)
+        ? selection.start.reduce(
+            (n, a, i) =>
+              n * (Math.floor((a + selection.count[i]! - 1) / v.chunks![i]!) - Math.floor(a / v.chunks![i]!) + 1),
+            1,
+          )
         : 1;
       const floor = chunksTouched >= 2 * parallel ? item : MIN_PARALLEL_PIECE_BYTES;
       const pieceBytes = Math.min(this.maxChunkBytes, Math.max(floor, Math.ceil(total / parallel)));
@@ -348,7 +364,12 @@ export class Hdf5Reader implements Reader {
       const launch = () => {
         const part = parts[next++]!;
         // Settled into a value at once, so a piece nobody awaits (the consumer stopped) never rejects unhandled.
-        inflight.push(this.readSelection(v, part, req.signal).then((raw) => ({ ok: true as const, raw }), (error: unknown) => ({ ok: false as const, error })));
+        inflight.push(
+          this.readSelection(v, part, req.signal).then(
+            (raw) => ({ ok: true as const, raw }),
+            (error: unknown) => ({ ok: false as const, error }),
+          ),
+        );
       };
       for (let k = 0; k < parts.length; k++) {
         throwIfAborted(req.signal);
@@ -383,7 +404,12 @@ export class Hdf5Reader implements Reader {
 
   /** Validates a window against the file's dimensions, then clamps it to the variable's shape. */
   private select(v: Hdf5VariableMeta, window: Window | undefined): Selection {
-    checkWindow(this.path, window, (d) => this.dimLengths.get(d), () => [...this.dimLengths.keys()]);
+    checkWindow(
+      this.path,
+      window,
+      (d) => this.dimLengths.get(d),
+      () => [...this.dimLengths.keys()],
+    );
     const start: number[] = [];
     const count: number[] = [];
     v.dims.forEach((dim, i) => {

@@ -531,7 +531,10 @@ function readDataset(
     const s = start[i] as number;
     const c = count[i] as number;
     if (!Number.isInteger(s) || !Number.isInteger(c) || s < 0 || c < 0 || s + c > (shape[i] as number)) {
-      throw new Hdf5Fault('request', `${filePath}: ${h5path} window [${s}, ${s + c}) outside [0, ${shape[i]}) on axis ${i}`);
+      throw new Hdf5Fault(
+        'request',
+        `${filePath}: ${h5path} window [${s}, ${s + c}) outside [0, ${shape[i]}) on axis ${i}`,
+      );
     }
   }
   checkFilters(entry, filePath, h5path);

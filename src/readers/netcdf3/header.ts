@@ -150,7 +150,9 @@ class HeaderCursor {
     const end = this.offset + n;
     if (end <= this.bytes.length) return;
     if (end > this.fileSize) {
-      throw this.corrupt(`truncated or corrupt header: ${what} at byte ${this.offset} needs ${n} bytes, file has ${this.fileSize}`);
+      throw this.corrupt(
+        `truncated or corrupt header: ${what} at byte ${this.offset} needs ${n} bytes, file has ${this.fileSize}`,
+      );
     }
     throw new NeedMoreBytes(end);
   }
@@ -213,7 +215,8 @@ class HeaderCursor {
       if (count !== 0) throw this.corrupt(`${what} at byte ${at}: absent list with non-zero count ${count}`);
       return 0;
     }
-    if (found !== tag) throw this.corrupt(`${what} at byte ${at}: expected tag 0x${tag.toString(16)}, found 0x${found.toString(16)}`);
+    if (found !== tag)
+      throw this.corrupt(`${what} at byte ${at}: expected tag 0x${tag.toString(16)}, found 0x${found.toString(16)}`);
     return count;
   }
 
@@ -235,7 +238,10 @@ class HeaderCursor {
       const { bytes } = NC_TYPES[type];
       const nelems = this.checkedLength(this.count('length'), bytes, 'values');
       const start = this.skipPadded(nelems * bytes, 'values');
-      attrs[name] = type === NcType.CHAR ? this.charAttribute(start, start + nelems) : numericAttribute(this.view, start, type, nelems);
+      attrs[name] =
+        type === NcType.CHAR
+          ? this.charAttribute(start, start + nelems)
+          : numericAttribute(this.view, start, type, nelems);
     }
     this.attribute = '';
     return attrs;
@@ -252,7 +258,9 @@ function numericAttribute(view: DataView, start: number, type: NcType, nelems: n
   if (type === NcType.INT64 || type === NcType.UINT64) {
     const values: bigint[] = [];
     for (let i = 0; i < nelems; i++) {
-      values.push(type === NcType.INT64 ? view.getBigInt64(start + i * 8, false) : view.getBigUint64(start + i * 8, false));
+      values.push(
+        type === NcType.INT64 ? view.getBigInt64(start + i * 8, false) : view.getBigUint64(start + i * 8, false),
+      );
     }
     return nelems === 1 ? values[0]! : values;
   }
@@ -421,7 +429,11 @@ export interface ReadHeaderOptions {
 }
 
 /** Reads and parses the header of a NetCDF classic file without reading its data. */
-export async function readNetcdf3Header(source: ByteSource, path: string, options: ReadHeaderOptions = {}): Promise<Nc3Header> {
+export async function readNetcdf3Header(
+  source: ByteSource,
+  path: string,
+  options: ReadHeaderOptions = {},
+): Promise<Nc3Header> {
   const fileSize = await source.size();
   let length = Math.min(options.initialBytes ?? 64 * 1024, fileSize);
   for (;;) {
@@ -430,7 +442,8 @@ export async function readNetcdf3Header(source: ByteSource, path: string, option
       return parseHeader(bytes, fileSize, path);
     } catch (err) {
       if (!(err instanceof NeedMoreBytes)) throw err;
-      if (bytes.length < length) throw new CorruptFileError(path, `file ended at byte ${bytes.length} inside the header`);
+      if (bytes.length < length)
+        throw new CorruptFileError(path, `file ended at byte ${bytes.length} inside the header`);
       length = Math.min(fileSize, Math.max(err.required, length * 2));
     }
   }

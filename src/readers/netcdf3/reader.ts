@@ -5,7 +5,18 @@
  * merged into one request to save round trips.
  */
 import { endianness } from 'node:os';
-import type { ByteSource, Chunk, DatasetInfo, DType, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import type {
+  ByteSource,
+  Chunk,
+  DatasetInfo,
+  DType,
+  NumericArray,
+  RawArray,
+  ReadRequest,
+  Reader,
+  VariableInfo,
+  Window,
+} from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
 import type { Nc3Header, Nc3Variable } from './header.js';
@@ -128,7 +139,12 @@ export class Netcdf3Reader implements Reader {
 
   /** Validates a window against the file's dimensions and resolves it for one variable. */
   private select(v: Nc3Variable, window: Window | undefined): Selection {
-    checkWindow(this.path, window, (d) => this.dimLengths.get(d), () => [...this.dimLengths.keys()]);
+    checkWindow(
+      this.path,
+      window,
+      (d) => this.dimLengths.get(d),
+      () => [...this.dimLengths.keys()],
+    );
     const start: number[] = [];
     const count: number[] = [];
     v.dims.forEach((dim, i) => {
@@ -170,7 +186,11 @@ export class Netcdf3Reader implements Reader {
       runBytes = v.elementBytes;
     } else {
       let runDim = rank - 1;
-      while (runDim > 0 && count[runDim] === v.shape[runDim] && strides[runDim - 1] === v.shape[runDim]! * strides[runDim]!) {
+      while (
+        runDim > 0 &&
+        count[runDim] === v.shape[runDim] &&
+        strides[runDim - 1] === v.shape[runDim]! * strides[runDim]!
+      ) {
         runDim--;
       }
       outerDims = runDim;
@@ -193,7 +213,11 @@ export class Netcdf3Reader implements Reader {
     }
   }
 
-  private async readSelection(v: Nc3Variable, selection: Selection, signal: AbortSignal | undefined): Promise<RawArray> {
+  private async readSelection(
+    v: Nc3Variable,
+    selection: Selection,
+    signal: AbortSignal | undefined,
+  ): Promise<RawArray> {
     const shape = [...selection.count];
     const totalBytes = product(shape) * v.elementBytes;
     let out: Uint8Array | undefined;
@@ -218,7 +242,8 @@ export class Netcdf3Reader implements Reader {
 
     for (const run of this.runs(v, selection)) {
       const runEnd = run.fileOffset + run.bytes;
-      const joins = spanRuns.length > 0 && run.fileOffset - spanEnd <= maxGapBytes && runEnd - spanStart <= maxRequestBytes;
+      const joins =
+        spanRuns.length > 0 && run.fileOffset - spanEnd <= maxGapBytes && runEnd - spanStart <= maxRequestBytes;
       if (!joins) {
         await flush();
         abortIfNeeded(signal);
@@ -243,7 +268,12 @@ export class Netcdf3Reader implements Reader {
   }
 
   /** Exactly `length` bytes at `offset`, or a CorruptFileError naming what is missing. */
-  private async fetch(v: Nc3Variable, offset: number, length: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  private async fetch(
+    v: Nc3Variable,
+    offset: number,
+    length: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array> {
     const missing = (available: number): CorruptFileError =>
       new CorruptFileError(
         this.path,
@@ -338,7 +368,11 @@ function toNative(dtype: DType, bytes: Uint8Array): NumericArray {
 }
 
 /** Opens a NetCDF classic file: reads and validates its header only. The reader owns `source` and closes it. */
-export async function openNetcdf3(source: ByteSource, path: string, options?: Netcdf3ReaderOptions): Promise<Netcdf3Reader> {
+export async function openNetcdf3(
+  source: ByteSource,
+  path: string,
+  options?: Netcdf3ReaderOptions,
+): Promise<Netcdf3Reader> {
   const header = await readNetcdf3Header(source, path);
   return new Netcdf3Reader(source, path, header, await source.size(), options);
 }

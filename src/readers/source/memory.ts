@@ -6,7 +6,10 @@ import { throwIfAborted } from './file.js';
  * once: one synchronous read on the indexing thread beats a thread-pool round trip per header block.
  */
 export class MemorySource implements ByteSource {
-  constructor(readonly key: string, private readonly bytes: Uint8Array) {}
+  constructor(
+    readonly key: string,
+    private readonly bytes: Uint8Array,
+  ) {}
 
   async size(): Promise<number> {
     return this.bytes.length;

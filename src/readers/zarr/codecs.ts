@@ -52,7 +52,8 @@ export function unsupportedCodec(compressor: CodecConfig | null, filters: CodecC
       const dtype = String(f['dtype'] ?? '');
       const astype = String(f['astype'] ?? dtype);
       if (!/^[<>|]?[iuf][1248]$/.test(dtype)) return `delta filter on dtype "${dtype}" is not supported`;
-      if (astype !== dtype) return `delta filter with astype "${astype}" different from dtype "${dtype}" is not supported`;
+      if (astype !== dtype)
+        return `delta filter with astype "${astype}" different from dtype "${dtype}" is not supported`;
     }
   }
   return undefined;
@@ -114,7 +115,8 @@ function unshuffle(src: Uint8Array, typeSize: number): Uint8Array {
 function undelta(f: CodecConfig, src: Uint8Array, bigEndian: boolean): Uint8Array {
   const dtype = String(f['dtype'] ?? '');
   const astype = String(f['astype'] ?? dtype);
-  if (dtype !== astype) throw new CodecError(`delta filter with astype ${astype} different from dtype ${dtype} is not supported`);
+  if (dtype !== astype)
+    throw new CodecError(`delta filter with astype ${astype} different from dtype ${dtype} is not supported`);
   const m = /^[<>|]?([iuf])(\d)$/.exec(dtype);
   if (!m) throw new CodecError(`delta filter on dtype ${dtype} is not supported`);
   const kind = m[1]!;
@@ -212,7 +214,8 @@ export function bloscDecompress(src: Uint8Array): Uint8Array {
         if (got !== splitBytes) throw new CodecError(`blosc block ${b}: lz4 gave ${got} bytes, expected ${splitBytes}`);
       } else {
         const inflated = zlib.inflateSync(stream);
-        if (inflated.length !== splitBytes) throw new CodecError(`blosc block ${b}: zlib gave ${inflated.length} bytes, expected ${splitBytes}`);
+        if (inflated.length !== splitBytes)
+          throw new CodecError(`blosc block ${b}: zlib gave ${inflated.length} bytes, expected ${splitBytes}`);
         dest.set(inflated);
       }
       pos += clen;
@@ -238,7 +241,8 @@ export function lz4DecompressBlock(src: Uint8Array, dest: Uint8Array): number {
         literals += b;
       } while (b === 255);
     }
-    if (ip + literals > end || op + literals > dest.length) throw new CodecError('lz4 literals run past the stream or the output');
+    if (ip + literals > end || op + literals > dest.length)
+      throw new CodecError('lz4 literals run past the stream or the output');
     dest.set(src.subarray(ip, ip + literals), op);
     ip += literals;
     op += literals;

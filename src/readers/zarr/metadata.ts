@@ -121,7 +121,10 @@ export function checkStoreKey(store: string, key: string): void {
     key.split('/').some((s) => s === '' || s === '.' || s === '..');
   const resolved = path.resolve(store, key);
   if (bad || !resolved.startsWith(path.resolve(store) + path.sep)) {
-    throw new CorruptFileError(store, `metadata names the key ${JSON.stringify(key)}, which is not a plain path inside the store (refused)`);
+    throw new CorruptFileError(
+      store,
+      `metadata names the key ${JSON.stringify(key)}, which is not a plain path inside the store (refused)`,
+    );
   }
 }
 
@@ -143,7 +146,8 @@ function toAttrValue(value: unknown): AttrValue | undefined {
     if (value.every((x) => typeof x === 'number')) return value as number[];
     if (value.every((x) => typeof x === 'boolean')) return value.map((x) => (x ? 1 : 0));
     // netCDF has no string-array attribute in the classic model: keep the values readable.
-    if (value.every((x) => typeof x === 'string')) return value.length === 1 ? (value[0] as string) : JSON.stringify(value);
+    if (value.every((x) => typeof x === 'string'))
+      return value.length === 1 ? (value[0] as string) : JSON.stringify(value);
   }
   return JSON.stringify(value);
 }
@@ -158,12 +162,27 @@ interface DtypeInfo {
 }
 
 const NUMERIC: Record<string, DType> = {
-  i1: 'i1', u1: 'u1', i2: 'i2', u2: 'u2', i4: 'i4', u4: 'u4', i8: 'i8', u8: 'u8', f4: 'f4', f8: 'f8', b1: 'u1',
+  i1: 'i1',
+  u1: 'u1',
+  i2: 'i2',
+  u2: 'u2',
+  i4: 'i4',
+  u4: 'u4',
+  i8: 'i8',
+  u8: 'u8',
+  f4: 'f4',
+  f8: 'f8',
+  b1: 'u1',
 };
 
 function parseDtype(zarrDtype: unknown): DtypeInfo {
   if (typeof zarrDtype !== 'string') {
-    return { dtype: undefined, unsupported: `structured dtype ${JSON.stringify(zarrDtype)}`, itemBytes: 0, bigEndian: false };
+    return {
+      dtype: undefined,
+      unsupported: `structured dtype ${JSON.stringify(zarrDtype)}`,
+      itemBytes: 0,
+      bigEndian: false,
+    };
   }
   const m = /^([<>|])([a-zA-Z])(\d+)$/.exec(zarrDtype);
   if (!m) return { dtype: undefined, unsupported: `dtype "${zarrDtype}"`, itemBytes: 0, bigEndian: false };
@@ -191,17 +210,46 @@ function fillBytesOf(info: DtypeInfo, fill: unknown): Uint8Array | undefined {
   const buf = Buffer.alloc(info.itemBytes);
   const le = !info.bigEndian;
   switch (info.dtype) {
-    case 'i1': buf.writeInt8(value); break;
-    case 'u1': buf.writeUInt8(value); break;
-    case 'i2': if (le) buf.writeInt16LE(value); else buf.writeInt16BE(value); break;
-    case 'u2': if (le) buf.writeUInt16LE(value); else buf.writeUInt16BE(value); break;
-    case 'i4': if (le) buf.writeInt32LE(value); else buf.writeInt32BE(value); break;
-    case 'u4': if (le) buf.writeUInt32LE(value); else buf.writeUInt32BE(value); break;
-    case 'i8': if (le) buf.writeBigInt64LE(BigInt(value)); else buf.writeBigInt64BE(BigInt(value)); break;
-    case 'u8': if (le) buf.writeBigUInt64LE(BigInt(value)); else buf.writeBigUInt64BE(BigInt(value)); break;
-    case 'f4': if (le) buf.writeFloatLE(value); else buf.writeFloatBE(value); break;
-    case 'f8': if (le) buf.writeDoubleLE(value); else buf.writeDoubleBE(value); break;
-    default: return undefined;
+    case 'i1':
+      buf.writeInt8(value);
+      break;
+    case 'u1':
+      buf.writeUInt8(value);
+      break;
+    case 'i2':
+      if (le) buf.writeInt16LE(value);
+      else buf.writeInt16BE(value);
+      break;
+    case 'u2':
+      if (le) buf.writeUInt16LE(value);
+      else buf.writeUInt16BE(value);
+      break;
+    case 'i4':
+      if (le) buf.writeInt32LE(value);
+      else buf.writeInt32BE(value);
+      break;
+    case 'u4':
+      if (le) buf.writeUInt32LE(value);
+      else buf.writeUInt32BE(value);
+      break;
+    case 'i8':
+      if (le) buf.writeBigInt64LE(BigInt(value));
+      else buf.writeBigInt64BE(BigInt(value));
+      break;
+    case 'u8':
+      if (le) buf.writeBigUInt64LE(BigInt(value));
+      else buf.writeBigUInt64BE(BigInt(value));
+      break;
+    case 'f4':
+      if (le) buf.writeFloatLE(value);
+      else buf.writeFloatBE(value);
+      break;
+    case 'f8':
+      if (le) buf.writeDoubleLE(value);
+      else buf.writeDoubleBE(value);
+      break;
+    default:
+      return undefined;
   }
   return buf.every((b) => b === 0) ? undefined : new Uint8Array(buf);
 }
@@ -223,7 +271,9 @@ function fillAttr(info: DtypeInfo, fill: unknown): AttrValue | undefined {
 
 function positiveInts(value: unknown, allowZero: boolean): number[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  return value.every((x) => Number.isSafeInteger(x) && (x as number) >= (allowZero ? 0 : 1)) ? (value as number[]) : undefined;
+  return value.every((x) => Number.isSafeInteger(x) && (x as number) >= (allowZero ? 0 : 1))
+    ? (value as number[])
+    : undefined;
 }
 
 function codecConfig(value: unknown): CodecConfig | undefined {
@@ -242,17 +292,28 @@ function buildArray(
   const where = `array "${name}"`;
   if (!isRecord(zarray)) throw new CorruptFileError(store, `${where}: .zarray is not a JSON object`);
   if (zarray['zarr_format'] !== 2) {
-    throw new CorruptFileError(store, `${where}: zarr_format ${JSON.stringify(zarray['zarr_format'])} (only Zarr v2 is supported)`);
+    throw new CorruptFileError(
+      store,
+      `${where}: zarr_format ${JSON.stringify(zarray['zarr_format'])} (only Zarr v2 is supported)`,
+    );
   }
   const shape = positiveInts(zarray['shape'], true);
   const chunks = positiveInts(zarray['chunks'], false);
-  if (!shape) throw new CorruptFileError(store, `${where}: shape ${JSON.stringify(zarray['shape'])} is not a list of non-negative integers`);
+  if (!shape)
+    throw new CorruptFileError(
+      store,
+      `${where}: shape ${JSON.stringify(zarray['shape'])} is not a list of non-negative integers`,
+    );
   if (!chunks || chunks.length !== shape.length) {
-    throw new CorruptFileError(store, `${where}: chunks ${JSON.stringify(zarray['chunks'])} do not match shape ${JSON.stringify(shape)}`);
+    throw new CorruptFileError(
+      store,
+      `${where}: chunks ${JSON.stringify(zarray['chunks'])} do not match shape ${JSON.stringify(shape)}`,
+    );
   }
   const compressorRaw = zarray['compressor'];
   const compressor = compressorRaw === null || compressorRaw === undefined ? null : codecConfig(compressorRaw);
-  if (compressor === undefined) throw new CorruptFileError(store, `${where}: compressor ${JSON.stringify(compressorRaw)} has no id`);
+  if (compressor === undefined)
+    throw new CorruptFileError(store, `${where}: compressor ${JSON.stringify(compressorRaw)} has no id`);
   const filtersRaw = zarray['filters'] ?? [];
   if (!Array.isArray(filtersRaw)) throw new CorruptFileError(store, `${where}: filters must be a list or null`);
   const filters = filtersRaw.map((f) => {
@@ -262,7 +323,10 @@ function buildArray(
   });
   const separator = zarray['dimension_separator'] ?? '.';
   if (separator !== '.' && separator !== '/') {
-    throw new CorruptFileError(store, `${where}: dimension_separator ${JSON.stringify(separator)} (expected "." or "/")`);
+    throw new CorruptFileError(
+      store,
+      `${where}: dimension_separator ${JSON.stringify(separator)} (expected "." or "/")`,
+    );
   }
   const order = typeof zarray['order'] === 'string' ? zarray['order'] : 'C';
 
@@ -270,18 +334,28 @@ function buildArray(
   const rawAttrs = isRecord(zattrs) ? zattrs : {};
   const declared = rawAttrs['_ARRAY_DIMENSIONS'];
   let names: string[];
-  if (Array.isArray(declared) && declared.length === shape.length && declared.every((d) => typeof d === 'string' && d.length > 0)) {
+  if (
+    Array.isArray(declared) &&
+    declared.length === shape.length &&
+    declared.every((d) => typeof d === 'string' && d.length > 0)
+  ) {
     names = declared as string[];
   } else if (declared !== undefined) {
-    throw new CorruptFileError(store, `${where}: _ARRAY_DIMENSIONS ${JSON.stringify(declared)} does not name its ${shape.length} dimensions`);
+    throw new CorruptFileError(
+      store,
+      `${where}: _ARRAY_DIMENSIONS ${JSON.stringify(declared)} does not name its ${shape.length} dimensions`,
+    );
   } else {
     // No xarray names: dim_0, dim_1… shared when lengths agree, else made unique with the array name.
-    names = shape.map((n, i) => (dims.get(`dim_${i}`) ?? n) === n ? `dim_${i}` : `${name}_dim_${i}`);
+    names = shape.map((n, i) => ((dims.get(`dim_${i}`) ?? n) === n ? `dim_${i}` : `${name}_dim_${i}`));
   }
   names.forEach((dim, i) => {
     const known = dims.get(dim);
     if (known !== undefined && known !== shape[i]) {
-      throw new CorruptFileError(store, `${where}: dimension "${dim}" has length ${shape[i]} here but ${known} in another array`);
+      throw new CorruptFileError(
+        store,
+        `${where}: dimension "${dim}" has length ${shape[i]} here but ${known} in another array`,
+      );
     }
     dims.set(dim, shape[i]!);
   });
@@ -316,7 +390,10 @@ function buildArray(
     const dim = `string${dt.stringWidth}`;
     const known = dims.get(dim);
     if (known !== undefined && known !== dt.stringWidth) {
-      throw new CorruptFileError(store, `${where}: dimension "${dim}" clashes with another array's dimension of length ${known}`);
+      throw new CorruptFileError(
+        store,
+        `${where}: dimension "${dim}" clashes with another array's dimension of length ${known}`,
+      );
     }
     dims.set(dim, dt.stringWidth);
     meta.dims.push(dim);
@@ -367,7 +444,12 @@ export async function readZarrMetadata(store: string): Promise<ZarrStoreMeta> {
       arrays.push(buildArray(store, name, name, entries[`${name}/.zarray`], entries[`${name}/.zattrs`], dims));
     }
     const rootAttrs = entries['.zattrs'];
-    return { consolidated: true, dims: Object.fromEntries(dims), arrays, attrs: isRecord(rootAttrs) ? toAttrs(rootAttrs) : {} };
+    return {
+      consolidated: true,
+      dims: Object.fromEntries(dims),
+      arrays,
+      attrs: isRecord(rootAttrs) ? toAttrs(rootAttrs) : {},
+    };
   }
 
   const rootArray = await readJson(store, '.zarray');
@@ -378,10 +460,16 @@ export async function readZarrMetadata(store: string): Promise<ZarrStoreMeta> {
   const zgroup = await readJson(store, '.zgroup');
   if (!isRecord(zgroup)) throw new CorruptFileError(store, 'not a Zarr v2 store (no .zmetadata, .zgroup or .zarray)');
   if (zgroup['zarr_format'] !== 2) {
-    throw new CorruptFileError(store, `.zgroup has zarr_format ${JSON.stringify(zgroup['zarr_format'])} (only Zarr v2 is supported)`);
+    throw new CorruptFileError(
+      store,
+      `.zgroup has zarr_format ${JSON.stringify(zgroup['zarr_format'])} (only Zarr v2 is supported)`,
+    );
   }
   const entries = await readdir(store, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   for (const name of names) {
     checkStoreKey(store, name);
     const zarray = await readJson(store, `${name}/.zarray`);
@@ -389,7 +477,12 @@ export async function readZarrMetadata(store: string): Promise<ZarrStoreMeta> {
     arrays.push(buildArray(store, name, name, zarray, await readJson(store, `${name}/.zattrs`), dims));
   }
   const rootAttrs = await readJson(store, '.zattrs');
-  return { consolidated: false, dims: Object.fromEntries(dims), arrays, attrs: isRecord(rootAttrs) ? toAttrs(rootAttrs) : {} };
+  return {
+    consolidated: false,
+    dims: Object.fromEntries(dims),
+    arrays,
+    attrs: isRecord(rootAttrs) ? toAttrs(rootAttrs) : {},
+  };
 }
 
 /** A store that is a single array is named after its folder, without a `.zarr` suffix. */

@@ -7,7 +7,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import path from 'node:path';
-import type { Chunk, DatasetInfo, NumericArray, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
+import type {
+  Chunk,
+  DatasetInfo,
+  NumericArray,
+  RawArray,
+  ReadRequest,
+  Reader,
+  VariableInfo,
+  Window,
+} from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { checkWindow } from '../window.js';
 import { typedArrayView } from '../dtype.js';
@@ -69,7 +78,12 @@ class Limiter {
  * the inner ones, so that no storage chunk is decompressed for two pieces. A storage chunk bigger than
  * `maxBytes` is one piece.
  */
-export function* planPieces(sel: Selection, chunks: number[], itemBytes: number, maxBytes: number): Generator<Selection> {
+export function* planPieces(
+  sel: Selection,
+  chunks: number[],
+  itemBytes: number,
+  maxBytes: number,
+): Generator<Selection> {
   const { start, count } = sel;
   const rank = count.length;
   if (count.some((c) => c === 0)) return;
@@ -83,10 +97,13 @@ export function* planPieces(sel: Selection, chunks: number[], itemBytes: number,
   let split = rank - 1;
   let steps = new Array<number>(rank).fill(1);
   for (let d = 0; d < rank; d++) {
-    const rowBytes = itemBytes * product(chunks.slice(0, d + 1).map((c, i) => Math.min(c, count[i]!))) * product(count.slice(d + 1));
+    const rowBytes =
+      itemBytes * product(chunks.slice(0, d + 1).map((c, i) => Math.min(c, count[i]!))) * product(count.slice(d + 1));
     if (rowBytes <= maxBytes) {
       split = d;
-      steps = chunks.map((_, i) => (i < d ? 1 : i === d ? Math.max(1, Math.floor(maxBytes / rowBytes)) : hi[i]! - lo[i]! + 1));
+      steps = chunks.map((_, i) =>
+        i < d ? 1 : i === d ? Math.max(1, Math.floor(maxBytes / rowBytes)) : hi[i]! - lo[i]! + 1,
+      );
       break;
     }
   }
@@ -132,7 +149,14 @@ export class ZarrReader implements Reader {
     const variables: VariableInfo[] = [];
     for (const a of meta.arrays) {
       if (a.dtype === undefined) continue; // listed nowhere: no DType can describe it (see variable())
-      variables.push({ name: a.name, dtype: a.dtype, dims: [...a.dims], shape: [...a.shape], chunks: [...a.chunks], attrs: a.attrs });
+      variables.push({
+        name: a.name,
+        dtype: a.dtype,
+        dims: [...a.dims],
+        shape: [...a.shape],
+        chunks: [...a.chunks],
+        attrs: a.attrs,
+      });
     }
     this.publicInfo = { format: 'zarr', dims: { ...meta.dims }, variables, attrs: meta.attrs };
   }
@@ -218,10 +242,20 @@ export class ZarrReader implements Reader {
     if (!a) throw new ReaderRequestError(`unknown variable "${name}" in ${this.path}`);
     const where = `${this.path}: array "${a.name}"`;
     if (a.dtype === undefined) {
-      throw new UnsupportedFilterError(`${where} has ${a.unsupported ?? `dtype ${a.zarrDtype}`}, which this reader cannot decode`, this.path, a.name, a.zarrDtype);
+      throw new UnsupportedFilterError(
+        `${where} has ${a.unsupported ?? `dtype ${a.zarrDtype}`}, which this reader cannot decode`,
+        this.path,
+        a.name,
+        a.zarrDtype,
+      );
     }
     if (a.order !== 'C') {
-      throw new UnsupportedFilterError(`${where} is stored in order "${a.order}" (Fortran); only order "C" is supported`, this.path, a.name, `order ${a.order}`);
+      throw new UnsupportedFilterError(
+        `${where} is stored in order "${a.order}" (Fortran); only order "C" is supported`,
+        this.path,
+        a.name,
+        `order ${a.order}`,
+      );
     }
     const codec = unsupportedCodec(a.compressor, a.filters);
     if (codec) throw new UnsupportedFilterError(`${where}: ${codec}`, this.path, a.name, a.compressor?.id ?? 'filters');
@@ -229,7 +263,12 @@ export class ZarrReader implements Reader {
   }
 
   private select(a: ZarrArrayMeta, window: Window | undefined): Selection {
-    checkWindow(this.path, window, (d) => this.dimLengths.get(d), () => [...this.dimLengths.keys()]);
+    checkWindow(
+      this.path,
+      window,
+      (d) => this.dimLengths.get(d),
+      () => [...this.dimLengths.keys()],
+    );
     const start: number[] = [];
     const count: number[] = [];
     a.dims.forEach((dim, i) => {
@@ -249,7 +288,11 @@ export class ZarrReader implements Reader {
   }
 
   /** One storage chunk's decoded bytes (stored byte order), or undefined when the chunk file does not exist. */
-  protected async loadChunk(a: ZarrArrayMeta, index: number[], signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
+  protected async loadChunk(
+    a: ZarrArrayMeta,
+    index: number[],
+    signal: AbortSignal | undefined,
+  ): Promise<Uint8Array | undefined> {
     const { file, key } = this.chunkFile(a, index);
     let bytes: Uint8Array;
     try {
@@ -271,7 +314,12 @@ export class ZarrReader implements Reader {
     }
   }
 
-  private async readSelection(a: ZarrArrayMeta, sel: Selection, limiter: Limiter, signal: AbortSignal | undefined): Promise<RawArray> {
+  private async readSelection(
+    a: ZarrArrayMeta,
+    sel: Selection,
+    limiter: Limiter,
+    signal: AbortSignal | undefined,
+  ): Promise<RawArray> {
     throwIfAborted(signal);
     const { start, count } = sel;
     const rank = count.length;
@@ -284,11 +332,13 @@ export class ZarrReader implements Reader {
       const index = [...lo];
       for (;;) {
         const at = [...index];
-        tasks.push(limiter.run(async () => {
-          throwIfAborted(signal);
-          const chunk = await this.loadChunk(a, at, signal);
-          this.copyChunk(a, at, chunk, sel, out);
-        }));
+        tasks.push(
+          limiter.run(async () => {
+            throwIfAborted(signal);
+            const chunk = await this.loadChunk(a, at, signal);
+            this.copyChunk(a, at, chunk, sel, out);
+          }),
+        );
         let d = rank - 1;
         while (d >= 0 && ++index[d]! > hi[d]!) index[d--] = lo[d + 1]!;
         if (d < 0) break;
@@ -302,7 +352,13 @@ export class ZarrReader implements Reader {
   }
 
   /** Copies the part of one chunk inside `sel` into `out` (row-major over `sel`), or the fill value for a missing chunk. */
-  private copyChunk(a: ZarrArrayMeta, index: number[], chunk: Uint8Array | undefined, sel: Selection, out: Uint8Array): void {
+  private copyChunk(
+    a: ZarrArrayMeta,
+    index: number[],
+    chunk: Uint8Array | undefined,
+    sel: Selection,
+    out: Uint8Array,
+  ): void {
     const rank = sel.count.length;
     const item = a.itemBytes;
     if (rank === 0) {
@@ -364,7 +420,8 @@ function toTyped(a: ZarrArrayMeta, bytes: Uint8Array): NumericArray {
     else if (a.itemBytes === 4) view.swap32();
     else view.swap64();
   }
-  if (a.dtype === undefined || a.dtype === 'string') throw new Error(`${a.name}: no typed array for dtype ${String(a.dtype)}`);
+  if (a.dtype === undefined || a.dtype === 'string')
+    throw new Error(`${a.name}: no typed array for dtype ${String(a.dtype)}`);
   return typedArrayView(a.dtype, buffer, byteOffset, byteLength);
 }
 
@@ -374,6 +431,7 @@ function toTyped(a: ZarrArrayMeta, bytes: Uint8Array): NumericArray {
  */
 export async function openZarr(storePath: string, options?: ZarrReaderOptions): Promise<ZarrReader> {
   const absolute = path.resolve(storePath);
-  if (!(await stat(absolute)).isDirectory()) throw new CorruptFileError(absolute, 'not a directory (a Zarr v2 store is a folder)');
+  if (!(await stat(absolute)).isDirectory())
+    throw new CorruptFileError(absolute, 'not a directory (a Zarr v2 store is a folder)');
   return new ZarrReader(absolute, await readZarrMetadata(absolute), options);
 }

@@ -17,8 +17,30 @@ import { folderOf } from '../ledger.js';
 import { GTYPE_BOX, prepareItems, type PreparedItems } from '../rows.js';
 import { emptyStats, mergeStats } from '../stats.js';
 import { COUNT_CAP } from '../store.js';
-import type { CollectionSource, CollectionStats, FeatureFilter, ItemDraft, ItemKind, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField, SyncReport } from '../types.js';
-import { BIG, clampInf, compileFilter, hoistBounds, spatialSql, type CompileContext, type SqlDialect, type Sql } from '../where.js';
+import type {
+  CollectionSource,
+  CollectionStats,
+  FeatureFilter,
+  ItemDraft,
+  ItemKind,
+  ItemRow,
+  JsonType,
+  PageToken,
+  SearchResult,
+  SearchSpec,
+  SortField,
+  SyncReport,
+} from '../types.js';
+import {
+  BIG,
+  clampInf,
+  compileFilter,
+  hoistBounds,
+  spatialSql,
+  type CompileContext,
+  type SqlDialect,
+  type Sql,
+} from '../where.js';
 import { orderBy } from '../order.js';
 import { migrate } from './schema.js';
 
@@ -54,8 +76,14 @@ const TYPES = {
 /** Errors that mean "the database is not there right now", not "the query is wrong". */
 function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  if (e.code && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EPIPE|57P0[123]|57014|08\d\d\d|53300)$/.test(e.code)) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(e.message ?? '');
+  if (
+    e.code &&
+    /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|EPIPE|57P0[123]|57014|08\d\d\d|53300)$/.test(e.code)
+  )
+    return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(
+    e.message ?? '',
+  );
 }
 
 /** A database URL without its password, for logs and the status document. */
@@ -78,8 +106,10 @@ function numbered(sql: string): string {
 /** A JSON property of `items i` as a typed value (booleans as 1/0, like SQLite's json_extract). */
 function property(name: string, type: JsonType = 'string'): string {
   const k = `'${name.replace(/["'\\?]/g, '')}'`;
-  if (type === 'number' || type === 'integer') return `(CASE WHEN json_typeof(i.props->${k}) = 'number' THEN (i.props->>${k})::float8 END)`;
-  if (type === 'boolean') return `(CASE WHEN json_typeof(i.props->${k}) = 'boolean' THEN (CASE WHEN (i.props->>${k}) = 'true' THEN 1 ELSE 0 END) END)`;
+  if (type === 'number' || type === 'integer')
+    return `(CASE WHEN json_typeof(i.props->${k}) = 'number' THEN (i.props->>${k})::float8 END)`;
+  if (type === 'boolean')
+    return `(CASE WHEN json_typeof(i.props->${k}) = 'boolean' THEN (CASE WHEN (i.props->>${k}) = 'true' THEN 1 ELSE 0 END) END)`;
   // Byte-wise, as SQLite compares and sorts text.
   return `((i.props->>${k}) COLLATE "C")`;
 }
@@ -91,7 +121,10 @@ const PG_DIALECT: SqlDialect = {
   spatialHit: 'true',
   // CQL2 LIKE is SQL LIKE: % and _, backslash escapes, case-sensitive.
   like: (col, pattern) => ({ sql: `${col} LIKE ?`, params: [pattern] }),
-  intersects: (g) => ({ sql: 'ST_Intersects(i.g, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326))', params: [JSON.stringify(g)] }),
+  intersects: (g) => ({
+    sql: 'ST_Intersects(i.g, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326))',
+    params: [JSON.stringify(g)],
+  }),
 };
 
 /** An ORDER BY as SQLite sorts: NULLs first ascending, last descending; ids and strings byte-wise. */
@@ -103,7 +136,10 @@ function pgOrder(order: string): string {
 
 /** The item's geometry intersects a query box (two boxes across the antimeridian). */
 function boxSql(b: BBox): Sql {
-  const parts = lonRanges(b).map(([lo, hi]) => ({ sql: 'ST_Intersects(i.g, ST_MakeEnvelope(?, ?, ?, ?, 4326))', params: [lo, b.south, hi, b.north] }));
+  const parts = lonRanges(b).map(([lo, hi]) => ({
+    sql: 'ST_Intersects(i.g, ST_MakeEnvelope(?, ?, ?, ?, 4326))',
+    params: [lo, b.south, hi, b.north],
+  }));
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
@@ -128,7 +164,8 @@ interface RawRow {
   levels?: Uint8Array | null;
 }
 
-const ROW_COLUMNS = 'i.rowid, i.cid, i.id, i.sk, i.gtype, i.s, i.e, i.minx, i.miny, i.maxx, i.maxy, i.geom, i.props, i.doc, i.fidx, src.rel, src.size';
+const ROW_COLUMNS =
+  'i.rowid, i.cid, i.id, i.sk, i.gtype, i.s, i.e, i.minx, i.miny, i.maxx, i.maxy, i.geom, i.props, i.doc, i.fidx, src.rel, src.size';
 
 type Queryable = Pick<PgPool, 'query'> | PoolClient;
 
@@ -147,7 +184,12 @@ export class PgBackend implements CatalogBackend {
   private writing: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(readonly pool: PgPool, readonly location: string, private readonly config: ClientConfig, private readonly log?: Logger) {
+  private constructor(
+    readonly pool: PgPool,
+    readonly location: string,
+    private readonly config: ClientConfig,
+    private readonly log?: Logger,
+  ) {
     this.ledger = new PgLedger(this);
   }
 
@@ -169,7 +211,8 @@ export class PgBackend implements CatalogBackend {
       await backend.loadCatalog();
     } catch (err) {
       await pool.end().catch(() => undefined);
-      if (isUnavailable(err)) throw new Error(`cannot reach the catalog database ${where}: ${(err as Error).message}`, { cause: err });
+      if (isUnavailable(err))
+        throw new Error(`cannot reach the catalog database ${where}: ${(err as Error).message}`, { cause: err });
       throw err;
     }
     return backend;
@@ -192,7 +235,10 @@ export class PgBackend implements CatalogBackend {
           err = again;
         }
       }
-      throw new ServiceUnavailable(`the catalog database is not available (${(err as Error).message}); try again shortly`, RETRY_AFTER_S);
+      throw new ServiceUnavailable(
+        `the catalog database is not available (${(err as Error).message}); try again shortly`,
+        RETRY_AFTER_S,
+      );
     }
   }
 
@@ -203,7 +249,10 @@ export class PgBackend implements CatalogBackend {
       try {
         client = await this.pool.connect();
       } catch (err) {
-        throw new ServiceUnavailable(`the catalog database is not available (${(err as Error).message}); try again shortly`, RETRY_AFTER_S);
+        throw new ServiceUnavailable(
+          `the catalog database is not available (${(err as Error).message}); try again shortly`,
+          RETRY_AFTER_S,
+        );
       }
       let broken = false;
       try {
@@ -217,7 +266,11 @@ export class PgBackend implements CatalogBackend {
       } catch (err) {
         broken = isUnavailable(err);
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        if (broken) throw new ServiceUnavailable(`the catalog database is not available (${(err as Error).message}); try again shortly`, RETRY_AFTER_S);
+        if (broken)
+          throw new ServiceUnavailable(
+            `the catalog database is not available (${(err as Error).message}); try again shortly`,
+            RETRY_AFTER_S,
+          );
         throw err;
       } finally {
         client.release(broken);
@@ -250,7 +303,12 @@ export class PgBackend implements CatalogBackend {
     for (const id of collections ?? this.collections()) {
       for (const [k, t] of Object.entries(this.statsOf(id).types)) {
         const prev = out[k];
-        out[k] = prev === undefined || prev === t ? t : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+        out[k] =
+          prev === undefined || prev === t
+            ? t
+            : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
+              ? 'number'
+              : 'string';
       }
     }
     return out;
@@ -262,7 +320,9 @@ export class PgBackend implements CatalogBackend {
   }
 
   async loadCatalog(): Promise<void> {
-    const rows = await this.query<{ cid: number; id: string; kind: ItemKind; stats: string | null }>('SELECT cid, id, kind, stats FROM collections ORDER BY cid');
+    const rows = await this.query<{ cid: number; id: string; kind: ItemKind; stats: string | null }>(
+      'SELECT cid, id, kind, stats FROM collections ORDER BY cid',
+    );
     const cids = new Map<string, { cid: number; kind: ItemKind }>();
     const ids = new Map<number, string>();
     const stats = new Map<string, CollectionStats>();
@@ -281,7 +341,10 @@ export class PgBackend implements CatalogBackend {
   async reloadCollections(cids: Iterable<number>): Promise<void> {
     const list = [...cids];
     if (list.length === 0) return;
-    const rows = await this.query<{ cid: number; id: string; kind: ItemKind; stats: string | null }>('SELECT cid, id, kind, stats FROM collections WHERE cid = ANY(?::int[])', [list]);
+    const rows = await this.query<{ cid: number; id: string; kind: ItemKind; stats: string | null }>(
+      'SELECT cid, id, kind, stats FROM collections WHERE cid = ANY(?::int[])',
+      [list],
+    );
     const found = new Map(rows.map((r) => [r.cid, r]));
     for (const cid of list) {
       const r = found.get(cid);
@@ -305,7 +368,10 @@ export class PgBackend implements CatalogBackend {
     return (await this.query<{ value: string }>('SELECT value FROM meta WHERE key = ?', [key]))[0]?.value;
   }
   async setMeta(key: string, value: string): Promise<void> {
-    await this.query('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+    await this.query(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      [key, value],
+    );
   }
   async reset(): Promise<void> {
     await this.transaction(async (c) => {
@@ -407,7 +473,12 @@ export class PgBackend implements CatalogBackend {
       start: r.s,
       end: r.e,
       bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
-      geom: r.gtype === 1 ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}` : r.gtype === GTYPE_BOX ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!])) : r.geom,
+      geom:
+        r.gtype === 1
+          ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
+          : r.gtype === GTYPE_BOX
+            ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
+            : r.geom,
       props: r.props,
       doc: r.doc,
       file: r.rel,
@@ -421,16 +492,19 @@ export class PgBackend implements CatalogBackend {
   private featureWhere(cid: number, collection: string, q: FeatureFilter): Sql[] {
     const where: Sql[] = [{ sql: 'i.cid = ?', params: [cid] }];
     if (q.cql) {
-      where.push(compileFilter(q.cql, {
-        types: this.statsOf(collection).types,
-        cidOf: (id) => this.cids.get(id)?.cid,
-        registerGeometry: () => 0,
-        dialect: PG_DIALECT,
-        ...(q.queryablesHref ? { queryablesHref: q.queryablesHref } : {}),
-      }));
+      where.push(
+        compileFilter(q.cql, {
+          types: this.statsOf(collection).types,
+          cidOf: (id) => this.cids.get(id)?.cid,
+          registerGeometry: () => 0,
+          dialect: PG_DIALECT,
+          ...(q.queryablesHref ? { queryablesHref: q.queryablesHref } : {}),
+        }),
+      );
     }
     if (q.bbox) where.push(boxSql(q.bbox));
-    if (q.datetime) where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
+    if (q.datetime)
+      where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
     for (const [k, v] of Object.entries(q.properties ?? {})) {
       if (v === null) continue;
       if (typeof v === 'boolean') where.push({ sql: `${property(k, 'string')} = ?`, params: [String(v)] });
@@ -439,18 +513,37 @@ export class PgBackend implements CatalogBackend {
     return where;
   }
 
-  async features(collection: string, q: FeatureFilter, offset: number, limit: number): Promise<{ matched: number; rows: ItemRow[] }> {
+  async features(
+    collection: string,
+    q: FeatureFilter,
+    offset: number,
+    limit: number,
+  ): Promise<{ matched: number; rows: ItemRow[] }> {
     const c = this.cids.get(collection);
     if (!c) return { matched: 0, rows: [] };
     const where = this.featureWhere(c.cid, collection, q);
     const sql = where.map((w) => w.sql).join(' AND ');
-    const order = q.sortby && q.sortby.length > 0 ? pgOrder(orderBy(q.sortby, this.statsOf(collection).types, { dialect: PG_DIALECT, ...(q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}) })) : 'i.rowid';
+    const order =
+      q.sortby && q.sortby.length > 0
+        ? pgOrder(
+            orderBy(q.sortby, this.statsOf(collection).types, {
+              dialect: PG_DIALECT,
+              ...(q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}),
+            }),
+          )
+        : 'i.rowid';
     const params = where.flatMap((w) => w.params);
     const filtered = where.length > 1;
-    const counting = filtered ? this.query<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${sql}`, params) : undefined;
-    const fetching = limit > 0
-      ? this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`, [...params, limit, offset])
-      : Promise.resolve([]);
+    const counting = filtered
+      ? this.query<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${sql}`, params)
+      : undefined;
+    const fetching =
+      limit > 0
+        ? this.query<RawRow>(
+            `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+            [...params, limit, offset],
+          )
+        : Promise.resolve([]);
     const [counted, rows] = await Promise.all([counting, fetching]);
     const matched = counted ? counted[0]!.n : this.statsOf(collection).count;
     return { matched, rows: rows.map((r) => this.toRow(r)) };
@@ -479,12 +572,18 @@ export class PgBackend implements CatalogBackend {
   async get(collection: string, id: string): Promise<ItemRow | undefined> {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    const r = (await this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`, [id, c.cid]))[0];
+    const r = (
+      await this.query<RawRow>(
+        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`,
+        [id, c.cid],
+      )
+    )[0];
     return r ? this.toRow(r) : undefined;
   }
 
   async levels(rowid: number): Promise<Uint8Array | undefined> {
-    return (await this.query<{ data: Uint8Array }>('SELECT data FROM feature_levels WHERE rowid = ?', [rowid]))[0]?.data;
+    return (await this.query<{ data: Uint8Array }>('SELECT data FROM feature_levels WHERE rowid = ?', [rowid]))[0]
+      ?.data;
   }
 
   async *itemBatches(collection: string): AsyncGenerator<ItemRow[]> {
@@ -492,7 +591,10 @@ export class PgBackend implements CatalogBackend {
     if (!c) return;
     let after = -1;
     for (;;) {
-      const rows = await this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.cid = ? AND i.rowid > ? ORDER BY i.rowid LIMIT ?`, [c.cid, after, FEATURE_BATCH]);
+      const rows = await this.query<RawRow>(
+        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.cid = ? AND i.rowid > ? ORDER BY i.rowid LIMIT ?`,
+        [c.cid, after, FEATURE_BATCH],
+      );
       if (rows.length === 0) return;
       after = rows[rows.length - 1]!.rowid;
       yield rows.map((r) => this.toRow(r));
@@ -502,7 +604,9 @@ export class PgBackend implements CatalogBackend {
   async source(collection: string, rel: string): Promise<{ size: number | null } | undefined> {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    return (await this.query<{ size: number | null }>('SELECT size FROM sources WHERE cid = ? AND rel = ?', [c.cid, rel]))[0];
+    return (
+      await this.query<{ size: number | null }>('SELECT size FROM sources WHERE cid = ? AND rel = ?', [c.cid, rel])
+    )[0];
   }
 
   /** STAC search, with the SQLite catalog's semantics: exact counts up to COUNT_CAP, time-ordered keyset pages. */
@@ -524,7 +628,8 @@ export class PgBackend implements CatalogBackend {
       where.push({ sql: `i.cid IN (${cids.map(() => '?').join(',')})`, params: cids });
     }
     const excluded = (q.excludeCollections ?? []).flatMap((id) => this.cids.get(id)?.cid ?? []);
-    if (excluded.length > 0) where.push({ sql: `i.cid NOT IN (${excluded.map(() => '?').join(',')})`, params: excluded });
+    if (excluded.length > 0)
+      where.push({ sql: `i.cid NOT IN (${excluded.map(() => '?').join(',')})`, params: excluded });
     if (q.ids && q.ids.length > 0) {
       onlyCollections = false;
       where.push({ sql: `i.id IN (${q.ids.map(() => '?').join(',')})`, params: q.ids });
@@ -567,18 +672,29 @@ export class PgBackend implements CatalogBackend {
     let matched = q.token?.matched;
     if (matched === undefined) {
       const w = whereSql();
-      const n = (await this.query<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM items i ${w.sql} LIMIT ${COUNT_CAP + 1}) x`, w.params))[0]!.n;
+      const n = (
+        await this.query<{ n: number }>(
+          `SELECT count(*) AS n FROM (SELECT 1 FROM items i ${w.sql} LIMIT ${COUNT_CAP + 1}) x`,
+          w.params,
+        )
+      )[0]!.n;
       matched = n <= COUNT_CAP ? n : -1;
     }
     const range: Sql[] = [];
     if (matched < 0) {
-      if (onlyCollections && !q.token) matched = (q.collections ?? this.collections()).filter((id) => !q.excludeCollections?.includes(id)).reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
+      if (onlyCollections && !q.token)
+        matched = (q.collections ?? this.collections())
+          .filter((id) => !q.excludeCollections?.includes(id))
+          .reduce((n, id) => n + (this.statsOf(id).timed ?? 0), 0);
       // Many matches: the time bounds let the sk index stop early.
       if (tmax < Infinity) range.push({ sql: 'i.sk <= ?', params: [tmax] });
       if (tmin > -Infinity) range.push({ sql: 'i.sk >= ?', params: [tmin - this.maxSpan()] });
     }
     const w = whereSql([...range, ...keyset]);
-    const rows = await this.query<RawRow>(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`, [...w.params, q.limit + 1, skip]);
+    const rows = await this.query<RawRow>(
+      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`,
+      [...w.params, q.limit + 1, skip],
+    );
     const more = rows.length > q.limit;
     if (more) rows.pop();
     const result: SearchResult = { rows: rows.map((r) => this.toRow(r)) };
@@ -610,7 +726,11 @@ export class PgBackend implements CatalogBackend {
       if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
       if (n === 'end_datetime') return `i.e ${d}`;
       const type = types[n];
-      if (!type) throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`);
+      if (!type)
+        throw new InvalidParameterValue(
+          'sortby',
+          `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`,
+        );
       return `${property(n, type)}${type === 'string' ? ' COLLATE "C"' : ''} ${d}`;
     });
     return { order: `${parts.join(', ')}, i.rowid ASC` };
@@ -619,7 +739,12 @@ export class PgBackend implements CatalogBackend {
   // --- the write side ---
 
   /** Insert one source's items (inside the caller's transaction); repeated ids get a numeric suffix. */
-  async insertItems(client: PoolClient, cid: number, sid: number, items: Iterable<ItemDraft> | PreparedItems): Promise<CollectionStats> {
+  async insertItems(
+    client: PoolClient,
+    cid: number,
+    sid: number,
+    items: Iterable<ItemDraft> | PreparedItems,
+  ): Promise<CollectionStats> {
     const prepared = 'rows' in items ? items : prepareItems(items);
     await this.insertSources(client, [{ cid, sid, items: prepared }]);
     return prepared.stats;
@@ -629,7 +754,10 @@ export class PgBackend implements CatalogBackend {
    * Insert the items of several sources in one statement (a commit of 256 files is one round trip,
    * not 256); an id already taken in its collection gets the next free numeric suffix, as in SQLite.
    */
-  async insertSources(client: PoolClient, sources: Array<{ cid: number; sid: number; items: PreparedItems }>): Promise<void> {
+  async insertSources(
+    client: PoolClient,
+    sources: Array<{ cid: number; sid: number; items: PreparedItems }>,
+  ): Promise<void> {
     const rows = sources.flatMap((src) => src.items.rows.map((r) => ({ cid: src.cid, sid: src.sid, r })));
     if (rows.length === 0) return;
     const col = <T>(k: number) => rows.map((x) => x.r[k] as T);
@@ -641,7 +769,22 @@ export class PgBackend implements CatalogBackend {
             WITH ORDINALITY AS t(cid, sid, id, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, n)
        ORDER BY t.n
        ON CONFLICT (id, cid) DO NOTHING RETURNING rowid, id, sid`,
-      [rows.map((x) => x.cid), rows.map((x) => x.sid), col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9), col(10), col(11)],
+      [
+        rows.map((x) => x.cid),
+        rows.map((x) => x.sid),
+        col(0),
+        col(1),
+        col(2),
+        col(3),
+        col(4),
+        col(5),
+        col(6),
+        col(7),
+        col(8),
+        col(9),
+        col(10),
+        col(11),
+      ],
       client,
     );
     const byKey = new Map(inserted.map((r) => [`${r.sid}\u0000${r.id}`, r.rowid]));
@@ -654,13 +797,37 @@ export class PgBackend implements CatalogBackend {
       else {
         // An id taken by another file (or earlier in this one): the next free suffix.
         for (let k = 2; rowid === undefined && k < 1000; k++) {
-          rowid = (await this.query<{ rowid: number }>(
-            `INSERT INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, g)
+          rowid = (
+            await this.query<{ rowid: number }>(
+              `INSERT INTO items (cid, sid, id, sk, s, e, minx, miny, maxx, maxy, gtype, geom, props, doc, fidx, g)
              VALUES (?, ?, ?, coalesce(?::float8, ${-BIG}), ?, ?, ?, ?, ?, ?, ?, ?, ?::json, ?, ?, odas_geom(?::int, ?::float8, ?::float8, ?::float8, ?::float8, ?::text))
              ON CONFLICT (id, cid) DO NOTHING RETURNING rowid`,
-            [cid, sid, `${r[0]}_${k}`, r[1], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[7], r[3], r[4], r[5], r[6], r[8]],
-            client,
-          ))[0]?.rowid;
+              [
+                cid,
+                sid,
+                `${r[0]}_${k}`,
+                r[1],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[10],
+                r[11],
+                r[7],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[8],
+              ],
+              client,
+            )
+          )[0]?.rowid;
         }
       }
       const lv = r[12];
@@ -669,13 +836,22 @@ export class PgBackend implements CatalogBackend {
         levelData.push(Buffer.from(lv.buffer, lv.byteOffset, lv.byteLength));
       }
     }
-    if (levelIds.length > 0) await this.query('INSERT INTO feature_levels (rowid, data) SELECT * FROM unnest(?::bigint[], ?::bytea[])', [levelIds, levelData], client);
+    if (levelIds.length > 0)
+      await this.query(
+        'INSERT INTO feature_levels (rowid, data) SELECT * FROM unnest(?::bigint[], ?::bytea[])',
+        [levelIds, levelData],
+        client,
+      );
   }
 
   /** Remove sources and their items (inside the caller's transaction). */
   async deleteSources(client: PoolClient, sids: number[]): Promise<void> {
     if (sids.length === 0) return;
-    await this.query('DELETE FROM feature_levels WHERE rowid IN (SELECT rowid FROM items WHERE sid = ANY(?::bigint[]))', [sids], client);
+    await this.query(
+      'DELETE FROM feature_levels WHERE rowid IN (SELECT rowid FROM items WHERE sid = ANY(?::bigint[]))',
+      [sids],
+      client,
+    );
     await this.query('DELETE FROM items WHERE sid = ANY(?::bigint[])', [sids], client);
     await this.query('DELETE FROM sources WHERE sid = ANY(?::bigint[])', [sids], client);
   }
@@ -687,7 +863,11 @@ export class PgBackend implements CatalogBackend {
   /** Recompute a collection's stats from its sources; false when it has none left. */
   async refreshStats(client: PoolClient, cid: number): Promise<boolean> {
     let stats: CollectionStats | undefined;
-    for (const r of await this.query<{ stats: string }>('SELECT stats FROM sources WHERE cid = ? ORDER BY sid', [cid], client)) {
+    for (const r of await this.query<{ stats: string }>(
+      'SELECT stats FROM sources WHERE cid = ? ORDER BY sid',
+      [cid],
+      client,
+    )) {
       const s = JSON.parse(r.stats) as CollectionStats;
       stats = stats ? mergeStats(stats, s) : s;
     }
@@ -697,7 +877,13 @@ export class PgBackend implements CatalogBackend {
   }
 
   async addStats(client: PoolClient, cid: number, s: CollectionStats): Promise<void> {
-    const row = (await this.query<{ stats: string | null }>('SELECT stats FROM collections WHERE cid = ? FOR UPDATE', [cid], client))[0];
+    const row = (
+      await this.query<{ stats: string | null }>(
+        'SELECT stats FROM collections WHERE cid = ? FOR UPDATE',
+        [cid],
+        client,
+      )
+    )[0];
     const merged = row?.stats ? mergeStats(JSON.parse(row.stats) as CollectionStats, s) : s;
     await this.query('UPDATE collections SET stats = ? WHERE cid = ?', [JSON.stringify(merged), cid], client);
   }
@@ -711,7 +897,11 @@ export class PgBackend implements CatalogBackend {
       await client.query('SELECT pg_advisory_xact_lock($1)', [SYNC_LOCK]);
       const existing = new Map<string, { sid: number; stamp: string }>();
       const kinds = scope ? 'WHERE c.kind = ANY(?::text[])' : '';
-      for (const r of await this.query<{ sid: number; stamp: string; rel: string; cid: string }>(`SELECT s.sid, s.stamp, s.rel, c.id AS cid FROM sources s JOIN collections c ON c.cid = s.cid ${kinds}`, scope ? [scope] : [], client)) {
+      for (const r of await this.query<{ sid: number; stamp: string; rel: string; cid: string }>(
+        `SELECT s.sid, s.stamp, s.rel, c.id AS cid FROM sources s JOIN collections c ON c.cid = s.cid ${kinds}`,
+        scope ? [scope] : [],
+        client,
+      )) {
         existing.set(`${r.cid}\u0000${r.rel}`, { sid: r.sid, stamp: r.stamp });
       }
       const keepCollections = new Set<string>();
@@ -719,7 +909,13 @@ export class PgBackend implements CatalogBackend {
       for (const c of list) {
         report.collections++;
         keepCollections.add(c.id);
-        const cid = (await this.query<{ cid: number }>('INSERT INTO collections (id, kind) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid', [c.id, c.kind], client))[0]!.cid;
+        const cid = (
+          await this.query<{ cid: number }>(
+            'INSERT INTO collections (id, kind) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid',
+            [c.id, c.kind],
+            client,
+          )
+        )[0]!.cid;
         for (const f of c.files) {
           report.files++;
           const key = `${c.id}\u0000${f.rel}`;
@@ -734,7 +930,13 @@ export class PgBackend implements CatalogBackend {
             existing.delete(key);
             report.replaced++;
           }
-          const sid = (await this.query<{ sid: number }>('INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?) RETURNING sid', [cid, f.rel, f.stamp, f.size?.() ?? null, '{}'], client))[0]!.sid;
+          const sid = (
+            await this.query<{ sid: number }>(
+              'INSERT INTO sources (cid, rel, stamp, size, stats) VALUES (?, ?, ?, ?, ?) RETURNING sid',
+              [cid, f.rel, f.stamp, f.size?.() ?? null, '{}'],
+              client,
+            )
+          )[0]!.sid;
           keepSources.add(sid);
           const stats = await this.insertItems(client, cid, sid, f.items());
           report.items += stats.count;
@@ -746,13 +948,19 @@ export class PgBackend implements CatalogBackend {
         await this.deleteSource(client, sid);
         report.removed++;
       }
-      const all = await this.query<{ cid: number; id: string; kind: ItemKind }>('SELECT cid, id, kind FROM collections', [], client);
+      const all = await this.query<{ cid: number; id: string; kind: ItemKind }>(
+        'SELECT cid, id, kind FROM collections',
+        [],
+        client,
+      );
       for (const r of all) {
-        if (!keepCollections.has(r.id) && (!scope || scope.includes(r.kind))) await this.query('DELETE FROM collections WHERE cid = ?', [r.cid], client);
+        if (!keepCollections.has(r.id) && (!scope || scope.includes(r.kind)))
+          await this.query('DELETE FROM collections WHERE cid = ?', [r.cid], client);
       }
       for (const r of all) {
         if (!keepCollections.has(r.id)) continue;
-        if (!(await this.refreshStats(client, r.cid))) await this.query('UPDATE collections SET stats = NULL WHERE cid = ?', [r.cid], client);
+        if (!(await this.refreshStats(client, r.cid)))
+          await this.query('UPDATE collections SET stats = NULL WHERE cid = ?', [r.cid], client);
       }
     });
     await this.loadCatalog();
@@ -777,51 +985,89 @@ class PgLedger implements CatalogLedger {
 
   async folder(root: string, folder: string): Promise<Map<string, FileState>> {
     const out = new Map<string, FileState>();
-    for (const r of await this.db.query<{ rel: string; size: number; mtime: number; status: FileStatus }>('SELECT rel, size, mtime, status FROM files WHERE root = ? AND folder = ?', [root, folder])) {
+    for (const r of await this.db.query<{ rel: string; size: number; mtime: number; status: FileStatus }>(
+      'SELECT rel, size, mtime, status FROM files WHERE root = ? AND folder = ?',
+      [root, folder],
+    )) {
       out.set(r.rel, { size: r.size, mtimeMs: r.mtime, status: r.status });
     }
     return out;
   }
   async folderCounts(root: string, folder: string): Promise<{ files: number; failed: number }> {
-    return (await this.db.query<{ files: number; failed: number }>("SELECT count(*) AS files, count(*) FILTER (WHERE status = 'failed') AS failed FROM files WHERE root = ? AND folder = ?", [root, folder]))[0]!;
+    return (
+      await this.db.query<{ files: number; failed: number }>(
+        "SELECT count(*) AS files, count(*) FILTER (WHERE status = 'failed') AS failed FROM files WHERE root = ? AND folder = ?",
+        [root, folder],
+      )
+    )[0]!;
   }
   async folders(root: string): Promise<string[]> {
-    return (await this.db.query<{ folder: string }>('SELECT DISTINCT folder FROM files WHERE root = ?', [root])).map((r) => r.folder);
+    return (await this.db.query<{ folder: string }>('SELECT DISTINCT folder FROM files WHERE root = ?', [root])).map(
+      (r) => r.folder,
+    );
   }
   async roots(): Promise<string[]> {
     return (await this.db.query<{ root: string }>('SELECT DISTINCT root FROM files')).map((r) => r.root);
   }
   async folderCollections(root: string, folder: string): Promise<Array<{ rel: string; collection: string }>> {
-    return this.db.query("SELECT f.rel, c.id AS collection FROM files f JOIN collections c ON c.cid = f.cid WHERE f.root = ? AND f.folder = ? AND f.status = 'ok'", [root, folder]);
+    return this.db.query(
+      "SELECT f.rel, c.id AS collection FROM files f JOIN collections c ON c.cid = f.cid WHERE f.root = ? AND f.folder = ? AND f.status = 'ok'",
+      [root, folder],
+    );
   }
   async collectionRoot(id: string): Promise<string | null | undefined> {
     const r = (await this.db.query<{ root: string | null }>('SELECT root FROM collections WHERE id = ?', [id]))[0];
     return r ? r.root : undefined;
   }
   async collectionHasOtherFiles(id: string, root: string, folder: string | undefined, rel: string): Promise<boolean> {
-    const cid = this.db.cidOf(id) ?? (await this.db.query<{ cid: number }>('SELECT cid FROM collections WHERE id = ?', [id]))[0]?.cid;
+    const cid =
+      this.db.cidOf(id) ??
+      (await this.db.query<{ cid: number }>('SELECT cid FROM collections WHERE id = ?', [id]))[0]?.cid;
     if (cid === undefined) return false;
-    const rows = folder === undefined
-      ? await this.db.query('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND rel = ?) LIMIT 1', [cid, root, rel])
-      : await this.db.query('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND folder = ?) LIMIT 1', [cid, root, folder]);
+    const rows =
+      folder === undefined
+        ? await this.db.query('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND rel = ?) LIMIT 1', [
+            cid,
+            root,
+            rel,
+          ])
+        : await this.db.query('SELECT 1 FROM files WHERE cid = ? AND NOT (root = ? AND folder = ?) LIMIT 1', [
+            cid,
+            root,
+            folder,
+          ]);
     return rows.length > 0;
   }
   async collectionFiles(id: string, limit = -1): Promise<Array<{ rel: string; entry: unknown }>> {
     const cid = this.db.cidOf(id);
     if (cid === undefined) return [];
-    const rows = await this.db.query<{ rel: string; entry: string | null }>(`SELECT rel, entry FROM files WHERE cid = ? ORDER BY rel COLLATE "C"${limit >= 0 ? ' LIMIT ?' : ''}`, limit >= 0 ? [cid, limit] : [cid]);
+    const rows = await this.db.query<{ rel: string; entry: string | null }>(
+      `SELECT rel, entry FROM files WHERE cid = ? ORDER BY rel COLLATE "C"${limit >= 0 ? ' LIMIT ?' : ''}`,
+      limit >= 0 ? [cid, limit] : [cid],
+    );
     return rows.map((r) => ({ rel: r.rel, entry: r.entry ? (JSON.parse(r.entry) as unknown) : undefined }));
   }
   fileCount(id: string): number {
     return this.db.statsOf(id).files ?? 0;
   }
   async failures(limit: number): Promise<Array<{ root: string; file: string; error: string; at: string }>> {
-    const rows = await this.db.query<{ root: string; rel: string; error: string | null; indexed_at: number }>("SELECT root, rel, error, indexed_at FROM files WHERE status = 'failed' ORDER BY indexed_at DESC LIMIT ?", [limit]);
-    return rows.map((r) => ({ root: r.root, file: r.rel, error: (r.error ?? '').split(`${r.root}/`).join(''), at: new Date(r.indexed_at).toISOString() }));
+    const rows = await this.db.query<{ root: string; rel: string; error: string | null; indexed_at: number }>(
+      "SELECT root, rel, error, indexed_at FROM files WHERE status = 'failed' ORDER BY indexed_at DESC LIMIT ?",
+      [limit],
+    );
+    return rows.map((r) => ({
+      root: r.root,
+      file: r.rel,
+      error: (r.error ?? '').split(`${r.root}/`).join(''),
+      at: new Date(r.indexed_at).toISOString(),
+    }));
   }
   async counts(): Promise<Record<FileStatus, number>> {
     const out: Record<FileStatus, number> = { ok: 0, skipped: 0, failed: 0 };
-    for (const r of await this.db.query<{ status: FileStatus; n: number }>('SELECT status, count(*) AS n FROM files GROUP BY status')) out[r.status] = r.n;
+    for (const r of await this.db.query<{ status: FileStatus; n: number }>(
+      'SELECT status, count(*) AS n FROM files GROUP BY status',
+    ))
+      out[r.status] = r.n;
     return out;
   }
 
@@ -852,7 +1098,10 @@ class PgLedger implements CatalogLedger {
         );
         for (const r of rows) prev.set(key(r.root, r.rel), r);
       }
-      await this.db.deleteSources(client, [...prev.values()].flatMap((p) => (p.sid ? [p.sid] : [])));
+      await this.db.deleteSources(
+        client,
+        [...prev.values()].flatMap((p) => (p.sid ? [p.sid] : [])),
+      );
       for (const p of prev.values()) {
         if (!p.cid) continue;
         dirty.add(p.cid);
@@ -864,7 +1113,12 @@ class PgLedger implements CatalogLedger {
       for (const f of served) {
         const c = f.collection!;
         if (cidOf.has(c.id)) continue;
-        const cid = (await q<{ cid: number }>('INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid', [c.id, c.kind, f.root]))[0]!.cid;
+        const cid = (
+          await q<{ cid: number }>(
+            'INSERT INTO collections (id, kind, root) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind RETURNING cid',
+            [c.id, c.kind, f.root],
+          )
+        )[0]!.cid;
         cidOf.set(c.id, cid);
         ids.set(cid, c.id);
         touched.add(cid);
@@ -873,7 +1127,12 @@ class PgLedger implements CatalogLedger {
       if (served.length > 0) {
         const rows = await q<{ sid: number; cid: number; rel: string }>(
           "INSERT INTO sources (cid, rel, stamp, size, stats) SELECT cid, rel, stamp, size, '{}' FROM unnest(?::int[], ?::text[], ?::text[], ?::bigint[]) AS t(cid, rel, stamp, size) RETURNING sid, cid, rel",
-          [served.map((f) => cidOf.get(f.collection!.id)!), served.map((f) => f.rel), served.map((f) => `${f.size}:${f.mtimeMs}`), served.map((f) => f.size)],
+          [
+            served.map((f) => cidOf.get(f.collection!.id)!),
+            served.map((f) => f.rel),
+            served.map((f) => `${f.size}:${f.mtimeMs}`),
+            served.map((f) => f.size),
+          ],
         );
         for (const r of rows) sidOf.set(`${r.cid}\u0000${r.rel}`, r.sid);
       }
@@ -891,20 +1150,40 @@ class PgLedger implements CatalogLedger {
         grown.set(b.cid, g ? mergeStats(g, stats) : stats);
       }
       if (batch.length > 0) {
-        await q('UPDATE sources s SET stats = u.stats FROM unnest(?::bigint[], ?::text[]) AS u(sid, stats) WHERE s.sid = u.sid', [batch.map((b) => b.sid), batch.map((b) => JSON.stringify(statsOf.get(b.sid)))]);
+        await q(
+          'UPDATE sources s SET stats = u.stats FROM unnest(?::bigint[], ?::text[]) AS u(sid, stats) WHERE s.sid = u.sid',
+          [batch.map((b) => b.sid), batch.map((b) => JSON.stringify(statsOf.get(b.sid)))],
+        );
       }
       if (files.length > 0) {
         const cidFor = (f: FileCommit) => (f.status === 'ok' && f.collection ? cidOf.get(f.collection.id)! : null);
-        const sidFor = (f: FileCommit) => { const c = cidFor(f); return c === null ? null : sidOf.get(`${c}\u0000${f.rel}`) ?? null; };
+        const sidFor = (f: FileCommit) => {
+          const c = cidFor(f);
+          return c === null ? null : (sidOf.get(`${c}\u0000${f.rel}`) ?? null);
+        };
         await q(
           `INSERT INTO files (root, folder, rel, size, mtime, status, error, cid, sid, entry, indexed_at)
            SELECT t.*, ? FROM unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::float8[], ?::text[], ?::text[], ?::int[], ?::bigint[], ?::text[]) AS t
            ON CONFLICT (root, rel) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, status = excluded.status, error = excluded.error, cid = excluded.cid, sid = excluded.sid, entry = excluded.entry, indexed_at = excluded.indexed_at`,
-          [now, files.map((f) => f.root), files.map((f) => folderOf(f.rel)), files.map((f) => f.rel), files.map((f) => f.size), files.map((f) => f.mtimeMs), files.map((f) => f.status),
-            files.map((f) => f.error ?? null), files.map(cidFor), files.map(sidFor), files.map((f) => (f.entry === undefined ? null : JSON.stringify(f.entry)))],
+          [
+            now,
+            files.map((f) => f.root),
+            files.map((f) => folderOf(f.rel)),
+            files.map((f) => f.rel),
+            files.map((f) => f.size),
+            files.map((f) => f.mtimeMs),
+            files.map((f) => f.status),
+            files.map((f) => f.error ?? null),
+            files.map(cidFor),
+            files.map(sidFor),
+            files.map((f) => (f.entry === undefined ? null : JSON.stringify(f.entry))),
+          ],
         );
       }
-      const gone = removed.flatMap((r) => { const p = prev.get(key(r.root, r.rel)); return p ? [p.fid] : []; });
+      const gone = removed.flatMap((r) => {
+        const p = prev.get(key(r.root, r.rel));
+        return p ? [p.fid] : [];
+      });
       if (gone.length > 0) await q('DELETE FROM files WHERE fid = ANY(?::bigint[])', [gone]);
       for (const cid of dirty) {
         if (!(await this.db.refreshStats(client, cid))) {
@@ -924,4 +1203,3 @@ class PgLedger implements CatalogLedger {
     return new Set([...touched].map((cid) => ids.get(cid)).filter((id): id is string => id !== undefined));
   }
 }
-

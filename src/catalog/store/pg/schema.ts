@@ -67,7 +67,9 @@ const MIGRATE_LOCK = 0x6f646173_01;
 class NewerCatalogError extends Error {}
 
 async function versionOf(client: PoolClient): Promise<number> {
-  await client.query('CREATE TABLE IF NOT EXISTS odas_schema (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+  await client.query(
+    'CREATE TABLE IF NOT EXISTS odas_schema (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+  );
   const r = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM odas_schema');
   return r.rows[0]?.v ?? 0;
 }
@@ -80,7 +82,9 @@ export async function migrate(pool: Pool, where: string): Promise<{ from: number
     try {
       const from = await versionOf(client);
       if (from > SCHEMA_VERSION) {
-        throw new NewerCatalogError(`the catalog ${where} was written by a newer odas (schema ${from}; this odas knows schemas up to ${SCHEMA_VERSION}): upgrade odas, or give this one another database`);
+        throw new NewerCatalogError(
+          `the catalog ${where} was written by a newer odas (schema ${from}; this odas knows schemas up to ${SCHEMA_VERSION}): upgrade odas, or give this one another database`,
+        );
       }
       for (let v = from; v < SCHEMA_VERSION; v++) {
         await client.query('BEGIN');

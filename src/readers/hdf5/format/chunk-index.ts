@@ -50,11 +50,24 @@ export async function readChunkIndex(layout: Chunked, ctx: IndexContext): Promis
     case 'btree1':
       return readBtree1(layout, ctx);
     case 'single':
-      return [{ coords: grid.map(() => 0), address: ctx.base + layout.address, size: layout.singleSize ?? chunkBytes, mask: layout.singleMask ?? 0 }];
+      return [
+        {
+          coords: grid.map(() => 0),
+          address: ctx.base + layout.address,
+          size: layout.singleSize ?? chunkBytes,
+          mask: layout.singleMask ?? 0,
+        },
+      ];
     case 'implicit': {
       const out: StoredChunk[] = [];
       const total = grid.reduce((a, b) => a * b, 1);
-      for (let k = 0; k < total; k++) out.push({ coords: unravel(k, grid), address: ctx.base + layout.address + k * chunkBytes, size: chunkBytes, mask: 0 });
+      for (let k = 0; k < total; k++)
+        out.push({
+          coords: unravel(k, grid),
+          address: ctx.base + layout.address + k * chunkBytes,
+          size: chunkBytes,
+          mask: 0,
+        });
       return out;
     }
     case 'fixed-array':
@@ -110,7 +123,12 @@ async function readBtree1(layout: Chunked, ctx: IndexContext): Promise<StoredChu
   return out;
 }
 
-async function readFixedArray(layout: Chunked, ctx: IndexContext, grid: number[], chunkBytes: number): Promise<StoredChunk[]> {
+async function readFixedArray(
+  layout: Chunked,
+  ctx: IndexContext,
+  grid: number[],
+  chunkBytes: number,
+): Promise<StoredChunk[]> {
   const { offsetSize, lengthSize } = ctx.widths;
   const hc = new Cursor(await ctx.readAt(ctx.base + layout.address, 4 + 4 + lengthSize + offsetSize + 4), ctx.widths);
   hc.signature('FAHD');

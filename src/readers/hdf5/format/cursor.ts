@@ -25,7 +25,11 @@ export class Cursor {
   private readonly view: DataView;
   pos: number;
 
-  constructor(readonly bytes: Uint8Array, readonly widths: Widths, pos = 0) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly widths: Widths,
+    pos = 0,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = pos;
   }

@@ -16,7 +16,8 @@ export function decodeDataspace(body: Uint8Array, widths: Widths): Dataspace {
   const rank = c.u8();
   const flags = c.u8();
   if (version === 1) c.skip(5);
-  else if (version === 2) c.skip(1); // type: scalar / simple / null
+  else if (version === 2)
+    c.skip(1); // type: scalar / simple / null
   else throw new FormatError(`dataspace message version ${version}`);
   const shape: number[] = [];
   for (let i = 0; i < rank; i++) shape.push(c.length());
@@ -119,7 +120,13 @@ export type Layout =
     }
   | { kind: 'other'; detail: string };
 
-const INDEX_KINDS: Record<number, ChunkIndexKind> = { 1: 'single', 2: 'implicit', 3: 'fixed-array', 4: 'extensible-array', 5: 'btree2' };
+const INDEX_KINDS: Record<number, ChunkIndexKind> = {
+  1: 'single',
+  2: 'implicit',
+  3: 'fixed-array',
+  4: 'extensible-array',
+  5: 'btree2',
+};
 
 export function decodeLayout(body: Uint8Array, widths: Widths): Layout {
   const c = new Cursor(body, widths);
@@ -136,7 +143,14 @@ export function decodeLayout(body: Uint8Array, widths: Widths): Layout {
     const address = c.address();
     const dims: number[] = [];
     for (let i = 0; i < ndims; i++) dims.push(c.u32());
-    return { kind: 'chunked', version, chunkShape: dims.slice(0, -1), index: 'btree1', address, unfilteredEdges: false };
+    return {
+      kind: 'chunked',
+      version,
+      chunkShape: dims.slice(0, -1),
+      index: 'btree1',
+      address,
+      unfilteredEdges: false,
+    };
   }
   const flags = c.u8();
   const ndims = c.u8();
@@ -146,7 +160,14 @@ export function decodeLayout(body: Uint8Array, widths: Widths): Layout {
   const indexType = c.u8();
   const index = INDEX_KINDS[indexType];
   if (!index) throw new FormatError(`chunk index type ${indexType}`);
-  const layout: Layout = { kind: 'chunked', version, chunkShape: dims.slice(0, -1), index, address: -1, unfilteredEdges: (flags & 0x01) !== 0 };
+  const layout: Layout = {
+    kind: 'chunked',
+    version,
+    chunkShape: dims.slice(0, -1),
+    index,
+    address: -1,
+    unfilteredEdges: (flags & 0x01) !== 0,
+  };
   if (index === 'single' && flags & 0x02) {
     layout.singleSize = c.length();
     layout.singleMask = c.u32();

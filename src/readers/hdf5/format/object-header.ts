@@ -27,7 +27,12 @@ const MAX_BLOCKS = 4096;
  * Messages of the object header at absolute file offset `address`. `base` is the superblock base
  * address, added to the (relative) addresses found in continuation messages.
  */
-export async function readObjectHeader(readAt: ReadAt, widths: Widths, address: number, base: number): Promise<HeaderMessage[]> {
+export async function readObjectHeader(
+  readAt: ReadAt,
+  widths: Widths,
+  address: number,
+  base: number,
+): Promise<HeaderMessage[]> {
   const head = await readAt(address, 512);
   const messages: HeaderMessage[] = [];
   const pending: Array<{ at: number; length: number }> = [];
@@ -35,7 +40,7 @@ export async function readObjectHeader(readAt: ReadAt, widths: Widths, address: 
     const c = new Cursor(head, widths, 2);
     c.skip(2 + 4); // message count (continuations make it unreliable for a bound), reference count
     const size = c.u32();
-    const block = size + 16 <= head.length ? head.subarray(16, 16 + size) : (await readAt(address + 16, size));
+    const block = size + 16 <= head.length ? head.subarray(16, 16 + size) : await readAt(address + 16, size);
     parseV1Messages(block, widths, messages, pending);
     for (let n = 0; pending.length > 0; n++) {
       if (n > MAX_BLOCKS) throw new FormatError('too many object header continuation blocks');
@@ -68,7 +73,14 @@ export async function readObjectHeader(readAt: ReadAt, widths: Widths, address: 
   return messages;
 }
 
-function collect(type: number, flags: number, body: Uint8Array, widths: Widths, messages: HeaderMessage[], pending: Array<{ at: number; length: number }>): void {
+function collect(
+  type: number,
+  flags: number,
+  body: Uint8Array,
+  widths: Widths,
+  messages: HeaderMessage[],
+  pending: Array<{ at: number; length: number }>,
+): void {
   if (type === MSG_CONTINUATION) {
     const c = new Cursor(body, widths);
     pending.push({ at: c.address(), length: c.length() });
@@ -77,7 +89,12 @@ function collect(type: number, flags: number, body: Uint8Array, widths: Widths, 
   }
 }
 
-function parseV1Messages(block: Uint8Array, widths: Widths, messages: HeaderMessage[], pending: Array<{ at: number; length: number }>): void {
+function parseV1Messages(
+  block: Uint8Array,
+  widths: Widths,
+  messages: HeaderMessage[],
+  pending: Array<{ at: number; length: number }>,
+): void {
   const c = new Cursor(block, widths);
   while (c.remaining >= 8) {
     const type = c.u16();
@@ -89,7 +106,13 @@ function parseV1Messages(block: Uint8Array, widths: Widths, messages: HeaderMess
   }
 }
 
-function parseV2Messages(block: Uint8Array, widths: Widths, trackOrder: boolean, messages: HeaderMessage[], pending: Array<{ at: number; length: number }>): void {
+function parseV2Messages(
+  block: Uint8Array,
+  widths: Widths,
+  trackOrder: boolean,
+  messages: HeaderMessage[],
+  pending: Array<{ at: number; length: number }>,
+): void {
   const c = new Cursor(block, widths);
   const headerSize = trackOrder ? 6 : 4;
   // Fewer bytes than a message header left: that is the gap before the checksum.
