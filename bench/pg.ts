@@ -23,6 +23,8 @@ const MIX = join(import.meta.dirname, 'pg-mix.lua');
 /** Clock ticks per second of /proc's CPU times (Linux: 100). */
 const TICKS = 100;
 /** Runs of the same EDR area request. */
+const GROWN = process.env['PG_GROWN'] === '1';
+const INDEX_FILES = Number(process.env['PG_INDEX_FILES'] ?? 20_000);
 const AREA_RUNS = Number(process.env['PG_AREA_RUNS'] ?? 7);
 /** Profiles in the EDR area's box (the smallest 5°-lattice box holding at least this many). */
 const AREA_PROFILES = Number(process.env['PG_AREA_PROFILES'] ?? 1000);
@@ -236,9 +238,15 @@ interface IndexRecord {
  * Both catalogs of the tree, indexed once and kept (bench/out/pg-sqlite-N, database odas_pg_bench_N)
  * with their figures, so query and replica runs reuse them; PG_REINDEX=1 indexes again.
  */
-async function ensureIndexed(dir: string, files: number, url: string, cache: string): Promise<IndexRecord> {
+async function ensureIndexed(
+  dir: string,
+  files: number,
+  url: string,
+  cache: string,
+  keep: boolean,
+): Promise<IndexRecord> {
   const record = join(OUT, `pg-index-${files}.json`);
-  if (process.env['PG_REINDEX'] !== '1' && existsSync(record))
+  if (keep && process.env['PG_REINDEX'] !== '1' && existsSync(record))
     return JSON.parse(await readFile(record, 'utf8')) as IndexRecord;
   const db = new URL(url).pathname.slice(1);
   await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
@@ -265,12 +273,23 @@ async function ensureIndexed(dir: string, files: number, url: string, cache: str
     analyzeSeconds: (performance.now() - t0) / 1000,
     at: new Date().toISOString(),
   };
-  await writeFile(record, JSON.stringify(out));
+  if (keep) await writeFile(record, JSON.stringify(out));
   return out;
 }
 
+/** `odas index` of a tree into a throw-away SQLite cache and PostgreSQL database: files/s of both, same run. */
+async function indexRun(files: number, work: string): Promise<IndexRecord> {
+  const { dir, stats } = await ensureGdacTree(files, OUT, log);
+  const u = new URL(ADMIN);
+  u.pathname = `/odas_pg_bench_index_${process.pid}`;
+  try {
+    return await ensureIndexed(dir, stats.files, u.toString(), join(work, 'index-cache'), false);
+  } finally {
+    await admin(`DROP DATABASE IF EXISTS odas_pg_bench_index_${process.pid} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
 export async function benchPg(): Promise<string> {
-  const { dir, stats } = await ensureGdacTree(FILES, OUT, log);
   const work = await mkdtemp(join(tmpdir(), 'odas-bench-pg-'));
   const url = (() => {
     const u = new URL(ADMIN);
@@ -280,7 +299,13 @@ export async function benchPg(): Promise<string> {
   const cache = join(OUT, `pg-sqlite-${FILES}`);
   const loads: string[] = [`start: ${load()}`];
   try {
-    const idx = await ensureIndexed(dir, stats.files, url, cache);
+    // PG_GROWN=1: the query catalogs were grown to FILES features (bench/replicate-catalog.ts, then
+    // odas catalog copy) from a partial index of the tree; indexing is measured on PG_INDEX_FILES files.
+    const dir = join(OUT, `gdac-${FILES}`);
+    const idx = GROWN
+      ? await indexRun(INDEX_FILES, work)
+      : await ensureIndexed((await ensureGdacTree(FILES, OUT, log)).dir, FILES, url, cache, true);
+    const stats = { files: idx.files };
     if (process.env['PG_INDEX_ONLY'] === '1') return `indexed: ${JSON.stringify(idx)}`;
     const port = 19000 + Math.floor(Math.random() * 500);
     const a = await serveOn(dir, cache, port, join(work, 'sqlite.log'));
@@ -312,7 +337,11 @@ export async function benchPg(): Promise<string> {
     const ceiling = (2 * 1) / perReq(two);
     const i = idx;
     return [
-      `### PostgreSQL catalog: ${stats.files} single-profile Argo files (GDAC-like tree), SQLite vs PostgreSQL 15 + PostGIS 3`,
+      `### PostgreSQL catalog at ${found.features} features: SQLite vs PostgreSQL 15 + PostGIS 3`,
+      '',
+      GROWN
+        ? `Query catalogs (collection \`${found.id}\`, ${found.features} features): a partial \`odas index\` of the ${FILES}-file GDAC-like tree grown to ${FILES} features by \`bench/replicate-catalog.ts\` (each item copied with its longitude turned by k × 51.43°, same time, properties and levels), then \`odas catalog copy\` into PostgreSQL: both backends hold the same rows. Indexing measured on a separate tree of ${stats.files} files.`
+        : `Query catalogs: \`odas index\` of the ${FILES}-file GDAC-like tree (collection \`${found.id}\`, ${found.features} features).`,
       '',
       `Shared 2-core machine; load averages: indexing SQLite ${i.sqlite.load} (after), PostgreSQL ${i.postgresql.load} (after), indexed ${i.at}; this run ${loads.join('; ')}. \`odas index\` under \`nice -n 10\` with both cores reading files; the database on the same machine. One profile per file: profiles/s = files/s.`,
       '',
