@@ -17,10 +17,10 @@ import {
   planChunks,
   UnsupportedFilterError,
   type Selection,
-} from '../../src/readers/hdf5/reader.js';
-import type { Chunk, RawArray, Window } from '../../src/readers/types.js';
-import { CorruptFileError, ReaderRequestError } from '../../src/readers/types.js';
-import { sharedData } from '../helpers/data.js';
+} from '../../../src/readers/hdf5/reader.js';
+import type { Chunk, RawArray, Window } from '../../../src/readers/types.js';
+import { CorruptFileError, ReaderRequestError } from '../../../src/readers/types.js';
+import { sharedData } from '../../helpers/data.js';
 
 const COADS = sharedData('satellite/coads_sst.nc');
 const ADT = sharedData('satellite/dt_med_allsat_phy_l4_2005T2.nc');
