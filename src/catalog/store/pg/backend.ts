@@ -46,6 +46,10 @@ import { migrate } from './schema.js';
 
 /** Rows fetched per statement when a collection's matches are streamed. */
 const FEATURE_BATCH = 500;
+/** Queryable properties given a B-tree at most (each costs writes). */
+const MAX_PROPERTY_INDEXES = 24;
+/** Quiet time after the last commit before property indexes are built. */
+const PROPERTY_INDEX_DELAY_MS = 10_000;
 /** The indexing lock's key: one indexer per database. */
 const INDEX_LOCK = 0x6f646173_02;
 /** Serialises static-catalog syncs of replicas starting together. */
@@ -501,6 +505,60 @@ export class PgBackend implements CatalogBackend {
     this.locked = false;
     await this.session.query('SELECT pg_advisory_unlock($1)', [INDEX_LOCK]);
   }
+
+  /**
+   * B-trees on the queryable properties (the exact expressions the property tests use, so the planner
+   * takes them): created by the indexer once its commits pause, without blocking reads or writes
+   * (CONCURRENTLY). Returns the indexes created.
+   */
+  async indexQueryables(): Promise<string[]> {
+    if (!this.locked) return [];
+    const have = new Set(
+      (await this.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).map(
+        (r) => r.indexname,
+      ),
+    );
+    const made: string[] = [];
+    const wanted = Object.entries(this.propertyTypes()).filter(
+      ([name]) => name !== 'datetime' && /^[A-Za-z_][\w.:-]{0,50}$/.test(name),
+    );
+    for (const [name, type] of wanted.slice(0, MAX_PROPERTY_INDEXES)) {
+      const index =
+        `items_q_${type === 'string' ? 's' : type === 'boolean' ? 'b' : 'n'}_${name.replace(/\W/g, '_')}`.slice(0, 63);
+      if (have.has(index) || this.closed || !this.locked) continue;
+      const expr = property(name, type).replaceAll('i.props', 'props');
+      try {
+        await this.pool.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${index} ON items (cid, ${expr})`);
+        made.push(index);
+      } catch (err) {
+        this.log?.warn(
+          { err: (err as Error).message, index },
+          `cannot index property ${name}: ${(err as Error).message}`,
+        );
+        // A failed concurrent build leaves an invalid index behind.
+        await this.pool.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`).catch(() => undefined);
+      }
+    }
+    if (made.length > 0) this.log?.info({ indexes: made }, `indexed queryable properties: ${made.join(', ')}`);
+    return made;
+  }
+
+  /** After commits (debounced): the property indexes of what they brought. */
+  scheduleQueryableIndexes(): void {
+    if (this.indexTimer) clearTimeout(this.indexTimer);
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      this.indexing = this.indexing.then(() =>
+        this.indexQueryables().then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+    }, PROPERTY_INDEX_DELAY_MS);
+    this.indexTimer.unref();
+  }
+  private indexTimer?: NodeJS.Timeout;
+  private indexing: Promise<void> = Promise.resolve();
 
   /** Inside a commit's transaction: refuse it unless this process is still the indexer of record. */
   async fence(client: PoolClient): Promise<void> {
@@ -1062,7 +1120,9 @@ export class PgBackend implements CatalogBackend {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.indexTimer) clearTimeout(this.indexTimer);
     await this.writing;
+    await this.indexing;
     const session = this.session;
     this.session = undefined;
     this.locked = false;
@@ -1293,6 +1353,7 @@ class PgLedger implements CatalogLedger {
       if (id && !ids.has(cid)) ids.set(cid, id);
     }
     await this.db.reloadCollections(touched);
+    this.db.scheduleQueryableIndexes();
     return new Set([...touched].map((cid) => ids.get(cid)).filter((id): id is string => id !== undefined));
   }
 }

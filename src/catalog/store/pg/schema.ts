@@ -72,6 +72,13 @@ CREATE INDEX items_stbox ON items USING gist (odas_stbox(minx, miny, maxx, maxy,
 -- carrying an older epoch is refused (an indexer whose lock went with its connection stops).
 INSERT INTO meta (key, value) VALUES ('index_epoch', '0') ON CONFLICT (key) DO NOTHING;
 `,
+  `
+-- Property tests compare text byte-wise (COLLATE "C", as SQLite does): an index on the default
+-- collation is never used for them. The indexer adds one like this per queryable property
+-- (PgBackend.indexQueryables); the Argo platform, the commonest, from the start.
+DROP INDEX IF EXISTS items_platform;
+CREATE INDEX items_q_s_platform_number ON items (cid, ((props->>'platform_number') COLLATE "C"));
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

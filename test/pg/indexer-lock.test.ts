@@ -2,6 +2,7 @@
 // through the pool. When that connection is killed (pg_terminate_backend, as a database restart or a
 // network cut would), PostgreSQL frees the lock while the old holder's pool still works: its next
 // commit must be refused once another process has taken the lock, and nothing of it may land.
+// And what the lock holder maintains besides the rows: the B-trees of the queryable properties.
 import pg from 'pg';
 import t from 'tap';
 import { PgBackend } from '../../src/catalog/store/pg/backend.js';
@@ -126,4 +127,33 @@ t.test('a commit in flight when the lock changes hands lands before the new hold
   await t.rejects(a.ledger.commit([file('late.nc', 5)]), { name: 'LeaseLostError' });
   const rels = (await sql<{ rel: string }>(url, 'SELECT rel FROM files ORDER BY rel')).map((r) => r.rel);
   t.same(rels, ['slow.nc'], 'the in-flight commit landed, the late one did not');
+});
+
+t.test('the indexer gives each queryable property a B-tree the property tests use', async (t) => {
+  const url = await freshDatabase();
+  const a = await PgBackend.open(url, { poolSize: 2 });
+  t.teardown(() => a.close());
+  t.equal(await a.ledger.lease('a', 30_000), true);
+  const f = file('props.nc', 7);
+  const item = (f.items as Array<{ properties: Record<string, unknown> }>)[0]!;
+  item.properties = { ...item.properties, ship: 'Marion Dufresne', cycle: 12 };
+  await a.ledger.commit([f]);
+  const made = await a.indexQueryables();
+  t.same(made.sort(), ['items_q_n_cycle', 'items_q_s_ship'], 'one index per queryable property but datetime');
+  t.same(await a.indexQueryables(), [], 'made once');
+  // The planner can use them for the expressions the CQL2 and property filters compile to.
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  t.teardown(() => c.end());
+  await c.query('SET enable_seqscan = off');
+  const plan = async (where: string) =>
+    (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT 1 FROM items i WHERE i.cid = 1 AND ${where}`)).rows
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+  t.match(await plan(`((i.props->>'ship') COLLATE "C") = 'Marion Dufresne'`), /items_q_s_ship/);
+  t.match(
+    await plan(`(CASE WHEN json_typeof(i.props->'cycle') = 'number' THEN (i.props->>'cycle')::float8 END) > 3`),
+    /items_q_n_cycle/,
+  );
+  t.match(await plan(`((i.props->>'platform_number') COLLATE "C") = '4900000'`), /items_q_s_platform_number/);
 });
