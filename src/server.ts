@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import { AccessPolicy } from './api/access.js';
 import { buildApp } from './app.js';
 import { Catalog } from './catalog/catalog.js';
+import { closeEncodePool, encodePoolStats, warmEncodePool } from './encoders/offload/offload.js';
 import type { CollectionConfig } from './config/collection-schema.js';
 import { loadCollectionConfigs } from './config/load.js';
 import { resolveOps, type OpsConfigInput } from './config/ops-schema.js';
@@ -73,8 +74,16 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     const st = getHdf5Pool().stats;
     const needed = [...collections.values()].some((c) => c.formats.includes('hdf5'));
     // Workers start on demand and are restarted after a crash: stuck means tasks waiting with none alive.
-    const ok = !(needed && st.workers === 0 && st.queued > 0);
-    return { ok, detail: `${st.workers} HDF5 worker(s), ${st.busy} busy, ${st.queued} queued` };
+    const hdf5Ok = !(needed && st.workers === 0 && st.queued > 0);
+    const enc = encodePoolStats();
+    const encodeOk = !enc || !(enc.workers === 0 && enc.queued > 0);
+    const encodeDetail = enc
+      ? `${enc.workers} of ${enc.size} encode worker(s), ${enc.running} job(s), ${enc.queued} queued`
+      : 'encoding on the main thread (ODAS_ENCODE_WORKERS=0)';
+    return {
+      ok: hdf5Ok && encodeOk,
+      detail: `${st.workers} HDF5 worker(s), ${st.busy} busy, ${st.queued} queued; ${encodeDetail}`,
+    };
   };
   const app = await buildApp({
     collections,
@@ -116,6 +125,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     await catalog.close();
     const { closeHdf5Pool } = await import('./readers/hdf5/reader.js');
     await closeHdf5Pool();
+    await closeEncodePool();
     log.info('stopped');
     log.flush();
     process.exit(0);
@@ -137,6 +147,7 @@ export async function serve(opts: ServeOptions): Promise<FastifyInstance> {
     .loadStatics(opts.dataRoots, log)
     .catch((err: Error) => log.error({ err: err.message }, `static STAC catalogs: ${err.message}`));
   warmHdf5(catalog, log);
+  warmEncodePool();
   return app;
 }
 

@@ -12,6 +12,7 @@ import type { GridPlan } from '../core/grid/plan.js';
 import { readField, type OpenReader } from '../core/grid/read.js';
 import type { GridPayload } from '../encoders/grid/payload.js';
 import { GRID_ENCODERS, type EncodedGrid, type GridEncoder, type GridFormat } from '../encoders/grid/registry.js';
+import { encodeInPool, offloadable } from '../encoders/offload/offload.js';
 import { openReader } from '../readers/registry.js';
 import { sendStream } from './stream.js';
 import { admitEncode } from './work.js';
@@ -84,13 +85,18 @@ export async function sendGridAnswer(
     return reply.send(Readable.from([]));
   }
   await admitEncode(request, answer.encoder.mediaType, answer.bytes);
-  return sendStream(request, reply, answer.body(), {
+  const { format } = answer.encoder;
+  // Large text answers are encoded by a worker (same encoder): the event loop only moves their bytes.
+  const pooled = offloadable(format, answer.plan, answer.bytes);
+  const body = pooled ? encodeInPool(format, answer.payload, opts.controller.signal) : answer.body();
+  return sendStream(request, reply, body, {
     type: answer.encoder.mediaType,
     ...size,
     ...(opts.filename
       ? { filename: `${opts.filename}.${answer.encoder.extension}`, disposition: opts.disposition ?? 'attachment' }
       : {}),
-    prime: answer.encoder.prime,
+    // A worker's first piece holds the encoder's first pieces (64 KiB of them): one is enough to catch a read error.
+    prime: pooled ? 1 : answer.encoder.prime,
     controller: opts.controller,
   });
 }

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CatalogStatus } from '../catalog/catalog.js';
 import type { WorkClass } from '../config/ops-schema.js';
 import type { Limiter } from '../core/limiter.js';
+import { encodePoolStats } from '../encoders/offload/offload.js';
 import { chunkCacheStats } from '../readers/hdf5/chunk-cache.js';
 
 /** Socket bytes written before each request started: keep-alive sockets carry one request after another. */
@@ -125,6 +126,22 @@ export class OpsMetrics {
       },
     });
     cache('odas_hdf5_chunk_cache_bytes', 'Decoded bytes held by the chunk cache', () => chunkCacheStats.bytes);
+    // The encode workers (large CoverageJSON/CSV/GeoJSON answers, maps): threads, jobs at work and waiting, outcomes.
+    cache('odas_encode_workers', 'Encode worker threads alive', () => encodePoolStats()?.workers ?? 0);
+    cache('odas_encode_jobs_running', 'Encode jobs given a worker', () => encodePoolStats()?.running ?? 0);
+    cache('odas_encode_jobs_queued', 'Encode jobs waiting for a worker', () => encodePoolStats()?.queued ?? 0);
+    new Counter({
+      name: 'odas_encode_jobs_total',
+      help: 'Encode jobs by outcome: done, failed, cancelled (client gone), refused (queue full: 503)',
+      labelNames: ['outcome'],
+      registers: r,
+      collect() {
+        this.reset();
+        const st = encodePoolStats();
+        for (const outcome of ['done', 'failed', 'cancelled', 'refused'] as const)
+          this.inc({ outcome }, st?.[outcome] ?? 0);
+      },
+    });
     let last: { at: number; status: Promise<CatalogStatus> } | undefined;
     // One status read per scrape, shared by the index gauges (it counts files in the catalog).
     const status = (): Promise<CatalogStatus> => {

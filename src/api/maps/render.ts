@@ -17,6 +17,7 @@ import { indexView, overviewRequest, planView, type MapView, type ViewSelection 
 import { decodedField } from '../../encoders/grid/payload.js';
 import { COLOUR_MAPS, COLOUR_MAP_NAMES, defaultColourMap } from '../../encoders/render/colormaps.js';
 import { legendPng } from '../../encoders/render/legend.js';
+import { pngInPool } from '../../encoders/offload/offload.js';
 import { encodeIndexedPng } from '../../encoders/render/png.js';
 import { colourPixels, emptyImage, MAX_BANDS, type RenderStyle } from '../../encoders/render/raster.js';
 import type { ApiContext } from '../context.js';
@@ -241,7 +242,7 @@ export async function renderMap(
     const { values, index } = overview
       ? { values: (await overview).values, index: indexView(layer.model, view, (await overview).plan) }
       : { values: await readValues(layer, vp.plan, signal), index: vp.index };
-    png = encodeIndexedPng(colourPixels(values, index, view.width, view.height, style));
+    png = await pngInPool(colourPixels(values, index, view.width, view.height, style), signal);
   }
   imageCache.set(key, png);
   return { png, key, cached: false };

@@ -14,7 +14,7 @@ import type {
   Hdf5Response,
   Hdf5VariableMeta,
   Hdf5WorkerOptions,
-} from './worker.js';
+} from './worker-protocol.js';
 import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../../workers/pool.js';
 import type { Chunk, DatasetInfo, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
