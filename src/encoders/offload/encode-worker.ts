@@ -9,6 +9,7 @@ import type { FieldBlock } from '../../core/grid/read.js';
 import { serveStreams } from '../../workers/stream-pool.js';
 import type { GridPayload } from '../grid/payload.js';
 import { GRID_ENCODERS } from '../grid/registry.js';
+import { encodeLossy } from '../render/formats.js';
 import { encodeIndexedPng } from '../render/png.js';
 import type { EncodeJob } from './jobs.js';
 
@@ -40,6 +41,10 @@ async function* utf8Pieces(body: AsyncIterable<Uint8Array | string>): AsyncGener
 serveStreams<EncodeJob>(async function* (job, ctx) {
   if (job.kind === 'png') {
     yield encodeIndexedPng(job.image);
+    return;
+  }
+  if (job.kind === 'lossy') {
+    yield await encodeLossy(job.image, job.format, job.background);
     return;
   }
   const payload: GridPayload = {

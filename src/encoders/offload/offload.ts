@@ -1,6 +1,6 @@
 /**
  * Heavy encoding off the event loop: large text answers of the grid pipeline (CoverageJSON, CSV,
- * GeoJSON) and PNG maps are encoded by a small pool of worker threads running the same encoders.
+ * GeoJSON) and map images (PNG, JPEG, WebP) are encoded by a small pool of worker threads running the same encoders.
  * The readers stay on the main thread (their caches and the HDF5 workers are there): the worker
  * pulls each field's blocks as it encodes, and they cross as transferred buffers. A client that
  * goes away cancels the job. ODAS_ENCODE_WORKERS sets the pool's size; 0 encodes on the main
@@ -20,6 +20,7 @@ import {
 } from '../../workers/stream-pool.js';
 import type { GridPayload } from '../grid/payload.js';
 import type { GridFormat } from '../grid/registry.js';
+import { encodeLossy, type LossyFormat } from '../render/formats.js';
 import { encodeIndexedPng, type IndexedImage } from '../render/png.js';
 import { OFFLOADED_FORMATS, type EncodeJob, type OffloadedFormat } from './jobs.js';
 
@@ -121,21 +122,29 @@ export async function* encodeInPool(
   }
 }
 
-/** An indexed-colour PNG, written by a worker when it is large enough to matter (the pixels are moved, not copied). */
-export async function pngInPool(image: IndexedImage, signal?: AbortSignal): Promise<Buffer> {
+/**
+ * An image of indexed colours as PNG, JPEG or WebP, written by a worker when it is large enough to
+ * matter (the pixels are moved, not copied). JPEG has no transparency: empty pixels take
+ * `background` (white by default).
+ */
+export async function imageInPool(
+  image: IndexedImage,
+  format: 'png' | LossyFormat,
+  options: { signal?: AbortSignal; background?: [number, number, number] } = {},
+): Promise<Buffer> {
   const pool = encodePool();
-  if (!pool || image.width * image.height < MIN_OFFLOAD_PIXELS) return encodeIndexedPng(image);
+  const { signal, background } = options;
+  if (!pool || image.width * image.height < MIN_OFFLOAD_PIXELS)
+    return format === 'png' ? encodeIndexedPng(image) : encodeLossy(image, format, background);
   const transfer: Transferable[] = [];
   for (const a of [image.pixels, image.palette])
     if (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer)
       transfer.push(a.buffer);
+  const job: EncodeJob =
+    format === 'png' ? { kind: 'png', image } : { kind: 'lossy', format, image, ...(background ? { background } : {}) };
   const parts: Uint8Array[] = [];
   try {
-    for await (const piece of pool.stream({ kind: 'png', image } satisfies EncodeJob, {
-      transfer,
-      ...(signal ? { signal } : {}),
-    }))
-      parts.push(piece);
+    for await (const piece of pool.stream(job, { transfer, ...(signal ? { signal } : {}) })) parts.push(piece);
   } catch (err) {
     throw refused(err);
   }
