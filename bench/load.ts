@@ -147,9 +147,12 @@ export async function runMix(
             base,
           ],
           { env: { ...process.env, LOAD_PATHS: pathFiles[kind] }, maxBuffer: 1 << 20 },
-          (_err, stdout) => {
+          (err, stdout, stderr) => {
             const nums: WrkFigures = { connections: conns[kind] };
             for (const m of stdout.matchAll(/(\w+)=([\d.]+)/g)) nums[m[1]!] = Number(m[2]);
+            // A wrk that could not run or report: say why in the bench output rather than print zeros.
+            if (nums['requests'] === undefined)
+              process.stderr.write(`wrk for ${kind} reported nothing: ${err?.message ?? ''} ${stderr} ${stdout}\n`);
             resolve([kind, nums]);
           },
         );
@@ -237,7 +240,7 @@ function levelRows(l: Level): string[] {
     busy += w['busy'] ?? 0;
     errors += errs;
     rows.push(
-      `| ${l.label} | ${l.clients} | ${kind} (${w['connections']}) | ${((w['requests'] ?? 0) / (w['seconds'] || SECONDS)).toFixed(1)} | ${w['ok']} | ${w['busy']} | ${errs} | ${w['p50']} | ${w['p95']} | ${w['p99']} | ${w['max']} |`,
+      `| ${l.label} | ${l.clients} | ${kind} (${w['connections']}) | ${((w['requests'] ?? 0) / (w['seconds'] || SECONDS)).toFixed(1)} | ${w['ok']} | ${w['busy']} | ${errs === 0 ? 0 : `${errs}: ${w['client'] ?? 0} 4xx, ${w['limited'] ?? 0} 429, ${w['server'] ?? 0} 5xx, ${w['errors_timeout'] ?? 0} timeouts, ${(w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0)} socket`} | ${w['p50']} | ${w['p95']} | ${w['p99']} | ${w['max']} |`,
     );
   }
   rows.push(
