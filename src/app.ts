@@ -193,7 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     title: opts.title ?? 'odas — Ocean Data Access Server',
     description:
       opts.description ??
-      'Ocean observations and gridded products served from their NetCDF, HDF5 and GeoTIFF files through OGC API - Features, Coverages, EDR, Maps and Tiles, a WMS 1.3 for QGIS and portals, and a STAC API.',
+      'Ocean observations and gridded products served from their NetCDF, HDF5, GeoTIFF and Zarr files through OGC API - Features, Coverages, EDR, Maps and Tiles, a STAC API, a WMS 1.3 for QGIS and portals, OPeNDAP and ERDDAP URLs.',
     conformance: [...COMMON_CONFORMANCE, ...API_MODULES.flatMap((m) => m.conformance)],
     describers: API_MODULES.flatMap((m) => (m.describeCollection ? [m.describeCollection] : [])),
     ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),

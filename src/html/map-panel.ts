@@ -42,10 +42,18 @@ export function mapPanel(o: MapPanelOptions): string {
   const legend = o.grid
     ? '<img id="odas-legend" alt="legend" style="position:absolute;right:10px;top:10px;z-index:500;background:#fff;border:1px solid #ccc">'
     : '';
-  return `<link rel="stylesheet" href="${esc(o.base)}/assets/leaflet/leaflet.css">
+  const chart = o.grid
+    ? `<h2>Time series</h2><p class="muted" id="odas-chart-title">Click the map to plot the field's values at that point over time (an EDR position query).</p>
+<div id="odas-chart" style="max-width:1100px"></div><p><a id="odas-chart-link" hidden>The CoverageJSON of this series</a></p>`
+    : '';
+  const chartScripts = o.grid
+    ? `\n<script src="${esc(o.base)}/assets/uplot/uPlot.iife.min.js"></script>\n<script src="${esc(o.base)}/assets/odas-chart.js"></script>`
+    : '';
+  return `<link rel="stylesheet" href="${esc(o.base)}/assets/leaflet/leaflet.css">${o.grid ? `<link rel="stylesheet" href="${esc(o.base)}/assets/uplot/uPlot.min.css">` : ''}
 <div class="odas-map-controls">${controls.join(' ')} <small id="odas-map-status"></small></div>
 <div style="position:relative"><div id="odas-map" style="height:420px;background:#dfe9f2;border:1px solid #bbb"></div>${legend}</div>
+${chart}
 <script type="application/json" id="odas-map-config">${scriptJson({ base: o.base, id: o.id, bbox: o.bbox ?? null, grid: o.grid ?? null, items: o.items ?? null })}</script>
 <script src="${esc(o.base)}/assets/leaflet/leaflet.js"></script>
-<script src="${esc(o.base)}/assets/odas-map.js"></script>`;
+<script src="${esc(o.base)}/assets/odas-map.js"></script>${chartScripts}`;
 }

@@ -12,6 +12,9 @@ export const MAP_SCRIPT = String.raw`(function () {
   L.control.scale().addTo(map);
   var status = document.getElementById('odas-map-status');
   function say(text) { if (status) status.textContent = text; }
+  // The page's other scripts (time-series chart, subset form) reach the map through window.odas.
+  var odas = { map: map, cfg: cfg, say: say, field: function () { return null; }, time: function () { return null; } };
+  window.odas = odas;
   if (cfg.grid) {
     var g = cfg.grid;
     var field = document.getElementById('odas-field');
@@ -20,6 +23,8 @@ export const MAP_SCRIPT = String.raw`(function () {
     var legend = document.getElementById('odas-legend');
     var layer = null;
     var loaded = 0;
+    odas.field = function () { return field ? field.value : g.fields[0].name; };
+    odas.time = function () { return g.times.length > 0 ? g.times[Number(slider.value)] : null; };
     function url() {
       var f = field ? field.value : g.fields[0].name;
       var q = 'properties=' + encodeURIComponent(f);
@@ -40,12 +45,14 @@ export const MAP_SCRIPT = String.raw`(function () {
     if (slider) slider.addEventListener('input', draw);
     draw();
     map.on('click', function (e) {
+      if (odas.drawing) return;
       var f = field ? field.value : g.fields[0].name;
-      var p = map.latLngToContainerPoint(e.latlng);
-      var s = map.getSize();
-      var bb = map.getBounds();
+      // A 3 × 3 pixel box around the click, its longitude wrapped: the view may show several worlds.
+      var lon = ((e.latlng.lng + 180) % 360 + 360) % 360 - 180;
+      var lat = e.latlng.lat;
+      var d = 1e-4;
       var q = 'SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&INFO_FORMAT=application/json&CRS=CRS:84&QUERY_LAYERS=' + encodeURIComponent(cfg.id + '/' + f)
-        + '&BBOX=' + [bb.getWest(), bb.getSouth(), bb.getEast(), bb.getNorth()].join(',') + '&WIDTH=' + s.x + '&HEIGHT=' + s.y + '&I=' + Math.round(p.x) + '&J=' + Math.round(p.y)
+        + '&BBOX=' + [lon - d, lat - d, lon + d, lat + d].join(',') + '&WIDTH=3&HEIGHT=3&I=1&J=1'
         + (g.times.length > 0 ? '&TIME=' + encodeURIComponent(g.times[Number(slider.value)]) : '');
       fetch(cfg.base + '/wms?' + q).then(function (r) { return r.json(); }).then(function (doc) {
         var pr = doc.features[0].properties;

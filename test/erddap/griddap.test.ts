@@ -237,7 +237,10 @@ t.test('info, search and allDatasets', async (t) => {
   const all = csvRows((await get('/erddap/tabledap/allDatasets.csv?datasetID,dataStructure')).body);
   t.same(all[0], ['datasetID', 'dataStructure']);
   t.ok(all.some((r) => r[0] === 'coads_sst' && r[1] === 'grid'));
-  t.notOk(all.some((r) => r[0] === '1900857_prof'));
+  t.ok(
+    all.some((r) => r[0] === 'd1900857_prof' && r[1] === 'table'),
+    'in-situ collections are tabledap datasets',
+  );
 });
 
 t.test('griddap answers DAP2 too (the DDS erddapy parses)', async (t) => {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { esc, page, table, definitionTable, svgMap } from '../../html/page.js';
 import { shapesOf } from '../../html/shapes.js';
 import { mapPanel } from '../../html/map-panel.js';
+import { subsetForm } from '../../html/subset-form.js';
 import type { Collection } from '../../catalog/collection.js';
 import { baseUrl, getCollection, sendText, visibleCollections, type ApiContext } from '../context.js';
 import { isoTime, type Link } from '../link.js';
@@ -30,13 +31,32 @@ const errorResponses = {
 
 function collectionsHtml(docs: CollectionDoc[], base: string): string {
   const rows = docs.map((d) => [
+    `<a href="${esc(`${base}/collections/${d.id}?f=html`)}"><img class="odas-thumb" loading="lazy" alt="${esc(`${d.id} thumbnail`)}" src="${esc(`${base}/collections/${encodeURIComponent(d.id)}/thumbnail`)}" style="max-width:240px;max-height:160px;background:#dbe9f4"></a>`,
     `<a href="${esc(`${base}/collections/${d.id}?f=html`)}">${esc(d.id)}</a>`,
     esc(d.title),
     esc(d.itemType),
     esc(d.extent.spatial.bbox[0]!.map((v) => Number(v.toFixed(3))).join(', ')),
     esc(d.extent.temporal.interval[0]!.map((t) => t ?? '..').join(' / ')),
   ]);
-  return table(['id', 'title', 'type', 'bbox (CRS84)', 'time'], rows);
+  return table(['', 'id', 'title', 'type', 'bbox (CRS84)', 'time'], rows);
+}
+
+/** What the landing page tells a person the server offers, with a link for each way in. */
+function landingHtml(base: string, description: string, count: number): string {
+  const li = (href: string, label: string, text: string) => `<li><a href="${esc(href)}">${label}</a> — ${text}</li>`;
+  return `<p>${esc(description)}</p>
+<p>Every collection is served from its files as they are; each page below has a map, a time-series chart and a form that builds download URLs.</p>
+<ul>
+${li(`${base}/collections?f=html`, `Collections (${count})`, 'observations as OGC API - Features, grids as OGC API - Coverages (NetCDF, CoverageJSON, GeoTIFF); both through OGC API - EDR (position, area, cube, trajectory…)')}
+${li(`${base}/stac`, 'STAC API', 'a catalog of the files with item search (bbox, datetime, CQL2)')}
+${li(`${base}/tileMatrixSets`, 'OGC API - Maps and Tiles', 'PNG maps and tiles of every grid field (WebMercatorQuad, WorldCRS84Quad)')}
+${li(`${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`, 'WMS 1.3.0', 'a layer per grid field, for QGIS and catalogue portals (ncWMS parameters accepted)')}
+${li(`${base}/opendap`, 'OPeNDAP (DAP2)', 'for netCDF-C, xarray, Panoply and Ferret')}
+${li(`${base}/erddap`, 'ERDDAP griddap and tabledap', 'URLs as ERDDAP clients write them')}
+${li(`${base}/conformance?f=html`, 'Conformance', 'the OGC conformance classes implemented')}
+${li(`${base}/status?f=html`, 'Indexing status', 'files read, rate, errors')}
+${li(`${base}/api.html`, 'API documentation', `every route and parameter (<a href="${esc(`${base}/api`)}">OpenAPI 3.0 definition</a>)`)}
+</ul>`;
 }
 
 /** OGC API - Common: landing page, conformance, collections, one collection. */
@@ -105,10 +125,7 @@ export async function commonRoutes(app: FastifyInstance, opts: { ctx: ApiContext
           page(
             ctx.title,
             [{ href: `${base}/?f=html`, label: 'Home' }],
-            `<p>${esc(ctx.description)}</p>
-<ul><li><a href="${base}/collections?f=html">Collections</a> (${docs.length})</li>
-<li><a href="${base}/conformance?f=html">Conformance</a></li><li><a href="${base}/wms?SERVICE=WMS&amp;REQUEST=GetCapabilities">WMS 1.3.0</a> (add it to QGIS as a WMS connection)</li><li><a href="${base}/status?f=html">Indexing status</a></li>
-<li><a href="${base}/api.html">API documentation</a> — <a href="${base}/api">OpenAPI 3.0 definition</a></li></ul>
+            `${landingHtml(base, ctx.description, docs.length)}
 <h2>Collections</h2>${collectionsHtml(docs, base)}`,
             [{ href: `${base}/?f=json`, label: 'JSON' }],
           ),
@@ -249,6 +266,7 @@ ${definitionTable([
     : []),
 ])}
 ${collectionMap(c, base, href) ?? ''}<noscript>${svgMap(c.bbox, shapes)}</noscript>
+${collectionSubset(c, base)}
 <h2>Parameters</h2>${table(
           ['name', 'units', 'standard_name', 'long_name'],
           c.parameters.map((p) => [esc(p.name), esc(p.units ?? ''), esc(p.standardName ?? ''), esc(p.longName ?? '')]),
@@ -271,6 +289,26 @@ ${collectionMap(c, base, href) ?? ''}<noscript>${svgMap(c.bbox, shapes)}</noscri
       return sendText(reply, 'json', JSON.stringify(doc));
     },
   );
+}
+
+/** The subset form of a collection page, after its map (the form's script reaches the map). */
+function collectionSubset(c: Collection, base: string): string {
+  if (c.kind !== 'grid' && !c.features) return '';
+  const start = isoTime(c.timeSpan?.[0]);
+  const end = isoTime(c.timeSpan?.[1]);
+  return `${subsetForm({
+    base,
+    id: c.id,
+    kind: c.kind === 'grid' ? 'grid' : 'features',
+    ...(c.bbox ? { bbox: c.bbox } : {}),
+    ...(start ? { start } : {}),
+    ...(end ? { end } : {}),
+    fields:
+      c.kind === 'grid'
+        ? c.parameters.map((p) => ({ name: p.name, title: `${p.longName ?? p.name}${p.units ? ` (${p.units})` : ''}` }))
+        : [],
+  })}
+<script src="${esc(base)}/assets/odas-subset.js"></script>`;
 }
 
 /** The interactive map of a collection page: a grid's tiles with a time slider, or the features with popups. */

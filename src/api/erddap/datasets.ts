@@ -7,7 +7,8 @@
  * URLs; lists publish the ERDDAP one. When two collections map to the same ERDDAP id, the first (in
  * collection order) has it and the other stays reachable by its collection id.
  */
-import type { Collection } from '../../catalog/collection.js';
+import { isFeatureCollection, type Collection } from '../../catalog/collection.js';
+import type { FeatureStore } from '../../catalog/feature-store.js';
 import { isoString } from '../../cf/time.js';
 import { NotFound } from '../../core/errors.js';
 import type { GridModel } from '../../core/grid/types.js';
@@ -16,24 +17,42 @@ import type { ErddapColumn, ErddapValue } from '../../encoders/erddap/table.js';
 import type { FastifyRequest } from 'fastify';
 import { visibleCollections, type ApiContext } from '../context.js';
 import { erddapAxisName } from './griddap-query.js';
+import type { TableDataset } from './tabledap-schema.js';
 
 export function erddapId(collectionId: string): string {
   const id = collectionId.replace(/-/g, '_');
   return /^[A-Za-z]/.test(id) ? id : `d${id}`;
 }
 
+function collectionNamed(ctx: ApiContext, id: string): Collection | undefined {
+  const c = ctx.collections.get(id);
+  if (c) return c;
+  for (const x of ctx.collections.values()) if (erddapId(x.id) === id) return x;
+  return undefined;
+}
+
+/** The in-situ collection an ERDDAP id (or a collection id) names, for tabledap; 404 in ERDDAP's words otherwise. */
+export function tabledapCollection(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  id: string,
+): Collection & { features: FeatureStore } {
+  const c = collectionNamed(ctx, id);
+  if (!c || !isFeatureCollection(c)) {
+    throw new NotFound(
+      `Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' is a grid: use /erddap/griddap/${erddapId(c.id)})` : ''}. See /erddap/tabledap/allDatasets.html`,
+    );
+  }
+  ctx.access?.check(request, c.id);
+  return c;
+}
+
 /** The grid collection an ERDDAP id (or a collection id) names; 404 in ERDDAP's words otherwise. */
 export function griddapCollection(ctx: ApiContext, request: FastifyRequest, id: string): Collection {
-  let c = ctx.collections.get(id);
-  if (!c)
-    for (const x of ctx.collections.values())
-      if (erddapId(x.id) === id) {
-        c = x;
-        break;
-      }
+  const c = collectionNamed(ctx, id);
   if (!c || c.kind !== 'grid') {
     throw new NotFound(
-      `Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' holds ${c.kind} features, not a grid)` : ''}. See /erddap/tabledap/allDatasets.html`,
+      `Currently unknown datasetID=${id}${c ? ` (collection '${c.id}' holds ${c.kind} features: use /erddap/tabledap/${erddapId(c.id)})` : ''}. See /erddap/tabledap/allDatasets.html`,
     );
   }
   // A restricted collection needs its credential here as on /collections/{id} (401 with a Bearer challenge).
@@ -117,6 +136,46 @@ export function infoRows(c: Collection, model: GridModel): ErddapValue[][] {
   return rows;
 }
 
+/** info/{id}/index of a tabledap dataset: the global attributes (cdm_data_type, subsetVariables…), then each variable. */
+export function tableInfoRows(ds: TableDataset): ErddapValue[][] {
+  const c = ds.collection;
+  const featureVars = ds.vars.filter((v) => v.scope === 'feature').map((v) => v.name);
+  const role = ds.cdmType === 'Profile' ? 'profile' : ds.cdmType === 'Trajectory' ? 'trajectory' : 'timeseries';
+  const globals: Array<[string, string]> = [
+    ['cdm_data_type', ds.cdmType],
+    [`cdm_${role}_variables`, featureVars.join(', ')],
+    ['Conventions', 'CF-1.7, COARDS, ACDD-1.3'],
+    ['featureType', ds.cdmType === 'TimeSeries' ? 'timeSeries' : ds.cdmType],
+    ['subsetVariables', featureVars.join(', ')],
+    ['title', c.title],
+    ['summary', c.description],
+    ...(c.attrs['institution'] ? ([['institution', c.attrs['institution']]] as Array<[string, string]>) : []),
+    ...(c.timeSpan
+      ? ([
+          ['time_coverage_start', isoString(c.timeSpan[0])],
+          ['time_coverage_end', isoString(c.timeSpan[1])],
+        ] as Array<[string, string]>)
+      : []),
+  ];
+  const rows: ErddapValue[][] = globals.map(([name, value]) => ['attribute', 'NC_GLOBAL', name, 'String', value]);
+  if (c.bbox) {
+    const [w, s, e, n] = c.bbox;
+    rows.push(
+      ['attribute', 'NC_GLOBAL', 'geospatial_lat_min', 'double', s],
+      ['attribute', 'NC_GLOBAL', 'geospatial_lat_max', 'double', n],
+      ['attribute', 'NC_GLOBAL', 'geospatial_lon_min', 'double', w],
+      ['attribute', 'NC_GLOBAL', 'geospatial_lon_max', 'double', e],
+    );
+  }
+  for (const v of ds.vars) {
+    rows.push(['variable', v.name, '', v.type, '']);
+    if (v.units) rows.push(['attribute', v.name, 'units', 'String', v.units]);
+    for (const [name, value] of Object.entries(v.attrs))
+      rows.push(['attribute', v.name, name, typeof value === 'number' ? 'double' : 'String', value]);
+  }
+  return rows;
+}
+
 /** ERDDAP's type of a field's values as answered (unpacked: float or double when packed). */
 export function fieldType(attrs: Record<string, unknown>, dtype: string): string {
   const scale = attrs['scale_factor'] ?? attrs['add_offset'];
@@ -164,14 +223,15 @@ export function gridCollections(ctx: ApiContext, request: FastifyRequest): Colle
 
 export function allDatasetsRow(c: Collection, base: string): ErddapValue[] {
   const id = erddapId(c.id);
+  const grid = c.kind === 'grid';
   const [w, s, e, n] = c.bbox ?? [NaN, NaN, NaN, NaN];
   return [
     id,
     'public',
     c.attrs['institution'] ?? '',
-    'grid',
-    'Grid',
-    'EDDGridFromFiles',
+    grid ? 'grid' : 'table',
+    CDM_TYPE[c.kind],
+    grid ? 'EDDGridFromFiles' : 'EDDTableFromFiles',
     c.title,
     w,
     e,
@@ -179,12 +239,24 @@ export function allDatasetsRow(c: Collection, base: string): ErddapValue[] {
     n,
     c.timeSpan ? isoString(c.timeSpan[0]) : '',
     c.timeSpan ? isoString(c.timeSpan[1]) : '',
-    `${base}/erddap/griddap/${id}`,
-    '',
-    `${base}/opendap/${encodeURIComponent(c.id)}`,
+    grid ? `${base}/erddap/griddap/${id}` : '',
+    grid ? '' : `${base}/erddap/tabledap/${id}`,
+    grid ? `${base}/opendap/${encodeURIComponent(c.id)}` : '',
     `${base}/erddap/info/${id}/index.json`,
     c.description,
   ];
+}
+
+const CDM_TYPE: Record<Collection['kind'], string> = {
+  grid: 'Grid',
+  profile: 'Profile',
+  trajectory: 'Trajectory',
+  timeSeries: 'TimeSeries',
+};
+
+/** Every collection ERDDAP URLs serve (grids by griddap, in-situ collections by tabledap) this request may see. */
+export function erddapCollections(ctx: ApiContext, request: FastifyRequest): Collection[] {
+  return visibleCollections(ctx, request).filter((c) => c.kind === 'grid' || isFeatureCollection(c));
 }
 
 export const SEARCH_COLUMNS: ErddapColumn[] = [
@@ -213,7 +285,7 @@ export function searchRows(ctx: ApiContext, request: FastifyRequest, searchFor: 
     .toLowerCase()
     .split(/\s+/)
     .filter((w) => w !== '' && w !== 'all');
-  return gridCollections(ctx, request)
+  return erddapCollections(ctx, request)
     .filter((c) => {
       const text = [c.id, erddapId(c.id), c.title, c.description, ...c.keywords].join(' ').toLowerCase();
       return words.every((w) => text.includes(w.replace(/^"|"$/g, '')));
@@ -221,9 +293,9 @@ export function searchRows(ctx: ApiContext, request: FastifyRequest, searchFor: 
     .map((c) => {
       const id = erddapId(c.id);
       return [
-        `${base}/erddap/griddap/${id}`,
+        c.kind === 'grid' ? `${base}/erddap/griddap/${id}` : '',
         '',
-        '',
+        c.kind === 'grid' ? '' : `${base}/erddap/tabledap/${id}`,
         '',
         '',
         '',

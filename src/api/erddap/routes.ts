@@ -35,6 +35,7 @@ import { sendStream } from '../stream.js';
 import {
   ALL_DATASETS_COLUMNS,
   allDatasetsRow,
+  erddapCollections,
   erddapId,
   fieldType,
   griddapCollection,
@@ -43,8 +44,12 @@ import {
   infoRows,
   SEARCH_COLUMNS,
   searchRows,
+  tabledapCollection,
+  tableInfoRows,
 } from './datasets.js';
+import { tableDataset } from './tabledap-schema.js';
 import { erddapAxisName, gridRequestOf, parseGriddapQuery } from './griddap-query.js';
+import { tabledap } from './tabledap.js';
 
 /** Rows per batch handed to the table writer. */
 const BATCH_ROWS = 8192;
@@ -256,10 +261,12 @@ function sendTable(
 }
 
 function landing(ctx: ApiContext, request: FastifyRequest, base: string): string {
-  const rows = gridCollections(ctx, request).map((c) => {
+  const rows = erddapCollections(ctx, request).map((c) => {
     const id = erddapId(c.id);
+    const protocol = c.kind === 'grid' ? 'griddap' : 'tabledap';
     return [
-      `<a href="${esc(`${base}/erddap/griddap/${id}.html`)}">${esc(id)}</a>`,
+      `<a href="${esc(c.kind === 'grid' ? `${base}/erddap/griddap/${id}.html` : `${base}/erddap/info/${id}/index.html`)}">${esc(id)}</a>`,
+      protocol,
       esc(c.title),
       `<a href="${esc(`${base}/erddap/info/${id}/index.html`)}">info</a>`,
     ];
@@ -271,10 +278,11 @@ function landing(ctx: ApiContext, request: FastifyRequest, base: string): string
       { label: 'ERDDAP', href: `${base}/erddap` },
     ],
     `<p>griddap URLs for every grid collection, as ERDDAP builds them:
-<code>${esc(base)}/erddap/griddap/{datasetID}.csv?var[(2016-07-07T00:00:00Z)][(42):(45)][(30):(35)]</code>. Dataset ids are the collection ids with
+<code>${esc(base)}/erddap/griddap/{datasetID}.csv?var[(2016-07-07T00:00:00Z)][(42):(45)][(30):(35)]</code>; tabledap URLs for
+every profile, trajectory and time-series collection: <code>${esc(base)}/erddap/tabledap/{datasetID}.csv?platform_number,time,pres,temp&amp;time&gt;=2008-03-01&amp;pres&lt;=100</code>. Dataset ids are the collection ids with
 <code>-</code> turned into <code>_</code> (and a leading <code>d</code> when they start with a digit). Lists:
 <a href="${esc(base)}/erddap/tabledap/allDatasets.html">allDatasets</a>, <a href="${esc(base)}/erddap/search/index.json?searchFor=sst">search</a>.</p>
-${table(['datasetID', 'title', 'metadata'], rows)}`,
+${table(['datasetID', 'protocol', 'title', 'metadata'], rows)}`,
   );
 }
 
@@ -361,15 +369,22 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
       const { datasetId, file } = request.params as { datasetId: string; file: string };
       const { id, ext } = splitTarget(file);
       if (id !== 'index') throw new NotFound(`info/${datasetId}/${file}: use index.json, index.csv or index.html`);
-      const c = griddapCollection(ctx, request, datasetId);
-      const model = await collectionGrid(c, request.log);
+      const named =
+        ctx.collections.get(datasetId) ?? erddapCollections(ctx, request).find((x) => erddapId(x.id) === datasetId);
+      const rows =
+        named && named.kind !== 'grid'
+          ? tableInfoRows(await tableDataset(tabledapCollection(ctx, request, datasetId)))
+          : await (async () => {
+              const c = griddapCollection(ctx, request, datasetId);
+              return infoRows(c, await collectionGrid(c, request.log));
+            })();
       return sendTable(
         request,
         reply,
         ext === 'html' ? 'htmlTable' : ext,
         INFO_COLUMNS,
-        infoRows(c, model),
-        `${erddapId(c.id)} metadata`,
+        rows,
+        `${erddapId(named?.id ?? datasetId)} metadata`,
       );
     }),
   );
@@ -407,19 +422,21 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     '/erddap/tabledap/:target',
     {
       schema: {
-        summary: 'tabledap/allDatasets.{json,csv,htmlTable,…}: one row per dataset (id, title, extents, URLs)',
+        summary:
+          'tabledap: {datasetID}.{csv,csvp,csv0,tsv,tsvp,json,jsonlCSV,jsonlKVP,htmlTable,geoJson,nc,ncCF}?var1,var2&var>=value&var=~"regex"&orderBy("a,b")&distinct() over the in-situ collections; allDatasets.{json,csv,…}: one row per dataset',
         tags: ['ERDDAP'],
         params: { type: 'object', required: ['target'], properties: { target: { type: 'string' } } },
-        response: { ...ok, ...errors },
+        response: {
+          ...ok,
+          ...errors,
+          413: { description: 'Over the size limit, with the estimate (ERDDAP Error {…} text)', ...text },
+        },
       },
     },
     wrap(async (request, reply) => {
       const { target } = request.params as { target: string };
       const { id, ext } = splitTarget(target);
-      if (id !== 'allDatasets')
-        throw new NotFound(
-          `Currently unknown datasetID=${id}: tabledap serves allDatasets here; in-situ collections are served by OGC API - Features and EDR (/collections/{id}/items)`,
-        );
+      if (id !== 'allDatasets') return tabledap(ctx, request, reply, id, ext === 'html' ? 'htmlTable' : ext);
       const names = constraintOf(request.url)
         .split('&')[0]!
         .split(',')
@@ -435,7 +452,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
         names.length === 0
           ? ALL_DATASETS_COLUMNS.map((_, i) => i)
           : names.map((n) => ALL_DATASETS_COLUMNS.findIndex((c) => c.name === n));
-      const rows = gridCollections(ctx, request)
+      const rows = erddapCollections(ctx, request)
         .map((c) => allDatasetsRow(c, baseUrl(ctx, request)))
         .map((r) => keep.map((i) => r[i]!));
       return sendTable(

@@ -29,6 +29,8 @@ import {
   type RenderedImage,
   type StyleRequest,
 } from './render.js';
+import { shapesOf, thumbnailSvg } from '../../html/shapes.js';
+import { getCollection } from '../context.js';
 import { TILE_MATRIX_SETS, tileMatrixSet, tileMatrixSetDoc, tileView } from './tms.js';
 
 const MAPS = 'http://www.opengis.net/spec/ogcapi-maps-1/1.0/conf/';
@@ -210,6 +212,18 @@ function stepOf(
   return { step, lonLat };
 }
 
+/**
+ * A signal aborted when the client closes the connection before the answer is sent: the grid
+ * reads of a map or tile nobody waits for any more (a map panned away, a cancelled tile) stop.
+ */
+function abortOnClose(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
+  });
+  return controller.signal;
+}
+
 function etagOf(image: RenderedImage): string {
   return `"${createHash('sha1').update(image.key).digest('base64url').slice(0, 20)}"`;
 }
@@ -296,7 +310,7 @@ async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
     style.background = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
   }
   const view: MapView = { crs: crs === 'EPSG:3857' ? 'EPSG:3857' : 'CRS84', bbox: box, width, height };
-  const image = await renderMap(layer, view, step, style);
+  const image = await renderMap(layer, view, step, style, abortOnClose(reply));
   const shown = crs === 'EPSG:4326' ? [box[1], box[0], box[3], box[2]] : box;
   return sendPng(request, reply, image, {
     'content-crs': `<${crsUri(crs)}>`,
@@ -314,7 +328,8 @@ async function tile(ctx: ApiContext, request: FastifyRequest, reply: FastifyRepl
   const layer = await layerFrom(ctx, request, query);
   const { step } = stepOf(query, layer);
   const style = await resolveStyle(layer, styleRequest(query), NAMES);
-  return sendPng(request, reply, await renderMap(layer, view, step, style), { 'content-crs': `<${tms.crs}>` });
+  const image = await renderMap(layer, view, step, style, abortOnClose(reply));
+  return sendPng(request, reply, image, { 'content-crs': `<${tms.crs}>` });
 }
 
 function tilesetDoc(base: string, c: Collection, tmsId: string): object {
@@ -339,6 +354,32 @@ function tilesetDoc(base: string, c: Collection, tmsId: string): object {
       },
     ],
   };
+}
+
+/** Thumbnail width in pixels; the height follows the collection's box (40 to 240). */
+const THUMB_WIDTH = 240;
+
+/**
+ * A collection's thumbnail for the landing page: a grid's default field at its last step drawn by
+ * the map renderer (PNG), or a feature collection's points and tracks (SVG).
+ */
+async function thumbnail(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { collectionId } = request.params as { collectionId: string };
+  const c = getCollection(ctx, collectionId);
+  const [w, s, e, n] = c.bbox ?? [-180, -90, 180, 90];
+  const east = e < w ? e + 360 : e;
+  const height = Math.max(40, Math.min(THUMB_WIDTH, Math.round((THUMB_WIDTH * (n - s)) / Math.max(east - w, 1e-9))));
+  if (c.kind === 'grid') {
+    const layer = await layerOf(ctx, c.id, undefined, NAMES, request.log, true);
+    const style = await resolveStyle(layer, {}, NAMES);
+    const view: MapView = { crs: 'CRS84', bbox: [w, s, east, n], width: THUMB_WIDTH, height };
+    return sendPng(request, reply, await renderMap(layer, view, {}, style, abortOnClose(reply)), {});
+  }
+  const shapes = c.features ? shapesOf(await c.features.sample(500), () => '') : [];
+  return reply
+    .type('image/svg+xml')
+    .header('cache-control', 'public, max-age=300')
+    .send(thumbnailSvg([w, s, east, n], shapes, THUMB_WIDTH));
 }
 
 function gridCollectionOf(ctx: ApiContext, request: FastifyRequest): Collection {
@@ -461,6 +502,27 @@ async function mapsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Prom
       },
     },
     (request, reply) => tile(ctx, request, reply),
+  );
+  app.get(
+    '/collections/:collectionId/thumbnail',
+    {
+      schema: {
+        summary: "A collection's thumbnail: a grid's map (PNG) or a feature collection's points and tracks (SVG)",
+        tags: ['Maps'],
+        params,
+        response: {
+          200: {
+            description: 'The thumbnail',
+            content: {
+              'image/png': { schema: { type: 'string', format: 'binary' } },
+              'image/svg+xml': { schema: { type: 'string' } },
+            },
+          },
+          404: { description: 'Unknown collection (OGC exception JSON)', $ref: 'exception#' },
+        },
+      },
+    },
+    (request, reply) => thumbnail(ctx, request, reply),
   );
   app.get(
     '/tileMatrixSets',

@@ -127,3 +127,34 @@ export function erddapErrorText(status: number, message: string): string {
   };
   return `Error {\n    code=${status};\n    message=${JSON.stringify(`${reason[status] ?? 'Error'}: ${message}`)};\n}\n`;
 }
+
+/**
+ * ERDDAP's tabledap .geoJson: a FeatureCollection of Points from the longitude and latitude
+ * columns, every other column a property, with propertyNames and propertyUnits as ERDDAP adds them.
+ */
+export async function* erddapGeoJson(
+  columns: ErddapColumn[],
+  batches: AsyncIterable<ErddapValue[][]>,
+): AsyncGenerator<string> {
+  const lon = columns.findIndex((c) => c.name === 'longitude');
+  const lat = columns.findIndex((c) => c.name === 'latitude');
+  const props = columns.map((_, i) => i).filter((i) => i !== lon && i !== lat);
+  yield `{\n  "type": "FeatureCollection",\n  "propertyNames": ${JSON.stringify(props.map((i) => columns[i]!.name))},\n  "propertyUnits": ${JSON.stringify(props.map((i) => columns[i]!.units ?? null))},\n  "features": [\n`;
+  let first = true;
+  for await (const rows of batches) {
+    const out: string[] = [];
+    for (const row of rows) {
+      const x = row[lon];
+      const y = row[lat];
+      const geometry =
+        typeof x === 'number' && typeof y === 'number' && Number.isFinite(x) && Number.isFinite(y)
+          ? `{"type":"Point","coordinates":[${x},${y}]}`
+          : 'null';
+      const properties = props.map((i) => `${JSON.stringify(columns[i]!.name)}:${jsonCell(row[i]!)}`).join(',');
+      out.push(`${first ? '' : ',\n'}    {"type":"Feature","geometry":${geometry},"properties":{${properties}}}`);
+      first = false;
+    }
+    if (out.length > 0) yield out.join('');
+  }
+  yield `${first ? '' : '\n'}  ]\n}\n`;
+}

@@ -18,10 +18,10 @@ import {
   type Hdf5Log,
   type ManifestOrMiss,
   type ManifestStore,
-} from '../../src/readers/hdf5/reader.js';
-import type { Chunk, RawArray, Window } from '../../src/readers/types.js';
-import { CorruptFileError } from '../../src/readers/types.js';
-import { sharedData } from '../helpers/data.js';
+} from '../../../src/readers/hdf5/reader.js';
+import type { Chunk, RawArray, Window } from '../../../src/readers/types.js';
+import { CorruptFileError } from '../../../src/readers/types.js';
+import { sharedData } from '../../helpers/data.js';
 
 const ADT = sharedData('satellite/dt_med_allsat_phy_l4_2005T2.nc');
 const COADS = sharedData('satellite/coads_sst.nc');

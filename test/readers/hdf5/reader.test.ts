@@ -3,12 +3,10 @@
  * MANIFEST.md) plus small HDF5 fixtures written to os.tmpdir() for cases no real file has
  * (plugin filters, strings, groups, a variable shorter than its unlimited dimension).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import h5wasm from 'h5wasm/node';
 import {
@@ -19,13 +17,10 @@ import {
   planChunks,
   UnsupportedFilterError,
   type Selection,
-} from '../../src/readers/hdf5/reader.js';
-import type { Chunk, RawArray, Window } from '../../src/readers/types.js';
-import { CorruptFileError, ReaderRequestError } from '../../src/readers/types.js';
-import { PoolClosedError, WorkerCrashedError, WorkerPool, WorkerTaskError } from '../../src/workers/pool.js';
-import { sharedData } from '../helpers/data.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+} from '../../../src/readers/hdf5/reader.js';
+import type { Chunk, RawArray, Window } from '../../../src/readers/types.js';
+import { CorruptFileError, ReaderRequestError } from '../../../src/readers/types.js';
+import { sharedData } from '../../helpers/data.js';
 
 const COADS = sharedData('satellite/coads_sst.nc');
 const ADT = sharedData('satellite/dt_med_allsat_phy_l4_2005T2.nc');
@@ -649,37 +644,26 @@ t.test('fixture: plugin filters, unsupported filter, strings, int64, groups, sho
 
 // ---- event loop ----------------------------------------------------------------------------
 
-t.test('reads run off the main thread: timers keep firing during a large read', async (t) => {
+t.test('reads run off the main thread: the event loop keeps turning during large reads', async (t) => {
   const r = await reader(BAG);
-  await r.readRaw('BAG_root/elevation', { phony_dim_0: [0, 1] }); // worker warm
-  const lags: number[] = [];
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lags.push(now - last - 5);
-    last = now;
-  }, 5);
-  const t0 = performance.now();
+  // Counted in event-loop turns, not milliseconds: a read on the main thread would hold the loop for
+  // its whole length (one turn at most per read), whatever the machine's load. Timing lives in the bench.
+  let turns = 0;
+  let reading = true;
+  const spin = (): void => {
+    turns++;
+    if (reading) setImmediate(spin);
+  };
+  setImmediate(spin);
   let cells = 0;
-  let reads = 0;
-  // ~10 MB of gzip chunks per dataset (70-150 ms each); repeat so the worker is busy long enough.
-  while (performance.now() - t0 < 400) {
-    cells += (await r.readRaw('BAG_root/elevation')).data.length;
+  const reads = 4;
+  for (let i = 0; i < reads / 2; i++) {
+    cells += (await r.readRaw('BAG_root/elevation')).data.length; // ~10 MB of gzip chunks each
     cells += (await r.readRaw('BAG_root/uncertainty')).data.length;
-    reads += 2;
   }
-  clearInterval(timer);
-  t.ok(cells >= 2 * 1478 * 1707);
-  // Reads on the main thread would stall every tick that falls inside a read (most of them);
-  // the 95th percentile ignores the odd stall of a loaded machine (other processes, GC).
-  lags.sort((a, b) => a - b);
-  const p95 = lags[Math.floor(lags.length * 0.95)] ?? Infinity;
-  const max = lags.at(-1) ?? Infinity;
-  t.ok(lags.length >= 20, `${lags.length} timer ticks during ${reads} reads`);
-  t.ok(
-    p95 < 50,
-    `timer lag p95 ${p95.toFixed(1)} ms, max ${max.toFixed(1)} ms, over ${(performance.now() - t0).toFixed(0)} ms of reads`,
-  );
+  reading = false;
+  t.equal(cells, reads * 1478 * 1707);
+  t.ok(turns > 10 * reads, `${turns} event-loop turns during ${reads} reads`);
 });
 
 // ---- shared pool ---------------------------------------------------------------------------
@@ -697,139 +681,4 @@ t.test('default shared pool: openHdf5 without a pool, closeHdf5Pool', async (t) 
   const again = await openHdf5(GLIDER); // a new shared pool
   t.equal((await again.info()).attrs.featureType, 'trajectory');
   await closeHdf5Pool();
-});
-
-// ---- generic pool --------------------------------------------------------------------------
-
-type TestRequest =
-  | { op: 'echo'; value: unknown }
-  | { op: 'sleep'; ms: number }
-  | { op: 'handled' }
-  | { op: 'exit'; code: number }
-  | { op: 'throw' }
-  | { op: 'buffer'; n: number };
-
-const POOL_TS = pathToFileURL(path.join(repoRoot, 'src/workers/pool.ts')).href;
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const TEST_WORKER = `
-import { register } from ${JSON.stringify(TSX_API)};
-register();
-const { serveTasks } = await import(${JSON.stringify(POOL_TS)});
-let handled = 0;
-serveTasks(async (req) => {
-  handled++;
-  switch (req.op) {
-    case 'echo': return { value: req.value };
-    case 'sleep': await new Promise((r) => setTimeout(r, req.ms)); return { value: 'slept' };
-    case 'handled': return { value: handled };
-    case 'exit': process.exit(req.code);
-    case 'throw': throw new RangeError('boom');
-    case 'buffer': { const a = new Float64Array(req.n).fill(1.5); return { value: a, transfer: [a.buffer] }; }
-  }
-});
-`;
-const testWorkerUrl = new URL(`data:text/javascript,${encodeURIComponent(TEST_WORKER)}`);
-
-t.test('WorkerPool: errors, crashes, aborts, transfer, close', async (t) => {
-  const p = new WorkerPool<TestRequest, unknown>(testWorkerUrl, { size: 1, name: 'test', execArgv: [] });
-  t.teardown(() => p.close());
-  t.same(await p.run({ op: 'echo', value: { a: [1, 2] } }), { a: [1, 2] });
-
-  const thrown = await rejection(p.run({ op: 'throw' }));
-  t.type(thrown, WorkerTaskError);
-  t.match(thrown.message, /boom/);
-  t.equal(thrown.name, 'RangeError');
-
-  // A crash rejects the running task with a clear error; the queued one runs on a replacement.
-  const crash = p.run({ op: 'exit', code: 7 });
-  const after = p.run({ op: 'echo', value: 'after crash' });
-  {
-    const e = await rejection(crash);
-    t.type(e, WorkerCrashedError);
-    t.match(e.message, /test worker exited with code 7 while running task/);
-  }
-  t.equal(await after, 'after crash');
-
-  // Aborted while queued: dropped, never reaches the worker.
-  t.equal(await p.run({ op: 'handled' }), 2, 'fresh worker: echo + this');
-  const busy = p.run({ op: 'sleep', ms: 200 });
-  const ac = new AbortController();
-  const queued = p.run({ op: 'echo', value: 'never' }, { signal: ac.signal });
-  ac.abort();
-  {
-    const e = await rejection(queued);
-    t.type(e, Error);
-    t.match(e.message, /abort/i);
-  }
-  t.equal(await busy, 'slept');
-  t.equal(await p.run({ op: 'handled' }), 4, 'the aborted task was never handled');
-
-  // Aborted while running: the caller is released at once, the worker finishes, the pool goes on.
-  const ac2 = new AbortController();
-  const t0 = performance.now();
-  const running = p.run({ op: 'sleep', ms: 300 }, { signal: ac2.signal });
-  setTimeout(() => ac2.abort(), 50);
-  {
-    const e = await rejection(running);
-    t.type(e, Error);
-    t.match(e.message, /abort/i);
-  }
-  t.ok(performance.now() - t0 < 250, 'released before the worker finished');
-  t.equal(await p.run({ op: 'echo', value: 'next' }), 'next');
-
-  const buf = (await p.run({ op: 'buffer', n: 1_000_000 })) as Float64Array;
-  t.type(buf, Float64Array);
-  t.equal(buf.length, 1_000_000);
-  t.equal(buf[999_999], 1.5);
-
-  const pending = rejection(p.run({ op: 'sleep', ms: 500 }));
-  await p.close();
-  {
-    const e = await pending;
-    t.type(e, PoolClosedError);
-    t.match(e.message, /closed/);
-  }
-  {
-    const e = await rejection(p.run({ op: 'echo', value: 1 }));
-    t.type(e, PoolClosedError);
-    t.match(e.message, /closed/);
-  }
-});
-
-t.test('WorkerPool: a worker whose init fails rejects the task instead of hanging', async (t) => {
-  const code = `
-    import { register } from ${JSON.stringify(TSX_API)};
-    register();
-    const { serveTasks } = await import(${JSON.stringify(POOL_TS)});
-    serveTasks(() => ({ value: 'unreachable' }), { init: async () => { throw new Error('init failed: no wasm'); } });
-  `;
-  const p = new WorkerPool<TestRequest, unknown>(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
-    size: 1,
-    execArgv: [],
-  });
-  t.teardown(() => p.close());
-  for (let i = 0; i < 2; i++) {
-    const e = await rejection(p.run({ op: 'echo', value: i }));
-    t.type(e, WorkerCrashedError);
-    t.match(e.message, /init failed: no wasm/);
-  }
-});
-
-t.test('idle workers never keep the process alive; a busy one does', async (t) => {
-  const script = `
-    import { WorkerPool } from ${JSON.stringify(POOL_TS)};
-    const pool = new WorkerPool(new URL(process.env.WORKER_URL), { size: 2, execArgv: [] });
-    const [a, b] = await Promise.all([pool.run({ op: 'sleep', ms: 300 }), pool.run({ op: 'echo', value: 42 })]);
-    console.log(a, b);
-    // no pool.close(): the process must still exit on its own
-  `;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: repoRoot,
-    env: { ...process.env, WORKER_URL: testWorkerUrl.href },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  t.equal(res.signal, null, 'not killed by the timeout');
-  t.equal(res.status, 0, res.stderr);
-  t.equal(res.stdout.trim(), 'slept 42');
 });
