@@ -431,7 +431,9 @@ export class Indexer {
   }
 
   private async commit(files: FileCommit[], removed: FileRemoval[]): Promise<void> {
-    if (Date.now() - this.leaseAt > LEASE_MS / 3) await this.renewLease();
+    // A lease found lost stops the writing here; the catalog refuses a lost holder's commit anyway (PostgreSQL's fencing epoch).
+    if (Date.now() - this.leaseAt > LEASE_MS / 3 && !(await this.renewLease()))
+      throw new Error('the indexing lease was lost (another process indexes now): this scan stops');
     const changed = await this.ledger.commit(files, removed);
     this.status_.lastScan!.removed += removed.length;
     for (const id of changed) this.changed.add(id);

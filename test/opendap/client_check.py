@@ -1,7 +1,10 @@
 """Reads OPeNDAP URLs with Debian's netCDF-C (python3-netCDF4 and xarray) and compares them with the source files.
 
 Input (stdin, JSON): [{"url", "sources": [files in time order, concatenated along their first dimension],
-"variable", "slices": [[[start, stop, step] per dimension], ...]}]. Output: one JSON line per check.
+"variable", "slices": [[[start, stop, step] per dimension], ...], "dap4_ce": optional}]. Output: one JSON
+line per check. With "dap4_ce", each slice is also read through its own DAP4 constraint
+(url?dap4.ce=/var[start:step:stop-1]…): netCDF-C 4.9 reads a whole dataset when it opens it, so a
+constraint in the URL is how a script reads a slice of a large one.
 """
 import json
 import sys
@@ -27,6 +30,13 @@ def source_values_xr(sources, variable, sl):
         with xr.open_dataset(f) as s:
             parts.append(s[variable].values)
     return np.concatenate(parts, axis=0)[sl]
+
+
+def dap4_slab(s):
+    """[start, stop(, step)] (Python, stop exclusive) as a DAP4 slab [start:step:last]."""
+    start, stop, step = (s + [1])[:3]
+    last = start + (stop - 1 - start) // step * step
+    return f'[{start}:{step}:{last}]'
 
 
 def same(a, b):
@@ -61,6 +71,13 @@ def main():
                     ok, why = same(remote[d][:], source_values(files, d, slice(None)))
                     print(json.dumps({'client': 'netCDF4', 'url': url, 'variable': d, 'slices': [], 'ok': ok, 'why': why}), flush=True)
             remote.close()
+            if case.get('dap4_ce'):
+                for slices in case['slices']:
+                    sl = tuple(slice(*s) for s in slices)
+                    ce = ''.join(dap4_slab(s) for s in slices)
+                    with netCDF4.Dataset(f'{url}?dap4.ce=/{var}{ce}') as part:
+                        ok, why = same(part[var][:], source_values(case['sources'], var, sl))
+                    print(json.dumps({'client': 'netCDF4-ce', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
             ds = xr.open_dataset(url, decode_times=True)
             for slices in case['slices']:
                 sl = tuple(slice(*s) for s in slices)

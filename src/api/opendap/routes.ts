@@ -16,6 +16,7 @@ import { dapDataset, type DapDataset } from '../../encoders/dap2/dataset.js';
 import { dapErrorText, dasText, ddsText } from '../../encoders/dap2/dds.js';
 import { slabCount, xdrBytes, type DapSelection } from '../../encoders/dap2/response.js';
 import { dodsBody } from '../../encoders/dap2/xdr.js';
+import { gridDap4 } from '../../encoders/dap4/grid.js';
 import { esc, page, table } from '../../html/page.js';
 import { CorruptFileError, ReaderRequestError } from '../../readers/types.js';
 import { openReader } from '../../readers/registry.js';
@@ -24,6 +25,7 @@ import { baseUrl, getCollection, visibleCollections, type ApiContext } from '../
 import type { ApiModule } from '../module.js';
 import { sendStream } from '../stream.js';
 import { constraintOf, selectFromConstraint } from './constraint.js';
+import { DAP4_SUFFIXES, dap4Answer, sendDap4Error, type Dap4Suffix } from './dap4.js';
 
 const SUFFIXES = ['dds', 'das', 'dods', 'ascii', 'asc', 'html', 'info', 'ver'] as const;
 type Suffix = (typeof SUFFIXES)[number];
@@ -70,14 +72,25 @@ async function datasetOf(ctx: ApiContext, request: FastifyRequest, id: string): 
   return dapDataset(c.id, model, { ...model.attrs, title: c.title });
 }
 
-/** Splits `coads_sst.dods` into the collection id and the suffix; a bare id is the dataset's HTML page. */
-function parseTarget(target: string): { id: string; suffix: Suffix } {
+type Target = { id: string; dap: 2; suffix: Suffix } | { id: string; dap: 4; suffix: Dap4Suffix };
+
+/** Splits `coads_sst.dods` or `coads_sst.dmr.xml` into the collection id and the suffix; a bare id is the dataset's HTML page. */
+function parseTarget(target: string): Target {
+  for (const s of DAP4_SUFFIXES)
+    if (target.endsWith(`.${s}`) && target.length > s.length + 1)
+      return { id: target.slice(0, -s.length - 1), dap: 4, suffix: s };
   const dot = target.lastIndexOf('.');
   const suffix = dot < 0 ? 'html' : target.slice(dot + 1);
   if (dot >= 0 && !(SUFFIXES as readonly string[]).includes(suffix)) {
-    throw new NotFound(`'.${suffix}' is not a DAP2 response: use .dds, .das, .dods, .ascii or .html`);
+    throw new NotFound(
+      `'.${suffix}' is not an OPeNDAP response: use .dds, .das, .dods, .ascii or .html (DAP2), .dmr, .dap or .dsr (DAP4)`,
+    );
   }
-  return { id: dot < 0 ? target : target.slice(0, dot), suffix: suffix === 'asc' ? 'ascii' : (suffix as Suffix) };
+  return {
+    id: dot < 0 ? target : target.slice(0, dot),
+    dap: 2,
+    suffix: suffix === 'asc' ? 'ascii' : (suffix as Suffix),
+  };
 }
 
 function selectionOf(dataset: DapDataset, url: string, signal: AbortSignal): DapSelection {
@@ -126,7 +139,9 @@ function htmlPage(dataset: DapDataset, base: string): string {
   const body = `<p>OPeNDAP (DAP2) dataset <code>${esc(url)}</code>: open it with <code>xarray.open_dataset("${esc(url)}")</code>,
 <code>netCDF4.Dataset("${esc(url)}")</code>, Ferret, Panoply or MATLAB's <code>ncread</code>.
 ${t ? `Time runs ${esc(isoString(t.values[0]!))} to ${esc(isoString(t.values[t.values.length - 1]!))} (${t.values.length} steps${dataset.model.files.length > 1 ? ` over ${dataset.model.files.length} files, one dataset` : ''}).` : ''}</p>
-<p><a href="${esc(url)}.dds">DDS</a> · <a href="${esc(url)}.das">DAS</a> · <a href="${esc(url)}.ascii?${esc(dataset.variables[0]?.name ?? '')}">ASCII</a></p>
+<p>DAP2: <a href="${esc(url)}.dds">DDS</a> · <a href="${esc(url)}.das">DAS</a> · <a href="${esc(url)}.ascii?${esc(dataset.variables[0]?.name ?? '')}">ASCII</a>.
+DAP4: <a href="${esc(url)}.dmr">DMR</a> · <a href="${esc(url)}.dsr">DSR</a>; netCDF-C opens <code>${esc(url.replace(/^https?:/, 'dap4:'))}</code>
+(add <code>?dap4.ce=/var[start:stride:stop]…</code> to read a slice: it reads what it opens).</p>
 ${table(['variable', 'DAP2 kind', 'type', 'dimensions', 'units'], rows)}
 <p>Hyperslabs are index ranges <code>[start:stride:stop]</code> (stop inclusive), e.g.
 <code>${esc(url)}.ascii?${esc(rows.at(-1)?.[0] ?? 'var')}${dataset.variables.at(-1)?.kind === 'field' ? (dataset.variables.at(-1) as { field: { dims: string[] } }).field.dims.map(() => '[0:1:0]').join('') : '[0:1:0]'}</code>.</p>`;
@@ -143,8 +158,12 @@ ${table(['variable', 'DAP2 kind', 'type', 'dimensions', 'units'], rows)}
 
 async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const { target } = request.params as { target: string };
-  const { id, suffix } = parseTarget(target);
-  return dapAnswer(ctx, request, reply, id, suffix);
+  const t = parseTarget(target);
+  if (t.dap === 2) return dapAnswer(ctx, request, reply, t.id, t.suffix);
+  const url = `${baseUrl(ctx, request)}/opendap/${encodeURIComponent(t.id)}`;
+  const dap2 = await datasetOf(ctx, request, t.id);
+  const dataset = gridDap4(dap2, (plan, field, signal) => readField(plan, field, openReader, { signal }));
+  return dap4Answer(request, reply, dataset, t.suffix, url);
 }
 
 /** Whether a suffix is a DAP2 response (ERDDAP's griddap serves them too). */
@@ -221,7 +240,7 @@ function catalogPage(ctx: ApiContext, request: FastifyRequest, base: string): st
       { label: 'odas', href: `${base}/` },
       { label: 'OPeNDAP', href: `${base}/opendap` },
     ],
-    `<p>Every grid collection is a DAP2 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`,
+    `<p>Every grid collection is a DAP2 and DAP4 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`,
   );
 }
 
@@ -244,33 +263,52 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
     {
       schema: {
         summary:
-          'A grid collection as an OPeNDAP DAP2 dataset: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html',
+          'A grid collection as an OPeNDAP dataset. DAP2: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html. DAP4: {id}.dmr (.dmr.xml), .dap (chunked, little-endian, CRC-32 per variable unless dap4.checksum=false), .dsr, with ?dap4.ce=/sst[0:1:0][10:20][30:2:40];/lat; netCDF-C opens dap4://host/opendap/{id}',
         tags: ['OPeNDAP'],
         params: {
           type: 'object',
           required: ['target'],
-          properties: { target: { type: 'string', description: 'Collection id and DAP2 suffix, e.g. coads_sst.dds' } },
+          properties: {
+            target: {
+              type: 'string',
+              description:
+                'Collection id and DAP2 or DAP4 suffix, e.g. coads_sst.dds, coads_sst.dmr.xml, coads_sst.dap',
+            },
+          },
         },
         response: {
           200: {
-            description: 'The DAP2 response',
+            description: 'The DAP2 or DAP4 response',
             content: {
               'text/plain': { schema: { type: 'string' } },
               'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
               'text/html': { schema: { type: 'string' } },
+              'application/vnd.opendap.dap4.dataset-metadata+xml': { schema: { type: 'string' } },
+              'application/vnd.opendap.dap4.data': { schema: { type: 'string', format: 'binary' } },
+              'application/vnd.opendap.dap4.dataset-services+xml': { schema: { type: 'string' } },
             },
           },
           400: {
-            description: 'Bad constraint expression (DAP2 error object)',
-            content: { 'text/plain': { schema: { type: 'string' } } },
+            description: 'Bad constraint expression (DAP2 error object, DAP4 error document)',
+            content: {
+              'text/plain': { schema: { type: 'string' } },
+              'application/vnd.opendap.dap4.error+xml': { schema: { type: 'string' } },
+            },
           },
           404: {
-            description: 'No such grid collection (DAP2 error object)',
-            content: { 'text/plain': { schema: { type: 'string' } } },
+            description: 'No such grid collection (DAP2 error object, DAP4 error document)',
+            content: {
+              'text/plain': { schema: { type: 'string' } },
+              'application/vnd.opendap.dap4.error+xml': { schema: { type: 'string' } },
+            },
           },
           413: {
-            description: 'The answer would exceed the size limit; the message gives the estimate (DAP2 error object)',
-            content: { 'text/plain': { schema: { type: 'string' } } },
+            description:
+              'The answer would exceed the size limit; the message gives the estimate (DAP2 error object, DAP4 error document)',
+            content: {
+              'text/plain': { schema: { type: 'string' } },
+              'application/vnd.opendap.dap4.error+xml': { schema: { type: 'string' } },
+            },
           },
         },
       },
@@ -279,7 +317,10 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
       try {
         return await answer(ctx, request, reply);
       } catch (err) {
-        return sendDapError(request, reply, err);
+        const { target } = request.params as { target: string };
+        return DAP4_SUFFIXES.some((s) => target.endsWith(`.${s}`))
+          ? sendDap4Error(request, reply, err)
+          : sendDapError(request, reply, err);
       }
     },
   );

@@ -62,8 +62,8 @@ export interface DapDataset {
   globals: DapAttr[];
 }
 
-/** Storage details and references that mean nothing to a DAP client. */
-const DROPPED = new Set([
+/** Storage details and references that mean nothing to a DAP client (DAP2 and DAP4). */
+export const DROPPED = new Set([
   'DIMENSION_LIST',
   'REFERENCE_LIST',
   'CLASS',
@@ -78,7 +78,7 @@ const DROPPED = new Set([
   '_IsNetcdf4',
 ]);
 /** Attributes CF wants in the variable's own type. */
-const TYPED = new Set([
+export const TYPED = new Set([
   '_FillValue',
   'missing_value',
   'valid_min',

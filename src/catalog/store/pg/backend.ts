@@ -46,6 +46,10 @@ import { migrate } from './schema.js';
 
 /** Rows fetched per statement when a collection's matches are streamed. */
 const FEATURE_BATCH = 500;
+/** Queryable properties given a B-tree at most (each costs writes). */
+const MAX_PROPERTY_INDEXES = 24;
+/** Quiet time after the last commit before property indexes are built. */
+const PROPERTY_INDEX_DELAY_MS = 10_000;
 /** The indexing lock's key: one indexer per database. */
 const INDEX_LOCK = 0x6f646173_02;
 /** Serialises static-catalog syncs of replicas starting together. */
@@ -84,6 +88,11 @@ function isUnavailable(err: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|not queryable/i.test(
     e.message ?? '',
   );
+}
+
+/** A commit refused because another process took the indexing lock over (see PgBackend.fence). */
+class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
 }
 
 /** A database URL without its password, for logs and the status document. */
@@ -143,6 +152,21 @@ function boxSql(b: BBox): Sql {
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
+/**
+ * The space-time GiST key's test (index items_stbox): items near the box and the interval, found in one
+ * index walk. A prefilter only: the exact box and time tests are ANDed beside it.
+ */
+function stboxSql(b: BBox | undefined, start: number, end: number): Sql {
+  const boxes: Array<[number, number, number, number]> = b
+    ? lonRanges(b).map(([lo, hi]) => [lo, b.south, hi, b.north])
+    : [[-1e30, -1e30, 1e30, 1e30]];
+  const parts = boxes.map(([x0, y0, x1, y1]) => ({
+    sql: 'odas_stbox(i.minx, i.miny, i.maxx, i.maxy, i.s, i.e) &&& ST_MakeLine(ST_MakePoint(?, ?, odas_days(?)), ST_MakePoint(?, ?, odas_days(?)))',
+    params: [x0, y0, clampInf(start), x1, y1, clampInf(end)],
+  }));
+  return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
+}
+
 interface RawRow {
   rowid: number;
   cid: number;
@@ -175,10 +199,21 @@ export class PgBackend implements CatalogBackend {
   private cids = new Map<string, { cid: number; kind: ItemKind }>();
   private ids = new Map<number, string>();
   private stats = new Map<string, CollectionStats>();
+  /** Filter → exact number matched, and filter + offset → rowid of the row before that offset; both for one data version. */
+  private readonly counts = new Map<string, number>();
+  private readonly pageEnds = new Map<string, number>();
+  private countsVersion = '';
   /** The session holding the indexing lock and listening for commits (not from the pool: a lock lives as long as its session). */
   private session?: pg.Client;
   private sessionOpening?: Promise<pg.Client>;
   private locked = false;
+  /**
+   * The fencing epoch this process got when it took the indexing lock. The lock lives on one
+   * connection; commits go through others, so a process whose lock went with its connection (a
+   * database restart, pg_terminate_backend) could go on writing while another indexes. Each commit
+   * checks the epoch under a row lock and each new holder bumps it first: writes never overlap.
+   */
+  private epoch?: string;
   private readonly listeners: Array<() => void> = [];
   /** Commits through this backend one at a time (stats are read, merged and written back). */
   private writing: Promise<unknown> = Promise.resolve();
@@ -199,6 +234,9 @@ export class PgBackend implements CatalogBackend {
       statement_timeout: opts.statementTimeoutMs ?? 30_000,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? 5_000,
       application_name: 'odas',
+      // JIT compiling costs tens of ms per statement the planner thinks big (a count over many
+      // candidates): more than the catalog's short queries ever gain from it.
+      options: '-c jit=off',
       types: TYPES,
     };
     const pool = new pg.Pool({ ...config, max: opts.poolSize ?? 10, idleTimeoutMillis: 30_000 });
@@ -404,7 +442,8 @@ export class PgBackend implements CatalogBackend {
   private async ensureSession(): Promise<pg.Client> {
     if (this.session) return this.session;
     this.sessionOpening ??= (async () => {
-      const client = new pg.Client(this.config);
+      // Named apart from the pool's connections: the one whose end releases the indexing lock.
+      const client = new pg.Client({ ...this.config, application_name: 'odas-index-lock' });
       client.on('error', (err) => {
         this.log?.warn({ err: err.message }, `catalog session lost: ${err.message}`);
         this.dropSession(client);
@@ -450,14 +489,88 @@ export class PgBackend implements CatalogBackend {
       return this.locked;
     }
     const r = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [INDEX_LOCK]);
-    this.locked = r.rows[0]?.ok === true;
-    return this.locked;
+    if (r.rows[0]?.ok !== true) return false;
+    // Waits for a commit of the previous holder still in flight (it holds the epoch row), then fences it out.
+    const e = await session.query<{ value: string }>(
+      "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'index_epoch' RETURNING value",
+    );
+    this.epoch = e.rows[0]?.value;
+    this.locked = true;
+    return true;
   }
 
   async unlock(): Promise<void> {
+    this.epoch = undefined;
     if (!this.locked || !this.session) return;
     this.locked = false;
     await this.session.query('SELECT pg_advisory_unlock($1)', [INDEX_LOCK]);
+  }
+
+  /**
+   * B-trees on the queryable properties (the exact expressions the property tests use, so the planner
+   * takes them): created by the indexer once its commits pause, without blocking reads or writes
+   * (CONCURRENTLY). Returns the indexes created.
+   */
+  async indexQueryables(): Promise<string[]> {
+    if (!this.locked) return [];
+    const have = new Set(
+      (await this.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'items'")).map(
+        (r) => r.indexname,
+      ),
+    );
+    const made: string[] = [];
+    const wanted = Object.entries(this.propertyTypes()).filter(
+      ([name]) => name !== 'datetime' && /^[A-Za-z_][\w.:-]{0,50}$/.test(name),
+    );
+    for (const [name, type] of wanted.slice(0, MAX_PROPERTY_INDEXES)) {
+      const index =
+        `items_q_${type === 'string' ? 's' : type === 'boolean' ? 'b' : 'n'}_${name.replace(/\W/g, '_')}`.slice(0, 63);
+      if (have.has(index) || this.closed || !this.locked) continue;
+      const expr = property(name, type).replaceAll('i.props', 'props');
+      try {
+        await this.pool.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${index} ON items (cid, ${expr})`);
+        made.push(index);
+      } catch (err) {
+        this.log?.warn(
+          { err: (err as Error).message, index },
+          `cannot index property ${name}: ${(err as Error).message}`,
+        );
+        // A failed concurrent build leaves an invalid index behind.
+        await this.pool.query(`DROP INDEX CONCURRENTLY IF EXISTS ${index}`).catch(() => undefined);
+      }
+    }
+    if (made.length > 0) this.log?.info({ indexes: made }, `indexed queryable properties: ${made.join(', ')}`);
+    return made;
+  }
+
+  /** After commits (debounced): the property indexes of what they brought. */
+  scheduleQueryableIndexes(): void {
+    if (this.indexTimer) clearTimeout(this.indexTimer);
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = undefined;
+      this.indexing = this.indexing.then(() =>
+        this.indexQueryables().then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
+    }, PROPERTY_INDEX_DELAY_MS);
+    this.indexTimer.unref();
+  }
+  private indexTimer?: NodeJS.Timeout;
+  private indexing: Promise<void> = Promise.resolve();
+
+  /** Inside a commit's transaction: refuse it unless this process is still the indexer of record. */
+  async fence(client: PoolClient): Promise<void> {
+    const now = (
+      await this.query<{ value: string }>("SELECT value FROM meta WHERE key = 'index_epoch' FOR SHARE", [], client)
+    )[0]?.value;
+    if (this.epoch === undefined || now !== this.epoch)
+      throw new LeaseLostError(
+        this.epoch === undefined
+          ? 'this process does not hold the indexing lock: its commit is refused'
+          : `this process lost the indexing lock (epoch ${this.epoch}, now ${now ?? 'none'}: another process indexes): its commit is refused`,
+      );
   }
 
   // --- the read side ---
@@ -503,8 +616,10 @@ export class PgBackend implements CatalogBackend {
       );
     }
     if (q.bbox) where.push(boxSql(q.bbox));
-    if (q.datetime)
+    if (q.datetime) {
       where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
+      where.push(stboxSql(q.bbox, q.datetime.start, q.datetime.end));
+    }
     for (const [k, v] of Object.entries(q.properties ?? {})) {
       if (v === null) continue;
       if (typeof v === 'boolean') where.push({ sql: `${property(k, 'string')} = ?`, params: [String(v)] });
@@ -513,6 +628,12 @@ export class PgBackend implements CatalogBackend {
     return where;
   }
 
+  /**
+   * A page of one collection's features with the exact number matched. Unfiltered: the count the
+   * indexer keeps in the collection's stats. Filtered: counted once per filter and data version and
+   * shared by every page of it (a client paging through asks the same count again), so a paging read
+   * (GDAL, QGIS) sees one numberMatched that equals the features its pages hold.
+   */
   async features(
     collection: string,
     q: FeatureFilter,
@@ -523,29 +644,57 @@ export class PgBackend implements CatalogBackend {
     if (!c) return { matched: 0, rows: [] };
     const where = this.featureWhere(c.cid, collection, q);
     const sql = where.map((w) => w.sql).join(' AND ');
-    const order =
-      q.sortby && q.sortby.length > 0
-        ? pgOrder(
-            orderBy(q.sortby, this.statsOf(collection).types, {
-              dialect: PG_DIALECT,
-              ...(q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}),
-            }),
-          )
-        : 'i.rowid';
+    const sorted = q.sortby !== undefined && q.sortby.length > 0;
+    const order = sorted
+      ? pgOrder(
+          orderBy(q.sortby!, this.statsOf(collection).types, {
+            dialect: PG_DIALECT,
+            ...(q.queryablesHref ? { sortablesHref: q.queryablesHref.replace(/queryables$/, 'sortables') } : {}),
+          }),
+        )
+      : 'i.rowid';
     const params = where.flatMap((w) => w.params);
     const filtered = where.length > 1;
-    const counting = filtered
-      ? this.query<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${sql}`, params)
-      : undefined;
+    const version = this.seenVersion();
+    if (version !== this.countsVersion) {
+      this.counts.clear();
+      this.pageEnds.clear();
+      this.countsVersion = version;
+    }
+    const key = `${collection}\u0000${JSON.stringify([q.bbox, q.datetime?.start, q.datetime?.end, q.properties, q.cql])}`;
+    const known = filtered ? this.counts.get(key) : this.statsOf(collection).count;
+    const counting =
+      known === undefined
+        ? this.query<{ n: number }>(`SELECT count(*) AS n FROM items i WHERE ${sql}`, params)
+        : undefined;
+    // A client paging by offset asks for the page after the one it had: start after that page's last
+    // row (a keyset) instead of skipping `offset` rows, so page 1 000 costs what page 1 does.
+    const after = sorted ? undefined : this.pageEnds.get(`${key}\u0000${offset}`);
     const fetching =
       limit > 0
-        ? this.query<RawRow>(
-            `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
-            [...params, limit, offset],
-          )
+        ? after !== undefined
+          ? this.query<RawRow>(
+              `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`,
+              [...params, after, limit],
+            )
+          : this.query<RawRow>(
+              `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE ${sql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+              [...params, limit, offset],
+            )
         : Promise.resolve([]);
     const [counted, rows] = await Promise.all([counting, fetching]);
-    const matched = counted ? counted[0]!.n : this.statsOf(collection).count;
+    let matched = known;
+    if (matched === undefined) {
+      matched = counted![0]!.n;
+      if (this.seenVersion() === version) {
+        this.counts.set(key, matched);
+        if (this.counts.size > 256) this.counts.delete(this.counts.keys().next().value!);
+      }
+    }
+    if (rows.length > 0 && !sorted && this.seenVersion() === version) {
+      this.pageEnds.set(`${key}\u0000${offset + rows.length}`, rows[rows.length - 1]!.rowid);
+      if (this.pageEnds.size > 1024) this.pageEnds.delete(this.pageEnds.keys().next().value!);
+    }
     return { matched, rows: rows.map((r) => this.toRow(r)) };
   }
 
@@ -647,6 +796,7 @@ export class PgBackend implements CatalogBackend {
     if (q.datetime) {
       onlyCollections = false;
       where.push({ sql: 'i.e >= ? AND i.s <= ?', params: [clampInf(q.datetime.start), clampInf(q.datetime.end)] });
+      where.push(stboxSql(q.bbox, q.datetime.start, q.datetime.end));
       tmin = Math.max(tmin, q.datetime.start);
       tmax = Math.min(tmax, q.datetime.end);
     }
@@ -970,7 +1120,9 @@ export class PgBackend implements CatalogBackend {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.indexTimer) clearTimeout(this.indexTimer);
     await this.writing;
+    await this.indexing;
     const session = this.session;
     this.session = undefined;
     this.locked = false;
@@ -1084,6 +1236,7 @@ class PgLedger implements CatalogLedger {
     const touched = new Set<number>();
     const ids = new Map<number, string>();
     await this.db.transaction(async (client) => {
+      await this.db.fence(client);
       const dirty = new Set<number>();
       const grown = new Map<number, CollectionStats>();
       const q = <R extends QueryResultRow>(sql: string, params: unknown[]) => this.db.query<R>(sql, params, client);
@@ -1200,6 +1353,7 @@ class PgLedger implements CatalogLedger {
       if (id && !ids.has(cid)) ids.set(cid, id);
     }
     await this.db.reloadCollections(touched);
+    this.db.scheduleQueryableIndexes();
     return new Set([...touched].map((cid) => ids.get(cid)).filter((id): id is string => id !== undefined));
   }
 }

@@ -57,6 +57,28 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 `,
+  `
+-- Space and time in one GiST key (x, y, z = days since 1970): a box + interval query walks only the
+-- items near both, as SQLite's R*-tree over (lon, lat, time) does; the exact tests still follow.
+CREATE FUNCTION odas_days(t float8) RETURNS float8 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT least(greatest(t / 86400000.0, -1e7), 1e7) $$;
+CREATE FUNCTION odas_stbox(minx float8, miny float8, maxx float8, maxy float8, s float8, e float8) RETURNS geometry
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN minx IS NULL OR s IS NULL THEN NULL
+    ELSE ST_MakeLine(ST_MakePoint(minx, miny, odas_days(s)), ST_MakePoint(maxx, maxy, odas_days(coalesce(e, s)))) END
+$$;
+CREATE INDEX items_stbox ON items USING gist (odas_stbox(minx, miny, maxx, maxy, s, e) gist_geometry_ops_nd);
+-- The indexing lease's fencing epoch: bumped by each new lock holder before it writes; a commit
+-- carrying an older epoch is refused (an indexer whose lock went with its connection stops).
+INSERT INTO meta (key, value) VALUES ('index_epoch', '0') ON CONFLICT (key) DO NOTHING;
+`,
+  `
+-- Property tests compare text byte-wise (COLLATE "C", as SQLite does): an index on the default
+-- collation is never used for them. The indexer adds one like this per queryable property
+-- (PgBackend.indexQueryables); the Argo platform, the commonest, from the start.
+DROP INDEX IF EXISTS items_platform;
+CREATE INDEX items_q_s_platform_number ON items (cid, ((props->>'platform_number') COLLATE "C"));
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
