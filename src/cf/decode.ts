@@ -3,15 +3,19 @@
  * `_Unsigned`, and char arrays to strings. Readers return stored values; this is the only place
  * that turns them into physical ones.
  */
-import type { AttrValue, Attrs, DType, NumericArray, RawArray } from '../readers/types.js';
+import type { AttrTypes, AttrValue, Attrs, DType, NumericArray, RawArray } from '../readers/types.js';
 
 export interface DecodeOptions {
   /**
-   * Units of valid_min / valid_max / valid_range. CF says they are packed (stored) units when the
-   * attributes have the variable's stored type, physical units otherwise. Attribute types are not
-   * kept in `Attrs`, so without this option they count as packed when the variable is packed into
-   * an integer type and every limit is an integer, and physical otherwise.
+   * Stored types of the variable's numeric attributes (VariableInfo.attrTypes). They decide the units
+   * of valid_min / valid_max / valid_range on a packed variable (CF §8.1): an attribute of the packed
+   * (stored) type is in packed units, one of another type (the unpacked, floating type) in physical
+   * units. An integer attribute on integer storage counts as packed (Zarr's JSON only tells integers
+   * from floats). Without a type, a limit counts as packed when the storage is an integer type and
+   * every limit is an integer, physical otherwise.
    */
+  attrTypes?: AttrTypes;
+  /** Overrides the attribute types: every valid_* limit in these units. */
   validRangeUnits?: 'packed' | 'physical';
 }
 
@@ -87,25 +91,57 @@ function asStored(dtype: DType, value: number | bigint): number | bigint | undef
   return n;
 }
 
-/** Whether the valid_* limits are to be compared with stored values rather than physical ones. */
-function limitsArePacked(dtype: DType, attrs: Attrs, limits: number[], options: DecodeOptions): boolean {
+const isInteger = (dtype: DType): boolean => INTEGER_LIMITS[dtype] !== undefined || dtype === 'i8' || dtype === 'u8';
+
+/**
+ * Whether the limits of one valid_* attribute are to be compared with stored values rather than
+ * physical ones (`dtype`: the storage type, after `_Unsigned`).
+ */
+function limitsArePacked(
+  dtype: DType,
+  attrs: Attrs,
+  attrName: string,
+  limits: number[],
+  options: DecodeOptions,
+): boolean {
   if (options.validRangeUnits) return options.validRangeUnits === 'packed';
   const packed = attrs['scale_factor'] !== undefined || attrs['add_offset'] !== undefined;
   if (!packed) return true;
-  const integerStorage = dtype !== 'f4' && dtype !== 'f8';
-  return integerStorage && limits.every((x) => Number.isInteger(x));
+  const attrType = options.attrTypes?.[attrName];
+  if (attrType !== undefined) {
+    // CF §8.1: the packed type means packed units. `_Unsigned` storage keeps the signed type's attributes.
+    if (attrType === dtype || UNSIGNED_OF[attrType] === dtype) return true;
+    return isInteger(attrType) && isInteger(dtype);
+  }
+  return isInteger(dtype) && limits.every((x) => Number.isInteger(x));
 }
 
-/** [min, max] from valid_range or valid_min/valid_max; a reversed range (min > max) is ignored as a file error. */
-function validLimits(attrs: Attrs): [number, number] | undefined {
+/** The valid_* limits of one variable, each end with the units decided for it. */
+interface ValidLimits {
+  min: number;
+  max: number;
+  minPacked: boolean;
+  maxPacked: boolean;
+}
+
+/**
+ * [min, max] from valid_range or valid_min/valid_max, each end in packed or physical units
+ * (`dtype`: the storage type, after `_Unsigned`). A reversed range (min > max in the same units) is
+ * ignored as a file error.
+ */
+function validLimits(dtype: DType, attrs: Attrs, options: DecodeOptions): ValidLimits | undefined {
   const range = attrNumbers(attrs['valid_range']);
-  let min = range.length === 2 ? range[0]! : firstNumber(attrs['valid_min']);
-  let max = range.length === 2 ? range[1]! : firstNumber(attrs['valid_max']);
+  const fromRange = range.length === 2;
+  let min = fromRange ? range[0]! : firstNumber(attrs['valid_min']);
+  let max = fromRange ? range[1]! : firstNumber(attrs['valid_max']);
   if (min !== undefined && Number.isNaN(min)) min = undefined;
   if (max !== undefined && Number.isNaN(max)) max = undefined;
   if (min === undefined && max === undefined) return undefined;
-  if (min !== undefined && max !== undefined && min > max) return undefined;
-  return [min ?? -Infinity, max ?? Infinity];
+  const finite = [min, max].filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const minPacked = limitsArePacked(dtype, attrs, fromRange ? 'valid_range' : 'valid_min', finite, options);
+  const maxPacked = limitsArePacked(dtype, attrs, fromRange ? 'valid_range' : 'valid_max', finite, options);
+  if (min !== undefined && max !== undefined && minPacked === maxPacked && min > max) return undefined;
+  return { min: min ?? -Infinity, max: max ?? Infinity, minPacked, maxPacked };
 }
 
 /**
@@ -133,12 +169,20 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
 
   let [storedMin, storedMax] = [-Infinity, Infinity];
   let [physicalMin, physicalMax] = [-Infinity, Infinity];
-  const limits = validLimits(attrs);
-  if (limits && limitsArePacked(dtype, attrs, limits.filter(Number.isFinite), options)) {
-    [storedMin, storedMax] = dtype === 'f4' ? [Math.fround(limits[0]), Math.fround(limits[1])] : limits;
-  } else if (limits) {
-    [physicalMin, physicalMax] = limits;
+  const limits = validLimits(dtype, attrs, options);
+  if (limits) {
+    const asStoredLimit = (x: number): number => (dtype === 'f4' ? Math.fround(x) : x);
+    if (limits.minPacked) storedMin = asStoredLimit(limits.min);
+    else physicalMin = limits.min;
+    if (limits.maxPacked) storedMax = asStoredLimit(limits.max);
+    else physicalMax = limits.max;
   }
+
+  // CF: the unpacked type is that of scale_factor/add_offset. With float32 ones, physical limits are
+  // compared at float32 precision: 250 × 0.2f is 50.0000007, and is the limit 50 itself.
+  const packing = ['scale_factor', 'add_offset'].filter((name) => attrs[name] !== undefined);
+  const unpackedF4 = packing.length > 0 && packing.every((name) => options.attrTypes?.[name] === 'f4');
+  const physicalLimits = physicalMin > -Infinity || physicalMax < Infinity;
 
   const out = new Float64Array(data.length);
   const isBig = data instanceof BigInt64Array || data instanceof BigUint64Array;
@@ -154,7 +198,14 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
       continue;
     }
     const physical = value * scale + offset;
-    out[i] = physical < physicalMin || physical > physicalMax ? NaN : physical;
+    if (physicalLimits) {
+      const compared = unpackedF4 ? Math.fround(physical) : physical;
+      if (compared < physicalMin || compared > physicalMax) {
+        out[i] = NaN;
+        continue;
+      }
+    }
+    out[i] = physical;
   }
   return out;
 }
@@ -264,12 +315,14 @@ export function charAt(raw: RawArray, ...index: number[]): string {
  * The valid range of a variable in physical units (valid_range, valid_min/valid_max, unpacked as
  * decodeNumeric reads them), when both ends are given: the value range maps are coloured over.
  */
-export function physicalValidRange(dtype: DType, attrs: Attrs): [number, number] | undefined {
-  const limits = validLimits(attrs);
-  if (!limits || !Number.isFinite(limits[0]) || !Number.isFinite(limits[1]) || limits[0] >= limits[1]) return undefined;
-  if (!limitsArePacked(dtype, attrs, limits, {})) return limits;
+export function physicalValidRange(dtype: DType, attrs: Attrs, attrTypes?: AttrTypes): [number, number] | undefined {
+  const unsigned = isTrue(attrs['_Unsigned']) ? UNSIGNED_OF[dtype] : undefined;
+  const limits = validLimits(unsigned ?? dtype, attrs, attrTypes ? { attrTypes } : {});
+  if (!limits || !Number.isFinite(limits.min) || !Number.isFinite(limits.max)) return undefined;
   const scale = firstNumber(attrs['scale_factor']) ?? 1;
   const offset = firstNumber(attrs['add_offset']) ?? 0;
-  const ends = [limits[0] * scale + offset, limits[1] * scale + offset];
+  const physical = (x: number, packed: boolean): number => (packed ? x * scale + offset : x);
+  const ends = [physical(limits.min, limits.minPacked), physical(limits.max, limits.maxPacked)];
+  if (ends[0] === ends[1]) return undefined;
   return [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)];
 }

@@ -29,7 +29,7 @@ export class DecodedReader {
   /** Decoded numbers, NaN where missing. */
   async numbers(name: string, window?: Window): Promise<Float64Array> {
     const raw = await this.reader.readRaw(name, window);
-    return decodeNumeric(raw, this.attrs(name));
+    return decodeNumeric(raw, this.attrs(name), { attrTypes: this.variables.get(name)?.attrTypes });
   }
 
   /** Numbers of an optional variable, or undefined when the file lacks it. */

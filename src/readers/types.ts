@@ -39,7 +39,16 @@ export interface VariableInfo {
   /** Native chunk shape (HDF5 and Zarr chunks, GeoTIFF tiles); absent for contiguous storage. */
   chunks?: number[];
   attrs: Attrs;
+  /**
+   * Stored type of each numeric attribute, where the format records one (NetCDF-3, HDF5; Zarr's JSON
+   * tells integers from floats only). CF decoding needs it: a valid_range of the packed type is in
+   * packed units, one of another type in physical units (CF §8.1).
+   */
+  attrTypes?: AttrTypes;
 }
+
+/** Stored type per attribute name (numeric attributes only). */
+export type AttrTypes = Record<string, DType>;
 
 export interface DatasetInfo {
   format: 'netcdf3' | 'hdf5' | 'geotiff' | 'zarr';

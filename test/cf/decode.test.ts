@@ -1,5 +1,5 @@
 import t from 'tap';
-import { charAt, decodeChars, decodeNumeric, decodeStrings } from '../../src/cf/decode.js';
+import { charAt, decodeChars, decodeNumeric, decodeStrings, physicalValidRange } from '../../src/cf/decode.js';
 import { openNetcdf3 } from '../../src/readers/netcdf3/reader.js';
 import { openFileSource } from '../../src/readers/source/file.js';
 import type { DType, NumericArray, RawArray } from '../../src/readers/types.js';
@@ -143,6 +143,48 @@ t.test('valid range in packed or physical units', async (t) => {
   );
   // Float storage with scale: limits are physical.
   t.ok(same(decodeNumeric(raw('f4', Float32Array.from([1, 3])), { scale_factor: 2, valid_max: 4 }), [2, NaN]));
+});
+
+t.test('valid range units follow the attribute types (CF §8.1)', async (t) => {
+  // RSS SSMIS: int16 winds, scale 0.2 (float), valid_range float [0, 50] m/s.
+  const winds = raw('i2', Int16Array.from([0, 60, 200, 250, 255]));
+  const attrs = { scale_factor: Math.fround(0.2), valid_range: [0, 50] };
+  const physical = { attrTypes: { scale_factor: 'f4', valid_range: 'f4' } } as const;
+  const got = Array.from(decodeNumeric(winds, attrs, physical), (x) => Math.round(x * 1e4) / 1e4);
+  t.same(got, [0, 12, 40, 50, NaN], 'float limits: physical units; 250 × 0.2f is the limit itself');
+  t.same(
+    Array.from(
+      decodeNumeric(winds, attrs, { attrTypes: { scale_factor: 'f4', valid_range: 'i2' } }),
+      (x) => Math.round(x * 1e4) / 1e4,
+    ),
+    [0, NaN, NaN, NaN, NaN],
+    'limits of the packed type: packed units (0..50 stored = 0..10 m/s)',
+  );
+  t.ok(same(decodeNumeric(winds, attrs), [0, NaN, NaN, NaN, NaN]), 'no types: integer limits on integers are packed');
+  // Each end by its own attribute: valid_min packed (i2), valid_max physical (f8).
+  const ends = decodeNumeric(
+    winds,
+    { scale_factor: 0.2, valid_min: 100, valid_max: 45 },
+    {
+      attrTypes: { scale_factor: 'f8', valid_min: 'i2', valid_max: 'f8' },
+    },
+  );
+  t.same(
+    Array.from(ends, (x) => Math.round(x * 1e4) / 1e4),
+    [NaN, NaN, 40, NaN, NaN],
+    'valid_min 100 stored (20 m/s), valid_max 45 m/s: not a reversed range',
+  );
+  // `_Unsigned` storage: limits of the signed type are packed.
+  const bytes = raw('i1', Int8Array.from([10, -56, -6]));
+  const unsignedAttrs = { _Unsigned: 'true', scale_factor: 0.5, valid_range: [0, 100] };
+  t.ok(
+    same(decodeNumeric(bytes, unsignedAttrs, { attrTypes: { scale_factor: 'f4', valid_range: 'i1' } }), [5, NaN, NaN]),
+  );
+  t.same(physicalValidRange('i2', attrs, { scale_factor: 'f4', valid_range: 'f4' }), [0, 50]);
+  t.same(
+    physicalValidRange('i2', attrs, { scale_factor: 'f4', valid_range: 'i2' })?.map((x) => Math.round(x * 1e4) / 1e4),
+    [0, 10],
+  );
 });
 
 t.test('_Unsigned = "true" on signed storage', async (t) => {

@@ -117,7 +117,9 @@ async function* decoded(
   signal?: AbortSignal,
 ): AsyncGenerator<Float64Array> {
   for await (const b of readField(p, field, open, signal ? { signal } : {})) {
-    yield decodeNumeric({ dtype: b.dtype, shape: [b.data.length], data: b.data }, field.attrs);
+    yield decodeNumeric({ dtype: b.dtype, shape: [b.data.length], data: b.data }, field.attrs, {
+      attrTypes: field.attrTypes,
+    });
   }
 }
 

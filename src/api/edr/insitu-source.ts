@@ -146,7 +146,7 @@ export class InSituSource {
 
   private async numbers(f: OpenFile, v: VariableInfo, window: Window | undefined): Promise<Float64Array> {
     const raw = await f.reader.readRaw(v.name, window, this.signal);
-    return decodeNumeric(raw, v.attrs);
+    return decodeNumeric(raw, v.attrs, { attrTypes: v.attrTypes });
   }
 
   /** The window of one feature along `v`'s dimensions (its row of N_PROF or station). */

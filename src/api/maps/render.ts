@@ -177,7 +177,10 @@ export async function resolveStyle(layer: Layer, req: StyleRequest, names: Param
       names.bands,
       `expected a whole number of colour bands from 1 to ${MAX_BANDS}, got '${req.bands}'`,
     );
-  const range = req.range ?? physicalValidRange(layer.field.dtype, layer.field.attrs) ?? (await autoRange(layer));
+  const range =
+    req.range ??
+    physicalValidRange(layer.field.dtype, layer.field.attrs, layer.field.attrTypes) ??
+    (await autoRange(layer));
   const log = req.log ?? false;
   if (log && !(range[0] > 0))
     throw new InvalidParameterValue(names.range, `a logarithmic scale needs a range above 0, got ${range.join(',')}`);

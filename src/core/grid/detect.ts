@@ -203,6 +203,7 @@ export function detectGrid(info: DatasetInfo, georef?: GeorefHint): GridLayout |
     dtype: c.field.dtype,
     dims: [...c.field.dims],
     attrs: c.field.attrs,
+    ...(c.field.attrTypes ? { attrTypes: c.field.attrTypes } : {}),
   }));
   return { axes, fields, crs, warnings };
 }

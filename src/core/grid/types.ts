@@ -4,7 +4,7 @@
  * says how x/y relate to longitude and latitude. Built by detect.ts + model.ts, queried by
  * select.ts and plan.ts, read by read.ts.
  */
-import type { Attrs, DType } from '../../readers/types.js';
+import type { AttrTypes, Attrs, DType } from '../../readers/types.js';
 
 /** What an axis measures. `other` is any further dimension (a band, an ensemble member). */
 export type GridAxisRole = 'x' | 'y' | 'z' | 't' | 'other';
@@ -69,6 +69,8 @@ export interface GridField {
   /** Dimension names, identical for every field of a grid (the axes' dims, in this order). */
   dims: string[];
   attrs: Attrs;
+  /** Stored types of the numeric attributes, when the reader knows them (see VariableInfo). */
+  attrTypes?: AttrTypes;
 }
 
 /** One file of the grid: a single file, or one step range of a folder aggregated along time. */

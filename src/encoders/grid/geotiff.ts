@@ -201,7 +201,9 @@ async function* rowBands(
     let carry: NumericArray | undefined; // a partial row left from the previous block
     for await (const block of payload.read(plan, f)) {
       let data: NumericArray = physical
-        ? decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs)
+        ? decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, f.attrs, {
+            attrTypes: f.attrTypes,
+          })
         : block.data;
       if (carry) {
         const joined = new (data.constructor as new (n: number) => NumericArray)(carry.length + data.length);

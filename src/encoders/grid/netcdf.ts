@@ -14,7 +14,7 @@ import { isoString } from '../../cf/time.js';
 import { maskTest, type AxisSelection } from '../../core/grid/plan.js';
 import { projectedExtent } from '../../core/grid/summary.js';
 import type { GridAxis, GridField } from '../../core/grid/types.js';
-import type { AttrValue, Attrs, DType, NumericArray } from '../../readers/types.js';
+import type { AttrTypes, AttrValue, Attrs, DType, NumericArray } from '../../readers/types.js';
 import { VERSION } from '../../version.js';
 import {
   ncLayout,
@@ -124,17 +124,27 @@ function numbers(value: AttrValue): number[] | undefined {
   return undefined;
 }
 
-/** One attribute value for a variable of type `type` (undefined: leave it out). */
+/** Limits that CF reads in physical units when stored in a type other than the packed one (CF §8.1). */
+const LIMITS = new Set(['valid_min', 'valid_max', 'valid_range']);
+
+/**
+ * One attribute value for a variable of type `type` (undefined: leave it out). `ownType` is the
+ * attribute's own type in the source, when known: a floating valid_* on integer data keeps it, or
+ * readers would take its physical limits for packed ones.
+ */
 function attrValue(
   name: string,
   value: AttrValue,
   type: NcWriteType | undefined,
   unsigned: boolean,
+  ownType?: DType,
 ): NcAttrValue | undefined {
   if (typeof value === 'string') return value;
   const list = numbers(value);
   if (!list || list.length === 0) return undefined;
   if (!type || !TYPED.has(name)) return list.length === 1 ? list[0]! : list;
+  if (LIMITS.has(name) && (ownType === 'f4' || ownType === 'f8') && INT_RANGE[type])
+    return { type: ownType, value: list };
   const range = INT_RANGE[type];
   if (!range) return type === 'char' ? undefined : { type, value: list };
   // Unsigned values are stored in the signed type's bits: 255 as an i1 is -1.
@@ -149,13 +159,14 @@ function carriedAttrs(
   type: NcWriteType | undefined,
   unsigned: boolean,
   keep?: readonly string[],
+  attrTypes?: AttrTypes,
 ): NcAttrs {
   const out: NcAttrs = {};
   for (const [name, value] of Object.entries(attrs)) {
     if (keep ? !keep.includes(name) : DROPPED.has(name)) continue;
     if (!NAME_OK.test(name) || name.endsWith(' ')) continue;
     if (name.startsWith('_') && name !== '_FillValue') continue;
-    const v = attrValue(name, value, type, unsigned);
+    const v = attrValue(name, value, type, unsigned, attrTypes?.[name]);
     if (v !== undefined) out[name] = v;
   }
   return out;
@@ -272,7 +283,7 @@ function fieldVar(payload: GridPayload, f: GridField, written: Set<string>): NcV
   if (!type) throw new Error(`field ${f.name}: ${f.dtype} values cannot be written to NetCDF`);
   const unsigned =
     UNSIGNED.has(f.dtype) || (attrString(f.attrs, '_Unsigned') === 'true' && type !== 'f4' && type !== 'f8');
-  const attrs = carriedAttrs(f.attrs, type, unsigned);
+  const attrs = carriedAttrs(f.attrs, type, unsigned, undefined, f.attrTypes);
   if (unsigned) {
     attrs['_Unsigned'] = 'true';
     // Readers convert only _FillValue to the unsigned type: a missing_value repeating it would read as a second, different fill.

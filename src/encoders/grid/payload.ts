@@ -27,7 +27,9 @@ export async function* decodedField(payload: GridPayload, field: GridField): Asy
   const selected = maskTest(payload.plan);
   let k = 0;
   for await (const block of payload.read(payload.plan, field)) {
-    const values = decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, field.attrs);
+    const values = decodeNumeric({ dtype: block.dtype, shape: [block.data.length], data: block.data }, field.attrs, {
+      attrTypes: field.attrTypes,
+    });
     if (selected) for (let i = 0; i < values.length; i++) if (!selected(k + i)) values[i] = NaN;
     k += values.length;
     yield values;

@@ -4,7 +4,7 @@
  * The header is read through a ByteSource a growing prefix at a time, so a file of any size is
  * never loaded to learn its layout.
  */
-import type { AttrValue, Attrs, ByteSource, DType } from '../types.js';
+import type { AttrTypes, AttrValue, Attrs, ByteSource, DType } from '../types.js';
 import { CorruptFileError } from '../types.js';
 
 type Nc3Version = 1 | 2 | 5;
@@ -61,6 +61,8 @@ export interface Nc3Variable {
   /** Lengths per dimension, the record dimension counted as `numrecs`. */
   shape: number[];
   attrs: Attrs;
+  /** Stored type of each numeric attribute. */
+  attrTypes: AttrTypes;
   /** True when the first dimension is the record (unlimited) dimension. */
   isRecord: boolean;
   /** Unpadded bytes of the whole variable, or of one record of it for record variables. */
@@ -228,7 +230,7 @@ class HeaderCursor {
     return code as NcType;
   }
 
-  attributes(): Attrs {
+  attributes(types: AttrTypes = {}): Attrs {
     const n = this.listCount(TAG_ATTRIBUTE, 'attribute list');
     const attrs: Attrs = {};
     for (let i = 0; i < n; i++) {
@@ -242,6 +244,7 @@ class HeaderCursor {
         type === NcType.CHAR
           ? this.charAttribute(start, start + nelems)
           : numericAttribute(this.view, start, type, nelems);
+      if (type !== NcType.CHAR) types[name] = NC_TYPES[type].dtype;
     }
     this.attribute = '';
     return attrs;
@@ -329,7 +332,14 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
 
   c.owner = 'variable list';
   const varCount = c.checkedLength(c.listCount(TAG_VARIABLE, 'variable list'), 8, 'variable list');
-  const parsedVars: { name: string; dimIds: number[]; attrs: Attrs; type: NcType; begin: number }[] = [];
+  const parsedVars: {
+    name: string;
+    dimIds: number[];
+    attrs: Attrs;
+    attrTypes: AttrTypes;
+    type: NcType;
+    begin: number;
+  }[] = [];
   for (let i = 0; i < varCount; i++) {
     c.owner = `variable #${i}`;
     const name = c.name();
@@ -341,12 +351,13 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
       if (id >= rawDims.length) throw c.corrupt(`refers to dimension id ${id}, the file has ${rawDims.length}`);
       dimIds.push(id);
     }
-    const varAttrs = c.attributes();
+    const attrTypes: AttrTypes = {};
+    const varAttrs = c.attributes(attrTypes);
     const type = c.ncType();
     // The stored vsize is not trusted: it saturates at 2^32-1 in CDF-1/2 for big variables; it is recomputed below.
     c.count('vsize');
     const begin = c.fileOffset('begin');
-    parsedVars.push({ name, dimIds, attrs: varAttrs, type, begin });
+    parsedVars.push({ name, dimIds, attrs: varAttrs, attrTypes, type, begin });
   }
   c.owner = 'header';
   const headerBytes = c.offset;
@@ -368,6 +379,7 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
       dims: v.dimIds.map((id) => rawDims[id]!.name),
       shape: v.dimIds.map((id) => rawDims[id]!.length),
       attrs: v.attrs,
+      attrTypes: v.attrTypes,
       isRecord,
       slabBytes,
       begin: v.begin,

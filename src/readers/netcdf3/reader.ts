@@ -85,6 +85,7 @@ export class Netcdf3Reader implements Reader {
         dims: [...v.dims],
         shape: [...v.shape],
         attrs: v.attrs,
+        attrTypes: v.attrTypes,
       }));
       const info: DatasetInfo = {
         format: 'netcdf3',

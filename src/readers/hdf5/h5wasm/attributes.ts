@@ -1,6 +1,6 @@
 /** HDF5 attributes as netCDF attributes: bookkeeping ones hidden, values as AttrValue. */
 import type { Dataset, Group } from 'h5wasm/node';
-import type { Attrs, AttrValue, NumericArray } from '../../types.js';
+import type { AttrTypes, Attrs, AttrValue, NumericArray } from '../../types.js';
 import { dtypeOf } from './dtype.js';
 import { h5 } from './module.js';
 
@@ -36,16 +36,20 @@ export function toAttrValue(raw: unknown): AttrValue | undefined {
   return undefined;
 }
 
-export function readAttrs(entity: Dataset | Group, names: string[], isScale: boolean): Attrs {
+/** The attributes of a dataset or group; `types` (when given) receives the stored type of each numeric one. */
+export function readAttrs(entity: Dataset | Group, names: string[], isScale: boolean, types?: AttrTypes): Attrs {
   const attrs: Attrs = {};
   for (const name of names) {
     if (HIDDEN_ATTRS.has(name) || (isScale && HIDDEN_SCALE_ATTRS.has(name))) continue;
     const meta = h5().get_attribute_metadata(entity.file_id, entity.path, name);
-    if (dtypeOf(meta) === undefined) continue; // compound/reference attributes have no AttrValue
+    const dtype = dtypeOf(meta);
+    if (dtype === undefined) continue; // compound/reference attributes have no AttrValue
     const raw = entity.get_attribute(name, false);
     // An array of 1-byte strings (plain HDF5 |S1) is one text, not one line per character.
-    const value = dtypeOf(meta) === 'char' && Array.isArray(raw) ? raw.join('') : toAttrValue(raw);
-    if (value !== undefined) attrs[name] = value;
+    const value = dtype === 'char' && Array.isArray(raw) ? raw.join('') : toAttrValue(raw);
+    if (value === undefined) continue;
+    attrs[name] = value;
+    if (types && dtype !== 'char' && dtype !== 'string') types[name] = dtype;
   }
   return attrs;
 }

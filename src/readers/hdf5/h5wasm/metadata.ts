@@ -4,6 +4,7 @@
  * files get netCDF-C style phony dimensions.
  */
 import h5wasm, { type Dataset, type File as H5File, type Group, type Metadata } from 'h5wasm/node';
+import type { AttrTypes } from '../../types.js';
 import type { Hdf5InfoResult, Hdf5VariableMeta } from '../worker-protocol.js';
 import { readAttrs, readStringAttr, toAttrValue } from './attributes.js';
 import { dtypeOf, isUnlimited } from './dtype.js';
@@ -150,12 +151,14 @@ export function buildInfo(file: H5File): Hdf5InfoResult {
       return dim;
     });
     const filters = r.meta.chunks ? r.ds.filters.map((f) => f.id) : [];
+    const attrTypes: AttrTypes = {};
     const variable: Hdf5VariableMeta = {
       name: r.name,
       dtype,
       dims: dims.map((d) => d.name),
       shape: [...shape],
-      attrs: readAttrs(r.ds, r.attrNames, r.isScale),
+      attrs: readAttrs(r.ds, r.attrNames, r.isScale, attrTypes),
+      attrTypes,
       h5path: r.h5path,
       filters,
     };
