@@ -1,4 +1,4 @@
--- wrk script for the load mix: paths from the file in $LOAD_PATHS (one per line, weights by repetition),
+-- wrk script for the load mix: paths of one class of request from the file in $LOAD_PATHS (one per line),
 -- taken in turn from a random start per thread; statuses counted over all threads.
 local threads = {}
 
@@ -35,6 +35,6 @@ function done(summary, latency, requests)
     a = a + t:get("ok"); b = b + t:get("busy"); c = c + t:get("limited"); d = d + t:get("client"); e = e + t:get("server")
   end
   io.write(string.format("STATUS ok=%d busy=%d limited=%d client=%d server=%d\n", a, b, c, d, e))
-  io.write(string.format("LATENCY p50=%.1f p90=%.1f p99=%.1f max=%.1f\n", latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+  io.write(string.format("LATENCY p50=%.1f p95=%.1f p99=%.1f max=%.1f\n", latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
   io.write(string.format("TOTAL requests=%d seconds=%.1f errors_connect=%d errors_read=%d errors_timeout=%d\n", summary.requests, summary.duration / 1e6, summary.errors.connect, summary.errors.read, summary.errors.timeout))
 end

@@ -1,9 +1,10 @@
 // BENCH_ONLY=load: the operations mix (issue 14) against a built server on the shared data: feature pages,
-// single profiles, metadata, small Coverages and EDR subsets, a 2 MB CoverageJSON, STAC search, driven by
-// wrk at LOAD_CLIENTS connections (default 50,200,500) for LOAD_SECONDS (default 60) each. While wrk runs,
-// four probe clients time metadata and items requests one after another: what a cheap request sees while
-// heavy subsets run. Each level runs twice: the reference (no admission limits, no encoder yields:
-// ODAS_ENCODE_SLICE_MS=0) and the server as shipped. Then 304 revalidations are timed.
+// single profiles, metadata, small Coverages and EDR subsets, a 2 MB CoverageJSON, STAC search. Each class
+// of request has its own wrk process (connections in proportion to its weight, LOAD_CLIENTS in all: default
+// 50,200,500) for LOAD_SECONDS (default 60), so every class gets its own client-side p50/p95/p99. The server's
+// event-loop delay over each level comes from its /metrics (prom-client's monitorEventLoopDelay, reset at each
+// scrape). Levels run on the server as shipped; the 200-client level also on the reference: the same server
+// encoding on the main thread (ODAS_ENCODE_WORKERS=0). Then 304 revalidations are timed.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -11,12 +12,15 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startServer, stopServer } from './server.js';
 
-const OUT = join(import.meta.dirname, 'out');
-const DATA = process.env['ODAS_SHARED_DATA'] ?? join(import.meta.dirname, '..', '..', 'shared', 'data');
+export const OUT = join(import.meta.dirname, 'out');
+export const DATA = process.env['ODAS_SHARED_DATA'] ?? join(import.meta.dirname, '..', '..', 'shared', 'data');
 const CLIENTS = (process.env['LOAD_CLIENTS'] ?? '50,200,500').split(',').map(Number);
 const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 60);
+/** Levels the reference (encoding on the event loop) runs at; empty: none. */
+const REFERENCE_CLIENTS = (process.env['LOAD_REFERENCE_CLIENTS'] ?? '200').split(',').filter(Boolean).map(Number);
+export const HEAVY = '/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -35,7 +39,7 @@ function rng(seed: number): () => number {
   };
 }
 
-type Kind = 'metadata' | 'items' | 'profile' | 'coverage' | 'edr' | 'heavy' | 'stac';
+export type Kind = 'metadata' | 'items' | 'profile' | 'coverage' | 'edr' | 'heavy' | 'stac';
 const WEIGHTS: Record<Kind, number> = {
   metadata: 25,
   items: 25,
@@ -46,7 +50,7 @@ const WEIGHTS: Record<Kind, number> = {
   stac: 15,
 };
 
-function mixPaths(profileIds: string[]): string[] {
+function mixPaths(profileIds: string[]): Record<Kind, string[]> {
   const r = rng(14);
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
   const make: Record<Kind, () => string> = {
@@ -73,17 +77,15 @@ function mixPaths(profileIds: string[]): string[] {
     },
     edr: () =>
       `/collections/coads_sst/position?coords=${encodeURIComponent(`POINT(${Math.floor(r() * 340) - 170} ${Math.floor(r() * 120) - 60})`)}&parameter-name=SST`,
-    heavy: () => '/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson',
+    heavy: () => HEAVY,
     stac: () => `/stac/search?bbox=${Math.floor(r() * 100)},-60,${100 + Math.floor(r() * 60)},50&limit=10`,
   };
-  const paths: string[] = [];
-  for (const [kind, w] of Object.entries(WEIGHTS) as Array<[Kind, number]>)
-    for (let i = 0; i < w * 4; i++) paths.push(make[kind]());
-  for (let i = paths.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [paths[i], paths[j]] = [paths[j]!, paths[i]!];
+  const out = {} as Record<Kind, string[]>;
+  for (const kind of Object.keys(WEIGHTS) as Kind[]) {
+    out[kind] = [];
+    for (let i = 0; i < 100; i++) out[kind].push(make[kind]());
   }
-  return paths;
+  return out;
 }
 
 function pct(values: number[], p: number): number {
@@ -92,115 +94,159 @@ function pct(values: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-interface Probe {
-  ms: number[];
-  statuses: Map<number, number>;
-}
-
-/** Cheap requests one after another on one connection each, until `stop`. */
-async function probe(base: string, paths: string[], stop: { done: boolean }): Promise<Probe> {
-  const out: Probe = { ms: [], statuses: new Map() };
-  let i = 0;
-  while (!stop.done) {
-    const t0 = performance.now();
-    try {
-      const res = await fetch(`${base}${paths[i++ % paths.length]}`);
-      await res.arrayBuffer();
-      out.statuses.set(res.status, (out.statuses.get(res.status) ?? 0) + 1);
-      if (res.status === 200) out.ms.push(performance.now() - t0);
-    } catch {
-      out.statuses.set(0, (out.statuses.get(0) ?? 0) + 1);
-    }
-  }
-  return out;
-}
-
-async function procStat(pid: number): Promise<{ rssMb: number; fds: number }> {
+export async function procStat(pid: number): Promise<{ rssMb: number; fds: number }> {
   const s = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   const fds = (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
   return { rssMb: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN) / 1024, fds };
 }
 
+/** The server's event-loop delay since the last scrape (ms): p50, p99, max. */
+async function loopDelay(base: string): Promise<{ p50: number; p99: number; max: number }> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const get = (name: string) =>
+    Number(new RegExp(`^nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1]) * 1000;
+  return { p50: get('p50'), p99: get('p99'), max: get('max') };
+}
+
+/** What one class's wrk reports: statuses and latency percentiles (ms). */
+type WrkFigures = Record<string, number>;
+
+/** Connections per class at `clients` in all, by weight (at least one each). */
+function connections(clients: number): Record<Kind, number> {
+  const total = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(
+    Object.entries(WEIGHTS).map(([k, w]) => [k, Math.max(1, Math.round((clients * w) / total))]),
+  ) as Record<Kind, number>;
+}
+
+/** Runs one wrk per class at once for `seconds`; resolves with each class's figures. */
+export async function runMix(
+  base: string,
+  clients: number,
+  seconds: number,
+  pathFiles: Record<Kind, string>,
+): Promise<Record<Kind, WrkFigures>> {
+  const { execFile } = await import('node:child_process');
+  const conns = connections(clients);
+  const runs = (Object.keys(WEIGHTS) as Kind[]).map(
+    (kind) =>
+      new Promise<[Kind, WrkFigures]>((resolve) => {
+        execFile(
+          'wrk',
+          [
+            '-t',
+            '1',
+            '-c',
+            String(conns[kind]),
+            '-d',
+            `${seconds}s`,
+            '--timeout',
+            '30s',
+            '-s',
+            join(import.meta.dirname, 'load.lua'),
+            base,
+          ],
+          { env: { ...process.env, LOAD_PATHS: pathFiles[kind] }, maxBuffer: 1 << 20 },
+          (err, stdout, stderr) => {
+            const nums: WrkFigures = { connections: conns[kind] };
+            for (const m of stdout.matchAll(/(\w+)=([\d.]+)/g)) nums[m[1]!] = Number(m[2]);
+            // A wrk that could not run or report: say why in the bench output rather than print zeros.
+            if (nums['requests'] === undefined)
+              process.stderr.write(`wrk for ${kind} reported nothing: ${err?.message ?? ''} ${stderr} ${stdout}\n`);
+            resolve([kind, nums]);
+          },
+        );
+      }),
+  );
+  return Object.fromEntries(await Promise.all(runs)) as Record<Kind, WrkFigures>;
+}
+
+/** One file of paths per class (wrk takes them in turn from a random start). */
+export async function writePathFiles(base: string): Promise<Record<Kind, string>> {
+  await mkdir(OUT, { recursive: true });
+  const ids = (
+    (await (await fetch(`${base}/collections/1900857_prof/items?limit=200`)).json()) as {
+      features: Array<{ id: string }>;
+    }
+  ).features.map((f) => f.id);
+  const byKind = mixPaths(ids);
+  const files = {} as Record<Kind, string>;
+  for (const kind of Object.keys(WEIGHTS) as Kind[]) {
+    files[kind] = join(OUT, `load-paths-${kind}.txt`);
+    await writeFile(files[kind], `${byKind[kind].join('\n')}\n`);
+  }
+  return files;
+}
+
 interface Level {
   label: string;
   clients: number;
-  wrk: Record<string, number>;
-  meta: Probe;
-  items: Probe;
+  classes: Record<Kind, WrkFigures>;
+  loop: { p50: number; p99: number; max: number };
   rss: { start: number; max: number; end: number };
   fds: { start: number; end: number };
   load: string;
 }
 
-async function runLevel(label: string, base: string, pid: number, clients: number, pathsFile: string): Promise<Level> {
-  const stop = { done: false };
+export function loadAvg(): string {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+async function runLevel(
+  label: string,
+  base: string,
+  pid: number,
+  clients: number,
+  pathFiles: Record<Kind, string>,
+): Promise<Level> {
   const before = await procStat(pid);
+  await loopDelay(base); // resets the server's histogram
   let maxRss = before.rssMb;
   const sampler = setInterval(() => void procStat(pid).then((s) => (maxRss = Math.max(maxRss, s.rssMb))), 1000);
-  const metaPaths = ['/collections/1900857_prof', '/conformance', '/collections/coads_sst/coverage/domainset'];
-  const itemPaths = ['/collections/1900857_prof/items?limit=10', '/collections/1900857_prof/items?limit=10&offset=100'];
-  const probes = [
-    probe(base, metaPaths, stop),
-    probe(base, metaPaths, stop),
-    probe(base, itemPaths, stop),
-    probe(base, itemPaths, stop),
-  ];
-  const wrk = await new Promise<string>((resolve, reject) => {
-    // spawnSync would block the probes: run wrk asynchronously.
-    import('node:child_process').then(({ execFile }) => {
-      execFile(
-        'wrk',
-        [
-          '-t',
-          '2',
-          '-c',
-          String(clients),
-          '-d',
-          `${SECONDS}s`,
-          '--timeout',
-          '30s',
-          '-s',
-          join(import.meta.dirname, 'load.lua'),
-          base,
-        ],
-        { env: { ...process.env, LOAD_PATHS: pathsFile }, maxBuffer: 1 << 20 },
-        (_err, stdout) => resolve(stdout),
-      );
-    }, reject);
-  });
-  stop.done = true;
+  const classes = await runMix(base, clients, SECONDS, pathFiles);
   clearInterval(sampler);
-  const [m1, m2, i1, i2] = await Promise.all(probes);
-  const merge = (a: Probe, b: Probe): Probe => ({
-    ms: [...a.ms, ...b.ms],
-    statuses: new Map(
-      [...a.statuses]
-        .map(([k, v]) => [k, v + (b.statuses.get(k) ?? 0)] as [number, number])
-        .concat([...b.statuses].filter(([k]) => !a.statuses.has(k))),
-    ),
-  });
+  const loop = await loopDelay(base);
   const after = await procStat(pid);
-  const nums: Record<string, number> = {};
-  for (const m of wrk.matchAll(/(\w+)=([\d.]+)/g)) nums[m[1]!] = Number(m[2]);
   return {
     label,
     clients,
-    wrk: nums,
-    meta: merge(m1!, m2!),
-    items: merge(i1!, i2!),
+    classes,
+    loop,
     rss: { start: before.rssMb, max: maxRss, end: after.rssMb },
     fds: { start: before.fds, end: after.fds },
-    load: loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' '),
+    load: loadAvg(),
   };
 }
 
-function statusText(p: Probe): string {
-  return [...p.statuses]
-    .sort(([a], [b]) => a - b)
-    .map(([k, v]) => `${k === 0 ? 'conn err' : k}: ${v}`)
-    .join(', ');
+/** A level as table rows: one per class, then the totals. */
+function levelRows(l: Level): string[] {
+  const rows: string[] = [];
+  let requests = 0;
+  let ok = 0;
+  let busy = 0;
+  let errors = 0;
+  for (const [kind, w] of Object.entries(l.classes)) {
+    const errs =
+      (w['client'] ?? 0) +
+      (w['server'] ?? 0) +
+      (w['limited'] ?? 0) +
+      (w['errors_timeout'] ?? 0) +
+      (w['errors_connect'] ?? 0) +
+      (w['errors_read'] ?? 0);
+    requests += w['requests'] ?? 0;
+    ok += w['ok'] ?? 0;
+    busy += w['busy'] ?? 0;
+    errors += errs;
+    rows.push(
+      `| ${l.label} | ${l.clients} | ${kind} (${w['connections']}) | ${((w['requests'] ?? 0) / (w['seconds'] || SECONDS)).toFixed(1)} | ${w['ok']} | ${w['busy']} | ${errs === 0 ? 0 : `${errs}: ${w['client'] ?? 0} 4xx, ${w['limited'] ?? 0} 429, ${w['server'] ?? 0} 5xx, ${w['errors_timeout'] ?? 0} timeouts, ${(w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0)} socket`} | ${w['p50']} | ${w['p95']} | ${w['p99']} | ${w['max']} |`,
+    );
+  }
+  rows.push(
+    `| ${l.label} | ${l.clients} | **all** | ${(requests / SECONDS).toFixed(0)} | ${ok} | ${busy} | ${errors} | loop delay p50 ${l.loop.p50.toFixed(1)} | p99 ${l.loop.p99.toFixed(1)} | max ${l.loop.max.toFixed(0)} | RSS ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} MB, fds ${l.fds.start} → ${l.fds.end}, load ${l.load} |`,
+  );
+  return rows;
 }
 
 async function revalidations(base: string): Promise<string> {
@@ -242,70 +288,40 @@ export async function benchLoad(): Promise<string> {
   await mkdir(OUT, { recursive: true });
   const cacheDir = join(OUT, 'load-cache');
   await rm(cacheDir, { recursive: true, force: true });
-  const pathsFile = join(OUT, 'load-paths.txt');
   const levels: Level[] = [];
   let revalidation = '';
-  for (const [label, opts] of [
-    [
-      'reference: no limits, no encoder yields',
-      {
-        env: { ODAS_ENCODE_SLICE_MS: '0' },
-        args: [
-          '--limit',
-          'metadata=100000:0',
-          '--limit',
-          'features=100000:0',
-          '--limit',
-          'data=100000:0',
-          '--limit',
-          'heavy=100000:0',
-        ],
-      },
-    ],
-    ['as shipped (default limits, 8 ms encoder slices)', { args: [] }],
-  ] as const) {
+  const loadBefore = loadAvg();
+  const runs: Array<[string, Record<string, string>, number[]]> = [
+    ['as shipped', {}, CLIENTS],
+    ['reference: encoding on the event loop (ODAS_ENCODE_WORKERS=0)', { ODAS_ENCODE_WORKERS: '0' }, REFERENCE_CLIENTS],
+  ];
+  for (const [label, env, levelsOf] of runs) {
+    if (levelsOf.length === 0) continue;
     const port = await freePort();
-    const server = await startServer([DATA], cacheDir, port, undefined, {
-      env: 'env' in opts ? opts.env : {},
-      args: [...opts.args],
-    });
+    const server = await startServer([DATA], cacheDir, port, undefined, { env });
     try {
-      const ids = (
-        (await (await fetch(`${server.base}/collections/1900857_prof/items?limit=200`)).json()) as {
-          features: Array<{ id: string }>;
-        }
-      ).features.map((f) => f.id);
-      await writeFile(pathsFile, `${mixPaths(ids).join('\n')}\n`);
+      const pathFiles = await writePathFiles(server.base);
       // Warm: the first grid reads start the HDF5 workers.
-      await (
-        await fetch(
-          `${server.base}/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson`,
-        )
-      ).arrayBuffer();
-      for (const clients of CLIENTS)
-        levels.push(await runLevel(label, server.base, server.proc.pid!, clients, pathsFile));
-      if (opts.args.length === 0) revalidation = await revalidations(server.base);
+      await (await fetch(`${server.base}${HEAVY}`)).arrayBuffer();
+      for (const clients of levelsOf)
+        levels.push(await runLevel(label, server.base, server.proc.pid!, clients, pathFiles));
+      if (label === 'as shipped') revalidation = await revalidations(server.base);
     } finally {
       await stopServer(server.proc);
     }
   }
-  const rows = levels.map((l) => {
-    const w = l.wrk;
-    const rps = (w['requests'] ?? 0) / (w['seconds'] || SECONDS);
-    return `| ${l.label} | ${l.clients} | ${rps.toFixed(0)} | ${w['ok']} | ${w['busy']} | ${w['client']} / ${w['server']} / ${w['errors_timeout']} / ${(w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0)} | ${w['p50']} | ${w['p99']} | ${pct(l.meta.ms, 50).toFixed(1)} / ${pct(l.meta.ms, 99).toFixed(1)} (${statusText(l.meta)}) | ${pct(l.items.ms, 50).toFixed(1)} / ${pct(l.items.ms, 99).toFixed(1)} (${statusText(l.items)}) | ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} | ${l.fds.start} → ${l.fds.end} | ${l.load} |`;
-  });
   return [
-    `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level, wrk -t2`,
+    `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level, one wrk -t1 per class, load average ${loadBefore} before`,
     '',
-    `Mix by weight: ${Object.entries(WEIGHTS)
+    `Connections by weight: ${Object.entries(WEIGHTS)
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Probes: 2 clients asking metadata, 2 asking items pages, one request after another, timed to the last byte; 503s are deliberate refusals; 4xx, other 5xx, timeouts and socket errors are not.`,
+      )} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Each connection sends its next request when the last is answered. 503s are deliberate refusals (admission control); errors are 4xx, 429, other 5xx, 30 s timeouts and socket errors. Latencies in ms, client side (wrk). Loop delay: the server's event-loop delay over the level (ms, monitorEventLoopDelay).`,
     '',
-    '| server | clients | req/s | 2xx/3xx | 503 | 4xx / other 5xx / timeouts (30 s) / socket errors | mix p50 ms | mix p99 ms | metadata probe p50 / p99 ms | items probe p50 / p99 ms | RSS MB start → max → end | fds | load avg after |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows,
+    '| server | clients | class (connections) | req/s | 2xx/3xx | 503 | errors | p50 ms | p95 ms | p99 ms | max ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...levels.flatMap(levelRows),
     '',
     'Revalidation (as shipped, after the load, sequential, one client): a 304 against the full answer.',
     '',

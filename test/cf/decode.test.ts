@@ -164,13 +164,22 @@ t.test('valid range units follow the attribute types (CF §8.1)', async (t) => {
   // Each end by its own attribute: valid_min packed (i2), valid_max physical (f8).
   const ends = decodeNumeric(
     winds,
-    { scale_factor: 0.2, valid_min: 100, valid_max: 45 },
+    { scale_factor: 0.2, valid_min: 20, valid_max: 45 },
     {
       attrTypes: { scale_factor: 'f8', valid_min: 'i2', valid_max: 'f8' },
     },
   );
   t.same(
     Array.from(ends, (x) => Math.round(x * 1e4) / 1e4),
+    [NaN, 12, 40, NaN, NaN],
+  );
+  const mixed = decodeNumeric(
+    winds,
+    { scale_factor: 0.2, valid_min: 100, valid_max: 45 },
+    { attrTypes: { scale_factor: 'f8', valid_min: 'i2', valid_max: 'f8' } },
+  );
+  t.same(
+    Array.from(mixed, (x) => Math.round(x * 1e4) / 1e4),
     [NaN, NaN, 40, NaN, NaN],
     'valid_min 100 stored (20 m/s), valid_max 45 m/s: not a reversed range',
   );

@@ -5,7 +5,7 @@
  * ranges default to the field's valid range, else to the extremes of a coarse read of the field
  * at its default step (kept per field, so every tile of a layer shares its colours).
  */
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { physicalValidRange } from '../../cf/decode.js';
@@ -13,13 +13,28 @@ import { attrString } from '../../cf/read.js';
 import { InvalidParameterValue, NotFound } from '../../core/errors.js';
 import { planGrid, type GridPlan } from '../../core/grid/plan.js';
 import type { GridField, GridModel } from '../../core/grid/types.js';
-import { indexView, overviewRequest, planView, type MapView, type ViewSelection } from '../../core/grid/view.js';
+import {
+  indexView,
+  interpolateView,
+  overviewRequest,
+  planView,
+  type MapView,
+  type ViewSelection,
+} from '../../core/grid/view.js';
 import { decodedField } from '../../encoders/grid/payload.js';
 import { COLOUR_MAPS, COLOUR_MAP_NAMES, defaultColourMap } from '../../encoders/render/colormaps.js';
 import { legendPng } from '../../encoders/render/legend.js';
 import { pngInPool } from '../../encoders/offload/offload.js';
 import { encodeIndexedPng } from '../../encoders/render/png.js';
-import { colourPixels, emptyImage, MAX_BANDS, type RenderStyle } from '../../encoders/render/raster.js';
+import { encodeLossy } from '../../encoders/render/formats.js';
+import type { IndexedImage } from '../../encoders/render/png.js';
+import {
+  colourPixels,
+  emptyImage,
+  MAX_BANDS,
+  type OutOfRange,
+  type RenderStyle,
+} from '../../encoders/render/raster.js';
 import type { ApiContext } from '../context.js';
 import { gridPayload } from '../grid-answer.js';
 import { imageCache } from './cache.js';
@@ -41,6 +56,43 @@ export interface StyleRequest {
   range?: [number, number];
   bands?: number;
   log?: boolean;
+  /** ncWMS ABOVEMAXCOLOR / BELOWMINCOLOR: extend (default), transparent or 0xRRGGBB. */
+  above?: OutOfRange;
+  below?: OutOfRange;
+  interpolation?: 'nearest' | 'bilinear';
+}
+
+/** Image formats of maps and tiles, by the names requests give them. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp';
+const IMAGE_TYPES: Record<ImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
+
+/** png, jpeg (jpg) or webp, bare or as a media type; undefined for anything else. */
+export function imageFormatOf(text: string): ImageFormat | undefined {
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^image\//, '')
+    .split(';')[0]!;
+  return t === 'png' ? 'png' : t === 'jpeg' || t === 'jpg' ? 'jpeg' : t === 'webp' ? 'webp' : undefined;
+}
+
+/** An ABOVEMAXCOLOR / BELOWMINCOLOR value: extend, transparent or 0xRRGGBB (also #RRGGBB). */
+export function parseOutOfRange(text: string | undefined, parameter: string): OutOfRange | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const t = text.trim().toLowerCase();
+  if (t === 'extend' || t === 'transparent') return t;
+  const m = /^(?:0x|#)?([0-9a-f]{6})$/i.exec(t);
+  if (!m) throw new InvalidParameterValue(parameter, `expected extend, transparent or 0xRRGGBB, got '${text}'`);
+  const n = parseInt(m[1]!, 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/** nearest (default) or bilinear. */
+export function parseInterpolation(text: string | undefined, parameter: string): 'nearest' | 'bilinear' | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const t = text.trim().toLowerCase();
+  if (t === 'nearest' || t === 'bilinear') return t;
+  throw new InvalidParameterValue(parameter, `expected nearest or bilinear, got '${text}'`);
 }
 
 /** The names of the parameters a protocol uses, for its error messages. */
@@ -184,7 +236,17 @@ export async function resolveStyle(layer: Layer, req: StyleRequest, names: Param
   const log = req.log ?? false;
   if (log && !(range[0] > 0))
     throw new InvalidParameterValue(names.range, `a logarithmic scale needs a range above 0, got ${range.join(',')}`);
-  return { colourMap, range, bands, log };
+  // A palette has 256 entries: transparent, the bands, and a colour each for values above and below.
+  const extra = (Array.isArray(req.above) ? 1 : 0) + (Array.isArray(req.below) ? 1 : 0);
+  return {
+    colourMap,
+    range,
+    bands: Math.min(bands, 255 - extra),
+    log,
+    ...(req.above ? { above: req.above } : {}),
+    ...(req.below ? { below: req.below } : {}),
+    ...(req.interpolation ? { interpolation: req.interpolation } : {}),
+  };
 }
 
 /** Parses "min,max" (ncWMS COLORSCALERANGE; "auto" / "default" = the default range). */
@@ -210,45 +272,61 @@ export function checkSize(width: number, height: number, names: { width: string;
 }
 
 function styleKey(style: RenderStyle): string {
-  return `${style.colourMap.name}|${style.range.join(',')}|${style.bands}|${style.log ? 1 : 0}|${style.background?.join(',') ?? ''}`;
+  const out = (o: OutOfRange | undefined) => (Array.isArray(o) ? o.join(',') : (o ?? ''));
+  return `${style.colourMap.name}|${style.range.join(',')}|${style.bands}|${style.log ? 1 : 0}|${style.background?.join(',') ?? ''}|${out(style.above)}|${out(style.below)}|${style.interpolation ?? ''}`;
 }
 
 export interface RenderedImage {
-  png: Buffer;
+  body: Buffer;
+  /** Media type of the body. */
+  type: string;
   /** Cache key (also the ETag's source). */
   key: string;
   cached: boolean;
 }
 
-/** A PNG of a layer over a view at a step, from the cache when it was drawn before. */
+/**
+ * An image (PNG by default, JPEG or WebP) of a layer over a view at a step, from the cache when it
+ * was drawn before. A client that goes away aborts `signal`: the reads in flight stop.
+ */
 export async function renderMap(
   layer: Layer,
   view: MapView,
   selection: Omit<ViewSelection, 'field'>,
   style: RenderStyle,
   signal?: AbortSignal,
+  format: ImageFormat = 'png',
 ): Promise<RenderedImage> {
   const dt = selection.datetime ? `${selection.datetime.start}/${selection.datetime.end}` : '';
-  const key = `map|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${view.crs}|${view.bbox.join(',')}|${view.width}x${view.height}|${dt}|${selection.elevation ?? ''}|${styleKey(style)}`;
+  const key = `map|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${view.crs}|${view.bbox.join(',')}|${view.width}x${view.height}|${dt}|${selection.elevation ?? ''}|${styleKey(style)}|${format}`;
+  const type = IMAGE_TYPES[format];
   const hit = imageCache.get(key);
-  if (hit) return { png: hit, key, cached: true };
+  if (hit) return { body: hit, type, key, cached: true };
   const vp = planView(layer.model, view, { ...selection, field: layer.field.name });
-  let png: Buffer;
+  let image: IndexedImage;
   if (!vp.plan)
-    png = encodeIndexedPng(
-      style.background
-        ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style)
-        : emptyImage(view.width, view.height),
-    );
+    image = style.background
+      ? colourPixels(new Float32Array(0), vp.index, view.width, view.height, style)
+      : emptyImage(view.width, view.height);
   else {
     const overview = overviewFor(layer, vp.plan, view);
-    const { values, index } = overview
-      ? { values: (await overview).values, index: indexView(layer.model, view, (await overview).plan) }
-      : { values: await readValues(layer, vp.plan, signal), index: vp.index };
-    png = await pngInPool(colourPixels(values, index, view.width, view.height, style), signal);
+    const read = overview ? await overview : { values: await readValues(layer, vp.plan, signal), plan: vp.plan };
+    const index = overview ? indexView(layer.model, view, read.plan) : vp.index;
+    if (style.interpolation === 'bilinear') {
+      // Each pixel its own interpolated value: the index becomes the identity where a cell answers.
+      const values = interpolateView(layer.model, view, read.plan, read.values, index);
+      for (let p = 0; p < index.length; p++) if (index[p]! >= 0) index[p] = p;
+      image = colourPixels(values, index, view.width, view.height, style);
+    } else image = colourPixels(read.values, index, view.width, view.height, style);
   }
-  imageCache.set(key, png);
-  return { png, key, cached: false };
+  const body =
+    format !== 'png'
+      ? await encodeLossy(image, format, style.background)
+      : vp.plan
+        ? await pngInPool(image, signal)
+        : encodeIndexedPng(image);
+  imageCache.set(key, body);
+  return { body, type, key, cached: false };
 }
 
 /** Views with at least this many source cells per pixel along x and y are drawn from an overview. */
@@ -324,10 +402,10 @@ function overviewFor(layer: Layer, plan: GridPlan, view: MapView): Promise<Overv
 export function renderLegend(layer: Layer, style: RenderStyle, width?: number, height?: number): RenderedImage {
   const key = `legend|${modelId(layer.model)}|${layer.c.id}|${layer.field.name}|${styleKey(style)}|${width ?? ''}x${height ?? ''}`;
   const hit = imageCache.get(key);
-  if (hit) return { png: hit, key, cached: true };
+  if (hit) return { body: hit, type: 'image/png', key, cached: true };
   const png = legendPng(style, width, height);
   imageCache.set(key, png);
-  return { png, key, cached: false };
+  return { body: png, type: 'image/png', key, cached: false };
 }
 
 export interface PointValue {
@@ -373,4 +451,21 @@ export async function pointValue(
     cell[a.axis.label] = a.axis.role === 't' ? new Date(value).toISOString() : value;
   });
   return { ...base, value: Number.isNaN(v) ? null : v, cell };
+}
+
+/**
+ * A signal aborted when the client closes the connection before the answer is sent: the grid
+ * reads of a map or tile nobody waits for any more (a map panned away, a cancelled tile) stop.
+ */
+export function abortOnClose(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const gone = () => controller.abort(new Error('client closed the connection'));
+  // Gone already (closed while the request waited or was being parsed): 'close' will not come again.
+  const socket = reply.raw.socket;
+  if (!socket || socket.destroyed) gone();
+  else
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) gone();
+    });
+  return controller.signal;
 }

@@ -19,8 +19,13 @@ import { baseUrl, sendText, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { assetRoutes } from './assets.js';
 import {
+  abortOnClose,
   checkSize,
+  imageFormatOf,
   layerOf,
+  parseInterpolation,
+  parseOutOfRange,
+  type ImageFormat,
   parseRange,
   renderMap,
   resolveStyle,
@@ -36,10 +41,18 @@ import { TILE_MATRIX_SETS, tileMatrixSet, tileMatrixSetDoc, tileView } from './t
 const MAPS = 'http://www.opengis.net/spec/ogcapi-maps-1/1.0/conf/';
 const TILES = 'http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/';
 const MAPS_CONFORMANCE = [
-  ...['core', 'scaling', 'spatial-subsetting', 'datetime', 'general-subsetting', 'crs', 'collection-map', 'png'].map(
-    (c) => `${MAPS}${c}`,
-  ),
-  ...['core', 'tileset', 'tilesets-list', 'geodata-tilesets', 'png', 'oas30'].map((c) => `${TILES}${c}`),
+  ...[
+    'core',
+    'scaling',
+    'spatial-subsetting',
+    'datetime',
+    'general-subsetting',
+    'crs',
+    'collection-map',
+    'png',
+    'jpeg',
+  ].map((c) => `${MAPS}${c}`),
+  ...['core', 'tileset', 'tilesets-list', 'geodata-tilesets', 'png', 'jpeg', 'oas30'].map((c) => `${TILES}${c}`),
   'http://www.opengis.net/spec/tms/2.0/conf/tilematrixset',
   'http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset',
 ];
@@ -63,8 +76,22 @@ const MAP_PARAMETERS = [
   'bands',
   'transparent',
   'bgcolor',
+  'interpolation',
+  'abovemaxcolor',
+  'belowmincolor',
 ];
-const TILE_PARAMETERS = ['f', 'datetime', 'style', 'properties', 'range', 'bands', 'subset'];
+const TILE_PARAMETERS = [
+  'f',
+  'datetime',
+  'style',
+  'properties',
+  'range',
+  'bands',
+  'subset',
+  'interpolation',
+  'abovemaxcolor',
+  'belowmincolor',
+];
 const mercator = webMercator();
 
 type Query = Record<string, unknown>;
@@ -149,6 +176,12 @@ function styleRequest(query: Query): StyleRequest {
   if (range) out.range = range;
   const bands = one(query, 'bands');
   if (bands !== undefined) out.bands = Number(bands);
+  const above = parseOutOfRange(one(query, 'abovemaxcolor'), 'abovemaxcolor');
+  if (above) out.above = above;
+  const below = parseOutOfRange(one(query, 'belowmincolor'), 'belowmincolor');
+  if (below) out.below = below;
+  const interpolation = parseInterpolation(one(query, 'interpolation'), 'interpolation');
+  if (interpolation) out.interpolation = interpolation;
   return out;
 }
 
@@ -212,18 +245,6 @@ function stepOf(
   return { step, lonLat };
 }
 
-/**
- * A signal aborted when the client closes the connection before the answer is sent: the grid
- * reads of a map or tile nobody waits for any more (a map panned away, a cancelled tile) stop.
- */
-function abortOnClose(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'));
-  });
-  return controller.signal;
-}
-
 function etagOf(image: RenderedImage): string {
   return `"${createHash('sha1').update(image.key).digest('base64url').slice(0, 20)}"`;
 }
@@ -241,13 +262,17 @@ function sendPng(
     .header('x-odas-cache', image.cached ? 'hit' : 'miss');
   for (const [k, v] of Object.entries(headers)) reply.header(k, v);
   if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-  return reply.type('image/png').send(image.png);
+  return reply.type(image.type).send(image.body);
 }
 
-function checkPng(query: Query): void {
+/** f: png (default), jpeg or webp, by name or media type. */
+function formatOf(query: Query): ImageFormat {
   const f = one(query, 'f');
-  if (f !== undefined && !['png', 'image/png'].includes(f.toLowerCase()))
-    throw new InvalidParameterValue('f', `format '${f}' is not offered; maps and tiles are PNG (f=png)`);
+  if (f === undefined) return 'png';
+  const format = imageFormatOf(f);
+  if (!format)
+    throw new InvalidParameterValue('f', `format '${f}' is not offered; maps and tiles are png, jpeg or webp`);
+  return format;
 }
 
 async function layerFrom(ctx: ApiContext, request: FastifyRequest, query: Query): Promise<Layer> {
@@ -261,7 +286,7 @@ async function layerFrom(ctx: ApiContext, request: FastifyRequest, query: Query)
 async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const query = request.query as Query;
   checkParameters(query, MAP_PARAMETERS);
-  checkPng(query);
+  const format = formatOf(query);
   const layer = await layerFrom(ctx, request, query);
   const crs = mapCrs(one(query, 'crs'), 'crs');
   const bboxCrs = mapCrs(one(query, 'bbox-crs'), 'bbox-crs');
@@ -310,7 +335,7 @@ async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
     style.background = [(n >> 16) & 255, (n >> 8) & 255, n & 255];
   }
   const view: MapView = { crs: crs === 'EPSG:3857' ? 'EPSG:3857' : 'CRS84', bbox: box, width, height };
-  const image = await renderMap(layer, view, step, style, abortOnClose(reply));
+  const image = await renderMap(layer, view, step, style, abortOnClose(reply), format);
   const shown = crs === 'EPSG:4326' ? [box[1], box[0], box[3], box[2]] : box;
   return sendPng(request, reply, image, {
     'content-crs': `<${crsUri(crs)}>`,
@@ -321,14 +346,14 @@ async function map(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply
 async function tile(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const query = request.query as Query;
   checkParameters(query, TILE_PARAMETERS);
-  checkPng(query);
+  const format = formatOf(query);
   const { tileMatrixSetId, tileMatrix, tileRow, tileCol } = request.params as Record<string, string>;
   const tms = tileMatrixSet(tileMatrixSetId!);
   const view = tileView(tms, tileMatrix!, tileRow!, tileCol!);
   const layer = await layerFrom(ctx, request, query);
   const { step } = stepOf(query, layer);
   const style = await resolveStyle(layer, styleRequest(query), NAMES);
-  const image = await renderMap(layer, view, step, style, abortOnClose(reply));
+  const image = await renderMap(layer, view, step, style, abortOnClose(reply), format);
   return sendPng(request, reply, image, { 'content-crs': `<${tms.crs}>` });
 }
 
@@ -396,7 +421,12 @@ const json = (description: string) => ({
   404: { description: 'Not found (OGC exception JSON)', $ref: 'exception#' },
 });
 const png = (description: string) => ({
-  200: { description, content: { 'image/png': { schema: { type: 'string', format: 'binary' } } } },
+  200: {
+    description,
+    content: Object.fromEntries(
+      ['image/png', 'image/jpeg', 'image/webp'].map((t) => [t, { schema: { type: 'string', format: 'binary' } }]),
+    ),
+  },
   400: { description: 'Invalid parameter (OGC exception JSON)', $ref: 'exception#' },
   404: { description: 'Unknown collection (OGC exception JSON)', $ref: 'exception#' },
 });
@@ -421,7 +451,10 @@ const DOCS: Record<string, string> = {
   bands: 'Colour bands, 1..254',
   transparent: 'false: paint missing values with bgcolor',
   bgcolor: '0xRRGGBB (default white)',
-  f: 'png',
+  f: 'png (default), jpeg or webp (also as media types)',
+  interpolation: 'nearest (default) or bilinear between the four cells around a pixel',
+  abovemaxcolor: 'Values above the range: extend (the top colour, default), transparent or 0xRRGGBB',
+  belowmincolor: 'Values below the range: extend (the bottom colour, default), transparent or 0xRRGGBB',
 };
 
 async function mapsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promise<void> {

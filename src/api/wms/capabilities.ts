@@ -118,7 +118,7 @@ export async function capabilities(
   <Capability>
     <Request>
       <GetCapabilities>${op(['text/xml'])}</GetCapabilities>
-      <GetMap>${op(['image/png'])}</GetMap>
+      <GetMap>${op(['image/png', 'image/jpeg', 'image/webp'])}</GetMap>
       <GetFeatureInfo>${op(['text/plain', 'application/json', 'text/html', 'text/xml'])}</GetFeatureInfo>
     </Request>
     <Exception><Format>XML</Format></Exception>

@@ -7,7 +7,7 @@ import { InvalidParameterValue } from '../../core/errors.js';
 import { parseDatetime } from '../../core/query/datetime.js';
 import { MERCATOR_HALF_WORLD, type MapView } from '../../core/grid/view.js';
 import type { ViewSelection } from '../../core/grid/view.js';
-import { checkSize, parseRange, type StyleRequest } from '../maps/render.js';
+import { checkSize, parseInterpolation, parseOutOfRange, parseRange, type StyleRequest } from '../maps/render.js';
 import { WmsException } from './exceptions.js';
 
 export type WmsQuery = Map<string, string>;
@@ -85,7 +85,7 @@ export function parseStep(q: WmsQuery): Omit<ViewSelection, 'field'> {
   return out;
 }
 
-/** STYLES/STYLE, COLORSCALERANGE, NUMCOLORBANDS, LOGSCALE (ncWMS), TRANSPARENT and BGCOLOR. */
+/** STYLES/STYLE, COLORSCALERANGE, NUMCOLORBANDS, LOGSCALE, ABOVEMAXCOLOR, BELOWMINCOLOR (ncWMS), INTERPOLATION, TRANSPARENT and BGCOLOR. */
 export function parseStyle(
   q: WmsQuery,
   styleParameter: 'STYLES' | 'STYLE',
@@ -103,6 +103,12 @@ export function parseStyle(
       throw new InvalidParameterValue('LOGSCALE', `expected true or false, got '${log}'`);
     out.log = log.toLowerCase() === 'true';
   }
+  const above = parseOutOfRange(q.get('ABOVEMAXCOLOR'), 'ABOVEMAXCOLOR');
+  if (above) out.above = above;
+  const below = parseOutOfRange(q.get('BELOWMINCOLOR'), 'BELOWMINCOLOR');
+  if (below) out.below = below;
+  const interpolation = parseInterpolation(q.get('INTERPOLATION'), 'INTERPOLATION');
+  if (interpolation) out.interpolation = interpolation;
   if ((q.get('TRANSPARENT') ?? 'TRUE').toUpperCase() === 'FALSE') {
     const bg = q.get('BGCOLOR') ?? '0xFFFFFF';
     const m = /^(?:0x|#)?([0-9a-f]{6})$/i.exec(bg.trim());

@@ -10,6 +10,8 @@ import { viewCoordinates } from '../../core/grid/view.js';
 import { baseUrl, visibleCollections, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import {
+  abortOnClose,
+  imageFormatOf,
   layerOf,
   pointValue,
   renderLegend,
@@ -62,7 +64,7 @@ function sendPng(request: FastifyRequest, reply: FastifyReply, image: RenderedIm
     .header('cache-control', 'public, max-age=300')
     .header('x-odas-cache', image.cached ? 'hit' : 'miss');
   if (request.headers['if-none-match'] === etag) return reply.status(304).send();
-  return reply.type('image/png').send(image.png);
+  return reply.type(image.type).send(image.body);
 }
 
 function checkFormat(q: WmsQuery, parameter: string, offered: string[]): string {
@@ -82,14 +84,14 @@ async function getMap(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  checkFormat(q, 'FORMAT', ['image/png']);
+  const format = imageFormatOf(checkFormat(q, 'FORMAT', ['image/png', 'image/jpeg', 'image/webp']))!;
   const layer = await layerNamed(ctx, q, 'LAYERS', request);
   const view = parseView(q);
   const step = parseStep(q);
   const { background, ...styleReq } = parseStyle(q, 'STYLES');
   const style = await resolveStyle(layer, styleReq, MAP_NAMES);
   if (background) style.background = background;
-  return sendPng(request, reply, await renderMap(layer, view, step, style));
+  return sendPng(request, reply, await renderMap(layer, view, step, style, abortOnClose(reply), format));
 }
 
 async function getLegend(
@@ -237,7 +239,19 @@ async function wmsRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Promi
             BBOX: { type: 'string', description: "minx,miny,maxx,maxy in the CRS's axis order" },
             WIDTH: { type: 'string' },
             HEIGHT: { type: 'string' },
-            FORMAT: { type: 'string', description: 'image/png' },
+            FORMAT: { type: 'string', description: 'image/png, image/jpeg or image/webp' },
+            ABOVEMAXCOLOR: {
+              type: 'string',
+              description: 'Values above COLORSCALERANGE: extend (default), transparent or 0xRRGGBB (ncWMS)',
+            },
+            BELOWMINCOLOR: {
+              type: 'string',
+              description: 'Values below COLORSCALERANGE: extend (default), transparent or 0xRRGGBB (ncWMS)',
+            },
+            INTERPOLATION: {
+              type: 'string',
+              description: 'nearest (default) or bilinear (an odas vendor parameter)',
+            },
             TIME: { type: 'string', description: 'ISO 8601 instant (nearest step)' },
             ELEVATION: { type: 'string', description: 'A level of the vertical axis (nearest)' },
             COLORSCALERANGE: {

@@ -164,8 +164,12 @@ export class CatalogStore {
    * `writes` this one's. Cached answers (counts, page ends) are dropped when it changes.
    */
   dataVersion(): string {
-    return `${this.db.pragma('data_version', { simple: true }) as number}:${this.writes}`;
+    // Asked several times per request (validators, page caches): a statement prepared once, not per call.
+    this.versionStatement ??= this.db.prepare('PRAGMA data_version').pluck();
+    return `${this.versionStatement.get() as number}:${this.writes}`;
   }
+
+  private versionStatement: Database.Statement | undefined;
 
   /** Called after each commit made through this connection. */
   noteWrite(): void {

@@ -382,3 +382,106 @@ export function overviewRequest(plan: GridPlan, field: string, factor: number): 
   if (subsets.length > 0) req.subsets = subsets;
   return req;
 }
+
+/**
+ * Fractional position of v in monotonic `values` (k + t between values[k] and values[k+1]); the
+ * end position within `edge` beyond the outer values, -1 further out.
+ */
+function fractionalIndex(values: Float64Array, v: number, edge: number): number {
+  const n = values.length;
+  if (n === 0 || !Number.isFinite(v)) return -1;
+  const asc = n < 2 || values[n - 1]! >= values[0]!;
+  const lo = asc ? values[0]! : values[n - 1]!;
+  const hi = asc ? values[n - 1]! : values[0]!;
+  if (v < lo - edge || v > hi + edge) return -1;
+  if (v <= lo) return asc ? 0 : n - 1;
+  if (v >= hi) return asc ? n - 1 : 0;
+  let a = 0;
+  let b = n - 1;
+  while (b - a > 1) {
+    const mid = (a + b) >> 1;
+    if (asc ? values[mid]! <= v : values[mid]! >= v) a = mid;
+    else b = mid;
+  }
+  const d = values[b]! - values[a]!;
+  return d === 0 ? a : a + (v - values[a]!) / d;
+}
+
+/**
+ * Bilinear values of a view's pixels from the plan's cells (the values as the plan's output
+ * holds them): each pixel that has a nearest cell (index ≥ 0) gets the weighted mean of the four
+ * cells around it, missing ones left out; NaN elsewhere. Coasts stay where nearest puts them.
+ */
+export function interpolateView(
+  model: GridModel,
+  view: MapView,
+  plan: GridPlan,
+  values: Float32Array | Float64Array,
+  index: Int32Array,
+): Float32Array {
+  const out = new Float32Array(index.length).fill(NaN);
+  const xAxis = axisOf(model, 'x')!;
+  const yAxis = axisOf(model, 'y')!;
+  const strides = outputStrides(plan);
+  const xi = plan.axes.findIndex((a) => a.axis.role === 'x');
+  const yi = plan.axes.findIndex((a) => a.axis.role === 'y');
+  const xs = plan.axes[xi]!.values;
+  const ys = plan.axes[yi]!.values;
+  const sx = strides[xi]!;
+  const sy = strides[yi]!;
+  const ex = edgeOf(xs, xAxis);
+  const ey = edgeOf(ys, yAxis);
+  const { lons, lats } = viewCoordinates(view);
+  const width = lons.length;
+  const geographic = model.crs.kind === 'geographic';
+  const projection = model.crs.projection;
+  const colOf = (lon: number): number => {
+    let f = fractionalIndex(xs, lon, ex);
+    if (f < 0) f = fractionalIndex(xs, lon + 360, ex);
+    if (f < 0) f = fractionalIndex(xs, lon - 360, ex);
+    return f;
+  };
+  const cols = geographic ? Float64Array.from(lons, colOf) : undefined;
+  for (let j = 0; j < lats.length; j++) {
+    const rowGeo = geographic ? fractionalIndex(ys, lats[j]!, ey) : -1;
+    for (let i = 0; i < width; i++) {
+      const p = j * width + i;
+      if (index[p]! < 0 || Number.isNaN(values[index[p]!]!)) continue;
+      let fx: number;
+      let fy: number;
+      if (geographic) {
+        fx = cols![i]!;
+        fy = rowGeo;
+      } else {
+        const [x, y] = projection!.forward(lons[i]!, lats[j]!);
+        fx = fractionalIndex(xs, x, ex);
+        fy = fractionalIndex(ys, y, ey);
+      }
+      if (fx < 0 || fy < 0) {
+        out[p] = values[index[p]!]!;
+        continue;
+      }
+      const x0 = Math.floor(fx);
+      const y0 = Math.floor(fy);
+      const x1 = Math.min(x0 + 1, xs.length - 1);
+      const y1 = Math.min(y0 + 1, ys.length - 1);
+      const tx = fx - x0;
+      const ty = fy - y0;
+      let sum = 0;
+      let weight = 0;
+      const add = (c: number, r: number, w: number) => {
+        const v = values[c * sx + r * sy]!;
+        if (w > 0 && !Number.isNaN(v)) {
+          sum += v * w;
+          weight += w;
+        }
+      };
+      add(x0, y0, (1 - tx) * (1 - ty));
+      add(x1, y0, tx * (1 - ty));
+      add(x0, y1, (1 - tx) * ty);
+      add(x1, y1, tx * ty);
+      out[p] = weight > 1e-12 ? sum / weight : values[index[p]!]!;
+    }
+  }
+  return out;
+}

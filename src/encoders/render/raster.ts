@@ -16,13 +16,34 @@ export interface RenderStyle {
   log: boolean;
   /** Opaque background (RGB) instead of transparency where there is no value (WMS TRANSPARENT=FALSE). */
   background?: [number, number, number];
+  /** Values above the range (ncWMS ABOVEMAXCOLOR): the top colour (default), transparent, or a colour. */
+  above?: OutOfRange;
+  /** Values below the range (ncWMS BELOWMINCOLOR): the bottom colour (default), transparent, or a colour. */
+  below?: OutOfRange;
+  /** How a pixel between cell centres is coloured: the nearest cell's value (default) or bilinear between four. */
+  interpolation?: 'nearest' | 'bilinear';
 }
+
+/** What out-of-range values look like: `extend` the end colour, `transparent`, or an RGB colour. */
+export type OutOfRange = 'extend' | 'transparent' | [number, number, number];
 
 export const MAX_BANDS = 254;
 
+/** Palette entries of the out-of-range colours after the bands (a colour takes one). */
+function outOfRangeSlots(style: RenderStyle): { below?: number; above?: number } {
+  const out: { below?: number; above?: number } = {};
+  let next = style.bands + 1;
+  if (Array.isArray(style.below)) out.below = next++;
+  if (Array.isArray(style.above)) out.above = next;
+  return out;
+}
+
 /** Palette (RGBA) of a style: transparent, then one colour per band sampled across the map. */
 export function paletteOf(style: RenderStyle): Uint8Array {
-  const palette = new Uint8Array((style.bands + 1) * 4);
+  const slots = outOfRangeSlots(style);
+  const palette = new Uint8Array((Math.max(style.bands, slots.below ?? 0, slots.above ?? 0) + 1) * 4);
+  if (slots.below !== undefined) palette.set([...(style.below as number[]), 255], slots.below * 4);
+  if (slots.above !== undefined) palette.set([...(style.above as number[]), 255], slots.above * 4);
   if (style.background) palette.set([...style.background, 255], 0);
   for (let b = 0; b < style.bands; b++) {
     const at = style.bands === 1 ? 128 : Math.round((b * 255) / (style.bands - 1));
@@ -38,9 +59,14 @@ export function bandOf(style: RenderStyle): (v: number) => number {
   const lo = log ? Math.log10(style.range[0]) : style.range[0];
   const hi = log ? Math.log10(style.range[1]) : style.range[1];
   const span = hi - lo;
+  const slots = outOfRangeSlots(style);
+  const belowIndex = style.below === 'transparent' ? 0 : (slots.below ?? 1);
+  const aboveIndex = style.above === 'transparent' ? 0 : (slots.above ?? bands);
   return (v: number) => {
     if (Number.isNaN(v) || (log && v <= 0)) return 0;
     const x = log ? Math.log10(v) : v;
+    if (x < lo) return belowIndex;
+    if (x > hi) return aboveIndex;
     const t = span > 0 ? (x - lo) / span : 0.5;
     const b = Math.floor(t * bands);
     return (b < 0 ? 0 : b >= bands ? bands - 1 : b) + 1;
