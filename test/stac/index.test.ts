@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseCql2Text } from '../../src/core/cql2/text.js';
-import { COUNT_CAP, CatalogStore } from '../../src/catalog/store/store.js';
+import { COUNT_CAP } from '../../src/catalog/store/search.js';
+import { CatalogStore } from '../../src/catalog/store/store.js';
 import type { CollectionSource, ItemDraft, SearchSpec } from '../../src/catalog/store/types.js';
 import { boxPolygon } from '../../src/core/geometry.js';
 

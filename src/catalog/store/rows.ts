@@ -6,6 +6,33 @@ import type { GeoJsonGeometry } from '../../core/geometry.js';
 import { addItem, emptyStats } from './stats.js';
 import type { CollectionStats, ItemDraft } from './types.js';
 
+/** The R*-tree's time axis is in days (epoch ms / DAY): float32 boxes keep a day's precision for millennia. */
+export const DAY = 86_400_000;
+
+/** An items row joined with its source file, as the catalog's queries select it (ROW_COLUMNS). */
+export interface RawRow {
+  rowid: number;
+  cid: number;
+  id: string;
+  sk: number;
+  gtype: number;
+  s: number | null;
+  e: number | null;
+  minx: number | null;
+  miny: number | null;
+  maxx: number | null;
+  maxy: number | null;
+  geom: string | null;
+  props: string;
+  doc: string | null;
+  rel: string;
+  size: number | null;
+  fidx: number | null;
+}
+
+export const ROW_COLUMNS =
+  'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, i.fidx AS fidx, src.rel AS rel, src.size AS size';
+
 /** Geometry type codes stored per item. */
 const GTYPE: Record<string, number> = {
   Point: 1,

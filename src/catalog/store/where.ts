@@ -3,7 +3,8 @@ import type { ComparisonOp, Cql2Literal, Cql2Node, Cql2Property, TemporalOp } fr
 import { FILTER } from '../../core/cql2/ast.js';
 import { parseInstant } from '../../core/query/datetime.js';
 import type { GeoJsonGeometry } from '../../core/geometry.js';
-import { geometryBox, prepare } from '../../core/geometry.js';
+import { boxPolygon, geometryBox, prepare } from '../../core/geometry.js';
+import { lonRanges, type BBox } from '../../core/query/bbox.js';
 import type { JsonType } from './types.js';
 
 /** A piece of WHERE clause with its bound values, in order. */
@@ -50,6 +51,22 @@ export interface CompileContext {
 }
 
 /** SQLite has no infinities in bound parameters worth trusting: open interval ends become huge values. */
+/**
+ * The exact shape of a query box for odas_hit: a polygon, or one per side of the antimeridian when the
+ * box crosses it (west > east).
+ */
+export function bboxQueryGeometry(bbox: BBox): GeoJsonGeometry {
+  const ranges = lonRanges(bbox);
+  if (ranges.length === 1) return boxPolygon([bbox.west, bbox.south, bbox.east, bbox.north]);
+  return {
+    type: 'MultiPolygon',
+    coordinates: ranges.map(
+      ([lo, hi]) =>
+        (boxPolygon([lo, bbox.south, hi, bbox.north]) as { coordinates: Array<Array<[number, number]>> }).coordinates,
+    ),
+  };
+}
+
 export const BIG = 1e300;
 export const clampInf = (v: number): number => (v === Infinity ? BIG : v === -Infinity ? -BIG : v);
 

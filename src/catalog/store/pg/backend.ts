@@ -16,7 +16,7 @@ import type { FileCommit, FileRemoval, FileState, FileStatus } from '../ledger.j
 import { folderOf } from '../ledger.js';
 import { GTYPE_BOX, prepareItems, type PreparedItems } from '../rows.js';
 import { emptyStats, mergeStats } from '../stats.js';
-import { COUNT_CAP } from '../store.js';
+import { COUNT_CAP } from '../search.js';
 import type {
   CollectionSource,
   CollectionStats,
