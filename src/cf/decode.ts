@@ -116,16 +116,20 @@ function limitsArePacked(
   return isInteger(dtype) && limits.every((x) => Number.isInteger(x));
 }
 
-/** The valid_* limits and the attribute each end comes from. */
+/** The valid_* limits of one variable, each end with the units decided for it. */
 interface ValidLimits {
   min: number;
   max: number;
-  minFrom: string;
-  maxFrom: string;
+  minPacked: boolean;
+  maxPacked: boolean;
 }
 
-/** [min, max] from valid_range or valid_min/valid_max; a reversed range (min > max) is ignored as a file error. */
-function validLimits(attrs: Attrs): ValidLimits | undefined {
+/**
+ * [min, max] from valid_range or valid_min/valid_max, each end in packed or physical units
+ * (`dtype`: the storage type, after `_Unsigned`). A reversed range (min > max in the same units) is
+ * ignored as a file error.
+ */
+function validLimits(dtype: DType, attrs: Attrs, options: DecodeOptions): ValidLimits | undefined {
   const range = attrNumbers(attrs['valid_range']);
   const fromRange = range.length === 2;
   let min = fromRange ? range[0]! : firstNumber(attrs['valid_min']);
@@ -133,13 +137,11 @@ function validLimits(attrs: Attrs): ValidLimits | undefined {
   if (min !== undefined && Number.isNaN(min)) min = undefined;
   if (max !== undefined && Number.isNaN(max)) max = undefined;
   if (min === undefined && max === undefined) return undefined;
-  if (min !== undefined && max !== undefined && min > max) return undefined;
-  return {
-    min: min ?? -Infinity,
-    max: max ?? Infinity,
-    minFrom: fromRange ? 'valid_range' : 'valid_min',
-    maxFrom: fromRange ? 'valid_range' : 'valid_max',
-  };
+  const finite = [min, max].filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const minPacked = limitsArePacked(dtype, attrs, fromRange ? 'valid_range' : 'valid_min', finite, options);
+  const maxPacked = limitsArePacked(dtype, attrs, fromRange ? 'valid_range' : 'valid_max', finite, options);
+  if (min !== undefined && max !== undefined && minPacked === maxPacked && min > max) return undefined;
+  return { min: min ?? -Infinity, max: max ?? Infinity, minPacked, maxPacked };
 }
 
 /**
@@ -167,13 +169,12 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
 
   let [storedMin, storedMax] = [-Infinity, Infinity];
   let [physicalMin, physicalMax] = [-Infinity, Infinity];
-  const limits = validLimits(attrs);
+  const limits = validLimits(dtype, attrs, options);
   if (limits) {
-    const finite = [limits.min, limits.max].filter(Number.isFinite);
     const asStoredLimit = (x: number): number => (dtype === 'f4' ? Math.fround(x) : x);
-    if (limitsArePacked(dtype, attrs, limits.minFrom, finite, options)) storedMin = asStoredLimit(limits.min);
+    if (limits.minPacked) storedMin = asStoredLimit(limits.min);
     else physicalMin = limits.min;
-    if (limitsArePacked(dtype, attrs, limits.maxFrom, finite, options)) storedMax = asStoredLimit(limits.max);
+    if (limits.maxPacked) storedMax = asStoredLimit(limits.max);
     else physicalMax = limits.max;
   }
 
@@ -315,15 +316,13 @@ export function charAt(raw: RawArray, ...index: number[]): string {
  * decodeNumeric reads them), when both ends are given: the value range maps are coloured over.
  */
 export function physicalValidRange(dtype: DType, attrs: Attrs, attrTypes?: AttrTypes): [number, number] | undefined {
-  const limits = validLimits(attrs);
-  if (!limits || !Number.isFinite(limits.min) || !Number.isFinite(limits.max) || limits.min >= limits.max) {
-    return undefined;
-  }
+  const unsigned = isTrue(attrs['_Unsigned']) ? UNSIGNED_OF[dtype] : undefined;
+  const limits = validLimits(unsigned ?? dtype, attrs, attrTypes ? { attrTypes } : {});
+  if (!limits || !Number.isFinite(limits.min) || !Number.isFinite(limits.max)) return undefined;
   const scale = firstNumber(attrs['scale_factor']) ?? 1;
   const offset = firstNumber(attrs['add_offset']) ?? 0;
-  const both = [limits.min, limits.max];
-  const physical = (x: number, from: string): number =>
-    limitsArePacked(dtype, attrs, from, both, { attrTypes }) ? x * scale + offset : x;
-  const ends = [physical(limits.min, limits.minFrom), physical(limits.max, limits.maxFrom)];
+  const physical = (x: number, packed: boolean): number => (packed ? x * scale + offset : x);
+  const ends = [physical(limits.min, limits.minPacked), physical(limits.max, limits.maxPacked)];
+  if (ends[0] === ends[1]) return undefined;
   return [Math.min(ends[0]!, ends[1]!), Math.max(ends[0]!, ends[1]!)];
 }

@@ -173,6 +173,16 @@ t.test('valid range units follow the attribute types (CF §8.1)', async (t) => {
     Array.from(ends, (x) => Math.round(x * 1e4) / 1e4),
     [NaN, 12, 40, NaN, NaN],
   );
+  const mixed = decodeNumeric(
+    winds,
+    { scale_factor: 0.2, valid_min: 100, valid_max: 45 },
+    { attrTypes: { scale_factor: 'f8', valid_min: 'i2', valid_max: 'f8' } },
+  );
+  t.same(
+    Array.from(mixed, (x) => Math.round(x * 1e4) / 1e4),
+    [NaN, NaN, 40, NaN, NaN],
+    'valid_min 100 stored (20 m/s), valid_max 45 m/s: not a reversed range',
+  );
   // `_Unsigned` storage: limits of the signed type are packed.
   const bytes = raw('i1', Int8Array.from([10, -56, -6]));
   const unsignedAttrs = { _Unsigned: 'true', scale_factor: 0.5, valid_range: [0, 100] };

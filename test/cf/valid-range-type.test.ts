@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import { discoverRoots } from '../helpers/app.js';
-import { http, httpJson, listen } from '../helpers/http.js';
+import { httpJson, listen } from '../helpers/http.js';
 
 const PYTHON = '/usr/bin/python3';
 const hasNetCDF4 = spawnSync(PYTHON, ['-c', 'import netCDF4'], { stdio: 'ignore' }).status === 0;
@@ -57,6 +57,10 @@ for name in ('wind_speed', 'wind_packed_range'):
     v = d[name]
     out[name] = {'valid_range_dtype': v.valid_range.dtype.str, 'valid_range': [float(x) for x in v.valid_range],
                  'dtype': v.dtype.str, 'stored': [int(x) for x in v[:].ravel()]}
+# xarray ignores valid_range and unpacks with scale_factor: the winds come back 0..60 m/s.
+import xarray
+with xarray.open_dataset(sys.argv[1]) as x:
+    out['xarray_wind_speed'] = [round(float(w), 3) for w in x['wind_speed'].values.ravel()]
 print(json.dumps(out))
 `;
 
@@ -125,19 +129,23 @@ t.test(
         t.equal(await at(20, 'wind_packed_range'), null, 'EDR: an int16 range [0, 50] is 0..10 m/s');
 
         // NetCDF: packed values unchanged, valid_range keeps its own type.
-        const nc = await http(base, `/collections/${id}/coverage?f=netcdf`);
-        t.equal(nc.status, 200);
         const ncRes = await fetch(`${base}/collections/${id}/coverage?f=netcdf`);
+        t.equal(ncRes.status, 200, 'NetCDF coverage');
         const out = join(dir, `${id}-out.nc`);
         await writeFile(out, Buffer.from(await ncRes.arrayBuffer()));
         const seen = JSON.parse(execFileSync(PYTHON, ['-c', INSPECT, out], { encoding: 'utf8' })) as Record<
           string,
           Inspected
-        >;
+        > & { xarray_wind_speed: number[] };
         const stored = Array.from({ length: NX * NY }, (_, k) => Math.round(wind(k) / 0.2));
         t.match(seen['wind_speed'], { dtype: '<i2', valid_range: [0, 50], stored });
         t.match(seen['wind_speed']!.valid_range_dtype, /^<f[48]$/, 'a float valid_range stays float');
         t.match(seen['wind_packed_range'], { dtype: '<i2', valid_range_dtype: '<i2', valid_range: [0, 50], stored });
+        t.same(
+          seen.xarray_wind_speed,
+          Array.from({ length: NX * NY }, (_, k) => wind(k)),
+          'xarray unpacks the NetCDF answer to 0..60 m/s',
+        );
       });
     }
   },
