@@ -16,6 +16,7 @@ import type { FileCommit, FileRemoval, FileState, FileStatus } from '../ledger.j
 import { folderOf } from '../ledger.js';
 import { GTYPE_BOX, prepareItems, type PreparedItems } from '../rows.js';
 import { emptyStats, mergeStats } from '../stats.js';
+import type { RawRow as ItemsRow } from '../rows.js';
 import { COUNT_CAP } from '../search.js';
 import type {
   CollectionSource,
@@ -167,26 +168,8 @@ function stboxSql(b: BBox | undefined, start: number, end: number): Sql {
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
-interface RawRow {
-  rowid: number;
-  cid: number;
-  id: string;
-  sk: number;
-  gtype: number;
-  s: number | null;
-  e: number | null;
-  minx: number | null;
-  miny: number | null;
-  maxx: number | null;
-  maxy: number | null;
-  geom: string | null;
-  props: string;
-  doc: string | null;
-  rel: string;
-  size: number | null;
-  fidx: number | null;
-  levels?: Uint8Array | null;
-}
+/** The SQLite catalog's row shape (rows.ts), with a profile's packed levels when asked for. */
+type RawRow = ItemsRow & { levels?: Uint8Array | null };
 
 const ROW_COLUMNS =
   'i.rowid, i.cid, i.id, i.sk, i.gtype, i.s, i.e, i.minx, i.miny, i.maxx, i.maxy, i.geom, i.props, i.doc, i.fidx, src.rel, src.size';
