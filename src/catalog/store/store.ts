@@ -7,12 +7,13 @@ import {
   intersects,
   pointHits,
   prepare,
+  PreparedByText,
   type GeoJsonGeometry,
   type Prepared,
 } from '../../core/geometry.js';
-import { DAY, GTYPE_BOX, prepareItems, ROW_COLUMNS, type PreparedItems, type RawRow } from './rows.js';
+import { DAY, GTYPE_BOX, prepareItems, ROW_COLUMNS, toItemRow, type PreparedItems, type RawRow } from './rows.js';
 import { COUNT_CAP, searchItems } from './search.js';
-import { emptyStats, mergeStats } from './stats.js';
+import { emptyStats, mergeStats, unionTypes } from './stats.js';
 import type {
   CollectionSource,
   CollectionStats,
@@ -41,6 +42,8 @@ import {
 const SCHEMA_VERSION = 9;
 /** Features fetched per batch when a collection's matches are streamed (bounded memory, few statements). */
 const FEATURE_BATCH = 500;
+/** Prepared statements kept (see stmt()). */
+const MAX_STATEMENTS = 512;
 /** R*-tree position of items without geometry or time: far outside any query box. */
 const NOWHERE = 1e7;
 
@@ -85,6 +88,8 @@ export interface CatalogStoreOptions {
 export class CatalogStore {
   private readonly db: Database.Database;
   private readonly geometries = new Map<number, Prepared>();
+  /** Stored line and polygon geometries, parsed and prepared once for odas_hit. */
+  private readonly itemGeometries = new PreparedByText();
   private nextHandle = 1;
   private cids = new Map<string, { cid: number; kind: ItemKind }>();
   private ids = new Map<number, string>();
@@ -116,7 +121,7 @@ export class CatalogStore {
       if (t === GTYPE_BOX)
         return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
       if (typeof geom !== 'string') return 0;
-      return intersects(q, JSON.parse(geom) as GeoJsonGeometry) ? 1 : 0;
+      return intersects(q, this.itemGeometries.get(geom)) ? 1 : 0;
     });
     this.loadCatalog();
   }
@@ -273,19 +278,7 @@ export class CatalogStore {
 
   /** Queryable property names and types of some collections (all when none given). */
   propertyTypes(collections?: string[]): Record<string, JsonType> {
-    const out: Record<string, JsonType> = {};
-    for (const id of collections ?? this.collections()) {
-      for (const [k, t] of Object.entries(this.statsOf(id).types)) {
-        const prev = out[k];
-        out[k] =
-          prev === undefined || prev === t
-            ? t
-            : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
-              ? 'number'
-              : 'string';
-      }
-    }
-    return out;
+    return unionTypes((collections ?? this.collections()).map((id) => this.statsOf(id)));
   }
 
   get size(): number {
@@ -430,47 +423,34 @@ export class CatalogStore {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
-  /** Prepared statements are reused: preparing costs more than running for one-row statements. */
+  /**
+   * Prepared statements are reused: preparing costs more than running for one-row statements (under
+   * load, preparing every request's statements took 5 % of the main thread). Request statements vary
+   * with their filters and page sizes, so the least recently used are dropped past a bound.
+   */
   stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
-    if (!st) {
+    if (st) {
+      this.statements.delete(sql);
+    } else {
       st = this.db.prepare(sql);
-      this.statements.set(sql, st);
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
     }
+    this.statements.set(sql, st);
     return st;
   }
 
   toRow(r: RawRow): ItemRow {
     const collection = this.ids.get(r.cid) ?? '';
-    return {
-      rowid: r.rowid,
-      collection,
-      kind: this.cids.get(collection)?.kind ?? 'feature',
-      id: r.id,
-      sk: r.sk,
-      start: r.s,
-      end: r.e,
-      bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
-      geom:
-        r.gtype === 1
-          ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
-          : r.gtype === GTYPE_BOX
-            ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
-            : r.geom,
-      props: r.props,
-      doc: r.doc,
-      file: r.rel,
-      size: r.size,
-      fidx: r.fidx,
-    };
+    return toItemRow(r, collection, this.cids.get(collection)?.kind ?? 'feature');
   }
 
   get(collection: string, id: string): ItemRow | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    const r = this.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`)
-      .get(id, c.cid) as RawRow | undefined;
+    const r = this.stmt(
+      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`,
+    ).get(id, c.cid) as RawRow | undefined;
     return r ? this.toRow(r) : undefined;
   }
 
@@ -491,7 +471,7 @@ export class CatalogStore {
   source(collection: string, rel: string): { size: number | null } | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as
+    return this.stmt('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as
       { size: number | null } | undefined;
   }
 
@@ -526,7 +506,7 @@ export class CatalogStore {
       }
       let matched = filtered ? this.counts.get(key) : this.statsOf(collection).count;
       if (matched === undefined) {
-        matched = (this.db.prepare(`SELECT count(*) AS n FROM ${from} WHERE ${sql}`).get(...params) as { n: number }).n;
+        matched = (this.stmt(`SELECT count(*) AS n FROM ${from} WHERE ${sql}`).get(...params) as { n: number }).n;
         this.counts.set(key, matched);
         if (this.counts.size > 256) this.counts.delete(this.counts.keys().next().value!);
       }
@@ -540,12 +520,10 @@ export class CatalogStore {
         const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
         const ids = (
           after !== undefined
-            ? this.db
-                .prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`)
+            ? this.stmt(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`)
                 .pluck()
                 .all(...params, after, limit)
-            : this.db
-                .prepare(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`)
+            : this.stmt(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`)
                 .pluck()
                 .all(...params, limit, offset)
         ) as number[];
@@ -567,11 +545,9 @@ export class CatalogStore {
 
   /** Rows by rowid, in rowid order. */
   private rowsByIds(ids: number[]): RawRow[] {
-    return this.db
-      .prepare(
-        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
-      )
-      .all(...ids) as RawRow[];
+    return this.stmt(
+      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
+    ).all(...ids) as RawRow[];
   }
 
   /**
@@ -587,8 +563,7 @@ export class CatalogStore {
     let ids: number[];
     try {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
-      ids = this.db
-        .prepare(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`)
+      ids = this.stmt(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`)
         .pluck()
         .all(...where.flatMap((w) => w.params)) as number[];
     } finally {
@@ -599,11 +574,9 @@ export class CatalogStore {
     const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
     for (let k = 0; k < ids.length; k += FEATURE_BATCH) {
       const batch = ids.slice(k, k + FEATURE_BATCH);
-      const rows = this.db
-        .prepare(
-          `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
-        )
-        .all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
+      const rows = this.stmt(
+        `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
+      ).all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
       for (const r of rows) {
         const row = this.toRow(r);
         if (r.levels) row.levels = r.levels;
