@@ -276,6 +276,20 @@ t.test('the size limit is a 413 with the estimate, before any read (DAP2 and DAP
   }
 });
 
+t.test('a variable with cf_role names each feature by its catalog id (its item), in N_PROF order', async (t) => {
+  const dds = (await get('/opendap/1900857_prof.dds')).body;
+  t.match(dds, /^Dataset \{\n {4}String profile_id\[N_PROF = 194\];\n/);
+  t.match((await get('/opendap/1900857_prof.das')).body, /profile_id \{\n {8}String cf_role "profile_id";/);
+  const items = JSON.parse((await get('/collections/1900857_prof/items?limit=3')).body) as {
+    features: Array<{ id: string; properties: { cycle_number: number } }>;
+  };
+  const ascii = (await get('/opendap/1900857_prof.ascii?profile_id[0:1:2],CYCLE_NUMBER[0:1:2]')).body;
+  t.match(ascii, `\nprofile_id[3]\n${items.features.map((f) => `"${f.id}"`).join(', ')}\n`);
+  t.match(ascii, `\nCYCLE_NUMBER[3]\n${items.features.map((f) => f.properties.cycle_number).join(', ')}\n`);
+  const glider = (await get('/opendap/dfo-rosie713-20190615.dmr')).body;
+  t.match(glider, /<String name="trajectory_id">\s*<Dim name="\/trajectory"\/>/);
+});
+
 t.test('the OPeNDAP list, the dataset page and the collection link name the in-situ collections', async (t) => {
   const list = await get('/opendap');
   t.match(list.body, /href="[^"]*\/opendap\/1900857_prof"/);

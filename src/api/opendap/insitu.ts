@@ -16,7 +16,8 @@
  * shorter features padded with _FillValue. For one Argo multi-profile file this is exactly its own
  * N_PROF × N_LEVELS variables with their names and attributes; for a folder or a GDAC family, each
  * file's profiles in turn. Per-file variables (a trajectory file's PLATFORM_NUMBER) become one value
- * per instance; variables on other dimensions (N_CALIB, N_HISTORY, N_CYCLE) are left out. Character
+ * per instance; variables on other dimensions (N_CALIB, N_HISTORY, N_CYCLE) are left out; `featureType`
+ * is set and, when no variable has a `cf_role`, one is added: each feature's catalog id. Character
  * variables keep their string dimension (DAP4 Char arrays; DAP2 strings, see encoders/dap2/arrays.ts).
  *
  * Values are the stored ones with the attributes that decode them, as for grids: the catalog says
@@ -323,6 +324,44 @@ function dap2AttrsOf(info: VariableInfo, attrs: Attrs): DapAttr[] {
   return out;
 }
 
+const ID_NAMES: Record<Layout['featureType'], string> = {
+  profile: 'profile_id',
+  trajectory: 'trajectory_id',
+  timeSeries: 'timeseries_id',
+};
+
+async function* featureIds(c: InSituCollection, slab: DapSlab): AsyncGenerator<string[]> {
+  for await (const page of featuresOf(c, slab)) yield page.map((r) => r.id);
+}
+
+/**
+ * The instance variable CF wants (`cf_role`), when the files have none: each feature's id in the
+ * catalog, which is also its item at /collections/{id}/items/{featureId}.
+ */
+function idVariable(
+  c: InSituCollection,
+  layout: Layout,
+  vars: SourceVar[],
+): { variable: Dap4Variable; attrs: Attrs } | undefined {
+  const name = ID_NAMES[layout.featureType];
+  if (vars.some((v) => v.info.attrs['cf_role'] !== undefined || v.info.name === name)) return undefined;
+  const attrs: Attrs = {
+    cf_role: name,
+    long_name: `Feature id (the item /collections/${c.id}/items/{id})`,
+  };
+  return {
+    variable: {
+      name,
+      dtype: 'string',
+      dims: [layout.instance],
+      attrs: dap4Attrs(attrs),
+      maps: [],
+      open: ([slab]) => featureIds(c, slab!),
+    },
+    attrs,
+  };
+}
+
 /** The largest element count over the listed files and the catalog's per-feature counts. */
 function elementSize(c: InSituCollection, layout: Layout, infos: DatasetInfo[]): number {
   let n = 0;
@@ -370,6 +409,11 @@ export async function inSituDap(c: InSituCollection): Promise<InSituDap> {
       open: (slabs, signal) => readVar(ctx, slabs, signal),
     };
   });
+  const id = idVariable(c, layout, vars);
+  if (id) {
+    variables.unshift(id.variable);
+    dap2Attrs.set(id.variable.name, dapAttrs(id.attrs, undefined, false, new Set()));
+  }
   const globalAttrs = { ...infos[0]!.attrs, title: c.title, featureType: layout.featureType };
   return {
     dataset: { name: c.id, dims, variables, globals: dap4Attrs(globalAttrs) },
