@@ -257,57 +257,91 @@ function place(
     }
 }
 
-/** A variable's stored values over its slabs, one catalog page of instances at a time. */
+/** Values held in memory at once per variable (a block); a longer feature is read in pieces of its element slab. */
+const MAX_BLOCK_VALUES = 1 << 20;
+
+/** A slab cut into consecutive slabs of at most `n` indices each. */
+function pieces(slab: DapSlab, n: number): DapSlab[] {
+  const out: DapSlab[] = [];
+  for (let start = slab.start; start <= slab.stop; start += n * slab.stride)
+    out.push({ start, stride: slab.stride, stop: Math.min(slab.stop, start + (n - 1) * slab.stride) });
+  return out;
+}
+
+/** The stored values of some features (in catalog order) over element and string slabs, fill where they have none. */
+async function readRows(
+  ctx: ReadContext,
+  source: InSituSource,
+  records: FeatureRecord[],
+  element: DapSlab | undefined,
+  string: DapSlab | undefined,
+): Promise<NumericArray> {
+  const { layout, v } = ctx;
+  const per = (element ? slabCount(element) : 1) * (string ? slabCount(string) : 1);
+  const out = allocate(v.info.dtype, records.length * per);
+  if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(ctx.fill));
+  else out.fill(ctx.fill);
+  let at = 0;
+  for (const run of runsOf(records)) {
+    const first = run[0]!;
+    const info = await source.info(first.source.file);
+    const fileElement = info.dims[layout.fileElement] ?? 1;
+    const fileString = v.stringDim ? (info.dims[v.stringDim] ?? 0) : 1;
+    const window: Window = {};
+    if (v.hasInstance && layout.fileInstance)
+      window[layout.fileInstance] = [first.source.index, first.source.index + run.length];
+    const e0 = element?.start ?? 0;
+    const e1 = element ? Math.min(element.stop + 1, fileElement) : 1;
+    const s0 = string?.start ?? 0;
+    const s1 = string ? Math.min(string.stop + 1, fileString) : 1;
+    if (e0 < e1 && s0 < s1) {
+      if (element) window[layout.fileElement] = [e0, e1];
+      if (string) window[v.stringDim!] = [s0, s1];
+      const raw = await source.raw(first.source.file, v.info.name, window);
+      if (raw && !Array.isArray(raw.data)) {
+        // A per-file variable (no instance dimension) holds the same values for every row of its run.
+        const rows = v.hasInstance ? run.length : 1;
+        const shape = { element: element ? e1 - e0 : 1, string: string ? s1 - s0 : 1 };
+        for (let copy = 0; copy < (v.hasInstance ? 1 : run.length); copy++)
+          place(
+            out,
+            at + copy * per,
+            raw.data,
+            rows,
+            shape,
+            { ...(element ? { element } : {}), ...(string ? { string } : {}) },
+            { e0, s0 },
+          );
+      }
+    }
+    at += run.length * per;
+  }
+  return out;
+}
+
+/**
+ * A variable's stored values over its slabs, in blocks of at most about MAX_BLOCK_VALUES: features a
+ * catalog page at a time, grouped, and a feature longer than a block (a glider's year) piece by piece.
+ */
 async function* readVar(ctx: ReadContext, slabs: DapSlab[], signal: AbortSignal): AsyncGenerator<NumericArray> {
-  const { c, layout, v } = ctx;
+  const { c, v } = ctx;
   const [instance, ...rest] = slabs;
   const element = v.hasElement ? rest[0] : undefined;
   const string = v.stringDim ? rest[rest.length - 1] : undefined;
-  const per = (element ? slabCount(element) : 1) * (string ? slabCount(string) : 1);
-  const dtype = v.info.dtype;
+  const width = string ? slabCount(string) : 1;
+  const per = (element ? slabCount(element) : 1) * width;
+  const group = Math.max(1, Math.floor(MAX_BLOCK_VALUES / per));
   const source = new InSituSource(c, signal);
   try {
-    for await (const page of featuresOf(c, instance!)) {
-      const out = allocate(dtype, page.length * per);
-      if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(ctx.fill));
-      else out.fill(ctx.fill);
-      let at = 0;
-      for (const run of runsOf(page)) {
-        const first = run[0]!;
-        const info = await source.info(first.source.file);
-        const fileElement = info.dims[layout.fileElement] ?? 1;
-        const fileString = v.stringDim ? (info.dims[v.stringDim] ?? 0) : 1;
-        const window: Window = {};
-        if (v.hasInstance && layout.fileInstance)
-          window[layout.fileInstance] = [first.source.index, first.source.index + run.length];
-        const e0 = element?.start ?? 0;
-        const e1 = element ? Math.min(element.stop + 1, fileElement) : 1;
-        const s0 = string?.start ?? 0;
-        const s1 = string ? Math.min(string.stop + 1, fileString) : 1;
-        if (e0 < e1 && s0 < s1) {
-          if (element) window[layout.fileElement] = [e0, e1];
-          if (string) window[v.stringDim!] = [s0, s1];
-          const raw = await source.raw(first.source.file, v.info.name, window);
-          if (raw && !Array.isArray(raw.data)) {
-            // A per-file variable (no instance dimension) holds the same values for every row of its run.
-            const rows = v.hasInstance ? run.length : 1;
-            const shape = { element: element ? e1 - e0 : 1, string: string ? s1 - s0 : 1 };
-            for (let copy = 0; copy < (v.hasInstance ? 1 : run.length); copy++)
-              place(
-                out,
-                at + copy * per,
-                raw.data,
-                rows,
-                shape,
-                { ...(element ? { element } : {}), ...(string ? { string } : {}) },
-                { e0, s0 },
-              );
-          }
-        }
-        at += run.length * per;
+    for await (const page of featuresOf(c, instance!))
+      for (let k = 0; k < page.length; k += group) {
+        const records = page.slice(k, k + group);
+        if (per <= MAX_BLOCK_VALUES || !element) yield await readRows(ctx, source, records, element, string);
+        else
+          for (const r of records)
+            for (const piece of pieces(element, Math.max(1, Math.floor(MAX_BLOCK_VALUES / width))))
+              yield await readRows(ctx, source, [r], piece, string);
       }
-      yield out;
-    }
   } finally {
     await source.close();
   }
