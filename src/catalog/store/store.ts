@@ -143,6 +143,33 @@ export class CatalogStore {
 
   private versionStatement: Database.Statement | undefined;
 
+  /**
+   * Refresh the query planner's statistics when the items have doubled since they were gathered.
+   * The background indexer commits file by file: statistics taken when the catalog held 5 items made
+   * SQLite scan the whole items table for every page of rowids instead of looking each one up.
+   * Doubling keeps the total cost of ANALYZE proportional to the catalog, not to its commits.
+   */
+  analyzeIfGrown(): void {
+    const rows = (this.stmt('SELECT max(rowid) FROM items').pluck().get() as number | null) ?? 0;
+    this.analyzedRows ??= this.statRows();
+    if (rows < 2 * this.analyzedRows || rows - this.analyzedRows < 100) return;
+    this.db.exec('ANALYZE');
+    this.analyzedRows = rows;
+  }
+
+  /** Items as the planner's statistics count them (0 when never analyzed). */
+  private statRows(): number {
+    try {
+      const stat = this.db.prepare("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' LIMIT 1").pluck().get() as
+        string | undefined;
+      return Number(stat?.split(' ')[0] ?? 0) || 0;
+    } catch {
+      return 0; // never analyzed: no sqlite_stat1 yet
+    }
+  }
+
+  private analyzedRows: number | undefined;
+
   /** Called after each commit made through this connection. */
   noteWrite(): void {
     this.writes++;
@@ -372,7 +399,10 @@ export class CatalogStore {
     run();
     this.noteWrite();
     if (empty) db.exec(INDEXES);
-    if (report.replaced + report.removed + report.items > 0) db.exec('ANALYZE');
+    if (report.replaced + report.removed + report.items > 0) {
+      db.exec('ANALYZE');
+      this.analyzedRows = undefined;
+    }
     this.loadCatalog();
     report.seconds = (Date.now() - t0) / 1000;
     return report;
