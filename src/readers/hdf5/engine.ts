@@ -8,6 +8,8 @@ import { stat } from 'node:fs/promises';
 import type { ByteSource, DType } from '../types.js';
 import { FileSource } from '../source/file.js';
 import { ChunkCache } from './chunk-cache.js';
+import { WorkerPool, workerScript } from '../../workers/pool.js';
+import type { PicksResult, PicksTask } from './picks-protocol.js';
 import {
   buildManifest,
   MemoryManifestStore,
@@ -62,6 +64,8 @@ export class DirectEngine {
   private readonly sources = new Map<string, FileSource>();
   private readonly building = new Map<string, Promise<ManifestOrMiss | undefined>>();
   private readonly logged = new Set<string>();
+  /** Chunk-decoding workers of decimated reads, started on the first one. */
+  private picks: WorkerPool<PicksTask, PicksResult> | undefined;
 
   constructor(
     private readonly addressOf: AddressLookup,
@@ -132,11 +136,22 @@ export class DirectEngine {
     return { manifest, key, size: st.size, mtimeMs: st.mtimeMs };
   }
 
-  /** Closes the open file sources (server shutdown). */
+  /** Runs one task of a decimated read on the chunk-decoding workers (one per core, at most two). */
+  readonly runPicks = (task: PicksTask, signal: AbortSignal | undefined): Promise<PicksResult> => {
+    if (!this.picks) {
+      const { url, execArgv } = workerScript('./picks-worker.js', import.meta.url);
+      this.picks = new WorkerPool(url, { name: 'hdf5-picks', execArgv });
+    }
+    return this.picks.run(task, signal ? { signal } : {});
+  };
+
+  /** Closes the open file sources and the decoding workers (server shutdown). */
   async close(): Promise<void> {
     const open = [...this.sources.values()];
     this.sources.clear();
-    await Promise.all(open.map((s) => s.close()));
+    const picks = this.picks;
+    this.picks = undefined;
+    await Promise.all([...open.map((s) => s.close()), picks?.close()]);
   }
 
   private async take(
