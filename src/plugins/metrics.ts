@@ -6,6 +6,7 @@ import type { WorkClass } from '../config/ops-schema.js';
 import type { Limiter } from '../core/limiter.js';
 import { encodePoolStats } from '../encoders/offload/offload.js';
 import { chunkCacheStats } from '../readers/hdf5/chunk-cache.js';
+import { geotiffImageReads } from '../readers/geotiff/reader.js';
 
 /** Socket bytes written before each request started: keep-alive sockets carry one request after another. */
 const socketStart = new WeakMap<FastifyRequest, number>();
@@ -123,6 +124,16 @@ export class OpsMetrics {
       collect() {
         this.reset();
         this.inc(chunkCacheStats.evictions);
+      },
+    });
+    new Counter({
+      name: 'odas_geotiff_image_reads_total',
+      help: 'GeoTIFF pieces read, by image: ifd 0 is full resolution, higher ones are overviews',
+      labelNames: ['ifd'],
+      registers: r,
+      collect() {
+        this.reset();
+        geotiffImageReads.forEach((n, ifd) => this.inc({ ifd: String(ifd) }, n ?? 0));
       },
     });
     cache('odas_hdf5_chunk_cache_bytes', 'Decoded bytes held by the chunk cache', () => chunkCacheStats.bytes);
