@@ -251,7 +251,6 @@ t.test('bad requests are DAP2 error objects with their HTTP status', async (t) =
     ['/opendap/coads_sst.dods?SST&SST>3', 400, /selection clauses/],
     ['/opendap/coads_sst.dods?SST.nope', 400, /has no member 'nope'/],
     ['/opendap/nothing.dds', 404, /No collection 'nothing'/],
-    ['/opendap/1900857_prof.dds', 404, /holds profile features/],
     ['/opendap/coads_sst.xyz', 404, /not an OPeNDAP response/],
   ];
   for (const [url, status, message] of cases) {
@@ -280,7 +279,8 @@ t.test('HTML pages: the dataset list and a dataset', async (t) => {
   const list = await get('/opendap');
   t.equal(list.statusCode, 200);
   t.match(list.body, /href="[^"]*\/opendap\/coads_sst"/);
-  t.notMatch(list.body, /1900857_prof/);
+  // In-situ collections are datasets too (test/opendap/insitu.test.ts).
+  t.match(list.body, /href="[^"]*\/opendap\/1900857_prof"/);
   const one = await get('/opendap/coads_sst.html');
   t.match(one.body, /xarray\.open_dataset/);
   t.match(one.body, /SST/);

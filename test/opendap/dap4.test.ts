@@ -259,7 +259,6 @@ t.test('bad requests are DAP4 error documents with their HTTP status', async (t)
     ['/opendap/coads_sst.dap?dap4.ce=/SST|SST>3', 400, /filters/],
     ['/opendap/coads_sst.dap?dap4.ce=/TIME=[0:2]', 400, /dimension constraints/],
     ['/opendap/nothing.dmr', 404, /No collection 'nothing'/],
-    ['/opendap/1900857_prof.dmr', 404, /holds profile features/],
   ];
   for (const [url, status, message] of cases) {
     const res = await get(url);

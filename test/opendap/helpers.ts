@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { writeNetcdf3, type NcFileDef } from '../../src/encoders/netcdf3/writer.js';
 
 const PY = '/usr/bin/python3';
-const CHECK = join(dirname(fileURLToPath(import.meta.url)), 'client_check.py');
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 export const haveClients = spawnSync(PY, ['-c', 'import netCDF4, xarray'], { encoding: 'utf8' }).status === 0;
 
@@ -23,8 +23,9 @@ export interface ClientResult {
   why: string;
 }
 
-export async function runClients(cases: object[]): Promise<ClientResult[]> {
-  const child = spawn(PY, [CHECK], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
+/** Runs a checker of this folder (client_check.py for grids, insitu_check.py for DSG arrays) over the cases. */
+export async function runClients(cases: object[], script = 'client_check.py'): Promise<ClientResult[]> {
+  const child = spawn(PY, [join(HERE, script)], { stdio: ['pipe', 'pipe', 'pipe'], timeout: 300_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -51,7 +51,7 @@ ${li(`${base}/collections?f=html`, `Collections (${count})`, 'observations as OG
 ${li(`${base}/stac`, 'STAC API', 'a catalog of the files with item search (bbox, datetime, CQL2)')}
 ${li(`${base}/tileMatrixSets`, 'OGC API - Maps and Tiles', 'PNG maps and tiles of every grid field (WebMercatorQuad, WorldCRS84Quad)')}
 ${li(`${base}/wms?SERVICE=WMS&REQUEST=GetCapabilities`, 'WMS 1.3.0', 'a layer per grid field, for QGIS and catalogue portals (ncWMS parameters accepted)')}
-${li(`${base}/opendap`, 'OPeNDAP (DAP2)', 'for netCDF-C, xarray, Panoply and Ferret')}
+${li(`${base}/opendap`, 'OPeNDAP (DAP2 and DAP4)', 'every collection for netCDF-C, xarray, Panoply and Ferret: grids as Grids, profiles, trajectories and time series as CF DSG arrays')}
 ${li(`${base}/erddap`, 'ERDDAP griddap and tabledap', 'URLs as ERDDAP clients write them')}
 ${li(`${base}/conformance?f=html`, 'Conformance', 'the OGC conformance classes implemented')}
 ${li(`${base}/status?f=html`, 'Indexing status', 'files read, rate, errors')}

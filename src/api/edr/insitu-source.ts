@@ -15,7 +15,7 @@ import { DataSourceError } from '../../core/errors.js';
 import type { SampleDomain, SampleSet } from '../../encoders/edr/payload.js';
 import type { VerticalAxis } from '../../encoders/table/rows.js';
 import { openReader } from '../../readers/registry.js';
-import type { DatasetInfo, Reader, VariableInfo, Window } from '../../readers/types.js';
+import type { DatasetInfo, RawArray, Reader, VariableInfo, Window } from '../../readers/types.js';
 
 /** How one file lays out its features' rows. */
 export interface InSituLayout {
@@ -221,6 +221,21 @@ export class InSituSource {
       values,
       properties: r.properties,
     };
+  }
+
+  /** A file's dimensions, variables and attributes (OPeNDAP builds its arrays from them). */
+  async info(file: string): Promise<DatasetInfo> {
+    return (await this.open(file)).info;
+  }
+
+  /**
+   * Stored values of one variable of a feature's file over a window, undecoded: OPeNDAP serves them
+   * with the attributes that decode them, as the files hold them. Undefined when the file lacks it.
+   */
+  async raw(file: string, name: string, window: Window): Promise<RawArray | undefined> {
+    const f = await this.open(file);
+    if (!f.vars.has(name)) return undefined;
+    return f.reader.readRaw(name, window, this.signal);
   }
 
   async close(): Promise<void> {

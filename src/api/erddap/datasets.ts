@@ -241,7 +241,7 @@ export function allDatasetsRow(c: Collection, base: string): ErddapValue[] {
     c.timeSpan ? isoString(c.timeSpan[1]) : '',
     grid ? `${base}/erddap/griddap/${id}` : '',
     grid ? '' : `${base}/erddap/tabledap/${id}`,
-    grid ? `${base}/opendap/${encodeURIComponent(c.id)}` : '',
+    `${base}/opendap/${encodeURIComponent(c.id)}`,
     `${base}/erddap/info/${id}/index.json`,
     c.description,
   ];

@@ -30,7 +30,7 @@ export function constraintOf(url: string): string {
 }
 
 /** `[i]`, `[start:stop]` or `[start:stride:stop]` (stop inclusive). */
-function parseSlab(text: string, where: string): DapSlab {
+export function parseSlab(text: string, where: string): DapSlab {
   const parts = text.split(':').map((p) => p.trim());
   if (parts.length > 3 || parts.some((p) => !/^\d+$/.test(p))) {
     throw new InvalidParameterValue(
@@ -70,7 +70,7 @@ function fullSlab(n: number): DapSlab {
   return { start: 0, stride: 1, stop: n - 1 };
 }
 
-function checkSlab(slab: DapSlab, size: number, dim: string, where: string): void {
+export function checkSlab(slab: DapSlab, size: number, dim: string, where: string): void {
   if (slab.stride < 1) throw new InvalidParameterValue(CE, `'${where}': the stride on ${dim} must be at least 1`);
   if (slab.start > slab.stop)
     throw new InvalidParameterValue(CE, `'${where}': start ${slab.start} is after stop ${slab.stop} on ${dim}`);

@@ -1,16 +1,18 @@
 /**
  * OPeNDAP DAP2 at /opendap/{collection}: .dds, .das, .dods (XDR), .ascii, and .html, over every grid
- * collection (a folder aggregated along time is one dataset), for netCDF-C (python-netCDF4,
- * xarray, Ferret, Panoply, ncread) and any libdap client. A request is parsed into the shared
- * grid plan and read through the shared pipeline; bad requests get DAP2 error objects.
+ * collection (a folder aggregated along time is one dataset) and every in-situ collection (CF DSG
+ * arrays, see insitu.ts), for netCDF-C (python-netCDF4, xarray, Ferret, Panoply, ncread) and any
+ * libdap client. A grid request is parsed into the shared grid plan and read through the shared
+ * pipeline; an in-situ one reads the catalog's features; bad requests get DAP2 error objects.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Collection } from '../../catalog/collection.js';
+import { isFeatureCollection, type Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { isoString } from '../../cf/time.js';
 import { ApiError, ApiErrorWithHeaders, NotFound } from '../../core/errors.js';
 import { checkSize } from '../../core/grid/limits.js';
 import { readField } from '../../core/grid/read.js';
+import { arraysAscii, arraysDas, arraysDds, arraysDods, arraysXdrBytes, dap2Dims } from '../../encoders/dap2/arrays.js';
 import { asciiBody } from '../../encoders/dap2/ascii.js';
 import { dapDataset, type DapDataset } from '../../encoders/dap2/dataset.js';
 import { dapErrorText, dasText, ddsText } from '../../encoders/dap2/dds.js';
@@ -24,8 +26,10 @@ import { VERSION } from '../../version.js';
 import { baseUrl, getCollection, visibleCollections, type ApiContext } from '../context.js';
 import type { ApiModule } from '../module.js';
 import { sendStream } from '../stream.js';
+import { selectArrays } from './array-constraint.js';
 import { constraintOf, selectFromConstraint } from './constraint.js';
 import { DAP4_SUFFIXES, dap4Answer, sendDap4Error, type Dap4Suffix } from './dap4.js';
+import { inSituDap, type InSituDap } from './insitu.js';
 
 const SUFFIXES = ['dds', 'das', 'dods', 'ascii', 'asc', 'html', 'info', 'ver'] as const;
 type Suffix = (typeof SUFFIXES)[number];
@@ -59,9 +63,18 @@ function gridCollection(ctx: ApiContext, id: string): Collection {
   const c = getCollection(ctx, id);
   if (c.kind !== 'grid')
     throw new NotFound(
-      `Collection '${id}' holds ${c.kind} features: OPeNDAP serves the grid collections here (see /opendap/)`,
+      `Collection '${id}' holds ${c.kind} features, not a grid: its CF DSG arrays are the OPeNDAP dataset /opendap/${id}`,
     );
   return c;
+}
+
+/** The DSG arrays of an in-situ collection, or undefined for a grid collection. */
+async function inSituOf(ctx: ApiContext, request: FastifyRequest, id: string): Promise<InSituDap | undefined> {
+  const c = getCollection(ctx, id);
+  if (c.kind === 'grid') return undefined;
+  ctx.access?.check(request, c.id);
+  if (!isFeatureCollection(c)) throw new NotFound(`Collection '${id}' has no features to serve`);
+  return inSituDap(c);
 }
 
 async function datasetOf(ctx: ApiContext, request: FastifyRequest, id: string): Promise<DapDataset> {
@@ -156,14 +169,121 @@ ${table(['variable', 'DAP2 kind', 'type', 'dimensions', 'units'], rows)}
   );
 }
 
+/** The HTML page of an in-situ dataset: its arrays and how to open them. */
+function inSituPage(dap: InSituDap, base: string): string {
+  const { dataset, stringDims } = dap;
+  const url = `${base}/opendap/${encodeURIComponent(dataset.name)}`;
+  const sizes = new Map(dataset.dims.map((d) => [d.name, d.size]));
+  const rows = dataset.variables.map((v) => [
+    esc(v.name),
+    esc(v.dtype === 'char' ? 'String' : v.dtype),
+    esc(
+      dap2Dims(v, stringDims)
+        .map((d) => `${d} = ${sizes.get(d)}`)
+        .join(', '),
+    ),
+    esc(String(v.attrs.find((a) => a.name === 'units')?.values[0] ?? '')),
+  ]);
+  const big = dataset.variables.find((v) => v.dims.length > 1 && v.dtype !== 'char') ?? dataset.variables[0];
+  const featureType = dataset.globals.find((a) => a.name === 'featureType')?.values[0] ?? '';
+  const body = `<p>OPeNDAP dataset <code>${esc(url)}</code>: CF discrete sampling geometry (${esc(String(featureType))}) arrays,
+${esc(dataset.dims[0]!.name)} = ${dataset.dims[0]!.size} features by ${esc(dataset.dims[1]!.name)} = ${dataset.dims[1]!.size} (shorter features padded with _FillValue).
+Open it with <code>xarray.open_dataset("${esc(url)}")</code> or <code>netCDF4.Dataset("${esc(url)}")</code>; DAP4: <code>${esc(url.replace(/^https?:/, 'dap4:'))}</code>.</p>
+<p>DAP2: <a href="${esc(url)}.dds">DDS</a> · <a href="${esc(url)}.das">DAS</a> · <a href="${esc(url)}.ascii?${esc(big?.name ?? '')}${
+    big
+      ? dap2Dims(big, stringDims)
+          .map(() => '[0:1:2]')
+          .join('')
+      : ''
+  }">ASCII</a>.
+DAP4: <a href="${esc(url)}.dmr">DMR</a> · <a href="${esc(url)}.dsr">DSR</a>.</p>
+${table(['variable', 'type', 'dimensions', 'units'], rows)}`;
+  return page(
+    `${dataset.name} (OPeNDAP)`,
+    [
+      { label: 'odas', href: `${base}/` },
+      { label: 'OPeNDAP', href: `${base}/opendap` },
+      { label: dataset.name, href: url },
+    ],
+    body,
+  );
+}
+
 async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const { target } = request.params as { target: string };
   const t = parseTarget(target);
-  if (t.dap === 2) return dapAnswer(ctx, request, reply, t.id, t.suffix);
   const url = `${baseUrl(ctx, request)}/opendap/${encodeURIComponent(t.id)}`;
+  const inSitu = t.suffix === 'ver' ? undefined : await inSituOf(ctx, request, t.id);
+  if (inSitu)
+    return t.dap === 2
+      ? inSituDap2Answer(request, reply, inSitu, t.suffix, baseUrl(ctx, request))
+      : dap4Answer(request, reply, inSitu.dataset, t.suffix, url);
+  if (t.dap === 2) return dapAnswer(ctx, request, reply, t.id, t.suffix);
   const dap2 = await datasetOf(ctx, request, t.id);
   const dataset = gridDap4(dap2, (plan, field, signal) => readField(plan, field, openReader, { signal }));
   return dap4Answer(request, reply, dataset, t.suffix, url);
+}
+
+/** The 413 policy of every answer, with advice for DSG arrays. */
+function checkArraysSize(dap: InSituDap, items: number, bytes: number, cells: number): void {
+  const instance = dap.dataset.dims[0]!;
+  checkSize({
+    bytes,
+    cells,
+    fields: Math.max(1, items),
+    format: 'DAP2 data',
+    api: 'opendap',
+    split: (parts) =>
+      instance.size >= parts
+        ? `split it along ${instance.name} into ${parts} or more hyperslabs of at most ${Math.floor(instance.size / parts)} features`
+        : 'split it into smaller hyperslabs',
+  });
+}
+
+/** One DAP2 response of an in-situ collection's DSG arrays. */
+function inSituDap2Answer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  dap: InSituDap,
+  suffix: Suffix,
+  base: string,
+): FastifyReply | Promise<FastifyReply> {
+  const sel = () => selectArrays(dap, constraintOf(request.url));
+  const controller = new AbortController();
+  const sized = (s: ReturnType<typeof sel>, factor: number) =>
+    checkArraysSize(
+      dap,
+      s.items.length,
+      arraysXdrBytes(s) * factor,
+      s.items.reduce((n, i) => n + i.slabs.reduce((p, x) => p * (Math.floor((x.stop - x.start) / x.stride) + 1), 1), 0),
+    );
+  switch (suffix) {
+    case 'das':
+      return dapHeaders(reply, 'dods-das').type('text/plain; charset=utf-8').send(arraysDas(sel()));
+    case 'dds':
+      return dapHeaders(reply, 'dods-dds').type('text/plain; charset=utf-8').send(arraysDds(sel()));
+    case 'dods': {
+      const s = sel();
+      sized(s, 1);
+      dapHeaders(reply, 'dods-data');
+      request.headers['x-no-compression'] = 'dap2-data';
+      return sendStream(request, reply, arraysDods(s, controller.signal), {
+        type: 'application/octet-stream',
+        controller,
+      });
+    }
+    case 'ascii': {
+      const s = sel();
+      sized(s, 3);
+      dapHeaders(reply, 'dods-data');
+      return sendStream(request, reply, arraysAscii(s, controller.signal), {
+        type: 'text/plain; charset=utf-8',
+        controller,
+      });
+    }
+    default:
+      return reply.type('text/html; charset=utf-8').send(inSituPage(dap, base));
+  }
 }
 
 /** Whether a suffix is a DAP2 response (ERDDAP's griddap serves them too). */
@@ -225,7 +345,7 @@ export async function dapAnswer(
 
 function catalogPage(ctx: ApiContext, request: FastifyRequest, base: string): string {
   const rows = visibleCollections(ctx, request)
-    .filter((c) => c.kind === 'grid')
+    .filter((c) => c.kind === 'grid' || isFeatureCollection(c))
     .map((c) => {
       const url = `${base}/opendap/${encodeURIComponent(c.id)}`;
       return [
@@ -240,7 +360,7 @@ function catalogPage(ctx: ApiContext, request: FastifyRequest, base: string): st
       { label: 'odas', href: `${base}/` },
       { label: 'OPeNDAP', href: `${base}/opendap` },
     ],
-    `<p>Every grid collection is a DAP2 and DAP4 dataset at <code>${esc(base)}/opendap/{id}</code>.</p>${table(['dataset', 'title', 'metadata'], rows)}`,
+    `<p>Every collection is a DAP2 and DAP4 dataset at <code>${esc(base)}/opendap/{id}</code>: grids as Grids, in-situ collections (profiles, trajectories, time series) as CF discrete sampling geometry arrays.</p>${table(['dataset', 'title', 'metadata'], rows)}`,
   );
 }
 
@@ -250,7 +370,7 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
     '/opendap',
     {
       schema: {
-        summary: 'The OPeNDAP datasets: one per grid collection (HTML)',
+        summary: 'The OPeNDAP datasets: one per collection, grid or in-situ (HTML)',
         tags: ['OPeNDAP'],
         response: { 200: { description: 'HTML list', content: { 'text/html': { schema: { type: 'string' } } } } },
       },
@@ -263,7 +383,7 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
     {
       schema: {
         summary:
-          'A grid collection as an OPeNDAP dataset. DAP2: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html. DAP4: {id}.dmr (.dmr.xml), .dap (chunked, little-endian, CRC-32 per variable unless dap4.checksum=false), .dsr, with ?dap4.ce=/sst[0:1:0][10:20][30:2:40];/lat; netCDF-C opens dap4://host/opendap/{id}',
+          'A collection as an OPeNDAP dataset: a grid as Grids, an in-situ collection (profiles, trajectories, time series) as CF DSG arrays (N_PROF × N_LEVELS for Argo). DAP2: {id}.dds, .das, .dods, .ascii (with a constraint expression such as ?sst[0:1:0][10:20][30:2:40]), .html. DAP4: {id}.dmr (.dmr.xml), .dap (chunked, little-endian, CRC-32 per variable unless dap4.checksum=false), .dsr, with ?dap4.ce=/sst[0:1:0][10:20][30:2:40];/lat; netCDF-C opens dap4://host/opendap/{id}',
         tags: ['OPeNDAP'],
         params: {
           type: 'object',
@@ -296,7 +416,7 @@ async function opendapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): P
             },
           },
           404: {
-            description: 'No such grid collection (DAP2 error object, DAP4 error document)',
+            description: 'No such collection (DAP2 error object, DAP4 error document)',
             content: {
               'text/plain': { schema: { type: 'string' } },
               'application/vnd.opendap.dap4.error+xml': { schema: { type: 'string' } },
@@ -330,4 +450,14 @@ export const opendapApi: ApiModule = {
   name: 'OPeNDAP',
   conformance: [],
   routes: (app, opts) => opendapRoutes(app, opts),
+  // Every grid and in-situ collection is a dataset: its page links the DDS, DAS, DMR and the client URLs.
+  describeCollection: (c, doc, base) => {
+    if (c.kind !== 'grid' && !isFeatureCollection(c)) return;
+    doc.links.push({
+      href: `${base}/opendap/${encodeURIComponent(c.id)}.html`,
+      rel: 'alternate',
+      type: 'text/html',
+      title: `OPeNDAP (DAP2 and DAP4) dataset: ${c.kind === 'grid' ? 'Grids' : 'CF discrete sampling geometry arrays'}`,
+    });
+  },
 };

@@ -33,6 +33,21 @@ export interface FileRemoval {
   rel: string;
 }
 
+/** A failed file as the status document lists it. Readers name the absolute path in their messages: the path relative to its root says the same. */
+export function failureOf(r: { root: string; rel: string; error: string | null; indexed_at: number }): {
+  root: string;
+  file: string;
+  error: string;
+  at: string;
+} {
+  return {
+    root: r.root,
+    file: r.rel,
+    error: (r.error ?? '').split(`${r.root}/`).join(''),
+    at: new Date(r.indexed_at).toISOString(),
+  };
+}
+
 export function folderOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i < 0 ? '' : rel.slice(0, i);
@@ -160,13 +175,7 @@ export class FileLedger {
     const rows = this.store
       .stmt("SELECT root, rel, error, indexed_at FROM files WHERE status = 'failed' ORDER BY indexed_at DESC LIMIT ?")
       .all(limit) as Array<{ root: string; rel: string; error: string | null; indexed_at: number }>;
-    // Readers name the absolute path in their messages: the file's path relative to its root says the same.
-    return rows.map((r) => ({
-      root: r.root,
-      file: r.rel,
-      error: (r.error ?? '').split(`${r.root}/`).join(''),
-      at: new Date(r.indexed_at).toISOString(),
-    }));
+    return rows.map(failureOf);
   }
 
   counts(): Record<FileStatus, number> {

@@ -2,9 +2,9 @@
  * Items turned into the exact values the catalog stores, before the write: built on the indexing
  * threads, so the thread that writes only runs statements (and never re-serialises properties).
  */
-import type { GeoJsonGeometry } from '../../core/geometry.js';
+import { boxPolygon, type GeoJsonGeometry } from '../../core/geometry.js';
 import { addItem, emptyStats } from './stats.js';
-import type { CollectionStats, ItemDraft } from './types.js';
+import type { CollectionStats, ItemDraft, ItemKind, ItemRow } from './types.js';
 
 /** The R*-tree's time axis is in days (epoch ms / DAY): float32 boxes keep a day's precision for millennia. */
 export const DAY = 86_400_000;
@@ -32,6 +32,31 @@ export interface RawRow {
 
 export const ROW_COLUMNS =
   'i.rowid AS rowid, i.cid AS cid, i.id AS id, i.sk AS sk, i.gtype AS gtype, i.s AS s, i.e AS e, i.minx AS minx, i.miny AS miny, i.maxx AS maxx, i.maxy AS maxy, i.geom AS geom, i.props AS props, i.doc AS doc, i.fidx AS fidx, src.rel AS rel, src.size AS size';
+
+/** A selected row as the catalog serves it: points and boxes get their geometry back from the stored box. */
+export function toItemRow(r: RawRow, collection: string, kind: ItemKind): ItemRow {
+  return {
+    rowid: r.rowid,
+    collection,
+    kind,
+    id: r.id,
+    sk: r.sk,
+    start: r.s,
+    end: r.e,
+    bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
+    geom:
+      r.gtype === 1
+        ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
+        : r.gtype === GTYPE_BOX
+          ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
+          : r.geom,
+    props: r.props,
+    doc: r.doc,
+    file: r.rel,
+    size: r.size,
+    fidx: r.fidx,
+  };
+}
 
 /** Geometry type codes stored per item. */
 const GTYPE: Record<string, number> = {

@@ -137,7 +137,7 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
     });
   }
 
-  const sort = sortPlan(store, q.sortby);
+  const sort = sortPlan(q.sortby, store.propertyTypes());
   const whereSql = (extra: Sql[] = []) => {
     const all = [...where, ...extra];
     return {
@@ -192,23 +192,55 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
       .prepare(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
       .all(...w.params, q.limit + 1, skip) as RawRow[];
   }
+  return searchPage(rows, q, matched, sort.keyset !== undefined, (r) => store.toRow(r));
+}
+
+/**
+ * A search's page from its rows (one more than the limit when another page follows): the count when
+ * known, and the next page's token (offset and count, plus the last row's time key when time-ordered).
+ */
+export function searchPage(
+  rows: RawRow[],
+  q: SearchSpec,
+  matched: number,
+  keyset: boolean,
+  toRow: (r: RawRow) => ItemRow,
+): SearchResult {
   const more = rows.length > q.limit;
   if (more) rows.pop();
-  const result: SearchResult = { rows: rows.map((r) => store.toRow(r)) };
+  const result: SearchResult = { rows: rows.map(toRow) };
   if (matched >= 0) result.matched = matched;
   if (more) {
     const last = rows[rows.length - 1]!;
-    const next: PageToken = { offset: offset + q.limit, matched };
-    if (sort.keyset) next.after = [last.sk, last.rowid];
+    const next: PageToken = { offset: (q.token?.offset ?? 0) + q.limit, matched };
+    if (keyset) next.after = [last.sk, last.rowid];
     result.next = next;
   }
   return result;
 }
 
+/** How a backend writes the ORDER BY terms the sort plan needs. */
+export interface SortDialect {
+  /** The direction keywords (with where NULLs go). */
+  direction(asc: boolean): string;
+  /** A text expression compared byte-wise. */
+  text(expr: string): string;
+  /** A JSON property of `items i` as a sortable value. */
+  property(name: string, type: JsonType): string;
+}
+
+const SQLITE_SORT: SortDialect = {
+  // SQLite sorts NULL first ascending and last descending, and text byte-wise: nothing to add.
+  direction: (asc) => (asc ? 'ASC' : 'DESC'),
+  text: (expr) => expr,
+  property: (name) => `json_extract(i.props, '$."${name.replace(/["'\\]/g, '')}"')`,
+};
+
 /** ORDER BY for the sort fields; time-only sorts page by keyset over (sk, rowid). */
-function sortPlan(
-  store: SearchableCatalog,
+export function sortPlan(
   sortby: SortField[] | undefined,
+  types: Record<string, JsonType>,
+  dialect: SortDialect = SQLITE_SORT,
 ): { order: string; keyset?: 'asc' | 'desc' } {
   if (!sortby || sortby.length === 0) return { order: 'i.sk DESC, i.rowid DESC', keyset: 'desc' };
   const first = sortby[0]!;
@@ -217,17 +249,17 @@ function sortPlan(
     const d = first.direction === 'asc' ? 'ASC' : 'DESC';
     return { order: `i.sk ${d}, i.rowid ${d}`, keyset: first.direction };
   }
-  const types = store.propertyTypes();
   const parts = sortby.map((s) => {
     const n = name(s.field);
-    const d = s.direction === 'asc' ? 'ASC' : 'DESC';
-    if (n === 'id') return `i.id ${d}`;
-    if (n === 'collection') return `(SELECT c.id FROM collections c WHERE c.cid = i.cid) ${d}`;
+    const d = dialect.direction(s.direction === 'asc');
+    if (n === 'id') return `${dialect.text('i.id')} ${d}`;
+    if (n === 'collection') return `${dialect.text('(SELECT c.id FROM collections c WHERE c.cid = i.cid)')} ${d}`;
     if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
     if (n === 'end_datetime') return `i.e ${d}`;
-    if (!(n in types))
+    const type = types[n];
+    if (!type)
       throw new InvalidParameterValue('sortby', `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`);
-    return `json_extract(i.props, '$."${n.replace(/["'\\]/g, '')}"') ${d}`;
+    return `${dialect.property(n, type)} ${d}`;
   });
   return { order: `${parts.join(', ')}, i.rowid ASC` };
 }

@@ -16,6 +16,19 @@ function typeOf(v: unknown): JsonType | undefined {
   return undefined;
 }
 
+/** The type of a property seen as `prev` and then as `t`: integers and numbers make numbers, any other mix strings. */
+function widenType(prev: JsonType | undefined, t: JsonType): JsonType {
+  if (prev === undefined || prev === t) return t;
+  return (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer') ? 'number' : 'string';
+}
+
+/** Queryable property names and types over several collections' stats (the queryables of a search across them). */
+export function unionTypes(stats: Iterable<CollectionStats>): Record<string, JsonType> {
+  const out: Record<string, JsonType> = {};
+  for (const s of stats) for (const [k, t] of Object.entries(s.types)) out[k] = widenType(out[k], t);
+  return out;
+}
+
 /** Fold one item into the stats of its source file. */
 export function addItem(s: CollectionStats, item: ItemDraft): void {
   s.count++;
@@ -25,13 +38,7 @@ export function addItem(s: CollectionStats, item: ItemDraft): void {
       if (!(k in s.types) && v !== null) s.types[k] = 'string';
       continue;
     }
-    const prev = s.types[k];
-    s.types[k] =
-      prev === undefined || prev === t
-        ? t
-        : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
-          ? 'number'
-          : 'string';
+    s.types[k] = widenType(s.types[k], t);
     if (t === 'number' || t === 'integer') {
       const r = s.ranges[k];
       if (!r) s.ranges[k] = [v as number, v as number];
@@ -72,15 +79,7 @@ export function mergeStats(a: CollectionStats, b: CollectionStats): CollectionSt
     values: { ...a.values },
     ranges: { ...a.ranges },
   };
-  for (const [k, t] of Object.entries(b.types)) {
-    const prev = out.types[k];
-    out.types[k] =
-      prev === undefined || prev === t
-        ? t
-        : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
-          ? 'number'
-          : 'string';
-  }
+  for (const [k, t] of Object.entries(b.types)) out.types[k] = widenType(out.types[k], t);
   for (const [k, list] of Object.entries(b.values)) {
     const cur = out.values[k];
     if (cur === null || list === null) out.values[k] = null;

@@ -10,9 +10,9 @@ import {
   type GeoJsonGeometry,
   type Prepared,
 } from '../../core/geometry.js';
-import { DAY, GTYPE_BOX, prepareItems, ROW_COLUMNS, type PreparedItems, type RawRow } from './rows.js';
+import { DAY, GTYPE_BOX, prepareItems, ROW_COLUMNS, toItemRow, type PreparedItems, type RawRow } from './rows.js';
 import { COUNT_CAP, searchItems } from './search.js';
-import { emptyStats, mergeStats } from './stats.js';
+import { emptyStats, mergeStats, unionTypes } from './stats.js';
 import type {
   CollectionSource,
   CollectionStats,
@@ -273,19 +273,7 @@ export class CatalogStore {
 
   /** Queryable property names and types of some collections (all when none given). */
   propertyTypes(collections?: string[]): Record<string, JsonType> {
-    const out: Record<string, JsonType> = {};
-    for (const id of collections ?? this.collections()) {
-      for (const [k, t] of Object.entries(this.statsOf(id).types)) {
-        const prev = out[k];
-        out[k] =
-          prev === undefined || prev === t
-            ? t
-            : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
-              ? 'number'
-              : 'string';
-      }
-    }
-    return out;
+    return unionTypes((collections ?? this.collections()).map((id) => this.statsOf(id)));
   }
 
   get size(): number {
@@ -442,27 +430,7 @@ export class CatalogStore {
 
   toRow(r: RawRow): ItemRow {
     const collection = this.ids.get(r.cid) ?? '';
-    return {
-      rowid: r.rowid,
-      collection,
-      kind: this.cids.get(collection)?.kind ?? 'feature',
-      id: r.id,
-      sk: r.sk,
-      start: r.s,
-      end: r.e,
-      bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
-      geom:
-        r.gtype === 1
-          ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
-          : r.gtype === GTYPE_BOX
-            ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
-            : r.geom,
-      props: r.props,
-      doc: r.doc,
-      file: r.rel,
-      size: r.size,
-      fidx: r.fidx,
-    };
+    return toItemRow(r, collection, this.cids.get(collection)?.kind ?? 'feature');
   }
 
   get(collection: string, id: string): ItemRow | undefined {

@@ -11,7 +11,7 @@ import type { AttrValue, Attrs, DType } from '../../readers/types.js';
 export type DapType = 'Byte' | 'Int16' | 'UInt16' | 'Int32' | 'UInt32' | 'Float32' | 'Float64';
 
 /** The DAP2 type a stored type travels as: signed bytes as Byte (with _Unsigned = "false"), 64-bit integers as doubles. */
-const DAP_TYPE: Record<DType, DapType | undefined> = {
+export const DAP_TYPE: Record<DType, DapType | undefined> = {
   i1: 'Byte',
   u1: 'Byte',
   i2: 'Int16',
@@ -147,7 +147,12 @@ function dapAttr(
   return { name, type, values: list };
 }
 
-function dapAttrs(attrs: Attrs, varType: DapType | undefined, signedByte: boolean, dropped: Set<string>): DapAttr[] {
+export function dapAttrs(
+  attrs: Attrs,
+  varType: DapType | undefined,
+  signedByte: boolean,
+  dropped: Set<string>,
+): DapAttr[] {
   const out: DapAttr[] = [];
   for (const [name, value] of Object.entries(attrs)) {
     if (DROPPED.has(name) || dropped.has(name)) continue;

@@ -58,11 +58,11 @@ export function numberText(type: DapType, v: number): string {
   return String(v);
 }
 
-function quoted(s: string): string {
+export function quoted(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function attrLines(attrs: DapAttr[], indent: string): string[] {
+export function attrLines(attrs: DapAttr[], indent: string): string[] {
   return attrs.map(
     (a) =>
       `${indent}${a.type} ${dapName(a.name)} ${a.values.map((v) => (a.type === 'String' ? quoted(String(v)) : numberText(a.type, v as number))).join(', ')};`,

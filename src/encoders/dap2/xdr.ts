@@ -9,7 +9,7 @@ import type { DapType } from './dataset.js';
 import { ddsText } from './dds.js';
 import { fieldParts, slabCount, slabValues, type DapSelection } from './response.js';
 
-function header(n: number): Uint8Array {
+export function header(n: number): Uint8Array {
   const b = new Uint8Array(8);
   const v = new DataView(b.buffer);
   v.setUint32(0, n);
@@ -44,7 +44,7 @@ function swap64(data: Float64Array): Uint8Array {
 }
 
 /** Stored values as XDR words of their DAP type (without count or padding). */
-function xdrValues(type: DapType, data: NumericArray): Uint8Array {
+export function xdrValues(type: DapType, data: NumericArray): Uint8Array {
   switch (type) {
     case 'Byte':
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();

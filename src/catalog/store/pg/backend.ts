@@ -9,15 +9,14 @@ import pg from 'pg';
 import type { ClientConfig, Pool as PgPool, PoolClient, QueryResultRow } from 'pg';
 import type { Logger } from 'pino';
 import { InvalidParameterValue, ServiceUnavailable } from '../../../core/errors.js';
-import { boxPolygon } from '../../../core/geometry.js';
 import { lonRanges, type BBox } from '../../../core/query/bbox.js';
 import type { CatalogBackend, CatalogLedger } from '../backend.js';
 import type { FileCommit, FileRemoval, FileState, FileStatus } from '../ledger.js';
-import { folderOf } from '../ledger.js';
-import { GTYPE_BOX, prepareItems, type PreparedItems } from '../rows.js';
-import { emptyStats, mergeStats } from '../stats.js';
+import { failureOf, folderOf } from '../ledger.js';
+import { prepareItems, toItemRow, type PreparedItems } from '../rows.js';
+import { emptyStats, mergeStats, unionTypes } from '../stats.js';
 import type { RawRow as ItemsRow } from '../rows.js';
-import { COUNT_CAP } from '../search.js';
+import { COUNT_CAP, searchPage, sortPlan, type SortDialect } from '../search.js';
 import type {
   CollectionSource,
   CollectionStats,
@@ -26,10 +25,8 @@ import type {
   ItemKind,
   ItemRow,
   JsonType,
-  PageToken,
   SearchResult,
   SearchSpec,
-  SortField,
   SyncReport,
 } from '../types.js';
 import {
@@ -135,6 +132,13 @@ const PG_DIALECT: SqlDialect = {
     sql: 'ST_Intersects(i.g, ST_SetSRID(ST_GeomFromGeoJSON(?), 4326))',
     params: [JSON.stringify(g)],
   }),
+};
+
+/** Sorts as SQLite's: NULLs first ascending, last descending; text byte-wise. */
+const PG_SORT: SortDialect = {
+  direction: (asc) => (asc ? 'ASC NULLS FIRST' : 'DESC NULLS LAST'),
+  text: (expr) => `${expr} COLLATE "C"`,
+  property,
 };
 
 /** An ORDER BY as SQLite sorts: NULLs first ascending, last descending; ids and strings byte-wise. */
@@ -320,19 +324,7 @@ export class PgBackend implements CatalogBackend {
     return this.ids.get(cid);
   }
   propertyTypes(collections?: string[]): Record<string, JsonType> {
-    const out: Record<string, JsonType> = {};
-    for (const id of collections ?? this.collections()) {
-      for (const [k, t] of Object.entries(this.statsOf(id).types)) {
-        const prev = out[k];
-        out[k] =
-          prev === undefined || prev === t
-            ? t
-            : (prev === 'integer' && t === 'number') || (prev === 'number' && t === 'integer')
-              ? 'number'
-              : 'string';
-      }
-    }
-    return out;
+    return unionTypes((collections ?? this.collections()).map((id) => this.statsOf(id)));
   }
   private maxSpan(): number {
     let m = 0;
@@ -560,27 +552,7 @@ export class PgBackend implements CatalogBackend {
 
   private toRow(r: RawRow): ItemRow {
     const collection = this.ids.get(r.cid) ?? '';
-    const row: ItemRow = {
-      rowid: r.rowid,
-      collection,
-      kind: this.cids.get(collection)?.kind ?? 'feature',
-      id: r.id,
-      sk: r.sk,
-      start: r.s,
-      end: r.e,
-      bbox: r.minx === null ? null : [r.minx, r.miny!, r.maxx!, r.maxy!],
-      geom:
-        r.gtype === 1
-          ? `{"type":"Point","coordinates":[${r.minx},${r.miny}]}`
-          : r.gtype === GTYPE_BOX
-            ? JSON.stringify(boxPolygon([r.minx!, r.miny!, r.maxx!, r.maxy!]))
-            : r.geom,
-      props: r.props,
-      doc: r.doc,
-      file: r.rel,
-      size: r.size,
-      fidx: r.fidx,
-    };
+    const row = toItemRow(r, collection, this.cids.get(collection)?.kind ?? 'feature');
     if (r.levels) row.levels = r.levels;
     return row;
   }
@@ -790,7 +762,7 @@ export class PgBackend implements CatalogBackend {
       tmin = Math.max(tmin, hb.tmin);
       tmax = Math.min(tmax, hb.tmax);
     }
-    const sort = this.sortPlan(q.sortby);
+    const sort = sortPlan(q.sortby, this.propertyTypes(), PG_SORT);
     const offset = q.token?.offset ?? 0;
     const keyset: Sql[] = [];
     if (sort.keyset && q.token?.after) {
@@ -828,45 +800,7 @@ export class PgBackend implements CatalogBackend {
       `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`,
       [...w.params, q.limit + 1, skip],
     );
-    const more = rows.length > q.limit;
-    if (more) rows.pop();
-    const result: SearchResult = { rows: rows.map((r) => this.toRow(r)) };
-    if (matched >= 0) result.matched = matched;
-    if (more) {
-      const last = rows[rows.length - 1]!;
-      const next: PageToken = { offset: offset + q.limit, matched };
-      if (sort.keyset) next.after = [last.sk, last.rowid];
-      result.next = next;
-    }
-    return result;
-  }
-
-  private sortPlan(sortby: SortField[] | undefined): { order: string; keyset?: 'asc' | 'desc' } {
-    if (!sortby || sortby.length === 0) return { order: 'i.sk DESC, i.rowid DESC', keyset: 'desc' };
-    const first = sortby[0]!;
-    const name = (f: string) => f.replace(/^properties\./, '');
-    if (sortby.length === 1 && (name(first.field) === 'datetime' || name(first.field) === 'start_datetime')) {
-      const d = first.direction === 'asc' ? 'ASC' : 'DESC';
-      return { order: `i.sk ${d}, i.rowid ${d}`, keyset: first.direction };
-    }
-    const types = this.propertyTypes();
-    const parts = sortby.map((s) => {
-      const n = name(s.field);
-      // SQLite sorts NULL first ascending and last descending: the same here.
-      const d = s.direction === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
-      if (n === 'id') return `i.id COLLATE "C" ${d}`;
-      if (n === 'collection') return `(SELECT c.id FROM collections c WHERE c.cid = i.cid) COLLATE "C" ${d}`;
-      if (n === 'datetime' || n === 'start_datetime') return `i.sk ${d}`;
-      if (n === 'end_datetime') return `i.e ${d}`;
-      const type = types[n];
-      if (!type)
-        throw new InvalidParameterValue(
-          'sortby',
-          `cannot sort by '${s.field}': not a queryable (see /stac/queryables)`,
-        );
-      return `${property(n, type)}${type === 'string' ? ' COLLATE "C"' : ''} ${d}`;
-    });
-    return { order: `${parts.join(', ')}, i.rowid ASC` };
+    return searchPage(rows, q, matched, sort.keyset !== undefined, (r) => this.toRow(r));
   }
 
   // --- the write side ---
@@ -1190,12 +1124,7 @@ class PgLedger implements CatalogLedger {
       "SELECT root, rel, error, indexed_at FROM files WHERE status = 'failed' ORDER BY indexed_at DESC LIMIT ?",
       [limit],
     );
-    return rows.map((r) => ({
-      root: r.root,
-      file: r.rel,
-      error: (r.error ?? '').split(`${r.root}/`).join(''),
-      at: new Date(r.indexed_at).toISOString(),
-    }));
+    return rows.map(failureOf);
   }
   async counts(): Promise<Record<FileStatus, number>> {
     const out: Record<FileStatus, number> = { ok: 0, skipped: 0, failed: 0 };
