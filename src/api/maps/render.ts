@@ -10,7 +10,7 @@ import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { physicalValidRange } from '../../cf/decode.js';
 import { attrString } from '../../cf/read.js';
-import { InvalidParameterValue, NotFound } from '../../core/errors.js';
+import { ClientClosedRequest, InvalidParameterValue, NotFound } from '../../core/errors.js';
 import { planGrid, type GridPlan } from '../../core/grid/plan.js';
 import type { GridField, GridModel } from '../../core/grid/types.js';
 import {
@@ -465,7 +465,7 @@ export async function pointValue(
  */
 export function abortOnClose(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  const gone = () => controller.abort(new Error('client closed the connection'));
+  const gone = () => controller.abort(new ClientClosedRequest());
   // Gone already (closed while the request waited or was being parsed): 'close' will not come again.
   const socket = reply.raw.socket;
   if (!socket || socket.destroyed) gone();

@@ -49,6 +49,9 @@ export interface DirectVariable {
 /** Looks up a dataset's object header address in the file's (current) metadata. */
 export type AddressLookup = (path: string, h5path: string) => Promise<number | undefined>;
 
+/** Decimated reads' worker tasks over the process: decoded, or dropped before a worker took them (read aborted). */
+export const picksStats = { tasks: 0, chunks: 0, dropped: 0 };
+
 /** Open file sources kept (least recently used closed first, after a grace period for reads in flight). */
 const MAX_SOURCES = 64;
 const CLOSE_GRACE_MS = 60_000;
@@ -142,7 +145,17 @@ export class DirectEngine {
       const { url, execArgv } = workerScript('./picks-worker.js', import.meta.url);
       this.picks = new WorkerPool(url, { name: 'hdf5-picks', execArgv });
     }
-    return this.picks.run(task, signal ? { signal } : {});
+    const run = this.picks.run(task, signal ? { signal } : {});
+    run.then(
+      (r) => {
+        picksStats.tasks++;
+        picksStats.chunks += r.decoded;
+      },
+      () => {
+        if (signal?.aborted) picksStats.dropped++;
+      },
+    );
+    return run;
   };
 
   /** Closes the open file sources and the decoding workers (server shutdown). */
