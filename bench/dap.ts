@@ -2,7 +2,8 @@
 // 0.05° global daily, int16 + scale_factor, chunks 1×512×512, zlib; a link to the coordinator's copy is fine):
 // - DAP2 read of the W3 box (20°×20°×10 days): python3-netCDF4 (Debian's netCDF-C DAP2 client) opening
 //   /opendap/sst_global_005 and reading the box, against python3-netCDF4 reading the file directly, same run;
-//   the raw .dods GET (no compression asked, as netCDF-C asks) is shown too;
+//   the raw .dods GET (no compression asked, as netCDF-C asks) is shown too, and the same box through
+//   Coverages as NetCDF (the W3 workload of bench/grid.ts) with its first byte;
 // - a point time series (all days) through griddap .csv against the EDR position answer (CoverageJSON).
 // Medians of BENCH_REPEAT (5) runs.
 import { spawnSync } from 'node:child_process';
@@ -67,18 +68,28 @@ function plainGet(url: string): Promise<{ ms: number; bytes: number; status: num
   });
 }
 
-async function repeatGet(url: string, plain: boolean): Promise<{ ms: number; bytes: number } | { error: string }> {
+async function repeatGet(
+  url: string,
+  plain: boolean,
+): Promise<{ ms: number; firstByte: number; bytes: number } | { error: string }> {
   const ms: number[] = [];
+  const firstBytes: number[] = [];
   let bytes = 0;
   for (let i = 0; i < REPEAT; i++) {
     const r = plain
-      ? await plainGet(url)
-      : await timedGet(url).then((x) => ({ ms: x.totalMs, bytes: x.bytes, status: x.status }));
+      ? await plainGet(url).then((x) => ({ ...x, firstByte: NaN }))
+      : await timedGet(url).then((x) => ({
+          ms: x.totalMs,
+          firstByte: x.firstByteMs,
+          bytes: x.bytes,
+          status: x.status,
+        }));
     if (r.status !== 200) return { error: `status ${r.status}` };
     ms.push(r.ms);
+    firstBytes.push(r.firstByte);
     bytes = r.bytes;
   }
-  return { ms: median(ms), bytes };
+  return { ms: median(ms), firstByte: median(firstBytes), bytes };
 }
 
 const fmt = (r: { ms: number } | { error: string }) => ('error' in r ? `failed: ${r.error}` : r.ms.toFixed(0));
@@ -112,6 +123,11 @@ export async function benchDap(): Promise<string> {
     const direct = python(readBox(FILE, box));
     log('W3 box: raw .dods');
     const dods = await repeatGet(`${dapUrl}.dods?sst.sst%5B0:1:9%5D%5B${y0}:1:${y1}%5D%5B${x0}:1:${x1}%5D`, true);
+    log('W3 box: Coverages NetCDF');
+    const coverage = await repeatGet(
+      `${server.base}/collections/sst_global_005/coverage?bbox=0,0,20,20&datetime=2020-01-01T00:00:00Z/2020-01-10T00:00:00Z&properties=sst&f=netcdf`,
+      false,
+    );
     const pt = { lon: 10.025, lat: 20.025 };
     log('point series: griddap .csv');
     const griddap = await repeatGet(
@@ -128,15 +144,20 @@ export async function benchDap(): Promise<string> {
     );
     const r1 = ratio(viaDap, direct);
     const r2 = ratio(griddap, edr);
+    const r3 = ratio(coverage, direct);
+    const end = loadavg()
+      .map((x) => x.toFixed(1))
+      .join(', ');
     return [
       '### OPeNDAP / ERDDAP (issue 13)',
       '',
-      `Load average at the start: ${load} (2 cores shared with other sessions: a loaded machine; ratios are within one run).`,
+      `Load average at the start: ${load}, at the end: ${end} (2 cores shared with other sessions: ratios are within one run).`,
       '',
       '| workload | odas median ms | reference median ms | ratio | target | |',
       '|---|---|---|---|---|---|',
       `| W3 box 20°×20°×10 days, python3-netCDF4 over DAP2 (\`/opendap/sst_global_005\`, open + read) | ${fmt(viaDap)} | ${fmt(direct)} (python3-netCDF4 on the file, open + read) | ${r1.toFixed(2)} | ≤ 1.5× | ${r1 <= 1.5 ? 'met' : 'not met'} |`,
       `| the same box as one raw \`.dods\` GET (${'error' in dods ? '?' : (dods.bytes / 1e6).toFixed(1)} MB, no compression) | ${fmt(dods)} | ${fmt(direct)} | ${ratio(dods, direct).toFixed(2)} | | |`,
+      `| the same box through Coverages as NetCDF (W3; first byte ${'error' in coverage ? '?' : coverage.firstByte.toFixed(0)} ms) | ${fmt(coverage)} | ${fmt(direct)} | ${r3.toFixed(2)} | ≤ 1.0× | ${r3 <= 1 ? 'met' : 'not met'} |`,
       `| point time series (all days) through griddap \`.csv\` | ${fmt(griddap)} | ${fmt(edr)} (EDR position, CoverageJSON) | ${r2.toFixed(2)} | ≤ 1.5× | ${r2 <= 1.5 ? 'met' : 'not met'} |`,
       '',
     ].join('\n');

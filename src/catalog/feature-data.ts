@@ -3,7 +3,7 @@ import { DecodedReader } from '../cf/read.js';
 import { findAxis } from '../cf/axes.js';
 import { DataSourceError } from '../core/errors.js';
 import { faithfulNumber } from '../core/number-text.js';
-import { openReader } from '../readers/registry.js';
+import { OpenReaders } from '../readers/shared.js';
 import type { Collection } from './collection.js';
 import { isoOrNull } from './extract/common.js';
 import type { FeatureRecord } from './feature.js';
@@ -30,11 +30,17 @@ function toColumn(name: string, values: Float64Array, units?: string): DataColum
   return { name, ...(units ? { units } : {}), values: out };
 }
 
+/**
+ * The in-situ files features are read from, kept open between requests: a single profile is a few
+ * reads from a parsed header and cached blocks rather than a dozen file operations to open it anew.
+ */
+const featureFiles = new OpenReaders({ max: 16 });
+
 /** Read one feature's measurements from its file: only the rows of that profile or station. */
 export async function readFeatureData(c: Collection, r: FeatureRecord): Promise<FeatureData> {
   let reader;
   try {
-    reader = await openReader(join(c.root, r.source.file));
+    reader = await featureFiles.lease(join(c.root, r.source.file));
   } catch (err) {
     throw new DataSourceError(c.id, (err as Error).message);
   }

@@ -93,6 +93,13 @@ export class ServiceUnavailable extends ApiErrorWithHeaders {
   }
 }
 
+/**
+ * A 503 the server chose (admission control, a full encode queue, shutdown): a normal answer under
+ * overload, not a fault, so it is logged like a 4xx (no stack trace at error level): when thousands
+ * are refused per second, logging each as an error costs the CPU the refusals are there to save.
+ */
+export class Refused extends ServiceUnavailable {}
+
 /** 429: this client sent more requests than its rate allows. */
 export class TooManyRequests extends ApiErrorWithHeaders {
   constructor(retryAfterSeconds: number) {

@@ -242,6 +242,42 @@ export function pointHits(q: Prepared, x: number, y: number): boolean {
   );
 }
 
+function anyVertexIn(p: Parts, [w, s, e, n]: Box): boolean {
+  const inside = ([x, y]: Position) => x >= w && x <= e && y >= s && y <= n;
+  return p.points.some(inside) || p.segments.some(([a, b]) => inside(a) || inside(b));
+}
+
+/**
+ * Prepared geometries by their GeoJSON text, the least recently used dropped past a budget of text:
+ * a search tests the same stored tracks again and again, and parsing and preparing a track of
+ * thousands of points costs far more than finding its text in a map.
+ */
+export class PreparedByText {
+  private readonly cache = new Map<string, Prepared>();
+  private chars = 0;
+
+  constructor(private readonly maxChars = 16 << 20) {}
+
+  get(text: string): Prepared {
+    let p = this.cache.get(text);
+    if (p) {
+      this.cache.delete(text);
+      this.cache.set(text, p);
+      return p;
+    }
+    p = prepare(JSON.parse(text) as GeoJsonGeometry);
+    if (text.length > this.maxChars) return p;
+    this.cache.set(text, p);
+    this.chars += text.length;
+    while (this.chars > this.maxChars) {
+      const [oldest] = this.cache.keys();
+      this.cache.delete(oldest!);
+      this.chars -= oldest!.length;
+    }
+    return p;
+  }
+}
+
 /** Whether two geometries share at least one point (DE-9IM intersects), planar. */
 export function intersects(a: GeoJsonGeometry | Prepared, b: GeoJsonGeometry | Prepared): boolean {
   const A = 'parts' in a ? a : prepare(a);
@@ -249,6 +285,9 @@ export function intersects(a: GeoJsonGeometry | Prepared, b: GeoJsonGeometry | P
   const ba = A.box;
   const bb = B.box;
   if (!ba || !bb || ba[2] < bb[0] || bb[2] < ba[0] || ba[3] < bb[1] || bb[3] < ba[1]) return false;
+  // Against a box (a bbox query), a vertex of the other inside it decides at once: a track that
+  // enters the box is found at its first vertex there, without testing every pair of segments.
+  if ((A.isBox && anyVertexIn(B.parts, ba)) || (B.isBox && anyVertexIn(A.parts, bb))) return true;
   const pa = A.parts;
   const pb = B.parts;
   const pointsEqualOrOn = (pts: Position[], other: Parts) =>

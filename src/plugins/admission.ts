@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { WorkTicket } from '../api/work.js';
 import { WORK_CLASSES, type OpsConfig, type WorkClass } from '../config/ops-schema.js';
-import { ServiceUnavailable, TooManyRequests } from '../core/errors.js';
+import { Refused, TooManyRequests } from '../core/errors.js';
 import { Limiter, RateLimiter, SaturatedError } from '../core/limiter.js';
 import type { OpsMetrics } from './metrics.js';
 import { classifyRoute, type RouteOpsConfig } from './route-class.js';
@@ -38,7 +38,7 @@ function clientKey(request: FastifyRequest): string {
 }
 
 function unavailable(err: unknown): unknown {
-  return err instanceof SaturatedError ? new ServiceUnavailable(err.message, err.retryAfterSeconds) : err;
+  return err instanceof SaturatedError ? new Refused(err.message, err.retryAfterSeconds) : err;
 }
 
 /**
@@ -58,7 +58,7 @@ export const admissionPlugin = fp(
       ).work;
       if (admission.draining && request.routeOptions.url !== '/health') {
         reply.header('connection', 'close');
-        throw new ServiceUnavailable('The server is shutting down; retry on another instance or in a few seconds.', 5);
+        throw new Refused('The server is shutting down; retry on another instance or in a few seconds.', 5);
       }
       if (!cls) return;
       if (admission.rate) {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, ApiErrorWithHeaders } from '../core/errors.js';
+import { ApiError, ApiErrorWithHeaders, Refused } from '../core/errors.js';
 import { CorruptFileError, ReaderRequestError } from '../readers/types.js';
 
 interface ValidationIssue {
@@ -68,7 +68,7 @@ export const errorsPlugin = fp(async (app: FastifyInstance, opts: { onReaderErro
     if (code === 'DataSourceError') opts.onReaderError?.(err.name);
     if (err instanceof ApiErrorWithHeaders)
       for (const [name, value] of Object.entries(err.headers)) void reply.header(name, value);
-    if (status >= 500) request.log.error({ err }, description);
+    if (status >= 500 && !(err instanceof Refused)) request.log.error({ err }, description);
     else request.log.info({ status, code }, description);
     // A protocol with an error form of its own (WMS XML) renders errors raised before its handler (401, 429, 503).
     const own = (request.routeOptions.config as { renderError?: RenderError } | undefined)?.renderError?.(err);

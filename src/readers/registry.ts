@@ -29,22 +29,37 @@ export function sniffBytes(head: Uint8Array): FileFormat | undefined {
 }
 
 /**
+ * Formats sniffed, per file version (path, size, mtime): every data request opens its reader, and the
+ * stat it needs anyway is cheaper than an open, a read and a close on the thread pool.
+ */
+const sniffed = new Map<string, { version: string; format: FileFormat | undefined }>();
+const MAX_SNIFFED = 4096;
+
+/**
  * Identify a file by its first bytes, never by its name: data centres name files freely. A directory is
  * a Zarr store when it holds `.zmetadata`, `.zgroup` or `.zarray`; any other directory is no dataset.
  */
 export async function sniffFormat(filePath: string): Promise<FileFormat | undefined> {
-  if ((await stat(filePath)).isDirectory()) {
+  const st = await stat(filePath);
+  if (st.isDirectory()) {
     for (const marker of ZARR_MARKERS) if (await exists(path.join(filePath, marker))) return 'zarr';
     return undefined;
   }
+  const version = `${st.size}:${st.mtimeMs}`;
+  const known = sniffed.get(filePath);
+  if (known?.version === version) return known.format;
   const handle = await open(filePath, 'r');
+  let format: FileFormat | undefined;
   try {
     const head = Buffer.alloc(8);
     const { bytesRead } = await handle.read(head, 0, 8, 0);
-    return sniffBytes(head.subarray(0, bytesRead));
+    format = sniffBytes(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
+  if (sniffed.size >= MAX_SNIFFED) sniffed.clear();
+  sniffed.set(filePath, { version, format });
+  return format;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { copyFile, mkdtemp, open, rm, stat, utimes } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import type { OpsConfigInput } from '../../src/config/ops-schema.js';
@@ -176,6 +178,42 @@ t.test('saturation: 503 with Retry-After at once, other classes keep serving', a
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.match(metrics, /odas_requests_rejected_total\{class="data",reason="queue full"\} 1/);
   t.match(metrics, /odas_requests_rejected_total\{class="data",reason="waited too long"\} 1/);
+});
+
+t.test('a refusal is logged like a client error: info, no stack trace', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  const collections = await discoverRoots([root]);
+  const app = await buildApp({
+    collections,
+    logger,
+    ops: { limits: { data: { concurrency: 1, queue: 0, waitMs: 100 } } },
+  });
+  t.teardown(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const release = await app.ops.admission.limiters.data.acquire();
+  const res = await fetch(`${base}${COVERAGE}`);
+  t.equal(res.status, 503);
+  const id = res.headers.get('x-request-id');
+  await res.arrayBuffer();
+  release();
+  const refusal = lines.find((l) => l['reqId'] === id && /busy with data/.test(String(l['msg'])));
+  t.ok(refusal, 'the refusal is logged');
+  t.equal(refusal?.['level'], 30, 'at info');
+  t.notOk(refusal?.['err'], 'without an error object or its stack');
+  t.notOk(
+    lines.some((l) => l['reqId'] === id && Number(l['level']) >= 50),
+    'nothing at error level for this request',
+  );
 });
 
 t.test('WMS refusals come in the WMS error form', async (t) => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseCql2Text } from '../../src/core/cql2/text.js';
 import { COUNT_CAP } from '../../src/catalog/store/search.js';
+import { SqliteBackend } from '../../src/catalog/store/sqlite-backend.js';
 import { CatalogStore } from '../../src/catalog/store/store.js';
 import type { CollectionSource, ItemDraft, SearchSpec } from '../../src/catalog/store/types.js';
 import { boxPolygon } from '../../src/core/geometry.js';
@@ -223,4 +224,38 @@ t.test('search: order, sortby and the many-matches plan', async (t) => {
   });
   t.throws(() => idx.search({ limit: 1, collections: ['zz'] }), { statusCode: 400, message: /'collections'/ });
   idx.close();
+});
+
+t.test('the planner statistics follow a catalog indexed file by file', async (t) => {
+  const backend = SqliteBackend.open(':memory:');
+  t.teardown(() => backend.close());
+  const commit = (k: number, n: number) =>
+    backend.ledger.commit([
+      {
+        root: '/data/growth',
+        rel: `f${k}.nc`,
+        size: 100,
+        mtimeMs: 1_700_000_000_000,
+        status: 'ok',
+        collection: { id: 'growth', kind: 'feature' },
+        items: Array.from({ length: n }, (_, i) => ({
+          id: `f${k}_${i}`,
+          geometry: { type: 'Point' as const, coordinates: [i % 360, 10] },
+          bbox: [i % 360, 10, i % 360, 10] as [number, number, number, number],
+          start: 1_600_000_000_000 + i,
+          end: 1_600_000_000_000 + i,
+          properties: { datetime: new Date(1_600_000_000_000 + i).toISOString() },
+        })),
+      },
+    ]);
+  await commit(0, 5);
+  for (let k = 1; k <= 6; k++) await commit(k, 500);
+  const db = backend.store.connection;
+  const stat = db.prepare("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' LIMIT 1").pluck().get() as string;
+  t.ok(Number(stat.split(' ')[0]) >= 1500, `statistics count the items as they grew (${stat})`);
+  const ids = db.prepare('SELECT rowid FROM items LIMIT 50').pluck().all() as number[];
+  const plan = db
+    .prepare(`EXPLAIN QUERY PLAN SELECT i.rowid FROM items i WHERE i.rowid IN (${ids.map(() => '?').join(',')})`)
+    .all(...ids) as Array<{ detail: string }>;
+  t.match(plan.map((p) => p.detail).join('; '), /SEARCH i USING INTEGER PRIMARY KEY/, 'a page of rowids is looked up');
 });

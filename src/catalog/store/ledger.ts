@@ -272,6 +272,7 @@ export class FileLedger {
     }
     run();
     this.store.noteWrite();
+    this.store.analyzeIfGrown();
     this.store.reloadCollections(touched);
     return new Set([...touched].map((cid) => ids.get(cid)!).filter((id) => id !== undefined));
   }

@@ -33,6 +33,8 @@ export const COUNT_CAP = 5_000;
 /** What the search needs of the catalog store (CatalogStore has it). */
 export interface SearchableCatalog {
   readonly connection: Database.Database;
+  /** A prepared statement, reused across requests. */
+  stmt(sql: string): Database.Statement;
   cidOf(collection: string): number | undefined;
   collections(): string[];
   statsOf(collection: string): CollectionStats;
@@ -161,8 +163,8 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
   if (matched === undefined) {
     const w = whereSql(rtree);
     const n = (
-      store.connection
-        .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${w.sql} LIMIT ${COUNT_CAP + 1})`)
+      store
+        .stmt(`SELECT count(*) AS n FROM (SELECT 1 FROM ${from} ${w.sql} LIMIT ${COUNT_CAP + 1})`)
         .get(...w.params) as { n: number }
     ).n;
     matched = n <= COUNT_CAP ? n : -1;
@@ -172,8 +174,8 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
   const join = 'JOIN sources src ON src.sid = i.sid';
   if (matched >= 0) {
     const w = whereSql([...rtree, ...keyset]);
-    rows = store.connection
-      .prepare(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+    rows = store
+      .stmt(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
       .all(...w.params, q.limit + 1, skip) as RawRow[];
   } else {
     if (onlyCollections && !q.token) {
@@ -188,8 +190,8 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
     if (tmin > -Infinity) range.push({ sql: 'i.sk >= ?', params: [tmin - store.maxSpan()] });
     const hint = !sort.keyset ? '' : cids && cids.length === 1 ? 'INDEXED BY items_cid_sk' : 'INDEXED BY items_sk';
     const w = whereSql([...range, ...keyset]);
-    rows = store.connection
-      .prepare(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+    rows = store
+      .stmt(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
       .all(...w.params, q.limit + 1, skip) as RawRow[];
   }
   return searchPage(rows, q, matched, sort.keyset !== undefined, (r) => store.toRow(r));

@@ -7,6 +7,7 @@ import {
   intersects,
   pointHits,
   prepare,
+  PreparedByText,
   type GeoJsonGeometry,
   type Prepared,
 } from '../../core/geometry.js';
@@ -41,6 +42,8 @@ import {
 const SCHEMA_VERSION = 9;
 /** Features fetched per batch when a collection's matches are streamed (bounded memory, few statements). */
 const FEATURE_BATCH = 500;
+/** Prepared statements kept (see stmt()). */
+const MAX_STATEMENTS = 512;
 /** R*-tree position of items without geometry or time: far outside any query box. */
 const NOWHERE = 1e7;
 
@@ -85,6 +88,8 @@ export interface CatalogStoreOptions {
 export class CatalogStore {
   private readonly db: Database.Database;
   private readonly geometries = new Map<number, Prepared>();
+  /** Stored line and polygon geometries, parsed and prepared once for odas_hit. */
+  private readonly itemGeometries = new PreparedByText();
   private nextHandle = 1;
   private cids = new Map<string, { cid: number; kind: ItemKind }>();
   private ids = new Map<number, string>();
@@ -116,7 +121,7 @@ export class CatalogStore {
       if (t === GTYPE_BOX)
         return intersects(q, boxPolygon([Number(minx), Number(miny), Number(maxx), Number(maxy)])) ? 1 : 0;
       if (typeof geom !== 'string') return 0;
-      return intersects(q, JSON.parse(geom) as GeoJsonGeometry) ? 1 : 0;
+      return intersects(q, this.itemGeometries.get(geom)) ? 1 : 0;
     });
     this.loadCatalog();
   }
@@ -137,6 +142,33 @@ export class CatalogStore {
   }
 
   private versionStatement: Database.Statement | undefined;
+
+  /**
+   * Refresh the query planner's statistics when the items have doubled since they were gathered.
+   * The background indexer commits file by file: statistics taken when the catalog held 5 items made
+   * SQLite scan the whole items table for every page of rowids instead of looking each one up.
+   * Doubling keeps the total cost of ANALYZE proportional to the catalog, not to its commits.
+   */
+  analyzeIfGrown(): void {
+    const rows = (this.stmt('SELECT max(rowid) FROM items').pluck().get() as number | null) ?? 0;
+    this.analyzedRows ??= this.statRows();
+    if (rows < 2 * this.analyzedRows || rows - this.analyzedRows < 100) return;
+    this.db.exec('ANALYZE');
+    this.analyzedRows = rows;
+  }
+
+  /** Items as the planner's statistics count them (0 when never analyzed). */
+  private statRows(): number {
+    try {
+      const stat = this.db.prepare("SELECT stat FROM sqlite_stat1 WHERE tbl = 'items' LIMIT 1").pluck().get() as
+        string | undefined;
+      return Number(stat?.split(' ')[0] ?? 0) || 0;
+    } catch {
+      return 0; // never analyzed: no sqlite_stat1 yet
+    }
+  }
+
+  private analyzedRows: number | undefined;
 
   /** Called after each commit made through this connection. */
   noteWrite(): void {
@@ -367,7 +399,10 @@ export class CatalogStore {
     run();
     this.noteWrite();
     if (empty) db.exec(INDEXES);
-    if (report.replaced + report.removed + report.items > 0) db.exec('ANALYZE');
+    if (report.replaced + report.removed + report.items > 0) {
+      db.exec('ANALYZE');
+      this.analyzedRows = undefined;
+    }
     this.loadCatalog();
     report.seconds = (Date.now() - t0) / 1000;
     return report;
@@ -418,13 +453,20 @@ export class CatalogStore {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
-  /** Prepared statements are reused: preparing costs more than running for one-row statements. */
+  /**
+   * Prepared statements are reused: preparing costs more than running for one-row statements (under
+   * load, preparing every request's statements took 5 % of the main thread). Request statements vary
+   * with their filters and page sizes, so the least recently used are dropped past a bound.
+   */
   stmt(sql: string): Database.Statement {
     let st = this.statements.get(sql);
-    if (!st) {
+    if (st) {
+      this.statements.delete(sql);
+    } else {
       st = this.db.prepare(sql);
-      this.statements.set(sql, st);
+      if (this.statements.size >= MAX_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
     }
+    this.statements.set(sql, st);
     return st;
   }
 
@@ -436,9 +478,9 @@ export class CatalogStore {
   get(collection: string, id: string): ItemRow | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    const r = this.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`)
-      .get(id, c.cid) as RawRow | undefined;
+    const r = this.stmt(
+      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`,
+    ).get(id, c.cid) as RawRow | undefined;
     return r ? this.toRow(r) : undefined;
   }
 
@@ -459,7 +501,7 @@ export class CatalogStore {
   source(collection: string, rel: string): { size: number | null } | undefined {
     const c = this.cids.get(collection);
     if (!c) return undefined;
-    return this.db.prepare('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as
+    return this.stmt('SELECT size FROM sources WHERE cid = ? AND rel = ?').get(c.cid, rel) as
       { size: number | null } | undefined;
   }
 
@@ -494,7 +536,7 @@ export class CatalogStore {
       }
       let matched = filtered ? this.counts.get(key) : this.statsOf(collection).count;
       if (matched === undefined) {
-        matched = (this.db.prepare(`SELECT count(*) AS n FROM ${from} WHERE ${sql}`).get(...params) as { n: number }).n;
+        matched = (this.stmt(`SELECT count(*) AS n FROM ${from} WHERE ${sql}`).get(...params) as { n: number }).n;
         this.counts.set(key, matched);
         if (this.counts.size > 256) this.counts.delete(this.counts.keys().next().value!);
       }
@@ -508,12 +550,10 @@ export class CatalogStore {
         const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
         const ids = (
           after !== undefined
-            ? this.db
-                .prepare(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`)
+            ? this.stmt(`${select} AND i.rowid > ? ORDER BY i.rowid LIMIT ?`)
                 .pluck()
                 .all(...params, after, limit)
-            : this.db
-                .prepare(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`)
+            : this.stmt(`${select} ORDER BY ${order ?? 'i.rowid'} LIMIT ? OFFSET ?`)
                 .pluck()
                 .all(...params, limit, offset)
         ) as number[];
@@ -535,11 +575,9 @@ export class CatalogStore {
 
   /** Rows by rowid, in rowid order. */
   private rowsByIds(ids: number[]): RawRow[] {
-    return this.db
-      .prepare(
-        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
-      )
-      .all(...ids) as RawRow[];
+    return this.stmt(
+      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
+    ).all(...ids) as RawRow[];
   }
 
   /**
@@ -555,8 +593,7 @@ export class CatalogStore {
     let ids: number[];
     try {
       const { from, where } = this.featureWhere(c.cid, collection, q, handles);
-      ids = this.db
-        .prepare(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`)
+      ids = this.stmt(`SELECT i.rowid FROM ${from} WHERE ${where.map((w) => w.sql).join(' AND ')} ORDER BY i.rowid`)
         .pluck()
         .all(...where.flatMap((w) => w.params)) as number[];
     } finally {
@@ -567,11 +604,9 @@ export class CatalogStore {
     const join = withLevels ? 'LEFT JOIN feature_levels fl ON fl.rowid = i.rowid' : '';
     for (let k = 0; k < ids.length; k += FEATURE_BATCH) {
       const batch = ids.slice(k, k + FEATURE_BATCH);
-      const rows = this.db
-        .prepare(
-          `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
-        )
-        .all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
+      const rows = this.stmt(
+        `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
+      ).all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
       for (const r of rows) {
         const row = this.toRow(r);
         if (r.levels) row.levels = r.levels;

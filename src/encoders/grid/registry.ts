@@ -58,7 +58,20 @@ export const GRID_ENCODERS: Record<GridFormat, GridEncoder> = {
     title: 'NetCDF (CF-1.8, NetCDF-3)',
     extension: 'nc',
     prime: 1,
-    prepare: (payload) => ({ bytes: encodeNetcdf(payload).size, exact: true, body: () => encodeNetcdf(payload).body }),
+    prepare: (payload) => {
+      // Planned once: the size and the body come from the same file definition.
+      const encoded = encodeNetcdf(payload);
+      let body: AsyncGenerator<Uint8Array> | undefined = encoded.body;
+      return {
+        bytes: encoded.size,
+        exact: true,
+        body: () => {
+          const b = body ?? encodeNetcdf(payload).body;
+          body = undefined;
+          return b;
+        },
+      };
+    },
   },
   geotiff: {
     format: 'geotiff',

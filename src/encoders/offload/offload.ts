@@ -7,7 +7,7 @@
  * thread (the load bench's reference).
  */
 import type { Transferable } from 'node:worker_threads';
-import { ServiceUnavailable } from '../../core/errors.js';
+import { Refused } from '../../core/errors.js';
 import type { GridPlan } from '../../core/grid/plan.js';
 import type { NumericArray } from '../../readers/types.js';
 import { workerScript } from '../../workers/pool.js';
@@ -93,7 +93,7 @@ function movable(data: NumericArray): { data: NumericArray; transfer: Transferab
 
 function refused(err: unknown): unknown {
   return err instanceof PoolSaturatedError
-    ? new ServiceUnavailable(`The server is busy encoding large answers (${err.message}); retry shortly.`, 2)
+    ? new Refused(`The server is busy encoding large answers (${err.message}); retry shortly.`, 2)
     : err;
 }
 
