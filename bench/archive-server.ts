@@ -15,10 +15,17 @@ export interface Spawned {
 }
 
 /** `node dist/cli.js serve --data DIR ...`, its output appended to `logFile` (read it when something fails). */
-export function spawnServer(data: string, cacheDir: string, port: number, logFile: string): Spawned {
+/** The build a server runs: this checkout's, or another's (ODAS_BENCH_DIST: a reference measured in the same run). */
+export function spawnServer(
+  data: string,
+  cacheDir: string,
+  port: number,
+  logFile: string,
+  dist = join(ROOT, 'dist'),
+): Spawned {
   const fd = openSync(logFile, 'a');
   const args = [
-    join(ROOT, 'dist', 'cli.js'),
+    join(dist, 'cli.js'),
     'serve',
     '--data',
     data,

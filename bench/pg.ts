@@ -53,6 +53,10 @@ interface Indexed {
   /** Peak resident set of the `odas index` process (MB, from /usr/bin/time). */
   peakMb: number;
   load: string;
+  /** CPU seconds of `odas index` (user + system). */
+  cpu?: number;
+  /** Files/s over the first and second half of the files. */
+  halves?: [number, number] | undefined;
 }
 
 /** `odas index` to the end, under `nice`: wall time and peak RSS. */
@@ -62,7 +66,7 @@ function indexOnce(data: string, target: string[]): Indexed {
     '/usr/bin/time',
     [
       '-f',
-      'odas-index-peak-kb %M',
+      'odas-index-peak-kb %M\nodas-index-cpu %U %S',
       'nice',
       '-n',
       '10',
@@ -78,7 +82,31 @@ function indexOnce(data: string, target: string[]): Indexed {
   if (r.status !== 0) throw new Error(`odas index ${target.join(' ')} failed: ${r.stderr.slice(-400)}`);
   log(r.stdout.trim().split('\n').slice(-2).join(' / '));
   const kb = Number(/odas-index-peak-kb (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { seconds: (performance.now() - t0) / 1000, peakMb: kb / 1024, load: load() };
+  const cpu = /odas-index-cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    peakMb: kb / 1024,
+    load: load(),
+    cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN,
+    halves: halfRates(`${r.stdout}\n${r.stderr}`),
+  };
+}
+
+/**
+ * Files/s over the first and the second half of the files, from the progress lines (`N/M files …,
+ * S s`): whether indexing slows as the catalog grows.
+ */
+function halfRates(out: string): [number, number] | undefined {
+  const points = [...out.matchAll(/(\d+)\/(\d+) files[^\n]*?, ([\d.]+) s\b/g)].map((m) => ({
+    done: Number(m[1]),
+    total: Number(m[2]),
+    s: Number(m[3]),
+  }));
+  const last = points[points.length - 1];
+  if (!last || points.length < 3) return undefined;
+  const mid = points.reduce((a, p) => (Math.abs(p.done - last.done / 2) < Math.abs(a.done - last.done / 2) ? p : a));
+  if (mid.s <= 0 || last.s <= mid.s) return undefined;
+  return [mid.done / mid.s, (last.done - mid.done) / (last.s - mid.s)];
 }
 
 /** CPU seconds (user + system) of a process, from /proc/PID/stat. */
@@ -91,13 +119,19 @@ function cpuOf(pid: number): number {
   }
 }
 
-/** CPU seconds of every PostgreSQL process now (backends of other sessions included). */
-function postgresCpu(): Map<number, number> {
+/**
+ * CPU seconds of every PostgreSQL process now (backends of other sessions included), or with `db`
+ * only the backends serving that database (their title names it): the bench's own share on a
+ * machine where other sessions use the same PostgreSQL.
+ */
+function postgresCpu(db?: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.set(Number(d), cpuOf(Number(d)));
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      if (db && !readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(` ${db} `)) continue;
+      out.set(Number(d), cpuOf(Number(d)));
     } catch {
       // gone meanwhile
     }
@@ -168,13 +202,16 @@ interface MixRun {
   wrkCpu: number;
   serverCpu: number;
   pgCpu: number;
+  /** CPU seconds of the backends serving the bench's database alone (when named). */
+  ownPgCpu: number;
   busy: number;
   load: string;
 }
 
 /** The mix against each server at once (one wrk per server), with who used the CPU meanwhile. */
-async function mixRun(servers: Spawned[], collection: string): Promise<MixRun> {
+async function mixRun(servers: Spawned[], collection: string, db?: string): Promise<MixRun> {
   const pg0 = postgresCpu();
+  const own0 = postgresCpu(db);
   const sv0 = servers.map((s) => cpuOf(s.proc.pid!));
   const busy0 = machineBusy();
   const t0 = performance.now();
@@ -184,6 +221,8 @@ async function mixRun(servers: Spawned[], collection: string): Promise<MixRun> {
   const serverCpu = servers.reduce((a, s, i) => a + cpuOf(s.proc.pid!) - sv0[i]!, 0);
   let pgCpu = 0;
   for (const [pid, after] of postgresCpu()) pgCpu += after - (pg0.get(pid) ?? 0);
+  let ownPgCpu = 0;
+  if (db) for (const [pid, after] of postgresCpu(db)) ownPgCpu += after - (own0.get(pid) ?? 0);
   return {
     rps: runs.map((r) => r.rps),
     p99: runs.map((r) => r.p99),
@@ -192,6 +231,7 @@ async function mixRun(servers: Spawned[], collection: string): Promise<MixRun> {
     wrkCpu: runs.reduce((a, r) => a + r.cpu, 0),
     serverCpu,
     pgCpu,
+    ownPgCpu,
     busy,
     load: load(),
   };
@@ -204,11 +244,12 @@ async function serveOn(
   logFile: string,
   catalog?: string,
   follower = false,
+  dist?: string,
 ): Promise<Spawned> {
   const prev = process.env['ODAS_CATALOG'];
   if (catalog) process.env['ODAS_CATALOG'] = catalog;
   else delete process.env['ODAS_CATALOG'];
-  const s = spawnServer(data, cacheDir, port, logFile);
+  const s = spawnServer(data, cacheDir, port, logFile, dist);
   if (prev === undefined) delete process.env['ODAS_CATALOG'];
   else process.env['ODAS_CATALOG'] = prev;
   await waitForPort(s, 600);
@@ -335,11 +376,12 @@ async function analyze(url: string): Promise<number> {
 async function indexRun(files: number, work: string): Promise<IndexRecord> {
   const { dir, stats } = await ensureGdacTree(files, OUT, log);
   const u = new URL(ADMIN);
-  u.pathname = `/odas_pg_bench_index_${process.pid}`;
+  const db = `${process.env['PG_DB'] ?? 'odas_pg_bench'}_index_${process.pid}`;
+  u.pathname = `/${db}`;
   try {
     return await ensureIndexed(dir, stats.files, u.toString(), join(work, 'index-cache'), false);
   } finally {
-    await admin(`DROP DATABASE IF EXISTS odas_pg_bench_index_${process.pid} WITH (FORCE)`).catch(() => undefined);
+    await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
   }
 }
 
@@ -347,7 +389,7 @@ export async function benchPg(): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), 'odas-bench-pg-'));
   const url = (() => {
     const u = new URL(ADMIN);
-    u.pathname = `/odas_pg_bench_${FILES}`;
+    u.pathname = `/${process.env['PG_DB'] ?? `odas_pg_bench_${FILES}`}`;
     return u.toString();
   })();
   const cache = join(OUT, `pg-sqlite-${FILES}`);
@@ -356,6 +398,9 @@ export async function benchPg(): Promise<string> {
     // PG_GROWN=1: the query catalogs are grown to FILES features (bench/replicate-catalog.ts, then
     // odas catalog copy) from an index of fewer files; indexing is measured on PG_INDEX_FILES files.
     const grown = GROWN ? await ensureGrown(url, cache) : undefined;
+    if (process.env['PG_INDEX_SIZES']) return await indexSizes(process.env['PG_INDEX_SIZES'], work);
+    if (process.env['PG_MIX_ONLY'] === '1')
+      return await mixOnly(grown?.dir ?? join(OUT, `gdac-${FILES}`), cache, url, work);
     const dir = grown?.dir ?? join(OUT, `gdac-${FILES}`);
     const idx = GROWN
       ? await indexRun(INDEX_FILES, work)
@@ -427,4 +472,71 @@ export async function benchPg(): Promise<string> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * PG_MIX_ONLY=1: the replica throughput alone on the kept PostgreSQL catalog, one replica then two;
+ * with PG_MIX_REFERENCE=DIST (another build's dist/), that build is measured the same way first, in the same run.
+ */
+async function mixOnly(dir: string, cache: string, url: string, work: string): Promise<string> {
+  const port = 19000 + Math.floor(Math.random() * 500);
+  const builds: Array<[string, string | undefined]> = [];
+  const reference = process.env['PG_MIX_REFERENCE'];
+  if (reference) builds.push([`reference (${reference})`, reference]);
+  builds.push(['this build', undefined]);
+  const lines: string[] = [
+    `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`, wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included. Load at start: ${load()}.`,
+    '',
+    '| build | replicas | req/s | wrk p99 | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s, all | of them this database | load after |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const notes: string[] = [];
+  const db = new URL(url).pathname.slice(1);
+  let k = 0;
+  for (const [name, dist] of builds) {
+    const p1 = await serveOn(dir, cache, port + k++, join(work, `mix${k}.log`), url, false, dist);
+    const found = await discoverCollection(p1.base);
+    // One warm-up pass: the first requests of a new process pay its connections and plans.
+    await mixRun([p1], found.id, db);
+    const one = await mixRun([p1], found.id, db);
+    const p2 = await serveOn(dir, cache, port + k++, join(work, `mix${k}.log`), url, true, dist);
+    await mixRun([p2], found.id, db);
+    const two = await mixRun([p1, p2], found.id, db);
+    await stopServer(p1.proc);
+    await stopServer(p2.proc);
+    const total = (m: MixRun) => m.rps.reduce((x, y) => x + y, 0);
+    const req = (m: MixRun) => total(m) * m.seconds;
+    const ms = (cpu: number, m: MixRun) => ((cpu / req(m)) * 1000).toFixed(2);
+    const row = (r: string, m: MixRun) =>
+      `| ${name} | ${r} | ${Math.round(total(m))}${m.rps.length > 1 ? ` (${m.rps.map(Math.round).join(' + ')})` : ''} | ${m.p99.join(' / ')} | ${m.errors} | ${m.busy.toFixed(1)} of ${(2 * m.seconds).toFixed(0)} | ${m.wrkCpu.toFixed(1)} (${ms(m.wrkCpu, m)}) | ${m.serverCpu.toFixed(1)} (${ms(m.serverCpu, m)}) | ${m.pgCpu.toFixed(1)} (${ms(m.pgCpu, m)}) | ${m.ownPgCpu.toFixed(1)} (${ms(m.ownPgCpu, m)}) | ${m.load} |`;
+    lines.push(row('one', one), row('two', two));
+    const perReq = (m: MixRun) => (m.serverCpu + m.ownPgCpu) / req(m);
+    notes.push(
+      `${name}: two replicas / one ${ratio(total(two), total(one))}; odas + PostgreSQL (this database's backends) CPU per request ${(perReq(one) * 1000).toFixed(2)} ms (one), ${(perReq(two) * 1000).toFixed(2)} ms (two), wrk ${ms(two.wrkCpu, two)} ms: 2 cores allow ≈ ${Math.round(2 / perReq(two))} req/s for the servers alone, ${Math.round(2 / (perReq(two) + two.wrkCpu / req(two)))} req/s with the load generator on the same cores.`,
+    );
+  }
+  return [...lines, '', ...notes].join('\n');
+}
+
+/** PG_INDEX_SIZES=20000,100000: cold `odas index` of trees of those sizes into SQLite and PostgreSQL, in one run. */
+async function indexSizes(sizes: string, work: string): Promise<string> {
+  const lines = [
+    `Cold \`odas index\` (under \`nice -n 10\`, both cores reading files, the database on the same machine) of GDAC-like trees, SQLite then PostgreSQL for each size, load at start ${load()}. "halves": files/s over the first and the second half of the files (from the progress lines).`,
+    '',
+    '| files | backend | seconds | files/s | halves files/s | odas CPU-s | peak RSS | load after |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const n of sizes.split(',').map(Number)) {
+    const r = await indexRun(n, work);
+    for (const [name, i] of [
+      ['SQLite', r.sqlite],
+      ['PostgreSQL', r.postgresql],
+    ] as const) {
+      lines.push(
+        `| ${r.files} | ${name} | ${i.seconds.toFixed(1)}${name === 'PostgreSQL' ? ` (+ ${r.analyzeSeconds.toFixed(1)} s VACUUM ANALYZE)` : ''} | ${Math.round(r.files / i.seconds)} | ${i.halves ? i.halves.map(Math.round).join(' → ') : '?'} | ${i.cpu?.toFixed(1) ?? '?'} | ${i.peakMb.toFixed(0)} MB | ${i.load} |`,
+      );
+    }
+    log(lines[lines.length - 1]!);
+  }
+  return lines.join('\n');
 }

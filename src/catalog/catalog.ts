@@ -151,13 +151,14 @@ export class Catalog {
     });
     const registry = new CollectionRegistry(store, grouping, (id) => indexer.isIndexing(id));
     await registry.refresh();
+    const catalog = new Catalog(store, registry, indexer, file);
     indexer.onChange((ids) => {
-      registry
-        .refresh(ids)
+      // Chained and kept: indexOnce waits for the last refresh (its collections are complete when it returns).
+      catalog.refreshing = catalog.refreshing
+        .then(() => registry.refresh(ids))
         .then(() => registry.updateStates())
         .catch((err: Error) => opts.log.warn({ err: err.message }, `collections not refreshed: ${err.message}`));
     });
-    const catalog = new Catalog(store, registry, indexer, file);
     catalog.log = opts.log;
     catalog.grouping = grouping;
     owners.set(registry.collections, catalog);
@@ -201,6 +202,8 @@ export class Catalog {
   }
 
   private follow?: NodeJS.Timeout;
+  /** The registry's refresh after the indexer's last notice. */
+  refreshing: Promise<void> = Promise.resolve();
   private log?: Logger;
   private grouping?: Grouping;
 
@@ -229,6 +232,7 @@ export class Catalog {
   /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {
     await this.indexer.scan();
+    await this.refreshing;
     if (!this.follow) await this.indexer.releaseLease();
     this.registry.updateStates();
   }

@@ -43,149 +43,172 @@ async function get(url: string) {
   return app.inject({ method: 'GET', url });
 }
 
-/** Cases for insitu_check.py at one URL scheme (http: DAP2, dap4:). */
+/** Cases for insitu_check.py at one URL scheme (http: DAP2, dap4:), one per dataset. */
 function cases(scheme: 'http' | 'dap4') {
   const url = (id: string) => `${scheme}://${hostPort}/opendap/${id}`;
-  const prof = { url: url('1900857_prof'), sources: [src('argo/1900857_prof.nc')], instance: 'N_PROF' };
-  const floats = { url: url('floats'), sources: FLOATS.map((f) => join(scratch, 'floats', f)), instance: 'N_PROF' };
   return [
     {
-      ...prof,
-      variable: 'TEMP',
-      slices: [
-        [
-          [0, 194],
-          [0, 110],
-        ],
-        [
-          [5, 60, 3],
-          [10, 100, 7],
-        ],
-        [
-          [193, 194],
-          [105, 110],
-        ],
+      url: url('1900857_prof'),
+      sources: [src('argo/1900857_prof.nc')],
+      instance: 'N_PROF',
+      checks: [
+        {
+          variable: 'TEMP',
+          slices: [
+            [
+              [0, 194],
+              [0, 110],
+            ],
+            [
+              [5, 60, 3],
+              [10, 100, 7],
+            ],
+            [
+              [193, 194],
+              [105, 110],
+            ],
+          ],
+        },
+        {
+          variable: 'PSAL',
+          slices: [
+            [
+              [20, 40, 2],
+              [0, 110, 5],
+            ],
+          ],
+        },
+        {
+          variable: 'PRES_ADJUSTED',
+          slices: [
+            [
+              [0, 194, 9],
+              [0, 50],
+            ],
+          ],
+        },
+        { variable: 'JULD', slices: [[[0, 194]], [[3, 190, 11]]] },
+        { variable: 'CYCLE_NUMBER', slices: [[[0, 194, 4]]] },
+        { variable: 'PLATFORM_NUMBER', slices: [[[0, 194]], [[1, 9, 2]]] },
       ],
     },
-    {
-      ...prof,
-      variable: 'PSAL',
-      slices: [
-        [
-          [20, 40, 2],
-          [0, 110, 5],
-        ],
-      ],
-    },
-    {
-      ...prof,
-      variable: 'PRES_ADJUSTED',
-      slices: [
-        [
-          [0, 194, 9],
-          [0, 50],
-        ],
-      ],
-    },
-    { ...prof, variable: 'JULD', slices: [[[0, 194]], [[3, 190, 11]]] },
-    { ...prof, variable: 'LATITUDE', slices: [[[0, 194]]] },
-    { ...prof, variable: 'CYCLE_NUMBER', slices: [[[0, 194, 4]]] },
-    { ...prof, variable: 'PLATFORM_NUMBER', slices: [[[0, 194]], [[1, 9, 2]]] },
     // Across the files of a folder: padding to 800 levels, DOXY missing from the core files.
     {
-      ...floats,
-      variable: 'TEMP',
-      slices: [
-        [
-          [0, 358],
-          [0, 800],
-        ],
-        [
-          [190, 200],
-          [100, 120],
-        ],
-        [
-          [150, 358, 13],
-          [0, 800, 37],
-        ],
+      url: url('floats'),
+      sources: FLOATS.map((f) => join(scratch, 'floats', f)),
+      instance: 'N_PROF',
+      checks: [
+        {
+          variable: 'TEMP',
+          slices: [
+            [
+              [0, 358],
+              [0, 800],
+            ],
+            [
+              [190, 200],
+              [100, 120],
+            ],
+            [
+              [150, 358, 13],
+              [0, 800, 37],
+            ],
+          ],
+        },
+        {
+          variable: 'DOXY',
+          slices: [
+            [
+              [180, 220, 3],
+              [0, 800, 50],
+            ],
+          ],
+        },
+        { variable: 'PLATFORM_NUMBER', slices: [[[0, 358]], [[190, 200]]] },
+        { variable: 'JULD', slices: [[[0, 358]]] },
       ],
     },
-    {
-      ...floats,
-      variable: 'DOXY',
-      slices: [
-        [
-          [180, 220, 3],
-          [0, 800, 50],
-        ],
-      ],
-    },
-    { ...floats, variable: 'PLATFORM_NUMBER', slices: [[[0, 358]], [[190, 200]]] },
-    { ...floats, variable: 'JULD', slices: [[[0, 358]]] },
     // One trajectory per file: a single instance; a mooring: its station dimension.
     {
       url: url('dfo-rosie713-20190615'),
       sources: [src('insitu/dfo-rosie713-20190615.nc')],
       instance: null,
-      variable: 'temperature',
-      slices: [
-        [
-          [0, 1],
-          [0, 1167],
-        ],
-        [
-          [0, 1],
-          [100, 900, 9],
-        ],
+      checks: [
+        {
+          variable: 'temperature',
+          slices: [
+            [
+              [0, 1],
+              [0, 1167],
+            ],
+            [
+              [0, 1],
+              [100, 900, 9],
+            ],
+          ],
+        },
       ],
     },
     {
       url: url('1900857_Rtraj'),
       sources: [src('argo/1900857_Rtraj.nc')],
       instance: null,
-      variable: 'PRES',
-      slices: [
-        [
-          [0, 1],
-          [0, 10682],
-        ],
-        [
-          [0, 1],
-          [5000, 6000, 3],
-        ],
+      checks: [
+        {
+          variable: 'PRES',
+          slices: [
+            [
+              [0, 1],
+              [0, 10682],
+            ],
+            [
+              [0, 1],
+              [5000, 6000, 3],
+            ],
+          ],
+        },
+        { variable: 'PLATFORM_NUMBER', slices: [[[0, 1]]] },
       ],
     },
     {
       url: url('MCTD_HUD2013004_1845_10515_1800'),
       sources: [src('insitu/MCTD_HUD2013004_1845_10515_1800.nc')],
       instance: 'station',
-      variable: 'TEMP_01',
-      slices: [
-        [
-          [0, 1],
-          [0, 7821],
-        ],
-        [
-          [0, 1],
-          [7000, 7821, 5],
-        ],
+      checks: [
+        {
+          variable: 'TEMP_01',
+          slices: [
+            [
+              [0, 1],
+              [0, 7821],
+            ],
+            [
+              [0, 1],
+              [7000, 7821, 5],
+            ],
+          ],
+        },
       ],
     },
   ];
 }
 
-t.test(
-  'netCDF4-python and xarray read the in-situ collections as DSG arrays through DAP2 and dap4://, equal to the files',
-  { skip: haveClients ? false : 'python3-netcdf4/xarray not installed' },
-  async (t) => {
-    const all = [...cases('http'), ...cases('dap4')];
-    const results = await runClients(all, 'insitu_check.py');
-    const expected = all.reduce((n, c) => n + c.slices.length * 2, 0);
-    t.equal(results.length, expected, 'one result per slice and client');
-    for (const r of results)
-      t.ok(r.ok, `${r.client} ${r.url} ${r.variable} ${JSON.stringify(r.slices ?? [])}: ${r.why}`);
-  },
-);
+for (const [scheme, protocol] of [
+  ['http', 'DAP2'],
+  ['dap4', 'DAP4 (dap4://)'],
+] as const)
+  t.test(
+    `netCDF4-python and xarray read the in-situ collections as DSG arrays through ${protocol}, equal to the files`,
+    { skip: haveClients ? false : 'python3-netcdf4/xarray not installed' },
+    async (t) => {
+      const all = cases(scheme);
+      const results = await runClients(all, 'insitu_check.py');
+      const expected = all.reduce((n, c) => n + c.checks.reduce((m, k) => m + k.slices.length * 2, 0), 0);
+      t.equal(results.length, expected, 'one result per slice and client');
+      for (const r of results)
+        t.ok(r.ok, `${r.client} ${r.url} ${r.variable} ${JSON.stringify(r.slices ?? [])}: ${r.why}`);
+    },
+  );
 
 t.test('the DDS and DAS of an Argo multi-profile file: its own variables, names and attributes', async (t) => {
   const dds = await get('/opendap/1900857_prof.dds');
@@ -274,6 +297,20 @@ t.test('the size limit is a 413 with the estimate, before any read (DAP2 and DAP
   } finally {
     delete process.env['ODAS_MAX_COVERAGE_BYTES'];
   }
+});
+
+t.test('a variable with cf_role names each feature by its catalog id (its item), in N_PROF order', async (t) => {
+  const dds = (await get('/opendap/1900857_prof.dds')).body;
+  t.match(dds, /^Dataset \{\n {4}String profile_id\[N_PROF = 194\];\n/);
+  t.match((await get('/opendap/1900857_prof.das')).body, /profile_id \{\n {8}String cf_role "profile_id";/);
+  const items = JSON.parse((await get('/collections/1900857_prof/items?limit=3')).body) as {
+    features: Array<{ id: string; properties: { cycle_number: number } }>;
+  };
+  const ascii = (await get('/opendap/1900857_prof.ascii?profile_id[0:1:2],CYCLE_NUMBER[0:1:2]')).body;
+  t.match(ascii, `\nprofile_id[3]\n${items.features.map((f) => `"${f.id}"`).join(', ')}\n`);
+  t.match(ascii, `\nCYCLE_NUMBER[3]\n${items.features.map((f) => f.properties.cycle_number).join(', ')}\n`);
+  const glider = (await get('/opendap/dfo-rosie713-20190615.dmr')).body;
+  t.match(glider, /<String name="trajectory_id">\s*<Dim name="\/trajectory"\/>/);
 });
 
 t.test('the OPeNDAP list, the dataset page and the collection link name the in-situ collections', async (t) => {

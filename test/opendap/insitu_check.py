@@ -2,8 +2,8 @@
 and compares them with the source files read directly by netCDF4.
 
 Input (stdin, JSON): [{"url", "sources": [files, in catalog order], "instance": the files' instance
-dimension (N_PROF, station) or null when each file is one instance, "variable", "slices": [[[start,
-stop, step] per served dimension], ...]}]. The expected array is the sources' variable stacked along the
+dimension (N_PROF, station) or null when each file is one instance, "checks": [{"variable", "slices":
+[[[start, stop, step] per served dimension], ...]}]}]. The expected array is the sources' variable stacked along the
 instance dimension (a per-file variable repeated once per file) and padded with missing values to the
 served element dimension, then sliced. Character variables compare as stripped strings. Output: one
 JSON line per check.
@@ -70,43 +70,51 @@ def report(client, case, slices, ok, why):
 
 
 def main():
-    for case in json.load(sys.stdin):
-        url, var = case['url'], case['variable']
+    for group in json.load(sys.stdin):
+        # Each URL is opened once per client (netCDF-C's DAP4 client reads a whole dataset when it opens it).
+        url = group['url']
         try:
-            with netCDF4.Dataset(url) as remote:
-                v = remote[var]
-                char = v.dtype.kind == 'S'
-                if char:
-                    v.set_auto_mask(False)
-                shape = v.shape[:-1] if char else v.shape
-
-                def source(f, sv):
-                    if char:
-                        sv.set_auto_mask(False)
-                        return strings(sv[:])
-                    return sv[:]
-
-                want = stacked(case, shape, source)
-                for slices in case['slices']:
-                    sl = tuple(slice(*s) for s in slices)
-                    got = strings(v[sl]) if char else v[sl]
-                    ok, why = same(got, want[sl] if not char else np.asarray(want, dtype=object)[sl])
-                    report('netCDF4', case, slices, ok, why)
-            with xr.open_dataset(url, decode_times=False, mask_and_scale=True) as ds:
-                def source_xr(f, sv):
-                    with xr.open_dataset(f, decode_times=False) as s:
-                        a = s[var].values
-                    return strings(a) if char else np.ma.masked_invalid(a)
-
-                want = stacked(case, shape, source_xr)
-                for slices in case['slices']:
-                    sl = tuple(slice(*s) for s in slices)
-                    got = ds[var].values[sl]
-                    got = strings(got) if char else got
-                    ok, why = same(got, np.asarray(want, dtype=object)[sl] if char else want[sl])
-                    report('xarray', case, slices, ok, why)
+            with netCDF4.Dataset(url) as remote, xr.open_dataset(url, decode_times=False, mask_and_scale=True) as ds:
+                for check in group['checks']:
+                    case = {**group, **check}
+                    compare(case, remote, ds)
         except Exception as e:  # noqa: BLE001 - reported to the test
-            report('error', case, [], False, repr(e))
+            report('error', {'url': url, 'variable': ''}, [], False, repr(e))
+
+
+def compare(case, remote, ds):
+    var = case['variable']
+    v = remote[var]
+    char = v.dtype.kind == 'S'
+    if char:
+        v.set_auto_mask(False)
+    shape = v.shape[:-1] if char else v.shape
+
+    def source(f, sv):
+        if char:
+            sv.set_auto_mask(False)
+            return strings(sv[:])
+        return sv[:]
+
+    want = stacked(case, shape, source)
+    for slices in case['slices']:
+        sl = tuple(slice(*s) for s in slices)
+        got = strings(v[sl]) if char else v[sl]
+        ok, why = same(got, np.asarray(want, dtype=object)[sl] if char else want[sl])
+        report('netCDF4', case, slices, ok, why)
+
+    def source_xr(f, sv):
+        with xr.open_dataset(f, decode_times=False) as s:
+            a = s[var].values
+        return strings(a) if char else np.ma.masked_invalid(a)
+
+    want = stacked(case, shape, source_xr)
+    for slices in case['slices']:
+        sl = tuple(slice(*s) for s in slices)
+        got = ds[var].values[sl]
+        got = strings(got) if char else got
+        ok, why = same(got, np.asarray(want, dtype=object)[sl] if char else want[sl])
+        report('xarray', case, slices, ok, why)
 
 
 main()

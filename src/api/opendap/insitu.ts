@@ -16,7 +16,8 @@
  * shorter features padded with _FillValue. For one Argo multi-profile file this is exactly its own
  * N_PROF × N_LEVELS variables with their names and attributes; for a folder or a GDAC family, each
  * file's profiles in turn. Per-file variables (a trajectory file's PLATFORM_NUMBER) become one value
- * per instance; variables on other dimensions (N_CALIB, N_HISTORY, N_CYCLE) are left out. Character
+ * per instance; variables on other dimensions (N_CALIB, N_HISTORY, N_CYCLE) are left out; `featureType`
+ * is set and, when no variable has a `cf_role`, one is added: each feature's catalog id. Character
  * variables keep their string dimension (DAP4 Char arrays; DAP2 strings, see encoders/dap2/arrays.ts).
  *
  * Values are the stored ones with the attributes that decode them, as for grids: the catalog says
@@ -256,57 +257,91 @@ function place(
     }
 }
 
-/** A variable's stored values over its slabs, one catalog page of instances at a time. */
+/** Values held in memory at once per variable (a block); a longer feature is read in pieces of its element slab. */
+const MAX_BLOCK_VALUES = 1 << 20;
+
+/** A slab cut into consecutive slabs of at most `n` indices each. */
+function pieces(slab: DapSlab, n: number): DapSlab[] {
+  const out: DapSlab[] = [];
+  for (let start = slab.start; start <= slab.stop; start += n * slab.stride)
+    out.push({ start, stride: slab.stride, stop: Math.min(slab.stop, start + (n - 1) * slab.stride) });
+  return out;
+}
+
+/** The stored values of some features (in catalog order) over element and string slabs, fill where they have none. */
+async function readRows(
+  ctx: ReadContext,
+  source: InSituSource,
+  records: FeatureRecord[],
+  element: DapSlab | undefined,
+  string: DapSlab | undefined,
+): Promise<NumericArray> {
+  const { layout, v } = ctx;
+  const per = (element ? slabCount(element) : 1) * (string ? slabCount(string) : 1);
+  const out = allocate(v.info.dtype, records.length * per);
+  if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(ctx.fill));
+  else out.fill(ctx.fill);
+  let at = 0;
+  for (const run of runsOf(records)) {
+    const first = run[0]!;
+    const info = await source.info(first.source.file);
+    const fileElement = info.dims[layout.fileElement] ?? 1;
+    const fileString = v.stringDim ? (info.dims[v.stringDim] ?? 0) : 1;
+    const window: Window = {};
+    if (v.hasInstance && layout.fileInstance)
+      window[layout.fileInstance] = [first.source.index, first.source.index + run.length];
+    const e0 = element?.start ?? 0;
+    const e1 = element ? Math.min(element.stop + 1, fileElement) : 1;
+    const s0 = string?.start ?? 0;
+    const s1 = string ? Math.min(string.stop + 1, fileString) : 1;
+    if (e0 < e1 && s0 < s1) {
+      if (element) window[layout.fileElement] = [e0, e1];
+      if (string) window[v.stringDim!] = [s0, s1];
+      const raw = await source.raw(first.source.file, v.info.name, window);
+      if (raw && !Array.isArray(raw.data)) {
+        // A per-file variable (no instance dimension) holds the same values for every row of its run.
+        const rows = v.hasInstance ? run.length : 1;
+        const shape = { element: element ? e1 - e0 : 1, string: string ? s1 - s0 : 1 };
+        for (let copy = 0; copy < (v.hasInstance ? 1 : run.length); copy++)
+          place(
+            out,
+            at + copy * per,
+            raw.data,
+            rows,
+            shape,
+            { ...(element ? { element } : {}), ...(string ? { string } : {}) },
+            { e0, s0 },
+          );
+      }
+    }
+    at += run.length * per;
+  }
+  return out;
+}
+
+/**
+ * A variable's stored values over its slabs, in blocks of at most about MAX_BLOCK_VALUES: features a
+ * catalog page at a time, grouped, and a feature longer than a block (a glider's year) piece by piece.
+ */
 async function* readVar(ctx: ReadContext, slabs: DapSlab[], signal: AbortSignal): AsyncGenerator<NumericArray> {
-  const { c, layout, v } = ctx;
+  const { c, v } = ctx;
   const [instance, ...rest] = slabs;
   const element = v.hasElement ? rest[0] : undefined;
   const string = v.stringDim ? rest[rest.length - 1] : undefined;
-  const per = (element ? slabCount(element) : 1) * (string ? slabCount(string) : 1);
-  const dtype = v.info.dtype;
+  const width = string ? slabCount(string) : 1;
+  const per = (element ? slabCount(element) : 1) * width;
+  const group = Math.max(1, Math.floor(MAX_BLOCK_VALUES / per));
   const source = new InSituSource(c, signal);
   try {
-    for await (const page of featuresOf(c, instance!)) {
-      const out = allocate(dtype, page.length * per);
-      if (out instanceof BigInt64Array || out instanceof BigUint64Array) out.fill(BigInt(ctx.fill));
-      else out.fill(ctx.fill);
-      let at = 0;
-      for (const run of runsOf(page)) {
-        const first = run[0]!;
-        const info = await source.info(first.source.file);
-        const fileElement = info.dims[layout.fileElement] ?? 1;
-        const fileString = v.stringDim ? (info.dims[v.stringDim] ?? 0) : 1;
-        const window: Window = {};
-        if (v.hasInstance && layout.fileInstance)
-          window[layout.fileInstance] = [first.source.index, first.source.index + run.length];
-        const e0 = element?.start ?? 0;
-        const e1 = element ? Math.min(element.stop + 1, fileElement) : 1;
-        const s0 = string?.start ?? 0;
-        const s1 = string ? Math.min(string.stop + 1, fileString) : 1;
-        if (e0 < e1 && s0 < s1) {
-          if (element) window[layout.fileElement] = [e0, e1];
-          if (string) window[v.stringDim!] = [s0, s1];
-          const raw = await source.raw(first.source.file, v.info.name, window);
-          if (raw && !Array.isArray(raw.data)) {
-            // A per-file variable (no instance dimension) holds the same values for every row of its run.
-            const rows = v.hasInstance ? run.length : 1;
-            const shape = { element: element ? e1 - e0 : 1, string: string ? s1 - s0 : 1 };
-            for (let copy = 0; copy < (v.hasInstance ? 1 : run.length); copy++)
-              place(
-                out,
-                at + copy * per,
-                raw.data,
-                rows,
-                shape,
-                { ...(element ? { element } : {}), ...(string ? { string } : {}) },
-                { e0, s0 },
-              );
-          }
-        }
-        at += run.length * per;
+    for await (const page of featuresOf(c, instance!))
+      for (let k = 0; k < page.length; k += group) {
+        const records = page.slice(k, k + group);
+        if (per <= MAX_BLOCK_VALUES || !element) yield await readRows(ctx, source, records, element, string);
+        else
+          for (const r of records)
+            for (const piece of pieces(element, Math.max(1, Math.floor(MAX_BLOCK_VALUES / width))))
+              yield await readRows(ctx, source, [r], piece, string);
       }
-      yield out;
-    }
   } finally {
     await source.close();
   }
@@ -321,6 +356,44 @@ function dap2AttrsOf(info: VariableInfo, attrs: Attrs): DapAttr[] {
   if (bytes)
     out.push({ name: '_Unsigned', type: 'String', values: [declared ?? (info.dtype === 'i1' ? 'false' : 'true')] });
   return out;
+}
+
+const ID_NAMES: Record<Layout['featureType'], string> = {
+  profile: 'profile_id',
+  trajectory: 'trajectory_id',
+  timeSeries: 'timeseries_id',
+};
+
+async function* featureIds(c: InSituCollection, slab: DapSlab): AsyncGenerator<string[]> {
+  for await (const page of featuresOf(c, slab)) yield page.map((r) => r.id);
+}
+
+/**
+ * The instance variable CF wants (`cf_role`), when the files have none: each feature's id in the
+ * catalog, which is also its item at /collections/{id}/items/{featureId}.
+ */
+function idVariable(
+  c: InSituCollection,
+  layout: Layout,
+  vars: SourceVar[],
+): { variable: Dap4Variable; attrs: Attrs } | undefined {
+  const name = ID_NAMES[layout.featureType];
+  if (vars.some((v) => v.info.attrs['cf_role'] !== undefined || v.info.name === name)) return undefined;
+  const attrs: Attrs = {
+    cf_role: name,
+    long_name: `Feature id (the item /collections/${c.id}/items/{id})`,
+  };
+  return {
+    variable: {
+      name,
+      dtype: 'string',
+      dims: [layout.instance],
+      attrs: dap4Attrs(attrs),
+      maps: [],
+      open: ([slab]) => featureIds(c, slab!),
+    },
+    attrs,
+  };
 }
 
 /** The largest element count over the listed files and the catalog's per-feature counts. */
@@ -370,6 +443,11 @@ export async function inSituDap(c: InSituCollection): Promise<InSituDap> {
       open: (slabs, signal) => readVar(ctx, slabs, signal),
     };
   });
+  const id = idVariable(c, layout, vars);
+  if (id) {
+    variables.unshift(id.variable);
+    dap2Attrs.set(id.variable.name, dapAttrs(id.attrs, undefined, false, new Set()));
+  }
   const globalAttrs = { ...infos[0]!.attrs, title: c.title, featureType: layout.featureType };
   return {
     dataset: { name: c.id, dims, variables, globals: dap4Attrs(globalAttrs) },

@@ -88,7 +88,9 @@ export function arraysXdrBytes(sel: ArraySelection): number {
     const n = count(dap2Slabs(item, sel.stringDims));
     const type = dap2Type(v);
     if (type === 'String') {
-      const length = folded(v, sel.stringDims) ? slabCount(item.slabs[item.slabs.length - 1]!) : 1;
+      // Variable-length strings (feature ids): an estimate.
+      const length =
+        v.dtype === 'string' ? 64 : folded(v, sel.stringDims) ? slabCount(item.slabs[item.slabs.length - 1]!) : 1;
       total += 4 + n * stringBytes(length);
     } else total += 8 + (type === 'Byte' ? Math.ceil(n / 4) * 4 : n * (type === 'Float64' ? 8 : 4));
   }
@@ -136,7 +138,7 @@ export async function* arraysDods(sel: ArraySelection, signal: AbortSignal): Asy
       new DataView(length.buffer).setUint32(0, n);
       yield length;
       const width = stringWidth(item, sel.stringDims);
-      for await (const block of values[k]!) if (!Array.isArray(block)) yield xdrStrings(stringsOf(block, width));
+      for await (const block of values[k]!) yield xdrStrings(Array.isArray(block) ? block : stringsOf(block, width));
       continue;
     }
     yield header(n);
@@ -165,9 +167,9 @@ export async function* arraysAscii(sel: ArraySelection, signal: AbortSignal): As
     let row: string[] = [];
     const width = stringWidth(item, sel.stringDims);
     for await (const block of item.variable.open(item.slabs, signal)) {
-      if (Array.isArray(block)) continue;
-      const cells =
-        type === 'String'
+      const cells = Array.isArray(block)
+        ? block.map(quoted)
+        : type === 'String'
           ? stringsOf(block, width).map(quoted)
           : Array.from(block as ArrayLike<number | bigint>, (x) =>
               typeof x === 'bigint' ? String(x) : numberText(type, x),
