@@ -186,9 +186,18 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
 
   const out = new Float64Array(data.length);
   const isBig = data instanceof BigInt64Array || data instanceof BigUint64Array;
+  // Number arrays compare with the (one, usually) missing value inline: this loop runs over every
+  // cell of every grid answer, a per-cell call and array walk doubled its cost.
+  const numbers = isBig ? [] : missing.filter((m): m is number => typeof m === 'number');
+  const first = numbers.length > 0 ? numbers[0]! : NaN;
+  const several = numbers.length > 1;
   for (let i = 0; i < data.length; i++) {
     const stored = data[i]!;
-    if (missing.length > 0 && matchesAny(stored, missing, isBig)) {
+    if (
+      isBig
+        ? missing.length > 0 && matchesAny(stored, missing)
+        : stored === first || (several && numbers.includes(stored as number))
+    ) {
       out[i] = NaN;
       continue;
     }
@@ -210,10 +219,8 @@ export function decodeNumeric(raw: RawArray, attrs: Attrs, options: DecodeOption
   return out;
 }
 
-function matchesAny(stored: number | bigint, missing: (number | bigint)[], isBig: boolean): boolean {
-  for (const m of missing) {
-    if (isBig ? typeof m === 'bigint' && stored === m : stored === m) return true;
-  }
+function matchesAny(stored: number | bigint, missing: (number | bigint)[]): boolean {
+  for (const m of missing) if (typeof m === 'bigint' && stored === m) return true;
   return false;
 }
 

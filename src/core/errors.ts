@@ -40,6 +40,20 @@ export class UnknownParameter extends ApiError {
   }
 }
 
+/**
+ * The client closed the connection before the answer was ready (nginx's 499): the reason its reads
+ * were aborted with. Not a server failure: logged at info level, counted as a 4xx.
+ */
+export class ClientClosedRequest extends ApiError {
+  constructor() {
+    super(
+      499,
+      'ClientClosedRequest',
+      'The client closed the connection before the answer was ready: its reads stopped.',
+    );
+  }
+}
+
 export class NotFound extends ApiError {
   constructor(description: string) {
     super(404, 'NotFound', description);

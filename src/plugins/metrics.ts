@@ -6,6 +6,8 @@ import type { WorkClass } from '../config/ops-schema.js';
 import type { Limiter } from '../core/limiter.js';
 import { encodePoolStats } from '../encoders/offload/offload.js';
 import { chunkCacheStats } from '../readers/hdf5/chunk-cache.js';
+import { geotiffImageReads } from '../readers/geotiff/reader.js';
+import { picksStats } from '../readers/hdf5/engine.js';
 
 /** Socket bytes written before each request started: keep-alive sockets carry one request after another. */
 const socketStart = new WeakMap<FastifyRequest, number>();
@@ -123,6 +125,34 @@ export class OpsMetrics {
       collect() {
         this.reset();
         this.inc(chunkCacheStats.evictions);
+      },
+    });
+    new Counter({
+      name: 'odas_hdf5_picked_chunks_total',
+      help: 'HDF5 chunks decoded by the workers of decimated reads (maps, overviews)',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(picksStats.chunks);
+      },
+    });
+    new Counter({
+      name: 'odas_hdf5_picked_tasks_dropped_total',
+      help: 'Decimated-read tasks dropped unstarted because their request went away',
+      registers: r,
+      collect() {
+        this.reset();
+        this.inc(picksStats.dropped);
+      },
+    });
+    new Counter({
+      name: 'odas_geotiff_image_reads_total',
+      help: 'GeoTIFF pieces read, by image: ifd 0 is full resolution, higher ones are overviews',
+      labelNames: ['ifd'],
+      registers: r,
+      collect() {
+        this.reset();
+        geotiffImageReads.forEach((n, ifd) => this.inc({ ifd: String(ifd) }, n ?? 0));
       },
     });
     cache('odas_hdf5_chunk_cache_bytes', 'Decoded bytes held by the chunk cache', () => chunkCacheStats.bytes);

@@ -93,6 +93,16 @@ export interface Reader {
   readRaw(variable: string, window?: Window, signal?: AbortSignal): Promise<RawArray>;
   /** Streamed reads for large windows, one chunk at a time, aligned to the storage layout where possible. */
   read(req: ReadRequest): AsyncIterable<Chunk>;
+  /**
+   * Optional, for reads that skip cells (decimated maps and overviews): the raw values at the cross
+   * product of `picks` (per dimension, in the variable's dimension order, strictly ascending absolute
+   * indices), row-major, shape = the picks' lengths. A reader offers it when it can do less work than
+   * reading the whole window the picks span: HDF5 copies only the picked cells out of each decoded
+   * chunk and skips the chunks no pick falls in; GeoTIFF reads the reduced-resolution image
+   * (overview) whose cells are no larger than the spacing of the picks, and then answers that
+   * image's cells.
+   */
+  readPicks?(variable: string, picks: Int32Array[], signal?: AbortSignal): Promise<RawArray>;
   close(): Promise<void>;
 }
 

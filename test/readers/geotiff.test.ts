@@ -291,6 +291,39 @@ t.test('GHRSST COG: readResampled picks overviews', async (t) => {
   await t.rejects(r.readResampled('band1', { x: [5, 5] }, 10, 10), ReaderRequestError);
 });
 
+t.test("GHRSST COG: readPicks reads the overview whose cells fit the picks' spacing", async (t) => {
+  const r = await open(GHRSST);
+  t.teardown(() => r.close());
+  const tiff = await fromFile(sharedData(GHRSST));
+  t.teardown(() => tiff.close());
+  const every = (from: number, to: number, step: number) =>
+    Int32Array.from({ length: Math.ceil((to - from) / step) }, (_, k) => from + k * step);
+  // Every 4th cell from 2: the cells of the 1/4 overview (96 × 60), one for one.
+  const ov2 = (await (await tiff.getImage(2)).readRasters({ samples: [0], interleave: false }))[0]!;
+  const quarter = await r.readPicks('band1', [every(2, 240, 4), every(2, 384, 4)]);
+  t.same(quarter.shape, [60, 96]);
+  sameValues(t, values(quarter), Array.from(ov2, Number), 'every 4th cell = overview 2');
+  // Every 2nd cell of a window: overview 1 at the matching cells.
+  const ov1 = (
+    await (await tiff.getImage(1)).readRasters({ window: [10, 5, 30, 25], samples: [0], interleave: false })
+  )[0]!;
+  sameValues(
+    t,
+    values(await r.readPicks('band1', [every(10, 50, 2), every(20, 60, 2)])),
+    Array.from(ov1, Number),
+    'every 2nd cell = overview 1',
+  );
+  // Neighbouring cells: full resolution, the same as the window.
+  sameValues(
+    t,
+    values(await r.readPicks('band1', [every(50, 60, 1), every(70, 80, 1)])),
+    values(await r.readRaw('band1', { y: [50, 60], x: [70, 80] })),
+    'every cell = full resolution',
+  );
+  await t.rejects(r.readPicks('band1', [Int32Array.of(3, 1), Int32Array.of(0)]), ReaderRequestError);
+  await t.rejects(r.readPicks('band1', [Int32Array.of(0), Int32Array.of(384)]), ReaderRequestError);
+});
+
 t.test('RGB.byte.tif: striped, pixel-interleaved, projected UTM 18N', async (t) => {
   const r = await open(RGB);
   t.teardown(() => r.close());

@@ -10,7 +10,7 @@ import type { Collection } from '../../catalog/collection.js';
 import { collectionGrid } from '../../catalog/grid-model.js';
 import { physicalValidRange } from '../../cf/decode.js';
 import { attrString } from '../../cf/read.js';
-import { InvalidParameterValue, NotFound } from '../../core/errors.js';
+import { ClientClosedRequest, InvalidParameterValue, NotFound } from '../../core/errors.js';
 import { planGrid, type GridPlan } from '../../core/grid/plan.js';
 import type { GridField, GridModel } from '../../core/grid/types.js';
 import {
@@ -202,7 +202,10 @@ function autoRange(layer: Layer): Promise<[number, number]> {
       // A projected grid may not be global: its own box, decimated.
       const plan = vp.plan;
       if (!plan) return [0, 1] as [number, number];
-      const values = await readValues(layer, plan);
+      // The overview of the default step when it fits the memory bound: the tiles of that step
+      // (the step a map shows first) are then drawn from the same decode.
+      const overview = stepOverview(layer, plan);
+      const values = overview ? (await overview).values : await readValues(layer, plan);
       let lo = Infinity;
       let hi = -Infinity;
       for (const v of values) {
@@ -357,6 +360,17 @@ function overviewFor(layer: Layer, plan: GridPlan, view: MapView): Promise<Overv
   };
   if (cellsAcross('x') / view.width < OVERVIEW_FACTOR || cellsAcross('y') / view.height < OVERVIEW_FACTOR)
     return undefined;
+  const span = (role: 'x' | 'y') => {
+    const a = plan.axes.find((x) => x.axis.role === role)!;
+    return (Math.abs(a.picks[a.picks.length - 1]! - a.picks[0]!) + 1) / a.axis.values.length;
+  };
+  return stepOverview(layer, plan, span('x') * span('y') >= OVERVIEW_SHARE);
+}
+
+/**
+ * The overview of the step `plan` picked: kept, or read now when `build` (and it fits the bound).
+ */
+function stepOverview(layer: Layer, plan: GridPlan, build = true): Promise<Overview> | undefined {
   const step = plan.axes
     .filter((a) => a.axis.role !== 'x' && a.axis.role !== 'y')
     .map((a) => `${a.axis.label}=${a.picks[0]}`)
@@ -368,11 +382,7 @@ function overviewFor(layer: Layer, plan: GridPlan, view: MapView): Promise<Overv
     overviews.set(key, hit);
     return hit.promise;
   }
-  const span = (role: 'x' | 'y') => {
-    const a = plan.axes.find((x) => x.axis.role === role)!;
-    return (Math.abs(a.picks[a.picks.length - 1]! - a.picks[0]!) + 1) / a.axis.values.length;
-  };
-  if (span('x') * span('y') < OVERVIEW_SHARE) return undefined;
+  if (!build) return undefined;
   const overviewPlan = planGrid(layer.model, overviewRequest(plan, layer.field.name, OVERVIEW_FACTOR));
   const bytes = overviewPlan.cells * 4;
   const max = overviewMegabytes() * 1024 * 1024;
@@ -455,7 +465,7 @@ export async function pointValue(
  */
 export function abortOnClose(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  const gone = () => controller.abort(new Error('client closed the connection'));
+  const gone = () => controller.abort(new ClientClosedRequest());
   // Gone already (closed while the request waited or was being parsed): 'close' will not come again.
   const socket = reply.raw.socket;
   if (!socket || socket.destroyed) gone();

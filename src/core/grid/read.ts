@@ -205,21 +205,34 @@ export async function* readField(
   };
   const segments = plan.axes.map((a, d) => segmentsOf(a.picks, d === ti && files.length > 1 ? slotOf : undefined));
   const spans = segments.map((segs) => segs.reduce((n, s) => n + s.hi - s.lo + 1, 0));
-  // inner[d]: bytes of one index of dimension d with every inner dimension's full span.
+  // outer positions first, then the group along s, then every inner dimension — inner is built below.
+  const outShape = plan.shape;
+  // A reader that reads picked cells (readPicks) is given the picks of a read that skips cells: it
+  // holds only the picked cells, so a block is bounded by them rather than by the span they cover.
+  const readers = new ReaderCache(
+    files,
+    open,
+    Math.max(options.maxOpenReaders ?? 4, (files.length > 1 ? MULTI_FILE_READ_AHEAD : 1) + 2),
+  );
+  const skips = spans.some((n, d) => n > outShape[d]!);
+  const picked =
+    skips && outShape.every((n) => n > 0)
+      ? typeof (await readers.get(segments[ti]?.[0]?.slot ?? 0).catch(() => undefined))?.readPicks === 'function'
+      : false;
+  const extent = picked ? outShape : spans;
+  // inner[d]: bytes of one index of dimension d with every inner dimension's full extent.
   const inner = new Array<number>(rank);
   let acc = item;
   for (let d = rank - 1; d >= 0; d--) {
     inner[d] = acc;
-    acc *= spans[d]!;
+    acc *= extent[d]!;
   }
   let s = 0;
   while (s < rank - 1 && inner[s]! > budget) s++;
-  const outShape = plan.shape;
   // A time series over many files (a year of daily files) is one small read per file: several files
   // are read at once, so their chunks are inflated on every core; one file is read block after block
   // (its reader already keeps several chunks in flight).
   const ahead = files.length > 1 ? MULTI_FILE_READ_AHEAD : 1;
-  const readers = new ReaderCache(files, open, Math.max(options.maxOpenReaders ?? 4, ahead + 2));
   /** The blocks in output order: outer positions (dims < s) by odometer, then groups along s. */
   function* blocks(): Generator<{ outer: number[]; group: Segment }> {
     // Odometer over the output positions of the dimensions outside s.
@@ -231,7 +244,8 @@ export async function* readField(
         for (let g0 = seg.from; g0 < seg.to;) {
           let g1 = g0 + 1;
           const picks = plan.axes[s]!.picks;
-          while (g1 < seg.to && (Math.abs(picks[g1]! - picks[g0]!) + 1) * inner[s]! <= budget) g1++;
+          const length = (g: number) => (picked ? g - g0 + 1 : Math.abs(picks[g]! - picks[g0]!) + 1);
+          while (g1 < seg.to && length(g1) * inner[s]! <= budget) g1++;
           const lo = Math.min(picks[g0]!, picks[g1 - 1]!);
           const hi = Math.max(picks[g0]!, picks[g1 - 1]!);
           yield { outer: [...outer], group: { ...seg, from: g0, to: g1, lo, hi } };
@@ -249,7 +263,7 @@ export async function* readField(
     while (pending.length < ahead) {
       const b = next.next();
       if (b.done) return;
-      const read = readBlock(plan, field, readers, segments, s, b.value.outer, b.value.group, ti, signal);
+      const read = readBlock(plan, field, readers, segments, s, b.value.outer, b.value.group, ti, picked, signal);
       read.catch(() => undefined);
       pending.push(read);
     }
@@ -279,6 +293,7 @@ async function readBlock(
   outer: number[],
   group: Segment,
   ti: number,
+  picked: boolean,
   signal: AbortSignal | undefined,
 ): Promise<FieldBlock> {
   const rank = plan.axes.length;
@@ -320,44 +335,90 @@ async function readBlock(
       (seg, d) => (d === ti ? [seg.lo - offset, seg.hi + 1 - offset] : [seg.lo, seg.hi + 1]) as [number, number],
     );
     const reader = await readers.get(slot);
+    if (picked && reader.readPicks) {
+      // Per dimension, the segment's picks ascending (in the file's own time indices), and where
+      // each output position of the segment sits among them.
+      const lists = segs.map((seg, d) => {
+        const n = seg.to - seg.from;
+        const sub = plans[d]!.picks.subarray(seg.from, seg.to);
+        const down = n > 1 && sub[0]! > sub[n - 1]!;
+        const list = new Int32Array(n);
+        const at = new Int32Array(n);
+        const shift = d === ti ? offset : 0;
+        for (let k = 0; k < n; k++) {
+          list[down ? n - 1 - k : k] = sub[k]! - shift;
+          at[k] = down ? n - 1 - k : k;
+        }
+        return { list, at };
+      });
+      const raw = await reader.readPicks(
+        field.name,
+        lists.map((l) => l.list),
+        signal,
+      );
+      if (Array.isArray(raw.data)) throw new Error(`${field.name}: text values cannot be served as a coverage`);
+      const data = raw.data as NumericArray;
+      if (combos === 1 && lists.every((l, d) => l.at[0] === 0 && segs[d]!.to - segs[d]!.from === blockShape[d]))
+        return { dtype: field.dtype, data };
+      out ??= new (constructorOf(data))(total);
+      gather(
+        out,
+        blockStrides,
+        data,
+        lists.map((l) => l.list.length),
+        segs,
+        s,
+        (d, k) => lists[d]!.at[k]!,
+      );
+      continue;
+    }
     const data = await readWindow(reader, field, window, signal);
     if (combos === 1 && segs.every((seg, d) => contiguous(seg, d) && seg.to - seg.from === blockShape[d])) {
       return { dtype: field.dtype, data };
     }
     out ??= new (constructorOf(data))(total);
-    gather(out, blockStrides, data, window, segs, plan, s);
+    gather(
+      out,
+      blockStrides,
+      data,
+      window.map(([a, b]) => b - a),
+      segs,
+      s,
+      (d, k) => plans[d]!.picks[segs[d]!.from + k]! - segs[d]!.lo,
+    );
   }
   return { dtype: field.dtype, data: out! };
 }
 
-/** Copies the picked cells of one window into their places in the block. */
+/**
+ * Copies the cells of one read (`data`, row-major over `dataShape`) into their places in the block:
+ * output position k of dimension d's segment is at `position(d, k)` along d in the read.
+ */
 function gather(
   out: NumericArray,
   blockStrides: number[],
   data: NumericArray,
-  window: Array<[number, number]>,
+  dataShape: number[],
   segs: Segment[],
-  plan: GridPlan,
   s: number,
+  position: (d: number, k: number) => number,
 ): void {
-  const rank = window.length;
+  const rank = dataShape.length;
   const wStrides = new Array<number>(rank);
   let acc = 1;
   for (let d = rank - 1; d >= 0; d--) {
     wStrides[d] = acc;
-    acc *= window[d]![1] - window[d]![0];
+    acc *= dataShape[d]!;
   }
-  // Per dimension: (offset in block, offset in window) of each picked position of this segment.
+  // Per dimension: (offset in block, offset in the read) of each picked position of this segment.
   const maps = segs.map((seg, d) => {
-    const picks = plan.axes[d]!.picks;
     const base = d < s ? seg.from : d === s ? segs[s]!.from : 0;
     const n = seg.to - seg.from;
     const blockOff = new Int32Array(n);
     const winOff = new Int32Array(n);
     for (let k = 0; k < n; k++) {
-      const j = seg.from + k;
-      blockOff[k] = (j - base) * blockStrides[d]!;
-      winOff[k] = (picks[j]! - seg.lo) * wStrides[d]!;
+      blockOff[k] = (seg.from + k - base) * blockStrides[d]!;
+      winOff[k] = position(d, k) * wStrides[d]!;
     }
     return { blockOff, winOff };
   });

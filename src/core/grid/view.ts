@@ -408,6 +408,42 @@ function fractionalIndex(values: Float64Array, v: number, edge: number): number 
 }
 
 /**
+ * The columns of a plan that go once round the globe, as a cycle: the longitudes unwrapped into one
+ * ascending run (a 0..360 grid seen from -180 to 180 picks columns that wrap), and the fractional
+ * column of any longitude, the last column's neighbour being the first, so that bilinear blending
+ * goes across the antimeridian (or the grid's own seam) instead of stopping at a stripe.
+ * Undefined when the columns do not close the circle (a regional grid or view).
+ */
+function cyclicColumns(xs: Float64Array): { column: (lon: number) => number } | undefined {
+  const n = xs.length;
+  if (n < 3) return undefined;
+  const u = Float64Array.from(xs);
+  for (let i = 1; i < n; i++) {
+    while (u[i]! <= u[i - 1]!) u[i] = u[i]! + 360;
+  }
+  const span = u[n - 1]! - u[0]!;
+  const gap = u[0]! + 360 - u[n - 1]!;
+  // Closes the circle: the step across the seam is about the plan's own step (1.5 of its mean step at most).
+  if (!(gap > 0) || gap > (1.5 * span) / (n - 1)) return undefined;
+  return {
+    column(lon: number): number {
+      if (!Number.isFinite(lon)) return -1;
+      // Into [u[0], u[0] + 360): between the last column and the first one round, the seam.
+      const v = u[0]! + ((((lon - u[0]!) % 360) + 360) % 360);
+      if (v >= u[n - 1]!) return n - 1 + (v - u[n - 1]!) / gap;
+      let a = 0;
+      let b = n - 1;
+      while (b - a > 1) {
+        const mid = (a + b) >> 1;
+        if (u[mid]! <= v) a = mid;
+        else b = mid;
+      }
+      return a + (v - u[a]!) / (u[b]! - u[a]!);
+    },
+  };
+}
+
+/**
  * Bilinear values of a view's pixels from the plan's cells (the values as the plan's output
  * holds them): each pixel that has a nearest cell (index ≥ 0) gets the weighted mean of the four
  * cells around it, missing ones left out; NaN elsewhere. Coasts stay where nearest puts them.
@@ -435,7 +471,9 @@ export function interpolateView(
   const width = lons.length;
   const geographic = model.crs.kind === 'geographic';
   const projection = model.crs.projection;
+  const seam = geographic ? cyclicColumns(xs) : undefined;
   const colOf = (lon: number): number => {
+    if (seam) return seam.column(lon);
     let f = fractionalIndex(xs, lon, ex);
     if (f < 0) f = fractionalIndex(xs, lon + 360, ex);
     if (f < 0) f = fractionalIndex(xs, lon - 360, ex);
@@ -463,7 +501,8 @@ export function interpolateView(
       }
       const x0 = Math.floor(fx);
       const y0 = Math.floor(fy);
-      const x1 = Math.min(x0 + 1, xs.length - 1);
+      // Across the antimeridian (or a grid's own seam) the last column's neighbour is the first.
+      const x1 = seam && x0 === xs.length - 1 ? 0 : Math.min(x0 + 1, xs.length - 1);
       const y1 = Math.min(y0 + 1, ys.length - 1);
       const tx = fx - x0;
       const ty = fy - y0;

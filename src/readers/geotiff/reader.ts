@@ -25,7 +25,7 @@ import type {
 } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
 import { newTypedArray, type NumericDType } from '../dtype.js';
-import { checkWindow } from '../window.js';
+import { checkPicks, checkWindow } from '../window.js';
 import { axisAttrs, bandAttrs, globalAttrs } from './attrs.js';
 import { parseGdalMetadata, parseGdalNodata, utf8FromTiffAscii, type GdalMetadataItem } from './gdal-metadata.js';
 import { cellCentres, geoCrs, geoTransform, type GeoTransform } from './georef.js';
@@ -63,6 +63,12 @@ export interface GeoTiffReaderOptions {
 
 const DEFAULT_MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Pieces read so far per image (IFD) index, over every reader of the process (0 = full resolution,
+ * higher = overviews): which resolution the views were drawn from, for /metrics and tests.
+ */
+export const geotiffImageReads: number[] = [];
+
 interface BandMeta {
   name: string;
   sample: number;
@@ -99,6 +105,8 @@ export class GeoTiffReader implements Reader {
   private readonly maxChunkBytes: number;
   private readonly grid: BlockGrid;
   private readonly ycbcr: boolean;
+  /** IFD index of each overview image opened (the full-resolution image is 0). */
+  private readonly ifd = new WeakMap<GeoTIFFImage, number>();
   private closed = false;
 
   private constructor(
@@ -252,6 +260,54 @@ export class GeoTiffReader implements Reader {
     const { image, width, height } = await this.pickImage((x1 - x0) / outWidth, (y1 - y0) / outHeight);
     const cols = nearestIndices(x0, x1, outWidth, this.geo.width / width, width);
     const rows = nearestIndices(y0, y1, outHeight, this.geo.height / height, height);
+    return {
+      dtype: band.dtype,
+      shape: [outHeight, outWidth],
+      data: await this.readCells(image, band, rows, cols, signal),
+    };
+  }
+
+  /**
+   * A decimated read (see Reader.readPicks), dims [y, x]: from the coarsest overview whose cells
+   * are no larger than the typical spacing of the picks, the overview cell holding each picked
+   * cell's centre; from the full-resolution image when the picks are closer than any overview's cells.
+   */
+  async readPicks(variable: string, picks: Int32Array[], signal?: AbortSignal): Promise<RawArray> {
+    this.assertOpen();
+    const band = this.band(variable);
+    checkPicks(this.path, variable, picks, [this.geo.height, this.geo.width]);
+    const [ys, xs] = picks as [Int32Array, Int32Array];
+    // The typical (median) spacing: a view's picks are regular but for a cell added at an edge.
+    const spacing = (list: Int32Array) => {
+      if (list.length < 2) return Infinity;
+      const steps = Int32Array.from({ length: list.length - 1 }, (_, k) => list[k + 1]! - list[k]!).sort();
+      return steps[steps.length >> 1]!;
+    };
+    const shape = [ys.length, xs.length];
+    if (ys.length === 0 || xs.length === 0)
+      return { dtype: band.dtype, shape, data: newTypedArray(band.dtype as NumericDType, 0) };
+    const { image, width, height } = await this.pickImage(spacing(xs), spacing(ys));
+    // Ascending still (picks closer than an overview cell, at an edge, may share one).
+    const toImage = (list: Int32Array, full: number, reduced: number) =>
+      list.map((p) => Math.min(reduced - 1, Math.floor(((p + 0.5) * reduced) / full)));
+    const rows = toImage(ys, this.geo.height, height);
+    const cols = toImage(xs, this.geo.width, width);
+    return { dtype: band.dtype, shape, data: await this.readCells(image, band, rows, cols, signal) };
+  }
+
+  /**
+   * The cells of `image` at rows × cols (both ascending), row-major. Only the block rows holding
+   * wanted rows are decoded, in bounded pieces.
+   */
+  private async readCells(
+    image: GeoTIFFImage,
+    band: BandMeta,
+    rows: Int32Array,
+    cols: Int32Array,
+    signal: AbortSignal | undefined,
+  ): Promise<NumericArray> {
+    const outWidth = cols.length;
+    const outHeight = rows.length;
     const colMin = cols[0]!;
     const colMax = cols[outWidth - 1]!;
     const out = newTypedArray(band.dtype as NumericDType, outWidth * outHeight);
@@ -284,7 +340,7 @@ export class GeoTiffReader implements Reader {
       }
       first = last + 1;
     }
-    return { dtype: band.dtype, shape: [outHeight, outWidth], data: out };
+    return out;
   }
 
   async close(): Promise<void> {
@@ -398,6 +454,7 @@ export class GeoTiffReader implements Reader {
         this.geo.height / o.height <= pixelsPerOutY * (1 + tolerance);
       if (!fits) break; // overviews are sorted from finest to coarsest
       chosen = { image: await this.tiff.getImage(o.index), width: o.width, height: o.height };
+      this.ifd.set(chosen.image, o.index);
     }
     return chosen;
   }
@@ -409,6 +466,8 @@ export class GeoTiffReader implements Reader {
     signal: AbortSignal | undefined,
   ): Promise<NumericArray> {
     if (box[2] <= box[0] || box[3] <= box[1]) return newTypedArray(band.dtype as NumericDType, 0);
+    const ifd = this.ifd.get(image) ?? 0;
+    geotiffImageReads[ifd] = (geotiffImageReads[ifd] ?? 0) + 1;
     try {
       let arrays: TypedArray[];
       if (this.ycbcr) {

@@ -17,6 +17,9 @@ import {
   inflateAsync,
   unshuffle,
 } from './filters.js';
+import { pickFromBlock, type PickRange } from './picks.js';
+import type { PicksChunk, PicksResult, PicksTask } from './picks-protocol.js';
+import { WorkerTaskError } from '../../workers/pool.js';
 
 export interface DirectSelection {
   start: number[];
@@ -143,6 +146,113 @@ async function readChunked(m: ChunkManifest, sel: DirectSelection, out: Uint8Arr
   const results = await untilAborted(Promise.allSettled(workers), ctx.signal);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** Runs chunk-decoding tasks of decimated reads on worker threads (see ./picks-worker.ts). */
+export type PicksRunner = (task: PicksTask, signal: AbortSignal | undefined) => Promise<PicksResult>;
+
+/** Chunks per worker task: small enough that an abort drops most of a read's work still queued. */
+const CHUNKS_PER_TASK = 4;
+
+/**
+ * The cells at the cross product of `picks` (strictly ascending absolute indices per dimension),
+ * row-major: a decimated read. Chunks holding no pick along some dimension are not read at all;
+ * the others are decoded on the worker threads of `run`, several at once, each writing only its
+ * picked cells into the shared output, so the output is the picks' size, never the window they span.
+ */
+export async function readDirectPicks(
+  m: ChunkManifest,
+  picks: Int32Array[],
+  ctx: DirectContext,
+  fileKey: string,
+  run: PicksRunner,
+): Promise<RawArray> {
+  const rank = m.shape.length;
+  const counts = picks.map((p) => p.length);
+  const total = counts.reduce((a, b) => a * b, 1);
+  const dtype = m.dtype === 'string' ? 'u1' : m.dtype;
+  if (total === 0 || m.storage === 'contiguous') {
+    // Contiguous storage (rare for big grids): the span, then its picked cells, in the host's order.
+    const start = picks.map((p) => (p.length > 0 ? p[0]! : 0));
+    const count = picks.map((p, d) => (p.length > 0 ? p[p.length - 1]! + 1 - start[d]! : 0));
+    const out = new Uint8Array(total * m.itemSize);
+    if (total > 0) {
+      const span = await readDirect(m, { start, count }, ctx);
+      const bytes = span.data as Uint8Array;
+      pickFromBlock(
+        new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        count,
+        start,
+        picks,
+        out,
+        m.itemSize,
+      );
+    }
+    return { dtype: m.dtype, shape: counts, data: new TYPED_ARRAY[dtype](out.buffer) };
+  }
+  // Per dimension, the picks grouped by the chunk holding them.
+  const byChunk = picks.map((list, d) => {
+    const groups = new Map<number, PickRange>();
+    for (let k = 0; k < list.length; k++) {
+      const c = Math.floor(list[k]! / m.chunkShape[d]!);
+      const g = groups.get(c);
+      if (g) g.to = k + 1;
+      else groups.set(c, { from: k, to: k + 1 });
+    }
+    return [...groups.entries()];
+  });
+  const grid = m.shape.map((n, i) => Math.ceil(n / m.chunkShape[i]!));
+  const index = lookup(m, grid);
+  const chunks: PicksChunk[] = [];
+  let missing = false;
+  const pos = new Array<number>(rank).fill(0);
+  for (;;) {
+    let linear = 0;
+    for (let d = 0; d < rank; d++) linear = linear * grid[d]! + byChunk[d]![pos[d]!]![0];
+    const k = index.get(linear);
+    if (k === undefined) missing = true;
+    else
+      chunks.push({
+        offset: m.offsets[k]!,
+        size: m.sizes[k]!,
+        mask: m.masks[k]!,
+        origin: pos.map((p, d) => byChunk[d]![p]![0] * m.chunkShape[d]!),
+        ranges: pos.map((p, d) => byChunk[d]![p]![1]),
+      });
+    let d = rank - 1;
+    while (d >= 0 && pos[d] === byChunk[d]!.length - 1) pos[d--] = 0;
+    if (d < 0) break;
+    pos[d]!++;
+  }
+  const shared = new SharedArrayBuffer(total * m.itemSize);
+  const out = new Uint8Array(shared);
+  // Unallocated chunks read as the fill value, as HDF5 returns them.
+  if (missing) fillWith(out, m.fill);
+  const tasks: Array<Promise<PicksResult>> = [];
+  for (let i = 0; i < chunks.length; i += CHUNKS_PER_TASK) {
+    const task: PicksTask = {
+      path: ctx.path,
+      fileKey,
+      filters: m.filters,
+      chunkShape: m.chunkShape,
+      itemSize: m.itemSize,
+      picks,
+      out: shared,
+      chunks: chunks.slice(i, i + CHUNKS_PER_TASK),
+    };
+    const p = run(task, ctx.signal);
+    p.catch(() => undefined);
+    tasks.push(p);
+  }
+  const results = await untilAborted(Promise.allSettled(tasks), ctx.signal);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    const err: unknown = failed.reason;
+    if (err instanceof WorkerTaskError && err.name === 'ChunkDecodeError') throw corrupt(ctx, err.message);
+    throw err;
+  }
+  if (!m.littleEndian && m.itemSize > 1) swapBytes(out, m.itemSize);
+  return { dtype: m.dtype, shape: counts, data: new TYPED_ARRAY[dtype](shared) };
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -8,6 +8,8 @@ import { stat } from 'node:fs/promises';
 import type { ByteSource, DType } from '../types.js';
 import { FileSource } from '../source/file.js';
 import { ChunkCache } from './chunk-cache.js';
+import { WorkerPool, workerScript } from '../../workers/pool.js';
+import type { PicksResult, PicksTask } from './picks-protocol.js';
 import {
   buildManifest,
   MemoryManifestStore,
@@ -47,6 +49,9 @@ export interface DirectVariable {
 /** Looks up a dataset's object header address in the file's (current) metadata. */
 export type AddressLookup = (path: string, h5path: string) => Promise<number | undefined>;
 
+/** Decimated reads' worker tasks over the process: decoded, or dropped before a worker took them (read aborted). */
+export const picksStats = { tasks: 0, chunks: 0, dropped: 0 };
+
 /** Open file sources kept (least recently used closed first, after a grace period for reads in flight). */
 const MAX_SOURCES = 64;
 const CLOSE_GRACE_MS = 60_000;
@@ -62,6 +67,8 @@ export class DirectEngine {
   private readonly sources = new Map<string, FileSource>();
   private readonly building = new Map<string, Promise<ManifestOrMiss | undefined>>();
   private readonly logged = new Set<string>();
+  /** Chunk-decoding workers of decimated reads, started on the first one. */
+  private picks: WorkerPool<PicksTask, PicksResult> | undefined;
 
   constructor(
     private readonly addressOf: AddressLookup,
@@ -132,11 +139,32 @@ export class DirectEngine {
     return { manifest, key, size: st.size, mtimeMs: st.mtimeMs };
   }
 
-  /** Closes the open file sources (server shutdown). */
+  /** Runs one task of a decimated read on the chunk-decoding workers (one per core, at most two). */
+  readonly runPicks = (task: PicksTask, signal: AbortSignal | undefined): Promise<PicksResult> => {
+    if (!this.picks) {
+      const { url, execArgv } = workerScript('./picks-worker.js', import.meta.url);
+      this.picks = new WorkerPool(url, { name: 'hdf5-picks', execArgv });
+    }
+    const run = this.picks.run(task, signal ? { signal } : {});
+    run.then(
+      (r) => {
+        picksStats.tasks++;
+        picksStats.chunks += r.decoded;
+      },
+      () => {
+        if (signal?.aborted) picksStats.dropped++;
+      },
+    );
+    return run;
+  };
+
+  /** Closes the open file sources and the decoding workers (server shutdown). */
   async close(): Promise<void> {
     const open = [...this.sources.values()];
     this.sources.clear();
-    await Promise.all(open.map((s) => s.close()));
+    const picks = this.picks;
+    this.picks = undefined;
+    await Promise.all([...open.map((s) => s.close()), picks?.close()]);
   }
 
   private async take(

@@ -18,9 +18,9 @@ import type {
 import { WorkerPool, WorkerTaskError, workerScript, type PoolStats } from '../../workers/pool.js';
 import type { Chunk, DatasetInfo, RawArray, ReadRequest, Reader, VariableInfo, Window } from '../types.js';
 import { CorruptFileError, ReaderRequestError } from '../types.js';
-import { checkWindow } from '../window.js';
+import { checkPicks, checkWindow, pickCells, picksSpan } from '../window.js';
 import { DTYPE_BYTES } from '../dtype.js';
-import { readDirect, selectionFits } from './direct.js';
+import { readDirect, readDirectPicks, selectionFits } from './direct.js';
 import { DirectEngine, type DirectEngineOptions, type Hdf5Log } from './engine.js';
 
 import type { ManifestOrMiss, ManifestStore } from './manifest.js';
@@ -385,6 +385,42 @@ export class Hdf5Reader implements Reader {
         yield { variable: v.name, window, ...result.raw };
       }
     }
+  }
+
+  /**
+   * A decimated read (see Reader.readPicks): chunk-direct, every chunk a pick falls in decoded once
+   * with several in flight on the libuv pool, only the picked cells kept. Variables h5wasm reads
+   * (no manifest) are read over the span of the picks, then picked.
+   */
+  async readPicks(variable: string, picks: Int32Array[], signal?: AbortSignal): Promise<RawArray> {
+    this.assertOpen();
+    const v = this.variable(variable);
+    checkPicks(this.path, variable, picks, v.shape);
+    throwIfAborted(signal);
+    const span = picksSpan(picks);
+    if (v.dtype !== 'string' && span.count.every((n) => n > 0)) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const target = await this.pool.direct.target(this.path, v);
+        if (!target || !selectionFits(target.manifest, span)) break;
+        const ctx = {
+          source: target.source,
+          path: this.path,
+          variable: v.name,
+          signal,
+          cache: this.pool.direct.chunks,
+        };
+        const outcome = await readDirectPicks(target.manifest, picks, ctx, target.key, this.pool.direct.runPicks).then(
+          (raw) => ({ raw }),
+          (error: unknown) => ({ error }),
+        );
+        if (await this.pool.direct.unchanged(this.path, target)) {
+          if ('error' in outcome) throw outcome.error;
+          return outcome.raw;
+        }
+      }
+    }
+    const whole = await this.readSelection(v, span, signal);
+    return pickCells(whole, span.start, picks);
   }
 
   /** Worker-side file handles live in the pool's LRU and are shared with other readers of the file. */

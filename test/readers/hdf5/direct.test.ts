@@ -424,3 +424,83 @@ t.test('a file rewritten after its manifest was taken is read anew, never with s
   const fresh = await (await openHdf5(file, wasm)).readRaw('v', {});
   t.ok(identical(await (await openHdf5(file, direct)).readRaw('v', {}), fresh), 'identical to h5wasm on the new file');
 });
+
+// ---- decimated reads (readPicks) -------------------------------------------------------------
+
+/** Every `step`-th index of [from, to). */
+function every(from: number, to: number, step: number): Int32Array {
+  const out: number[] = [];
+  for (let i = from; i < to; i += step) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** The picked cells of a whole-variable h5wasm read, picked here: the reference for readPicks. */
+async function expectPicks(t: Test, file: string, variable: string, picks: Int32Array[], what: string): Promise<void> {
+  const got = await (await openHdf5(file, direct)).readPicks(variable, picks);
+  const whole = await (await openHdf5(file, wasm)).readRaw(variable);
+  const src = whole.data as ArrayLike<number | bigint>;
+  const expected: Array<number | bigint> = [];
+  const strides = whole.shape.map((_, d) => whole.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  const idx = picks.map(() => 0);
+  const total = picks.reduce((n, p) => n * p.length, 1);
+  for (let o = 0; o < total; o++) {
+    expected.push(src[picks.reduce((s, p, d) => s + p[idx[d]!]! * strides[d]!, 0)]!);
+    for (let d = picks.length - 1; d >= 0 && ++idx[d]! === picks[d]!.length; d--) idx[d] = 0;
+  }
+  t.same(
+    got.shape,
+    picks.map((p) => p.length),
+    `${what}: shape`,
+  );
+  t.equal(got.dtype, whole.dtype, `${what}: dtype`);
+  t.same(Array.from(got.data as ArrayLike<number | bigint>), expected, `${what}: the picked cells`);
+}
+
+t.test('readPicks: the picked cells of shuffled, fletcher32, big-endian, sparse and contiguous data', async (t) => {
+  // AVISO adt [time, latitude, longitude]: every 3rd cell (whole chunks, shuffled gather), and picks
+  // that skip whole chunks.
+  await expectPicks(t, ADT, 'adt', [Int32Array.of(4), every(0, 128, 3), every(0, 344, 3)], 'adt every 3rd');
+  await expectPicks(t, ADT, 'adt', [Int32Array.of(0, 50, 90), every(5, 128, 61), every(1, 344, 170)], 'adt sparse');
+  await expectPicks(t, GHRSST, 'analysed_sst', [Int32Array.of(0), every(0, 240, 2), every(1, 384, 2)], 'GHRSST');
+  await expectPicks(
+    t,
+    SEAICE,
+    'cdr_seaice_conc_monthly',
+    [Int32Array.of(0), every(3, 448, 5), every(0, 304, 7)],
+    'sea ice',
+  );
+  if (haveNetcdf4) {
+    await expectPicks(t, NC_FIXTURE, 'be', [every(0, 10, 3), every(2, 100, 9)], 'big-endian doubles');
+    await expectPicks(t, NC_FIXTURE, 'fl', [every(1, 10, 2), every(0, 100, 4)], 'fletcher32');
+    await expectPicks(t, NC_FIXTURE, 'partial', [every(0, 10, 3), every(0, 100, 11)], 'unallocated chunks');
+    await expectPicks(t, NC_FIXTURE, 'be_contig', [every(0, 10, 4), every(3, 100, 10)], 'contiguous big-endian');
+  }
+  if (haveH5py) await expectPicks(t, V4_FIXTURE, 'ext', [every(0, 10, 3), every(0, 100, 7)], 'h5wasm path');
+  const r = await openHdf5(ADT, direct);
+  await t.rejects(r.readPicks('adt', [Int32Array.of(0), Int32Array.of(3, 2), Int32Array.of(0)]), /ascend/);
+  await t.rejects(r.readPicks('adt', [Int32Array.of(0), Int32Array.of(0)]), /pick list/);
+});
+
+t.test('readPicks: a corrupted chunk decoded by a worker is a CorruptFileError naming the file', async (t) => {
+  const copy = path.join(tmp, 'adt-corrupt-picks.nc');
+  fs.copyFileSync(ADT, copy);
+  const target = await direct.direct.target(copy, { h5path: '/adt', dtype: 'i2' });
+  const m = target!.manifest;
+  const at = m.offsets[3]! + Math.floor(m.sizes[3]! / 2);
+  const fd = fs.openSync(copy, 'r+');
+  const b = Buffer.alloc(1);
+  fs.readSync(fd, b, 0, 1, at);
+  b[0] = b[0]! ^ 0xff;
+  fs.writeSync(fd, b, 0, 1, at);
+  fs.closeSync(fd);
+  const bumped = new Date(Date.now() + 7_000);
+  fs.utimesSync(copy, bumped, bumped);
+  const r = await openHdf5(copy, direct);
+  const err = await r.readPicks('adt', [every(0, 91, 1), every(0, 128, 4), every(0, 344, 4)]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(err, CorruptFileError);
+  t.match((err as Error).message, copy);
+  t.match((err as Error).message, /variable adt: chunk at byte \d+/);
+});
