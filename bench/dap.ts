@@ -18,6 +18,8 @@ import { median, startServer, stopServer, timedGet } from './server.js';
 const OUT = join(import.meta.dirname, 'out', 'big');
 const FILE = join(OUT, 'sst_global_005.nc');
 const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 5);
+/** The real Argo files (one float's profiles: 1900857_prof.nc) for the tabledap row. */
+const ARGO = process.env['BENCH_ARGO_DIR'] ?? join(import.meta.dirname, '..', '..', 'shared', 'data', 'argo');
 const PY = '/usr/bin/python3';
 
 const latIndex = (lat: number) => Math.round((lat + 89.975) / 0.05);
@@ -105,7 +107,7 @@ export async function benchDap(): Promise<string> {
     .map((x) => x.toFixed(1))
     .join(', ');
   log(`load average ${load}; starting the server`);
-  const server = await startServer([OUT], cacheDir, port);
+  const server = await startServer(existsSync(ARGO) ? [OUT, ARGO] : [OUT], cacheDir, port);
   try {
     const t0 = performance.now();
     for (;;) {
@@ -142,6 +144,17 @@ export async function benchDap(): Promise<string> {
       `${server.base}/collections/sst_global_005/position?coords=POINT(${pt.lon}%20${pt.lat})&parameter-name=sst&f=CoverageJSON`,
       false,
     );
+    log('one float: tabledap .csv and EDR cube CSV');
+    const tabledapCsv = existsSync(ARGO)
+      ? await repeatGet(
+          `${server.base}/erddap/tabledap/d1900857_prof.csv?platform_number,cycle_number,time,latitude,longitude,pres,temp,psal&platform_number=%221900857%22`,
+          false,
+        )
+      : { error: 'no Argo files' };
+    const edrCsv = existsSync(ARGO)
+      ? await repeatGet(`${server.base}/collections/1900857_prof/cube?bbox=-180,-90,180,90&f=CSV`, false)
+      : { error: 'no Argo files' };
+    const r4 = ratio(tabledapCsv, edrCsv);
     const r1 = ratio(viaDap, direct);
     const r2 = ratio(griddap, edr);
     const r3 = ratio(coverage, direct);
@@ -158,6 +171,7 @@ export async function benchDap(): Promise<string> {
       `| W3 box 20°×20°×10 days, python3-netCDF4 over DAP2 (\`/opendap/sst_global_005\`, open + read) | ${fmt(viaDap)} | ${fmt(direct)} (python3-netCDF4 on the file, open + read) | ${r1.toFixed(2)} | ≤ 1.5× | ${r1 <= 1.5 ? 'met' : 'not met'} |`,
       `| the same box as one raw \`.dods\` GET (${'error' in dods ? '?' : (dods.bytes / 1e6).toFixed(1)} MB, no compression) | ${fmt(dods)} | ${fmt(direct)} | ${ratio(dods, direct).toFixed(2)} | | |`,
       `| the same box through Coverages as NetCDF (W3; first byte ${'error' in coverage ? '?' : coverage.firstByte.toFixed(0)} ms) | ${fmt(coverage)} | ${fmt(direct)} | ${r3.toFixed(2)} | ≤ 1.0× | ${r3 <= 1 ? 'met' : 'not met'} |`,
+      `| one Argo float's profiles (1900857_prof.nc, 21 127 rows) through tabledap \`.csv\` (${'error' in tabledapCsv ? '?' : (tabledapCsv.bytes / 1e6).toFixed(2)} MB) | ${fmt(tabledapCsv)} | ${fmt(edrCsv)} (EDR cube over the whole collection as CSV, ${'error' in edrCsv ? '?' : (edrCsv.bytes / 1e6).toFixed(2)} MB) | ${r4.toFixed(2)} | | |`,
       `| point time series (all days) through griddap \`.csv\` | ${fmt(griddap)} | ${fmt(edr)} (EDR position, CoverageJSON) | ${r2.toFixed(2)} | ≤ 1.5× | ${r2 <= 1.5 ? 'met' : 'not met'} |`,
       '',
     ].join('\n');
