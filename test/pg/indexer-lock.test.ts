@@ -157,3 +157,29 @@ t.test('the indexer gives each queryable property a B-tree the property tests us
   );
   t.match(await plan(`((i.props->>'platform_number') COLLATE "C") = '4900000'`), /items_q_s_platform_number/);
 });
+
+t.test('after a load the indexer vacuums: deep pages walk the sort key without visiting the table', async (t) => {
+  const url = await freshDatabase();
+  const a = await PgBackend.open(url, { poolSize: 2 });
+  t.teardown(() => a.close());
+  t.equal(await a.maintain(), false, 'nothing to do before the lock and a commit');
+  t.equal(await a.ledger.lease('a', 30_000), true);
+  await a.ledger.commit([file('one.nc', 1), file('two.nc', 2)]);
+  t.equal(await a.maintain(), true, 'commits were written: VACUUM (ANALYZE)');
+  t.equal(await a.maintain(), false, 'once per batch of commits');
+  const visible = await sql<{ n: number }>(url, "SELECT relallvisible AS n FROM pg_class WHERE relname = 'items'");
+  t.ok(visible[0]!.n > 0, 'the visibility map is set (index-only scans need it)');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  t.teardown(() => c.end());
+  await c.query('SET enable_seqscan = off');
+  const plan = (
+    await c.query<{ 'QUERY PLAN': string }>(
+      'EXPLAIN (ANALYZE) SELECT i.rowid FROM items i WHERE i.cid = 1 ORDER BY i.rowid LIMIT 1 OFFSET 1',
+    )
+  ).rows
+    .map((r) => r['QUERY PLAN'])
+    .join('\n');
+  t.match(plan, /Index Only Scan/, 'the OFFSET walk is an index-only scan');
+  t.match(plan, /Heap Fetches: 0/, 'that visits no table page');
+});

@@ -22,12 +22,13 @@ import {
   type ErddapTableFormat,
   type ErddapValue,
 } from '../../encoders/erddap/table.js';
+import { netcdfHeader } from '../../encoders/grid/netcdf.js';
 import { alignedFields, type GridPayload } from '../../encoders/grid/payload.js';
 import { esc, page, table } from '../../html/page.js';
 import { CorruptFileError, ReaderRequestError } from '../../readers/types.js';
 import { openReader } from '../../readers/registry.js';
 import { baseUrl, type ApiContext } from '../context.js';
-import { prepareGridAnswer, sendGridAnswer } from '../grid-answer.js';
+import { gridPayload, prepareGridAnswer, sendGridAnswer } from '../grid-answer.js';
 import type { ApiModule } from '../module.js';
 import { constraintOf } from '../opendap/constraint.js';
 import { dapAnswer, isDapSuffix } from '../opendap/routes.js';
@@ -167,13 +168,17 @@ async function griddap(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
   const model = await collectionGrid(c, request.log);
   const q = parseGriddapQuery(model, constraintOf(request.url));
   const controller = new AbortController();
-  if (ext === 'nc') {
+  if (ext === 'nc' || ext === 'ncHeader') {
     if (q.fields.length === 0)
       throw new InvalidParameterValue(
         'query',
-        '.nc answers need at least one data variable; ask for axis values as .csv or .json',
+        `.${ext} answers need at least one data variable; ask for axis values as .csv or .json`,
       );
     const plan = planGrid(model, gridRequestOf(q));
+    if (ext === 'ncHeader') {
+      const payload = gridPayload(c, plan, { request: `GET ${baseUrl(ctx, request)}${request.url}` });
+      return reply.type('text/plain; charset=utf-8').send(await netcdfHeader(payload, erddapId(c.id)));
+    }
     const answer = prepareGridAnswer(c, plan, 'netcdf', {
       signal: controller.signal,
       request: `GET ${baseUrl(ctx, request)}${request.url}`,
@@ -182,7 +187,7 @@ async function griddap(ctx: ApiContext, request: FastifyRequest, reply: FastifyR
   }
   if (!isTableFormat(ext)) {
     throw new NotFound(
-      `fileType=.${ext} is not supported here; griddap file types: .csv, .csvp, .csv0, .tsv, .tsvp, .tsv0, .json, .jsonlCSV, .jsonlCSV1, .jsonlKVP, .htmlTable, .nc, .dds, .das, .dods, .ascii`,
+      `fileType=.${ext} is not supported here; griddap file types: .csv, .csvp, .csv0, .tsv, .tsvp, .tsv0, .json, .jsonlCSV, .jsonlCSV1, .jsonlKVP, .htmlTable, .nc, .ncHeader, .dds, .das, .dods, .ascii`,
     );
   }
   if (q.fields.length === 0) {
@@ -332,7 +337,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     {
       schema: {
         summary:
-          'griddap: {datasetID}.{csv,csvp,csv0,tsv,json,jsonlCSV,jsonlKVP,htmlTable,nc,dds,das,dods,ascii}?var[(start):stride:(stop)]… (parentheses: axis values; (last), last-n)',
+          'griddap: {datasetID}.{csv,csvp,csv0,tsv,json,jsonlCSV,jsonlKVP,htmlTable,nc,ncHeader,dds,das,dods,ascii}?var[(start):stride:(stop)]… (parentheses: axis values; (last), last-n)',
         tags: ['ERDDAP'],
         params: {
           type: 'object',
@@ -423,7 +428,7 @@ async function erddapRoutes(app: FastifyInstance, opts: { ctx: ApiContext }): Pr
     {
       schema: {
         summary:
-          'tabledap: {datasetID}.{csv,csvp,csv0,tsv,tsvp,json,jsonlCSV,jsonlKVP,htmlTable,geoJson,nc,ncCF}?var1,var2&var>=value&var=~"regex"&orderBy("a,b")&distinct() over the in-situ collections; allDatasets.{json,csv,…}: one row per dataset',
+          'tabledap: {datasetID}.{csv,csvp,csv0,tsv,tsvp,json,jsonlCSV,jsonlKVP,htmlTable,geoJson,nc,ncCF,ncHeader,ncCFHeader}?var1,var2&var>=value&var=~"regex"&orderBy("a,b")&orderByClosest("a,time/1day")&distinct()&units("UCUM") over the in-situ collections; allDatasets.{json,csv,…}: one row per dataset',
         tags: ['ERDDAP'],
         params: { type: 'object', required: ['target'], properties: { target: { type: 'string' } } },
         response: {

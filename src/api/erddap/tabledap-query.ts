@@ -8,7 +8,10 @@
  * - `time` takes ISO 8601 (`2008-03-09T01:23:00Z`, `2008-03-09`), epoch seconds, or `now`,
  *   `now-7days`, `now+1hour` (units: second, minute, hour, day, week, month, year; singular or plural).
  * - Filters: `distinct()`, `orderBy("a,b")`, `orderByMax("a,b")`, `orderByMin("a,b")`,
- *   `orderByDescending("a,b")`. Parameters starting with `.` (graph options) are ignored.
+ *   `orderByDescending("a,b")`, `orderByClosest("a,time/2hours")` (also ERDDAP's older
+ *   `"a,time,2 hours"`: per group of the other variables, the row closest to each multiple of the
+ *   interval; a bare number for a numeric variable), `units("UDUNITS")` (the default) or
+ *   `units("UCUM")` (units written in UCUM). Parameters starting with `.` (graph options) are ignored.
  *
  * The query is split on `&` before percent-decoding, so an encoded `&` (%26) stays inside a value.
  */
@@ -28,13 +31,16 @@ export interface Constraint {
   regex?: RegExp;
 }
 
-type OrderKind = 'orderBy' | 'orderByMax' | 'orderByMin' | 'orderByDescending';
+type OrderKind = 'orderBy' | 'orderByMax' | 'orderByMin' | 'orderByDescending' | 'orderByClosest';
 
 export interface TableQuery {
   columns: TableVar[];
   constraints: Constraint[];
-  order?: { kind: OrderKind; by: TableVar[] };
+  /** `interval` (orderByClosest): in the last variable's units, epoch ms for time. */
+  order?: { kind: OrderKind; by: TableVar[]; interval?: number };
   distinct: boolean;
+  /** Which standard units are written in (ERDDAP's `units()` filter). */
+  units: 'UDUNITS' | 'UCUM';
 }
 
 function decode(piece: string): string {
@@ -141,7 +147,30 @@ function parseConstraint(ds: TableDataset, text: string): Constraint {
   return { variable, op, value: n };
 }
 
-const FILTER = /^(orderBy|orderByMax|orderByMin|orderByDescending|distinct)\((.*)\)$/s;
+const FILTER = /^(orderBy|orderByMax|orderByMin|orderByDescending|orderByClosest|distinct|units)\((.*)\)$/s;
+
+/** orderByClosest's interval: `2hours`, `2 hours`, `10minutes`, `1day` (epoch ms on time), or a bare number. */
+function closestInterval(v: TableVar, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)?\s*([A-Za-z]*)\s*$/.exec(text);
+  const n = m && (m[1] !== undefined || m[2] !== '') ? Number(m[1] ?? 1) : NaN;
+  const word = (m?.[2] ?? '').toLowerCase();
+  const unit = word.replace(/s$/, '');
+  const isTime = v.source.from === 'time';
+  let interval = NaN;
+  if (!isTime && word === '') interval = n;
+  else if (isTime && unit !== '') {
+    const ms = UNIT_MS[unit] ?? UNIT_MS[{ sec: 'second', min: 'minute', hr: 'hour', ms: 'millisecond' }[unit] ?? ''];
+    if (ms !== undefined) interval = n * ms;
+  }
+  if (!(interval > 0) || !Number.isFinite(interval))
+    throw new InvalidParameterValue(
+      QUERY,
+      isTime
+        ? `orderByClosest: '${text.trim()}' is not an interval of time: a positive number and one of millisecond, second, minute, hour, day, week (e.g. time/2hours)`
+        : `orderByClosest: '${text.trim()}' is not an interval of ${v.name}: give a positive number (e.g. ${v.name}/10)`,
+    );
+  return interval;
+}
 
 export function parseTableQuery(ds: TableDataset, rawQuery: string): TableQuery {
   const pieces = rawQuery.split('&').map(decode);
@@ -151,7 +180,8 @@ export function parseTableQuery(ds: TableDataset, rawQuery: string): TableQuery 
     .map((s) => s.trim())
     .filter((s) => s !== '');
   const columns = names.length === 0 ? [...ds.vars] : names.map((n) => lookup(ds, n));
-  const q: TableQuery = { columns, constraints: [], distinct: false };
+  const q: TableQuery = { columns, constraints: [], distinct: false, units: 'UDUNITS' };
+  let unitsGiven = false;
   for (const piece of pieces.slice(1)) {
     const p = piece.trim();
     if (p === '' || p.startsWith('.')) continue;
@@ -162,27 +192,56 @@ export function parseTableQuery(ds: TableDataset, rawQuery: string): TableQuery 
         q.distinct = true;
         continue;
       }
+      if (f[1] === 'units') {
+        const standard = unquote(f[2]!).text.trim();
+        if (standard !== 'UDUNITS' && standard !== 'UCUM')
+          throw new InvalidParameterValue(QUERY, `units("${standard}"): use units("UDUNITS") or units("UCUM")`);
+        if (unitsGiven) throw new InvalidParameterValue(QUERY, 'only one units() filter per query');
+        unitsGiven = true;
+        q.units = standard;
+        continue;
+      }
       const kind = f[1] as OrderKind;
-      const list = unquote(f[2]!).text;
-      const by = list
-        .split(',')
+      const names = unquote(f[2]!)
+        .text.split(',')
         .map((s) => s.trim())
-        .filter((s) => s !== '')
-        .map((n) => {
-          const v = lookup(ds, n);
-          if (!columns.includes(v))
-            throw new InvalidParameterValue(QUERY, `${kind}: ${n} is not one of the result variables`);
-          return v;
-        });
+        .filter((s) => s !== '');
+      let intervalText: string | undefined;
+      if (kind === 'orderByClosest') {
+        // "a,time/2hours" (ERDDAP's current form) or "a,time,2hours" (its first one).
+        const last = names.pop() ?? '';
+        const slash = last.indexOf('/');
+        if (slash > 0) {
+          names.push(last.slice(0, slash).trim());
+          intervalText = last.slice(slash + 1);
+        } else intervalText = last;
+        if (names.length === 0)
+          throw new InvalidParameterValue(
+            QUERY,
+            'orderByClosest("…") needs variables and an interval, e.g. "time/1day"',
+          );
+      }
+      const by = names.map((n) => {
+        const v = lookup(ds, n);
+        if (!columns.includes(v))
+          throw new InvalidParameterValue(QUERY, `${kind}: ${n} is not one of the result variables`);
+        return v;
+      });
       if (by.length === 0) throw new InvalidParameterValue(QUERY, `${kind}("…") needs at least one variable`);
       if (q.order) throw new InvalidParameterValue(QUERY, 'only one orderBy… filter per query');
       q.order = { kind, by };
+      if (intervalText !== undefined) {
+        const v = by[by.length - 1]!;
+        if (v.type === 'String')
+          throw new InvalidParameterValue(QUERY, `orderByClosest: the last variable (${v.name}) must be numeric`);
+        q.order.interval = closestInterval(v, intervalText);
+      }
       continue;
     }
     if (/^[A-Za-z]+\(/.test(p))
       throw new InvalidParameterValue(
         QUERY,
-        `'${p}' is not a filter this server supports (distinct(), orderBy, orderByMax, orderByMin, orderByDescending)`,
+        `'${p}' is not a filter this server supports (distinct(), orderBy, orderByMax, orderByMin, orderByDescending, orderByClosest, units)`,
       );
     q.constraints.push(parseConstraint(ds, p));
   }

@@ -15,7 +15,7 @@ import { charsPerElement } from '../../catalog/extract/common.js';
 import type { FeatureFilter } from '../../catalog/store/types.js';
 import { DecodedReader } from '../../cf/read.js';
 import { DataSourceError } from '../../core/errors.js';
-import { checkSize, coverageLimitBytes } from '../../core/grid/limits.js';
+import { checkSize, coverageLimitBytes, heldLimitBytes } from '../../core/grid/limits.js';
 import type { BBox } from '../../core/query/bbox.js';
 import type { TimeInterval } from '../../core/query/datetime.js';
 import { openReader } from '../../readers/registry.js';
@@ -93,8 +93,35 @@ function neededVars(q: TableQuery): TableVar[] {
   return [...new Set([...q.columns, ...q.constraints.map((c) => c.variable)])];
 }
 
-/** 413 before anything is read when the answer would be over the limit (features counted by the catalog). */
-export async function checkTableSize(ds: TableDataset, q: TableQuery, filters: FeatureFilter[], format: string) {
+/**
+ * Memory a held row takes (distinct(), orderBy…, .nc and .ncCF hold every row before writing): an
+ * array of cells, boxed numbers or strings, and its feature id.
+ */
+const HELD_CELL_BYTES = 32;
+const HELD_ROW_BYTES = 64;
+
+/** Why an answer holds its rows, or undefined when it streams them. */
+export function heldReason(q: TableQuery, ext: string): string | undefined {
+  if (ext.startsWith('nc'))
+    return `to write the ${ext === 'ncCF' || ext === 'ncCFHeader' ? '.ncCF' : '.nc'} file's header`;
+  if (q.distinct) return 'to apply distinct()';
+  if (q.order) return `to apply ${q.order.kind}`;
+  return undefined;
+}
+
+/**
+ * 413 before anything is read when the answer would be over the limit (features counted by the
+ * catalog): its text size against the answer limit and, when it holds every row first (`held`),
+ * the memory those rows take against the held-memory limit. The rows are an upper bound from the
+ * catalog's counts: what is held while reading never exceeds it.
+ */
+export async function checkTableSize(
+  ds: TableDataset,
+  q: TableQuery,
+  filters: FeatureFilter[],
+  format: string,
+  held?: string,
+) {
   const store = ds.collection.features;
   const perRow = neededVars(q).some((v) => v.scope === 'row');
   const countKey = ds.cdmType === 'Profile' ? 'n_levels' : 'n_observations';
@@ -102,8 +129,11 @@ export async function checkTableSize(ds: TableDataset, q: TableQuery, filters: F
   for (const f of filters) features += (await store.page(f, 0, 0)).matched;
   const maxRows = perRow ? Math.max(1, store.range(countKey)?.[1] ?? 1) : 1;
   const bytesOf = (rows: number) => rows * q.columns.length * CELL_BYTES;
+  const heldOf = (rows: number) => rows * (q.columns.length * HELD_CELL_BYTES + HELD_ROW_BYTES);
+  const over = (rows: number) =>
+    bytesOf(rows) > coverageLimitBytes() || (held !== undefined && heldOf(rows) > heldLimitBytes());
   let rows = features * maxRows;
-  if (bytesOf(rows) > coverageLimitBytes()) {
+  if (over(rows)) {
     // The upper bound is over: count the rows of the features the catalog's values select.
     rows = 0;
     const cheap = q.constraints.filter(
@@ -113,18 +143,14 @@ export async function checkTableSize(ds: TableDataset, q: TableQuery, filters: F
       for await (const r of store.iterate(f)) {
         if (!cheap.every((k) => passes(k, catalogValue(r, k.variable)!))) continue;
         const n = r.properties[countKey];
-        rows += typeof n === 'number' ? n : maxRows;
+        rows += perRow ? (typeof n === 'number' ? n : maxRows) : 1;
       }
   }
-  checkSize({
-    bytes: bytesOf(rows),
-    cells: rows * q.columns.length,
-    fields: q.columns.length,
-    format,
-    api: 'erddap',
-    split: () =>
-      'ask for a smaller box (latitude>=…&latitude<=…), a shorter time range (time>=…&time<=…) or fewer floats',
-  });
+  const split = () =>
+    'ask for a smaller box (latitude>=…&latitude<=…), a shorter time range (time>=…&time<=…) or fewer floats';
+  const size = { cells: rows * q.columns.length, fields: q.columns.length, format, api: 'erddap' as const, split };
+  checkSize({ ...size, bytes: bytesOf(rows) });
+  if (held) checkSize({ ...size, bytes: heldOf(rows), held });
 }
 
 interface OpenFile {
@@ -337,9 +363,38 @@ function compareCells(a: Cell, b: Cell): number {
 }
 
 /**
+ * orderByClosest as ERDDAP does it: rows sorted by every variable; per group of all but the last
+ * one, for each multiple of the interval, the row whose last value is closest to it (the first one
+ * on a tie); rows missing that value are dropped.
+ */
+function closestRows(idx: number[], rows: Cell[][], groups: number[], last: number, interval: number): number[] {
+  const kept: number[] = [];
+  let bucket = NaN;
+  let best = Infinity;
+  for (const i of idx) {
+    const v = rows[i]![last] as number;
+    if (typeof v !== 'number' || Number.isNaN(v)) continue;
+    const b = Math.round(v / interval);
+    const distance = Math.abs(v - b * interval);
+    const prev = kept[kept.length - 1];
+    const same =
+      prev !== undefined && b === bucket && groups.every((k) => compareCells(rows[prev]![k]!, rows[i]![k]!) === 0);
+    if (!same) {
+      kept.push(i);
+      bucket = b;
+      best = distance;
+    } else if (distance < best) {
+      kept[kept.length - 1] = i;
+      best = distance;
+    }
+  }
+  return kept;
+}
+
+/**
  * distinct() and the orderBy filters, which need every row: distinct() keeps unique rows sorted by
  * all columns, orderBy sorts (stable), orderByMax/Min keep per group of all but the last variable
- * the row with the largest/smallest last one.
+ * the row with the largest/smallest last one, orderByClosest the rows closest to its interval.
  */
 export function arrangeRows(all: RowBatch, q: TableQuery): RowBatch {
   let idx = all.rows.map((_, i) => i);
@@ -388,6 +443,9 @@ export function arrangeRows(all: RowBatch, q: TableQuery): RowBatch {
         } else kept.push(i);
       }
       idx = kept;
+    } else if (q.order.kind === 'orderByClosest') {
+      sortBy(by);
+      idx = closestRows(idx, rows, by.slice(0, -1), by[by.length - 1]!, q.order.interval!);
     } else sortBy(by);
   }
   return { rows: idx.map((i) => rows[i]!), features: idx.map((i) => all.features[i]!) };

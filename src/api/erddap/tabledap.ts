@@ -1,8 +1,9 @@
 /**
- * tabledap/{datasetID}.{csv,csvp,csv0,tsv,tsvp,tsv0,json,jsonlCSV,jsonlCSV1,jsonlKVP,htmlTable,geoJson,nc,ncCF}
- * over the in-situ collections: the query is parsed (tabledap-query), the catalog selects the
- * features (tabledap-rows), and the rows are encoded as they come. distinct(), the orderBy filters
- * and the NetCDF answers need every row first: they are held (under the size limit) and then written.
+ * tabledap/{datasetID}.{csv,csvp,csv0,tsv,tsvp,tsv0,json,jsonlCSV,jsonlCSV1,jsonlKVP,htmlTable,geoJson,nc,ncCF,
+ * ncHeader,ncCFHeader} over the in-situ collections: the query is parsed (tabledap-query), the catalog
+ * selects the features (tabledap-rows), and the rows are encoded as they come. distinct(), the orderBy
+ * filters and the NetCDF answers (and their headers) need every row first: they are held, under the
+ * held-memory limit checked on the catalog's row counts before anything is read, then written.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isoString } from '../../cf/time.js';
@@ -16,18 +17,36 @@ import {
   type ErddapColumn,
   type ErddapValue,
 } from '../../encoders/erddap/table.js';
-import { dsgTableNc, flatTableNc, type DsgType, type NcTableColumn } from '../../encoders/erddap/table-nc.js';
+import {
+  tableNc,
+  tableNcHeader,
+  type DsgType,
+  type NcTableColumn,
+  type TableNcKind,
+} from '../../encoders/erddap/table-nc.js';
 import { baseUrl, type ApiContext } from '../context.js';
 import { sendStream } from '../stream.js';
 import { erddapId, tabledapCollection } from './datasets.js';
 import { parseTableQuery, type TableQuery } from './tabledap-query.js';
-import { arrangeRows, catalogFilters, checkTableSize, tableRows, type Cell, type RowBatch } from './tabledap-rows.js';
+import {
+  arrangeRows,
+  catalogFilters,
+  checkTableSize,
+  heldReason,
+  tableRows,
+  type Cell,
+  type RowBatch,
+} from './tabledap-rows.js';
 import { tableDataset, type TableDataset, type TableVar } from './tabledap-schema.js';
+import { unitsIn } from './ucum.js';
 
 const NO_ROWS = 'Your query produced no matching results. (nRows = 0)';
 
 const TABLEDAP_FILE_TYPES =
-  '.csv, .csvp, .csv0, .tsv, .tsvp, .tsv0, .json, .jsonlCSV, .jsonlCSV1, .jsonlKVP, .htmlTable, .geoJson, .nc, .ncCF';
+  '.csv, .csvp, .csv0, .tsv, .tsvp, .tsv0, .json, .jsonlCSV, .jsonlCSV1, .jsonlKVP, .htmlTable, .geoJson, .nc, .ncCF, .ncHeader, .ncCFHeader';
+
+/** The NetCDF answers and their `ncdump -h` headers. */
+const NC_TYPES = new Set(['nc', 'ncCF', 'ncHeader', 'ncCFHeader']);
 
 /** The raw query text after `?` (split on & before decoding: see tabledap-query). */
 function rawQuery(url: string): string {
@@ -35,9 +54,10 @@ function rawQuery(url: string): string {
   return i < 0 ? '' : url.slice(i + 1);
 }
 
-function erddapColumn(v: TableVar): ErddapColumn {
+function erddapColumn(v: TableVar, standard: TableQuery['units']): ErddapColumn {
   if (v.source.from === 'time') return { name: v.name, type: 'String', units: 'UTC' };
-  return { name: v.name, type: v.type, ...(v.units ? { units: v.units } : {}) };
+  const units = unitsIn(standard, v.units);
+  return { name: v.name, type: v.type, ...(units ? { units } : {}) };
 }
 
 /** A cell as ERDDAP writes it in text: ISO times, floats at float precision. */
@@ -83,7 +103,7 @@ function ncColumns(q: TableQuery): NcTableColumn[] {
   return q.columns.map((v) => ({
     name: v.name,
     type: v.type,
-    ...(v.units ? { units: v.units } : {}),
+    ...(v.units ? { units: unitsIn(q.units, v.units)! } : {}),
     attrs: v.attrs,
     scope: v.scope,
     ...(v.source.from === 'time' ? { time: true } : {}),
@@ -98,23 +118,25 @@ export async function tabledap(
   ext: string,
 ): Promise<FastifyReply> {
   const c = tabledapCollection(ctx, request, id);
-  if (ext !== 'nc' && ext !== 'ncCF' && ext !== 'geoJson' && !isTableFormat(ext))
+  if (!NC_TYPES.has(ext) && ext !== 'geoJson' && !isTableFormat(ext))
     throw new NotFound(`fileType=.${ext} is not supported here; tabledap file types: ${TABLEDAP_FILE_TYPES}`);
   const ds = await tableDataset(c);
   let q = parseTableQuery(ds, rawQuery(request.url));
-  if (ext === 'ncCF') q = withCoordinates(ds, q);
+  const cf = ext === 'ncCF' || ext === 'ncCFHeader';
+  if (cf) q = withCoordinates(ds, q);
   if (
     ext === 'geoJson' &&
     !(q.columns.some((v) => v.name === 'longitude') && q.columns.some((v) => v.name === 'latitude'))
   )
     throw new InvalidParameterValue('query', '.geoJson answers need longitude and latitude among the result variables');
   const filters = catalogFilters(ds, q);
-  await checkTableSize(ds, q, filters, `.${ext}`);
+  const held = heldReason(q, ext);
+  await checkTableSize(ds, q, filters, `.${ext}`, held);
   const controller = new AbortController();
   const rows = tableRows(ds, q, filters, controller.signal);
   const filename = erddapId(c.id);
   const title = c.title;
-  if (q.distinct || q.order || ext === 'nc' || ext === 'ncCF') {
+  if (held) {
     const all: RowBatch = { rows: [], features: [] };
     for await (const b of rows) {
       for (const r of b.rows) all.rows.push(r);
@@ -122,7 +144,7 @@ export async function tabledap(
     }
     const arranged = q.distinct || q.order ? arrangeRows(all, q) : all;
     if (arranged.rows.length === 0) throw new NotFound(NO_ROWS);
-    if (ext === 'nc' || ext === 'ncCF') {
+    if (NC_TYPES.has(ext)) {
       const globals = {
         Conventions: 'CF-1.7, COARDS, ACDD-1.3',
         cdm_data_type: ds.cdmType,
@@ -132,9 +154,12 @@ export async function tabledap(
         ...(c.attrs['institution'] ? { institution: c.attrs['institution'] } : {}),
       };
       const table = { columns: ncColumns(q), rows: arranged.rows, features: arranged.features, globals };
-      const z = ds.cdmType === 'Profile' ? 'pres' : undefined;
-      const body = ext === 'nc' ? flatTableNc(table) : dsgTableNc(table, DSG[ds.cdmType], z);
-      return sendStream(request, reply, body, {
+      const kind: TableNcKind = cf
+        ? { kind: 'dsg', type: DSG[ds.cdmType], z: ds.cdmType === 'Profile' ? 'pres' : undefined }
+        : { kind: 'flat' };
+      if (ext.endsWith('Header'))
+        return reply.type('text/plain; charset=utf-8').send(await tableNcHeader(table, kind, filename));
+      return sendStream(request, reply, tableNc(table, kind), {
         type: 'application/x-netcdf',
         filename: `${filename}.nc`,
         controller,
@@ -156,7 +181,7 @@ function sendText(
   title: string,
   controller: AbortController,
 ): Promise<FastifyReply> {
-  const columns = q.columns.map(erddapColumn);
+  const columns = q.columns.map((v) => erddapColumn(v, q.units));
   if (ext === 'geoJson')
     return sendStream(request, reply, erddapGeoJson(columns, textBatches(q, batches)), {
       type: 'application/geo+json; charset=utf-8',

@@ -18,6 +18,18 @@ export function coverageLimitBytes(): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_COVERAGE_BYTES;
 }
 
+/**
+ * Default limit of the memory an answer may hold before writing its first byte (tabledap's sorted,
+ * deduplicated and NetCDF answers need every row first): 256 MB. ODAS_MAX_HELD_BYTES overrides it.
+ */
+const DEFAULT_MAX_HELD_BYTES = 256e6;
+
+export function heldLimitBytes(): number {
+  const env = process.env['ODAS_MAX_HELD_BYTES'];
+  const n = env === undefined ? NaN : Number(env);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_HELD_BYTES;
+}
+
 function humanBytes(n: number): string {
   const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
   let v = n;
@@ -80,14 +92,18 @@ export function checkSize(e: {
   format: string;
   api: LimitApi;
   split?: (parts: number) => string;
+  /** The answer holds `bytes` in memory before writing (checked against heldLimitBytes()). */
+  held?: string;
 }): void {
-  const limit = coverageLimitBytes();
+  const limit = e.held ? heldLimitBytes() : coverageLimitBytes();
   if (e.bytes <= limit) return;
   const parts = Math.ceil(e.bytes / limit);
   const split = e.split?.(parts) ?? (e.api === 'edr' ? 'ask for fewer points or a shorter time interval' : 'split it');
   const fewer = FEWER[e.api];
-  throw new ResponseTooLarge(
-    `This ${e.api === 'coverages' ? 'coverage' : 'answer'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), ` +
-      `over this server's limit of ${humanBytes(limit)} per answer. ${split[0]!.toUpperCase()}${split.slice(1)}; ${fewer}`,
-  );
+  const what = e.held
+    ? `This answer would hold about ${humanBytes(e.bytes)} in memory (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}) ${e.held}, ` +
+      `over this server's limit of ${humanBytes(limit)} for answers that need every row before the first byte.`
+    : `This ${e.api === 'coverages' ? 'coverage' : 'answer'} would be about ${humanBytes(e.bytes)} as ${e.format} (${e.cells.toLocaleString('en')} cells × ${e.fields} field${e.fields > 1 ? 's' : ''}), ` +
+      `over this server's limit of ${humanBytes(limit)} per answer.`;
+  throw new ResponseTooLarge(`${what} ${split[0]!.toUpperCase()}${split.slice(1)}; ${fewer}`);
 }

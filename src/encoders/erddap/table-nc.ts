@@ -8,7 +8,15 @@
  * Times are `seconds since 1970-01-01T00:00:00Z`; missing numbers are NaN (floats) or the
  * declared _FillValue (ints); missing strings are empty.
  */
-import { writeNetcdf3, type NcAttrs, type NcFileDef, type NcVarDef, type NcWriteType } from '../netcdf3/writer.js';
+import { cdlHeader } from '../netcdf3/cdl.js';
+import {
+  writeNetcdf3,
+  type NcAttrs,
+  type NcDataSource,
+  type NcFileDef,
+  type NcVarDef,
+  type NcWriteType,
+} from '../netcdf3/writer.js';
 
 type NcCell = number | string;
 
@@ -37,7 +45,7 @@ const TYPE: Record<Exclude<NcTableColumn['type'], 'String'>, NcWriteType> = { in
 function varAttrs(c: NcTableColumn): NcAttrs {
   const a: NcAttrs = {};
   for (const [k, v] of Object.entries(c.attrs)) if (k !== 'units') a[k] = v;
-  if (c.time) a['units'] = 'seconds since 1970-01-01T00:00:00Z';
+  if (c.time) a['units'] = c.units ?? 'seconds since 1970-01-01T00:00:00Z';
   else if (c.units) a['units'] = c.units;
   if (c.type === 'int') a['_FillValue'] = INT_FILL;
   if (c.time) a['time_origin'] = '01-JAN-1970 00:00:00';
@@ -73,8 +81,14 @@ function column(c: NcTableColumn, name: string, dim: string, values: NcCell[], d
   return { def, data: [numbers(c, values)] };
 }
 
+/** A table's NetCDF file: its definition and where each variable's values come from. */
+interface TableFile {
+  def: NcFileDef;
+  source: NcDataSource;
+}
+
 /** ERDDAP's flat `.nc`: every column along `row`. */
-export function flatTableNc(t: NcTable): AsyncGenerator<Uint8Array> {
+function flatTable(t: NcTable): TableFile {
   const dims: NcFileDef['dims'] = [{ name: 'row', size: t.rows.length }];
   const vars: NcVarDef[] = [];
   const data = new Map<string, Array<ArrayLike<number> | string[]>>();
@@ -89,7 +103,7 @@ export function flatTableNc(t: NcTable): AsyncGenerator<Uint8Array> {
     vars.push(def);
     data.set(c.name, d);
   });
-  return writeNetcdf3({ dims, variables: vars, attrs: t.globals }, (name) => data.get(name));
+  return { def: { dims, variables: vars, attrs: t.globals }, source: (name) => data.get(name) };
 }
 
 export type DsgType = 'profile' | 'trajectory' | 'timeSeries';
@@ -106,7 +120,7 @@ const ROLE: Record<DsgType, string> = {
  * feature columns taken from each feature's first row. Adds the feature id variable (cf_role) and
  * `rowSize`; `coordinates` on observation variables names time, latitude, longitude and z.
  */
-export function dsgTableNc(t: NcTable, type: DsgType, z?: string): AsyncGenerator<Uint8Array> {
+function dsgTable(t: NcTable, type: DsgType, z?: string): TableFile {
   const order: string[] = [];
   const groups = new Map<string, number[]>();
   t.features.forEach((id, i) => {
@@ -170,8 +184,8 @@ export function dsgTableNc(t: NcTable, type: DsgType, z?: string): AsyncGenerato
     },
   });
   data.set('rowSize', [Int32Array.from(order, (id) => groups.get(id)!.length)]);
-  return writeNetcdf3(
-    {
+  return {
+    def: {
       dims,
       variables: vars,
       attrs: {
@@ -180,6 +194,24 @@ export function dsgTableNc(t: NcTable, type: DsgType, z?: string): AsyncGenerato
         cdm_data_type: type === 'timeSeries' ? 'TimeSeries' : type[0]!.toUpperCase() + type.slice(1),
       },
     },
-    (name) => data.get(name),
-  );
+    source: (name) => data.get(name),
+  };
+}
+
+/** Which file: ERDDAP's flat `.nc`, or `.ncCF` as the DSG of `type` (z: the profiles' vertical column). */
+export type TableNcKind = { kind: 'flat' } | { kind: 'dsg'; type: DsgType; z?: string | undefined };
+
+function tableFile(t: NcTable, k: TableNcKind): TableFile {
+  return k.kind === 'flat' ? flatTable(t) : dsgTable(t, k.type, k.z);
+}
+
+/** The table as a NetCDF-3 byte stream. */
+export function tableNc(t: NcTable, k: TableNcKind): AsyncGenerator<Uint8Array> {
+  const f = tableFile(t, k);
+  return writeNetcdf3(f.def, f.source);
+}
+
+/** `ncdump -h` of the file tableNc writes (ERDDAP's .ncHeader and .ncCFHeader). */
+export function tableNcHeader(t: NcTable, k: TableNcKind, name: string): Promise<string> {
+  return cdlHeader(tableFile(t, k).def, name);
 }

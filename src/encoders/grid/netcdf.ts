@@ -9,6 +9,7 @@
  * become doubles. Cells outside the plan's mask (EDR area, radius, corridor) hold the field's
  * _FillValue (the netCDF default fill, declared, when the source has none).
  */
+import { cdlHeader } from '../netcdf3/cdl.js';
 import { attrString } from '../../cf/read.js';
 import { isoString } from '../../cf/time.js';
 import { maskTest, type AxisSelection } from '../../core/grid/plan.js';
@@ -375,6 +376,11 @@ function planFile(payload: GridPayload): NetcdfPlan {
     fields.set(v.name, { field: f, def: v });
   }
   return { def: { format: 'auto', dims, variables, attrs: globalAttributes(payload) }, coordinates, fields };
+}
+
+/** `ncdump -h` of the file encodeNetcdf writes for this payload (ERDDAP's griddap .ncHeader); nothing is read. */
+export function netcdfHeader(payload: GridPayload, name: string): Promise<string> {
+  return cdlHeader(planFile(payload).def, name);
 }
 
 /** The coverage as a NetCDF-3 byte stream; fields are read block by block as the writer reaches them. */

@@ -80,6 +80,8 @@ export interface Nc3Header {
   dimensions: Nc3Dimension[];
   recordDimension?: string;
   attrs: Attrs;
+  /** Stored type of each numeric global attribute. */
+  attrTypes: AttrTypes;
   variables: Nc3Variable[];
   /** Bytes from the start of one record to the start of the next (0 without record variables). */
   recordBytes: number;
@@ -328,7 +330,8 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
   }
 
   c.owner = 'global attributes';
-  const attrs = c.attributes();
+  const globalAttrTypes: AttrTypes = {};
+  const attrs = c.attributes(globalAttrTypes);
 
   c.owner = 'variable list';
   const varCount = c.checkedLength(c.listCount(TAG_VARIABLE, 'variable list'), 8, 'variable list');
@@ -416,6 +419,7 @@ function parseHeader(bytes: Uint8Array, fileSize: number, path: string): Nc3Head
     numrecsFromFileSize: streaming,
     dimensions,
     attrs,
+    attrTypes: globalAttrTypes,
     variables,
     recordBytes,
     headerBytes,

@@ -578,6 +578,10 @@ export class PgBackend implements CatalogBackend {
   async maintain(): Promise<boolean> {
     if (this.written === 0 || !this.locked) return false;
     this.written = 0;
+    // The indexer's commits do not wait for the WAL flush; until it happens their rows cannot be
+    // hinted committed, and VACUUM leaves their pages out of the visibility map. A synchronous
+    // commit flushes the WAL up to itself, the earlier commits' records included.
+    await this.pool.query("UPDATE meta SET value = value WHERE key = 'data_version'");
     await this.pool.query('VACUUM (ANALYZE) items, sources, files, feature_levels');
     return true;
   }
