@@ -68,3 +68,22 @@ t.test('bilinear interpolation blends between cells where nearest shows blocks',
   t.ok(bilinear > nearest * 3, `bilinear: ${bilinear} colours across`);
   t.equal((await get(`${q}&interpolation=cubic`)).status, 400);
 });
+
+t.test('GetLegendGraphic shows the ABOVEMAXCOLOR and BELOWMINCOLOR colours over and under the bar', async (t) => {
+  const legend = (extra: string) =>
+    get(
+      `/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER=coads_sst/SST&STYLE=thermal&FORMAT=image/png&COLORSCALERANGE=0,30${extra}`,
+    );
+  // The default legend is 110 × 264: the bar runs from row 7 to row 256, 24 pixels wide from column 4.
+  const plain = decodePng((await legend('')).body);
+  t.same(pixel(plain, 10, 3), [255, 255, 255, 255], 'no swatch above without ABOVEMAXCOLOR');
+  t.same(pixel(plain, 10, 260), [255, 255, 255, 255], 'no swatch below without BELOWMINCOLOR');
+  const both = await legend('&ABOVEMAXCOLOR=0xFF0000&BELOWMINCOLOR=0x0000FF');
+  t.equal(both.status, 200);
+  const img = decodePng(both.body);
+  t.same(pixel(img, 10, 3), [255, 0, 0, 255], 'above-max colour over the bar');
+  t.same(pixel(img, 10, 260), [0, 0, 255, 255], 'below-min colour under the bar');
+  t.same(pixel(img, 10, 100), pixel(plain, 10, 100), 'the bar itself unchanged');
+  const transparent = decodePng((await legend('&ABOVEMAXCOLOR=transparent')).body);
+  t.same(pixel(transparent, 10, 3), [255, 255, 255, 255], 'transparent: no swatch');
+});

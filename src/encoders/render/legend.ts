@@ -51,7 +51,10 @@ function drawText(rgba: Uint8Array, width: number, x0: number, y0: number, text:
   }
 }
 
-/** A PNG legend: the colour bar (maximum at the top) and five labels, on white. */
+/**
+ * A PNG legend: the colour bar (maximum at the top) and five labels, on white; the colours of
+ * values above and below the range, when the style sets them, as swatches over and under the bar.
+ */
 export function legendPng(style: RenderStyle, width = 110, height = 264): Buffer {
   const rgba = new Uint8Array(width * height * 4).fill(255);
   const palette = paletteOf(style);
@@ -68,6 +71,13 @@ export function legendPng(style: RenderStyle, width = 110, height = 264): Buffer
     const b = band(valueAt(y));
     for (let x = 4; x < 4 + barW; x++) rgba.set(palette.subarray(b * 4, b * 4 + 4), (y * width + x) * 4);
   }
+  // ABOVEMAXCOLOR / BELOWMINCOLOR, when they are colours: a swatch just above and just below the bar.
+  const swatch = (colour: readonly number[], y0: number, y1: number) => {
+    for (let y = Math.max(0, y0); y <= Math.min(height - 1, y1); y++)
+      for (let x = 4; x < 4 + barW; x++) rgba.set([colour[0]!, colour[1]!, colour[2]!, 255], (y * width + x) * 4);
+  };
+  if (Array.isArray(style.above)) swatch(style.above, 1, top - 2);
+  if (Array.isArray(style.below)) swatch(style.below, bottom + 2, height - 2);
   for (let k = 0; k <= 4; k++) {
     const y = Math.round(bottom - (k * (bottom - top)) / 4);
     for (let x = 4 + barW; x < 8 + barW; x++) rgba.set([0, 0, 0, 255], (y * width + x) * 4);
