@@ -2,11 +2,11 @@
 // checked against python3-netCDF4 reading the .nc the same URL returns, and the held-memory limit of the answers
 // that need every row first. URLs as ERDDAP's tabledap documentation and erddapy write them, over a listening server.
 import { spawn, spawnSync } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import { buildApp } from '../../src/app.js';
 import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
+import { http, listen } from '../helpers/http.js';
 
 const PY = '/usr/bin/python3';
 const haveNetcdf4 = spawnSync(PY, ['-c', 'import netCDF4'], { encoding: 'utf8' }).status === 0;
@@ -16,8 +16,7 @@ let base: string;
 
 t.before(async () => {
   app = await buildApp({ collections: await discoverRoots([SHARED_DATA]) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  base = await listen(app);
 });
 
 t.teardown(async () => {
@@ -25,8 +24,8 @@ t.teardown(async () => {
 });
 
 async function get(path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${base}${path}`);
-  return { status: res.status, body: await res.text() };
+  const r = await http(base, path);
+  return { status: r.status, body: r.text };
 }
 
 function csv(body: string): string[][] {

@@ -348,8 +348,12 @@ t.test('a filter outside deflate/shuffle/fletcher32 (zstd) is read by h5wasm', a
   t.equal(raw.data[0], 999 / 4);
 });
 
-t.test('a corrupted chunk: CorruptFileError naming the file and the variable', async (t) => {
-  const copy = path.join(tmp, 'adt-corrupt.nc');
+/**
+ * A copy of the ADT file with one byte of its fourth chunk flipped (its mtime moved by `bumpMs` so no
+ * cache keyed on size+mtime mistakes it for an earlier copy): a real corrupt zlib stream.
+ */
+async function corruptAdtChunk(t: Test, name: string, bumpMs: number): Promise<string> {
+  const copy = path.join(tmp, name);
   fs.copyFileSync(ADT, copy);
   const target = await direct.direct.target(copy, { h5path: '/adt', dtype: 'i2' });
   t.ok(target, 'adt is covered');
@@ -361,8 +365,13 @@ t.test('a corrupted chunk: CorruptFileError naming the file and the variable', a
   b[0] = b[0]! ^ 0xff;
   fs.writeSync(fd, b, 0, 1, at);
   fs.closeSync(fd);
-  const bumped = new Date(Date.now() + 5_000);
+  const bumped = new Date(Date.now() + bumpMs);
   fs.utimesSync(copy, bumped, bumped);
+  return copy;
+}
+
+t.test('a corrupted chunk: CorruptFileError naming the file and the variable', async (t) => {
+  const copy = await corruptAdtChunk(t, 'adt-corrupt.nc', 5_000);
   const r = await openHdf5(copy, direct);
   const err = await r.readRaw('adt').then(
     () => undefined,
@@ -482,19 +491,7 @@ t.test('readPicks: the picked cells of shuffled, fletcher32, big-endian, sparse 
 });
 
 t.test('readPicks: a corrupted chunk decoded by a worker is a CorruptFileError naming the file', async (t) => {
-  const copy = path.join(tmp, 'adt-corrupt-picks.nc');
-  fs.copyFileSync(ADT, copy);
-  const target = await direct.direct.target(copy, { h5path: '/adt', dtype: 'i2' });
-  const m = target!.manifest;
-  const at = m.offsets[3]! + Math.floor(m.sizes[3]! / 2);
-  const fd = fs.openSync(copy, 'r+');
-  const b = Buffer.alloc(1);
-  fs.readSync(fd, b, 0, 1, at);
-  b[0] = b[0]! ^ 0xff;
-  fs.writeSync(fd, b, 0, 1, at);
-  fs.closeSync(fd);
-  const bumped = new Date(Date.now() + 7_000);
-  fs.utimesSync(copy, bumped, bumped);
+  const copy = await corruptAdtChunk(t, 'adt-corrupt-picks.nc', 7_000);
   const r = await openHdf5(copy, direct);
   const err = await r.readPicks('adt', [every(0, 91, 1), every(0, 128, 4), every(0, 344, 4)]).then(
     () => undefined,
