@@ -1,21 +1,24 @@
 // BENCH_ONLY=load: the operations mix (issue 14) against a built server on the shared data: feature pages,
 // single profiles, metadata, small Coverages and EDR subsets, a 2 MB CoverageJSON, STAC search. Each class
-// of request has its own wrk process (connections in proportion to its weight, LOAD_CLIENTS in all: default
-// 50,200,500) for LOAD_SECONDS (default 60), so every class gets its own client-side p50/p95/p99. The server's
+// of request has its own h2load process (connections in proportion to its weight, LOAD_CLIENTS in all: default
+// 50,200,500) for LOAD_SECONDS (default 60) after a warm-up (LOAD_WARMUP, default 5 s + 50 ms per client:
+// see bench/h2load.ts), so every class gets its own client-side p50/p95/p99 from its requests. The server's
 // event-loop delay over each level comes from its /metrics (prom-client's monitorEventLoopDelay, reset at each
 // scrape). Levels run on the server as shipped; the 200-client level also on the reference: the same server
 // encoding on the main thread (ODAS_ENCODE_WORKERS=0). Then 304 revalidations are timed.
-import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { h2loadInstalled, runClass, type ClassFigures } from './h2load.js';
 import { startServer, stopServer } from './server.js';
 
 export const OUT = join(import.meta.dirname, 'out');
 export const DATA = process.env['ODAS_SHARED_DATA'] ?? join(import.meta.dirname, '..', '..', 'shared', 'data');
 const CLIENTS = (process.env['LOAD_CLIENTS'] ?? '50,200,500').split(',').map(Number);
 const SECONDS = Number(process.env['LOAD_SECONDS'] ?? 60);
+/** Seconds before the measured window: every connection accepted (one per loop turn when saturated). */
+const warmupFor = (clients: number) => Number(process.env['LOAD_WARMUP'] ?? Math.round(5 + clients * 0.05));
 /** Levels the reference (encoding on the event loop) runs at; empty: none. */
 const REFERENCE_CLIENTS = (process.env['LOAD_REFERENCE_CLIENTS'] ?? '200').split(',').filter(Boolean).map(Number);
 export const HEAVY = '/collections/coads_sst/coverage?datetime=2000-01-01T00:00:00Z/2000-04-30T00:00:00Z&f=covjson';
@@ -108,9 +111,6 @@ async function loopDelay(base: string): Promise<{ p50: number; p99: number; max:
   return { p50: get('p50'), p99: get('p99'), max: get('max') };
 }
 
-/** What one class's wrk reports: statuses and latency percentiles (ms). */
-type WrkFigures = Record<string, number>;
-
 /** Connections per class at `clients` in all, by weight (at least one each). */
 function connections(clients: number): Record<Kind, number> {
   const total = Object.values(WEIGHTS).reduce((a, b) => a + b, 0);
@@ -119,49 +119,30 @@ function connections(clients: number): Record<Kind, number> {
   ) as Record<Kind, number>;
 }
 
-/** Runs one wrk per class at once for `seconds`; resolves with each class's figures. */
+/** Runs one h2load per class at once for the warm-up and then `seconds`; resolves with each class's figures. */
 export async function runMix(
   base: string,
   clients: number,
   seconds: number,
   pathFiles: Record<Kind, string>,
-): Promise<Record<Kind, WrkFigures>> {
-  const { execFile } = await import('node:child_process');
+): Promise<Record<Kind, ClassFigures>> {
   const conns = connections(clients);
-  const runs = (Object.keys(WEIGHTS) as Kind[]).map(
-    (kind) =>
-      new Promise<[Kind, WrkFigures]>((resolve) => {
-        execFile(
-          'wrk',
-          [
-            '-t',
-            '1',
-            '-c',
-            String(conns[kind]),
-            '-d',
-            `${seconds}s`,
-            '--timeout',
-            '30s',
-            '-s',
-            join(import.meta.dirname, 'load.lua'),
-            base,
-          ],
-          { env: { ...process.env, LOAD_PATHS: pathFiles[kind] }, maxBuffer: 1 << 20 },
-          (err, stdout, stderr) => {
-            const nums: WrkFigures = { connections: conns[kind] };
-            for (const m of stdout.matchAll(/(\w+)=([\d.]+)/g)) nums[m[1]!] = Number(m[2]);
-            // A wrk that could not run or report: say why in the bench output rather than print zeros.
-            if (nums['requests'] === undefined)
-              process.stderr.write(`wrk for ${kind} reported nothing: ${err?.message ?? ''} ${stderr} ${stdout}\n`);
-            resolve([kind, nums]);
-          },
-        );
-      }),
-  );
-  return Object.fromEntries(await Promise.all(runs)) as Record<Kind, WrkFigures>;
+  const warmup = warmupFor(clients);
+  const runs = (Object.keys(WEIGHTS) as Kind[]).map(async (kind): Promise<[Kind, ClassFigures]> => [
+    kind,
+    await runClass({
+      base,
+      pathsFile: pathFiles[kind],
+      connections: conns[kind],
+      seconds,
+      warmup,
+      logFile: join(OUT, `load-requests-${kind}.tsv`),
+    }),
+  ]);
+  return Object.fromEntries(await Promise.all(runs)) as Record<Kind, ClassFigures>;
 }
 
-/** One file of paths per class (wrk takes them in turn from a random start). */
+/** One file of paths per class (each client takes them in turn). */
 export async function writePathFiles(base: string): Promise<Record<Kind, string>> {
   await mkdir(OUT, { recursive: true });
   const ids = (
@@ -181,7 +162,7 @@ export async function writePathFiles(base: string): Promise<Record<Kind, string>
 interface Level {
   label: string;
   clients: number;
-  classes: Record<Kind, WrkFigures>;
+  classes: Record<Kind, ClassFigures>;
   loop: { p50: number; p99: number; max: number };
   rss: { start: number; max: number; end: number };
   fds: { start: number; end: number };
@@ -228,23 +209,19 @@ function levelRows(l: Level): string[] {
   let busy = 0;
   let errors = 0;
   for (const [kind, w] of Object.entries(l.classes)) {
-    const errs =
-      (w['client'] ?? 0) +
-      (w['server'] ?? 0) +
-      (w['limited'] ?? 0) +
-      (w['errors_timeout'] ?? 0) +
-      (w['errors_connect'] ?? 0) +
-      (w['errors_read'] ?? 0);
-    requests += w['requests'] ?? 0;
-    ok += w['ok'] ?? 0;
-    busy += w['busy'] ?? 0;
+    const errs = w.client + w.server + w.limited + w.failed;
+    requests += w.requests;
+    ok += w.ok;
+    busy += w.busy;
     errors += errs;
+    const errText =
+      errs === 0 ? '0' : `${errs}: ${w.client} 4xx, ${w.limited} 429, ${w.server} 5xx, ${w.failed} failed or timed out`;
     rows.push(
-      `| ${l.label} | ${l.clients} | ${kind} (${w['connections']}) | ${((w['requests'] ?? 0) / (w['seconds'] || SECONDS)).toFixed(1)} | ${w['ok']} | ${w['busy']} | ${errs === 0 ? 0 : `${errs}: ${w['client'] ?? 0} 4xx, ${w['limited'] ?? 0} 429, ${w['server'] ?? 0} 5xx, ${w['errors_timeout'] ?? 0} timeouts, ${(w['errors_connect'] ?? 0) + (w['errors_read'] ?? 0)} socket`} | ${w['p50']} | ${w['p95']} | ${w['p99']} | ${w['max']} |`,
+      `| ${l.label} | ${l.clients} | ${kind} (${w.connections}) | ${(w.requests / w.seconds).toFixed(1)} | ${w.ok} | ${w.busy} | ${errText} | ${w.p50} | ${w.p95} | ${w.p99} | ${w.max} | ${w.little.toFixed(2)} |`,
     );
   }
   rows.push(
-    `| ${l.label} | ${l.clients} | **all** | ${(requests / SECONDS).toFixed(0)} | ${ok} | ${busy} | ${errors} | loop delay p50 ${l.loop.p50.toFixed(1)} | p99 ${l.loop.p99.toFixed(1)} | max ${l.loop.max.toFixed(0)} | RSS ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} MB, fds ${l.fds.start} → ${l.fds.end}, load ${l.load} |`,
+    `| ${l.label} | ${l.clients} | **all** | ${(requests / SECONDS).toFixed(0)} | ${ok} | ${busy} | ${errors} | loop delay p50 ${l.loop.p50.toFixed(1)} | p99 ${l.loop.p99.toFixed(1)} | max ${l.loop.max.toFixed(0)} | RSS ${l.rss.start.toFixed(0)} → ${l.rss.max.toFixed(0)} → ${l.rss.end.toFixed(0)} MB, fds ${l.fds.start} → ${l.fds.end}, load ${l.load} | |`,
   );
   return rows;
 }
@@ -283,8 +260,8 @@ async function revalidations(base: string): Promise<string> {
 }
 
 export async function benchLoad(): Promise<string> {
-  if (spawnSync('wrk', ['--version']).error !== undefined)
-    return '### Load mix\n\nwrk is not installed (apt-get install wrk): skipped.\n';
+  if (!(await h2loadInstalled()))
+    return '### Load mix\n\nh2load is not installed (apt-get install nghttp2-client): skipped.\n';
   await mkdir(OUT, { recursive: true });
   const cacheDir = join(OUT, 'load-cache');
   await rm(cacheDir, { recursive: true, force: true });
@@ -311,16 +288,16 @@ export async function benchLoad(): Promise<string> {
     }
   }
   return [
-    `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level, one wrk -t1 per class, load average ${loadBefore} before`,
+    `### Load mix (BENCH_ONLY=load), ${SECONDS} s per level after a warm-up of ${CLIENTS.map((c) => `${warmupFor(c)} s`).join(' / ')}, one h2load --h1 per class, load average ${loadBefore} before`,
     '',
     `Connections by weight: ${Object.entries(WEIGHTS)
       .map(([k, v]) => `${k} ${v}`)
       .join(
         ', ',
-      )} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Each connection sends its next request when the last is answered. 503s are deliberate refusals (admission control); errors are 4xx, 429, other 5xx, 30 s timeouts and socket errors. Latencies in ms, client side (wrk). Loop delay: the server's event-loop delay over the level (ms, monitorEventLoopDelay).`,
+      )} (heavy: a 2.0 MB CoverageJSON of coads_sst; coverage: 20°×16°×4 months CoverageJSON; edr: a position time series; stac: /stac/search bbox). Each connection sends its next request when the last is answered. 503s are deliberate refusals (admission control); errors are 4xx, 429, other 5xx, 30 s timeouts and socket errors. Latencies in ms, client side, from h2load's per-request log; Little = Σ latency / (connections × seconds), ≈ 1 when the figures are consistent. Loop delay: the server's event-loop delay over the level (ms, monitorEventLoopDelay).`,
     '',
-    '| server | clients | class (connections) | req/s | 2xx/3xx | 503 | errors | p50 ms | p95 ms | p99 ms | max ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| server | clients | class (connections) | req/s | 2xx/3xx | 503 | errors | p50 ms | p95 ms | p99 ms | max ms | Little |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...levels.flatMap(levelRows),
     '',
     'Revalidation (as shipped, after the load, sequential, one client): a 304 against the full answer.',

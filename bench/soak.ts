@@ -2,9 +2,9 @@
 // server as shipped, sampling its resident memory (/proc/PID/status VmRSS) and open file descriptors
 // (/proc/PID/fd) every 30 s. Drift is the last sample against the first one after the warm-up minute
 // (caches and the worker threads filled); the series is printed whole.
-import { spawnSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { h2loadInstalled } from './h2load.js';
 import { DATA, freePort, HEAVY, loadAvg, OUT, procStat, runMix, writePathFiles } from './load.js';
 import { startServer, stopServer } from './server.js';
 
@@ -13,7 +13,8 @@ const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 1800);
 const EVERY_MS = 30_000;
 
 export async function benchSoak(): Promise<string> {
-  if (spawnSync('wrk', ['--version']).error !== undefined) return '### Soak\n\nwrk is not installed: skipped.\n';
+  if (!(await h2loadInstalled()))
+    return '### Soak\n\nh2load is not installed (apt-get install nghttp2-client): skipped.\n';
   await mkdir(OUT, { recursive: true });
   const cacheDir = join(OUT, 'soak-cache');
   await rm(cacheDir, { recursive: true, force: true });
@@ -37,16 +38,10 @@ export async function benchSoak(): Promise<string> {
     let busy = 0;
     let errors = 0;
     for (const w of Object.values(classes)) {
-      requests += w['requests'] ?? 0;
-      ok += w['ok'] ?? 0;
-      busy += w['busy'] ?? 0;
-      errors +=
-        (w['client'] ?? 0) +
-        (w['server'] ?? 0) +
-        (w['limited'] ?? 0) +
-        (w['errors_timeout'] ?? 0) +
-        (w['errors_connect'] ?? 0) +
-        (w['errors_read'] ?? 0);
+      requests += w.requests;
+      ok += w.ok;
+      busy += w.busy;
+      errors += w.client + w.server + w.limited + w.failed;
     }
     const base = samples.find((x) => x.s >= 60) ?? samples[0]!;
     const last = samples[samples.length - 1]!;
