@@ -13,7 +13,7 @@
 // each at 200 clients). The warm-up lets every connection be accepted before the measured window;
 // requests that started during the warm-up and ended inside the window are still counted.
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 
 export interface ClassFigures {
   connections: number;
@@ -104,6 +104,8 @@ export async function runClass(opts: {
   const uris = `${opts.pathsFile}.uris`;
   // h2load takes full URIs; every client goes through them in order (the warm-up spreads them apart).
   await writeFile(uris, `${paths.map((p) => `${opts.base}${p}`).join('\n')}\n`);
+  // h2load appends to an existing log.
+  await rm(opts.logFile, { force: true });
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile(
       'h2load',
