@@ -41,6 +41,21 @@ export async function sendStream(
 ): Promise<FastifyReply> {
   const primed: Array<Uint8Array | string> = [];
   let done = false;
+  let started = false;
+  // Listened to before priming: a client that leaves while the first pieces are made (e.g. queued for
+  // an encode worker) must still stop the work, or a pooled job would hold its worker for good.
+  reply.raw.on('close', () => {
+    if (reply.raw.writableFinished) return;
+    opts.controller.abort(new Error('client closed the connection'));
+    // The body stream may never be read now: close the generator here (it is queued behind a pending step).
+    if (!started) void body.return(undefined).catch(() => undefined);
+  });
+  // Gone already (e.g. while it waited for an admission slot): 'close' has fired and will not again.
+  if (reply.raw.destroyed) {
+    opts.controller.abort(new Error('client closed the connection'));
+    await body.return(undefined).catch(() => undefined);
+    return reply.send();
+  }
   try {
     for (let i = 0; i < (opts.prime ?? 1) && !done; i++) {
       const r = await body.next();
@@ -49,11 +64,10 @@ export async function sendStream(
     }
   } catch (err) {
     await body.return(undefined).catch(() => undefined);
+    // The client left while the first pieces were made: nobody to answer, nothing failed.
+    if (opts.controller.signal.aborted) return reply.send();
     throw err;
   }
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) opts.controller.abort(new Error('client closed the connection'));
-  });
   let sent = 0;
   // Encoders emit many small pieces (a CoverageJSON answer over 15 000 profiles is 15 000 strings); each
   // piece is a write, and with gzip a thread-pool round trip: send them in blocks of at least 64 KiB.
@@ -83,6 +97,7 @@ export async function sendStream(
     return block;
   };
   async function* all(): AsyncGenerator<Uint8Array> {
+    started = true;
     let sliceStart = performance.now();
     try {
       for (const piece of primed) yield* take(piece);

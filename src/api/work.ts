@@ -2,11 +2,11 @@ import type { FastifyRequest } from 'fastify';
 
 /**
  * A request's admission ticket, set by the server's admission control (absent in apps built without it).
- * An answer that turns out to be a large text encoding asks for a `heavy` slot on top of its own,
- * so a few big CoverageJSON or CSV answers cannot take every core from cheap requests.
+ * An answer that turns out to be a large text encoding swaps its slot for a `heavy` one, so a few
+ * big CoverageJSON or CSV answers can neither take every core nor hold the slots of cheap requests.
  */
 export interface WorkTicket {
-  /** Resolves when a heavy slot is held (released with the response); rejects with a 503 when saturated. */
+  /** Gives the request's own slot back, then resolves when a heavy slot is held (released with the response); rejects with a 503 when saturated. */
   heavy(): Promise<void>;
 }
 

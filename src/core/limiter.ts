@@ -1,19 +1,26 @@
 /**
  * Admission control for one class of work: at most `concurrency` run at once, at most `queue`
  * wait, each for at most `waitMs`. A request that finds the queue full is refused at once (the
- * caller answers 503 with Retry-After) rather than joining a wait it would time out of anyway.
+ * caller answers 503 with Retry-After) rather than joining a wait it would time out of anyway; so is
+ * one whose expected wait (the requests ahead of it × the recent mean time a slot is held ÷
+ * concurrency) is over `waitMs`: a queue of slow requests is shorter than a queue of quick ones.
  */
 export interface LimitSettings {
   concurrency: number;
   queue: number;
   /** How long a queued request may wait for a slot before it is refused (ms). */
   waitMs: number;
+  /** Refuse at entry a request that cannot expect a slot within waitMs (default true). */
+  predictive?: boolean;
 }
+
+/** Weight of the newest slot time in the running mean: about the last ten requests count. */
+const MEAN_WEIGHT = 0.1;
 
 export class SaturatedError extends Error {
   constructor(
     readonly workClass: string,
-    readonly reason: 'queue full' | 'waited too long' | 'shutting down',
+    readonly reason: 'queue full' | 'would wait too long' | 'waited too long' | 'shutting down',
     readonly retryAfterSeconds: number,
   ) {
     super(`The server is busy with ${workClass} requests (${reason}); retry in ${retryAfterSeconds} s.`);
@@ -31,6 +38,8 @@ export interface LimiterStats {
   running: number;
   queued: number;
   rejected: number;
+  /** Recent mean time a slot is held (ms); 0 before the first release. */
+  meanServiceMs: number;
 }
 
 export class Limiter {
@@ -38,6 +47,7 @@ export class Limiter {
   private readonly waiting: Waiter[] = [];
   private rejectedCount = 0;
   private closed = false;
+  private meanMs = 0;
 
   constructor(
     readonly name: string,
@@ -45,7 +55,17 @@ export class Limiter {
   ) {}
 
   get stats(): LimiterStats {
-    return { running: this.running, queued: this.waiting.length, rejected: this.rejectedCount };
+    return {
+      running: this.running,
+      queued: this.waiting.length,
+      rejected: this.rejectedCount,
+      meanServiceMs: this.meanMs,
+    };
+  }
+
+  /** How long a request joining the queue now can expect to wait (ms): the releases it needs at the recent pace. */
+  expectedWaitMs(): number {
+    return ((this.waiting.length + 1) * this.meanMs) / this.settings.concurrency;
   }
 
   /** A slot: resolves with its release function (call it once), or rejects with SaturatedError. */
@@ -56,6 +76,8 @@ export class Limiter {
       return Promise.resolve(this.releaser());
     }
     if (this.waiting.length >= this.settings.queue) return Promise.reject(this.refuse('queue full'));
+    if (this.settings.predictive !== false && this.expectedWaitMs() > this.settings.waitMs)
+      return Promise.reject(this.refuse('would wait too long'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
@@ -88,9 +110,12 @@ export class Limiter {
 
   private releaser(): () => void {
     let released = false;
+    const since = performance.now();
     return () => {
       if (released) return;
       released = true;
+      const ms = performance.now() - since;
+      this.meanMs = this.meanMs === 0 ? ms : this.meanMs + MEAN_WEIGHT * (ms - this.meanMs);
       const next = this.waiting.shift();
       if (next) {
         clearTimeout(next.timer);

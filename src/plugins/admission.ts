@@ -72,23 +72,27 @@ export const admissionPlugin = fp(
       reply.raw.once('close', () => {
         for (const release of releases.splice(0)) release();
       });
-      const take = async (c: WorkClass) => {
+      const take = async (c: WorkClass): Promise<() => void> => {
         try {
           const release = await admission.limiters[c].acquire();
           // The client may have gone while it waited: give the slot back at once.
           if (reply.raw.destroyed || reply.raw.writableEnded) release();
           else releases.push(release);
+          return release;
         } catch (err) {
           if (err instanceof SaturatedError) metrics?.rejected.inc({ class: c, reason: err.reason });
           throw unavailable(err);
         }
       };
-      await take(cls);
+      const own = await take(cls);
       let heavy = false;
       const ticket: WorkTicket = {
         heavy: async () => {
           if (heavy) return;
           heavy = true;
+          // A heavy answer swaps its slot for a heavy one: waiting for the heavy lane, and then taking
+          // seconds, it would otherwise hold a data slot that dozens of small answers could use (issue 14).
+          own();
           await take('heavy');
         },
       };

@@ -34,18 +34,9 @@ export const SEARCH_PARAMETERS = [
   'filter-lang',
   'filter-crs',
 ] as const;
-export const ITEMS_PARAMETERS = [
-  'f',
-  'bbox',
-  'datetime',
-  'limit',
-  'token',
-  'fields',
-  'sortby',
-  'filter',
-  'filter-lang',
-  'filter-crs',
-] as const;
+/** The items route's path names the collection, and intersects is a search-only parameter there. */
+const SEARCH_ONLY: ReadonlySet<string> = new Set(['intersects', 'ids', 'collections']);
+export const ITEMS_PARAMETERS: readonly string[] = SEARCH_PARAMETERS.filter((p) => !SEARCH_ONLY.has(p));
 
 export function encodeToken(t: PageToken): string {
   return Buffer.from(

@@ -311,12 +311,30 @@ export class StreamPool {
         wake?.();
       },
     };
+    let settled = false;
+    // Gives the worker's slot back once: at the end of the generator, or as soon as the job is cancelled,
+    // because a consumer that stops reading need not resume (or close) the generator, and the slot would leak.
+    const settle = (outcome: 'done' | 'failed' | 'cancelled') => {
+      if (settled) return;
+      settled = true;
+      finished = true;
+      if (outcome === 'cancelled') post({ type: 'cancel', id });
+      this.counts[outcome]++;
+      for (const it of sources.values()) void it.return?.(undefined);
+      sources.clear();
+      slot.jobs.delete(id);
+      slot.load--;
+      if (slot.load === 0) slot.worker.unref();
+      this.dispatch();
+    };
     const onAbort = () => {
       failure ??= signal?.reason instanceof Error ? signal.reason : new Error('job cancelled');
       wake?.();
+      // At once, not when the generator resumes: a consumer that stopped reading may never resume it.
+      settle('cancelled');
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
+    if (signal?.aborted) failure ??= signal.reason instanceof Error ? signal.reason : new Error('job cancelled');
     if (!this.slots.has(slot)) job.crash(new WorkerCrashedError(`${this.name} worker exited before the job started`));
     slot.jobs.set(id, job);
     slot.worker.ref();
@@ -345,16 +363,8 @@ export class StreamPool {
       if (err instanceof WorkerCrashedError) outcome = 'failed';
       throw err;
     } finally {
-      finished = true;
       signal?.removeEventListener('abort', onAbort);
-      if (outcome === 'cancelled') post({ type: 'cancel', id });
-      this.counts[outcome]++;
-      for (const it of sources.values()) void it.return?.(undefined);
-      sources.clear();
-      slot.jobs.delete(id);
-      slot.load--;
-      if (slot.load === 0) slot.worker.unref();
-      this.dispatch();
+      settle(outcome);
     }
   }
 

@@ -1,8 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { fromArrayBuffer } from 'geotiff';
@@ -16,6 +15,7 @@ import { openNetcdf3, type Netcdf3Reader } from '../../src/readers/netcdf3/reade
 import { openFileSource } from '../../src/readers/source/file.js';
 import { buildTestApp, discoverRoots, SHARED_DATA } from '../helpers/app.js';
 import { referenceEntries, type ReferenceEntry } from '../helpers/data.js';
+import { serveScratch, type ScratchServer } from '../helpers/scratch.js';
 
 type Json = Record<string, unknown>;
 interface CovJson {
@@ -30,6 +30,7 @@ interface CovJson {
 let app: FastifyInstance;
 let synthetic: FastifyInstance;
 let scratch: string;
+let closeSynthetic: (() => Promise<void>) | undefined;
 
 const COADS = 'coads_sst';
 const GHRSST = '20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0';
@@ -118,15 +119,17 @@ async function makeSyntheticData(root: string): Promise<void> {
 }
 
 t.before(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'odas-cov-test-'));
-  await mkdir(join(scratch, 'data'));
-  await makeSyntheticData(join(scratch, 'data'));
-  [app, synthetic] = await Promise.all([buildTestApp(), buildTestApp([join(scratch, 'data')])]);
+  let server: ScratchServer;
+  [app, server] = await Promise.all([
+    buildTestApp(),
+    serveScratch('odas-cov-test-', makeSyntheticData, { shared: false }),
+  ]);
+  ({ app: synthetic, scratch } = server);
+  closeSynthetic = () => server.close();
 });
 
 t.teardown(async () => {
-  await Promise.all([app?.close(), synthetic?.close()]);
-  await rm(scratch, { recursive: true, force: true });
+  await Promise.all([app?.close(), closeSynthetic?.()]);
 });
 
 async function get(server: FastifyInstance, url: string, headers: Record<string, string> = {}) {

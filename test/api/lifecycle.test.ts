@@ -64,10 +64,16 @@ async function start(root: string, conf: string, extra: string[] = []): Promise<
       }
     });
   });
-  // Ready once the first scan is done (the collections exist).
-  for (let i = 0; i < 200; i++) {
+  // Ready once the first scan is done (the collections exist); a server that never gets there fails
+  // here, not in the first check that needs the collection.
+  const readyBy = Date.now() + 60_000;
+  for (;;) {
     const r = await fetch(`${base}/collections/${GRID}`).catch(() => undefined);
     if (r?.status === 200) break;
+    if (Date.now() > readyBy) {
+      proc.kill('SIGKILL');
+      throw new Error(`the server at ${base} did not serve ${GRID} within 60 s of listening`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return { proc, base, lines, exited };

@@ -1,5 +1,5 @@
 import { copyFile, mkdtemp, open, rm, stat, utimes } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { buildApp } from '../../src/app.js';
 import type { OpsConfigInput } from '../../src/config/ops-schema.js';
+import { closeEncodePool, encodePoolStats } from '../../src/encoders/offload/offload.js';
 import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
 
 const GRID = 'coads_sst_classic';
@@ -244,6 +245,103 @@ t.test('heavy encodes take a heavy slot', async (t) => {
   t.equal(binary.status, 200, 'a binary encoding is not');
   await binary.arrayBuffer();
   release();
+});
+
+/** Polls until `ok()` holds (state reached by another request in flight); fails the test after 10 s. */
+async function until(ok: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 1000 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  return ok();
+}
+
+const WHOLE = `/collections/${GRID}/coverage?f=covjson`;
+
+t.test('a heavy answer gives its data slot back: small ones run while it waits for the heavy lane', async (t) => {
+  const { app, base } = await listen({
+    limits: { data: { concurrency: 1, queue: 0, waitMs: 100 }, heavy: { concurrency: 1, queue: 1, waitMs: 60_000 } },
+  });
+  t.teardown(async () => {
+    await app.close();
+    await closeEncodePool();
+  });
+  const { data, heavy } = app.ops.admission.limiters;
+  const release = await heavy.acquire();
+  const big = fetch(`${base}${WHOLE}`);
+  t.ok(await until(() => heavy.stats.queued === 1), 'the ~2 MB CoverageJSON waits for the heavy lane');
+  t.equal(data.stats.running, 0, 'without holding the only data slot');
+  const small = await fetch(`${base}${COVERAGE}`);
+  t.equal(small.status, 200, 'so a small subset is served meanwhile');
+  await small.arrayBuffer();
+  release();
+  const answer = await big;
+  t.equal(answer.status, 200, 'then the heavy answer');
+  t.ok((await answer.arrayBuffer()).byteLength > 1024 * 1024);
+});
+
+t.test('a saturated class whose queue cannot be served within the wait refuses at once', async (t) => {
+  const { app, base } = await listen({ limits: { data: { concurrency: 1, queue: 8, waitMs: 200 } } });
+  t.teardown(() => app.close());
+  const { data } = app.ops.admission.limiters;
+  // One slot held 300 ms: the class's recent service time is now over its 200 ms wait.
+  const first = await data.acquire();
+  await new Promise((r) => setTimeout(r, 300));
+  first();
+  t.ok(data.stats.meanServiceMs >= 300);
+  const release = await data.acquire();
+  const res = await fetch(`${base}${COVERAGE}`);
+  t.equal(res.status, 503, 'refused although the queue has room');
+  t.ok(res.headers.get('retry-after'));
+  const body = (await res.json()) as { code: string; description: string };
+  t.same(Object.keys(body), ['code', 'description']);
+  t.match(body.description, /would wait too long/);
+  t.equal(data.stats.queued, 0, 'it never queued');
+  release();
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.match(metrics, /odas_requests_rejected_total\{class="data",reason="would wait too long"\} 1/);
+  t.notMatch(metrics, /reason="waited too long"/);
+});
+
+t.test('predictive: false keeps queueing up to the queue length', async (t) => {
+  const { app, base } = await listen({
+    limits: { data: { concurrency: 1, queue: 1, waitMs: 200, predictive: false } },
+  });
+  t.teardown(() => app.close());
+  const { data } = app.ops.admission.limiters;
+  const first = await data.acquire();
+  await new Promise((r) => setTimeout(r, 300));
+  first();
+  const release = await data.acquire();
+  const queued = fetch(`${base}${COVERAGE}`);
+  t.ok(await until(() => data.stats.queued === 1), 'queued despite the expected wait');
+  release();
+  const res = await queued;
+  t.equal(res.status, 200);
+  await res.arrayBuffer();
+});
+
+t.test('clients that leave while their heavy answers run or wait leave no encode job behind', async (t) => {
+  const { app, base } = await listen();
+  t.teardown(async () => {
+    await app.close();
+    await closeEncodePool();
+  });
+  const { port, hostname } = new URL(base);
+  // Six raw connections (as a load generator closing at the end of its run): two answers running, four queued.
+  const sockets = Array.from({ length: 6 }, () => {
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => undefined);
+    socket.write(`GET ${WHOLE} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
+    socket.resume();
+    return socket;
+  });
+  const { heavy } = app.ops.admission.limiters;
+  t.ok(await until(() => heavy.stats.running === 2 && heavy.stats.queued === 4));
+  for (const socket of sockets) socket.destroy();
+  t.ok(await until(() => heavy.stats.running === 0 && heavy.stats.queued === 0), 'their slots are given back');
+  t.ok(await until(() => encodePoolStats()?.running === 0), 'and their encode jobs end');
+  t.equal(encodePoolStats()?.queued, 0);
+  const after = await fetch(`${base}${WHOLE}`);
+  t.equal(after.status, 200, 'the next heavy answer is served');
+  await after.arrayBuffer();
 });
 
 t.test('per-client rate limit: 429 with Retry-After', async (t) => {

@@ -312,14 +312,20 @@ t.test('files copied just before the start are read as soon as they settle, not 
     dataRoots: [root],
     configs: [],
     log: silent,
-    settleMs: 500,
+    settleMs: 1500,
     rescanSeconds: 600,
   });
   t.teardown(() => catalog.close());
+  // Young as the scan starts, however long opening took on a loaded machine.
+  const now = new Date();
+  await utimes(join(root, 'fresh.nc'), now, now);
   catalog.start();
-  await new Promise((r) => setTimeout(r, 50));
-  t.equal(catalog.indexer.status().state, 'indexing', 'a catalog with files waiting to settle is not complete');
-  await until('the settled file', () => catalog.collections.has('fresh'), 5000);
+  // The first scan's end, not a guess at how long it takes: the file then waits to settle.
+  await until('the first scan', () => catalog.indexer.status().lastScan?.finished !== undefined);
+  const first = catalog.indexer.status();
+  t.equal(first.files.pending, 1, 'the young file waits');
+  t.equal(first.state, 'indexing', 'a catalog with files waiting to settle is not complete');
+  await until('the settled file', () => catalog.collections.has('fresh'));
   t.pass('read within seconds although the next rescan is ten minutes away');
 });
 
@@ -331,7 +337,8 @@ t.test('a watched archive picks up a new file and a removal within seconds, long
   t.teardown(() => catalog.close());
   catalog.start();
   await until('the first file', () => catalog.collections.has('one'));
-  await new Promise((r) => setTimeout(r, 300));
+  // The folders are watched once the first scan has ended (it sets up the watches before it finishes).
+  await until('the first scan', () => catalog.indexer.status().lastScan?.finished !== undefined);
   await copyFile(argo('3902131_Sprof.nc'), join(root, 'sub', 'two_Sprof.nc'));
   await until('the new file, by the folder watch', () => catalog.collections.has('two_Sprof'), 8000);
   await rm(join(root, 'sub', 'two_Sprof.nc'));

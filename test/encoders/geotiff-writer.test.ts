@@ -143,19 +143,45 @@ interface GdalInfo {
   }>;
 }
 
-function gdalinfo(file: string): GdalInfo {
-  return JSON.parse(execFileSync('gdalinfo', ['-json', file], { encoding: 'utf8' })) as GdalInfo;
+/** What GDAL makes of a written file: gdalinfo's JSON and every value of every band, as float64. */
+interface GdalRead {
+  info: GdalInfo;
+  bands: Float64Array[];
 }
 
-/** Every value of every band as GDAL decodes them, as float64, with one Python process per file. */
-function gdalBands(file: string, width: number, height: number): Float64Array[] {
-  const script =
-    'import sys; from osgeo import gdal; import numpy as np; ds = gdal.Open(sys.argv[1]); ' +
-    'a = ds.ReadAsArray().astype(np.float64); sys.stdout.buffer.write(a.tobytes())';
-  const out = execFileSync(GDAL_PYTHON, ['-c', script, file], { maxBuffer: 1 << 28 });
-  const all = new Float64Array(out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength));
-  const n = width * height;
-  return Array.from({ length: all.length / n }, (_, b) => all.subarray(b * n, (b + 1) * n));
+/**
+ * GDAL's reading of several files in one Python process (starting Python and GDAL costs more than
+ * reading a small file): a JSON line of gdalinfo documents and byte counts, then the values.
+ */
+function gdalRead(files: Array<{ file: string; width: number; height: number }>): GdalRead[] {
+  const script = [
+    'import json, sys',
+    'from osgeo import gdal',
+    'import numpy as np',
+    'gdal.UseExceptions()',
+    'infos, parts = [], []',
+    'for f in sys.argv[1:]:',
+    '    ds = gdal.Open(f)',
+    "    infos.append(gdal.Info(ds, format='json'))",
+    '    parts.append(ds.ReadAsArray().astype(np.float64).tobytes())',
+    '    ds = None',
+    "sys.stdout.buffer.write((json.dumps({'infos': infos, 'sizes': [len(p) for p in parts]}) + '\\n').encode())",
+    "sys.stdout.buffer.write(b''.join(parts))",
+  ].join('\n');
+  const out = execFileSync(GDAL_PYTHON, ['-c', script, ...files.map((f) => f.file)], { maxBuffer: 1 << 28 });
+  const eol = out.indexOf(10);
+  const head = JSON.parse(out.subarray(0, eol).toString('utf8')) as { infos: GdalInfo[]; sizes: number[] };
+  let at = eol + 1;
+  return files.map(({ width, height }, k) => {
+    const bytes = out.subarray(at, at + head.sizes[k]!);
+    at += head.sizes[k]!;
+    const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const n = width * height;
+    return {
+      info: head.infos[k]!,
+      bands: Array.from({ length: all.length / n }, (_, b) => all.subarray(b * n, (b + 1) * n)),
+    };
+  });
 }
 
 async function geotiffJsBand(file: string, band: number): Promise<NumericArray> {
@@ -168,12 +194,18 @@ async function geotiffJsBand(file: string, band: number): Promise<NumericArray> 
   }
 }
 
-/** Checks one written file against its definition with GDAL, geotiff.js and our reader. */
-async function verify(t: Check, written: Written, def: GeoTiffDef, pattern: Pattern): Promise<void> {
+/** Checks one written file against its definition with GDAL (read beforehand with others, or now), geotiff.js and our reader. */
+async function verify(
+  t: Check,
+  written: Written,
+  def: GeoTiffDef,
+  pattern: Pattern,
+  gdal: GdalRead = gdalRead([{ file: written.file, width: def.width, height: def.height }])[0]!,
+): Promise<GdalRead> {
   const { file } = written;
   t.equal(statSync(file).size, written.bytes, 'file size = bytes yielded');
   t.equal(written.layout?.totalBytes, written.bytes, 'bytes yielded = declared total');
-  const info = gdalinfo(file);
+  const info = gdal.info;
   t.equal(JSON.stringify(info.size), JSON.stringify([def.width, def.height]), 'GDAL size');
   t.equal(JSON.stringify(info.geoTransform), JSON.stringify(def.transform), 'GDAL geotransform');
   t.equal(info.stac?.['proj:epsg'], def.epsg, 'GDAL EPSG');
@@ -192,10 +224,9 @@ async function verify(t: Check, written: Written, def: GeoTiffDef, pattern: Patt
     t.equal(geo.geographic, def.geographic, 'reader geographic');
     t.equal(JSON.stringify(geo.transform), JSON.stringify(def.transform), 'reader transform');
     const variables = (await reader.info()).variables;
-    const gdal = gdalBands(file, def.width, def.height);
     for (let band = 0; band < def.bands; band++) {
       const wanted = expectedBand(def, pattern, band);
-      sameValues(t, gdal[band]!, wanted, `band ${band}: every GDAL value`);
+      sameValues(t, gdal.bands[band]!, wanted, `band ${band}: every GDAL value`);
       sameValues(t, await geotiffJsBand(file, band), wanted, `band ${band}: every geotiff.js value`);
       sameValues(
         t,
@@ -207,6 +238,7 @@ async function verify(t: Check, written: Written, def: GeoTiffDef, pattern: Patt
   } finally {
     await reader.close();
   }
+  return gdal;
 }
 
 const UTM: Pick<GeoTiffDef, 'transform' | 'epsg' | 'geographic'> = {
@@ -225,10 +257,9 @@ t.test('u1, 3 bands, 300×200 with edge tiles, projected: none and deflate', asy
   for (const compression of ['none', 'deflate'] as const) {
     const def: GeoTiffDef = { width: 300, height: 200, bands: 3, dtype: 'u1', compression, ...UTM };
     const written = await write(def, rowBands(def, pattern));
-    await verify(t, written, def, pattern);
+    const { info } = await verify(t, written, def, pattern);
     if (compression === 'none') t.equal(geoTiffSize(def), written.bytes, 'geoTiffSize predicts the uncompressed size');
     else t.equal(geoTiffSize(def), undefined, 'no size before compressing');
-    const info = gdalinfo(written.file);
     t.equal(info.metadata['IMAGE_STRUCTURE']?.['INTERLEAVE'], 'BAND', 'one band per plane');
     t.equal(info.metadata['IMAGE_STRUCTURE']?.['COMPRESSION'], compression === 'deflate' ? 'DEFLATE' : undefined);
   }
@@ -258,8 +289,7 @@ t.test('i2 with nodata, scale/offset/description and metadata, geographic', asyn
       ],
     };
     const written = await write(def, rowBands(def, pattern, [260]));
-    await verify(t, written, def, pattern);
-    const info = gdalinfo(written.file);
+    const { info } = await verify(t, written, def, pattern);
     t.equal(info.metadata['']?.['title'], 'SST & friends <test> "quoted"', 'GDAL reads escaped metadata back');
     t.equal(info.metadata['']?.['Conventions'], 'CF-1.8');
     const [b1, b2] = info.bands;
@@ -311,18 +341,20 @@ t.test('f4 with NaN values and NaN nodata', async (t) => {
 t.test('every dtype, 16-px tiles, rows one at a time', async (t) => {
   const dtypes: GeoTiffDType[] = ['u1', 'i1', 'u2', 'i2', 'u4', 'i4', 'f4', 'f8'];
   const pattern: Pattern = (b, r, c) => (r * 41 + c * 13 + b) * (r % 2 === 0 ? 1 : -1) * 1.5;
-  for (const dtype of dtypes) {
-    const def: GeoTiffDef = {
-      width: 40,
-      height: 35,
-      bands: 2,
-      dtype,
-      tileSize: 16,
-      compression: dtype.endsWith('1') ? 'none' : 'deflate',
-      ...UTM,
-    };
-    await verify(t, await write(def, rowBands(def, pattern, [1])), def, pattern);
-  }
+  const defs = dtypes.map((dtype): GeoTiffDef => ({
+    width: 40,
+    height: 35,
+    bands: 2,
+    dtype,
+    tileSize: 16,
+    compression: dtype.endsWith('1') ? 'none' : 'deflate',
+    ...UTM,
+  }));
+  const written: Written[] = [];
+  for (const def of defs) written.push(await write(def, rowBands(def, pattern, [1])));
+  // GDAL reads the eight files in one go.
+  const gdal = gdalRead(defs.map((def, k) => ({ file: written[k]!.file, width: def.width, height: def.height })));
+  for (const [k, def] of defs.entries()) await verify(t, written[k]!, def, pattern, gdal[k]);
 });
 
 t.test('rotated grid: ModelTransformation', async (t) => {
@@ -337,8 +369,9 @@ t.test('rotated grid: ModelTransformation', async (t) => {
   };
   const pattern: Pattern = (_b, r, c) => r * 50 + c;
   const written = await write(def, rowBands(def, pattern));
-  t.equal(JSON.stringify(gdalinfo(written.file).geoTransform), JSON.stringify(def.transform));
-  sameValues(t, gdalBands(written.file, def.width, def.height)[0]!, expectedBand(def, pattern, 0), 'values');
+  const [gdal] = gdalRead([{ file: written.file, width: def.width, height: def.height }]);
+  t.equal(JSON.stringify(gdal!.info.geoTransform), JSON.stringify(def.transform));
+  sameValues(t, gdal!.bands[0]!, expectedBand(def, pattern, 0), 'values');
 });
 
 t.test('BigTIFF forced on a small file', async (t) => {

@@ -1,18 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
 import { erddapId } from '../../src/api/erddap/datasets.js';
-import { buildApp } from '../../src/app.js';
 import { writeNetcdf3, type NcFileDef } from '../../src/encoders/netcdf3/writer.js';
 import { openNetcdf3 } from '../../src/readers/netcdf3/reader.js';
 import { openFileSource } from '../../src/readers/source/file.js';
-import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
+import { SHARED_DATA } from '../helpers/app.js';
 import { referenceEntries } from '../helpers/data.js';
+import { serveScratch, type ScratchServer } from '../helpers/scratch.js';
 
 const PY = '/usr/bin/python3';
 const haveClients = spawnSync(PY, ['-c', 'import netCDF4, xarray, pandas'], { encoding: 'utf8' }).status === 0;
@@ -20,8 +18,8 @@ const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'erddapy_like.py');
 const GHRSST_FILE = 'satellite/20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02.0-fv01.0.nc';
 const GHRSST = erddapId('20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0');
 
+let server: ScratchServer;
 let app: FastifyInstance;
-let scratch: string;
 let base: string;
 
 /** Latitude stored north to south, as many satellite products do. */
@@ -61,22 +59,11 @@ async function makeDescending(path: string): Promise<void> {
 }
 
 t.before(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'odas-erddap-test-'));
-  await mkdir(join(scratch, 'data'));
-  await makeDescending(join(scratch, 'data', 'north-down.nc'));
-  const collections = new Map([
-    ...(await discoverRoots([SHARED_DATA])),
-    ...(await discoverRoots([join(scratch, 'data')])),
-  ]);
-  app = await buildApp({ collections });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  server = await serveScratch('odas-erddap-test-', (root) => makeDescending(join(root, 'north-down.nc')));
+  ({ app, base } = server);
 });
 
-t.teardown(async () => {
-  await app?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
+t.teardown(() => server?.close());
 
 async function get(url: string) {
   return app.inject({ method: 'GET', url });
@@ -145,7 +132,7 @@ t.test("ERDDAP's documented griddap URL forms against the Black Sea GHRSST file"
   t.match(html.body, /<th>analysed_sst<\/th>/);
   const nc = await get(`/erddap/griddap/${GHRSST}.nc?analysed_sst[0][(42):(43)][(30):(31)]`);
   t.equal(nc.statusCode, 200);
-  const path = join(scratch, 'g.nc');
+  const path = join(server.scratch, 'g.nc');
   await writeFile(path, nc.rawPayload);
   const reader = await openNetcdf3(await openFileSource(path), path);
   const info = await reader.info();

@@ -13,6 +13,8 @@ import netCDF4
 import numpy as np
 import xarray as xr
 
+from dap_compare import report, same_numbers
+
 
 def source_values(sources, variable, sl):
     """netCDF4's reading of the source files, concatenated along the first dimension (time) for a folder."""
@@ -40,14 +42,7 @@ def dap4_slab(s):
 
 
 def same(a, b):
-    a = np.ma.masked_invalid(np.ma.asarray(a, dtype='f8'))
-    b = np.ma.masked_invalid(np.ma.asarray(b, dtype='f8'))
-    if a.shape != b.shape:
-        return False, f'shape {a.shape} != {b.shape}'
-    if not np.array_equal(np.ma.getmaskarray(a), np.ma.getmaskarray(b)):
-        return False, f'masks differ: {int(np.ma.count_masked(a))} vs {int(np.ma.count_masked(b))} masked'
-    ok = np.allclose(a.filled(0), b.filled(0), rtol=1e-6, atol=1e-6)
-    return bool(ok), '' if ok else f'max diff {float(np.max(np.abs(a.filled(0) - b.filled(0))))}'
+    return same_numbers(a, b, close=True)
 
 
 def main():
@@ -62,14 +57,14 @@ def main():
             for slices in case['slices']:
                 sl = tuple(slice(*s) for s in slices)
                 ok, why = same(v[sl], source_values(case['sources'], var, sl))
-                print(json.dumps({'client': 'netCDF4', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
+                report('netCDF4', url, var, slices, ok, why)
             # Coordinates of every dimension that has one.
             for d in dims:
                 if d in remote.variables:
                     # The time coordinate runs over every file, the others are each file's.
                     files = case['sources'] if d == dims[0] else case['sources'][:1]
                     ok, why = same(remote[d][:], source_values(files, d, slice(None)))
-                    print(json.dumps({'client': 'netCDF4', 'url': url, 'variable': d, 'slices': [], 'ok': ok, 'why': why}), flush=True)
+                    report('netCDF4', url, d, [], ok, why)
             remote.close()
             if case.get('dap4_ce'):
                 for slices in case['slices']:
@@ -77,17 +72,17 @@ def main():
                     ce = ''.join(dap4_slab(s) for s in slices)
                     with netCDF4.Dataset(f'{url}?dap4.ce=/{var}{ce}') as part:
                         ok, why = same(part[var][:], source_values(case['sources'], var, sl))
-                    print(json.dumps({'client': 'netCDF4-ce', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
+                    report('netCDF4-ce', url, var, slices, ok, why)
             ds = xr.open_dataset(url, decode_times=True)
             for slices in case['slices']:
                 sl = tuple(slice(*s) for s in slices)
                 got = ds[var][sl].values
                 want = source_values_xr(case['sources'], var, sl)
                 ok, why = same(got, want)
-                print(json.dumps({'client': 'xarray', 'url': url, 'variable': var, 'slices': slices, 'ok': ok, 'why': why}), flush=True)
+                report('xarray', url, var, slices, ok, why)
             ds.close()
         except Exception as e:  # noqa: BLE001 - reported to the test
-            print(json.dumps({'client': 'error', 'url': url, 'variable': var, 'ok': False, 'why': repr(e)}), flush=True)
+            report('error', url, var, [], False, repr(e))
 
 
 main()

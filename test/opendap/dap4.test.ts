@@ -1,39 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
-import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
+import { SHARED_DATA } from '../helpers/app.js';
+import { serveScratch, type ScratchServer } from '../helpers/scratch.js';
 import { haveClients, makeDaily, runClients } from './helpers.js';
 
 const GHRSST = '20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02-0-fv01-0';
 const GHRSST_FILE = 'satellite/20160707000000-GOS-L4_GHRSST-SSTfnd-OISST_HR_REP-BLK-v02.0-fv01.0.nc';
 
+let server: ScratchServer;
 let app: FastifyInstance;
-let scratch: string;
 let base: string;
 let hostPort: string;
 let dailyFiles: string[] = [];
 
 t.before(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'odas-dap4-test-'));
-  dailyFiles = await makeDaily(join(scratch, 'data', 'daily'));
-  const collections = new Map([
-    ...(await discoverRoots([SHARED_DATA])),
-    ...(await discoverRoots([join(scratch, 'data')])),
-  ]);
-  app = await buildApp({ collections });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  hostPort = `127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  base = `http://${hostPort}`;
+  server = await serveScratch('odas-dap4-test-', async (root) => {
+    dailyFiles = await makeDaily(join(root, 'daily'));
+  });
+  ({ app, base, hostPort } = server);
 });
 
-t.teardown(async () => {
-  await app?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
+t.teardown(() => server?.close());
 
 const src = (rel: string) => join(SHARED_DATA, rel);
 

@@ -1,7 +1,8 @@
 /**
  * What the OPeNDAP tests share: Debian's netCDF-C clients (python3-netCDF4 and xarray, through
- * client_check.py) run against a listening server in a child process while this one serves them (a
- * synchronous spawn would block the server), and a small daily folder aggregated along time.
+ * client_check.py and insitu_check.py, which compare through dap_compare.py) run against a listening
+ * server in a child process while this one serves them (a synchronous spawn would block the server),
+ * and a small daily folder aggregated along time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';

@@ -4,19 +4,17 @@
  * folder of Argo files of different lengths (a copy of three real files, one collection by config)
  * for the padding; the DDS, DAS, XDR and errors as text.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import t from 'tap';
-import { buildApp } from '../../src/app.js';
 import { parseCollectionConfig } from '../../src/config/load.js';
-import { discoverRoots, SHARED_DATA } from '../helpers/app.js';
+import { SHARED_DATA } from '../helpers/app.js';
+import { serveScratch, type ScratchServer } from '../helpers/scratch.js';
 import { haveClients, runClients } from './helpers.js';
 
+let server: ScratchServer;
 let app: FastifyInstance;
-let scratch: string;
 let hostPort: string;
 
 const src = (rel: string) => join(SHARED_DATA, rel);
@@ -24,20 +22,19 @@ const src = (rel: string) => join(SHARED_DATA, rel);
 const FLOATS = ['1900857_prof.nc', '3902131_Sprof.nc', 'D1900857_001.nc'];
 
 t.before(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'odas-dap-insitu-'));
-  await mkdir(join(scratch, 'floats'));
-  for (const f of FLOATS) await copyFile(src(`argo/${f}`), join(scratch, 'floats', f));
   const config = parseCollectionConfig('id: floats\ntitle: Three floats\nsource: "floats/*.nc"\n', 'floats.yaml');
-  const collections = new Map([...(await discoverRoots([SHARED_DATA])), ...(await discoverRoots([scratch], [config]))]);
-  app = await buildApp({ collections });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  hostPort = `127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  server = await serveScratch(
+    'odas-dap-insitu-',
+    async (root) => {
+      await mkdir(join(root, 'floats'));
+      for (const f of FLOATS) await copyFile(src(`argo/${f}`), join(root, 'floats', f));
+    },
+    { configs: [config] },
+  );
+  ({ app, hostPort } = server);
 });
 
-t.teardown(async () => {
-  await app?.close();
-  await rm(scratch, { recursive: true, force: true });
-});
+t.teardown(() => server?.close());
 
 async function get(url: string) {
   return app.inject({ method: 'GET', url });
@@ -95,7 +92,7 @@ function cases(scheme: 'http' | 'dap4') {
     // Across the files of a folder: padding to 800 levels, DOXY missing from the core files.
     {
       url: url('floats'),
-      sources: FLOATS.map((f) => join(scratch, 'floats', f)),
+      sources: FLOATS.map((f) => join(server.root, 'floats', f)),
       instance: 'N_PROF',
       checks: [
         {

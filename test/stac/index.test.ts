@@ -83,6 +83,36 @@ t.test('sync is incremental per source file and persists across opens', async (t
   idx.close();
 });
 
+t.test('rows served again come from the latest commit, here or by another connection', async (t) => {
+  const file = join(dir, 'rows.sqlite');
+  const relabel = (mode: string, stamp: string): CollectionSource => {
+    const s = source('a', 1, 10);
+    const f = (s.files as Array<{ stamp: string; items: () => ItemDraft[] }>)[0]!;
+    f.stamp = stamp;
+    const items = f.items;
+    f.items = () => items().map((d) => ({ ...d, properties: { ...d.properties, data_mode: mode } }));
+    return s;
+  };
+  const modes = (idx: CatalogStore) => ({
+    page: idx.features('a', {}, 0, 10).rows.map((r) => (JSON.parse(r.props) as { data_mode: string }).data_mode),
+    search: idx
+      .search({ collections: ['a'], limit: 10 })
+      .rows.map((r) => (JSON.parse(r.props) as { data_mode: string }).data_mode),
+  });
+  const idx = CatalogStore.open(file);
+  idx.sync([relabel('R', 'v1')]);
+  t.same(modes(idx), { page: Array(10).fill('R'), search: Array(10).fill('R') });
+  // The file is indexed again with other values: its items are deleted and inserted (their rowids reused).
+  idx.sync([relabel('D', 'v2')]);
+  t.same(modes(idx), { page: Array(10).fill('D'), search: Array(10).fill('D') }, 'this connection committed');
+  const other = CatalogStore.open(file);
+  other.sync([relabel('A', 'v3')]);
+  other.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(modes(idx), { page: Array(10).fill('A'), search: Array(10).fill('A') }, 'another connection committed');
+  idx.close();
+});
+
 t.test('search: filters agree with a brute-force scan, pages have no duplicates', async (t) => {
   const idx = CatalogStore.open(':memory:');
   idx.sync([source('a', 20, 100), source('b', 5, 100)]);

@@ -15,6 +15,7 @@ import type { FeatureRecord } from '../../catalog/feature.js';
 import type { CollectionDoc } from '../common/collection-doc.js';
 import { queryValidatorCompiler } from '../query-validator.js';
 import { itemsQuerystring, parseItemsQuery, type ItemsQuery } from './query.js';
+import { propertySchemaRoute, type PropertySchemas } from './property-schema.js';
 
 const FEATURES_CONFORMANCE = [
   'http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core',
@@ -341,27 +342,14 @@ ${table(
     },
   );
 
-  app.get(
-    '/collections/:collectionId/queryables',
-    {
-      schema: {
-        summary: 'Properties that filter items as query parameters',
-        tags: ['Features'],
-        params: collectionParams,
-        querystring: { type: 'object', properties: { f: { type: 'string' } } },
-        response: {
-          200: { description: 'JSON Schema of the queryable properties', type: 'object', additionalProperties: true },
-          404: { description: 'Unknown collection', $ref: 'exception#' },
-        },
-      },
-    },
-    async (request, reply) => {
-      const { collectionId } = request.params as { collectionId: string };
-      const c = getCollection(ctx, collectionId);
+  propertySchemaRoute(app, ctx, {
+    name: 'queryables',
+    summary: 'Properties that filter items as query parameters',
+    description: 'JSON Schema of the queryable properties',
+    params: collectionParams,
+    properties: async (c) => {
       const index = featuresOf(c);
-      const base = baseUrl(ctx, request);
-      const href = `${base}/collections/${encodeURIComponent(c.id)}/queryables`;
-      const properties: Record<string, Record<string, unknown>> = {
+      const properties: PropertySchemas = {
         geometry: {
           $ref: (await index.hasLines())
             ? 'https://geojson.org/schema/LineString.json'
@@ -374,95 +362,24 @@ ${table(
             ? { type: 'string', format: 'date-time', title: 'Observation time (UTC)' }
             : { type, title: name.replace(/_/g, ' ') };
       }
-      if (negotiate(request, ['json', 'html']) === 'html') {
-        return sendText(
-          reply,
-          'html',
-          page(
-            `${c.title}: queryables`,
-            [
-              { href: `${base}/?f=html`, label: 'Home' },
-              { href: `${base}/collections/${c.id}?f=html`, label: c.id },
-            ],
-            table(
-              ['name', 'type'],
-              Object.entries(properties).map(([k, v]) => [esc(k), esc(v['type'] ?? v['$ref'])]),
-            ),
-            [{ href: `${href}?f=json`, label: 'JSON' }],
-          ),
-        );
-      }
-      return sendText(
-        reply,
-        'application/schema+json',
-        JSON.stringify({
-          $schema: 'https://json-schema.org/draft/2019-09/schema',
-          $id: href,
-          type: 'object',
-          title: c.title,
-          properties,
-          additionalProperties: false,
-        }),
-      );
+      return properties;
     },
-  );
+  });
 
-  app.get(
-    '/collections/:collectionId/sortables',
-    {
-      schema: {
-        summary: 'Properties the items can be sorted by (sortby)',
-        tags: ['Features'],
-        params: collectionParams,
-        querystring: { type: 'object', properties: { f: { type: 'string' } } },
-        response: {
-          200: { description: 'JSON Schema of the sortable properties', type: 'object', additionalProperties: true },
-          404: { description: 'Unknown collection', $ref: 'exception#' },
-        },
-      },
-    },
-    async (request, reply) => {
-      const { collectionId } = request.params as { collectionId: string };
-      const c = getCollection(ctx, collectionId);
+  propertySchemaRoute(app, ctx, {
+    name: 'sortables',
+    summary: 'Properties the items can be sorted by (sortby)',
+    description: 'JSON Schema of the sortable properties',
+    params: collectionParams,
+    properties: (c) => {
       const index = featuresOf(c);
-      const base = baseUrl(ctx, request);
-      const href = `${base}/collections/${encodeURIComponent(c.id)}/sortables`;
-      const properties: Record<string, Record<string, unknown>> = {
+      const properties: PropertySchemas = {
         id: { type: 'string', title: 'Feature id' },
         datetime: { type: 'string', format: 'date-time', title: 'Observation time (UTC)' },
       };
       for (const [name, type] of index.propertyTypes())
         if (name !== 'datetime') properties[name] = { type, title: name.replace(/_/g, ' ') };
-      if (negotiate(request, ['json', 'html']) === 'html') {
-        return sendText(
-          reply,
-          'html',
-          page(
-            `${c.title}: sortables`,
-            [
-              { href: `${base}/?f=html`, label: 'Home' },
-              { href: `${base}/collections/${c.id}?f=html`, label: c.id },
-            ],
-            table(
-              ['name', 'type'],
-              Object.entries(properties).map(([k, v]) => [esc(k), esc(v['type'])]),
-            ),
-            [{ href: `${href}?f=json`, label: 'JSON' }],
-          ),
-        );
-      }
-      return sendText(
-        reply,
-        'application/schema+json',
-        JSON.stringify({
-          $schema: 'https://json-schema.org/draft/2019-09/schema',
-          $id: href,
-          type: 'object',
-          title: c.title,
-          properties,
-          additionalProperties: false,
-        }),
-      );
+      return properties;
     },
-  );
+  });
 }

@@ -73,16 +73,94 @@ export function collectionDocument(
   return undefined;
 }
 
+/** An item's JSON as last built, with everything it was built from (compared on every use). */
+interface BuiltItem {
+  row: ItemRow;
+  base: string;
+  collection: Collection | undefined;
+  text: string;
+}
+
+/** Items kept per service: at most this many, holding at most this much text. */
+const ITEM_CACHE_ITEMS = 20_000;
+const ITEM_CACHE_CHARS = 32 * 1024 * 1024;
+
+/**
+ * Items' JSON by rowid. Search pages serve the same items again and again and building an item
+ * (links, assets, grid extensions) cost a tenth of a search's main-thread time; an entry is used
+ * only when the row (every column the item shows), the base URL and the collection object are
+ * the same as when it was built, so a changed item or a reloaded config builds it anew.
+ */
+class ItemCache {
+  private readonly items = new Map<number, BuiltItem>();
+  private chars = 0;
+
+  get(row: ItemRow, base: string, collection: Collection | undefined): string | undefined {
+    const hit = this.items.get(row.rowid);
+    return hit && hit.base === base && hit.collection === collection && sameRow(hit.row, row) ? hit.text : undefined;
+  }
+
+  set(row: ItemRow, base: string, collection: Collection | undefined, text: string): void {
+    const old = this.items.get(row.rowid);
+    if (old) {
+      this.items.delete(row.rowid);
+      this.chars -= old.text.length;
+    }
+    if (text.length > ITEM_CACHE_CHARS / 64) return;
+    while (
+      this.items.size > 0 &&
+      (this.items.size >= ITEM_CACHE_ITEMS || this.chars + text.length > ITEM_CACHE_CHARS)
+    ) {
+      const [oldest, entry] = this.items.entries().next().value!;
+      this.items.delete(oldest);
+      this.chars -= entry.text.length;
+    }
+    this.items.set(row.rowid, { row: { ...row }, base, collection, text });
+    this.chars += text.length;
+  }
+}
+
+/** Whether two rows give the same item (every column itemJson reads). */
+function sameRow(a: ItemRow, b: ItemRow): boolean {
+  return (
+    a.id === b.id &&
+    a.collection === b.collection &&
+    a.kind === b.kind &&
+    a.start === b.start &&
+    a.end === b.end &&
+    a.file === b.file &&
+    a.size === b.size &&
+    a.props === b.props &&
+    a.doc === b.doc &&
+    a.geom === b.geom &&
+    (a.bbox === b.bbox || (a.bbox !== null && b.bbox !== null && a.bbox.every((v, k) => v === b.bbox![k])))
+  );
+}
+
+/** Per API context (its describers decide the coverage asset) and STAC service (its extensions). */
+const itemCaches = new WeakMap<ApiContext, WeakMap<StacService, ItemCache>>();
+
+function itemCacheOf(ctx: ApiContext, stac: StacService): ItemCache {
+  let perContext = itemCaches.get(ctx);
+  if (!perContext) itemCaches.set(ctx, (perContext = new WeakMap()));
+  let cache = perContext.get(stac);
+  if (!cache) perContext.set(stac, (cache = new ItemCache()));
+  return cache;
+}
+
 /** Builds item JSON for rows of any collection, working out each collection's context once. */
 export class ItemWriter {
   private readonly contexts = new Map<string, ItemContext>();
+  private readonly cache: ItemCache;
 
   constructor(
     private readonly ctx: ApiContext,
     private readonly stac: StacService,
     private readonly base: string,
     private readonly fields?: Fields,
-  ) {}
+  ) {
+    this.cache = itemCacheOf(ctx, stac);
+  }
 
   private contextOf(collection: string): ItemContext {
     let ic = this.contexts.get(collection);
@@ -96,7 +174,12 @@ export class ItemWriter {
   }
 
   json(row: ItemRow): string {
-    const text = itemJson(row, this.contextOf(row.collection));
+    const c = this.stac.collections.get(row.collection);
+    let text = this.cache.get(row, this.base, c);
+    if (text === undefined) {
+      text = itemJson(row, this.contextOf(row.collection));
+      this.cache.set(row, this.base, c, text);
+    }
     return hasFields(this.fields)
       ? JSON.stringify(applyFields(JSON.parse(text) as Record<string, unknown>, this.fields))
       : text;

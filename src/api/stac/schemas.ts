@@ -1,5 +1,5 @@
 import { CRS84 } from '../../core/grid/crs.js';
-import { DEFAULT_LIMIT, MAX_LIMIT } from '../../stac/search-request.js';
+import { DEFAULT_LIMIT, ITEMS_PARAMETERS, MAX_LIMIT, SEARCH_PARAMETERS } from '../../stac/search-request.js';
 
 // Route schemas: they document the API in OpenAPI; values are checked by the parsers (errors name the parameter).
 
@@ -72,33 +72,8 @@ const querystring = (names: readonly string[]) => ({
   properties: Object.fromEntries(names.map((n) => [n, { type: 'string', description: DOCS[n] ?? n }])),
 });
 
-export const searchQuerystring = querystring([
-  'f',
-  'bbox',
-  'intersects',
-  'datetime',
-  'ids',
-  'collections',
-  'limit',
-  'token',
-  'fields',
-  'sortby',
-  'filter',
-  'filter-lang',
-  'filter-crs',
-]);
-export const itemsQuerystring = querystring([
-  'f',
-  'bbox',
-  'datetime',
-  'limit',
-  'token',
-  'fields',
-  'sortby',
-  'filter',
-  'filter-lang',
-  'filter-crs',
-]);
+export const searchQuerystring = querystring(SEARCH_PARAMETERS);
+export const itemsQuerystring = querystring(ITEMS_PARAMETERS);
 export const collectionsQuerystring = querystring(['f', 'q', 'bbox', 'datetime', 'limit', 'token']);
 
 export const searchBody = {

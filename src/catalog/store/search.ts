@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { InvalidParameterValue } from '../../core/errors.js';
 import type { GeoJsonGeometry } from '../../core/geometry.js';
 import { lonRanges } from '../../core/query/bbox.js';
-import { DAY, GTYPE_BOX, ROW_COLUMNS, type RawRow } from './rows.js';
+import { DAY, GTYPE_BOX } from './rows.js';
 import type { CollectionStats, ItemRow, JsonType, PageToken, SearchResult, SearchSpec, SortField } from './types.js';
 import {
   bboxQueryGeometry,
@@ -41,7 +41,8 @@ export interface SearchableCatalog {
   propertyTypes(collections?: string[]): Record<string, JsonType>;
   /** Longest time span of any item, ms. */
   maxSpan(): number;
-  toRow(r: RawRow): ItemRow;
+  /** Rows by rowid, in the order asked. */
+  cachedRows(ids: number[]): ItemRow[];
 }
 
 /** The search; `holdGeometry` registers a query geometry for the odas_hit SQL function and returns its handle. */
@@ -160,6 +161,22 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
   const skip = sort.keyset && q.token?.after ? 0 : offset;
   // Later pages reuse the first page's count and plan (the token carries it).
   let matched = q.token?.matched;
+  if (matched === undefined && sort.keyset && !q.token) {
+    // A first page in time order: the matches (up to the cap) are found once, then both counted and
+    // sorted from that one walk (a count and a page statement evaluated the filter, track
+    // geometries included, twice). Only rowids go through the sort; the page's rows come after.
+    const w = whereSql(rtree);
+    const order = sort.order.replace(/i\.sk/g, 'm.sk').replace(/i\.rowid/g, 'm.rid');
+    const page = store
+      .stmt(
+        `WITH m AS MATERIALIZED (SELECT i.rowid AS rid, i.sk AS sk FROM ${from} ${w.sql} LIMIT ${COUNT_CAP + 1}) SELECT m.rid, (SELECT count(*) FROM m) FROM m ORDER BY ${order} LIMIT ?`,
+      )
+      .raw()
+      .all(...w.params, q.limit + 1) as Array<[number, number]>;
+    const n = page[0]?.[1] ?? 0;
+    if (n <= COUNT_CAP) return searchPage(store.cachedRows(page.map((r) => r[0])), q, n, true, (r) => r);
+    matched = -1;
+  }
   if (matched === undefined) {
     const w = whereSql(rtree);
     const n = (
@@ -169,14 +186,15 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
     ).n;
     matched = n <= COUNT_CAP ? n : -1;
   }
-  let rows: RawRow[];
-  const select = `SELECT ${ROW_COLUMNS}`;
-  const join = 'JOIN sources src ON src.sid = i.sid';
+  // The page's rowids first (only integers go through the sort), then its rows.
+  let ids: number[];
+  const select = 'SELECT i.rowid';
   if (matched >= 0) {
     const w = whereSql([...rtree, ...keyset]);
-    rows = store
-      .stmt(`${select} FROM ${from} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
-      .all(...w.params, q.limit + 1, skip) as RawRow[];
+    ids = store
+      .stmt(`${select} FROM ${from} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...w.params, q.limit + 1, skip) as number[];
   } else {
     if (onlyCollections && !q.token) {
       // Collections' own counts of timed items: counting a million rows for a page of ten costs 180 ms.
@@ -190,23 +208,24 @@ function runSearch(store: SearchableCatalog, q: SearchSpec, ctx: CompileContext)
     if (tmin > -Infinity) range.push({ sql: 'i.sk >= ?', params: [tmin - store.maxSpan()] });
     const hint = !sort.keyset ? '' : cids && cids.length === 1 ? 'INDEXED BY items_cid_sk' : 'INDEXED BY items_sk';
     const w = whereSql([...range, ...keyset]);
-    rows = store
-      .stmt(`${select} FROM items i ${hint} ${join} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
-      .all(...w.params, q.limit + 1, skip) as RawRow[];
+    ids = store
+      .stmt(`${select} FROM items i ${hint} ${w.sql} ORDER BY ${sort.order} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...w.params, q.limit + 1, skip) as number[];
   }
-  return searchPage(rows, q, matched, sort.keyset !== undefined, (r) => store.toRow(r));
+  return searchPage(store.cachedRows(ids), q, matched, sort.keyset !== undefined, (r) => r);
 }
 
 /**
  * A search's page from its rows (one more than the limit when another page follows): the count when
  * known, and the next page's token (offset and count, plus the last row's time key when time-ordered).
  */
-export function searchPage(
-  rows: RawRow[],
+export function searchPage<R extends { sk: number; rowid: number }>(
+  rows: R[],
   q: SearchSpec,
   matched: number,
   keyset: boolean,
-  toRow: (r: RawRow) => ItemRow,
+  toRow: (r: R) => ItemRow,
 ): SearchResult {
   const more = rows.length > q.limit;
   if (more) rows.pop();

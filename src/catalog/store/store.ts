@@ -11,7 +11,16 @@ import {
   type GeoJsonGeometry,
   type Prepared,
 } from '../../core/geometry.js';
-import { DAY, GTYPE_BOX, prepareItems, ROW_COLUMNS, toItemRow, type PreparedItems, type RawRow } from './rows.js';
+import {
+  DAY,
+  GTYPE_BOX,
+  prepareItems,
+  rawRow,
+  ROW_COLUMNS,
+  toItemRow,
+  type PreparedItems,
+  type RawRow,
+} from './rows.js';
 import { COUNT_CAP, searchItems } from './search.js';
 import { emptyStats, mergeStats, unionTypes } from './stats.js';
 import type {
@@ -46,6 +55,9 @@ const FEATURE_BATCH = 500;
 const MAX_STATEMENTS = 512;
 /** R*-tree position of items without geometry or time: far outside any query box. */
 const NOWHERE = 1e7;
+/** Rows kept by the row cache (see cachedRows): at most this many, holding at most this much text. */
+const ROW_CACHE_ROWS = 50_000;
+const ROW_CACHE_CHARS = 32 * 1024 * 1024;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -136,12 +148,19 @@ export class CatalogStore {
    * `writes` this one's. Cached answers (counts, page ends) are dropped when it changes.
    */
   dataVersion(): string {
-    // Asked several times per request (validators, page caches): a statement prepared once, not per call.
-    this.versionStatement ??= this.db.prepare('PRAGMA data_version').pluck();
-    return `${this.versionStatement.get() as number}:${this.writes}`;
+    // Asked several times per request (validators, page caches, row cache) and by every request of a
+    // busy event-loop turn: the pragma is read once per turn. A commit by another connection during
+    // the turn is seen at the next one, as if these requests had all been answered just before it.
+    if (this.turnVersion === undefined) {
+      this.versionStatement ??= this.db.prepare('PRAGMA data_version').pluck();
+      this.turnVersion = this.versionStatement.get() as number;
+      setImmediate(() => (this.turnVersion = undefined));
+    }
+    return `${this.turnVersion}:${this.writes}`;
   }
 
   private versionStatement: Database.Statement | undefined;
+  private turnVersion: number | undefined;
 
   /**
    * Refresh the query planner's statistics when the items have doubled since they were gathered.
@@ -197,6 +216,7 @@ export class CatalogStore {
 
   /** Re-read the collection list and their stats (after a commit here or in another process). */
   loadCatalog(): void {
+    this.forgetRows();
     this.cids.clear();
     this.ids.clear();
     this.stats.clear();
@@ -236,6 +256,7 @@ export class CatalogStore {
 
   /** Re-read some collections after a commit here (cheaper than loadCatalog with many collections). */
   reloadCollections(cids: Iterable<number>): void {
+    this.forgetRows();
     for (const cid of cids) {
       const r = this.stmt('SELECT id, kind, stats FROM collections WHERE cid = ?').get(cid) as
         { id: string; kind: ItemKind; stats: string | null } | undefined;
@@ -305,8 +326,18 @@ export class CatalogStore {
 
   /** Queryable property names and types of some collections (all when none given). */
   propertyTypes(collections?: string[]): Record<string, JsonType> {
-    return unionTypes((collections ?? this.collections()).map((id) => this.statsOf(id)));
+    // Every search asks (twice): the union over all collections' stats is worked out once per catalog load.
+    const key = collections ? `=${collections.join('\u0000')}` : '';
+    let types = this.typesCache.get(key);
+    if (!types) {
+      types = Object.freeze(unionTypes((collections ?? this.collections()).map((id) => this.statsOf(id))));
+      if (this.typesCache.size >= 256) this.typesCache.clear();
+      this.typesCache.set(key, types);
+    }
+    return types;
   }
+
+  private readonly typesCache = new Map<string, Readonly<Record<string, JsonType>>>();
 
   get size(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM items').get() as { n: number }).n;
@@ -480,8 +511,10 @@ export class CatalogStore {
     if (!c) return undefined;
     const r = this.stmt(
       `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.id = ? AND i.cid = ?`,
-    ).get(id, c.cid) as RawRow | undefined;
-    return r ? this.toRow(r) : undefined;
+    )
+      .raw()
+      .get(id, c.cid) as unknown[] | undefined;
+    return r ? this.toRow(rawRow(r)) : undefined;
   }
 
   /** Every item of a collection in index order, streamed (for export). */
@@ -544,7 +577,7 @@ export class CatalogStore {
       // last row (a keyset) instead of skipping `offset` rows, so page 1 000 costs what page 1 does.
       // (Sorted pages skip: their keyset would be the sort key, not the rowid.)
       const after = order ? undefined : this.pageEnds.get(`${key}\u0000${offset}`);
-      let rows: RawRow[] = [];
+      let rows: ItemRow[] = [];
       if (limit > 0 && offset < matched) {
         // The page's rowids first (only integers go through the sort), then its rows.
         const select = `SELECT i.rowid FROM ${from} WHERE ${sql}`;
@@ -557,28 +590,77 @@ export class CatalogStore {
                 .pluck()
                 .all(...params, limit, offset)
         ) as number[];
-        if (ids.length > 0) rows = this.rowsByIds(ids);
-        if (order) {
-          const rank = new Map(ids.map((id, k) => [id, k]));
-          rows.sort((a, b) => rank.get(a.rowid)! - rank.get(b.rowid)!);
-        }
+        rows = this.cachedRows(ids);
       }
       if (rows.length > 0 && !order) {
         this.pageEnds.set(`${key}\u0000${offset + rows.length}`, rows[rows.length - 1]!.rowid);
         if (this.pageEnds.size > 1024) this.pageEnds.delete(this.pageEnds.keys().next().value!);
       }
-      return { matched, rows: rows.map((r) => this.toRow(r)) };
+      return { matched, rows };
     } finally {
       this.releaseGeometries(handles);
     }
   }
 
-  /** Rows by rowid, in rowid order. */
-  private rowsByIds(ids: number[]): RawRow[] {
-    return this.stmt(
-      `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (${ids.map(() => '?').join(',')}) ORDER BY i.rowid`,
-    ).all(...ids) as RawRow[];
+  /**
+   * Rows by rowid, in the order asked (ids gone meanwhile are left out). Pages are asked again and
+   * again while items rarely change, and fetching a page's rows cost more main-thread time than
+   * finding them: served rows are kept for the current data version (any commit drops them all).
+   * Each caller gets its own copy of a row's object.
+   */
+  cachedRows(ids: number[]): ItemRow[] {
+    if (ids.length === 0) return [];
+    const version = this.dataVersion();
+    if (version !== this.rowCacheVersion) {
+      this.forgetRows();
+      this.rowCacheVersion = version;
+    }
+    const missing = ids.filter((id) => !this.rowCache.has(id));
+    const fetched = new Map<number, ItemRow>();
+    if (missing.length > 0) {
+      const raws = this.stmt(
+        `SELECT ${ROW_COLUMNS} FROM items i JOIN sources src ON src.sid = i.sid WHERE i.rowid IN (SELECT value FROM json_each(?))`,
+      )
+        .raw()
+        .all(JSON.stringify(missing)) as unknown[][];
+      for (const a of raws) {
+        const row = this.toRow(rawRow(a));
+        fetched.set(row.rowid, row);
+        this.rememberRow(row);
+      }
+    }
+    const out: ItemRow[] = [];
+    for (const id of ids) {
+      const row = this.rowCache.get(id)?.row ?? fetched.get(id);
+      if (row) out.push({ ...row });
+    }
+    return out;
   }
+
+  private rememberRow(row: ItemRow): void {
+    const chars = row.id.length + row.props.length + (row.geom?.length ?? 0) + (row.doc?.length ?? 0) + 200;
+    if (chars > ROW_CACHE_CHARS / 64) return;
+    while (
+      this.rowCache.size > 0 &&
+      (this.rowCache.size >= ROW_CACHE_ROWS || this.rowCacheChars + chars > ROW_CACHE_CHARS)
+    ) {
+      const [oldest, old] = this.rowCache.entries().next().value!;
+      this.rowCache.delete(oldest);
+      this.rowCacheChars -= old.chars;
+    }
+    this.rowCache.set(row.rowid, { row, chars });
+    this.rowCacheChars += chars;
+  }
+
+  private forgetRows(): void {
+    this.typesCache.clear();
+    this.rowCache.clear();
+    this.rowCacheChars = 0;
+  }
+
+  private readonly rowCache = new Map<number, { row: ItemRow; chars: number }>();
+  private rowCacheChars = 0;
+  private rowCacheVersion = '';
 
   /**
    * Every feature of a collection matching the filter, in file order, a batch at a time: the
@@ -606,10 +688,14 @@ export class CatalogStore {
       const batch = ids.slice(k, k + FEATURE_BATCH);
       const rows = this.stmt(
         `SELECT ${ROW_COLUMNS}${levels} FROM items i JOIN sources src ON src.sid = i.sid ${join} WHERE i.rowid IN (${batch.map(() => '?').join(',')}) ORDER BY i.rowid`,
-      ).all(...batch) as Array<RawRow & { levels?: Uint8Array | null }>;
+      )
+        .raw()
+        .all(...batch) as unknown[][];
       for (const r of rows) {
-        const row = this.toRow(r);
-        if (r.levels) row.levels = r.levels;
+        const row = this.toRow(rawRow(r));
+        // The levels column follows ROW_COLUMNS when asked for.
+        const blob = r[17] as Uint8Array | null | undefined;
+        if (blob) row.levels = blob;
         yield row;
       }
     }
