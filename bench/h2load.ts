@@ -44,7 +44,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Figures of one h2load per-request log (start µs, status, duration µs per line). */
-export function classFigures(log: string, connections: number, seconds: number, failedByTool: number): ClassFigures {
+function classFigures(log: string, connections: number, seconds: number, failedByTool: number): ClassFigures {
   const ms: number[] = [];
   const f = { ok: 0, busy: 0, limited: 0, client: 0, server: 0, failed: failedByTool, carried: 0 };
   for (const line of log.split('\n')) {
