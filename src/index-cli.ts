@@ -41,6 +41,12 @@ export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
   );
   try {
     await catalog.indexOnce();
+  } catch (err) {
+    // Another process indexing, the database away: one clear line, not a stack.
+    process.stderr.write(`${tty ? '\n' : ''}odas index: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+    await catalog.close();
+    return;
   } finally {
     clearInterval(bar);
     if (tty) process.stderr.write('\n');

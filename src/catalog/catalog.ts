@@ -231,7 +231,20 @@ export class Catalog {
 
   /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
   async indexOnce(): Promise<void> {
-    await this.indexer.scan();
+    // A pass that could not take the indexing lease indexed nothing: say so rather than return as if done.
+    for (let pause = 1000; ; pause *= 2) {
+      await this.indexer.scan();
+      const why = this.indexer.notLeading;
+      if (why === undefined) break;
+      if (why === 'held')
+        throw new Error(
+          "another odas process holds this catalog's indexing lease (a server on the same catalog keeps it up to date): nothing was indexed",
+        );
+      // The catalog away for a moment (PostgreSQL restarting, a slow connect): ask again for about half a minute.
+      if (pause > 16_000) throw new Error(`the catalog cannot be indexed: ${why}`);
+      this.log?.warn({ err: why }, `indexing lease not taken (${why}): trying again in ${pause / 1000} s`);
+      await new Promise((r) => setTimeout(r, pause));
+    }
     await this.refreshing;
     if (!this.follow) await this.indexer.releaseLease();
     this.registry.updateStates();

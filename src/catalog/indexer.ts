@@ -36,6 +36,8 @@ const WATCH_DELAY_MS = 1000;
 const SETTLE_MS = 2000;
 /** A lease not renewed for this long belongs to a dead process. */
 const LEASE_MS = 30_000;
+/** A lease that could not be asked for (the database away) is asked again this soon, not a rescan later. */
+const LEASE_RETRY_MS = 2000;
 /** Collections touched by commits are re-described at most this often. */
 const NOTIFY_MS = 250;
 
@@ -106,6 +108,8 @@ export class Indexer {
   private changedSince = false;
   private readonly owner = `${os.hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   private leading = false;
+  /** The error of the last lease request, when the catalog could not answer it. */
+  private leaseError: string | undefined;
   private leaseAt = 0;
   private notifyTimer?: NodeJS.Timeout;
   /** Collection id → data root, for ids already looked up in this process (ids never move between roots). */
@@ -148,7 +152,13 @@ export class Indexer {
       const every = (this.opts.rescanSeconds ?? DEFAULT_RESCAN_S) * 1000;
       // Files still being written are read as soon as they settle, not a whole rescan interval later.
       const settling = this.status_.files.pending > 0 ? (this.opts.settleMs ?? SETTLE_MS) + 100 : Infinity;
-      const wait = Math.min(every > 0 ? every : Infinity, settling, this.changedSince ? WATCH_DELAY_MS : Infinity);
+      const retry = this.leaseError !== undefined && !this.leading ? LEASE_RETRY_MS : Infinity;
+      const wait = Math.min(
+        every > 0 ? every : Infinity,
+        settling,
+        retry,
+        this.changedSince ? WATCH_DELAY_MS : Infinity,
+      );
       this.changedSince = false;
       if (wait < Infinity) this.schedule(wait);
     };
@@ -240,13 +250,24 @@ export class Indexer {
   }
 
   private async renewLease(): Promise<boolean> {
-    // A catalog away for a moment (PostgreSQL restarting) is not a lease lost for good: try again next time.
+    // A catalog away for a moment (PostgreSQL restarting) is not a lease lost for good: try again soon.
+    this.leaseError = undefined;
     this.leading = await this.ledger.lease(this.owner, LEASE_MS).catch((err: Error) => {
+      this.leaseError = err.message;
       this.opts.log.warn({ err: err.message }, `indexing lease: ${err.message}`);
       return false;
     });
     this.leaseAt = Date.now();
     return this.leading;
+  }
+
+  /**
+   * Why the last scan did not index: the catalog could not be asked for the lease (its error), or
+   * another process holds it ('held'); undefined when this process leads.
+   */
+  get notLeading(): string | undefined {
+    if (this.leading) return undefined;
+    return this.leaseError ?? 'held';
   }
 
   /** One pass over every root: read what changed, drop what is gone. */

@@ -227,6 +227,24 @@ t.test('two processes on one catalog: one indexes, the other follows its commits
   t.ok(b.indexer.leader, 'a released lease is taken over');
 });
 
+t.test('a one-off index while another process holds the lease says so instead of indexing nothing', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'odas-held-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'odas-held-cache-'));
+  await copyFile(argo('1900857_prof.nc'), join(root, 'a_prof.nc'));
+  const open = () =>
+    Catalog.open({ dataRoots: [root], configs: [], log: silent, cacheDir, settleMs: 0, rescanSeconds: 0.2 });
+  const server = await open();
+  const oneOff = await open();
+  t.teardown(async () => {
+    await oneOff.close();
+    await server.close();
+  });
+  server.start();
+  await until('the server to index', () => server.collections.has('a_prof'));
+  await t.rejects(oneOff.indexOnce(), /another odas process holds this catalog's indexing lease/);
+  t.notOk(oneOff.indexer.leader);
+});
+
 t.test('changed collection configs regroup the files', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'odas-regroup-'));
   const cacheDir = await mkdtemp(join(tmpdir(), 'odas-regroup-cache-'));
