@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { areaLatency, discoverCollection, queryLatencies, type Latency } from './archive-queries.js';
 import { getStatus, spawnServer, stopServer, waitForPort, waitIndexed, type Spawned } from './archive-server.js';
+import { capCpu } from './cpu-quota.js';
 import { boxWithProfiles, ensureGdacTree } from './gdac-tree.js';
 import { replicateCatalog } from './replicate-catalog.js';
 
@@ -31,6 +32,13 @@ const INDEX_FILES = Number(process.env['PG_INDEX_FILES'] ?? 20_000);
 const AREA_RUNS = Number(process.env['PG_AREA_RUNS'] ?? 7);
 /** Profiles in the EDR area's box (the smallest 5°-lattice box holding at least this many). */
 const AREA_PROFILES = Number(process.env['PG_AREA_PROFILES'] ?? 1000);
+/** PG_REPLICA_CPU=0.25: each replica capped at that many CPUs (bench/cpu-quota.ts) for the throughput runs. */
+const REPLICA_CPU = process.env['PG_REPLICA_CPU'] ? Number(process.env['PG_REPLICA_CPU']) : undefined;
+
+/** The replica's CPU cap, once it is ready (indexing or following is not what the cap is for). */
+function capReplica(s: Spawned, name: string): () => void {
+  return REPLICA_CPU === undefined ? () => undefined : capCpu(s.proc.pid!, REPLICA_CPU, name);
+}
 
 const log = (line: string) => process.stderr.write(`[pg] ${line}\n`);
 const load = () =>
@@ -148,7 +156,6 @@ function machineBusy(): number {
 
 interface Wrk {
   rps: number;
-  p99: string;
   errors: number;
   /** CPU seconds the load generator itself used. */
   cpu: number;
@@ -186,7 +193,6 @@ function wrk(base: string, collection: string, threads = 1): Promise<Wrk> {
       const cpu = /wrk-cpu ([\d.]+) ([\d.]+)/.exec(err);
       resolve({
         rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
-        p99: /^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '?',
         errors: non2xx,
         cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN,
       });
@@ -196,7 +202,8 @@ function wrk(base: string, collection: string, threads = 1): Promise<Wrk> {
 
 interface MixRun {
   rps: number[];
-  p99: string[];
+  /** Mean latency per server, ms, by Little's law (connections ÷ req/s): wrk's own percentiles are not trusted (bench/h2load.ts). */
+  meanMs: string[];
   errors: number;
   seconds: number;
   wrkCpu: number;
@@ -225,7 +232,7 @@ async function mixRun(servers: Spawned[], collection: string, db?: string): Prom
   if (db) for (const [pid, after] of postgresCpu(db)) ownPgCpu += after - (own0.get(pid) ?? 0);
   return {
     rps: runs.map((r) => r.rps),
-    p99: runs.map((r) => r.p99),
+    meanMs: runs.map((r) => ((CONNECTIONS / r.rps) * 1000).toFixed(1)),
     errors: runs.reduce((a, r) => a + r.errors, 0),
     seconds,
     wrkCpu: runs.reduce((a, r) => a + r.cpu, 0),
@@ -421,16 +428,20 @@ export async function benchPg(): Promise<string> {
     loads.push(`after PostgreSQL queries: ${load()}`);
 
     // Throughput on the mix: one replica, then two replicas each loaded by its own wrk.
+    const uncap1 = capReplica(p1, 'r1');
     const one = await mixRun([p1], found.id);
     const p2 = await serveOn(dir, cache, port + 2, join(work, 'pg2.log'), url, true);
+    const uncap2 = capReplica(p2, 'r2');
     const two = await mixRun([p1, p2], found.id);
     await stopServer(p1.proc);
     await stopServer(p2.proc);
+    uncap1();
+    uncap2();
     const total = (m: MixRun) => m.rps.reduce((x, y) => x + y, 0);
     const req = (m: MixRun) => total(m) * m.seconds;
     const ms = (cpu: number, m: MixRun) => ((cpu / req(m)) * 1000).toFixed(2);
     const mixRow = (name: string, m: MixRun) =>
-      `| ${name} | ${Math.round(total(m))}${m.rps.length > 1 ? ` (${m.rps.map(Math.round).join(' + ')})` : ''} | ${m.p99.join(' / ')} | ${m.errors} | ${m.busy.toFixed(1)} of ${(2 * m.seconds).toFixed(0)} | ${m.wrkCpu.toFixed(1)} (${ms(m.wrkCpu, m)}) | ${m.serverCpu.toFixed(1)} (${ms(m.serverCpu, m)}) | ${m.pgCpu.toFixed(1)} (${ms(m.pgCpu, m)}) | ${m.load} |`;
+      `| ${name} | ${Math.round(total(m))}${m.rps.length > 1 ? ` (${m.rps.map(Math.round).join(' + ')})` : ''} | ${m.meanMs.join(' / ')} | ${m.errors} | ${m.busy.toFixed(1)} of ${(2 * m.seconds).toFixed(0)} | ${m.wrkCpu.toFixed(1)} (${ms(m.wrkCpu, m)}) | ${m.serverCpu.toFixed(1)} (${ms(m.serverCpu, m)}) | ${m.pgCpu.toFixed(1)} (${ms(m.pgCpu, m)}) | ${m.load} |`;
     // What 2 cores allow: every request costs server + PostgreSQL CPU wherever it runs; with the
     // load generator's share taken out, the ceiling is 2 cores over that cost.
     const perReq = (m: MixRun) => (m.serverCpu + m.pgCpu) / req(m);
@@ -460,9 +471,9 @@ export async function benchPg(): Promise<string> {
       ),
       `| EDR area \`${sqliteA.polygon}\` TEMP CoverageJSON (${sqliteA.profiles} / ${pgA.profiles} profiles, ${AREA_RUNS} runs) | ${sqliteA.p50.toFixed(0)} | ${sqliteA.p95.toFixed(0)} | ${sqliteA.status === 200 ? 0 : sqliteA.status} | ${pgA.p50.toFixed(0)} | ${pgA.p95.toFixed(0)} | ${pgA.status === 200 ? 0 : pgA.status} | ${ratio(pgA.p95, sqliteA.p95)} | |`,
       '',
-      `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`: items pages at moving offsets and STAC searches with a new box and years, alternately; wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included:`,
+      `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`: items pages at moving offsets and STAC searches with a new box and years, alternately; wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once${REPLICA_CPU === undefined ? '' : `; each replica capped at ${REPLICA_CPU} CPU by a cgroup CPU quota`}). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included:`,
       '',
-      '| replicas | req/s | wrk p99 | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s | load after |',
+      '| replicas | req/s | mean ms | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s | load after |',
       '|---|---|---|---|---|---|---|---|---|',
       mixRow('one', one),
       mixRow('two', two),
@@ -485,9 +496,9 @@ async function mixOnly(dir: string, cache: string, url: string, work: string): P
   if (reference) builds.push([`reference (${reference})`, reference]);
   builds.push(['this build', undefined]);
   const lines: string[] = [
-    `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`, wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included. Load at start: ${load()}.`,
+    `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`, wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once)${REPLICA_CPU === undefined ? '' : `; **each replica capped at ${REPLICA_CPU} CPU** by a cgroup CPU quota, so that the replicas and not the shared cores are the bottleneck`}). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included. Load at start: ${load()}.`,
     '',
-    '| build | replicas | req/s | wrk p99 | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s, all | of them this database | load after |',
+    '| build | replicas | req/s | mean ms | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s, all | of them this database | load after |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   const notes: string[] = [];
@@ -495,20 +506,24 @@ async function mixOnly(dir: string, cache: string, url: string, work: string): P
   let k = 0;
   for (const [name, dist] of builds) {
     const p1 = await serveOn(dir, cache, port + k++, join(work, `mix${k}.log`), url, false, dist);
+    const uncap1 = capReplica(p1, `r${k}`);
     const found = await discoverCollection(p1.base);
     // One warm-up pass: the first requests of a new process pay its connections and plans.
     await mixRun([p1], found.id, db);
     const one = await mixRun([p1], found.id, db);
     const p2 = await serveOn(dir, cache, port + k++, join(work, `mix${k}.log`), url, true, dist);
+    const uncap2 = capReplica(p2, `r${k}`);
     await mixRun([p2], found.id, db);
     const two = await mixRun([p1, p2], found.id, db);
     await stopServer(p1.proc);
     await stopServer(p2.proc);
+    uncap1();
+    uncap2();
     const total = (m: MixRun) => m.rps.reduce((x, y) => x + y, 0);
     const req = (m: MixRun) => total(m) * m.seconds;
     const ms = (cpu: number, m: MixRun) => ((cpu / req(m)) * 1000).toFixed(2);
     const row = (r: string, m: MixRun) =>
-      `| ${name} | ${r} | ${Math.round(total(m))}${m.rps.length > 1 ? ` (${m.rps.map(Math.round).join(' + ')})` : ''} | ${m.p99.join(' / ')} | ${m.errors} | ${m.busy.toFixed(1)} of ${(2 * m.seconds).toFixed(0)} | ${m.wrkCpu.toFixed(1)} (${ms(m.wrkCpu, m)}) | ${m.serverCpu.toFixed(1)} (${ms(m.serverCpu, m)}) | ${m.pgCpu.toFixed(1)} (${ms(m.pgCpu, m)}) | ${m.ownPgCpu.toFixed(1)} (${ms(m.ownPgCpu, m)}) | ${m.load} |`;
+      `| ${name} | ${r} | ${Math.round(total(m))}${m.rps.length > 1 ? ` (${m.rps.map(Math.round).join(' + ')})` : ''} | ${m.meanMs.join(' / ')} | ${m.errors} | ${m.busy.toFixed(1)} of ${(2 * m.seconds).toFixed(0)} | ${m.wrkCpu.toFixed(1)} (${ms(m.wrkCpu, m)}) | ${m.serverCpu.toFixed(1)} (${ms(m.serverCpu, m)}) | ${m.pgCpu.toFixed(1)} (${ms(m.pgCpu, m)}) | ${m.ownPgCpu.toFixed(1)} (${ms(m.ownPgCpu, m)}) | ${m.load} |`;
     lines.push(row('one', one), row('two', two));
     const perReq = (m: MixRun) => (m.serverCpu + m.ownPgCpu) / req(m);
     notes.push(
