@@ -496,7 +496,7 @@ async function mixOnly(dir: string, cache: string, url: string, work: string): P
   if (reference) builds.push([`reference (${reference})`, reference]);
   builds.push(['this build', undefined]);
   const lines: string[] = [
-    `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`, wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once)${REPLICA_CPU === undefined ? '' : `; **each replica capped at ${REPLICA_CPU} CPU** by a cgroup CPU quota, so that the replicas and not the shared cores are the bottleneck`}). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included. Load at start: ${load()}.`,
+    `Throughput on the PostgreSQL catalog, the items + STAC mix (\`bench/pg-mix.lua\`, wrk -t1 -c${CONNECTIONS}, ${SECONDS} s; two replicas: one wrk each, at once${REPLICA_CPU === undefined ? '' : `; **each replica capped at ${REPLICA_CPU} CPU** by a cgroup CPU quota, so that the replicas and not the shared cores are the bottleneck`}). CPU seconds over the run from /proc (ms per request in brackets); "PostgreSQL" sums every postgres process, other sessions' included. Load at start: ${load()}.`,
     '',
     '| build | replicas | req/s | mean ms | non-2xx | machine busy CPU-s | wrk CPU-s | odas CPU-s | PostgreSQL CPU-s, all | of them this database | load after |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
