@@ -229,13 +229,24 @@ export class Catalog {
     return this.store.seenVersion();
   }
 
-  /** One full pass, awaited (odas index, tests, stac export); the lease is released after it unless indexing runs in the background. */
-  async indexOnce(): Promise<void> {
+  /**
+   * One full pass, awaited (odas index, tests, stac export); the lease is released after it unless
+   * indexing runs in the background. `whenHeld: 'read'` (readers such as stac export) reads what the
+   * process holding the lease has indexed; otherwise a held lease is an error.
+   */
+  async indexOnce(opts: { whenHeld?: 'fail' | 'read' } = {}): Promise<void> {
     // A pass that could not take the indexing lease indexed nothing: say so rather than return as if done.
     for (let pause = 1000; ; pause *= 2) {
       await this.indexer.scan();
       const why = this.indexer.notLeading;
       if (why === undefined) break;
+      if (why === 'held' && opts.whenHeld === 'read') {
+        this.log?.info(
+          'another odas process holds the indexing lease and keeps this catalog up to date: reading what it has indexed',
+        );
+        await this.registry.refresh();
+        break;
+      }
       if (why === 'held')
         throw new Error(
           "another odas process holds this catalog's indexing lease (a server on the same catalog keeps it up to date): nothing was indexed",

@@ -20,7 +20,7 @@ export interface DiscoverOptions {
  */
 export async function discover(opts: DiscoverOptions): Promise<Map<string, Collection>> {
   const catalog = await Catalog.open({ ...opts, rescanSeconds: 0, settleMs: 0 });
-  await catalog.indexOnce();
+  await catalog.indexOnce({ whenHeld: 'read' });
   opts.log.info({ collections: catalog.collections.size }, `serving ${catalog.collections.size} collection(s)`);
   return catalog.collections;
 }

@@ -243,6 +243,9 @@ t.test('a one-off index while another process holds the lease says so instead of
   await until('the server to index', () => server.collections.has('a_prof'));
   await t.rejects(oneOff.indexOnce(), /another odas process holds this catalog's indexing lease/);
   t.notOk(oneOff.indexer.leader);
+  // A reader (stac export) takes what the lease holder has indexed.
+  await oneOff.indexOnce({ whenHeld: 'read' });
+  t.ok(oneOff.collections.has('a_prof'), "the reader sees the server's collection");
 });
 
 t.test('changed collection configs regroup the files', async (t) => {
