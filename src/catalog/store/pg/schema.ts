@@ -79,6 +79,13 @@ INSERT INTO meta (key, value) VALUES ('index_epoch', '0') ON CONFLICT (key) DO N
 DROP INDEX IF EXISTS items_platform;
 CREATE INDEX items_q_s_platform_number ON items (cid, ((props->>'platform_number') COLLATE "C"));
 `,
+  `
+-- A collection's files in byte order (ORDER BY rel COLLATE "C", as SQLite sorts): the default-collation
+-- index could not serve that order, so each look at a collection's first files sorted all of them
+-- (1.3 s at 1 000 000 files, once per folder slice while indexing); this one answers in 1 ms.
+CREATE INDEX files_cid_c ON files (cid, rel COLLATE "C");
+DROP INDEX IF EXISTS files_cid;
+`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
