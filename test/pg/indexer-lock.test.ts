@@ -55,6 +55,18 @@ async function killLockSession(url: string): Promise<number> {
   return rows.length;
 }
 
+/** The plan of `query` on a connection that avoids sequential scans (small test tables would take them). */
+async function planOf(url: string, query: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('SET enable_seqscan = off');
+    return (await c.query<{ 'QUERY PLAN': string }>(query)).rows.map((r) => r['QUERY PLAN']).join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
 t.test('an indexer whose lock connection was killed cannot write once another holds the lock', async (t) => {
   const url = await freshDatabase();
   const a = await PgBackend.open(url, { poolSize: 2 });
@@ -142,14 +154,7 @@ t.test('the indexer gives each queryable property a B-tree the property tests us
   t.same(made.sort(), ['items_q_n_cycle', 'items_q_s_ship'], 'one index per queryable property but datetime');
   t.same(await a.indexQueryables(), [], 'made once');
   // The planner can use them for the expressions the CQL2 and property filters compile to.
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  t.teardown(() => c.end());
-  await c.query('SET enable_seqscan = off');
-  const plan = async (where: string) =>
-    (await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT 1 FROM items i WHERE i.cid = 1 AND ${where}`)).rows
-      .map((r) => r['QUERY PLAN'])
-      .join('\n');
+  const plan = (where: string) => planOf(url, `EXPLAIN SELECT 1 FROM items i WHERE i.cid = 1 AND ${where}`);
   t.match(await plan(`((i.props->>'ship') COLLATE "C") = 'Marion Dufresne'`), /items_q_s_ship/);
   t.match(
     await plan(`(CASE WHEN json_typeof(i.props->'cycle') = 'number' THEN (i.props->>'cycle')::float8 END) > 3`),
@@ -169,17 +174,10 @@ t.test('after a load the indexer vacuums: deep pages walk the sort key without v
   t.equal(await a.maintain(), false, 'once per batch of commits');
   const visible = await sql<{ n: number }>(url, "SELECT relallvisible AS n FROM pg_class WHERE relname = 'items'");
   t.ok(visible[0]!.n > 0, 'the visibility map is set (index-only scans need it)');
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  t.teardown(() => c.end());
-  await c.query('SET enable_seqscan = off');
-  const plan = (
-    await c.query<{ 'QUERY PLAN': string }>(
-      'EXPLAIN (ANALYZE) SELECT i.rowid FROM items i WHERE i.cid = 1 ORDER BY i.rowid LIMIT 1 OFFSET 1',
-    )
-  ).rows
-    .map((r) => r['QUERY PLAN'])
-    .join('\n');
+  const plan = await planOf(
+    url,
+    'EXPLAIN (ANALYZE) SELECT i.rowid FROM items i WHERE i.cid = 1 ORDER BY i.rowid LIMIT 1 OFFSET 1',
+  );
   t.match(plan, /Index Only Scan/, 'the OFFSET walk is an index-only scan');
   t.match(plan, /Heap Fetches: 0/, 'that visits no table page');
 });
@@ -195,18 +193,8 @@ t.test("a collection's first files come from an index in byte order, not a sort 
     ['B.nc', 'a.nc'],
     'byte order, as SQLite sorts',
   );
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  t.teardown(() => c.end());
   // With 1 000 000 files a sort of them all took 1.3 s; on a small table the planner would sort anyway.
-  await c.query('SET enable_seqscan = off');
-  const plan = (
-    await c.query<{ 'QUERY PLAN': string }>(
-      'EXPLAIN SELECT rel, entry FROM files WHERE cid = 1 ORDER BY rel COLLATE "C" LIMIT 1',
-    )
-  ).rows
-    .map((r) => r['QUERY PLAN'])
-    .join('\n');
+  const plan = await planOf(url, 'EXPLAIN SELECT rel, entry FROM files WHERE cid = 1 ORDER BY rel COLLATE "C" LIMIT 1');
   t.match(plan, /Index Scan using files_cid_c/, 'walks the byte-ordered index');
   t.notMatch(plan, /Sort/, 'and sorts nothing');
 });
