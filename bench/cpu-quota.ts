@@ -13,7 +13,7 @@ const PERIOD_US = 100_000;
 
 /** Caps `pid` (all its threads) at `cores` CPUs; returns the cleanup that removes the cgroup. */
 export function capCpu(pid: number, cores: number, name: string): () => void {
-  if (!(cores > 0)) throw new Error(`PG_REPLICA_CPU must be a positive number of cores, not ${cores}`);
+  if (!(cores > 0)) throw new Error(`a CPU cap must be a positive number of cores, not ${cores}`);
   const quota = String(Math.round(cores * PERIOD_US));
   const v2 = existsSync(join(V2, 'cgroup.controllers'));
   const dir = join(v2 ? V2 : V1, `odas-bench-${name}-${process.pid}`);

@@ -39,17 +39,21 @@ export async function indexCommand(opts: IndexCommandOptions): Promise<void> {
     },
     tty ? 500 : 5000,
   );
+  let failure: Error | undefined;
   try {
     await catalog.indexOnce();
   } catch (err) {
-    // Another process indexing, the database away: one clear line, not a stack.
-    process.stderr.write(`${tty ? '\n' : ''}odas index: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-    await catalog.close();
-    return;
+    failure = err as Error;
   } finally {
     clearInterval(bar);
     if (tty) process.stderr.write('\n');
+  }
+  if (failure) {
+    // Another process indexing, the database away: one clear line, not a stack.
+    process.stderr.write(`odas index: ${failure.message}\n`);
+    process.exitCode = 1;
+    await catalog.close();
+    return;
   }
   const s = await catalog.status();
   process.stdout.write(

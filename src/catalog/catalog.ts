@@ -240,20 +240,20 @@ export class Catalog {
       await this.indexer.scan();
       const why = this.indexer.notLeading;
       if (why === undefined) break;
-      if (why === 'held' && opts.whenHeld === 'read') {
+      if (why.held && opts.whenHeld === 'read') {
         this.log?.info(
           'another odas process holds the indexing lease and keeps this catalog up to date: reading what it has indexed',
         );
         await this.registry.refresh();
         break;
       }
-      if (why === 'held')
+      if (why.held)
         throw new Error(
           "another odas process holds this catalog's indexing lease (a server on the same catalog keeps it up to date): nothing was indexed",
         );
       // The catalog away for a moment (PostgreSQL restarting, a slow connect): ask again for about half a minute.
-      if (pause > 16_000) throw new Error(`the catalog cannot be indexed: ${why}`);
-      this.log?.warn({ err: why }, `indexing lease not taken (${why}): trying again in ${pause / 1000} s`);
+      if (pause > 16_000) throw new Error(`the catalog cannot be indexed: ${why.error}`);
+      this.log?.warn({ err: why.error }, `indexing lease not taken (${why.error}): trying again in ${pause / 1000} s`);
       await new Promise((r) => setTimeout(r, pause));
     }
     await this.refreshing;

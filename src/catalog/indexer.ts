@@ -152,7 +152,7 @@ export class Indexer {
       const every = (this.opts.rescanSeconds ?? DEFAULT_RESCAN_S) * 1000;
       // Files still being written are read as soon as they settle, not a whole rescan interval later.
       const settling = this.status_.files.pending > 0 ? (this.opts.settleMs ?? SETTLE_MS) + 100 : Infinity;
-      const retry = this.leaseError !== undefined && !this.leading ? LEASE_RETRY_MS : Infinity;
+      const retry = this.notLeading?.held === false ? LEASE_RETRY_MS : Infinity;
       const wait = Math.min(
         every > 0 ? every : Infinity,
         settling,
@@ -262,12 +262,12 @@ export class Indexer {
   }
 
   /**
-   * Why the last scan did not index: the catalog could not be asked for the lease (its error), or
-   * another process holds it ('held'); undefined when this process leads.
+   * Why the last scan did not index: another process holds the lease, or the catalog could not be
+   * asked for it (its error); undefined when this process leads.
    */
-  get notLeading(): string | undefined {
+  get notLeading(): { held: true } | { held: false; error: string } | undefined {
     if (this.leading) return undefined;
-    return this.leaseError ?? 'held';
+    return this.leaseError === undefined ? { held: true } : { held: false, error: this.leaseError };
   }
 
   /** One pass over every root: read what changed, drop what is gone. */
